@@ -1,0 +1,374 @@
+//! The control plane under `/_dtu/`, on the control port and on every twin port.
+//! Described by `openapi/dtu-control.yaml`, which it also serves.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::chaos::{RuleError, RuleSet, RuleSpec};
+use crate::journal::Filter;
+use crate::universe::Universe;
+use crate::{ControlError, Core, CreateUniverse, Export};
+
+pub const OPENAPI_YAML: &str = include_str!("../../openapi/dtu-control.yaml");
+
+/// The largest control-plane body (an import of a large universe).
+const MAX_CONTROL_BODY: usize = 256 * 1024 * 1024;
+
+type Result<T> = std::result::Result<T, ControlError>;
+type CoreState = State<Arc<Core>>;
+
+pub fn router(core: Arc<Core>) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .route("/info", get(info))
+        .route("/metrics", get(metrics))
+        .route("/openapi.yaml", get(openapi))
+        .route("/universes", post(create_universe).get(list_universes))
+        .route("/universes/{u}", get(get_universe).delete(delete_universe))
+        .route("/universes/{u}/reset", post(reset))
+        .route("/universes/{u}/snapshots", post(take_snapshot).get(list_snapshots))
+        .route("/universes/{u}/snapshots/{name}/restore", post(restore_snapshot))
+        .route("/universes/{u}/export", get(export))
+        .route("/universes/{u}/import", axum::routing::put(import))
+        .route("/universes/{u}/state", get(state))
+        .route("/universes/{u}/diff", get(diff))
+        .route("/universes/{u}/journal", get(journal))
+        .route("/universes/{u}/clock", get(get_clock).put(set_clock))
+        .route("/universes/{u}/clock/advance", post(advance_clock))
+        .route("/chaos/rules", post(add_global_rule).get(list_global_rules).delete(clear_global_rules))
+        .route("/chaos/rules/{id}", delete(delete_global_rule))
+        .route("/universes/{u}/chaos/rules", post(add_rule).get(list_rules).delete(clear_rules))
+        .route("/universes/{u}/chaos/rules/{id}", delete(delete_rule))
+        .fallback(|| async { ControlError::NotFound("no such control-plane endpoint".into()) })
+        .method_not_allowed_fallback(|| async { ControlError::MethodNotAllowed })
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_CONTROL_BODY))
+        .with_state(core)
+}
+
+/// Parses a JSON body into `T`, answering in the control plane's dialect when it is
+/// not JSON, not the right shape, or not sent as JSON. An empty body reads as `{}`.
+fn json_body<T: DeserializeOwned>(headers: &HeaderMap, body: &Bytes) -> Result<T> {
+    if let Some(ct) = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
+        let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        if !body.is_empty() && essence != "application/json" && !essence.ends_with("+json") {
+            return Err(ControlError::UnsupportedMediaType(format!("send application/json, not {essence}")));
+        }
+    }
+    let text: &[u8] = if body.iter().all(u8::is_ascii_whitespace) { b"{}" } else { body };
+    serde_json::from_slice(text).map_err(|e| {
+        if e.is_syntax() || e.is_eof() {
+            ControlError::InvalidJson(e.to_string())
+        } else {
+            ControlError::BadRequest(e.to_string())
+        }
+    })
+}
+
+fn query<T: DeserializeOwned + Default>(raw: Option<String>) -> Result<T> {
+    match raw {
+        None => Ok(T::default()),
+        Some(q) => serde_urlencoded::from_str(&q).map_err(|e| ControlError::BadRequest(format!("query: {e}"))),
+    }
+}
+
+async fn health(State(core): CoreState) -> Json<Value> {
+    Json(json!({"status": "ok", "universes": core.universe_count()}))
+}
+
+async fn info(State(core): CoreState) -> Json<Value> {
+    let twins: Vec<Value> = core
+        .twins
+        .iter()
+        .map(|t| {
+            json!({
+                "service": t.service(),
+                "base_url": core.endpoint(t.service()),
+                "coverage": t.coverage(),
+            })
+        })
+        .collect();
+    Json(json!({
+        "name": "dtu",
+        "version": env!("CARGO_PKG_VERSION"),
+        "twins": twins,
+        "fixtures": core.fixtures.names().collect::<Vec<_>>(),
+        "default_fixture": core.default_fixture,
+        "realistic_limits": core.config.realistic_limits,
+        "journal_cap": core.config.journal_cap,
+    }))
+}
+
+async fn metrics(State(core): CoreState) -> Response {
+    ([(CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], core.metrics.render())
+        .into_response()
+}
+
+async fn openapi() -> Response {
+    ([(CONTENT_TYPE, "application/yaml")], OPENAPI_YAML).into_response()
+}
+
+async fn create_universe(State(core): CoreState, headers: HeaderMap, body: Bytes) -> Result<Response> {
+    let req: CreateUniverse = json_body(&headers, &body)?;
+    // Seeding a large fixture is CPU work: keep it off the async workers.
+    let worker = core.clone();
+    let universe = tokio::task::spawn_blocking(move || worker.create_universe(req))
+        .await
+        .map_err(|e| ControlError::BadRequest(format!("universe creation failed: {e}")))??;
+    Ok((StatusCode::CREATED, Json(core.universe_object(&universe))).into_response())
+}
+
+async fn list_universes(State(core): CoreState) -> Json<Value> {
+    let universes: Vec<Value> = core
+        .universe_ids()
+        .iter()
+        .filter_map(|id| core.universe(id).ok())
+        .map(|u| core.universe_object(&u))
+        .collect();
+    Json(json!({ "universes": universes }))
+}
+
+async fn get_universe(State(core): CoreState, Path(u): Path<String>) -> Result<Json<Value>> {
+    let universe = core.universe(&u)?;
+    Ok(Json(core.universe_object(&universe)))
+}
+
+async fn delete_universe(State(core): CoreState, Path(u): Path<String>) -> Result<StatusCode> {
+    core.delete_universe(&u)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn reset(State(core): CoreState, Path(u): Path<String>) -> Result<Json<Value>> {
+    let universe = core.universe(&u)?;
+    universe.reset();
+    Ok(Json(core.universe_object(&universe)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SnapshotName {
+    name: String,
+}
+
+fn valid_snapshot_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+async fn take_snapshot(
+    State(core): CoreState,
+    Path(u): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response> {
+    let universe = core.universe(&u)?;
+    let SnapshotName { name } = json_body(&headers, &body)?;
+    if !valid_snapshot_name(&name) {
+        return Err(ControlError::BadRequest("name must be 1-64 characters of A-Z, a-z, 0-9, '.', '-' and '_'".into()));
+    }
+    if name == "initial" {
+        return Err(ControlError::Conflict("'initial' is reserved for the state the universe was created with".into()));
+    }
+    let snapshot = universe.take_snapshot(&name).map_err(|e| ControlError::LimitReached(e.to_string()))?;
+    Ok((StatusCode::CREATED, Json(json!({"name": name, "created_at": snapshot.created_at}))).into_response())
+}
+
+async fn list_snapshots(State(core): CoreState, Path(u): Path<String>) -> Result<Json<Value>> {
+    let universe = core.universe(&u)?;
+    let list: Vec<Value> = universe
+        .snapshot_list()
+        .into_iter()
+        .map(|(name, created_at)| json!({"name": name, "created_at": created_at}))
+        .collect();
+    Ok(Json(json!({ "snapshots": list })))
+}
+
+async fn restore_snapshot(State(core): CoreState, Path((u, name)): Path<(String, String)>) -> Result<Json<Value>> {
+    let universe = core.universe(&u)?;
+    let snapshot = universe.snapshot(&name).ok_or(ControlError::UnknownSnapshot(name))?;
+    universe.replace_world(snapshot.world);
+    Ok(Json(core.universe_object(&universe)))
+}
+
+async fn export(State(core): CoreState, Path(u): Path<String>) -> Result<Json<Export>> {
+    let universe = core.universe(&u)?;
+    Ok(Json(core.export(&universe)?))
+}
+
+async fn import(State(core): CoreState, Path(u): Path<String>, headers: HeaderMap, body: Bytes) -> Result<Json<Value>> {
+    let universe = core.universe(&u)?;
+    let export: Export = json_body(&headers, &body)?;
+    core.import(&universe, export)?;
+    Ok(Json(core.universe_object(&universe)))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct StateQuery {
+    service: Option<String>,
+}
+
+async fn state(State(core): CoreState, Path(u): Path<String>, RawQuery(q): RawQuery) -> Result<Json<Value>> {
+    let universe = core.universe(&u)?;
+    let StateQuery { service } = query(q)?;
+    if let Some(s) = &service {
+        if core.twin(s).is_none() {
+            return Err(ControlError::BadRequest(format!("service '{s}' is not a twin here")));
+        }
+    }
+    let world = universe.world();
+    let mut out = serde_json::Map::new();
+    for store in world.stores() {
+        if service.as_deref().is_none_or(|s| s == store.service()) {
+            let value = store
+                .export()
+                .map_err(|e| ControlError::BadRequest(format!("{} state cannot be shown: {e}", store.service())))?;
+            out.insert(store.service().to_string(), value);
+        }
+    }
+    Ok(Json(Value::Object(out)))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct DiffQuery {
+    since: Option<String>,
+    service: Option<String>,
+}
+
+async fn diff(State(core): CoreState, Path(u): Path<String>, RawQuery(q): RawQuery) -> Result<Json<Value>> {
+    let universe = core.universe(&u)?;
+    let DiffQuery { since, service } = query(q)?;
+    let since = since.unwrap_or_else(|| "initial".into());
+    let earlier = universe.snapshot(&since).ok_or_else(|| ControlError::UnknownSnapshot(since.clone()))?;
+    let mut services = universe.world().diff_from(&earlier.world);
+    if let Some(s) = service {
+        services.retain(|k, _| *k == s);
+    }
+    Ok(Json(json!({"since": since, "services": services})))
+}
+
+async fn journal(State(core): CoreState, Path(u): Path<String>, RawQuery(q): RawQuery) -> Result<Response> {
+    let universe = core.universe(&u)?;
+    let filter: Filter = query(q)?;
+    let mut out = String::new();
+    for entry in universe.journal.query(&filter) {
+        if let Ok(line) = serde_json::to_string(&entry) {
+            out.push_str(&line);
+            out.push('\n');
+        }
+    }
+    Ok(([(CONTENT_TYPE, "application/x-ndjson")], out).into_response())
+}
+
+async fn get_clock(State(core): CoreState, Path(u): Path<String>) -> Result<Json<Value>> {
+    Ok(Json(json!(core.universe(&u)?.clock.view())))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SetClock {
+    now: Option<DateTime<Utc>>,
+    frozen: Option<bool>,
+}
+
+async fn set_clock(State(core): CoreState, Path(u): Path<String>, headers: HeaderMap, body: Bytes) -> Result<Json<Value>> {
+    let universe = core.universe(&u)?;
+    let SetClock { now, frozen } = json_body(&headers, &body)?;
+    let current = universe.clock.view();
+    universe.clock.set(now.unwrap_or(current.now), frozen.unwrap_or(current.frozen));
+    Ok(Json(json!(universe.clock.view())))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Advance {
+    seconds: f64,
+}
+
+async fn advance_clock(
+    State(core): CoreState,
+    Path(u): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>> {
+    let universe = core.universe(&u)?;
+    let Advance { seconds } = json_body(&headers, &body)?;
+    // About 300 years either way: far enough for any scenario, near enough for chrono.
+    if !seconds.is_finite() || seconds.abs() > 1e10 {
+        return Err(ControlError::BadRequest("seconds must be a finite number within ±1e10".into()));
+    }
+    universe.clock.advance(chrono::Duration::milliseconds((seconds * 1000.0) as i64));
+    Ok(Json(json!(universe.clock.view())))
+}
+
+fn add_to(set: &RuleSet, core: &Core, headers: &HeaderMap, body: &Bytes) -> Result<Response> {
+    let spec: RuleSpec = json_body(headers, body).map_err(|e| match e {
+        ControlError::BadRequest(m) => ControlError::InvalidRule(m),
+        other => other,
+    })?;
+    let view = set.add(spec, &core.services()).map_err(|e| match e {
+        RuleError::Invalid(m) => ControlError::InvalidRule(m),
+        RuleError::Full => ControlError::LimitReached(e.to_string()),
+        RuleError::Duplicate(_) => ControlError::Conflict(e.to_string()),
+    })?;
+    Ok((StatusCode::CREATED, Json(json!(view))).into_response())
+}
+
+fn scoped(core: &Core, u: &str) -> Result<Arc<Universe>> {
+    core.universe(u)
+}
+
+async fn add_global_rule(State(core): CoreState, headers: HeaderMap, body: Bytes) -> Result<Response> {
+    add_to(&core.chaos, &core, &headers, &body)
+}
+
+async fn list_global_rules(State(core): CoreState) -> Json<Value> {
+    Json(json!({"rules": core.chaos.list()}))
+}
+
+async fn clear_global_rules(State(core): CoreState) -> StatusCode {
+    core.chaos.clear();
+    StatusCode::NO_CONTENT
+}
+
+async fn delete_global_rule(State(core): CoreState, Path(id): Path<String>) -> Result<StatusCode> {
+    if core.chaos.remove(&id) {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ControlError::UnknownRule(id))
+    }
+}
+
+async fn add_rule(State(core): CoreState, Path(u): Path<String>, headers: HeaderMap, body: Bytes) -> Result<Response> {
+    let universe = scoped(&core, &u)?;
+    add_to(&universe.chaos, &core, &headers, &body)
+}
+
+async fn list_rules(State(core): CoreState, Path(u): Path<String>) -> Result<Json<Value>> {
+    Ok(Json(json!({"rules": scoped(&core, &u)?.chaos.list()})))
+}
+
+async fn clear_rules(State(core): CoreState, Path(u): Path<String>) -> Result<StatusCode> {
+    scoped(&core, &u)?.chaos.clear();
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn delete_rule(State(core): CoreState, Path((u, id)): Path<(String, String)>) -> Result<StatusCode> {
+    if scoped(&core, &u)?.chaos.remove(&id) {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ControlError::UnknownRule(id))
+    }
+}

@@ -1,0 +1,244 @@
+//! The pipeline every twin request goes through before and after the twin's handler:
+//! pick the universe, resolve the credential, run chaos and rate limits, journal it.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, HOST};
+use axum::http::{HeaderValue, Uri};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+
+use crate::chaos::{Action, Decision, RequestFacts};
+use crate::journal::{capped_body, Entry};
+use crate::metrics::{FaultLabels, RequestLabels, ServiceLabels};
+use crate::twin::{Fault, RequestCtx, Twin};
+use crate::universe::Universe;
+use crate::{ControlError, Core};
+
+/// The header a harness uses to pick a universe.
+pub const UNIVERSE_HEADER: &str = "x-dtu-universe";
+
+/// Put in a response's extensions to have the server drop the connection instead of
+/// answering (chaos `reset` and `hang`).
+#[derive(Debug, Clone, Copy)]
+pub struct AbortConnection;
+
+pub struct TwinService {
+    pub core: Arc<Core>,
+    pub twin: Arc<dyn Twin>,
+}
+
+/// Splits a `/u/{id}/rest` path into the universe id and `/rest`.
+fn universe_prefix(path: &str) -> Option<(&str, &str)> {
+    let rest = path.strip_prefix("/u/")?;
+    match rest.find('/') {
+        Some(i) => Some((&rest[..i], &rest[i..])),
+        None => Some((rest, "/")),
+    }
+}
+
+fn rewrite_path(uri: &Uri, new_path: &str) -> Option<Uri> {
+    let path_and_query = match uri.query() {
+        Some(q) => format!("{new_path}?{q}"),
+        None => new_path.to_string(),
+    };
+    path_and_query.parse().ok()
+}
+
+pub async fn dispatch(State(svc): State<Arc<TwinService>>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let (core, twin) = (&svc.core, &svc.twin);
+    let service = twin.service();
+    let (mut parts, body) = req.into_parts();
+
+    // 1. Which universe: a /u/{id}/ prefix, then the header, then the credential.
+    let mut selected = None;
+    let mut prefix = String::new();
+    if let Some((id, rest)) = universe_prefix(parts.uri.path()) {
+        let (id, rest) = (id.to_string(), rest.to_string());
+        match rewrite_path(&parts.uri, &rest) {
+            Some(uri) => parts.uri = uri,
+            None => return ControlError::BadRequest("malformed path".into()).into_response(),
+        }
+        prefix = format!("/u/{id}");
+        selected = Some(id);
+    }
+    if selected.is_none() {
+        selected = parts.headers.get(UNIVERSE_HEADER).and_then(|v| v.to_str().ok()).map(str::to_string);
+    }
+
+    let bytes = match axum::body::to_bytes(body, core.config.max_body_bytes).await {
+        Ok(b) => b,
+        Err(_) => return twin.render_fault(&Fault::Error { status: 413, error: None }),
+    };
+    let credential = twin.credential(&parts.headers, parts.uri.query(), &bytes);
+    let universe = match &selected {
+        Some(id) => core.universe(id),
+        None => match credential.as_deref().and_then(|t| core.universe_of_token(t)) {
+            Some(u) => Ok(u),
+            None => core.universe("default"),
+        },
+    };
+    let universe = match universe {
+        Ok(u) => u,
+        Err(e) => return e.into_response(),
+    };
+    let principal = credential.as_deref().and_then(|t| universe.principal(t));
+    let operation = twin.operation(&parts.method, parts.uri.path());
+    let path = parts.uri.path().to_string();
+    let method = parts.method.to_string();
+    let query = parts.uri.query().map(str::to_string);
+
+    // 2. Chaos: the universe's rules, then the global ones.
+    let facts = RequestFacts {
+        service,
+        operation: operation.as_deref(),
+        method: &method,
+        path: &path,
+        principal: principal.as_ref().map(|p| p.subject.as_str()),
+    };
+    let mut decision = Decision::default();
+    universe.chaos.decide(&facts, &universe, &mut decision);
+    core.chaos.decide(&facts, &universe, &mut decision);
+    let mut fault = decision.action.as_ref().map(|(id, a)| format!("{id}:{}", a.kind()));
+
+    // 3. Realistic rate limits, when no rule already decided the answer.
+    let mut limited = None;
+    if decision.action.is_none() && core.config.realistic_limits {
+        if let Some(limit) = operation.as_deref().and_then(|op| twin.rate_limit(op)) {
+            let who = principal.as_ref().map_or("anonymous", |p| p.subject.as_str());
+            if let Err(retry_after_s) = universe.buckets.take(who, &limit, universe.now()) {
+                fault = Some(format!("rate_limit:{}", limit.class));
+                limited = Some(Fault::RateLimited { retry_after_s });
+            }
+        }
+    }
+
+    if decision.delay_ms > 0.0 {
+        tokio::time::sleep(Duration::from_secs_f64(decision.delay_ms / 1000.0)).await;
+    }
+
+    let base_url = match parts.headers.get(HOST).and_then(|h| h.to_str().ok()) {
+        Some(host) => format!("http://{host}{prefix}"),
+        None => format!("{}{prefix}", core.endpoint(service).unwrap_or_default()),
+    };
+    parts.extensions.insert(RequestCtx {
+        universe: universe.clone(),
+        principal: principal.clone(),
+        credential,
+        operation: operation.clone(),
+        base_url,
+        core: core.clone(),
+    });
+    let request_body = capped_body(&bytes);
+    let req = Request::from_parts(parts, Body::from(bytes));
+
+    let response = match (limited, decision.action) {
+        (Some(fault), _) => twin.render_fault(&fault),
+        (None, Some((_, action))) => apply(action, twin.as_ref(), req, next).await,
+        (None, None) => next.run(req).await,
+    };
+
+    let status = if response.extensions().get::<AbortConnection>().is_some() { 0 } else { response.status().as_u16() };
+    let elapsed = started.elapsed();
+    let operation_label = operation.clone().unwrap_or_else(|| "unmatched".into());
+    if let Some(kind) = fault.as_deref().and_then(|f| f.rsplit(':').next()) {
+        let kind = if fault.as_deref().is_some_and(|f| f.starts_with("rate_limit:")) { "rate_limit" } else { kind };
+        core.metrics.faults.get_or_create(&FaultLabels { service: service.into(), kind: kind.into() }).inc();
+    }
+    core.metrics
+        .requests
+        .get_or_create(&RequestLabels { service: service.into(), operation: operation_label, status })
+        .inc();
+    core.metrics.latency.get_or_create(&ServiceLabels { service: service.into() }).observe(elapsed.as_secs_f64());
+    record(&universe, Entry {
+        seq: 0,
+        time: universe.now(),
+        service: service.to_string(),
+        matched: operation.is_some(),
+        operation: operation.unwrap_or_else(|| path.clone()),
+        method,
+        path,
+        query,
+        principal: principal.map(|p| p.subject),
+        request_body,
+        status,
+        latency_ms: elapsed.as_secs_f64() * 1000.0,
+        fault,
+    });
+    response
+}
+
+fn record(universe: &Universe, entry: Entry) {
+    universe.journal.record(entry);
+}
+
+/// Carries out the fault a rule chose.
+async fn apply(action: Action, twin: &dyn Twin, req: Request, next: Next) -> Response {
+    match action {
+        Action::RateLimit { retry_after_s } => twin.render_fault(&Fault::RateLimited { retry_after_s }),
+        Action::Error { status, error } => twin.render_fault(&Fault::Error { status, error }),
+        Action::Reset => abort(),
+        Action::Hang { ms } => {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            abort()
+        }
+        Action::Truncate => truncate(next.run(req).await).await,
+        Action::Malformed => malformed(next.run(req).await),
+        Action::CommitThenFail { status } => {
+            // The write happens; the client never learns it did.
+            let _committed = next.run(req).await;
+            twin.render_fault(&Fault::Error { status, error: None })
+        }
+        // Latency rules only add delay; they never decide the response.
+        Action::Latency { .. } => next.run(req).await,
+    }
+}
+
+fn abort() -> Response {
+    let mut response = Response::new(Body::empty());
+    response.extensions_mut().insert(AbortConnection);
+    response
+}
+
+/// Sends the headers (with the full Content-Length) and half the body, then fails
+/// the stream, so the client sees a body cut short.
+async fn truncate(response: Response) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+    if let Ok(len) = HeaderValue::from_str(&bytes.len().to_string()) {
+        parts.headers.insert(CONTENT_LENGTH, len);
+    }
+    let head: Bytes = bytes.slice(..bytes.len() / 2);
+    let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
+        Ok(head),
+        Err(std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "body truncated by a chaos rule")),
+    ];
+    Response::from_parts(parts, Body::from_stream(futures_util::stream::iter(chunks)))
+}
+
+/// What a broken proxy sends: an HTML error page, under the JSON content type.
+pub const MALFORMED_BODY: &str = "<html><head><title>502 Bad Gateway</title></head><body>upstream sent an invalid response</body></html>";
+
+fn malformed(response: Response) -> Response {
+    let (mut parts, _) = response.into_parts();
+    parts.headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+    parts.headers.remove(CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(MALFORMED_BODY))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_split() {
+        assert_eq!(universe_prefix("/u/abc/api/auth.test"), Some(("abc", "/api/auth.test")));
+        assert_eq!(universe_prefix("/u/abc"), Some(("abc", "/")));
+        assert_eq!(universe_prefix("/api/auth.test"), None);
+    }
+}

@@ -1,0 +1,232 @@
+//! How a twin's state lives in a universe. Every twin keeps its state in one value of
+//! a type implementing [`Store`]: named [`Collection`]s of records keyed by id, built on
+//! persistent maps, so cloning a store is O(1) whatever its size. Snapshot, fork, reset,
+//! export, import and diff all go through this one trait, so none can miss a store.
+
+use std::any::Any;
+use std::collections::BTreeMap;
+use std::fmt::Debug;
+use std::ops::{Deref, DerefMut};
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Records of one kind, keyed and ordered by id (stable list order for free).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Collection<T: Clone>(pub imbl::OrdMap<String, T>);
+
+impl<T: Clone> Default for Collection<T> {
+    fn default() -> Self {
+        Self(imbl::OrdMap::new())
+    }
+}
+
+impl<T: Clone> Deref for Collection<T> {
+    type Target = imbl::OrdMap<String, T>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl<T: Clone> DerefMut for Collection<T> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
+/// The change set of one collection between two states.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct CollectionDiff {
+    pub created: Vec<Created>,
+    pub updated: Vec<Updated>,
+    pub deleted: Vec<Created>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Created {
+    pub id: String,
+    pub record: Value,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Updated {
+    pub id: String,
+    pub before: Value,
+    pub after: Value,
+}
+
+impl CollectionDiff {
+    pub fn is_empty(&self) -> bool {
+        self.created.is_empty() && self.updated.is_empty() && self.deleted.is_empty()
+    }
+}
+
+/// A collection seen without its record type, for diffs and sizes.
+pub trait AnyCollection {
+    fn as_any(&self) -> &dyn Any;
+    fn len(&self) -> usize;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// What changed from `earlier` (a collection of the same type) to `self`.
+    fn diff_from(&self, earlier: &dyn AnyCollection) -> CollectionDiff;
+}
+
+fn to_json<T: Serialize>(value: &T) -> Value {
+    // Records are plain data; a record that cannot be shown as JSON is shown as null.
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
+impl<T> AnyCollection for Collection<T>
+where
+    T: Clone + PartialEq + Serialize + Send + Sync + 'static,
+{
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn diff_from(&self, earlier: &dyn AnyCollection) -> CollectionDiff {
+        let mut diff = CollectionDiff::default();
+        let Some(earlier) = earlier.as_any().downcast_ref::<Self>() else {
+            return diff;
+        };
+        // imbl skips subtrees the two versions still share, so a diff costs what changed.
+        for item in earlier.0.diff(&self.0) {
+            match item {
+                imbl::ordmap::DiffItem::Add(id, record) => {
+                    diff.created.push(Created { id: id.clone(), record: to_json(record) })
+                }
+                imbl::ordmap::DiffItem::Update { old, new } => diff.updated.push(Updated {
+                    id: new.0.clone(),
+                    before: to_json(old.1),
+                    after: to_json(new.1),
+                }),
+                imbl::ordmap::DiffItem::Remove(id, record) => {
+                    diff.deleted.push(Created { id: id.clone(), record: to_json(record) })
+                }
+            }
+        }
+        diff
+    }
+}
+
+/// A twin's whole state. Serializing it gives the export; `collections` names every
+/// collection so diffs cover them all.
+pub trait Store: Clone + Debug + Send + Sync + Serialize + DeserializeOwned + 'static {
+    /// The service this state belongs to (`slack`, `okta`, …).
+    const SERVICE: &'static str;
+
+    fn collections(&self) -> Vec<(&'static str, &dyn AnyCollection)>;
+}
+
+/// A [`Store`] without its type, as a universe holds it.
+pub trait AnyStore: Debug + Send + Sync + 'static {
+    fn service(&self) -> &'static str;
+    fn clone_box(&self) -> Box<dyn AnyStore>;
+    fn as_any(&self) -> &dyn Any;
+    fn as_any_mut(&mut self) -> &mut dyn Any;
+    fn export(&self) -> Result<Value, serde_json::Error>;
+    fn diff_from(&self, earlier: &dyn AnyStore) -> BTreeMap<String, CollectionDiff>;
+    fn sizes(&self) -> BTreeMap<String, usize>;
+}
+
+impl<S: Store> AnyStore for S {
+    fn service(&self) -> &'static str {
+        S::SERVICE
+    }
+
+    fn clone_box(&self) -> Box<dyn AnyStore> {
+        Box::new(self.clone())
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+
+    fn export(&self) -> Result<Value, serde_json::Error> {
+        serde_json::to_value(self)
+    }
+
+    fn diff_from(&self, earlier: &dyn AnyStore) -> BTreeMap<String, CollectionDiff> {
+        let Some(earlier) = earlier.as_any().downcast_ref::<S>() else {
+            return BTreeMap::new();
+        };
+        let before: BTreeMap<_, _> = earlier.collections().into_iter().collect();
+        self.collections()
+            .into_iter()
+            .filter_map(|(name, now)| {
+                let diff = before.get(name).map(|was| now.diff_from(*was))?;
+                (!diff.is_empty()).then(|| (name.to_string(), diff))
+            })
+            .collect()
+    }
+
+    fn sizes(&self) -> BTreeMap<String, usize> {
+        self.collections().into_iter().map(|(name, c)| (name.to_string(), c.len())).collect()
+    }
+}
+
+impl Clone for Box<dyn AnyStore> {
+    fn clone(&self) -> Self {
+        self.clone_box()
+    }
+}
+
+/// Loads a store of type `S` from its export.
+pub fn import_store<S: Store>(value: Value) -> Result<Box<dyn AnyStore>, serde_json::Error> {
+    Ok(Box::new(serde_json::from_value::<S>(value)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+    struct Notes {
+        notes: Collection<String>,
+    }
+
+    impl Store for Notes {
+        const SERVICE: &'static str = "notes";
+        fn collections(&self) -> Vec<(&'static str, &dyn AnyCollection)> {
+            vec![("notes", &self.notes)]
+        }
+    }
+
+    #[test]
+    fn diff_reports_created_updated_deleted() {
+        let mut before = Notes::default();
+        before.notes.insert("a".into(), "one".into());
+        before.notes.insert("b".into(), "two".into());
+        let mut after = before.clone();
+        after.notes.insert("b".into(), "TWO".into());
+        after.notes.remove("a");
+        after.notes.insert("c".into(), "three".into());
+        let diff = AnyStore::diff_from(&after, &before);
+        let notes = &diff["notes"];
+        assert_eq!(notes.created, vec![Created { id: "c".into(), record: "three".into() }]);
+        assert_eq!(notes.updated.len(), 1);
+        assert_eq!(notes.updated[0].before, Value::from("two"));
+        assert_eq!(notes.deleted[0].id, "a");
+        assert!(AnyStore::diff_from(&before, &before).is_empty());
+    }
+
+    #[test]
+    fn export_import_round_trip() {
+        let mut s = Notes::default();
+        s.notes.insert("x".into(), "y".into());
+        let exported = AnyStore::export(&s).unwrap();
+        let back = import_store::<Notes>(exported.clone()).unwrap();
+        assert_eq!(back.export().unwrap(), exported);
+    }
+}

@@ -1,0 +1,96 @@
+//! The one trait a twin implements to stand on twin-core. The core decides *when*
+//! something happens (routing to a universe, chaos, rate limits, journal); the twin
+//! decides *what it looks like* in its vendor's dialect.
+
+use std::sync::Arc;
+
+use axum::http::{HeaderMap, Method};
+use axum::response::Response;
+use axum::Router;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::fixture::{Fixture, FixtureError};
+use crate::store::AnyStore;
+use crate::universe::{Principal, SeedCtx, Universe};
+
+/// A fault the core decided to inject, for the twin to render as its vendor would.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fault {
+    /// Too many requests: the vendor's 429 with its retry headers.
+    RateLimited { retry_after_s: u64 },
+    /// An error response: `status`, and the vendor's error name when one was given.
+    Error { status: u16, error: Option<String> },
+}
+
+/// A rate-limit class of an operation: `limit` requests per `per_seconds`, per
+/// (universe, principal, class).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RateLimit {
+    pub class: String,
+    pub limit: u32,
+    pub per_seconds: u32,
+}
+
+/// How much of the vendor's surface a twin implements.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Coverage {
+    pub implemented: usize,
+    pub partial: usize,
+    pub missing: usize,
+}
+
+/// What a twin's handlers receive about the request, as an axum `Extension`.
+#[derive(Clone)]
+pub struct RequestCtx {
+    pub universe: Arc<Universe>,
+    /// Who the credential names, when it is a valid credential of this universe.
+    pub principal: Option<Principal>,
+    /// The credential as sent, valid or not.
+    pub credential: Option<String>,
+    /// The vendor operation name, when the twin knows it.
+    pub operation: Option<String>,
+    /// `scheme://host[:port]` plus any `/u/{id}` prefix the client used: the base of
+    /// every absolute URL the twin hands out.
+    pub base_url: String,
+    pub core: Arc<crate::Core>,
+}
+
+pub trait Twin: Send + Sync + 'static {
+    /// `slack`, `okta`, `jira` or `google`.
+    fn service(&self) -> &'static str;
+
+    /// Its port relative to `--port-base` (slack 1, okta 2, jira 3, google 4).
+    fn port_offset(&self) -> u16;
+
+    /// Builds the initial state from a fixture, minting the credentials it needs.
+    fn seed(&self, fixture: &Fixture, ctx: &mut SeedCtx<'_>) -> Result<Box<dyn AnyStore>, FixtureError>;
+
+    /// Loads state from an export.
+    fn import(&self, state: Value) -> Result<Box<dyn AnyStore>, serde_json::Error>;
+
+    /// The vendor's HTTP surface. Handlers take `Extension<RequestCtx>`.
+    fn router(&self) -> Router;
+
+    /// The vendor's name for the operation at `method path`, when it has one
+    /// (`chat.postMessage`); None marks the request as unmatched in the journal.
+    fn operation(&self, method: &Method, path: &str) -> Option<String>;
+
+    /// The credential a request carries (from headers, query or body).
+    fn credential(&self, headers: &HeaderMap, query: Option<&str>, body: &[u8]) -> Option<String>;
+
+    /// An injected fault, in the vendor's dialect.
+    fn render_fault(&self, fault: &Fault) -> Response;
+
+    /// This twin's part of the universe object (base URLs and credentials).
+    fn manifest(&self, universe: &Universe, base_url: &str) -> Value;
+
+    /// The rate-limit class of an operation, for `--realistic-limits`.
+    fn rate_limit(&self, _operation: &str) -> Option<RateLimit> {
+        None
+    }
+
+    fn coverage(&self) -> Coverage {
+        Coverage::default()
+    }
+}

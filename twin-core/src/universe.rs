@@ -1,0 +1,314 @@
+//! Universes: isolated worlds, each with its own state, clock, journal, chaos rules
+//! and credentials. State is persistent, so snapshot, fork and reset are pointer copies.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use parking_lot::{Mutex, RwLock};
+use serde::{Deserialize, Serialize};
+
+use crate::chaos::RuleSet;
+use crate::clock::{Clock, ClockState};
+use crate::ids::IdGen;
+use crate::journal::Journal;
+use crate::limits::Buckets;
+use crate::store::{AnyStore, CollectionDiff, Store};
+
+/// Who a credential speaks for.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Principal {
+    pub service: String,
+    /// The twin's name for the credential's kind (`bot`, `user`, `app`, `api_token`).
+    pub kind: String,
+    /// The id of the user, bot or app it acts as.
+    pub subject: String,
+}
+
+/// A minted credential and the prefix it was minted with (kept so a fork re-mints alike).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Credential {
+    pub token: String,
+    pub prefix: String,
+    pub principal: Principal,
+}
+
+/// All twins' state plus the id generator: what a snapshot captures.
+#[derive(Debug, Clone)]
+pub struct World {
+    stores: Vec<Box<dyn AnyStore>>,
+    pub ids: IdGen,
+}
+
+impl World {
+    pub fn new(stores: Vec<Box<dyn AnyStore>>, ids: IdGen) -> Self {
+        Self { stores, ids }
+    }
+
+    pub fn store<S: Store>(&self) -> Option<&S> {
+        self.stores.iter().find_map(|s| s.as_any().downcast_ref::<S>())
+    }
+
+    pub fn store_mut<S: Store>(&mut self) -> Option<(&mut S, &mut IdGen)> {
+        let ids = &mut self.ids;
+        self.stores.iter_mut().find_map(|s| s.as_any_mut().downcast_mut::<S>()).map(|s| (s, ids))
+    }
+
+    pub fn stores(&self) -> impl Iterator<Item = &dyn AnyStore> {
+        self.stores.iter().map(|s| s.as_ref())
+    }
+
+    /// What changed from `earlier` to `self`, per service and collection.
+    pub fn diff_from(&self, earlier: &World) -> BTreeMap<String, BTreeMap<String, CollectionDiff>> {
+        self.stores
+            .iter()
+            .filter_map(|now| {
+                let before = earlier.stores.iter().find(|s| s.service() == now.service())?;
+                let diff = now.diff_from(before.as_ref());
+                (!diff.is_empty()).then(|| (now.service().to_string(), diff))
+            })
+            .collect()
+    }
+}
+
+/// A named snapshot.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub world: World,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The most snapshots one universe keeps.
+pub const MAX_SNAPSHOTS: usize = 256;
+
+#[derive(Debug, thiserror::Error)]
+#[error("service state '{0}' is not registered in this universe")]
+pub struct StoreMissing(pub &'static str);
+
+pub struct Universe {
+    pub id: String,
+    pub fixture_name: String,
+    pub created_at: DateTime<Utc>,
+    pub clock: Clock,
+    pub journal: Journal,
+    pub chaos: RuleSet,
+    pub buckets: Buckets,
+    world: RwLock<World>,
+    /// The state it was created with: what reset goes back to and `diff` starts from.
+    origin: World,
+    origin_clock: ClockState,
+    snapshots: Mutex<BTreeMap<String, Snapshot>>,
+    credentials: RwLock<indexmap::IndexMap<String, Credential>>,
+    /// Draws for chaos probabilities: separate from `World::ids` so that injecting
+    /// faults never changes which ids a run mints.
+    chaos_draws: Mutex<IdGen>,
+    /// Secrets of the tokens this universe mints.
+    tokens: Mutex<IdGen>,
+    deleted: AtomicBool,
+}
+
+impl std::fmt::Debug for Universe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Universe").field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
+/// What a twin's `seed` gets: the fixture's clock, the id generator, and a way to mint credentials.
+pub struct SeedCtx<'a> {
+    pub now: DateTime<Utc>,
+    pub ids: &'a mut IdGen,
+    pub(crate) tokens: &'a mut IdGen,
+    pub(crate) universe_id: &'a str,
+    pub(crate) minted: &'a mut Vec<Credential>,
+}
+
+impl SeedCtx<'_> {
+    /// Mints a credential `{prefix}{universe}-{secret}` for `principal`.
+    pub fn mint(&mut self, prefix: &str, principal: Principal) -> String {
+        let token = mint_token(self.tokens, prefix, self.universe_id);
+        self.minted.push(Credential { token: token.clone(), prefix: prefix.to_string(), principal });
+        token
+    }
+}
+
+pub(crate) fn mint_token(tokens: &mut IdGen, prefix: &str, universe_id: &str) -> String {
+    format!("{prefix}{universe_id}-{}", tokens.lower_alnum(24))
+}
+
+/// The parts a new universe is made of.
+pub struct UniverseParts {
+    pub id: String,
+    pub fixture_name: String,
+    pub world: World,
+    pub origin: World,
+    pub clock: ClockState,
+    pub credentials: Vec<Credential>,
+    pub chaos_seed: u64,
+    pub tokens: IdGen,
+    pub journal_cap: usize,
+}
+
+impl Universe {
+    pub fn new(parts: UniverseParts) -> Self {
+        let clock = Clock::new(parts.clock);
+        Self {
+            id: parts.id,
+            fixture_name: parts.fixture_name,
+            created_at: clock.now(),
+            clock,
+            journal: Journal::new(parts.journal_cap),
+            chaos: RuleSet::default(),
+            buckets: Buckets::default(),
+            world: RwLock::new(parts.world),
+            origin: parts.origin,
+            origin_clock: parts.clock,
+            snapshots: Mutex::new(BTreeMap::new()),
+            credentials: RwLock::new(parts.credentials.into_iter().map(|c| (c.token.clone(), c)).collect()),
+            chaos_draws: Mutex::new(IdGen::new(parts.chaos_seed)),
+            tokens: Mutex::new(parts.tokens),
+            deleted: AtomicBool::new(false),
+        }
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Reads a twin's state under the universe's read lock.
+    pub fn read<S: Store, R>(&self, f: impl FnOnce(&S) -> R) -> Result<R, StoreMissing> {
+        let world = self.world.read();
+        world.store::<S>().map(f).ok_or(StoreMissing(S::SERVICE))
+    }
+
+    /// Changes a twin's state under the universe's write lock. The closure gets the
+    /// universe's id generator too, so ids stay deterministic.
+    pub fn write<S: Store, R>(&self, f: impl FnOnce(&mut S, &mut IdGen) -> R) -> Result<R, StoreMissing> {
+        let mut world = self.world.write();
+        world.store_mut::<S>().map(|(s, ids)| f(s, ids)).ok_or(StoreMissing(S::SERVICE))
+    }
+
+    /// The current state: an O(1) copy.
+    pub fn world(&self) -> World {
+        self.world.read().clone()
+    }
+
+    pub fn origin(&self) -> &World {
+        &self.origin
+    }
+
+    pub fn replace_world(&self, world: World) {
+        *self.world.write() = world;
+    }
+
+    pub fn reset(&self) {
+        self.replace_world(self.origin.clone());
+        self.clock.restore(self.origin_clock);
+        self.journal.clear();
+        self.buckets.clear();
+    }
+
+    pub fn take_snapshot(&self, name: &str) -> Result<Snapshot, SnapshotError> {
+        let mut snapshots = self.snapshots.lock();
+        if !snapshots.contains_key(name) && snapshots.len() >= MAX_SNAPSHOTS {
+            return Err(SnapshotError::TooMany);
+        }
+        let snapshot = Snapshot { world: self.world(), created_at: self.now() };
+        snapshots.insert(name.to_string(), snapshot.clone());
+        Ok(snapshot)
+    }
+
+    /// A snapshot by name; `initial` is the state the universe was created with.
+    pub fn snapshot(&self, name: &str) -> Option<Snapshot> {
+        if name == "initial" {
+            return Some(Snapshot { world: self.origin.clone(), created_at: self.created_at });
+        }
+        self.snapshots.lock().get(name).cloned()
+    }
+
+    pub fn snapshot_list(&self) -> Vec<(String, DateTime<Utc>)> {
+        self.snapshots.lock().iter().map(|(n, s)| (n.clone(), s.created_at)).collect()
+    }
+
+    pub fn credentials(&self) -> Vec<Credential> {
+        self.credentials.read().values().cloned().collect()
+    }
+
+    /// The first credential of `service` of this kind (e.g. the Slack bot token).
+    pub fn credential_of(&self, service: &str, kind: &str) -> Option<String> {
+        self.credentials
+            .read()
+            .values()
+            .find(|c| c.principal.service == service && c.principal.kind == kind)
+            .map(|c| c.token.clone())
+    }
+
+    pub fn principal(&self, token: &str) -> Option<Principal> {
+        self.credentials.read().get(token).map(|c| c.principal.clone())
+    }
+
+    /// Mints and keeps a new credential for `principal`.
+    pub(crate) fn add_credential(&self, prefix: &str, principal: Principal) -> String {
+        let token = mint_token(&mut self.tokens.lock(), prefix, &self.id);
+        let credential = Credential { token: token.clone(), prefix: prefix.to_string(), principal };
+        self.credentials.write().insert(token.clone(), credential);
+        token
+    }
+
+    pub(crate) fn remove_credential(&self, token: &str) -> bool {
+        self.credentials.write().shift_remove(token).is_some()
+    }
+
+    pub fn chaos_draw(&self) -> f64 {
+        self.chaos_draws.lock().next_f64()
+    }
+
+    pub fn chaos_draws(&self) -> IdGen {
+        *self.chaos_draws.lock()
+    }
+
+    pub fn is_deleted(&self) -> bool {
+        self.deleted.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn mark_deleted(&self) {
+        self.deleted.store(true, Ordering::Release);
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    #[error("a universe keeps at most {MAX_SNAPSHOTS} snapshots")]
+    TooMany,
+}
+
+/// The shared `Arc` form used everywhere.
+pub type UniverseRef = Arc<Universe>;
+
+/// Universe ids: what a client may name in a path, a header or a request.
+pub fn valid_universe_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+/// Which universe every token belongs to, for routing by credential.
+#[derive(Default)]
+pub struct TokenIndex {
+    by_token: dashmap::DashMap<String, String>,
+}
+
+impl TokenIndex {
+    pub fn universe_of(&self, token: &str) -> Option<String> {
+        self.by_token.get(token).map(|u| u.clone())
+    }
+
+    pub fn insert(&self, token: String, universe: &str) {
+        self.by_token.insert(token, universe.to_string());
+    }
+
+    pub fn remove(&self, token: &str) {
+        self.by_token.remove(token);
+    }
+}
+
