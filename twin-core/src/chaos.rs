@@ -287,7 +287,7 @@ impl Rule {
         let t = &self.view.trigger;
         if t.first_n.is_some_and(|k| n > k)
             || t.nth.as_ref().is_some_and(|list| !list.contains(&n))
-            || t.every_n.is_some_and(|k| n % k != 0)
+            || t.every_n.is_some_and(|k| !n.is_multiple_of(k))
             || t.after_n.is_some_and(|k| n <= k)
         {
             return false;
@@ -427,11 +427,7 @@ impl RuleSet {
     }
 
     pub fn list(&self) -> Vec<RuleView> {
-        self.rules
-            .lock()
-            .iter()
-            .map(|r| RuleView { spent: r.spent(), ..r.view.clone() })
-            .collect()
+        self.rules.lock().iter().map(|r| RuleView { spent: r.spent(), ..r.view.clone() }).collect()
     }
 
     pub fn remove(&self, id: &str) -> bool {
@@ -493,7 +489,12 @@ mod tests {
     #[test]
     fn latency_samples_stay_in_range() {
         let mut g = crate::ids::IdGen::new(3);
-        let u = Action::Latency { fixed_ms: None, uniform: Some(Uniform { min_ms: 5.0, max_ms: 10.0 }), normal: None, lognormal: None };
+        let u = Action::Latency {
+            fixed_ms: None,
+            uniform: Some(Uniform { min_ms: 5.0, max_ms: 10.0 }),
+            normal: None,
+            lognormal: None,
+        };
         let l = Action::Latency {
             fixed_ms: None,
             uniform: None,

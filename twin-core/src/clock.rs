@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "mode", rename_all = "snake_case")]
 pub enum ClockState {
-    /// Real time shifted by `offset_ms` (zero for a clock nobody touched).
-    Running { offset_ms: i64 },
+    /// Real time shifted by `offset_us` microseconds (zero for a clock nobody touched).
+    Running { offset_us: i64 },
     /// Stopped at `at` until set or advanced.
     Frozen { at: DateTime<Utc> },
 }
@@ -29,7 +29,7 @@ pub struct ClockView {
 
 impl Default for Clock {
     fn default() -> Self {
-        Self::new(ClockState::Running { offset_ms: 0 })
+        Self::new(ClockState::Running { offset_us: 0 })
     }
 }
 
@@ -44,7 +44,7 @@ impl Clock {
 
     fn read(state: ClockState) -> DateTime<Utc> {
         match state {
-            ClockState::Running { offset_ms } => Utc::now() + Duration::milliseconds(offset_ms),
+            ClockState::Running { offset_us } => Utc::now() + Duration::microseconds(offset_us),
             ClockState::Frozen { at } => at,
         }
     }
@@ -63,7 +63,7 @@ impl Clock {
         let next = if frozen {
             ClockState::Frozen { at: now }
         } else {
-            ClockState::Running { offset_ms: (now - Utc::now()).num_milliseconds() }
+            ClockState::Running { offset_us: offset_us(now - Utc::now()) }
         };
         *self.state.lock() = next;
     }
@@ -76,9 +76,18 @@ impl Clock {
     pub fn advance(&self, by: Duration) {
         let mut state = self.state.lock();
         *state = match *state {
-            ClockState::Running { offset_ms } => ClockState::Running { offset_ms: offset_ms + by.num_milliseconds() },
+            ClockState::Running { offset_us } => ClockState::Running { offset_us: offset_us + self::offset_us(by) },
             ClockState::Frozen { at } => ClockState::Frozen { at: at + by },
         };
+    }
+}
+
+/// A duration in whole microseconds, rounded up, so that unfreezing a clock never
+/// moves it back by the part of a microsecond that truncation would lose.
+fn offset_us(d: Duration) -> i64 {
+    match d.num_nanoseconds() {
+        Some(ns) => ns.div_euclid(1000) + i64::from(ns.rem_euclid(1000) != 0),
+        None => d.num_microseconds().unwrap_or(if d > Duration::zero() { i64::MAX } else { i64::MIN }),
     }
 }
 
@@ -95,6 +104,15 @@ mod tests {
         clock.advance(Duration::seconds(90));
         assert_eq!(clock.now(), at + Duration::seconds(90));
         assert!(clock.view().frozen);
+    }
+
+    #[test]
+    fn unfreezing_never_moves_time_back() {
+        let clock = Clock::default();
+        let at = DateTime::parse_from_rfc3339("2030-01-01T00:00:00Z").unwrap().with_timezone(&Utc);
+        clock.set(at, true);
+        clock.set(clock.now(), false);
+        assert!(clock.now() >= at);
     }
 
     #[test]

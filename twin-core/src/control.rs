@@ -129,12 +129,8 @@ async fn create_universe(State(core): CoreState, headers: HeaderMap, body: Bytes
 }
 
 async fn list_universes(State(core): CoreState) -> Json<Value> {
-    let universes: Vec<Value> = core
-        .universe_ids()
-        .iter()
-        .filter_map(|id| core.universe(id).ok())
-        .map(|u| core.universe_object(&u))
-        .collect();
+    let universes: Vec<Value> =
+        core.universe_ids().iter().filter_map(|id| core.universe(id).ok()).map(|u| core.universe_object(&u)).collect();
     Json(json!({ "universes": universes }))
 }
 
@@ -283,7 +279,12 @@ struct SetClock {
     frozen: Option<bool>,
 }
 
-async fn set_clock(State(core): CoreState, Path(u): Path<String>, headers: HeaderMap, body: Bytes) -> Result<Json<Value>> {
+async fn set_clock(
+    State(core): CoreState,
+    Path(u): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>> {
     let universe = core.universe(&u)?;
     let SetClock { now, frozen } = json_body(&headers, &body)?;
     let current = universe.clock.view();

@@ -11,6 +11,7 @@ use axum::http::{HeaderValue, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use futures_util::StreamExt;
 
 use crate::chaos::{Action, Decision, RequestFacts};
 use crate::journal::{capped_body, Entry};
@@ -155,21 +156,24 @@ pub async fn dispatch(State(svc): State<Arc<TwinService>>, req: Request, next: N
         .get_or_create(&RequestLabels { service: service.into(), operation: operation_label, status })
         .inc();
     core.metrics.latency.get_or_create(&ServiceLabels { service: service.into() }).observe(elapsed.as_secs_f64());
-    record(&universe, Entry {
-        seq: 0,
-        time: universe.now(),
-        service: service.to_string(),
-        matched: operation.is_some(),
-        operation: operation.unwrap_or_else(|| path.clone()),
-        method,
-        path,
-        query,
-        principal: principal.map(|p| p.subject),
-        request_body,
-        status,
-        latency_ms: elapsed.as_secs_f64() * 1000.0,
-        fault,
-    });
+    record(
+        &universe,
+        Entry {
+            seq: 0,
+            time: universe.now(),
+            service: service.to_string(),
+            matched: operation.is_some(),
+            operation: operation.unwrap_or_else(|| path.clone()),
+            method,
+            path,
+            query,
+            principal: principal.map(|p| p.subject),
+            request_body,
+            status,
+            latency_ms: elapsed.as_secs_f64() * 1000.0,
+            fault,
+        },
+    );
     response
 }
 
@@ -214,15 +218,19 @@ async fn truncate(response: Response) -> Response {
         parts.headers.insert(CONTENT_LENGTH, len);
     }
     let head: Bytes = bytes.slice(..bytes.len() / 2);
-    let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
-        Ok(head),
-        Err(std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "body truncated by a chaos rule")),
-    ];
-    Response::from_parts(parts, Body::from_stream(futures_util::stream::iter(chunks)))
+    // The failure waits a moment so that hyper flushes the headers and the first half
+    // before it drops the connection; failing at once would drop them unsent.
+    let failure = futures_util::stream::once(async {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        Err(std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "body truncated by a chaos rule"))
+    });
+    let body = futures_util::stream::iter([Ok::<Bytes, std::io::Error>(head)]).chain(failure);
+    Response::from_parts(parts, Body::from_stream(body))
 }
 
 /// What a broken proxy sends: an HTML error page, under the JSON content type.
-pub const MALFORMED_BODY: &str = "<html><head><title>502 Bad Gateway</title></head><body>upstream sent an invalid response</body></html>";
+pub const MALFORMED_BODY: &str =
+    "<html><head><title>502 Bad Gateway</title></head><body>upstream sent an invalid response</body></html>";
 
 fn malformed(response: Response) -> Response {
     let (mut parts, _) = response.into_parts();

@@ -185,11 +185,12 @@ impl Fixture {
     pub fn generated(people: usize) -> Self {
         const DEPARTMENTS: [&str; 5] = ["Engineering", "Sales", "Operations", "Marketing", "Finance"];
         const FIRST: [&str; 16] = [
-            "Ada", "Ben", "Cleo", "Dev", "Eli", "Fay", "Gus", "Hana", "Ivo", "Jun", "Kai", "Lea", "Max", "Nia", "Oto", "Pia",
+            "Ada", "Ben", "Cleo", "Dev", "Eli", "Fay", "Gus", "Hana", "Ivo", "Jun", "Kai", "Lea", "Max", "Nia", "Oto",
+            "Pia",
         ];
         const LAST: [&str; 16] = [
-            "Abe", "Brook", "Chen", "Diaz", "Ek", "Fox", "Gray", "Hale", "Ito", "Jain", "Kerr", "Lund", "Moss", "Nagy", "Ortiz",
-            "Park",
+            "Abe", "Brook", "Chen", "Diaz", "Ek", "Fox", "Gray", "Hale", "Ito", "Jain", "Kerr", "Lund", "Moss", "Nagy",
+            "Ortiz", "Park",
         ];
         let people_list: Vec<Person> = (0..people)
             .map(|i| {
@@ -269,8 +270,8 @@ impl FixtureLibrary {
 
     /// Loads every `*.yaml` file of a directory, each named by its file stem.
     pub fn load_dir(&mut self, dir: &Path) -> Result<(), FixtureError> {
-        let entries = std::fs::read_dir(dir)
-            .map_err(|source| FixtureError::Read { name: dir.display().to_string(), source })?;
+        let entries =
+            std::fs::read_dir(dir).map_err(|source| FixtureError::Read { name: dir.display().to_string(), source })?;
         for entry in entries.flatten() {
             let path = entry.path();
             if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
@@ -298,7 +299,8 @@ mod tests {
 
     #[test]
     fn parse_errors_name_the_line() {
-        let err = Fixture::from_yaml("bad.yaml", "name: t\ncompany: {name: T, domain: t.test}\npeople: 3\n").unwrap_err();
+        let err =
+            Fixture::from_yaml("bad.yaml", "name: t\ncompany: {name: T, domain: t.test}\npeople: 3\n").unwrap_err();
         let msg = err.to_string();
         assert!(msg.starts_with("bad.yaml:") && msg.contains("line 3"), "{msg}");
     }

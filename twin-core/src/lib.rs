@@ -186,9 +186,7 @@ impl Core {
         }
         let id = match req.id {
             Some(id) if !valid_universe_id(&id) => {
-                return Err(ControlError::BadRequest(
-                    "id must be 1-64 characters of a-z, 0-9, - and _".to_string(),
-                ))
+                return Err(ControlError::BadRequest("id must be 1-64 characters of a-z, 0-9, - and _".to_string()))
             }
             Some(id) => id,
             None => loop {
@@ -257,7 +255,7 @@ impl Core {
                     fixture_name: fixture.name.clone(),
                     origin: world.clone(),
                     world,
-                    clock: ClockState::Running { offset_ms: 0 },
+                    clock: ClockState::Running { offset_us: 0 },
                     credentials: minted,
                     chaos_seed: seed ^ 0xc4a05,
                     tokens,

@@ -84,10 +84,8 @@ pub async fn bind_all(core: &Arc<Core>, ip: IpAddr, port_base: u16) -> std::io::
 /// (for at most five seconds).
 pub async fn run(bound: Vec<Bound>, shutdown: impl Future<Output = ()>) {
     let (stop_tx, stop_rx) = watch::channel(false);
-    let tasks: Vec<_> = bound
-        .into_iter()
-        .map(|b| tokio::spawn(accept_loop(b.listener, b.router, stop_rx.clone())))
-        .collect();
+    let tasks: Vec<_> =
+        bound.into_iter().map(|b| tokio::spawn(accept_loop(b.listener, b.router, stop_rx.clone()))).collect();
     shutdown.await;
     let _ = stop_tx.send(true);
     for task in tasks {

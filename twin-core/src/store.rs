@@ -102,11 +102,9 @@ where
                 imbl::ordmap::DiffItem::Add(id, record) => {
                     diff.created.push(Created { id: id.clone(), record: to_json(record) })
                 }
-                imbl::ordmap::DiffItem::Update { old, new } => diff.updated.push(Updated {
-                    id: new.0.clone(),
-                    before: to_json(old.1),
-                    after: to_json(new.1),
-                }),
+                imbl::ordmap::DiffItem::Update { old, new } => {
+                    diff.updated.push(Updated { id: new.0.clone(), before: to_json(old.1), after: to_json(new.1) })
+                }
                 imbl::ordmap::DiffItem::Remove(id, record) => {
                     diff.deleted.push(Created { id: id.clone(), record: to_json(record) })
                 }

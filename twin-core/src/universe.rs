@@ -311,4 +311,3 @@ impl TokenIndex {
         self.by_token.remove(token);
     }
 }
-
