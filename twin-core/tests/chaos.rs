@@ -311,3 +311,28 @@ async fn invalid_rules_are_refused() {
     let (status, _) = s.post("universes/default/chaos/rules", json!({"id": "dup", "action": {"kind": "reset"}})).await;
     assert_eq!(status, 409);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hanging_universe_does_not_stall_another() {
+    let s = Server::start().await;
+    let slow = s.universe(json!({"id": "slow"})).await;
+    let fast = s.universe(json!({"id": "fast"})).await;
+    rule(&s, "slow", json!({"action": {"kind": "hang", "ms": 2000}})).await;
+    let hanging: Vec<_> = (0..8)
+        .map(|_| {
+            let http = s.http.clone();
+            let url = format!("{}/notes", s.notes);
+            let t = token(&slow);
+            tokio::spawn(async move { http.get(url).bearer_auth(t).send().await })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = Instant::now();
+    for _ in 0..20 {
+        assert_eq!(s.notes_list(&token(&fast)).await.0, 200);
+    }
+    assert!(started.elapsed() < Duration::from_millis(1500), "the other universe answered within the hang");
+    for h in hanging {
+        assert!(h.await.unwrap().is_err());
+    }
+}

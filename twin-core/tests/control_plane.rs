@@ -349,3 +349,68 @@ async fn realistic_limits_answer_in_the_twins_dialect() {
     s.post(&format!("universes/{id}/clock/advance"), json!({"seconds": 30})).await;
     assert_eq!(s.note_create(&t, "4").await.unwrap().status(), 200);
 }
+
+#[tokio::test]
+async fn garbage_never_gets_a_5xx() {
+    let s = Server::start().await;
+    let u = s.universe(json!({"id": "g"})).await;
+    let paths = [
+        "universes",
+        "universes/g",
+        "universes/g/reset",
+        "universes/g/snapshots",
+        "universes/g/snapshots/x/restore",
+        "universes/g/export",
+        "universes/g/import",
+        "universes/g/state",
+        "universes/g/diff",
+        "universes/g/journal",
+        "universes/g/clock",
+        "universes/g/clock/advance",
+        "universes/g/chaos/rules",
+        "universes/g/chaos/rules/r1",
+        "chaos/rules",
+        "chaos/rules/r1",
+        "universes/%ZZ",
+        "universes/g/diff?since=%FF%FE",
+        "universes/g/journal?limit=-1",
+        "universes/g/journal?limit=99999999999999999999999",
+    ];
+    let bodies: [&[u8]; 8] = [
+        b"",
+        b"null",
+        b"[]",
+        b"\"text\"",
+        b"{\"a\":",
+        b"\xff\xfe\x00garbage",
+        b"{\"now\": 12, \"seconds\": null, \"name\": [], \"action\": 5, \"fixture\": 3}",
+        b"{\"schema_version\": 1, \"services\": {\"notes\": {\"notes\": {\"x\": 1}}}}",
+    ];
+    let methods = [reqwest::Method::GET, reqwest::Method::POST, reqwest::Method::PUT, reqwest::Method::DELETE];
+    for path in paths {
+        for method in &methods {
+            for body in bodies {
+                let r = s
+                    .http
+                    .request(method.clone(), s.url(path))
+                    .header("content-type", "application/json")
+                    .body(body.to_vec())
+                    .send()
+                    .await
+                    .unwrap();
+                assert!(
+                    r.status().as_u16() < 500,
+                    "{method} {path} {:?} → {}",
+                    String::from_utf8_lossy(body),
+                    r.status()
+                );
+            }
+        }
+    }
+    // …and the twin port with the same garbage
+    for body in bodies {
+        let r = s.http.post(format!("{}/notes", s.notes)).bearer_auth(token(&u)).body(body.to_vec()).send().await;
+        assert!(r.unwrap().status().as_u16() < 500);
+    }
+    assert_eq!(s.get("health").await.0, 200);
+}

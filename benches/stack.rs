@@ -1,0 +1,382 @@
+//! `cargo bench --bench stack`: DTU's performance figures, each against a baseline
+//! measured in the same run, because these machines are noisy: ratios travel,
+//! absolute numbers do not.
+//!
+//! 1. Throughput and p99 of Slack `chat.postMessage` (a write) and
+//!    `conversations.history` (a read) through the whole stack (universe lookup by
+//!    credential, chaos check, journal, metrics, the twin), against a bare axum
+//!    handler that parses the same JSON and answers a Slack-sized body.
+//! 2. Universe fork time for the default and the 10,000-person fixture (their ratio
+//!    shows fork is O(1)), and the memory a fork costs.
+//! 3. Cold start of `dtu serve` to the first successful `auth.test`, against
+//!    starting the same binary just to print its version.
+//!
+//! Knobs: DTU_BENCH_SECONDS (per load run, default 5), DTU_BENCH_CONNECTIONS (default 32).
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::routing::post;
+use axum::{Json, Router};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::Request;
+use hyper_util::rt::TokioIo;
+use serde_json::{json, Value};
+use twin_core::{Config, Core, CreateUniverse, Fixture, FixtureLibrary};
+
+const DEFAULT_FIXTURE: &str = include_str!("../fixtures/default.yaml");
+
+fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+struct Load {
+    name: String,
+    requests: u64,
+    errors: u64,
+    per_second: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+/// A closed loop of `connections` keep-alive HTTP/1.1 connections for `duration`.
+async fn load(
+    name: &str,
+    addr: SocketAddr,
+    make: Arc<dyn Fn() -> Request<Full<Bytes>> + Send + Sync>,
+    connections: usize,
+    duration: Duration,
+) -> Load {
+    let deadline = Instant::now() + duration;
+    let errors = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..connections {
+        let make = make.clone();
+        let errors = errors.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies: Vec<u32> = Vec::with_capacity(100_000);
+            let Ok(stream) = tokio::net::TcpStream::connect(addr).await else { return latencies };
+            let _ = stream.set_nodelay(true);
+            let Ok((mut sender, conn)) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await else {
+                return latencies;
+            };
+            tokio::spawn(conn);
+            while Instant::now() < deadline {
+                let started = Instant::now();
+                match sender.send_request(make()).await {
+                    Ok(response) => {
+                        let ok = response.status().is_success();
+                        let body = response.into_body().collect().await;
+                        if !ok || body.is_err() {
+                            errors.fetch_add(1, Ordering::Relaxed);
+                        }
+                        latencies.push(started.elapsed().as_micros().min(u32::MAX as u128) as u32);
+                    }
+                    Err(_) => {
+                        errors.fetch_add(1, Ordering::Relaxed);
+                        break;
+                    }
+                }
+            }
+            latencies
+        }));
+    }
+    let started = Instant::now();
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap_or_default());
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    all.sort_unstable();
+    let pct = |p: f64| all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1))).copied().unwrap_or(0);
+    Load {
+        name: name.to_string(),
+        requests: all.len() as u64,
+        errors: errors.load(Ordering::Relaxed),
+        per_second: all.len() as f64 / elapsed,
+        p50_ms: pct(0.50) as f64 / 1000.0,
+        p99_ms: pct(0.99) as f64 / 1000.0,
+    }
+}
+
+/// The baseline: what peer-bench calls axum-json, a handler that parses the request
+/// and serializes a Slack-sized answer with a fresh `ts`, and nothing else.
+fn bare_router() -> Router {
+    #[derive(serde::Deserialize)]
+    struct PostReq {
+        channel: String,
+        text: String,
+    }
+    let counter = Arc::new(AtomicU64::new(0));
+    Router::new().route(
+        "/api/chat.postMessage",
+        post(move |Json(req): Json<PostReq>| {
+            let n = counter.fetch_add(1, Ordering::Relaxed);
+            async move {
+                let ts = format!("1503435956.{n:06}");
+                Json(json!({"ok": true, "channel": req.channel, "ts": ts,
+                    "message": {"type": "message", "subtype": "bot_message", "text": req.text, "ts": ts,
+                                "username": "ecto1", "bot_id": "B19LU7CSY"}}))
+            }
+        }),
+    )
+}
+
+fn core_with(fixtures: FixtureLibrary) -> Arc<Core> {
+    Arc::new(Core::new(Config::default(), dtu::twins::all(), fixtures, "default"))
+}
+
+fn library() -> FixtureLibrary {
+    let mut fixtures = FixtureLibrary::default();
+    fixtures.insert("default", Fixture::from_yaml("default", DEFAULT_FIXTURE).expect("default fixture"));
+    fixtures.insert("large", Fixture::generated(twin_core::fixture::LARGE_PEOPLE));
+    fixtures
+}
+
+async fn slack_call(addr: SocketAddr, token: &str, method: &str, body: Value) -> Value {
+    let client = reqwest::Client::builder().no_proxy().build().expect("client");
+    let r = client.post(format!("http://{addr}/api/{method}")).bearer_auth(token).json(&body).send().await;
+    r.expect("send").json().await.expect("json")
+}
+
+fn throughput(seconds: u64, connections: usize) -> Vec<Load> {
+    let server = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("rt");
+    let client = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("rt");
+    let localhost = IpAddr::from([127, 0, 0, 1]);
+
+    let bare_addr = server.block_on(async {
+        let listener = tokio::net::TcpListener::bind((localhost, 0)).await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move { axum::serve(listener, bare_router()).await });
+        addr
+    });
+    let core = core_with(library());
+    let universe = core.create_universe(CreateUniverse { id: Some("default".into()), ..Default::default() }).expect("universe");
+    let bound = server.block_on(twin_core::serve::bind_all(&core, localhost, 0)).expect("bind");
+    let slack_addr = bound.iter().find(|b| b.name == "slack").expect("slack port").addr;
+    server.spawn(twin_core::serve::run(bound, twin_core::serve::forever()));
+    let token = universe.credential_of("slack", "bot").expect("bot token");
+
+    let duration = Duration::from_secs(seconds);
+    client.block_on(async {
+        let channels = slack_call(slack_addr, &token, "conversations.list", json!({"limit": 100})).await;
+        let general = channels["channels"]
+            .as_array()
+            .and_then(|cs| cs.iter().find(|c| c["name"] == "general"))
+            .and_then(|c| c["id"].as_str())
+            .expect("#general")
+            .to_string();
+        let post_body = Bytes::from(json!({"channel": general, "text": "Here's a message for you"}).to_string());
+        let bare_body = post_body.clone();
+        let bare: Arc<dyn Fn() -> Request<Full<Bytes>> + Send + Sync> = Arc::new(move || {
+            Request::post("/api/chat.postMessage")
+                .header("host", "127.0.0.1")
+                .header("content-type", "application/json")
+                .body(Full::new(bare_body.clone()))
+                .expect("request")
+        });
+        let auth = format!("Bearer {token}");
+        let post_auth = auth.clone();
+        let post: Arc<dyn Fn() -> Request<Full<Bytes>> + Send + Sync> = Arc::new(move || {
+            Request::post("/api/chat.postMessage")
+                .header("host", "127.0.0.1")
+                .header("authorization", post_auth.as_str())
+                .header("content-type", "application/json; charset=utf-8")
+                .body(Full::new(post_body.clone()))
+                .expect("request")
+        });
+        let history_path = format!("/api/conversations.history?channel={general}&limit=20");
+        let history: Arc<dyn Fn() -> Request<Full<Bytes>> + Send + Sync> = Arc::new(move || {
+            Request::get(history_path.as_str())
+                .header("host", "127.0.0.1")
+                .header("authorization", auth.as_str())
+                .body(Full::new(Bytes::new()))
+                .expect("request")
+        });
+        // Interleaved twice (baseline, stack, baseline, stack) so drift hits both alike.
+        let mut out = Vec::new();
+        for round in 1..=2 {
+            out.push(load(&format!("bare axum (round {round})"), bare_addr, bare.clone(), connections, duration).await);
+            out.push(load(&format!("slack chat.postMessage (round {round})"), slack_addr, post.clone(), connections, duration).await);
+            out.push(load(&format!("slack conversations.history (round {round})"), slack_addr, history.clone(), connections, duration).await);
+        }
+        out
+    })
+}
+
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .unwrap_or(0)
+}
+
+#[derive(Debug, serde::Serialize)]
+struct Fork {
+    fixture: String,
+    people: usize,
+    create_ms: f64,
+    fork_median_us: f64,
+    fork_p99_us: f64,
+    rss_per_fork_kib: f64,
+}
+
+fn fork_times() -> Vec<Fork> {
+    let core = core_with(library());
+    ["default", "large"]
+        .iter()
+        .map(|name| {
+            let started = Instant::now();
+            let parent = core
+                .create_universe(CreateUniverse { fixture: Some(twin_core::FixtureRef::Name(name.to_string())), ..Default::default() })
+                .expect("parent");
+            let create_ms = started.elapsed().as_secs_f64() * 1000.0;
+            let people = core.fixtures.get(name).map(|f| f.people.len()).unwrap_or(0);
+            let mut times = Vec::new();
+            let mut forks = Vec::new();
+            let rss_before = rss_kib();
+            for _ in 0..1000 {
+                let started = Instant::now();
+                let fork = core
+                    .create_universe(CreateUniverse { from: Some(parent.id.clone()), ..Default::default() })
+                    .expect("fork");
+                times.push(started.elapsed().as_secs_f64() * 1e6);
+                forks.push(fork.id.clone());
+            }
+            let rss_per_fork_kib = (rss_kib().saturating_sub(rss_before)) as f64 / forks.len() as f64;
+            for id in forks {
+                let _ = core.delete_universe(&id);
+            }
+            times.sort_by(f64::total_cmp);
+            Fork {
+                fixture: name.to_string(),
+                people,
+                create_ms,
+                fork_median_us: times[times.len() / 2],
+                fork_p99_us: times[times.len() * 99 / 100],
+                rss_per_fork_kib,
+            }
+        })
+        .collect()
+}
+
+#[derive(Debug, serde::Serialize)]
+struct ColdStart {
+    serve_to_first_auth_test_ms: f64,
+    process_start_ms: f64,
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn cold_start() -> Option<ColdStart> {
+    let exe = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/dtu");
+    if !exe.exists() {
+        eprintln!("cold start: {} missing (cargo build --release first); skipped", exe.display());
+        return None;
+    }
+    let client = reqwest::blocking::Client::builder().no_proxy().build().ok()?;
+    let dir = std::env::temp_dir().join(format!("dtu-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).ok()?;
+    let mut serve = Vec::new();
+    let mut version = Vec::new();
+    for i in 0..10 {
+        let started = Instant::now();
+        let status = std::process::Command::new(&exe).arg("--version").output().ok()?;
+        assert!(status.status.success());
+        version.push(started.elapsed().as_secs_f64() * 1000.0);
+
+        let manifest = dir.join(format!("m{i}.json"));
+        let started = Instant::now();
+        let mut child = std::process::Command::new(&exe)
+            .args(["serve", "--port-base", "0", "--manifest"])
+            .arg(&manifest)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .ok()?;
+        let ok = loop {
+            if started.elapsed() > Duration::from_secs(10) {
+                break false;
+            }
+            let Ok(text) = std::fs::read_to_string(&manifest) else {
+                std::thread::sleep(Duration::from_micros(200));
+                continue;
+            };
+            let m: Value = serde_json::from_str(&text).ok()?;
+            let url = format!("{}auth.test", m["slack"]["base_url"].as_str()?);
+            let token = m["slack"]["bot_token"].as_str()?;
+            let r: Value = client.post(url).bearer_auth(token).send().ok()?.json().ok()?;
+            break r["ok"] == true;
+        };
+        serve.push(started.elapsed().as_secs_f64() * 1000.0);
+        let _ = child.kill();
+        let _ = child.wait();
+        if !ok {
+            return None;
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    Some(ColdStart { serve_to_first_auth_test_ms: median(serve), process_start_ms: median(version) })
+}
+
+fn main() {
+    // `cargo bench` passes --bench; `cargo test --benches` runs this as a smoke test.
+    let smoke = !std::env::args().any(|a| a == "--bench");
+    let seconds = if smoke { 1 } else { env_or("DTU_BENCH_SECONDS", 5) };
+    let connections = env_or("DTU_BENCH_CONNECTIONS", 32) as usize;
+
+    let loads = throughput(seconds, connections);
+    let forks = fork_times();
+    let cold = if smoke { None } else { cold_start() };
+
+    println!("\n## Throughput ({connections} connections, {seconds} s per run, loopback, same process)\n");
+    println!("| run | requests | errors | req/s | p50 ms | p99 ms | req/s ÷ bare (same round) |");
+    println!("|---|---|---|---|---|---|---|");
+    for chunk in loads.chunks(3) {
+        let bare = chunk[0].per_second.max(1.0);
+        for l in chunk {
+            println!(
+                "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} |",
+                l.name, l.requests, l.errors, l.per_second, l.p50_ms, l.p99_ms, l.per_second / bare
+            );
+        }
+    }
+    println!("\n## Universe fork (1,000 forks each)\n");
+    println!("| fixture | people | create from fixture ms | fork median µs | fork p99 µs | RSS per fork KiB |");
+    println!("|---|---|---|---|---|---|");
+    for f in &forks {
+        println!(
+            "| {} | {} | {:.1} | {:.1} | {:.1} | {:.1} |",
+            f.fixture, f.people, f.create_ms, f.fork_median_us, f.fork_p99_us, f.rss_per_fork_kib
+        );
+    }
+    if let [small, large] = &forks[..] {
+        println!("\nfork median, large ÷ default: {:.2}", large.fork_median_us / small.fork_median_us.max(0.001));
+    }
+    if let Some(c) = &cold {
+        println!("\n## Cold start (median of 10)\n");
+        println!("| dtu serve → first auth.test ms | dtu --version ms | ratio |");
+        println!("|---|---|---|");
+        println!(
+            "| {:.1} | {:.1} | {:.1} |",
+            c.serve_to_first_auth_test_ms,
+            c.process_start_ms,
+            c.serve_to_first_auth_test_ms / c.process_start_ms.max(0.001)
+        );
+    }
+    let out = json!({"throughput": loads, "forks": forks, "cold_start": cold});
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");
+    let _ = std::fs::create_dir_all(&dir);
+    let _ = std::fs::write(dir.join("stack.json"), serde_json::to_string_pretty(&out).unwrap_or_default());
+    let errors: u64 = loads.iter().map(|l| l.errors).sum();
+    if errors > 0 {
+        eprintln!("{errors} requests failed during the load runs");
+        std::process::exit(1);
+    }
+}
