@@ -1,0 +1,104 @@
+"""Every control-plane endpoint, its real requests and responses validated against
+openapi/dtu-control.yaml with openapi-core: the document describes what the server does."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+import yaml
+from openapi_core import OpenAPI
+from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
+from openapi_schema_validator import OAS30Validator
+
+from conftest import REPO_ROOT
+
+
+def load_document() -> dict:
+    return yaml.safe_load((REPO_ROOT / "openapi" / "dtu-control.yaml").read_text())
+
+
+@pytest.fixture(scope="module")
+def spec(dtu) -> OpenAPI:
+    document = load_document()
+    document["servers"] = [{"url": dtu.control_url.rstrip("/")}]
+    return OpenAPI.from_dict(document)
+
+
+@pytest.fixture(scope="module")
+def call(dtu, spec):
+    session = requests.Session()
+    session.trust_env = False
+
+    def do(method: str, path: str, body=None, expect: int = 200) -> requests.Response:
+        response = session.request(method, dtu.control_url + path, json=body, timeout=30)
+        assert response.status_code == expect, f"{method} {path}: {response.status_code} {response.text}"
+        openapi_request = RequestsOpenAPIRequest(response.request)
+        if expect < 400:
+            # A request the server accepted must be one the document allows; the error
+            # cases below send invalid requests on purpose.
+            spec.validate_request(openapi_request)
+        spec.validate_response(openapi_request, RequestsOpenAPIResponse(response))
+        return response
+
+    return do
+
+
+def test_served_document_is_the_repository_one(dtu) -> None:
+    served = requests.get(dtu.control_url + "openapi.yaml", timeout=10)
+    assert served.status_code == 200
+    assert served.text == (REPO_ROOT / "openapi" / "dtu-control.yaml").read_text()
+
+
+def test_every_endpoint_matches_the_document(call) -> None:
+    call("GET", "health")
+    call("GET", "info")
+    call("GET", "metrics")
+    u = call("POST", "universes", {"id": "oas"}, expect=201).json()
+    call("GET", "universes")
+    call("GET", "universes/oas")
+    call("POST", "universes", {"from": "oas", "id": "oas-fork"}, expect=201)
+    call("POST", "universes/oas/snapshots", {"name": "s1"}, expect=201)
+    call("GET", "universes/oas/snapshots")
+    call("POST", "universes", {"from": "oas", "snapshot": "s1", "id": "oas-snap"}, expect=201)
+    call("POST", "universes/oas/snapshots/s1/restore")
+    call("POST", "universes/oas/reset")
+    exported = call("GET", "universes/oas/export").json()
+    call("PUT", "universes/oas-fork/import", exported)
+    call("GET", "universes/oas/state")
+    call("GET", "universes/oas/state?service=slack")
+    call("GET", "universes/oas/diff?since=s1")
+    call("GET", "universes/oas/clock")
+    call("PUT", "universes/oas/clock", {"now": "2030-01-01T00:00:00Z", "frozen": True})
+    call("POST", "universes/oas/clock/advance", {"seconds": 60})
+    rule = {"match": {"service": "slack", "operation": "chat.postMessage"}, "trigger": {"first_n": 1},
+            "action": {"kind": "rate_limit", "retry_after_s": 1}, "limits": {"times": 1}}
+    created = call("POST", "universes/oas/chaos/rules", rule, expect=201).json()
+    call("GET", "universes/oas/chaos/rules")
+    call("DELETE", f"universes/oas/chaos/rules/{created['id']}", expect=204)
+    call("DELETE", "universes/oas/chaos/rules", expect=204)
+    glob = call("POST", "chaos/rules", {"match": {"service": "slack", "operation": "no.such"},
+                                        "action": {"kind": "latency", "uniform": {"min_ms": 1, "max_ms": 2}}}, expect=201).json()
+    call("GET", "chaos/rules")
+    call("DELETE", f"chaos/rules/{glob['id']}", expect=204)
+    call("DELETE", "chaos/rules", expect=204)
+    # a twin request, so the journal has an entry to show
+    requests.post(u["slack"]["base_url"] + "auth.test", headers={"Authorization": "Bearer " + u["slack"]["bot_token"]}, timeout=10)
+    journal = call("GET", "universes/oas/journal")
+    lines = [json.loads(line) for line in journal.text.splitlines()]
+    assert lines and lines[-1]["operation"] == "auth.test"
+    entry_schema = OAS30Validator(load_document()["components"]["schemas"]["JournalEntry"])
+    for line in lines:
+        entry_schema.validate(line)
+    for name in ("oas", "oas-fork", "oas-snap"):
+        call("DELETE", f"universes/{name}", expect=204)
+
+
+def test_errors_match_the_document(call) -> None:
+    call("GET", "universes/nope", expect=404)
+    call("POST", "universes", {"fixture": "/etc/passwd"}, expect=400)
+    call("POST", "universes/default/snapshots", {"name": "initial"}, expect=409)
+    call("POST", "universes/default/snapshots/none/restore", expect=404)
+    call("POST", "universes/default/chaos/rules", {"action": {"kind": "nope"}}, expect=400)
+    call("DELETE", "chaos/rules/nope", expect=404)
