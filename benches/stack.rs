@@ -92,7 +92,8 @@ async fn load(
     }
     let elapsed = started.elapsed().as_secs_f64();
     all.sort_unstable();
-    let pct = |p: f64| all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1))).copied().unwrap_or(0);
+    let pct =
+        |p: f64| all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1))).copied().unwrap_or(0);
     Load {
         name: name.to_string(),
         requests: all.len() as u64,
@@ -155,7 +156,8 @@ fn throughput(seconds: u64, connections: usize) -> Vec<Load> {
         addr
     });
     let core = core_with(library());
-    let universe = core.create_universe(CreateUniverse { id: Some("default".into()), ..Default::default() }).expect("universe");
+    let universe =
+        core.create_universe(CreateUniverse { id: Some("default".into()), ..Default::default() }).expect("universe");
     let bound = server.block_on(twin_core::serve::bind_all(&core, localhost, 0)).expect("bind");
     let slack_addr = bound.iter().find(|b| b.name == "slack").expect("slack port").addr;
     server.spawn(twin_core::serve::run(bound, twin_core::serve::forever()));
@@ -201,8 +203,26 @@ fn throughput(seconds: u64, connections: usize) -> Vec<Load> {
         let mut out = Vec::new();
         for round in 1..=2 {
             out.push(load(&format!("bare axum (round {round})"), bare_addr, bare.clone(), connections, duration).await);
-            out.push(load(&format!("slack chat.postMessage (round {round})"), slack_addr, post.clone(), connections, duration).await);
-            out.push(load(&format!("slack conversations.history (round {round})"), slack_addr, history.clone(), connections, duration).await);
+            out.push(
+                load(
+                    &format!("slack chat.postMessage (round {round})"),
+                    slack_addr,
+                    post.clone(),
+                    connections,
+                    duration,
+                )
+                .await,
+            );
+            out.push(
+                load(
+                    &format!("slack conversations.history (round {round})"),
+                    slack_addr,
+                    history.clone(),
+                    connections,
+                    duration,
+                )
+                .await,
+            );
         }
         out
     })
@@ -211,7 +231,9 @@ fn throughput(seconds: u64, connections: usize) -> Vec<Load> {
 fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
         .unwrap_or(0)
 }
 
@@ -232,7 +254,10 @@ fn fork_times() -> Vec<Fork> {
         .map(|name| {
             let started = Instant::now();
             let parent = core
-                .create_universe(CreateUniverse { fixture: Some(twin_core::FixtureRef::Name(name.to_string())), ..Default::default() })
+                .create_universe(CreateUniverse {
+                    fixture: Some(twin_core::FixtureRef::Name(name.to_string())),
+                    ..Default::default()
+                })
                 .expect("parent");
             let create_ms = started.elapsed().as_secs_f64() * 1000.0;
             let people = core.fixtures.get(name).map(|f| f.people.len()).unwrap_or(0);
@@ -343,7 +368,13 @@ fn main() {
         for l in chunk {
             println!(
                 "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} |",
-                l.name, l.requests, l.errors, l.per_second, l.p50_ms, l.p99_ms, l.per_second / bare
+                l.name,
+                l.requests,
+                l.errors,
+                l.per_second,
+                l.p50_ms,
+                l.p99_ms,
+                l.per_second / bare
             );
         }
     }

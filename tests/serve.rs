@@ -84,8 +84,12 @@ fn serve_writes_the_manifest_prints_the_banner_and_stops_cleanly() {
 
 fn profiles() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("chaos");
-    let mut out: Vec<PathBuf> =
-        std::fs::read_dir(dir).unwrap().flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "yaml")).collect();
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
     out.sort();
     out
 }
@@ -129,4 +133,30 @@ fn a_bad_chaos_profile_or_fixture_stops_before_serving() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("broken.yaml") && err.contains("line 3"), "{err}");
+}
+
+#[test]
+fn a_chaos_profile_can_be_named() {
+    // Run from the repository root, where ./chaos holds the profiles.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let manifest = std::env::temp_dir().join(format!("dtu-named-{}.json", std::process::id()));
+    let _ = std::fs::remove_file(&manifest);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dtu"))
+        .current_dir(dir)
+        .args(["serve", "--port-base", "0", "--chaos", "outage", "--manifest"])
+        .arg(&manifest)
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while !manifest.exists() {
+        assert!(started.elapsed() < Duration::from_secs(20), "no manifest");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let m: Value = serde_json::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
+    let rules: Value =
+        http().get(format!("{}chaos/rules", m["control_url"].as_str().unwrap())).send().unwrap().json().unwrap();
+    assert_eq!(rules["rules"][0]["trigger"]["first_n"], 20);
+    let _ = child.kill();
+    let _ = child.wait();
 }

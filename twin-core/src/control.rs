@@ -50,6 +50,7 @@ pub fn router(core: Arc<Core>) -> Router {
         .route("/chaos/rules/{id}", delete(delete_global_rule))
         .route("/universes/{u}/chaos/rules", post(add_rule).get(list_rules).delete(clear_rules))
         .route("/universes/{u}/chaos/rules/{id}", delete(delete_rule))
+        .route("/universes/{u}/{service}/{*rest}", axum::routing::any(twin_control))
         .fallback(|| async { ControlError::NotFound("no such control-plane endpoint".into()) })
         .method_not_allowed_fallback(|| async { ControlError::MethodNotAllowed })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_CONTROL_BODY))
@@ -312,6 +313,30 @@ async fn advance_clock(
     }
     universe.clock.advance(chrono::Duration::milliseconds((seconds * 1000.0) as i64));
     Ok(Json(json!(universe.clock.view())))
+}
+
+/// Hands `/universes/{u}/{service}/{rest}` to the twin's own control router.
+async fn twin_control(
+    State(core): CoreState,
+    Path((u, service, rest)): Path<(String, String, String)>,
+    req: axum::extract::Request,
+) -> Result<Response> {
+    let universe = core.universe(&u)?;
+    let twin = core.twin(&service).ok_or_else(|| ControlError::NotFound(format!("no twin named '{service}'")))?;
+    let router =
+        twin.control_router().ok_or_else(|| ControlError::NotFound(format!("{service} has no control endpoints")))?;
+    let (mut parts, body) = req.into_parts();
+    let path_and_query = match parts.uri.query() {
+        Some(q) => format!("/{rest}?{q}"),
+        None => format!("/{rest}"),
+    };
+    parts.uri = path_and_query.parse().map_err(|_| ControlError::BadRequest("malformed path".into()))?;
+    let twin_url = core.endpoint(&service).unwrap_or_default();
+    parts.extensions.insert(crate::twin::ControlCtx { universe, core: core.clone(), twin_url });
+    let response = tower::ServiceExt::oneshot(router, axum::extract::Request::from_parts(parts, body))
+        .await
+        .unwrap_or_else(|never| match never {});
+    Ok(response)
 }
 
 fn add_to(set: &RuleSet, core: &Core, headers: &HeaderMap, body: &Bytes) -> Result<Response> {

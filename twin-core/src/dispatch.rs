@@ -123,16 +123,19 @@ pub async fn dispatch(State(svc): State<Arc<TwinService>>, req: Request, next: N
         tokio::time::sleep(Duration::from_secs_f64(decision.delay_ms / 1000.0)).await;
     }
 
-    let base_url = match parts.headers.get(HOST).and_then(|h| h.to_str().ok()) {
-        Some(host) => format!("http://{host}{prefix}"),
-        None => format!("{}{prefix}", core.endpoint(service).unwrap_or_default()),
+    let origin = match parts.headers.get(HOST).and_then(|h| h.to_str().ok()) {
+        Some(host) => format!("http://{host}"),
+        None => core.endpoint(service).unwrap_or_default(),
     };
+    let credential_revoked = principal.is_none() && credential.as_deref().is_some_and(|t| universe.is_revoked(t));
     parts.extensions.insert(RequestCtx {
         universe: universe.clone(),
         principal: principal.clone(),
         credential,
+        credential_revoked,
         operation: operation.clone(),
-        base_url,
+        base_url: format!("{origin}{prefix}"),
+        origin,
         core: core.clone(),
     });
     let request_body = capped_body(&bytes);

@@ -33,7 +33,7 @@ use serde_json::{json, Value};
 pub use error::ControlError;
 pub use fixture::{Fixture, FixtureError, FixtureLibrary};
 pub use store::{AnyCollection, Collection, Store};
-pub use twin::{Coverage, Fault, RateLimit, RequestCtx, Twin};
+pub use twin::{ControlCtx, Coverage, Fault, RateLimit, RequestCtx, Twin};
 pub use universe::{Principal, SeedCtx, Universe, World};
 
 use clock::ClockState;
@@ -289,6 +289,9 @@ impl Core {
         for c in universe.credentials() {
             self.tokens.remove(&c.token);
         }
+        for token in universe.revoked_tokens() {
+            self.tokens.remove(&token);
+        }
         self.metrics.universes.set(self.universes.len() as i64);
         Ok(())
     }
@@ -300,9 +303,14 @@ impl Core {
         token
     }
 
+    /// Revokes a credential. The token keeps routing to its universe, where the request
+    /// context marks it `credential_revoked`, so the twin can answer as its vendor does.
     pub fn revoke_credential(&self, universe: &Universe, token: &str) -> bool {
-        self.tokens.remove(token);
-        universe.remove_credential(token)
+        let (revoked, dropped) = universe.revoke(token);
+        if let Some(old) = dropped {
+            self.tokens.remove(&old);
+        }
+        revoked
     }
 
     /// The universe object: what the manifest and `GET /_dtu/universes/{id}` show.

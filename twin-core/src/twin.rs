@@ -48,12 +48,24 @@ pub struct RequestCtx {
     pub principal: Option<Principal>,
     /// The credential as sent, valid or not.
     pub credential: Option<String>,
+    /// The credential was valid here once and has been revoked.
+    pub credential_revoked: bool,
     /// The vendor operation name, when the twin knows it.
     pub operation: Option<String>,
     /// `scheme://host[:port]` plus any `/u/{id}` prefix the client used: the base of
     /// every absolute URL the twin hands out.
     pub base_url: String,
+    /// `scheme://host[:port]` as the client addressed this twin.
+    pub origin: String,
     pub core: Arc<crate::Core>,
+}
+
+impl RequestCtx {
+    /// A base URL that always names this universe (`{origin}/u/{id}`), for URLs that are
+    /// fetched without a credential (upload links, redirects, callbacks).
+    pub fn universe_url(&self) -> String {
+        format!("{}/u/{}", self.origin, self.universe.id)
+    }
 }
 
 pub trait Twin: Send + Sync + 'static {
@@ -93,4 +105,20 @@ pub trait Twin: Send + Sync + 'static {
     fn coverage(&self) -> Coverage {
         Coverage::default()
     }
+
+    /// Control endpoints of this twin's own (simulating a person, registering an app),
+    /// served at `/_dtu/universes/{u}/{service}/…` with the prefix stripped. Handlers
+    /// take `Extension<ControlCtx>` and answer errors as [`crate::ControlError`].
+    fn control_router(&self) -> Option<Router> {
+        None
+    }
+}
+
+/// What a twin's control handlers receive.
+#[derive(Clone)]
+pub struct ControlCtx {
+    pub universe: Arc<Universe>,
+    pub core: Arc<crate::Core>,
+    /// The twin's own base URL (`http://127.0.0.1:8701`), for URLs it hands out.
+    pub twin_url: String,
 }

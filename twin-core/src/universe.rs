@@ -82,6 +82,9 @@ pub struct Snapshot {
 /// The most snapshots one universe keeps.
 pub const MAX_SNAPSHOTS: usize = 256;
 
+/// The most revoked tokens one universe remembers.
+pub const MAX_REVOKED: usize = 10_000;
+
 #[derive(Debug, thiserror::Error)]
 #[error("service state '{0}' is not registered in this universe")]
 pub struct StoreMissing(pub &'static str);
@@ -100,6 +103,9 @@ pub struct Universe {
     origin_clock: ClockState,
     snapshots: Mutex<BTreeMap<String, Snapshot>>,
     credentials: RwLock<indexmap::IndexMap<String, Credential>>,
+    /// Tokens revoked through a twin (oldest dropped past [`MAX_REVOKED`]), so the twin
+    /// can answer with its vendor's "revoked" error rather than "invalid".
+    revoked: Mutex<indexmap::IndexSet<String>>,
     /// Draws for chaos probabilities: separate from `World::ids` so that injecting
     /// faults never changes which ids a run mints.
     chaos_draws: Mutex<IdGen>,
@@ -165,6 +171,7 @@ impl Universe {
             origin_clock: parts.clock,
             snapshots: Mutex::new(BTreeMap::new()),
             credentials: RwLock::new(parts.credentials.into_iter().map(|c| (c.token.clone(), c)).collect()),
+            revoked: Mutex::new(indexmap::IndexSet::new()),
             chaos_draws: Mutex::new(IdGen::new(parts.chaos_seed)),
             tokens: Mutex::new(parts.tokens),
             deleted: AtomicBool::new(false),
@@ -255,8 +262,24 @@ impl Universe {
         token
     }
 
-    pub(crate) fn remove_credential(&self, token: &str) -> bool {
-        self.credentials.write().shift_remove(token).is_some()
+    /// Revokes a credential; returns false when it was not a live credential here.
+    /// Returns the token that fell out of the revoked list, if one did.
+    pub(crate) fn revoke(&self, token: &str) -> (bool, Option<String>) {
+        if self.credentials.write().shift_remove(token).is_none() {
+            return (false, None);
+        }
+        let mut revoked = self.revoked.lock();
+        revoked.insert(token.to_string());
+        let dropped = if revoked.len() > MAX_REVOKED { revoked.shift_remove_index(0) } else { None };
+        (true, dropped)
+    }
+
+    pub fn is_revoked(&self, token: &str) -> bool {
+        self.revoked.lock().contains(token)
+    }
+
+    pub(crate) fn revoked_tokens(&self) -> Vec<String> {
+        self.revoked.lock().iter().cloned().collect()
     }
 
     pub fn chaos_draw(&self) -> f64 {

@@ -414,3 +414,21 @@ async fn garbage_never_gets_a_5xx() {
     }
     assert_eq!(s.get("health").await.0, 200);
 }
+
+#[tokio::test]
+async fn twins_serve_their_own_control_endpoints() {
+    let s = Server::start().await;
+    let u = s.universe(json!({"id": "tc"})).await;
+    let (status, body) = s.post("universes/tc/notes/simulate/note", json!({"text": "from a colleague"})).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["twin_url"].as_str(), Some(s.notes.as_str()));
+    let (_, list) = s.notes_list(&token(&u)).await;
+    assert!(list["notes"].as_array().unwrap().iter().any(|n| n["text"] == "from a colleague"));
+    // only in that universe
+    let (_, other) = s.notes_list(&token(&s.get("universes/default").await.1)).await;
+    assert!(!other["notes"].as_array().unwrap().iter().any(|n| n["text"] == "from a colleague"));
+    let (status, err) = s.post("universes/tc/notes/simulate/note", json!({})).await;
+    assert_eq!((status, err["error"]["code"].as_str()), (400, Some("bad_request")));
+    assert_eq!(s.post("universes/tc/jira/simulate/note", json!({"text": "x"})).await.0, 404);
+    assert_eq!(s.post("universes/ghost/notes/simulate/note", json!({"text": "x"})).await.0, 404);
+}

@@ -87,6 +87,24 @@ async fn remove(Extension(ctx): Extension<RequestCtx>, Path(id): Path<String>) -
     }
 }
 
+/// A control endpoint: a note written by "someone else", as a scenario would stage it.
+async fn simulate_note(Extension(ctx): Extension<twin_core::ControlCtx>, body: axum::body::Bytes) -> Response {
+    let text = serde_json::from_slice::<Value>(&body).ok().and_then(|v| v["text"].as_str().map(str::to_string));
+    let Some(text) = text else {
+        return twin_core::ControlError::BadRequest("text is required".into()).into_response();
+    };
+    let created = ctx.universe.now().to_rfc3339();
+    let id = ctx.universe.write(|s: &mut NotesState, ids| {
+        let id = ids.upper_id("N", 8);
+        s.notes.insert(id.clone(), Note { text, author: "simulated".into(), created });
+        id
+    });
+    match id {
+        Ok(id) => (StatusCode::CREATED, Json(json!({"id": id, "twin_url": ctx.twin_url}))).into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
 impl Twin for NotesTwin {
     fn service(&self) -> &'static str {
         "notes"
@@ -151,6 +169,10 @@ impl Twin for NotesTwin {
 
     fn manifest(&self, universe: &Universe, base_url: &str) -> Value {
         json!({"base_url": base_url, "token": universe.credential_of("notes", "writer")})
+    }
+
+    fn control_router(&self) -> Option<Router> {
+        Some(Router::new().route("/simulate/note", axum::routing::post(simulate_note)))
     }
 
     fn rate_limit(&self, operation: &str) -> Option<RateLimit> {

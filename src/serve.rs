@@ -1,0 +1,198 @@
+//! `dtu serve`: every twin on 127.0.0.1 with the default universe.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+use twin_core::chaos::RuleSpec;
+use twin_core::fixture::LARGE_PEOPLE;
+use twin_core::{Config, Core, CreateUniverse, Fixture, FixtureLibrary};
+
+/// The default fixture, built in so `dtu serve` works from any directory.
+const DEFAULT_FIXTURE: &str = include_str!("../fixtures/default.yaml");
+
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    bind: IpAddr,
+    /// Control port; twins take the next ports (slack +1, okta +2, jira +3, google +4). 0 picks free ports.
+    #[arg(long, default_value_t = 8700)]
+    port_base: u16,
+    /// Write the default universe's manifest (base URLs, credentials) here as JSON once every port listens.
+    #[arg(long)]
+    manifest: Option<PathBuf>,
+    /// The fixture of the default universe (YAML). Default: the built-in fixtures/default.yaml.
+    #[arg(long)]
+    fixture: Option<PathBuf>,
+    /// Also offer every *.yaml fixture of this directory by name to `POST /_dtu/universes`.
+    #[arg(long)]
+    fixtures_dir: Option<PathBuf>,
+    /// A chaos profile installed as global rules at start: a YAML file (`rules: [...]`),
+    /// or the name of one in ./chaos (`--chaos flaky-slack`).
+    #[arg(long)]
+    chaos: Option<PathBuf>,
+    /// Answer with each vendor's real rate limits (token buckets per universe, principal and tier).
+    #[arg(long)]
+    realistic_limits: bool,
+    /// Journal entries kept per universe.
+    #[arg(long, default_value_t = 10_000)]
+    journal_cap: usize,
+    /// Seed of the id and token generators.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// The most universes that may exist at once.
+    #[arg(long, default_value_t = 10_000)]
+    max_universes: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Fixture(#[from] twin_core::FixtureError),
+    #[error("cannot listen: {0}")]
+    Bind(std::io::Error),
+    #[error("chaos profile {path}: {message}")]
+    Chaos { path: String, message: String },
+    #[error("cannot write the manifest {path}: {source}")]
+    Manifest { path: String, source: std::io::Error },
+    #[error("the default universe: {0}")]
+    Universe(#[from] twin_core::ControlError),
+    #[error("cannot start the runtime: {0}")]
+    Runtime(std::io::Error),
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChaosProfile {
+    #[serde(default)]
+    #[allow(dead_code)]
+    description: Option<String>,
+    rules: Vec<RuleSpec>,
+}
+
+fn fixture_library(args: &ServeArgs) -> Result<(FixtureLibrary, String), ServeError> {
+    let mut library = FixtureLibrary::default();
+    library.insert("default", Fixture::from_yaml("fixtures/default.yaml", DEFAULT_FIXTURE)?);
+    library.insert("large", Fixture::generated(LARGE_PEOPLE));
+    if let Some(dir) = &args.fixtures_dir {
+        library.load_dir(dir)?;
+    }
+    let default = match &args.fixture {
+        Some(path) => {
+            let fixture = Fixture::from_file(path)?;
+            let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("custom").to_string();
+            library.insert(&name, fixture);
+            name
+        }
+        None => "default".to_string(),
+    };
+    Ok((library, default))
+}
+
+/// A profile given by path, or by bare name from ./chaos.
+fn chaos_profile_path(given: &Path) -> PathBuf {
+    let by_name = Path::new("chaos").join(given).with_extension("yaml");
+    if !given.exists() && given.components().count() == 1 && by_name.exists() {
+        by_name
+    } else {
+        given.to_path_buf()
+    }
+}
+
+fn install_chaos(core: &Core, given: &Path) -> Result<usize, ServeError> {
+    let path = &chaos_profile_path(given);
+    let err = |message: String| ServeError::Chaos { path: path.display().to_string(), message };
+    let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+    let profile: ChaosProfile = serde_yaml_ng::from_str(&text).map_err(|e| err(e.to_string()))?;
+    let count = profile.rules.len();
+    for rule in profile.rules {
+        core.chaos.add(rule, &core.services()).map_err(|e| err(e.to_string()))?;
+    }
+    Ok(count)
+}
+
+fn write_manifest(path: &Path, manifest: &Value) -> Result<(), ServeError> {
+    let err = |source| ServeError::Manifest { path: path.display().to_string(), source };
+    // Written to a temporary file and renamed, so a reader never sees half a manifest.
+    let tmp = path.with_extension("json.tmp");
+    let text = serde_json::to_string_pretty(manifest).unwrap_or_default();
+    std::fs::write(&tmp, text).map_err(err)?;
+    std::fs::rename(&tmp, path).map_err(err)
+}
+
+fn banner(manifest: &Value) -> String {
+    let s = |v: &Value| v.as_str().unwrap_or("").to_string();
+    let mut out = format!("DTU {} — the Digital Twin Universe\n", env!("CARGO_PKG_VERSION"));
+    out += &format!("  control plane  {}\n", s(&manifest["control_url"]));
+    if let Some(slack) = manifest.get("slack") {
+        out += "\n  Slack    WebClient(token=..., base_url=...)  /  new WebClient(token, {slackApiUrl})\n";
+        out += &format!("    base_url     {}\n", s(&slack["base_url"]));
+        out += &format!("    bot_token    {}\n", s(&slack["bot_token"]));
+        out += &format!("    user_token   {}\n", s(&slack["user_token"]));
+        out += &format!("    app_token    {}\n", s(&slack["app_token"]));
+    }
+    if let Some(okta) = manifest.get("okta") {
+        out += "\n  Okta     OKTA_CLIENT_ORGURL / OKTA_CLIENT_TOKEN (Python SDK on http: OKTA_TESTING_TESTINGDISABLEHTTPSCHECK=true)\n";
+        out += &format!("    org_url      {}\n", s(&okta["org_url"]));
+        out += &format!("    api_token    {}\n", s(&okta["api_token"]));
+    }
+    out += "\n  universe 'default' (fixture ";
+    out += &s(&manifest["fixture"]);
+    out += "); Ctrl-C stops.\n";
+    out
+}
+
+pub fn run(args: ServeArgs) -> Result<(), ServeError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(ServeError::Runtime)?;
+    runtime.block_on(serve(args))
+}
+
+async fn serve(args: ServeArgs) -> Result<(), ServeError> {
+    let (fixtures, default_fixture) = fixture_library(&args)?;
+    let config = Config {
+        journal_cap: args.journal_cap.max(1),
+        realistic_limits: args.realistic_limits,
+        max_universes: args.max_universes.max(1),
+        seed: args.seed,
+        ..Config::default()
+    };
+    let core = Arc::new(Core::new(config, crate::twins::all(), fixtures, &default_fixture));
+    if let Some(path) = &args.chaos {
+        let n = install_chaos(&core, path)?;
+        tracing::info!(rules = n, "chaos profile installed");
+    }
+    let universe = core.create_universe(CreateUniverse { id: Some("default".into()), ..Default::default() })?;
+    let bound = twin_core::serve::bind_all(&core, args.bind, args.port_base).await.map_err(ServeError::Bind)?;
+    let manifest = core.universe_object(&universe);
+    if let Some(path) = &args.manifest {
+        write_manifest(path, &manifest)?;
+    }
+    println!("{}", banner(&manifest));
+    let ports = Value::from(bound.iter().map(|b| json!({"name": b.name, "url": b.base_url()})).collect::<Vec<_>>());
+    tracing::info!(%ports, "listening");
+    twin_core::serve::run(bound, shutdown_signal()).await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

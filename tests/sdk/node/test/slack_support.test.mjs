@@ -1,0 +1,66 @@
+// Shared helpers for the slack_*.test.mjs files (this module registers no tests).
+//
+// withSlack(dtu, fn) gives fn a fresh universe with bot/user/app WebClients and small
+// lookups, and deletes the universe afterwards.
+
+import assert from 'node:assert/strict';
+import { ErrorCode, LogLevel, WebAPIPlatformError, WebClient } from '@slack/web-api';
+
+import { control, createUniverse, deleteUniverse } from '../helpers/dtu.mjs';
+
+export function webClient(slack, kind = 'bot', options = {}) {
+  return new WebClient(slack[`${kind}_token`], {
+    slackApiUrl: slack.base_url,
+    logLevel: LogLevel.ERROR,
+    ...options,
+  });
+}
+
+/** Runs fn({universe, slack, bot, user, app, channel, userId}) in a fresh universe. */
+export async function withSlack(dtu, fn) {
+  const universe = await createUniverse(dtu.controlUrl);
+  const slack = universe.slack;
+  const bot = webClient(slack, 'bot');
+  const user = webClient(slack, 'user');
+  const app = webClient(slack, 'app');
+  const channel = async (name) => {
+    for await (const page of user.paginate('conversations.list', { types: 'public_channel,private_channel' })) {
+      const found = page.channels.find((c) => c.name === name);
+      if (found) return found.id;
+    }
+    throw new Error(`no channel ${name}`);
+  };
+  const userId = async (handle) => (await bot.users.lookupByEmail({ email: `${handle}@acme.test` })).user.id;
+  try {
+    await fn({ universe, slack, bot, user, app, channel, userId });
+  } finally {
+    await deleteUniverse(dtu.controlUrl, universe.id, { allowMissing: true });
+  }
+}
+
+/** Awaits a call that must fail with a Slack platform error `code`; returns e.data. */
+export async function expectSlackError(code, promise) {
+  try {
+    await promise;
+  } catch (e) {
+    assert.ok(e instanceof WebAPIPlatformError, `expected a platform error, got ${e.code}: ${e.message}`);
+    assert.equal(e.code, ErrorCode.PlatformError);
+    assert.equal(e.data.ok, false);
+    assert.equal(e.data.error, code, JSON.stringify(e.data));
+    return e.data;
+  }
+  assert.fail(`expected ${code}, but the call succeeded`);
+}
+
+/** Installs a universe chaos rule; returns the created rule. */
+export async function addChaosRule(dtu, universe, rule) {
+  const res = await control(dtu.controlUrl, 'POST', `universes/${universe.id}/chaos/rules`, rule);
+  const text = await res.text();
+  assert.ok(res.status === 200 || res.status === 201, `chaos rule -> ${res.status}: ${text}`);
+  return JSON.parse(text);
+}
+
+export async function advanceClock(dtu, universe, seconds) {
+  const res = await control(dtu.controlUrl, 'POST', `universes/${universe.id}/clock/advance`, { seconds });
+  assert.equal(res.status, 200, await res.text());
+}

@@ -1,0 +1,97 @@
+"""The Authentication API (`/api/v1/authn`, no SDK in okta 3.x) and its effect
+on users as the Management SDK sees them: sign-in, lockout after the policy's
+maximum of failed attempts, unlock, and the expired-password flow."""
+
+from __future__ import annotations
+
+from okta import models
+
+from test_okta_support import (  # noqa: F401  (okta is a fixture)
+    okta,
+    raw,
+    unwrap,
+    void_error,
+    void_ok,
+)
+
+SEEDED_PASSWORD = "Tw1n-Passw0rd!"
+
+
+def authn(universe, username: str, password: str):
+    return raw(universe, "POST", "/api/v1/authn", json={"username": username, "password": password})
+
+
+async def test_success_gives_a_session_token_and_records_the_login(okta, universe):
+    resp = authn(universe, "carol@acme.test", SEEDED_PASSWORD)
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert body["status"] == "SUCCESS" and body["sessionToken"]
+    assert body["_embedded"]["user"]["profile"]["login"] == "carol@acme.test"
+    carol = unwrap(await okta.get_user("carol@acme.test"))
+    assert carol.last_login is not None
+    events = unwrap(await okta.list_log_events(since="2000-01-01T00:00:00Z", until="2100-01-01T00:00:00Z"))
+    assert [(e.event_type, e.outcome.result, e.actor.id) for e in events] == [("user.session.start", "SUCCESS", carol.id)]
+
+
+async def test_bad_credentials_and_inactive_users_fail_alike(universe):
+    for username, password in [
+        ("carol@acme.test", "nope"),
+        ("nobody@acme.test", SEEDED_PASSWORD),
+        ("ivan@acme.test", SEEDED_PASSWORD),  # SUSPENDED
+        ("victor@acme.test", SEEDED_PASSWORD),  # DEPROVISIONED
+    ]:
+        resp = authn(universe, username, password)
+        assert resp.status_code == 401, (username, resp.text)
+        assert resp.json()["errorCode"] == "E0000004" and resp.json()["errorSummary"] == "Authentication failed"
+    assert authn(universe, "carol@acme.test", "").json()["errorCode"] == "E0000001"
+
+
+async def test_ten_failures_lock_the_user_out_until_an_admin_unlocks(okta, universe):
+    for i in range(9):
+        assert authn(universe, "dave@acme.test", f"wrong-{i}").status_code == 401
+    assert unwrap(await okta.get_user("dave@acme.test")).status == "ACTIVE"
+    assert authn(universe, "dave@acme.test", "wrong-10").status_code == 401
+    dave = unwrap(await okta.get_user("dave@acme.test"))
+    assert dave.status == "LOCKED_OUT"
+    locked = authn(universe, "dave@acme.test", SEEDED_PASSWORD)
+    assert locked.status_code == 200 and locked.json()["status"] == "LOCKED_OUT"
+    assert "sessionToken" not in locked.json()
+    events = unwrap(await okta.list_log_events(since="2000-01-01T00:00:00Z", until="2100-01-01T00:00:00Z", filter='eventType eq "user.account.lock"'))
+    assert [e.target[0].id for e in events] == [dave.id]
+    # suspend is not allowed from LOCKED_OUT; unlock is
+    void_error(await okta.suspend_user(dave.id), 400, "E0000001")
+    void_ok(await okta.unlock_user(dave.id))
+    assert unwrap(await okta.get_user(dave.id)).status == "ACTIVE"
+    assert authn(universe, "dave@acme.test", SEEDED_PASSWORD).json()["status"] == "SUCCESS"
+    # and the failure count started over
+    for i in range(9):
+        authn(universe, "dave@acme.test", f"wrong-{i}")
+    assert unwrap(await okta.get_user(dave.id)).status == "ACTIVE"
+
+
+async def test_expired_passwords_are_changed_through_the_state_token(okta, universe):
+    erin = unwrap(await okta.get_user("erin@acme.test"))
+    assert unwrap(await okta.expire_password(erin.id)).status == "PASSWORD_EXPIRED"
+    expired = authn(universe, "erin@acme.test", SEEDED_PASSWORD).json()
+    assert expired["status"] == "PASSWORD_EXPIRED" and expired["stateToken"]
+    assert expired["_links"]["next"]["name"] == "changePassword"
+    change = {"stateToken": expired["stateToken"], "oldPassword": SEEDED_PASSWORD, "newPassword": "Brand-New-Pw1"}
+    weak = raw(universe, "POST", "/api/v1/authn/credentials/change_password", json={**change, "newPassword": "weak"})
+    assert weak.status_code == 400 and weak.json()["errorCode"] == "E0000001"
+    done = raw(universe, "POST", "/api/v1/authn/credentials/change_password", json=change)
+    assert done.status_code == 200 and done.json()["status"] == "SUCCESS"
+    assert unwrap(await okta.get_user(erin.id)).status == "ACTIVE"
+    assert authn(universe, "erin@acme.test", "Brand-New-Pw1").json()["status"] == "SUCCESS"
+    assert authn(universe, "erin@acme.test", SEEDED_PASSWORD).status_code == 401
+
+
+async def test_users_created_through_the_sdk_can_sign_in(okta, universe):
+    body = models.CreateUserRequest.from_dict(
+        {
+            "profile": {"firstName": "Sam", "lastName": "Signin", "email": "sam@example.com", "login": "sam@example.com"},
+            "credentials": {"password": {"value": "Kx-Passw0rd9"}},
+        }
+    )
+    unwrap(await okta.create_user(body))
+    assert authn(universe, "sam@example.com", "Kx-Passw0rd9").json()["status"] == "SUCCESS"
+    assert authn(universe, "SAM", "Kx-Passw0rd9").json()["status"] == "SUCCESS"  # short name

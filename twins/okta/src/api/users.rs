@@ -1,0 +1,709 @@
+//! `/api/v1/users`: create, read, update, delete, list/search, the lifecycle
+//! operations, a user's groups and credentials.
+
+use std::cmp::Ordering;
+
+use axum::extract::Path;
+use axum::response::Response;
+use axum::routing::{delete, get, post};
+use axum::Router;
+use chrono::{DateTime, Utc};
+use serde_json::{json, Map, Value};
+
+use super::render;
+use super::routes::{route, Cov, Route};
+use super::{Call, Caller};
+use crate::errors::OktaError;
+use crate::ids::{alnum, okta_id};
+use crate::model::{
+    validate_password, validate_profile, Event, Lifecycle, OktaState, RecoveryQuestion, Target, User, UserStatus,
+};
+use crate::wire::search::{self, Expr, Rules};
+use crate::wire::{self, body_object, link_headers, paginate, Order};
+
+pub const ROUTES: &[Route] = &[
+    route("GET", "/api/v1/users", "okta.users.list", Cov::Implemented),
+    route(
+        "POST",
+        "/api/v1/users",
+        "okta.users.create",
+        Cov::Partial("no `provider` federation, no password hooks or hash import checks"),
+    ),
+    route("GET", "/api/v1/users/{userId}", "okta.users.get", Cov::Implemented),
+    route("POST", "/api/v1/users/{userId}", "okta.users.update", Cov::Implemented),
+    route("PUT", "/api/v1/users/{userId}", "okta.users.replace", Cov::Implemented),
+    route("DELETE", "/api/v1/users/{userId}", "okta.users.delete", Cov::Implemented),
+    route("POST", "/api/v1/users/{userId}/lifecycle/activate", "okta.users.activate", Cov::Implemented),
+    route("POST", "/api/v1/users/{userId}/lifecycle/reactivate", "okta.users.reactivate", Cov::Implemented),
+    route("POST", "/api/v1/users/{userId}/lifecycle/deactivate", "okta.users.deactivate", Cov::Implemented),
+    route("POST", "/api/v1/users/{userId}/lifecycle/suspend", "okta.users.suspend", Cov::Implemented),
+    route("POST", "/api/v1/users/{userId}/lifecycle/unsuspend", "okta.users.unsuspend", Cov::Implemented),
+    route("POST", "/api/v1/users/{userId}/lifecycle/unlock", "okta.users.unlock", Cov::Implemented),
+    route("POST", "/api/v1/users/{userId}/lifecycle/reset_password", "okta.users.reset_password", Cov::Implemented),
+    route("POST", "/api/v1/users/{userId}/lifecycle/expire_password", "okta.users.expire_password", Cov::Implemented),
+    route(
+        "POST",
+        "/api/v1/users/{userId}/lifecycle/expire_password_with_temp_password",
+        "okta.users.expire_password_with_temp_password",
+        Cov::Implemented,
+    ),
+    route("POST", "/api/v1/users/{userId}/lifecycle/reset_factors", "okta.users.reset_factors", Cov::Implemented),
+    route("GET", "/api/v1/users/{userId}/groups", "okta.users.list_groups", Cov::Implemented),
+    route(
+        "POST",
+        "/api/v1/users/{userId}/credentials/change_password",
+        "okta.users.change_password",
+        Cov::Partial("no password history or minimum age"),
+    ),
+    route(
+        "POST",
+        "/api/v1/users/{userId}/credentials/change_recovery_question",
+        "okta.users.change_recovery_question",
+        Cov::Implemented,
+    ),
+    route("DELETE", "/api/v1/users/{userId}/sessions", "okta.users.revoke_sessions", Cov::Implemented),
+];
+
+pub fn routes(r: Router) -> Router {
+    r.route("/api/v1/users", get(list).post(create))
+        .route("/api/v1/users/{userId}", get(get_user).post(update).put(replace).delete(delete_user))
+        .route("/api/v1/users/{userId}/lifecycle/{op}", post(lifecycle))
+        .route("/api/v1/users/{userId}/groups", get(list_groups))
+        .route("/api/v1/users/{userId}/credentials/change_password", post(change_password))
+        .route("/api/v1/users/{userId}/credentials/change_recovery_question", post(change_recovery_question))
+        .route("/api/v1/users/{userId}/sessions", delete(revoke_sessions))
+}
+
+/// The attributes `filter` allows on users (only `eq`, ranges on `lastUpdated`).
+const FILTER_RULES: Rules<'static> = Rules {
+    attributes: Some(&[
+        "status",
+        "lastUpdated",
+        "id",
+        "profile.login",
+        "profile.email",
+        "profile.firstName",
+        "profile.lastName",
+    ]),
+    range_attributes: &["lastUpdated"],
+    eq_only: true,
+    contains_attributes: None,
+    case_insensitive: false,
+};
+
+const SEARCH_RULES: Rules<'static> = Rules {
+    contains_attributes: Some(&["profile.firstName", "profile.lastName", "profile.email", "profile.login"]),
+    ..Rules::SEARCH
+};
+
+fn compile(text: &str, rules: &Rules<'_>) -> Result<Expr, OktaError> {
+    search::compile(text, rules).map_err(OktaError::search)
+}
+
+fn sort_key<'a>(doc: &'a Value, attr: &str) -> Option<&'a Value> {
+    attr.split('.').try_fold(doc, |v, seg| v.get(seg))
+}
+
+fn cmp_values(a: Option<&Value>, b: Option<&Value>) -> Ordering {
+    match (a, b) {
+        (Some(Value::String(x)), Some(Value::String(y))) => x.to_lowercase().cmp(&y.to_lowercase()),
+        (Some(Value::Number(x)), Some(Value::Number(y))) => {
+            x.as_f64().partial_cmp(&y.as_f64()).unwrap_or(Ordering::Equal)
+        }
+        (Some(Value::Null) | None, Some(Value::Null) | None) => Ordering::Equal,
+        (Some(Value::Null) | None, _) => Ordering::Greater,
+        (_, Some(Value::Null) | None) => Ordering::Less,
+        (Some(x), Some(y)) => x.to_string().cmp(&y.to_string()),
+    }
+}
+
+async fn list(call: Call) -> Result<Response, OktaError> {
+    let caller = call.caller()?;
+    caller.require_scope("okta.users.read")?;
+    let q = &call.query;
+    let (search_text, filter_text, keyword) = (q.text("search"), q.text("filter"), q.text("q"));
+    if search_text.is_some() && filter_text.is_some() {
+        return Err(OktaError::search("The search and filter parameters cannot be used together."));
+    }
+    let expr = match (search_text, filter_text) {
+        (Some(s), _) => Some((compile(s, &SEARCH_RULES)?, true)),
+        (_, Some(f)) => Some((compile(f, &FILTER_RULES)?, false)),
+        _ => None,
+    };
+    let sort_by = q.text("sortBy").map(str::to_string);
+    if sort_by.is_some() && search_text.is_none() {
+        return Err(OktaError::search("sortBy is only supported with search."));
+    }
+    let descending = match q.text("sortOrder").map(str::to_ascii_lowercase).as_deref() {
+        None | Some("asc") | Some("ascending") => false,
+        Some("desc") | Some("descending") => true,
+        Some(_) => return Err(OktaError::validation("sortOrder", "sortOrder: must be asc or desc")),
+    };
+    let limit = q.limit(if keyword.is_some() && expr.is_none() { 10 } else { 200 }, 200)?;
+    let after = q.after()?;
+    let base = call.base().to_string();
+    let (items, next) = call.read(|s| -> Result<_, OktaError> {
+        let mut docs: Vec<(String, Value, &User)> = Vec::new();
+        for u in s.users.values() {
+            match &expr {
+                Some((e, ci)) => {
+                    let doc = render::user_doc(u);
+                    if search::matches(e, &doc, *ci) {
+                        docs.push((u.id.clone(), doc, u));
+                    }
+                }
+                None => {
+                    // Plain listings and `q` hide deprovisioned users.
+                    if u.status == UserStatus::Deprovisioned {
+                        continue;
+                    }
+                    if let Some(k) = keyword {
+                        let k = k.to_lowercase();
+                        let hit = ["firstName", "lastName", "email"].iter().any(|f| {
+                            u.profile.get(*f).and_then(Value::as_str).is_some_and(|v| v.to_lowercase().starts_with(&k))
+                        });
+                        if !hit {
+                            continue;
+                        }
+                    }
+                    docs.push((u.id.clone(), Value::Null, u));
+                }
+            }
+        }
+        let order = match &sort_by {
+            Some(attr) => {
+                docs.sort_by(|a, b| cmp_values(sort_key(&a.1, attr), sort_key(&b.1, attr)).then_with(|| a.0.cmp(&b.0)));
+                if descending {
+                    docs.reverse();
+                }
+                Order::Other
+            }
+            None => Order::KeyAscending,
+        };
+        let keyed = docs.into_iter().map(|(id, _, u)| (id, u)).collect();
+        let (page, next) = paginate(keyed, after, limit, order)?;
+        let rendered: Vec<Value> = page.into_iter().map(|u| render::user(s, u, &base)).collect();
+        Ok((rendered, next))
+    })??;
+    // `q` is not paged.
+    let next = if keyword.is_some() && expr.is_none() { None } else { next };
+    Ok(wire::page(items, link_headers(&base, "/api/v1/users", &call.query, next.as_deref())))
+}
+
+/// The fields of a create or update body.
+struct UserInput {
+    profile: Option<Map<String, Value>>,
+    password: Option<String>,
+    recovery: Option<RecoveryQuestion>,
+    provider: Option<String>,
+}
+
+fn user_input(body: &Map<String, Value>) -> Result<UserInput, OktaError> {
+    let profile = match body.get("profile") {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(p)) => Some(p.clone()),
+        Some(_) => return Err(OktaError::validation("profile", "profile: Does not match required type: object")),
+    };
+    let credentials = body.get("credentials").and_then(Value::as_object);
+    let password = match credentials.and_then(|c| c.get("password")) {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(p)) => match (p.get("value"), p.get("hash")) {
+            (Some(Value::String(v)), _) => Some(v.clone()),
+            (_, Some(Value::Object(_))) => Some(String::new()),
+            (None | Some(Value::Null), _) => None,
+            _ => return Err(OktaError::validation("password", "password: Does not match required type: string")),
+        },
+        Some(_) => return Err(OktaError::validation("password", "password: Does not match required type: object")),
+    };
+    let recovery = match credentials.and_then(|c| c.get("recovery_question")) {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(r)) => {
+            let question = r.get("question").and_then(Value::as_str).unwrap_or("").trim().to_string();
+            let answer = r.get("answer").and_then(Value::as_str).unwrap_or("").trim().to_string();
+            if question.is_empty() {
+                return Err(OktaError::validation("recovery_question", "question: The field cannot be left blank"));
+            }
+            if answer.chars().count() < 4 {
+                return Err(OktaError::validation(
+                    "recovery_question",
+                    "answer: The security question answer must be at least 4 characters in length",
+                ));
+            }
+            Some(RecoveryQuestion { question, answer })
+        }
+        Some(_) => {
+            return Err(OktaError::validation("recovery_question", "recovery_question: Does not match required type"))
+        }
+    };
+    let provider = credentials
+        .and_then(|c| c.get("provider"))
+        .and_then(|p| p.get("type"))
+        .and_then(Value::as_str)
+        .map(str::to_ascii_uppercase);
+    Ok(UserInput { profile, password, recovery, provider })
+}
+
+fn duplicate_login() -> OktaError {
+    OktaError::validation("login", "login: An object with this field already exists in the current organization")
+}
+
+async fn create(call: Call) -> Result<Response, OktaError> {
+    let caller = call.caller()?;
+    caller.require_scope("okta.users.manage")?;
+    let body = body_object(&call.body)?;
+    let activate = call.query.bool("activate", true)?;
+    let provider = call.query.bool("provider", false)?;
+    let next_login = call.query.text("nextLogin");
+    let input = user_input(&body)?;
+    let profile = input.profile.unwrap_or_default();
+    validate_profile(&profile)?;
+    let login = profile.get("login").and_then(Value::as_str).unwrap_or("").to_string();
+    // An imported hash is stored as "no usable password" but counts as one.
+    if let Some(pw) = input.password.as_deref().filter(|p| !p.is_empty()) {
+        validate_password(pw, &login)?;
+    }
+    let expire = match next_login {
+        None => false,
+        Some("changePassword") => {
+            if input.password.is_none() {
+                return Err(OktaError::NextLoginNeedsPassword);
+            }
+            if !activate {
+                return Err(OktaError::NextLoginNeedsActivate);
+            }
+            true
+        }
+        Some(other) => {
+            return Err(OktaError::validation("nextLogin", format!("nextLogin: '{other}' is not a valid value")))
+        }
+    };
+    let group_ids: Vec<String> = match body.get("groupIds") {
+        None | Some(Value::Null) => vec![],
+        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).map(str::to_string).collect(),
+        Some(_) => return Err(OktaError::validation("groupIds", "groupIds: Does not match required type: array")),
+    };
+    if group_ids.len() > 20 {
+        return Err(OktaError::Other {
+            status: 400,
+            code: "E0000093".into(),
+            summary: "Target count limit exceeded".into(),
+        });
+    }
+    let type_id = body.get("type").and_then(|t| t.get("id")).and_then(Value::as_str).map(str::to_string);
+    let now = call.now();
+    let base = call.base().to_string();
+    let out = call.write(|s, ids| {
+        if s.login_taken(&login, None) {
+            return Err(duplicate_login());
+        }
+        if let Some(t) = &type_id {
+            if *t != s.user_type_id {
+                return Err(OktaError::validation("type", format!("type: The user type '{t}' does not exist")));
+            }
+        }
+        for gid in &group_ids {
+            let g = s.groups.get(gid).ok_or_else(|| OktaError::not_found(gid.clone(), "UserGroup"))?;
+            if g.kind != crate::model::GroupType::OktaGroup {
+                return Err(OktaError::Forbidden);
+            }
+        }
+        let status = if !activate {
+            UserStatus::Staged
+        } else if provider || input.password.is_some() {
+            if expire {
+                UserStatus::PasswordExpired
+            } else {
+                UserStatus::Active
+            }
+        } else {
+            UserStatus::Provisioned
+        };
+        let id = okta_id(ids, "00u");
+        let user = User {
+            id: id.clone(),
+            status,
+            created: now,
+            activated: matches!(status, UserStatus::Active | UserStatus::PasswordExpired).then_some(now),
+            status_changed: (status != UserStatus::Staged).then_some(now),
+            last_login: None,
+            last_updated: now,
+            password_changed: input.password.as_ref().map(|_| now),
+            profile,
+            password: input.password.clone(),
+            recovery_question: input.recovery.clone(),
+            provider: input
+                .provider
+                .clone()
+                .unwrap_or_else(|| if provider { "FEDERATION".into() } else { "OKTA".into() }),
+            type_id: s.user_type_id.clone(),
+            failed_logins: 0,
+        };
+        let target = Target::user(&user);
+        s.users.insert(id.clone(), user);
+        s.log(
+            ids,
+            now,
+            &caller.actor,
+            &caller.facts,
+            Event::new("user.lifecycle.create", "Create Okta user", vec![target.clone()]),
+        );
+        if status != UserStatus::Staged {
+            s.log(
+                ids,
+                now,
+                &caller.actor,
+                &caller.facts,
+                Event::new("user.lifecycle.activate", "Activate Okta user", vec![target.clone()]),
+            );
+        }
+        for gid in &group_ids {
+            if s.add_member(gid, &id, now) {
+                let g = s.groups.get(gid).map(Target::group);
+                let targets = std::iter::once(target.clone()).chain(g).collect();
+                s.log(
+                    ids,
+                    now,
+                    &caller.actor,
+                    &caller.facts,
+                    Event::new("group.user_membership.add", "Add user to group membership", targets),
+                );
+            }
+        }
+        let u = s.users.get(&id).ok_or(OktaError::Internal)?;
+        Ok(render::user(s, u, &base))
+    })?;
+    Ok(wire::ok(&out))
+}
+
+/// `me` is the caller; anything else is an id, a login or a login's short name.
+fn resolve_key<'a>(key: &'a str, caller: &'a Caller) -> &'a str {
+    if key == "me" {
+        &caller.principal.subject
+    } else {
+        key
+    }
+}
+
+async fn get_user(Path(key): Path<String>, call: Call) -> Result<Response, OktaError> {
+    let caller = call.caller()?;
+    caller.require_scope("okta.users.read")?;
+    let key = resolve_key(&key, &caller).to_string();
+    let base = call.base().to_string();
+    let out = call.read(|s| s.user(&key).map(|u| render::user(s, u, &base)))??;
+    Ok(wire::ok(&out))
+}
+
+/// Applies an update body to a user: partial (`POST`) or full (`PUT`).
+fn apply_update(
+    s: &mut OktaState,
+    ids: &mut twin_core::ids::IdGen,
+    caller: &Caller,
+    key: &str,
+    body: &Map<String, Value>,
+    full: bool,
+    now: DateTime<Utc>,
+) -> Result<String, OktaError> {
+    let input = user_input(body)?;
+    let mut user = s.user(key)?.clone();
+    if user.status == UserStatus::Deprovisioned {
+        // Okta ignores profile changes to deprovisioned users.
+        return Ok(user.id);
+    }
+    let mut profile_changed = false;
+    if let Some(p) = input.profile {
+        let next = if full {
+            p
+        } else {
+            let mut merged = user.profile.clone();
+            for (k, v) in p {
+                merged.insert(k, v);
+            }
+            merged
+        };
+        validate_profile(&next)?;
+        let login = next.get("login").and_then(Value::as_str).unwrap_or("");
+        if s.login_taken(login, Some(&user.id)) {
+            return Err(duplicate_login());
+        }
+        profile_changed = next != user.profile;
+        user.profile = next;
+    } else if full {
+        return Err(OktaError::validation("profile", "profile: The field cannot be left blank"));
+    }
+    let mut password_changed = false;
+    if let Some(pw) = input.password {
+        if !pw.is_empty() {
+            validate_password(&pw, user.login())?;
+        }
+        user.password = Some(pw);
+        user.password_changed = Some(now);
+        password_changed = true;
+        if matches!(user.status, UserStatus::Recovery | UserStatus::PasswordExpired) {
+            user.status = UserStatus::Active;
+            user.status_changed = Some(now);
+        }
+    }
+    if let Some(r) = input.recovery {
+        user.recovery_question = Some(r);
+    }
+    user.last_updated = now;
+    let target = Target::user(&user);
+    let id = user.id.clone();
+    s.users.insert(id.clone(), user);
+    if profile_changed {
+        s.log(
+            ids,
+            now,
+            &caller.actor,
+            &caller.facts,
+            Event::new("user.account.update_profile", "Update user profile for Okta", vec![target.clone()]),
+        );
+    }
+    if password_changed {
+        s.log(
+            ids,
+            now,
+            &caller.actor,
+            &caller.facts,
+            Event::new("user.account.update_password", "Update password for user", vec![target]),
+        );
+    }
+    Ok(id)
+}
+
+async fn update_common(key: String, call: Call, full: bool) -> Result<Response, OktaError> {
+    let caller = call.caller()?;
+    caller.require_scope("okta.users.manage")?;
+    let key = resolve_key(&key, &caller).to_string();
+    let body = body_object(&call.body)?;
+    let now = call.now();
+    let base = call.base().to_string();
+    let out = call.write(|s, ids| {
+        let id = apply_update(s, ids, &caller, &key, &body, full, now)?;
+        let u = s.users.get(&id).ok_or(OktaError::Internal)?;
+        Ok(render::user(s, u, &base))
+    })?;
+    Ok(wire::ok(&out))
+}
+
+async fn update(Path(key): Path<String>, call: Call) -> Result<Response, OktaError> {
+    update_common(key, call, false).await
+}
+
+async fn replace(Path(key): Path<String>, call: Call) -> Result<Response, OktaError> {
+    update_common(key, call, true).await
+}
+
+/// The first DELETE deactivates a live user; a DELETE of a deprovisioned user removes it.
+async fn delete_user(Path(key): Path<String>, call: Call) -> Result<Response, OktaError> {
+    let caller = call.caller()?;
+    caller.require_scope("okta.users.manage")?;
+    let now = call.now();
+    call.write(|s, ids| {
+        let user = s.user(&key)?.clone();
+        let target = Target::user(&user);
+        if user.status == UserStatus::Deprovisioned {
+            s.purge_user(&user.id);
+            s.log(
+                ids,
+                now,
+                &caller.actor,
+                &caller.facts,
+                Event::new("user.lifecycle.delete.initiated", "Delete Okta user", vec![target]),
+            );
+        } else {
+            s.apply_lifecycle(&user.id, Lifecycle::Deactivate, now)?;
+            let op = Lifecycle::Deactivate;
+            s.log(
+                ids,
+                now,
+                &caller.actor,
+                &caller.facts,
+                Event::new(op.event_type(), op.display_message(), vec![target]),
+            );
+        }
+        Ok(())
+    })?;
+    Ok(wire::no_content())
+}
+
+async fn lifecycle(Path((key, op)): Path<(String, String)>, call: Call) -> Result<Response, OktaError> {
+    let caller = call.caller()?;
+    caller.require_scope("okta.users.manage")?;
+    let with_temp = op == "expire_password_with_temp_password"
+        || (op == "expire_password" && call.query.bool("tempPassword", false)?);
+    let lifecycle = match op.as_str() {
+        "activate" => Lifecycle::Activate,
+        "reactivate" => Lifecycle::Reactivate,
+        "deactivate" => Lifecycle::Deactivate,
+        "suspend" => Lifecycle::Suspend,
+        "unsuspend" => Lifecycle::Unsuspend,
+        "unlock" => Lifecycle::Unlock,
+        "reset_password" => Lifecycle::ResetPassword,
+        "expire_password" | "expire_password_with_temp_password" => Lifecycle::ExpirePassword,
+        "reset_factors" => Lifecycle::ResetFactors,
+        _ => return Err(OktaError::not_found(call.path.clone(), "Resource")),
+    };
+    let send_email = call.query.bool("sendEmail", true)?;
+    let now = call.now();
+    let base = call.base().to_string();
+    let out = call.write(|s, ids| {
+        let uid = s.user(&key)?.id.clone();
+        s.apply_lifecycle(&uid, lifecycle, now)?;
+        let mut temp = None;
+        if with_temp {
+            let password = format!("Tmp{}9a", alnum(ids, 9));
+            if let Some(u) = s.users.get_mut(&uid) {
+                u.password = Some(password.clone());
+                u.password_changed = Some(now);
+            }
+            temp = Some(password);
+        }
+        let u = s.users.get(&uid).ok_or(OktaError::Internal)?.clone();
+        s.log(
+            ids,
+            now,
+            &caller.actor,
+            &caller.facts,
+            Event::new(lifecycle.event_type(), lifecycle.display_message(), vec![Target::user(&u)]),
+        );
+        Ok(match lifecycle {
+            Lifecycle::Activate | Lifecycle::Reactivate if !send_email => {
+                let token = alnum(ids, 20);
+                json!({"activationUrl": format!("{base}/welcome/{token}"), "activationToken": token})
+            }
+            Lifecycle::ResetPassword if !send_email => {
+                json!({"resetPasswordUrl": format!("{base}/reset_password/{}", alnum(ids, 20))})
+            }
+            Lifecycle::ExpirePassword => match temp {
+                Some(t) => json!({"tempPassword": t}),
+                None => render::user(s, &u, &base),
+            },
+            _ => json!({}),
+        })
+    })?;
+    Ok(wire::ok(&out))
+}
+
+async fn list_groups(Path(key): Path<String>, call: Call) -> Result<Response, OktaError> {
+    let caller = call.caller()?;
+    caller.require_scope("okta.users.read")?;
+    let key = resolve_key(&key, &caller).to_string();
+    let base = call.base().to_string();
+    let items = call.read(|s| -> Result<Vec<Value>, OktaError> {
+        let u = s.user(&key)?;
+        Ok(s.user_group_ids(&u.id)
+            .iter()
+            .filter_map(|gid| s.groups.get(gid))
+            .map(|g| render::group(s, g, &base, &[]))
+            .collect())
+    })??;
+    let path = call.path.clone();
+    Ok(wire::page(items, link_headers(&base, &path, &call.query, None)))
+}
+
+fn credentials_body(s: &OktaState, id: &str) -> Value {
+    s.users.get(id).map_or(json!({}), |u| {
+        let mut c = json!({"password": {}, "provider": {"type": u.provider, "name": u.provider}});
+        if let Some(q) = &u.recovery_question {
+            c["recovery_question"] = json!({"question": q.question});
+        }
+        c
+    })
+}
+
+async fn change_password(Path(key): Path<String>, call: Call) -> Result<Response, OktaError> {
+    let caller = call.caller()?;
+    caller.require_scope("okta.users.manage")?;
+    let body = body_object(&call.body)?;
+    let value = |k: &str| body.get(k).and_then(|v| v.get("value")).and_then(Value::as_str).map(str::to_string);
+    let old = value("oldPassword").ok_or(OktaError::MissingParameter { name: "oldPassword".into() })?;
+    let new = value("newPassword").ok_or(OktaError::MissingParameter { name: "newPassword".into() })?;
+    let now = call.now();
+    let out = call.write(|s, ids| {
+        let user = s.user(&key)?.clone();
+        if user.password.as_deref() != Some(old.as_str()) || old.is_empty() {
+            return Err(OktaError::CredentialsFailed {
+                cause: "oldPassword: The credentials provided were incorrect.".into(),
+            });
+        }
+        validate_password(&new, user.login())?;
+        if new == old {
+            return Err(OktaError::CredentialsFailed {
+                cause: "password: Password cannot be your current password".into(),
+            });
+        }
+        s.apply_lifecycle(&user.id, Lifecycle::SetPassword, now)?;
+        if let Some(u) = s.users.get_mut(&user.id) {
+            u.password = Some(new.clone());
+        }
+        s.log(
+            ids,
+            now,
+            &caller.actor,
+            &caller.facts,
+            Event::new("user.account.update_password", "Update password for user", vec![Target::user(&user)]),
+        );
+        Ok(credentials_body(s, &user.id))
+    })?;
+    Ok(wire::ok(&out))
+}
+
+async fn change_recovery_question(Path(key): Path<String>, call: Call) -> Result<Response, OktaError> {
+    let caller = call.caller()?;
+    caller.require_scope("okta.users.manage")?;
+    let body = body_object(&call.body)?;
+    let password = body.get("password").and_then(|v| v.get("value")).and_then(Value::as_str).map(str::to_string);
+    let input = user_input(
+        &json!({"credentials": {"recovery_question": body.get("recovery_question").cloned().unwrap_or(Value::Null)}})
+            .as_object()
+            .cloned()
+            .unwrap_or_default(),
+    )?;
+    let recovery = input.recovery.ok_or(OktaError::MissingParameter { name: "recovery_question".into() })?;
+    let now = call.now();
+    let out = call.write(|s, ids| {
+        let user = s.user(&key)?.clone();
+        if password.is_none() || user.password != password {
+            return Err(OktaError::CredentialsFailed {
+                cause: "password: The credentials provided were incorrect.".into(),
+            });
+        }
+        if let Some(u) = s.users.get_mut(&user.id) {
+            u.recovery_question = Some(recovery.clone());
+            u.last_updated = now;
+        }
+        s.log(
+            ids,
+            now,
+            &caller.actor,
+            &caller.facts,
+            Event::new("user.account.update_password", "Update recovery question for user", vec![Target::user(&user)]),
+        );
+        Ok(credentials_body(s, &user.id))
+    })?;
+    Ok(wire::ok(&out))
+}
+
+async fn revoke_sessions(Path(key): Path<String>, call: Call) -> Result<Response, OktaError> {
+    let caller = call.caller()?;
+    caller.require_scope("okta.users.manage")?;
+    let now = call.now();
+    call.write(|s, ids| {
+        let user = s.user(&key)?.clone();
+        let stale: Vec<String> =
+            s.session_tokens.iter().filter(|(_, t)| t.user_id == user.id).map(|(k, _)| k.clone()).collect();
+        for k in stale {
+            s.session_tokens.remove(&k);
+        }
+        s.log(
+            ids,
+            now,
+            &caller.actor,
+            &caller.facts,
+            Event::new("user.session.clear", "Clear user session", vec![Target::user(&user)]),
+        );
+        Ok(())
+    })?;
+    Ok(wire::no_content())
+}

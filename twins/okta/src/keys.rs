@@ -1,0 +1,130 @@
+//! The authorization servers' signing keys: two RSA-2048 keys shipped with the
+//! crate (a fake IdP's keys are test data), published as a JWKS with the first
+//! one current, the second the next in rotation (Okta publishes both).
+
+use std::sync::OnceLock;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
+use rsa::pkcs8::DecodePrivateKey;
+use rsa::traits::PublicKeyParts;
+use serde::Serialize;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+const PEMS: [&str; 2] = [include_str!("../keys/signing-1.pem"), include_str!("../keys/signing-2.pem")];
+
+pub struct SigningKey {
+    pub kid: String,
+    /// Modulus and exponent, base64url.
+    pub n: String,
+    pub e: String,
+    encoding: EncodingKey,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("no signing key is available")]
+    Unavailable,
+    #[error("jwt: {0}")]
+    Jwt(#[from] jsonwebtoken::errors::Error),
+}
+
+fn load(pem: &str) -> Option<SigningKey> {
+    let private = match rsa::RsaPrivateKey::from_pkcs8_pem(pem) {
+        Ok(k) => k,
+        Err(e) => {
+            tracing::error!("signing key does not parse: {e}");
+            return None;
+        }
+    };
+    let n = private.n().to_bytes_be();
+    let e = private.e().to_bytes_be();
+    let kid = URL_SAFE_NO_PAD.encode(Sha256::digest(&n));
+    let encoding = EncodingKey::from_rsa_pem(pem.as_bytes()).ok()?;
+    Some(SigningKey { kid, n: URL_SAFE_NO_PAD.encode(&n), e: URL_SAFE_NO_PAD.encode(&e), encoding })
+}
+
+pub fn keys() -> &'static [SigningKey] {
+    static KEYS: OnceLock<Vec<SigningKey>> = OnceLock::new();
+    KEYS.get_or_init(|| PEMS.iter().filter_map(|p| load(p)).collect())
+}
+
+pub fn current_kid() -> String {
+    keys().first().map(|k| k.kid.clone()).unwrap_or_default()
+}
+
+/// `{"keys":[…]}` as `/v1/keys` publishes it.
+pub fn jwks() -> Value {
+    let keys: Vec<Value> = keys()
+        .iter()
+        .map(|k| json!({"kty": "RSA", "alg": "RS256", "kid": k.kid, "use": "sig", "e": k.e, "n": k.n}))
+        .collect();
+    json!({ "keys": keys })
+}
+
+/// Signs `claims` RS256 with the current key, `kid` in the header.
+pub fn sign<T: Serialize>(claims: &T) -> Result<String, KeyError> {
+    let key = keys().first().ok_or(KeyError::Unavailable)?;
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some(key.kid.clone());
+    Ok(jsonwebtoken::encode(&header, claims, &key.encoding)?)
+}
+
+/// Verifies a token this twin signed (any published key) and returns its claims.
+pub fn verify_own(token: &str) -> Option<Value> {
+    let header = jsonwebtoken::decode_header(token).ok()?;
+    let kid = header.kid?;
+    let key = keys().iter().find(|k| k.kid == kid)?;
+    let decoding = DecodingKey::from_rsa_components(&key.n, &key.e).ok()?;
+    let mut validation = jsonwebtoken::Validation::new(Algorithm::RS256);
+    validation.validate_aud = false;
+    validation.required_spec_claims.clear();
+    validation.validate_exp = false;
+    jsonwebtoken::decode::<Value>(token, &decoding, &validation).ok().map(|d| d.claims)
+}
+
+/// base64url(SHA-256(data)) — PKCE S256.
+pub fn s256(data: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(data))
+}
+
+/// The left half of SHA-256, base64url: OIDC's `at_hash`.
+pub fn half_hash(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    URL_SAFE_NO_PAD.encode(&digest[..16])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_keys_with_distinct_43_char_kids() {
+        let ks = keys();
+        assert_eq!(ks.len(), 2);
+        assert_eq!(ks[0].kid.len(), 43);
+        assert_ne!(ks[0].kid, ks[1].kid);
+        assert_eq!(ks[0].e, "AQAB");
+        assert_eq!(jwks()["keys"].as_array().map(Vec::len), Some(2));
+    }
+
+    #[test]
+    fn signed_tokens_verify_against_the_published_key() {
+        let token = sign(&json!({"sub": "00u1", "iss": "http://x"})).unwrap();
+        let header = jsonwebtoken::decode_header(&token).unwrap();
+        assert_eq!(header.kid.as_deref(), Some(current_kid().as_str()));
+        assert_eq!(header.alg, Algorithm::RS256);
+        assert_eq!(verify_own(&token).unwrap()["sub"], "00u1");
+        let mut tampered = token.clone();
+        tampered.push('x');
+        assert!(verify_own(&tampered).is_none());
+    }
+
+    #[test]
+    fn pkce_s256_matches_the_rfc_example() {
+        // RFC 7636 appendix B.
+        assert_eq!(s256(b"dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+    }
+}

@@ -1,0 +1,137 @@
+//! The coverage table against Okta's Management API document (the 5.1.0 spec the
+//! Python SDK's models are generated from): every operation the twin claims exists
+//! there, the totals add up, and COVERAGE.md is the table as the code has it.
+//!
+//! Regenerate COVERAGE.md with `DTU_WRITE_COVERAGE=1 cargo test -p twin-okta --test coverage`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use serde_yaml_ng::Value;
+use twin_core::Twin;
+use twin_okta::api::routes::{self, Cov};
+use twin_okta::{OktaTwin, SPEC_OPERATIONS};
+
+const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+
+fn manifest_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `/api/v1/users/{userId}` → `/api/v1/users/{}`.
+fn normalize(path: &str) -> String {
+    path.split('/')
+        .map(|s| if s.starts_with('{') || s.starts_with("${") { "{}" } else { s })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// (METHOD, normalized path) → (operationId, tag) of every spec operation.
+fn spec_operations() -> BTreeMap<(String, String), (String, String)> {
+    let path = manifest_dir().join("../../../shared/vendor/okta/management.yaml");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let doc: Value = serde_yaml_ng::from_str(&text).expect("management.yaml parses");
+    let mut out = BTreeMap::new();
+    let paths = doc.get("paths").and_then(Value::as_mapping).expect("paths");
+    for (p, item) in paths {
+        let p = p.as_str().expect("path key");
+        for m in METHODS {
+            if let Some(op) = item.get(m) {
+                let id = op.get("operationId").and_then(Value::as_str).unwrap_or("").to_string();
+                let tag = op
+                    .get("tags")
+                    .and_then(Value::as_sequence)
+                    .and_then(|t| t.first())
+                    .and_then(Value::as_str)
+                    .unwrap_or("Other")
+                    .to_string();
+                out.insert((m.to_ascii_uppercase(), normalize(p)), (id, tag));
+            }
+        }
+    }
+    out
+}
+
+fn markdown(spec: &BTreeMap<(String, String), (String, String)>) -> String {
+    let table = routes::all();
+    let coverage = OktaTwin::new().coverage();
+    let mut md = String::new();
+    md.push_str("# Okta twin: coverage\n\n");
+    md.push_str("Generated from the route table in `src/api/` and checked against Okta's Management API\n");
+    md.push_str("document (`shared/vendor/okta/management.yaml`, v5.1.0, the one the `okta` Python SDK's\n");
+    md.push_str("models come from) by `tests/coverage.rs`. Regenerate with\n");
+    md.push_str("`DTU_WRITE_COVERAGE=1 cargo test -p twin-okta --test coverage`.\n\n");
+    md.push_str(&format!(
+        "**{} implemented, {} partial, {} missing** of {} Management API operations; plus {} operations\n",
+        coverage.implemented,
+        coverage.partial,
+        coverage.missing,
+        SPEC_OPERATIONS,
+        table.iter().filter(|r| r.coverage == Cov::Extra).count()
+    ));
+    md.push_str("outside that document (Authentication API, OAuth 2.0 / OpenID Connect).\n\n");
+    md.push_str("## Management API operations served\n\n");
+    md.push_str("| Method | Path | operationId | Journal operation | Status | Gaps |\n|---|---|---|---|---|---|\n");
+    let mut rows: Vec<_> = table.iter().filter(|r| r.coverage != Cov::Extra).collect();
+    rows.sort_by_key(|r| (r.path, r.method));
+    for r in rows {
+        let (id, _) = spec.get(&(r.method.to_string(), normalize(r.path))).cloned().unwrap_or_default();
+        let (status, gaps) = match r.coverage {
+            Cov::Implemented => ("implemented", ""),
+            Cov::Partial(g) => ("partial", g),
+            Cov::Extra => unreachable!(),
+        };
+        md.push_str(&format!("| {} | `{}` | {} | `{}` | {} | {} |\n", r.method, r.path, id, r.operation, status, gaps));
+    }
+    md.push_str("\n## Beyond the Management API document\n\n");
+    md.push_str("| Method | Path | Journal operation |\n|---|---|---|\n");
+    let mut extras: Vec<_> = table.iter().filter(|r| r.coverage == Cov::Extra).collect();
+    extras.sort_by_key(|r| (r.path, r.method));
+    for r in extras {
+        md.push_str(&format!("| {} | `{}` | `{}` |\n", r.method, r.path, r.operation));
+    }
+    md.push_str("\n## Missing, by API tag\n\n");
+    let served: BTreeSet<(String, String)> = table.iter().map(|r| (r.method.to_string(), normalize(r.path))).collect();
+    let mut missing: BTreeMap<&str, usize> = BTreeMap::new();
+    for (key, (_, tag)) in spec {
+        if !served.contains(key) {
+            *missing.entry(tag.as_str()).or_default() += 1;
+        }
+    }
+    md.push_str("| Tag | Missing operations |\n|---|---|\n");
+    for (tag, n) in missing {
+        md.push_str(&format!("| {tag} | {n} |\n"));
+    }
+    md
+}
+
+#[test]
+fn the_table_matches_the_vendor_document_and_coverage_md() {
+    let spec = spec_operations();
+    assert_eq!(spec.len(), SPEC_OPERATIONS, "SPEC_OPERATIONS is out of date");
+    let table = routes::all();
+    for r in &table {
+        let key = (r.method.to_string(), normalize(r.path));
+        match r.coverage {
+            Cov::Implemented | Cov::Partial(_) => {
+                assert!(spec.contains_key(&key), "{} {} is not a Management API operation", r.method, r.path)
+            }
+            Cov::Extra => assert!(!spec.contains_key(&key), "{} {} is in the document: not Extra", r.method, r.path),
+        }
+    }
+    let coverage = OktaTwin::new().coverage();
+    let claimed = table.iter().filter(|r| r.coverage != Cov::Extra).count();
+    assert_eq!(coverage.implemented + coverage.partial, claimed);
+    assert_eq!(coverage.implemented + coverage.partial + coverage.missing, SPEC_OPERATIONS);
+
+    let expected = markdown(&spec);
+    let path = manifest_dir().join("COVERAGE.md");
+    if std::env::var_os("DTU_WRITE_COVERAGE").is_some() {
+        std::fs::write(&path, &expected).expect("write COVERAGE.md");
+    }
+    let actual = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        actual == expected,
+        "COVERAGE.md is out of date; regenerate with DTU_WRITE_COVERAGE=1 cargo test -p twin-okta --test coverage"
+    );
+}

@@ -1,0 +1,377 @@
+//! The HTTP surface: `/api/{method}` and `/{method}` on every verb, and the upload URL
+//! of `files.getUploadURLExternal`. Check order: unknown method, credential, token type
+//! and scopes, then the method's own arguments.
+
+use axum::body::Bytes;
+use axum::extract::{Extension, Path};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use axum::Router;
+use serde_json::{json, Value};
+use twin_core::RequestCtx;
+
+use crate::errors::{json_response, SlackError};
+use crate::methods::{self, Call, Method};
+use crate::model::{Actor, SlackState, TokenKind};
+use crate::wire::{boundary, multipart, parse_params};
+
+/// The journal's name for the upload URL (it is not a Web API method).
+pub const UPLOAD_OPERATION: &str = "files.upload_url";
+pub const UPLOAD_PREFIX: &str = "/upload/v1/";
+
+pub fn router() -> Router {
+    Router::new()
+        .route("/api/{method}", any(api_method))
+        .route("/{method}", any(api_method))
+        .route("/upload/v1/{secret}", any(upload))
+        .fallback(not_found)
+}
+
+/// The operation name of a request path, when the twin routes it.
+pub fn operation_name(path: &str) -> Option<String> {
+    if path.starts_with(UPLOAD_PREFIX) {
+        return Some(UPLOAD_OPERATION.to_string());
+    }
+    let name = path.strip_prefix("/api/").or_else(|| path.strip_prefix('/'))?;
+    methods::find(name).map(|m| m.name.to_string())
+}
+
+async fn not_found() -> Response {
+    json_response(StatusCode::NOT_FOUND, &json!({"ok": false, "error": "unknown_method"}))
+}
+
+async fn api_method(
+    ctx: Option<Extension<RequestCtx>>,
+    Path(method): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(Extension(ctx)) = ctx else { return SlackError::Internal.into_response() };
+    let Some(method) = methods::find(&method) else {
+        return SlackError::UnknownMethod(method).into_response();
+    };
+    let (result, actor) = run(&ctx, method, &headers, uri.query(), &body);
+    let body = match result {
+        Ok(value) => value,
+        Err(e) => e.body(),
+    };
+    let mut response = json_response(StatusCode::OK, &body);
+    if let Some(actor) = actor {
+        let accepted = match actor.kind {
+            TokenKind::Bot => method.bot,
+            TokenKind::User => method.user,
+            TokenKind::App => None,
+        };
+        let headers = response.headers_mut();
+        if let Ok(v) = HeaderValue::from_str(&actor.scopes.join(",")) {
+            headers.insert("x-oauth-scopes", v);
+        }
+        if let Ok(v) = HeaderValue::from_str(&accepted.unwrap_or(&[]).join(",")) {
+            headers.insert("x-accepted-oauth-scopes", v);
+        }
+    }
+    response
+}
+
+/// Authenticates, checks scopes, and runs the method. Returns the actor once known, for
+/// the scope headers.
+fn run(
+    ctx: &RequestCtx,
+    method: &Method,
+    headers: &HeaderMap,
+    query: Option<&str>,
+    body: &[u8],
+) -> (Result<Value, SlackError>, Option<Actor>) {
+    let actor = match authenticate(ctx) {
+        Ok(a) => a,
+        Err(e) => return (Err(e), None),
+    };
+    let result = (|| {
+        check_scopes(method, &actor)?;
+        let params = parse_params(headers, query, body)?;
+        let now = ctx.universe.now();
+        materialise_scheduled(ctx, now.timestamp())?;
+        let call = Call { ctx, params: &params, actor: actor.clone(), now };
+        (method.handler)(&call)
+    })();
+    (result, Some(actor))
+}
+
+/// Who the credential speaks for.
+fn authenticate(ctx: &RequestCtx) -> Result<Actor, SlackError> {
+    if ctx.credential.is_none() {
+        return Err(SlackError::NotAuthed);
+    }
+    let principal = match &ctx.principal {
+        Some(p) if p.service == "slack" && !ctx.universe.is_deleted() => p,
+        _ => return Err(if ctx.credential_revoked { SlackError::TokenRevoked } else { SlackError::InvalidAuth }),
+    };
+    let kind = match principal.kind.as_str() {
+        "bot" => TokenKind::Bot,
+        "user" => TokenKind::User,
+        "app" => TokenKind::App,
+        _ => return Err(SlackError::InvalidAuth),
+    };
+    ctx.universe
+        .read::<SlackState, _>(|s| {
+            let scopes = s.scopes(kind);
+            match kind {
+                TokenKind::App => Ok(Actor {
+                    kind,
+                    user: String::new(),
+                    bot_id: None,
+                    app_id: Some(principal.subject.clone()),
+                    scopes,
+                    is_admin: false,
+                }),
+                TokenKind::Bot | TokenKind::User => {
+                    let user = s.users.get(&principal.subject).ok_or(SlackError::InvalidAuth)?;
+                    if user.deleted {
+                        return Err(SlackError::Code("account_inactive"));
+                    }
+                    let bot = s.bots.values().find(|b| b.user_id == user.id);
+                    Ok(Actor {
+                        kind,
+                        user: user.id.clone(),
+                        bot_id: if kind == TokenKind::Bot { bot.map(|b| b.id.clone()) } else { None },
+                        app_id: if kind == TokenKind::Bot { bot.map(|b| b.app_id.clone()) } else { None },
+                        scopes,
+                        is_admin: user.is_admin,
+                    })
+                }
+            }
+        })
+        .map_err(|_| SlackError::Internal)?
+}
+
+/// Token type, then scopes: any one of the method's scopes for this token type will do.
+fn check_scopes(method: &Method, actor: &Actor) -> Result<(), SlackError> {
+    let accepted = match actor.kind {
+        TokenKind::Bot => method.bot,
+        TokenKind::User => method.user,
+        // App-level tokens only open Socket Mode connections (and may revoke themselves).
+        TokenKind::App if method.name == "auth.revoke" => Some(&[][..]),
+        TokenKind::App => None,
+    };
+    let Some(accepted) = accepted else { return Err(SlackError::NotAllowedTokenType) };
+    if accepted.is_empty() || accepted.iter().any(|s| actor.has(s)) {
+        return Ok(());
+    }
+    Err(SlackError::MissingScope { needed: accepted.join(","), provided: actor.scopes.join(",") })
+}
+
+fn materialise_scheduled(ctx: &RequestCtx, now: i64) -> Result<(), SlackError> {
+    let due = ctx.universe.read::<SlackState, _>(|s| s.has_due_scheduled(now)).map_err(|_| SlackError::Internal)?;
+    if due {
+        ctx.universe.write::<SlackState, _>(|s, _| s.materialise_scheduled(now)).map_err(|_| SlackError::Internal)?;
+    }
+    Ok(())
+}
+
+fn text_response(status: StatusCode, text: String) -> Response {
+    let mut response = (status, text).into_response();
+    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    response
+}
+
+/// Largest upload kept in the state (bytes); bigger ones keep their size only.
+pub const MAX_STORED_CONTENT: usize = 1024 * 1024;
+
+/// The upload URL: raw bytes (any content type) or multipart with a part named `body`.
+/// Answers exactly 200, as the SDKs require.
+async fn upload(
+    ctx: Option<Extension<RequestCtx>>,
+    Path(secret): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(Extension(ctx)) = ctx else { return text_response(StatusCode::INTERNAL_SERVER_ERROR, "error".into()) };
+    let media = twin_core::wire::media_type(&headers).unwrap_or_default();
+    let data: Vec<u8> = match (media == "multipart/form-data").then(|| boundary(&headers)).flatten() {
+        Some(b) => {
+            let parts = multipart(&body, &b);
+            match parts.iter().find(|p| p.name == "body").or_else(|| parts.iter().find(|p| p.filename.is_some())) {
+                Some(part) => part.data.clone(),
+                None => return text_response(StatusCode::BAD_REQUEST, "missing part 'body'".into()),
+            }
+        }
+        None => body.to_vec(),
+    };
+    let size = data.len();
+    let stored = ctx.universe.write::<SlackState, _>(|s, _| {
+        let Some(mut upload) = s.uploads.values().find(|u| u.secret == secret).cloned() else { return false };
+        upload.received = Some(size as u64);
+        if size <= MAX_STORED_CONTENT {
+            s.file_contents.insert(upload.file_id.clone(), crate::wire::base64_encode(&data));
+        }
+        s.uploads.insert(upload.file_id.clone(), upload);
+        true
+    });
+    match stored {
+        Ok(true) => text_response(StatusCode::OK, format!("OK - {size}")),
+        _ => text_response(StatusCode::NOT_FOUND, "upload not found".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use axum::http::header::CONTENT_TYPE;
+    use serde_json::json;
+    use twin_core::{Config, Core, CreateUniverse, Fixture, FixtureLibrary};
+
+    use super::*;
+    use crate::SlackTwin;
+
+    fn setup() -> (Arc<Core>, Arc<twin_core::Universe>) {
+        let mut library = FixtureLibrary::default();
+        library.insert("small", Fixture::generated(12));
+        let core = Arc::new(Core::new(Config::default(), vec![Arc::new(SlackTwin)], library, "small"));
+        let universe = core.create_universe(CreateUniverse::default()).unwrap();
+        (core, universe)
+    }
+
+    fn ctx(core: &Arc<Core>, universe: &Arc<twin_core::Universe>, kind: &str) -> RequestCtx {
+        let token = universe.credential_of("slack", kind);
+        RequestCtx {
+            universe: universe.clone(),
+            principal: token.as_deref().and_then(|t| universe.principal(t)),
+            credential: token,
+            credential_revoked: false,
+            operation: None,
+            base_url: "http://127.0.0.1:1".into(),
+            origin: "http://127.0.0.1:1".into(),
+            core: core.clone(),
+        }
+    }
+
+    /// Every method, every token type, argument values of every wrong shape: always a
+    /// Slack answer, never a panic.
+    #[test]
+    fn garbage_arguments_never_panic() {
+        let (core, universe) = setup();
+        let general =
+            universe.read::<SlackState, _>(|s| s.channel_by_name("general").map(|c| c.id.clone())).unwrap().unwrap();
+        let weird = [
+            json!(""),
+            json!("#"),
+            json!("[{"),
+            json!("{}"),
+            json!("-1"),
+            json!("99999999999999999999"),
+            json!("1e308"),
+            json!("\u{0}\u{ffff}é"),
+            json!(true),
+            json!(-7),
+            json!(1.5),
+            json!([1, {"a": null}]),
+            json!({"type": 5}),
+            json!(null),
+            json!(general),
+        ];
+        let keys = [
+            "channel",
+            "channel_id",
+            "ts",
+            "timestamp",
+            "thread_ts",
+            "message_ts",
+            "latest",
+            "oldest",
+            "limit",
+            "cursor",
+            "users",
+            "user",
+            "name",
+            "text",
+            "blocks",
+            "attachments",
+            "metadata",
+            "post_at",
+            "scheduled_message_id",
+            "types",
+            "query",
+            "count",
+            "page",
+            "file",
+            "files",
+            "filename",
+            "length",
+            "title",
+            "type",
+            "link",
+            "usergroup",
+            "handle",
+            "profile",
+            "presence",
+            "emoji",
+            "bookmark_id",
+            "team",
+            "bot",
+            "email",
+            "topic",
+            "purpose",
+            "is_private",
+            "inclusive",
+            "return_im",
+            "channels",
+            "value",
+            "markdown_text",
+            "sort",
+        ];
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        for kind in ["bot", "user", "app"] {
+            let ctx = ctx(&core, &universe, kind);
+            for method in methods::METHODS.iter().filter(|m| m.name != "auth.revoke") {
+                for (i, value) in weird.iter().enumerate() {
+                    let mut body = serde_json::Map::new();
+                    for (j, key) in keys.iter().enumerate() {
+                        body.insert(key.to_string(), weird[(i + j) % weird.len()].clone());
+                    }
+                    body.insert("channel".into(), value.clone());
+                    let bytes = serde_json::to_vec(&body).unwrap();
+                    let (result, _) = run(&ctx, method, &headers, None, &bytes);
+                    let body = match result {
+                        Ok(v) => v,
+                        Err(e) => e.body(),
+                    };
+                    assert!(body.get("ok").is_some_and(Value::is_boolean), "{} {kind}: {body}", method.name);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_and_known_operations() {
+        assert_eq!(operation_name("/api/chat.postMessage").as_deref(), Some("chat.postMessage"));
+        assert_eq!(operation_name("/chat.postMessage").as_deref(), Some("chat.postMessage"));
+        assert_eq!(operation_name("/api/chat.nope"), None);
+        assert_eq!(operation_name("/upload/v1/abc").as_deref(), Some(UPLOAD_OPERATION));
+    }
+
+    #[test]
+    fn scope_checks_by_token_type() {
+        let (core, universe) = setup();
+        let bot = authenticate(&ctx(&core, &universe, "bot")).unwrap();
+        let user = authenticate(&ctx(&core, &universe, "user")).unwrap();
+        let find = |n| methods::find(n).unwrap();
+        assert_eq!(check_scopes(find("search.messages"), &bot), Err(SlackError::NotAllowedTokenType));
+        assert!(check_scopes(find("search.messages"), &user).is_ok());
+        assert!(matches!(check_scopes(find("users.setPresence"), &bot), Err(SlackError::MissingScope { .. })));
+        let mut none = bot.clone();
+        none.scopes.clear();
+        assert!(check_scopes(find("auth.test"), &none).is_ok());
+        assert!(matches!(check_scopes(find("chat.postMessage"), &none), Err(SlackError::MissingScope { .. })));
+        let mut anonymous = ctx(&core, &universe, "bot");
+        anonymous.credential = None;
+        assert_eq!(authenticate(&anonymous), Err(SlackError::NotAuthed));
+        anonymous.credential = Some("xoxb-small-nope".into());
+        anonymous.principal = None;
+        assert_eq!(authenticate(&anonymous), Err(SlackError::InvalidAuth));
+    }
+}

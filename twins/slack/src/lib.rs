@@ -1,0 +1,87 @@
+//! The Slack twin: the Web API as the official SDKs (`slack_sdk`, `@slack/web-api`) use
+//! it, over an in-memory workspace seeded from a fixture.
+
+pub mod api;
+pub mod coverage;
+pub mod errors;
+pub mod methods;
+pub mod model;
+pub mod paging;
+pub mod seed;
+pub mod views;
+pub mod wire;
+
+use axum::http::{HeaderMap, Method};
+use axum::response::Response;
+use axum::Router;
+use serde_json::{json, Value};
+use twin_core::store::{import_store, AnyStore};
+use twin_core::{Coverage, Fault, Fixture, FixtureError, RateLimit, SeedCtx, Twin, Universe};
+
+pub use errors::SlackError;
+pub use model::SlackState;
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SlackTwin;
+
+impl SlackTwin {
+    pub fn new() -> Self {
+        SlackTwin
+    }
+}
+
+impl Twin for SlackTwin {
+    fn service(&self) -> &'static str {
+        "slack"
+    }
+
+    fn port_offset(&self) -> u16 {
+        1
+    }
+
+    fn seed(&self, fixture: &Fixture, ctx: &mut SeedCtx<'_>) -> Result<Box<dyn AnyStore>, FixtureError> {
+        Ok(Box::new(seed::seed(fixture, ctx)?))
+    }
+
+    fn import(&self, state: Value) -> Result<Box<dyn AnyStore>, serde_json::Error> {
+        import_store::<SlackState>(state)
+    }
+
+    fn router(&self) -> Router {
+        api::router()
+    }
+
+    fn operation(&self, _method: &Method, path: &str) -> Option<String> {
+        api::operation_name(path)
+    }
+
+    fn credential(&self, headers: &HeaderMap, query: Option<&str>, body: &[u8]) -> Option<String> {
+        wire::credential(headers, query, body)
+    }
+
+    fn render_fault(&self, fault: &Fault) -> Response {
+        errors::render_fault(fault)
+    }
+
+    fn manifest(&self, universe: &Universe, base_url: &str) -> Value {
+        let (team_id, bot_user_id) = universe
+            .read::<SlackState, _>(|s| (s.team_id(), s.bot().map(|b| b.user_id.clone()).unwrap_or_default()))
+            .unwrap_or_default();
+        json!({
+            "base_url": format!("{}/api/", base_url.trim_end_matches('/')),
+            "bot_token": universe.credential_of("slack", "bot"),
+            "user_token": universe.credential_of("slack", "user"),
+            "app_token": universe.credential_of("slack", "app"),
+            "team_id": team_id,
+            "bot_user_id": bot_user_id,
+        })
+    }
+
+    fn rate_limit(&self, operation: &str) -> Option<RateLimit> {
+        methods::rate_limit(operation)
+    }
+
+    fn coverage(&self) -> Coverage {
+        coverage::counts()
+    }
+}

@@ -1,0 +1,481 @@
+//! The Web API methods the twin serves: one table of name, rate tier, accepted scopes
+//! (per token type, as the vendor spec lists them) and handler. A test checks the table
+//! against the vendor method specs.
+
+pub mod auth;
+pub mod chat;
+pub mod conversations;
+pub mod files;
+pub mod items;
+pub mod teamwork;
+pub mod users;
+
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+use twin_core::ids::IdGen;
+use twin_core::{RateLimit, RequestCtx};
+
+use crate::errors::SlackError;
+use crate::model::{Actor, ChannelKind, SlackState};
+use crate::wire::Params;
+
+/// Slack's rate-limit tiers (`t5` = "special").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tier {
+    T1,
+    T2,
+    T3,
+    T4,
+    T5,
+}
+
+impl Tier {
+    pub fn name(self) -> &'static str {
+        match self {
+            Tier::T1 => "t1",
+            Tier::T2 => "t2",
+            Tier::T3 => "t3",
+            Tier::T4 => "t4",
+            Tier::T5 => "t5",
+        }
+    }
+
+    /// Requests per minute (Slack documents "N+ per minute"); special methods have none here.
+    pub fn per_minute(self) -> Option<u32> {
+        match self {
+            Tier::T1 => Some(1),
+            Tier::T2 => Some(20),
+            Tier::T3 => Some(50),
+            Tier::T4 => Some(100),
+            Tier::T5 => None,
+        }
+    }
+}
+
+pub type Handler = fn(&Call<'_>) -> Result<Value, SlackError>;
+
+/// Scopes a token type needs: `None` = this token type may not call it; an empty list =
+/// any token of the type may.
+pub type Scopes = Option<&'static [&'static str]>;
+
+pub struct Method {
+    pub name: &'static str,
+    pub tier: Tier,
+    pub bot: Scopes,
+    pub user: Scopes,
+    pub handler: Handler,
+}
+
+const fn m(name: &'static str, tier: Tier, bot: Scopes, user: Scopes, handler: Handler) -> Method {
+    Method { name, tier, bot, user, handler }
+}
+
+use auth::*;
+use chat::*;
+use conversations::*;
+use files::*;
+use items::*;
+use teamwork::*;
+use users::*;
+
+/// Every routed method. Scopes and tiers are the vendor spec's (checked by a test).
+pub static METHODS: &[Method] = &[
+    m("auth.test", Tier::T5, Some(&[]), Some(&[]), auth_test),
+    m("auth.revoke", Tier::T3, Some(&[]), Some(&[]), auth_revoke),
+    m("team.info", Tier::T3, Some(&["team:read"]), Some(&["team:read"]), team_info),
+    m("bots.info", Tier::T3, Some(&["users:read"]), Some(&["users:read"]), bots_info),
+    m("users.list", Tier::T2, Some(&["users:read"]), Some(&["users:read"]), users_list),
+    m("users.info", Tier::T4, Some(&["users:read"]), Some(&["users:read"]), users_info),
+    m("users.lookupByEmail", Tier::T3, Some(&["users:read.email"]), Some(&["users:read.email"]), users_lookup_by_email),
+    m(
+        "users.conversations",
+        Tier::T3,
+        Some(&["groups:read", "im:read", "mpim:read", "channels:read"]),
+        Some(&["groups:read", "im:read", "mpim:read", "channels:read"]),
+        users_conversations,
+    ),
+    m("users.getPresence", Tier::T3, Some(&["users:read"]), Some(&["users:read"]), users_get_presence),
+    m("users.setPresence", Tier::T2, Some(&["users:write"]), Some(&["users:write"]), users_set_presence),
+    m("users.profile.get", Tier::T4, Some(&["users.profile:read"]), Some(&["users.profile:read"]), users_profile_get),
+    m("users.profile.set", Tier::T3, None, Some(&["users.profile:write"]), users_profile_set),
+    m(
+        "conversations.list",
+        Tier::T2,
+        Some(&["groups:read", "im:read", "mpim:read", "channels:read"]),
+        Some(&["groups:read", "im:read", "mpim:read", "channels:read"]),
+        conversations_list,
+    ),
+    m(
+        "conversations.info",
+        Tier::T3,
+        Some(&["groups:read", "im:read", "mpim:read", "channels:read"]),
+        Some(&["groups:read", "im:read", "mpim:read", "channels:read"]),
+        conversations_info,
+    ),
+    m(
+        "conversations.history",
+        Tier::T3,
+        Some(&["groups:history", "im:history", "mpim:history", "channels:history"]),
+        Some(&["groups:history", "im:history", "mpim:history", "channels:history"]),
+        conversations_history,
+    ),
+    m(
+        "conversations.replies",
+        Tier::T3,
+        Some(&["groups:history", "im:history", "mpim:history", "channels:history"]),
+        Some(&["groups:history", "im:history", "mpim:history", "channels:history"]),
+        conversations_replies,
+    ),
+    m(
+        "conversations.create",
+        Tier::T2,
+        Some(&["groups:write", "im:write", "mpim:write", "channels:write", "channels:manage"]),
+        Some(&["groups:write", "im:write", "mpim:write", "channels:write"]),
+        conversations_create,
+    ),
+    m("conversations.join", Tier::T3, Some(&["channels:join"]), Some(&["channels:write"]), conversations_join),
+    m(
+        "conversations.leave",
+        Tier::T3,
+        Some(&["groups:write", "im:write", "mpim:write", "channels:write", "channels:manage"]),
+        Some(&["groups:write", "im:write", "mpim:write", "channels:write"]),
+        conversations_leave,
+    ),
+    m(
+        "conversations.invite",
+        Tier::T3,
+        Some(&[
+            "channels:write.invites",
+            "groups:write.invites",
+            "channels:manage",
+            "groups:write",
+            "im:write",
+            "mpim:write",
+        ]),
+        Some(&[
+            "channels:write.invites",
+            "groups:write.invites",
+            "channels:write",
+            "groups:write",
+            "im:write",
+            "mpim:write",
+        ]),
+        conversations_invite,
+    ),
+    m(
+        "conversations.kick",
+        Tier::T3,
+        Some(&["groups:write", "channels:manage"]),
+        Some(&["groups:write", "channels:write"]),
+        conversations_kick,
+    ),
+    m(
+        "conversations.archive",
+        Tier::T2,
+        Some(&["groups:write", "im:write", "mpim:write", "channels:write", "channels:manage"]),
+        Some(&["groups:write", "im:write", "mpim:write", "channels:write"]),
+        conversations_archive,
+    ),
+    m(
+        "conversations.unarchive",
+        Tier::T2,
+        Some(&["groups:write", "im:write", "mpim:write", "channels:write", "channels:manage"]),
+        Some(&["groups:write", "im:write", "mpim:write", "channels:write"]),
+        conversations_unarchive,
+    ),
+    m(
+        "conversations.rename",
+        Tier::T2,
+        Some(&["groups:write", "im:write", "mpim:write", "channels:write", "channels:manage"]),
+        Some(&["groups:write", "im:write", "mpim:write", "channels:write"]),
+        conversations_rename,
+    ),
+    m(
+        "conversations.setTopic",
+        Tier::T2,
+        Some(&[
+            "channels:write.topic",
+            "groups:write.topic",
+            "mpim:write.topic",
+            "im:write.topic",
+            "channels:manage",
+            "groups:write",
+            "im:write",
+            "mpim:write",
+        ]),
+        Some(&[
+            "channels:write.topic",
+            "groups:write.topic",
+            "mpim:write.topic",
+            "im:write.topic",
+            "channels:write",
+            "groups:write",
+            "im:write",
+            "mpim:write",
+        ]),
+        conversations_set_topic,
+    ),
+    m(
+        "conversations.setPurpose",
+        Tier::T2,
+        Some(&[
+            "channels:write.topic",
+            "groups:write.topic",
+            "mpim:write.topic",
+            "im:write.topic",
+            "channels:manage",
+            "groups:write",
+            "im:write",
+            "mpim:write",
+        ]),
+        Some(&[
+            "channels:write.topic",
+            "groups:write.topic",
+            "mpim:write.topic",
+            "im:write.topic",
+            "channels:write",
+            "groups:write",
+            "im:write",
+            "mpim:write",
+        ]),
+        conversations_set_purpose,
+    ),
+    m(
+        "conversations.open",
+        Tier::T3,
+        Some(&["channels:manage", "groups:write", "im:write", "mpim:write"]),
+        Some(&["channels:write", "groups:write", "im:write", "mpim:write"]),
+        conversations_open,
+    ),
+    m(
+        "conversations.close",
+        Tier::T2,
+        Some(&["groups:write", "im:write", "mpim:write", "channels:write", "channels:manage"]),
+        Some(&["groups:write", "im:write", "mpim:write", "channels:write"]),
+        conversations_close,
+    ),
+    m(
+        "conversations.members",
+        Tier::T4,
+        Some(&["groups:read", "im:read", "mpim:read", "channels:read"]),
+        Some(&["groups:read", "im:read", "mpim:read", "channels:read"]),
+        conversations_members,
+    ),
+    m(
+        "conversations.mark",
+        Tier::T3,
+        Some(&["groups:write", "im:write", "mpim:write", "channels:write", "channels:manage"]),
+        Some(&["groups:write", "im:write", "mpim:write", "channels:write"]),
+        conversations_mark,
+    ),
+    m("chat.postMessage", Tier::T5, Some(&["chat:write"]), Some(&["chat:write"]), chat_post_message),
+    m("chat.update", Tier::T3, Some(&["chat:write"]), Some(&["chat:write"]), chat_update),
+    m("chat.delete", Tier::T3, Some(&["chat:write"]), Some(&["chat:write"]), chat_delete),
+    m("chat.postEphemeral", Tier::T4, Some(&["chat:write"]), Some(&["chat:write"]), chat_post_ephemeral),
+    m("chat.getPermalink", Tier::T5, Some(&[]), Some(&[]), chat_get_permalink),
+    m("chat.meMessage", Tier::T3, Some(&["chat:write"]), Some(&["chat:write"]), chat_me_message),
+    m("chat.scheduleMessage", Tier::T3, Some(&["chat:write"]), Some(&["chat:write"]), chat_schedule_message),
+    m(
+        "chat.deleteScheduledMessage",
+        Tier::T3,
+        Some(&["chat:write"]),
+        Some(&["chat:write"]),
+        chat_delete_scheduled_message,
+    ),
+    m("chat.scheduledMessages.list", Tier::T3, Some(&[]), Some(&[]), chat_scheduled_messages_list),
+    m("reactions.add", Tier::T3, Some(&["reactions:write"]), Some(&["reactions:write"]), reactions_add),
+    m("reactions.remove", Tier::T2, Some(&["reactions:write"]), Some(&["reactions:write"]), reactions_remove),
+    m("reactions.get", Tier::T3, Some(&["reactions:read"]), Some(&["reactions:read"]), reactions_get),
+    m("reactions.list", Tier::T2, Some(&["reactions:read"]), Some(&["reactions:read"]), reactions_list),
+    m("pins.add", Tier::T2, Some(&["pins:write"]), Some(&["pins:write"]), pins_add),
+    m("pins.remove", Tier::T2, Some(&["pins:write"]), Some(&["pins:write"]), pins_remove),
+    m("pins.list", Tier::T2, Some(&["pins:read"]), Some(&["pins:read"]), pins_list),
+    m("bookmarks.add", Tier::T2, Some(&["bookmarks:write"]), Some(&["bookmarks:write"]), bookmarks_add),
+    m("bookmarks.list", Tier::T3, Some(&["bookmarks:read"]), Some(&["bookmarks:read"]), bookmarks_list),
+    m("bookmarks.remove", Tier::T2, Some(&["bookmarks:write"]), Some(&["bookmarks:write"]), bookmarks_remove),
+    m("usergroups.list", Tier::T2, Some(&["usergroups:read"]), Some(&["usergroups:read"]), usergroups_list),
+    m("usergroups.create", Tier::T2, Some(&["usergroups:write"]), Some(&["usergroups:write"]), usergroups_create),
+    m("usergroups.update", Tier::T2, Some(&["usergroups:write"]), Some(&["usergroups:write"]), usergroups_update),
+    m("usergroups.disable", Tier::T2, Some(&["usergroups:write"]), Some(&["usergroups:write"]), usergroups_disable),
+    m("usergroups.enable", Tier::T2, Some(&["usergroups:write"]), Some(&["usergroups:write"]), usergroups_enable),
+    m("usergroups.users.list", Tier::T2, Some(&["usergroups:read"]), Some(&["usergroups:read"]), usergroups_users_list),
+    m(
+        "usergroups.users.update",
+        Tier::T2,
+        Some(&["usergroups:write"]),
+        Some(&["usergroups:write"]),
+        usergroups_users_update,
+    ),
+    m("search.messages", Tier::T2, None, Some(&["search:read"]), search_messages),
+    m("emoji.list", Tier::T2, Some(&["emoji:read"]), Some(&["emoji:read"]), emoji_list),
+    m("dnd.info", Tier::T3, Some(&["dnd:read"]), Some(&["dnd:read"]), dnd_info),
+    m(
+        "files.getUploadURLExternal",
+        Tier::T4,
+        Some(&["files:write"]),
+        Some(&["files:write"]),
+        files_get_upload_url_external,
+    ),
+    m(
+        "files.completeUploadExternal",
+        Tier::T4,
+        Some(&["files:write"]),
+        Some(&["files:write"]),
+        files_complete_upload_external,
+    ),
+    m("files.info", Tier::T4, Some(&["files:read"]), Some(&["files:read"]), files_info),
+    m("files.list", Tier::T3, Some(&["files:read"]), Some(&["files:read"]), files_list),
+    m("files.delete", Tier::T3, Some(&["files:write"]), Some(&["files:write"]), files_delete),
+    m("files.upload", Tier::T2, Some(&["files:write"]), Some(&["files:write"]), files_upload),
+];
+
+pub fn find(name: &str) -> Option<&'static Method> {
+    METHODS.iter().find(|m| m.name == name)
+}
+
+/// The rate-limit class of a method for `--realistic-limits`: per method, at its tier's
+/// per-minute rate; chat.postMessage ≈ 1/s.
+pub fn rate_limit(operation: &str) -> Option<RateLimit> {
+    let method = find(operation)?;
+    let limit = if method.name == "chat.postMessage" { 60 } else { method.tier.per_minute()? };
+    Some(RateLimit { class: method.name.to_string(), limit, per_seconds: 60 })
+}
+
+/// One API call as a handler sees it.
+pub struct Call<'a> {
+    pub ctx: &'a RequestCtx,
+    pub params: &'a Params,
+    pub actor: Actor,
+    pub now: DateTime<Utc>,
+}
+
+impl Call<'_> {
+    pub fn now_s(&self) -> i64 {
+        self.now.timestamp()
+    }
+
+    pub fn now_micros(&self) -> u64 {
+        u64::try_from(self.now.timestamp_micros()).unwrap_or(0)
+    }
+
+    /// Reads the workspace.
+    pub fn read<R>(&self, f: impl FnOnce(&SlackState) -> Result<R, SlackError>) -> Result<R, SlackError> {
+        self.ctx.universe.read::<SlackState, _>(f).map_err(|_| SlackError::Internal)?
+    }
+
+    /// Changes the workspace, all or nothing: the closure works on an O(1) copy that
+    /// replaces the state only when it succeeds.
+    pub fn write<R>(
+        &self,
+        f: impl FnOnce(&mut SlackState, &mut IdGen) -> Result<R, SlackError>,
+    ) -> Result<R, SlackError> {
+        self.ctx
+            .universe
+            .write::<SlackState, _>(|state, ids| {
+                let mut draft = state.clone();
+                let mut draft_ids = *ids;
+                let result = f(&mut draft, &mut draft_ids)?;
+                *state = draft;
+                *ids = draft_ids;
+                Ok(result)
+            })
+            .map_err(|_| SlackError::Internal)?
+    }
+
+    /// A required argument (`invalid_arguments` when missing).
+    pub fn arg(&self, key: &str) -> Result<String, SlackError> {
+        self.params.required(key)
+    }
+
+    /// A required channel argument: missing is `channel_not_found`, as Slack answers.
+    pub fn channel_arg(&self, key: &str) -> Result<String, SlackError> {
+        self.params.nonempty(key).map(|c| c.trim().to_string()).ok_or(SlackError::ChannelNotFound)
+    }
+
+    /// For methods whose scopes depend on the conversation type (`channels:history` for
+    /// public channels, `im:history` for DMs…): `missing_scope` when the token has
+    /// none of the scopes for this type among `accepted`.
+    pub fn require_type_scope(&self, kind: ChannelKind, accepted: Scopes) -> Result<(), SlackError> {
+        let Some(accepted) = accepted else { return Ok(()) };
+        let prefix = format!("{}:", kind.scope_prefix());
+        let typed: Vec<&str> = accepted.iter().copied().filter(|s| s.starts_with(&prefix)).collect();
+        if typed.is_empty() || typed.iter().any(|s| self.actor.has(s)) {
+            return Ok(());
+        }
+        Err(SlackError::MissingScope { needed: typed.join(","), provided: self.actor.scopes.join(",") })
+    }
+
+    /// The scopes this method accepts for the caller's token type.
+    pub fn accepted(&self, method: &str) -> Scopes {
+        let m = find(method)?;
+        match self.actor.kind {
+            crate::model::TokenKind::Bot => m.bot,
+            crate::model::TokenKind::User => m.user,
+            crate::model::TokenKind::App => None,
+        }
+    }
+}
+
+/// `{"ok": true, …}`.
+pub fn ok(mut body: Value) -> Value {
+    if let Value::Object(map) = &mut body {
+        map.insert("ok".into(), Value::Bool(true));
+        return body;
+    }
+    json!({"ok": true})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+    use std::path::PathBuf;
+
+    pub fn vendor_dir() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vendor/slack/methods")
+    }
+
+    fn scopes_of(spec: &Value, kind: &str) -> Option<Vec<String>> {
+        let scope = spec.get("scope")?;
+        match scope.as_object() {
+            Some(map) if map.is_empty() => Some(Vec::new()),
+            Some(map) => map
+                .get(kind)
+                .and_then(|v| v.as_array())
+                .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect()),
+            None => Some(Vec::new()),
+        }
+    }
+
+    #[test]
+    fn every_method_matches_the_vendor_spec() {
+        let dir = vendor_dir();
+        if !dir.is_dir() {
+            eprintln!("vendor specs not found at {}; skipping", dir.display());
+            return;
+        }
+        let mut names = BTreeSet::new();
+        for method in METHODS {
+            assert!(names.insert(method.name), "{} routed twice", method.name);
+            let path = dir.join(format!("{}.json", method.name));
+            let text =
+                std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("{} is not a Slack method", method.name));
+            let spec: Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(spec["rate_limits"], method.tier.name(), "{} tier", method.name);
+            let own = |s: Scopes| s.map(|s| s.iter().map(|x| x.to_string()).collect::<Vec<_>>());
+            assert_eq!(own(method.bot), scopes_of(&spec, "bot"), "{} bot scopes", method.name);
+            assert_eq!(own(method.user), scopes_of(&spec, "user"), "{} user scopes", method.name);
+        }
+    }
+
+    #[test]
+    fn rate_limits_follow_tiers() {
+        assert_eq!(rate_limit("users.list").unwrap().limit, 20);
+        assert_eq!(rate_limit("conversations.history").unwrap().limit, 50);
+        assert_eq!(rate_limit("users.info").unwrap().limit, 100);
+        let post = rate_limit("chat.postMessage").unwrap();
+        assert_eq!((post.class.as_str(), post.limit, post.per_seconds), ("chat.postMessage", 60, 60));
+        assert!(rate_limit("auth.test").is_none());
+        assert!(rate_limit("no.such").is_none());
+    }
+}

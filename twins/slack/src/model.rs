@@ -1,0 +1,1022 @@
+//! The Slack workspace as plain data, and the rules every family of methods shares:
+//! channel names, visibility and membership, message timestamps, threads.
+//! No HTTP here: rules return `Result<_, SlackError>`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use twin_core::ids::IdGen;
+use twin_core::{AnyCollection, Collection, Store};
+
+use crate::errors::SlackError;
+
+/// Longest message text (characters).
+pub const MAX_TEXT: usize = 40_000;
+/// Longest topic or purpose.
+pub const MAX_TOPIC: usize = 250;
+pub const MAX_CHANNEL_NAME: usize = 80;
+/// Most participants of a multi-person DM, the caller included.
+pub const MAX_MPIM_USERS: usize = 9;
+
+/// The id every Slack workspace has for Slackbot.
+pub const SLACKBOT: &str = "USLACKBOT";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Team {
+    pub id: String,
+    pub name: String,
+    pub domain: String,
+    pub email_domain: String,
+    pub created: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    pub id: String,
+    pub team_id: String,
+    /// The handle (`alice`).
+    pub name: String,
+    pub real_name: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub title: String,
+    pub phone: String,
+    pub tz: String,
+    pub deleted: bool,
+    pub is_admin: bool,
+    pub is_owner: bool,
+    pub is_primary_owner: bool,
+    pub is_bot: bool,
+    pub is_app_user: bool,
+    pub bot_id: Option<String>,
+    pub app_id: Option<String>,
+    pub updated: i64,
+    pub color: String,
+    pub manual_away: bool,
+    pub status_text: String,
+    pub status_emoji: String,
+    pub status_expiration: i64,
+    /// The fixture person this user is.
+    pub person_key: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Bot {
+    pub id: String,
+    pub app_id: String,
+    pub user_id: String,
+    pub name: String,
+    pub deleted: bool,
+    pub updated: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Topic {
+    pub value: String,
+    pub creator: String,
+    pub last_set: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelKind {
+    Public,
+    Private,
+    Im,
+    Mpim,
+}
+
+impl ChannelKind {
+    /// The name `types` uses for it.
+    pub fn type_name(self) -> &'static str {
+        match self {
+            ChannelKind::Public => "public_channel",
+            ChannelKind::Private => "private_channel",
+            ChannelKind::Im => "im",
+            ChannelKind::Mpim => "mpim",
+        }
+    }
+
+    pub fn from_type_name(name: &str) -> Option<Self> {
+        [ChannelKind::Public, ChannelKind::Private, ChannelKind::Im, ChannelKind::Mpim]
+            .into_iter()
+            .find(|k| k.type_name() == name)
+    }
+
+    /// The scope prefix of its read/history/write scopes.
+    pub fn scope_prefix(self) -> &'static str {
+        match self {
+            ChannelKind::Public => "channels",
+            ChannelKind::Private => "groups",
+            ChannelKind::Im => "im",
+            ChannelKind::Mpim => "mpim",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Channel {
+    pub id: String,
+    /// Empty for IMs.
+    pub name: String,
+    pub kind: ChannelKind,
+    pub created: i64,
+    pub creator: String,
+    pub is_archived: bool,
+    pub is_general: bool,
+    pub topic: Topic,
+    pub purpose: Topic,
+    pub previous_names: Vec<String>,
+    /// The newest `ts` handed out in this channel, in microseconds.
+    pub last_ts: u64,
+    /// Milliseconds.
+    pub updated: i64,
+}
+
+impl Channel {
+    pub fn is_public(&self) -> bool {
+        self.kind == ChannelKind::Public
+    }
+
+    pub fn is_dm(&self) -> bool {
+        matches!(self.kind, ChannelKind::Im | ChannelKind::Mpim)
+    }
+}
+
+/// A user's membership of a conversation (`members` key: `{channel}:{user}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Membership {
+    pub channel: String,
+    pub user: String,
+    pub joined: i64,
+    pub last_read: String,
+    /// DMs can be closed (hidden) and reopened.
+    pub is_open: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reaction {
+    pub name: String,
+    pub users: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Edited {
+    pub user: String,
+    pub ts: String,
+}
+
+/// A message (`messages` key: `{channel}:{ts}`). Replies live here too, with `thread_ts`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    pub channel: String,
+    pub ts: String,
+    pub user: Option<String>,
+    pub bot_id: Option<String>,
+    pub app_id: Option<String>,
+    pub text: String,
+    pub subtype: Option<String>,
+    pub blocks: Option<Value>,
+    pub attachments: Option<Value>,
+    pub metadata: Option<Value>,
+    pub thread_ts: Option<String>,
+    pub parent_user_id: Option<String>,
+    pub reply_count: u32,
+    pub reply_users: Vec<String>,
+    pub latest_reply: Option<String>,
+    pub edited: Option<Edited>,
+    pub reactions: Vec<Reaction>,
+    pub files: Vec<String>,
+    pub username: Option<String>,
+    pub icons: Option<Value>,
+    /// Fields of system messages (`inviter`, `topic`, `old_name`…), shown as they are.
+    pub extra: BTreeMap<String, Value>,
+}
+
+impl Message {
+    /// A reply (not a thread parent).
+    pub fn is_reply(&self) -> bool {
+        self.thread_ts.as_deref().is_some_and(|t| t != self.ts)
+    }
+
+    /// Shown in `conversations.history`: top-level messages and broadcast replies.
+    pub fn in_history(&self) -> bool {
+        !self.is_reply() || self.subtype.as_deref() == Some("thread_broadcast")
+    }
+
+    /// Who wrote it (the bot user for bot posts).
+    pub fn author(&self) -> Option<&str> {
+        self.user.as_deref()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pin {
+    pub channel: String,
+    pub ts: String,
+    pub created: i64,
+    pub created_by: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Bookmark {
+    pub id: String,
+    pub channel_id: String,
+    pub title: String,
+    pub link: String,
+    pub emoji: Option<String>,
+    pub kind: String,
+    pub created: i64,
+    pub updated: i64,
+    pub created_by: String,
+    pub updated_by: String,
+    pub rank: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Share {
+    pub channel: String,
+    pub ts: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct File {
+    pub id: String,
+    pub name: String,
+    pub title: String,
+    pub mimetype: String,
+    pub filetype: String,
+    pub pretty_type: String,
+    pub user: String,
+    pub size: u64,
+    pub created: i64,
+    pub alt_txt: Option<String>,
+    pub snippet_type: Option<String>,
+    pub shares: Vec<Share>,
+    pub deleted: bool,
+}
+
+/// An upload begun with `files.getUploadURLExternal` (`uploads` key: the file id).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Upload {
+    pub file_id: String,
+    /// The opaque last segment of the upload URL.
+    pub secret: String,
+    pub filename: String,
+    pub length: u64,
+    pub alt_txt: Option<String>,
+    pub snippet_type: Option<String>,
+    pub user: String,
+    pub created: i64,
+    /// Bytes received at the upload URL, once they arrived.
+    pub received: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Usergroup {
+    pub id: String,
+    pub team_id: String,
+    pub name: String,
+    pub handle: String,
+    pub description: String,
+    pub created: i64,
+    pub updated: i64,
+    /// 0 while enabled.
+    pub deleted_at: i64,
+    pub created_by: String,
+    pub updated_by: String,
+    pub deleted_by: Option<String>,
+    pub users: Vec<String>,
+    pub channels: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Scheduled {
+    pub id: String,
+    pub channel: String,
+    pub post_at: i64,
+    pub created: i64,
+    pub message: Message,
+    pub reply_broadcast: bool,
+}
+
+/// The whole workspace.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SlackState {
+    pub team: Collection<Team>,
+    pub users: Collection<User>,
+    pub bots: Collection<Bot>,
+    pub channels: Collection<Channel>,
+    pub members: Collection<Membership>,
+    pub messages: Collection<Message>,
+    pub pins: Collection<Pin>,
+    pub bookmarks: Collection<Bookmark>,
+    pub files: Collection<File>,
+    /// Uploaded bytes (base64), by file id.
+    pub file_contents: Collection<String>,
+    pub uploads: Collection<Upload>,
+    pub usergroups: Collection<Usergroup>,
+    pub scheduled_messages: Collection<Scheduled>,
+    pub emoji: Collection<String>,
+    /// The scopes granted to each token kind (`bot`, `user`, `app`).
+    pub token_scopes: Collection<Vec<String>>,
+    /// Revoked tokens and when (unix seconds).
+    pub revoked_tokens: Collection<i64>,
+}
+
+impl Store for SlackState {
+    const SERVICE: &'static str = "slack";
+
+    fn collections(&self) -> Vec<(&'static str, &dyn AnyCollection)> {
+        vec![
+            ("team", &self.team),
+            ("users", &self.users),
+            ("bots", &self.bots),
+            ("channels", &self.channels),
+            ("members", &self.members),
+            ("messages", &self.messages),
+            ("pins", &self.pins),
+            ("bookmarks", &self.bookmarks),
+            ("files", &self.files),
+            ("file_contents", &self.file_contents),
+            ("uploads", &self.uploads),
+            ("usergroups", &self.usergroups),
+            ("scheduled_messages", &self.scheduled_messages),
+            ("emoji", &self.emoji),
+            ("token_scopes", &self.token_scopes),
+            ("revoked_tokens", &self.revoked_tokens),
+        ]
+    }
+}
+
+/// What a token is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    Bot,
+    User,
+    App,
+}
+
+impl TokenKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            TokenKind::Bot => "bot",
+            TokenKind::User => "user",
+            TokenKind::App => "app",
+        }
+    }
+}
+
+/// Who is calling: the user a token acts as (the bot user for bot tokens) and its scopes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Actor {
+    pub kind: TokenKind,
+    pub user: String,
+    pub bot_id: Option<String>,
+    pub app_id: Option<String>,
+    pub scopes: Vec<String>,
+    pub is_admin: bool,
+}
+
+impl Actor {
+    pub fn is_bot(&self) -> bool {
+        self.kind == TokenKind::Bot
+    }
+
+    pub fn has(&self, scope: &str) -> bool {
+        self.scopes.iter().any(|s| s == scope)
+    }
+}
+
+/// What a caller wants to do with a conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Its metadata: any public channel, private ones only as a member.
+    See,
+    /// Its messages: bots must be members of public channels too.
+    Read,
+    /// Post into it (`chat:write.public` lets bots skip joining public channels).
+    Post,
+    /// Change it (topic, name, invites): members only, not archived.
+    Manage,
+}
+
+pub fn fmt_ts(micros: u64) -> String {
+    format!("{}.{:06}", micros / 1_000_000, micros % 1_000_000)
+}
+
+/// `"1503435956.000247"` → microseconds. Also accepts whole seconds.
+pub fn parse_ts(ts: &str) -> Option<u64> {
+    let ts = ts.trim();
+    let (secs, frac) = ts.split_once('.').unwrap_or((ts, ""));
+    if secs.is_empty() || !secs.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let secs: u64 = secs.parse().ok()?;
+    let mut frac = frac.to_string();
+    frac.truncate(6);
+    while frac.len() < 6 {
+        frac.push('0');
+    }
+    let micros: u64 = frac.parse().ok()?;
+    secs.checked_mul(1_000_000)?.checked_add(micros)
+}
+
+/// The earliest ts the twin hands out (2001-09-09), so every ts has ten digits of
+/// seconds and message keys sort by time.
+pub const MIN_TS_MICROS: u64 = 1_000_000_000_000_000;
+
+pub fn message_key(channel: &str, ts: &str) -> String {
+    format!("{channel}:{ts}")
+}
+
+pub fn member_key(channel: &str, user: &str) -> String {
+    format!("{channel}:{user}")
+}
+
+/// Checks a channel name as Slack's API does (it validates, never normalises).
+pub fn validate_channel_name(name: &str) -> Result<(), SlackError> {
+    if name.is_empty() {
+        return Err(SlackError::Code("invalid_name_required"));
+    }
+    if name.chars().all(|c| c.is_ascii_punctuation() || c.is_whitespace()) {
+        return Err(SlackError::Code("invalid_name_punctuation"));
+    }
+    if name.chars().count() > MAX_CHANNEL_NAME {
+        return Err(SlackError::Code("invalid_name_maxlength"));
+    }
+    let allowed = |c: char| c == '-' || c == '_' || (c.is_alphanumeric() && !c.is_uppercase());
+    if !name.chars().all(allowed) {
+        return Err(SlackError::Code("invalid_name_specials"));
+    }
+    Ok(())
+}
+
+/// A message to post; the rules fill in `ts` and thread fields.
+#[derive(Debug, Clone, Default)]
+pub struct NewMessage {
+    pub message: Message,
+    /// The `thread_ts` asked for.
+    pub thread_ts: Option<String>,
+    pub reply_broadcast: bool,
+}
+
+impl SlackState {
+    pub fn team(&self) -> Option<&Team> {
+        self.team.values().next()
+    }
+
+    pub fn team_id(&self) -> String {
+        self.team().map(|t| t.id.clone()).unwrap_or_default()
+    }
+
+    /// The app's bot (the twin seeds exactly one).
+    pub fn bot(&self) -> Option<&Bot> {
+        self.bots.values().next()
+    }
+
+    pub fn user(&self, id: &str) -> Result<&User, SlackError> {
+        self.users.get(id).ok_or(SlackError::UserNotFound)
+    }
+
+    pub fn channel(&self, id: &str) -> Result<&Channel, SlackError> {
+        self.channels.get(id).ok_or(SlackError::ChannelNotFound)
+    }
+
+    pub fn channel_by_name(&self, name: &str) -> Option<&Channel> {
+        self.channels.values().find(|c| !c.is_dm() && c.name == name)
+    }
+
+    pub fn scopes(&self, kind: TokenKind) -> Vec<String> {
+        self.token_scopes.get(kind.name()).cloned().unwrap_or_default()
+    }
+
+    pub fn is_member(&self, channel: &str, user: &str) -> bool {
+        self.members.contains_key(&member_key(channel, user))
+    }
+
+    pub fn membership(&self, channel: &str, user: &str) -> Option<&Membership> {
+        self.members.get(&member_key(channel, user))
+    }
+
+    /// Member ids of a channel, in id order.
+    pub fn member_ids(&self, channel: &str) -> Vec<String> {
+        self.members.range(format!("{channel}:")..format!("{channel};")).map(|(_, m)| m.user.clone()).collect()
+    }
+
+    pub fn member_count(&self, channel: &str) -> usize {
+        self.members.range(format!("{channel}:")..format!("{channel};")).count()
+    }
+
+    /// Adds a member; false when they already were one.
+    pub fn add_member(&mut self, channel: &str, user: &str, now: i64) -> bool {
+        let key = member_key(channel, user);
+        if self.members.contains_key(&key) {
+            return false;
+        }
+        self.members.insert(
+            key,
+            Membership {
+                channel: channel.to_string(),
+                user: user.to_string(),
+                joined: now,
+                last_read: "0000000000.000000".into(),
+                is_open: true,
+            },
+        );
+        true
+    }
+
+    pub fn remove_member(&mut self, channel: &str, user: &str) -> bool {
+        self.members.remove(&member_key(channel, user)).is_some()
+    }
+
+    /// A channel the actor may use for `access`; the errors Slack gives otherwise.
+    /// Private conversations the actor is not in do not exist for them.
+    pub fn access(&self, channel: &str, actor: &Actor, access: Access) -> Result<&Channel, SlackError> {
+        let ch = self.channel(channel)?;
+        let member = self.is_member(&ch.id, &actor.user);
+        if !ch.is_public() && !member {
+            return Err(SlackError::ChannelNotFound);
+        }
+        match access {
+            Access::See => {}
+            Access::Read => {
+                if !member && actor.is_bot() {
+                    return Err(SlackError::NotInChannel);
+                }
+            }
+            Access::Post => {
+                if ch.is_archived {
+                    return Err(SlackError::IsArchived);
+                }
+                let may_skip_join = actor.is_bot() && actor.has("chat:write.public");
+                if !member && !may_skip_join {
+                    return Err(SlackError::NotInChannel);
+                }
+            }
+            Access::Manage => {
+                if ch.is_archived {
+                    return Err(SlackError::IsArchived);
+                }
+                if !member {
+                    return Err(SlackError::NotInChannel);
+                }
+            }
+        }
+        Ok(ch)
+    }
+
+    /// A fresh ts for the channel: now, or one microsecond after the last one.
+    pub fn next_ts(&mut self, channel: &str, now_micros: u64) -> Result<String, SlackError> {
+        let mut ch = self.channel(channel)?.clone();
+        let micros = now_micros.max(MIN_TS_MICROS).max(ch.last_ts.saturating_add(1));
+        ch.last_ts = micros;
+        self.channels.insert(ch.id.clone(), ch);
+        Ok(fmt_ts(micros))
+    }
+
+    /// The messages of a channel, oldest first (replies included).
+    pub fn channel_messages<'a>(&'a self, channel: &str) -> impl DoubleEndedIterator<Item = &'a Message> + 'a {
+        self.messages.range(format!("{channel}:")..format!("{channel};")).map(|(_, m)| m)
+    }
+
+    pub fn message(&self, channel: &str, ts: &str) -> Result<&Message, SlackError> {
+        self.messages.get(&message_key(channel, ts)).ok_or(SlackError::MessageNotFound)
+    }
+
+    /// The replies of a thread, oldest first.
+    pub fn replies(&self, channel: &str, parent_ts: &str) -> Vec<&Message> {
+        self.channel_messages(channel).filter(|m| m.is_reply() && m.thread_ts.as_deref() == Some(parent_ts)).collect()
+    }
+
+    /// Posts a message: gives it a ts, threads it under its parent (a reply's ts
+    /// means its thread; an unknown one posts at the top level) and updates the parent.
+    pub fn post(&mut self, channel: &str, new: NewMessage, now_micros: u64) -> Result<Message, SlackError> {
+        let ts = self.next_ts(channel, now_micros)?;
+        let mut message = new.message;
+        message.channel = channel.to_string();
+        message.ts = ts.clone();
+        let parent =
+            new.thread_ts.as_deref().and_then(|t| self.messages.get(&message_key(channel, t))).map(|p| {
+                match p.thread_ts.as_deref() {
+                    Some(root) if root != p.ts => root.to_string(),
+                    _ => p.ts.clone(),
+                }
+            });
+        if let Some(parent_ts) = parent {
+            let key = message_key(channel, &parent_ts);
+            if let Some(mut parent) = self.messages.get(&key).cloned() {
+                message.thread_ts = Some(parent_ts.clone());
+                message.parent_user_id = parent.user.clone();
+                if new.reply_broadcast {
+                    message.subtype = Some("thread_broadcast".into());
+                }
+                parent.thread_ts = Some(parent_ts);
+                parent.reply_count += 1;
+                if let Some(author) = &message.user {
+                    if !parent.reply_users.contains(author) {
+                        parent.reply_users.push(author.clone());
+                    }
+                }
+                parent.latest_reply = Some(ts.clone());
+                self.messages.insert(key, parent);
+            }
+        }
+        self.messages.insert(message_key(channel, &ts), message.clone());
+        Ok(message)
+    }
+
+    /// A system message (`channel_join`, `channel_topic`…) by `user`.
+    pub fn system_message(
+        &mut self,
+        channel: &str,
+        user: &str,
+        subtype: &str,
+        text: String,
+        extra: BTreeMap<String, Value>,
+        now_micros: u64,
+    ) -> Result<Message, SlackError> {
+        let message = Message {
+            user: Some(user.to_string()),
+            text,
+            subtype: Some(subtype.to_string()),
+            extra,
+            ..Message::default()
+        };
+        self.post(channel, NewMessage { message, ..NewMessage::default() }, now_micros)
+    }
+
+    /// Deletes a message. A parent with replies stays as a tombstone; deleting a reply
+    /// updates its parent's counters.
+    pub fn delete_message(&mut self, channel: &str, ts: &str) -> Result<(), SlackError> {
+        let key = message_key(channel, ts);
+        let message = self.messages.get(&key).cloned().ok_or(SlackError::MessageNotFound)?;
+        self.pins.remove(&key);
+        if !message.is_reply() && message.reply_count > 0 {
+            let tombstone = Message {
+                channel: message.channel.clone(),
+                ts: message.ts.clone(),
+                user: Some(SLACKBOT.into()),
+                text: "This message was deleted.".into(),
+                subtype: Some("tombstone".into()),
+                thread_ts: message.thread_ts.clone(),
+                reply_count: message.reply_count,
+                reply_users: message.reply_users.clone(),
+                latest_reply: message.latest_reply.clone(),
+                extra: BTreeMap::from([("hidden".to_string(), Value::Bool(true))]),
+                ..Message::default()
+            };
+            self.messages.insert(key, tombstone);
+            return Ok(());
+        }
+        self.messages.remove(&key);
+        if let (true, Some(parent_ts)) = (message.is_reply(), message.thread_ts.as_deref()) {
+            let parent_key = message_key(channel, parent_ts);
+            let replies: Vec<Message> = self.replies(channel, parent_ts).into_iter().cloned().collect();
+            if let Some(mut parent) = self.messages.get(&parent_key).cloned() {
+                if replies.is_empty() && parent.subtype.as_deref() == Some("tombstone") {
+                    self.messages.remove(&parent_key);
+                    return Ok(());
+                }
+                parent.reply_count = replies.len() as u32;
+                let mut users: Vec<String> = Vec::new();
+                for r in &replies {
+                    if let Some(u) = &r.user {
+                        if !users.contains(u) {
+                            users.push(u.clone());
+                        }
+                    }
+                }
+                parent.reply_users = users;
+                parent.latest_reply = replies.last().map(|r| r.ts.clone());
+                if replies.is_empty() {
+                    parent.thread_ts = None;
+                    parent.latest_reply = None;
+                }
+                self.messages.insert(parent_key, parent);
+            }
+        }
+        Ok(())
+    }
+
+    /// Creates a public or private channel.
+    pub fn create_channel(
+        &mut self,
+        ids: &mut IdGen,
+        name: &str,
+        private: bool,
+        creator: &str,
+        now: i64,
+    ) -> Result<Channel, SlackError> {
+        validate_channel_name(name)?;
+        if self.channel_by_name(name).is_some() {
+            return Err(SlackError::Code("name_taken"));
+        }
+        let id = loop {
+            let id = ids.upper_id("C", 10);
+            if !self.channels.contains_key(&id) {
+                break id;
+            }
+        };
+        let channel = Channel {
+            id: id.clone(),
+            name: name.to_string(),
+            kind: if private { ChannelKind::Private } else { ChannelKind::Public },
+            created: now,
+            creator: creator.to_string(),
+            is_archived: false,
+            is_general: false,
+            topic: Topic::default(),
+            purpose: Topic::default(),
+            previous_names: Vec::new(),
+            last_ts: 0,
+            updated: now * 1000,
+        };
+        self.channels.insert(id.clone(), channel.clone());
+        self.add_member(&id, creator, now);
+        Ok(channel)
+    }
+
+    /// The IM or multi-person DM of exactly these users, creating it unless
+    /// `prevent_creation`. Returns it and whether it existed.
+    pub fn open_dm(
+        &mut self,
+        ids: &mut IdGen,
+        participants: &[String],
+        now: i64,
+        prevent_creation: bool,
+    ) -> Result<(Channel, bool), SlackError> {
+        let mut wanted: Vec<String> = participants.to_vec();
+        wanted.sort();
+        wanted.dedup();
+        let kind = if wanted.len() <= 2 { ChannelKind::Im } else { ChannelKind::Mpim };
+        let existing =
+            self.channels.values().filter(|c| c.kind == kind).find(|c| self.member_ids(&c.id) == wanted).cloned();
+        if let Some(channel) = existing {
+            for user in &wanted {
+                if let Some(mut m) = self.membership(&channel.id, user).cloned() {
+                    m.is_open = true;
+                    self.members.insert(member_key(&channel.id, user), m);
+                }
+            }
+            return Ok((channel, true));
+        }
+        if prevent_creation {
+            return Err(SlackError::ChannelNotFound);
+        }
+        let (prefix, name) = match kind {
+            ChannelKind::Im => ("D", String::new()),
+            _ => {
+                let handles: Vec<String> = wanted
+                    .iter()
+                    .map(|u| self.users.get(u).map(|u| u.name.clone()).unwrap_or_else(|| u.clone()))
+                    .collect();
+                ("C", format!("mpdm-{}-1", handles.join("--")))
+            }
+        };
+        let id = loop {
+            let id = ids.upper_id(prefix, 10);
+            if !self.channels.contains_key(&id) {
+                break id;
+            }
+        };
+        let channel = Channel {
+            id: id.clone(),
+            name,
+            kind,
+            created: now,
+            creator: participants.first().cloned().unwrap_or_default(),
+            is_archived: false,
+            is_general: false,
+            topic: Topic::default(),
+            purpose: Topic::default(),
+            previous_names: Vec::new(),
+            last_ts: 0,
+            updated: now * 1000,
+        };
+        self.channels.insert(id.clone(), channel.clone());
+        for user in &wanted {
+            self.add_member(&id, user, now);
+        }
+        Ok((channel, false))
+    }
+
+    /// For an IM: the other party as seen by `viewer` (themself for a self-DM).
+    pub fn im_user(&self, channel: &str, viewer: &str) -> String {
+        let members = self.member_ids(channel);
+        members.iter().find(|u| *u != viewer).or_else(|| members.first()).cloned().unwrap_or_default()
+    }
+
+    /// Resolves what `chat.postMessage` accepts as `channel`: an id, `#name`/`name`,
+    /// or a user id (the DM with that user, opened if needed).
+    pub fn resolve_target(
+        &mut self,
+        ids: &mut IdGen,
+        target: &str,
+        actor: &Actor,
+        now: i64,
+    ) -> Result<String, SlackError> {
+        let target = target.trim();
+        if self.channels.contains_key(target) {
+            return Ok(target.to_string());
+        }
+        if let Some(user) = self.users.get(target) {
+            if user.deleted {
+                return Err(SlackError::ChannelNotFound);
+            }
+            let (channel, _) = self.open_dm(ids, &[actor.user.clone(), target.to_string()], now, false)?;
+            return Ok(channel.id);
+        }
+        let name = target.strip_prefix('#').unwrap_or(target);
+        self.channel_by_name(name).map(|c| c.id.clone()).ok_or(SlackError::ChannelNotFound)
+    }
+
+    /// Posts every scheduled message whose time has come (lazily, on the next request).
+    pub fn materialise_scheduled(&mut self, now: i64) {
+        let due: Vec<Scheduled> = self.scheduled_messages.values().filter(|s| s.post_at <= now).cloned().collect();
+        let mut due = due;
+        due.sort_by(|a, b| (a.post_at, &a.id).cmp(&(b.post_at, &b.id)));
+        for s in due {
+            self.scheduled_messages.remove(&s.id);
+            if !self.channels.contains_key(&s.channel) {
+                continue;
+            }
+            let thread_ts = s.message.thread_ts.clone();
+            let mut message = s.message.clone();
+            message.thread_ts = None;
+            let micros = u64::try_from(s.post_at).unwrap_or(0).saturating_mul(1_000_000);
+            // A channel that went away or was archived meanwhile drops the message.
+            let _ =
+                self.post(&s.channel, NewMessage { message, thread_ts, reply_broadcast: s.reply_broadcast }, micros);
+        }
+    }
+
+    pub fn has_due_scheduled(&self, now: i64) -> bool {
+        self.scheduled_messages.values().any(|s| s.post_at <= now)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn state_with_channel() -> (SlackState, IdGen) {
+        let mut s = SlackState::default();
+        for (id, name) in [("U1", "alice"), ("U2", "bob"), ("U3", "carol"), ("UB", "bot")] {
+            s.users.insert(id.into(), User { id: id.into(), name: name.into(), ..User::default() });
+        }
+        s.channels.insert(
+            "CGEN".into(),
+            Channel {
+                id: "CGEN".into(),
+                name: "general".into(),
+                kind: ChannelKind::Public,
+                created: 100,
+                creator: "U1".into(),
+                is_archived: false,
+                is_general: true,
+                topic: Topic::default(),
+                purpose: Topic::default(),
+                previous_names: Vec::new(),
+                last_ts: 0,
+                updated: 0,
+            },
+        );
+        s.add_member("CGEN", "U1", 100);
+        (s, IdGen::new(1))
+    }
+
+    fn actor(user: &str, kind: TokenKind, scopes: &[&str]) -> Actor {
+        Actor {
+            kind,
+            user: user.into(),
+            bot_id: None,
+            app_id: None,
+            scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            is_admin: false,
+        }
+    }
+
+    #[test]
+    fn channel_name_rules() {
+        assert_eq!(validate_channel_name(""), Err(SlackError::Code("invalid_name_required")));
+        assert_eq!(validate_channel_name("--_"), Err(SlackError::Code("invalid_name_punctuation")));
+        assert_eq!(validate_channel_name(&"a".repeat(81)), Err(SlackError::Code("invalid_name_maxlength")));
+        assert!(validate_channel_name(&"a".repeat(80)).is_ok());
+        assert_eq!(validate_channel_name("Has Caps"), Err(SlackError::Code("invalid_name_specials")));
+        assert_eq!(validate_channel_name("dot.name"), Err(SlackError::Code("invalid_name_specials")));
+        assert!(validate_channel_name("ok-name_2").is_ok());
+        assert!(validate_channel_name("café").is_ok());
+    }
+
+    #[test]
+    fn name_taken_includes_archived_channels() {
+        let (mut s, mut ids) = state_with_channel();
+        let c = s.create_channel(&mut ids, "project", true, "U1", 1).unwrap();
+        let mut archived = c.clone();
+        archived.is_archived = true;
+        s.channels.insert(c.id.clone(), archived);
+        assert_eq!(s.create_channel(&mut ids, "project", false, "U2", 2), Err(SlackError::Code("name_taken")));
+        assert!(s.is_member(&c.id, "U1"));
+    }
+
+    #[test]
+    fn ts_are_unique_and_increasing_per_channel() {
+        let (mut s, _) = state_with_channel();
+        let now = 1_700_000_000_000_000;
+        let a = s.next_ts("CGEN", now).unwrap();
+        let b = s.next_ts("CGEN", now).unwrap();
+        let c = s.next_ts("CGEN", now - 5).unwrap();
+        assert_eq!(a, "1700000000.000000");
+        assert_eq!(b, "1700000000.000001");
+        assert_eq!(c, "1700000000.000002");
+        assert!(parse_ts(&a) < parse_ts(&b));
+        assert_eq!(parse_ts("12.5"), Some(12_500_000));
+        assert_eq!(parse_ts("12"), Some(12_000_000));
+        assert_eq!(parse_ts("x.1"), None);
+        assert_eq!(parse_ts("-1"), None);
+    }
+
+    #[test]
+    fn threads_update_their_parent_and_stay_out_of_history() {
+        let (mut s, _) = state_with_channel();
+        let now = 1_700_000_000_000_000;
+        let msg = |user: &str| Message { user: Some(user.into()), text: "x".into(), ..Message::default() };
+        let parent = s.post("CGEN", NewMessage { message: msg("U1"), ..Default::default() }, now).unwrap();
+        let r1 = s
+            .post(
+                "CGEN",
+                NewMessage { message: msg("U2"), thread_ts: Some(parent.ts.clone()), ..Default::default() },
+                now,
+            )
+            .unwrap();
+        // a reply's ts threads into the same thread
+        let r2 = s
+            .post("CGEN", NewMessage { message: msg("U2"), thread_ts: Some(r1.ts.clone()), reply_broadcast: true }, now)
+            .unwrap();
+        assert_eq!(r2.thread_ts.as_deref(), Some(parent.ts.as_str()));
+        assert_eq!(r2.subtype.as_deref(), Some("thread_broadcast"));
+        let p = s.message("CGEN", &parent.ts).unwrap();
+        assert_eq!((p.reply_count, p.reply_users.clone()), (2, vec!["U2".to_string()]));
+        assert_eq!(p.latest_reply.as_deref(), Some(r2.ts.as_str()));
+        let history: Vec<&str> = s.channel_messages("CGEN").filter(|m| m.in_history()).map(|m| m.ts.as_str()).collect();
+        assert_eq!(history, vec![parent.ts.as_str(), r2.ts.as_str()]);
+        // unknown thread_ts: a top-level message
+        let top = s
+            .post(
+                "CGEN",
+                NewMessage { message: msg("U3"), thread_ts: Some("1.000000".into()), ..Default::default() },
+                now,
+            )
+            .unwrap();
+        assert!(top.thread_ts.is_none());
+        // deleting replies updates the parent; deleting a parent with replies leaves a tombstone
+        s.delete_message("CGEN", &r1.ts).unwrap();
+        assert_eq!(s.message("CGEN", &parent.ts).unwrap().reply_count, 1);
+        s.delete_message("CGEN", &parent.ts).unwrap();
+        assert_eq!(s.message("CGEN", &parent.ts).unwrap().subtype.as_deref(), Some("tombstone"));
+        s.delete_message("CGEN", &r2.ts).unwrap();
+        assert_eq!(s.message("CGEN", &parent.ts), Err(SlackError::MessageNotFound));
+    }
+
+    #[test]
+    fn visibility_and_membership_rules() {
+        let (mut s, mut ids) = state_with_channel();
+        let private = s.create_channel(&mut ids, "secret", true, "U1", 1).unwrap();
+        let bot = actor("UB", TokenKind::Bot, &["chat:write"]);
+        let bot_public = actor("UB", TokenKind::Bot, &["chat:write", "chat:write.public"]);
+        let user = actor("U2", TokenKind::User, &[]);
+        assert_eq!(s.access(&private.id, &bot, Access::See), Err(SlackError::ChannelNotFound));
+        assert_eq!(s.access("CGEN", &bot, Access::Read), Err(SlackError::NotInChannel));
+        assert!(s.access("CGEN", &user, Access::Read).is_ok());
+        assert_eq!(s.access("CGEN", &bot, Access::Post), Err(SlackError::NotInChannel));
+        assert!(s.access("CGEN", &bot_public, Access::Post).is_ok());
+        assert!(s.add_member("CGEN", "UB", 1));
+        assert!(!s.add_member("CGEN", "UB", 1));
+        assert!(s.access("CGEN", &bot, Access::Post).is_ok());
+        let mut ch = s.channel("CGEN").unwrap().clone();
+        ch.is_archived = true;
+        s.channels.insert("CGEN".into(), ch);
+        assert_eq!(s.access("CGEN", &bot, Access::Post), Err(SlackError::IsArchived));
+        assert_eq!(s.member_ids("CGEN"), vec!["U1", "UB"]);
+    }
+
+    #[test]
+    fn one_dm_per_set_of_users() {
+        let (mut s, mut ids) = state_with_channel();
+        let (a, existed) = s.open_dm(&mut ids, &["U1".into(), "U2".into()], 1, false).unwrap();
+        assert!(!existed && a.id.starts_with('D'));
+        let (b, existed) = s.open_dm(&mut ids, &["U2".into(), "U1".into()], 2, false).unwrap();
+        assert!(existed);
+        assert_eq!(a.id, b.id);
+        let (m, _) = s.open_dm(&mut ids, &["U1".into(), "U2".into(), "U3".into()], 3, false).unwrap();
+        assert_eq!(m.kind, ChannelKind::Mpim);
+        assert_eq!(m.name, "mpdm-alice--bob--carol-1");
+        assert_eq!(s.open_dm(&mut ids, &["U1".into(), "U3".into()], 4, true), Err(SlackError::ChannelNotFound));
+        assert_eq!(s.im_user(&a.id, "U1"), "U2");
+    }
+}
