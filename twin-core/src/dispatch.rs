@@ -17,7 +17,6 @@ use crate::chaos::{Action, Decision, RequestFacts};
 use crate::journal::{capped_body, Entry};
 use crate::metrics::{FaultLabels, RequestLabels, ServiceLabels};
 use crate::twin::{Fault, RequestCtx, Twin};
-use crate::universe::Universe;
 use crate::{ControlError, Core};
 
 /// The header a harness uses to pick a universe.
@@ -105,7 +104,8 @@ pub async fn dispatch(State(svc): State<Arc<TwinService>>, req: Request, next: N
     let mut decision = Decision::default();
     universe.chaos.decide(&facts, &universe, &mut decision);
     core.chaos.decide(&facts, &universe, &mut decision);
-    let mut fault = decision.action.as_ref().map(|(id, a)| format!("{id}:{}", a.kind()));
+    // The journal names the rule and its action; metrics count by action kind.
+    let mut fault = decision.action.as_ref().map(|(id, a)| (format!("{id}:{}", a.kind()), a.kind()));
 
     // 3. Realistic rate limits, when no rule already decided the answer.
     let mut limited = None;
@@ -113,7 +113,7 @@ pub async fn dispatch(State(svc): State<Arc<TwinService>>, req: Request, next: N
         if let Some(limit) = operation.as_deref().and_then(|op| twin.rate_limit(op)) {
             let who = principal.as_ref().map_or("anonymous", |p| p.subject.as_str());
             if let Err(retry_after_s) = universe.buckets.take(who, &limit, universe.now()) {
-                fault = Some(format!("rate_limit:{}", limit.class));
+                fault = Some((format!("rate_limit:{}", limit.class), "rate_limit"));
                 limited = Some(Fault::RateLimited { retry_after_s });
             }
         }
@@ -150,38 +150,30 @@ pub async fn dispatch(State(svc): State<Arc<TwinService>>, req: Request, next: N
     let status = if response.extensions().get::<AbortConnection>().is_some() { 0 } else { response.status().as_u16() };
     let elapsed = started.elapsed();
     let operation_label = operation.clone().unwrap_or_else(|| "unmatched".into());
-    if let Some(kind) = fault.as_deref().and_then(|f| f.rsplit(':').next()) {
-        let kind = if fault.as_deref().is_some_and(|f| f.starts_with("rate_limit:")) { "rate_limit" } else { kind };
-        core.metrics.faults.get_or_create(&FaultLabels { service: service.into(), kind: kind.into() }).inc();
+    if let Some((_, kind)) = &fault {
+        core.metrics.faults.get_or_create(&FaultLabels { service: service.into(), kind: (*kind).into() }).inc();
     }
     core.metrics
         .requests
         .get_or_create(&RequestLabels { service: service.into(), operation: operation_label, status })
         .inc();
     core.metrics.latency.get_or_create(&ServiceLabels { service: service.into() }).observe(elapsed.as_secs_f64());
-    record(
-        &universe,
-        Entry {
-            seq: 0,
-            time: universe.now(),
-            service: service.to_string(),
-            matched: operation.is_some(),
-            operation: operation.unwrap_or_else(|| path.clone()),
-            method,
-            path,
-            query,
-            principal: principal.map(|p| p.subject),
-            request_body,
-            status,
-            latency_ms: elapsed.as_secs_f64() * 1000.0,
-            fault,
-        },
-    );
+    universe.journal.record(Entry {
+        seq: 0,
+        time: universe.now(),
+        service: service.to_string(),
+        matched: operation.is_some(),
+        operation: operation.unwrap_or_else(|| path.clone()),
+        method,
+        path,
+        query,
+        principal: principal.map(|p| p.subject),
+        request_body,
+        status,
+        latency_ms: elapsed.as_secs_f64() * 1000.0,
+        fault: fault.map(|(label, _)| label),
+    });
     response
-}
-
-fn record(universe: &Universe, entry: Entry) {
-    universe.journal.record(entry);
 }
 
 /// Carries out the fault a rule chose.

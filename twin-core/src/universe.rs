@@ -79,6 +79,15 @@ pub struct Snapshot {
     pub created_at: DateTime<Utc>,
 }
 
+/// What happened to a universe as a whole, for twins that hold live connections into it
+/// (Slack's Socket Mode): they watch it to close those connections on a reset or delete.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Lifecycle {
+    /// How many times the universe has been reset.
+    pub resets: u64,
+    pub deleted: bool,
+}
+
 /// The most snapshots one universe keeps.
 pub const MAX_SNAPSHOTS: usize = 256;
 
@@ -112,6 +121,7 @@ pub struct Universe {
     /// Secrets of the tokens this universe mints.
     tokens: Mutex<IdGen>,
     deleted: AtomicBool,
+    lifecycle: tokio::sync::watch::Sender<Lifecycle>,
 }
 
 impl std::fmt::Debug for Universe {
@@ -175,6 +185,7 @@ impl Universe {
             chaos_draws: Mutex::new(IdGen::new(parts.chaos_seed)),
             tokens: Mutex::new(parts.tokens),
             deleted: AtomicBool::new(false),
+            lifecycle: tokio::sync::watch::Sender::new(Lifecycle::default()),
         }
     }
 
@@ -213,6 +224,12 @@ impl Universe {
         self.clock.restore(self.origin_clock);
         self.journal.clear();
         self.buckets.clear();
+        self.lifecycle.send_modify(|l| l.resets += 1);
+    }
+
+    /// Resets and deletion, as they happen.
+    pub fn lifecycle(&self) -> tokio::sync::watch::Receiver<Lifecycle> {
+        self.lifecycle.subscribe()
     }
 
     pub fn take_snapshot(&self, name: &str) -> Result<Snapshot, SnapshotError> {
@@ -296,6 +313,7 @@ impl Universe {
 
     pub(crate) fn mark_deleted(&self) {
         self.deleted.store(true, Ordering::Release);
+        self.lifecycle.send_modify(|l| l.deleted = true);
     }
 }
 
