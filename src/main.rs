@@ -17,6 +17,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Run scenarios against an agent and score it (`dtu eval compare A.json B.json` compares two runs).
     Eval(dtu_evaluator::cli::EvalCommand),
+    /// Iterate coder → build → eval → feedback until satisfaction reaches a threshold.
+    Factory(dtu_evaluator::factory::FactoryArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -28,6 +30,7 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve::run(args),
         Command::Eval(cmd) => return dtu_evaluator::cli::eval_main(cmd, dtu::twins::all()),
+        Command::Factory(args) => return dtu_evaluator::cli::factory_main(args, dtu::twins::all()),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

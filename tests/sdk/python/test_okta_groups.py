@@ -120,3 +120,59 @@ async def test_create_user_with_group_ids(okta):
     )
     gil = unwrap(await okta.create_user(body))
     assert sales.id in {g.id for g in unwrap(await okta.list_user_groups(gil.id))}
+
+
+def rule_body(name: str, expression: str, group_ids: list[str]) -> dict:
+    return {
+        "type": "group_rule",
+        "name": name,
+        "conditions": {"expression": {"value": expression, "type": "urn:okta:expression:1.0"}},
+        "actions": {"assignUserToGroups": {"groupIds": group_ids}},
+    }
+
+
+async def test_group_rules_assign_matching_users_once_active(okta):
+    target = unwrap(await okta.add_group(group_body("Builders")))
+    body = rule_body("Engineers are builders", 'user.department == "Engineering"', [target.id])
+    rule = unwrap(await okta.create_group_rule(models.CreateGroupRuleRequest.from_dict(body)))
+    assert rule.id.startswith("0pr") and rule.status == "INACTIVE" and rule.type == "group_rule"
+    assert unwrap(await okta.list_group_users(target.id)) == []
+    void_ok(await okta.activate_group_rule(rule.id))
+    assert unwrap(await okta.get_group_rule(rule.id)).status == "ACTIVE"
+    members = sorted(u.profile.login for u in unwrap(await okta.list_group_users(target.id)))
+    # Victor is deprovisioned: rules skip him
+    assert members == ["bob@acme.test", "carol@acme.test", "dave@acme.test", "erin@acme.test"]
+    # an active rule keeps applying: to new users and to profile changes
+    new = models.CreateUserRequest.from_dict(
+        {"profile": {"firstName": "Rui", "lastName": "Rule", "email": "rui@example.com", "login": "rui@example.com", "department": "Engineering"}}
+    )
+    rui = unwrap(await okta.create_user(new))
+    grace = unwrap(await okta.get_user("grace@acme.test"))
+    moved = models.UpdateUserRequest.from_dict({"profile": {"department": "Engineering"}})
+    unwrap(await okta.update_user(grace.id, moved))
+    members = {u.id for u in unwrap(await okta.list_group_users(target.id))}
+    assert {rui.id, grace.id} <= members and len(members) == 6
+    # an active rule cannot be changed; an inactive one can
+    renamed = models.GroupRule.from_dict(rule_body("Renamed", 'user.department == "Sales"', [target.id]))
+    api_error(await okta.replace_group_rule(rule.id, renamed), 400, "E0000001")
+    void_ok(await okta.deactivate_group_rule(rule.id))
+    assert unwrap(await okta.replace_group_rule(rule.id, renamed)).name == "Renamed"
+    assert [r.id for r in unwrap(await okta.list_group_rules())] == [rule.id]
+    void_ok(await okta.delete_group_rule(rule.id, remove_users=True))
+    assert {u.id for u in unwrap(await okta.list_group_users(target.id))} == set()
+    api_error(await okta.get_group_rule(rule.id), 404, "E0000007")
+
+
+async def test_group_rule_expressions_are_validated(okta):
+    target = unwrap(await okta.add_group(group_body("Rule target")))
+    for bad in ['user.department ==', 'Nope.call("x")', ""]:
+        body = models.CreateGroupRuleRequest.from_dict(rule_body("Bad", bad, [target.id]))
+        api_error(await okta.create_group_rule(body), 400, "E0000001")
+    everyone = unwrap(await okta.list_groups(q="Everyone"))[0]
+    body = models.CreateGroupRuleRequest.from_dict(rule_body("Built-in", 'user.title == "x"', [everyone.id]))
+    api_error(await okta.create_group_rule(body), 400, "E0000001")
+    ok = rule_body("Contains", 'String.stringContains(user.email, "@acme.test") AND isMemberOfGroupName("Sales")', [target.id])
+    rule = unwrap(await okta.create_group_rule(models.CreateGroupRuleRequest.from_dict(ok)))
+    void_ok(await okta.activate_group_rule(rule.id))
+    members = sorted(u.profile.login for u in unwrap(await okta.list_group_users(target.id)))
+    assert members == ["frank@acme.test", "grace@acme.test", "ivan@acme.test", "nina@acme.test"]

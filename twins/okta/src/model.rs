@@ -344,6 +344,9 @@ pub struct Membership {
     pub group_id: String,
     pub user_id: String,
     pub created: DateTime<Utc>,
+    /// The group rule that added it, if one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via_rule: Option<String>,
 }
 
 pub fn pair_key(a: &str, b: &str) -> String {
@@ -741,7 +744,10 @@ impl OktaState {
         if self.memberships.contains_key(&key) {
             return false;
         }
-        self.memberships.insert(key, Membership { group_id: group_id.into(), user_id: user_id.into(), created: now });
+        self.memberships.insert(
+            key,
+            Membership { group_id: group_id.into(), user_id: user_id.into(), created: now, via_rule: None },
+        );
         if let Some(g) = self.groups.get_mut(group_id) {
             g.last_membership_updated = now;
         }
@@ -838,6 +844,37 @@ impl OktaState {
         for k in assignments {
             self.app_groups.remove(&k);
         }
+    }
+
+    /// Applies the ACTIVE group rules to a user; returns the (rule, group) pairs
+    /// of the memberships added.
+    pub fn apply_group_rules(&mut self, user_id: &str, now: DateTime<Utc>) -> Vec<(String, String)> {
+        let Some(user) = self.users.get(user_id).cloned() else { return vec![] };
+        if user.status == UserStatus::Deprovisioned {
+            return vec![];
+        }
+        let mut added = Vec::new();
+        let rules: Vec<GroupRule> = self.group_rules.values().filter(|r| r.status == "ACTIVE").cloned().collect();
+        for rule in rules {
+            if rule.exclude_user_ids.contains(&user.id) {
+                continue;
+            }
+            let Ok(expr) = crate::expr::parse(&rule.expression) else { continue };
+            if !crate::expr::holds(&expr, &user, self) {
+                continue;
+            }
+            for gid in &rule.group_ids {
+                if self.groups.get(gid).is_some_and(|g| g.kind == GroupType::OktaGroup)
+                    && self.add_member(gid, &user.id, now)
+                {
+                    if let Some(m) = self.memberships.get_mut(&pair_key(gid, &user.id)) {
+                        m.via_rule = Some(rule.id.clone());
+                    }
+                    added.push((rule.id.clone(), gid.clone()));
+                }
+            }
+        }
+        added
     }
 
     // --- applications -----------------------------------------------------
@@ -1100,8 +1137,10 @@ mod tests {
                 profile: json!({}),
             },
         );
-        s.memberships
-            .insert("00g1:00u1".into(), Membership { group_id: "00g1".into(), user_id: "00u1".into(), created: now });
+        s.memberships.insert(
+            "00g1:00u1".into(),
+            Membership { group_id: "00g1".into(), user_id: "00u1".into(), created: now, via_rule: None },
+        );
         assert_eq!(s.apply_lifecycle("00u1", Lifecycle::Deactivate, now), Ok(S::Deprovisioned));
         assert!(s.app_users.is_empty(), "deactivation drops app assignments");
         assert_eq!(s.memberships.len(), 1, "but keeps group memberships");

@@ -151,9 +151,10 @@ pub fn seed(fixture: &Fixture, ctx: &mut SeedCtx<'_>) -> Result<OktaState, Fixtu
                     .get(member.as_str())
                     .cloned()
                     .ok_or_else(|| invalid(fixture, format!("group '{}' names unknown person '{member}'", g.key)))?;
-                state
-                    .memberships
-                    .insert(format!("{id}:{uid}"), Membership { group_id: id.clone(), user_id: uid, created });
+                state.memberships.insert(
+                    format!("{id}:{uid}"),
+                    Membership { group_id: id.clone(), user_id: uid, created, via_rule: None },
+                );
             }
         }
         group_ids.insert(g.key.as_str(), id);

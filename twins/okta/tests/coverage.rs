@@ -52,6 +52,34 @@ fn spec_operations() -> BTreeMap<(String, String), (String, String)> {
     out
 }
 
+const NOTES: &str = "## Twin specifics
+
+- **Org URL.** The manifest's `okta.org_url` is the port's base for the `default` universe and
+  `{base}/u/{id}` for any other: `/api/v1/authn` and the OAuth endpoints carry no credential to
+  route by, so the path names the universe. Links and issuers follow the URL a request used.
+- **Credentials.** `Authorization: SSWS <token>`, `SSWS<token>` (the Python SDK drops the space),
+  or `Bearer <access token>` from the org authorization server (`okta.*` scopes are enforced:
+  403 E0000006). The seeded API token acts as the fixture's admin (`okta.admin`, else the first
+  active member of `admins`); it stops working if that user is suspended or deactivated.
+- **Seeded users** sign in with `Tw1n-Passw0rd!` (fixture `okta.password` overrides); ten failed
+  sign-ins (`okta.max_attempts`) lock a user out.
+- **Factors.** TOTP codes are real RFC 6238 codes of the enrolment's `sharedSecret`; SMS, call and
+  email codes are in the universe state (`GET /_dtu/universes/{id}/state?service=okta`,
+  `factors.{id}.secret`), as a phone would have them; push is approved by the twin at once.
+- **Authorize** is headless: it needs a `sessionToken` from `/api/v1/authn` (else
+  `error=login_required`), and the user must be assigned to the app.
+- **JWTs** are RS256 with `kid`, from two RSA-2048 keys shipped with the crate (test data).
+  The org server's access tokens are opaque to clients; the `default` server's are JWTs for
+  `api://default`. Tokens expire on the universe clock.
+- **System Log** listings without `until` are polling requests and always have a `next` link, as
+  at Okta: iterate with `until` to reach an end.
+- **SDK quirks observed** (real SDK behaviour, not the twin's): okta 3.4.6 serializes
+  `settings.oauthClient.jwks.keys` as `[null]` and cannot send a factor `passCode` (its request
+  models lack the field); it types `expire_password_with_temp_password` as a User. The Node SDK
+  caches single-object GETs by `_links.self.href` (so reads after out-of-band changes are stale).
+
+";
+
 fn markdown(spec: &BTreeMap<(String, String), (String, String)>) -> String {
     let table = routes::all();
     let coverage = OktaTwin::new().coverage();
@@ -70,6 +98,7 @@ fn markdown(spec: &BTreeMap<(String, String), (String, String)>) -> String {
         table.iter().filter(|r| r.coverage == Cov::Extra).count()
     ));
     md.push_str("outside that document (Authentication API, OAuth 2.0 / OpenID Connect).\n\n");
+    md.push_str(NOTES);
     md.push_str("## Management API operations served\n\n");
     md.push_str("| Method | Path | operationId | Journal operation | Status | Gaps |\n|---|---|---|---|---|---|\n");
     let mut rows: Vec<_> = table.iter().filter(|r| r.coverage != Cov::Extra).collect();

@@ -559,6 +559,9 @@ async fn delete_app(Path(app_id): Path<String>, call: Call) -> Result<Response, 
         for k in s.app_groups.keys().filter(|k| k.starts_with(&prefix)).cloned().collect::<Vec<_>>() {
             s.app_groups.remove(&k);
         }
+        for k in s.grants.iter().filter(|(_, g)| g.app_id == app_id).map(|(k, _)| k.clone()).collect::<Vec<_>>() {
+            s.grants.remove(&k);
+        }
         s.log(
             ids,
             now,

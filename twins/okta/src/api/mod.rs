@@ -9,6 +9,7 @@ pub mod logs;
 pub mod oauth;
 pub mod render;
 pub mod routes;
+pub mod rules;
 pub mod users;
 
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -6,7 +6,7 @@
 use axum::http::Method;
 use axum::Router;
 
-use super::{apps, authn, factors, groups, logs, oauth, users};
+use super::{apps, authn, factors, groups, logs, oauth, rules, users};
 
 /// How completely a route follows the vendor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,13 +33,24 @@ pub const fn route(method: &'static str, path: &'static str, operation: &'static
 
 /// Every route of every resource.
 pub fn all() -> Vec<Route> {
-    [users::ROUTES, groups::ROUTES, logs::ROUTES, apps::ROUTES, factors::ROUTES, authn::ROUTES, oauth::ROUTES].concat()
+    [
+        users::ROUTES,
+        groups::ROUTES,
+        rules::ROUTES,
+        logs::ROUTES,
+        apps::ROUTES,
+        factors::ROUTES,
+        authn::ROUTES,
+        oauth::ROUTES,
+    ]
+    .concat()
 }
 
 pub fn router() -> Router {
     let r = Router::new();
     let r = users::routes(r);
     let r = groups::routes(r);
+    let r = rules::routes(r);
     let r = logs::routes(r);
     let r = apps::routes(r);
     let r = factors::routes(r);
@@ -106,6 +117,7 @@ mod tests {
         assert_eq!(op(Method::GET, "/api/v1/users"), Some("okta.users.list"));
         assert_eq!(op(Method::GET, "/api/v1/users/ann@acme.test"), Some("okta.users.get"));
         assert_eq!(op(Method::POST, "/api/v1/users/00u1/lifecycle/suspend"), Some("okta.users.suspend"));
+        assert_eq!(op(Method::GET, "/api/v1/groups/rules"), Some("okta.group_rules.list"));
         assert_eq!(op(Method::GET, "/api/v1/groups/00g1"), Some("okta.groups.get"));
         assert_eq!(op(Method::GET, "/api/v1/nothing"), None);
         assert_eq!(op(Method::PATCH, "/api/v1/users"), None);

@@ -143,19 +143,16 @@ async fn list(call: Call) -> Result<Response, OktaError> {
     let after = q.after()?;
     let base = call.base().to_string();
     let (items, next) = call.read(|s| -> Result<_, OktaError> {
-        let mut docs: Vec<(String, Value, &User)> = Vec::new();
-        for u in s.users.values() {
+        let keep = |u: &User| -> Option<Value> {
             match &expr {
                 Some((e, ci)) => {
                     let doc = render::user_doc(u);
-                    if search::matches(e, &doc, *ci) {
-                        docs.push((u.id.clone(), doc, u));
-                    }
+                    search::matches(e, &doc, *ci).then_some(doc)
                 }
                 None => {
                     // Plain listings and `q` hide deprovisioned users.
                     if u.status == UserStatus::Deprovisioned {
-                        continue;
+                        return None;
                     }
                     if let Some(k) = keyword {
                         let k = k.to_lowercase();
@@ -163,11 +160,39 @@ async fn list(call: Call) -> Result<Response, OktaError> {
                             u.profile.get(*f).and_then(Value::as_str).is_some_and(|v| v.to_lowercase().starts_with(&k))
                         });
                         if !hit {
-                            continue;
+                            return None;
                         }
                     }
-                    docs.push((u.id.clone(), Value::Null, u));
+                    Some(Value::Null)
                 }
+            }
+        };
+        if sort_by.is_none() {
+            // Id order: start after the cursor and stop one past the page, so a
+            // page costs what it returns, whatever the org's size.
+            let from = match after {
+                Some(a) => std::ops::Bound::Excluded(a.to_string()),
+                None => std::ops::Bound::Unbounded,
+            };
+            let mut page: Vec<&User> = Vec::with_capacity(limit + 1);
+            for (_, u) in s.users.range((from, std::ops::Bound::Unbounded)) {
+                if keep(u).is_some() {
+                    page.push(u);
+                    if page.len() > limit {
+                        break;
+                    }
+                }
+            }
+            let more = page.len() > limit;
+            page.truncate(limit);
+            let next = if more { page.last().map(|u| u.id.clone()) } else { None };
+            let rendered: Vec<Value> = page.into_iter().map(|u| render::user(s, u, &base)).collect();
+            return Ok((rendered, next));
+        }
+        let mut docs: Vec<(String, Value, &User)> = Vec::new();
+        for u in s.users.values() {
+            if let Some(doc) = keep(u) {
+                docs.push((u.id.clone(), doc, u));
             }
         }
         let order = match &sort_by {
@@ -369,6 +394,7 @@ async fn create(call: Call) -> Result<Response, OktaError> {
                 );
             }
         }
+        super::rules::apply_for_user(s, ids, &caller, &id, now);
         let u = s.users.get(&id).ok_or(OktaError::Internal)?;
         Ok(render::user(s, u, &base))
     })?;
@@ -451,6 +477,7 @@ fn apply_update(
     let id = user.id.clone();
     s.users.insert(id.clone(), user);
     if profile_changed {
+        super::rules::apply_for_user(s, ids, caller, &id, now);
         s.log(
             ids,
             now,
