@@ -6,6 +6,9 @@
 //!    `conversations.history` (a read) through the whole stack (universe lookup by
 //!    credential, chaos check, journal, metrics, the twin), against a bare axum
 //!    handler that parses the same JSON and answers a Slack-sized body.
+//!    Also Okta: a `search` over the users of the 10,000-person fixture (one page of
+//!    200), and token issuance (`client_credentials` on the `default` authorization
+//!    server, a signed JWT each time).
 //! 2. Universe fork time for the default and the 10,000-person fixture (their ratio
 //!    shows fork is O(1)), and the memory a fork costs.
 //! 3. Cold start of `dtu serve` to the first successful `auth.test`, against
@@ -20,6 +23,8 @@ use std::time::{Duration, Instant};
 
 use axum::routing::post;
 use axum::{Json, Router};
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::Request;
@@ -144,6 +149,24 @@ async fn slack_call(addr: SocketAddr, token: &str, method: &str, body: Value) ->
     r.expect("send").json().await.expect("json")
 }
 
+type MakeRequest = Arc<dyn Fn() -> Request<Full<Bytes>> + Send + Sync>;
+
+/// A request builder for `method path` with these headers and body.
+fn request(method: &'static str, path: String, headers: Vec<(&'static str, String)>, body: Bytes) -> MakeRequest {
+    Arc::new(move || {
+        let mut builder = Request::builder().method(method).uri(path.as_str()).header("host", "127.0.0.1");
+        for (name, value) in &headers {
+            builder = builder.header(*name, value.as_str());
+        }
+        builder.body(Full::new(body.clone())).expect("request")
+    })
+}
+
+/// The path part of an absolute URL (`http://h:p/u/x` → `/u/x`).
+fn path_of(url: &str) -> String {
+    url.splitn(4, '/').nth(3).map(|p| format!("/{}", p.trim_end_matches('/'))).unwrap_or_default()
+}
+
 fn throughput(seconds: u64, connections: usize) -> Vec<Load> {
     let server = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("rt");
     let client = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("rt");
@@ -156,77 +179,103 @@ fn throughput(seconds: u64, connections: usize) -> Vec<Load> {
         addr
     });
     let core = core_with(library());
-    let universe =
-        core.create_universe(CreateUniverse { id: Some("default".into()), ..Default::default() }).expect("universe");
+    let default = core.create_universe(CreateUniverse { id: Some("default".into()), ..Default::default() });
+    let default = default.expect("default universe");
+    let large = core.create_universe(CreateUniverse {
+        id: Some("large".into()),
+        fixture: Some(twin_core::FixtureRef::Name("large".into())),
+        ..Default::default()
+    });
+    let large = large.expect("large universe");
     let bound = server.block_on(twin_core::serve::bind_all(&core, localhost, 0)).expect("bind");
-    let slack_addr = bound.iter().find(|b| b.name == "slack").expect("slack port").addr;
+    let addr_of = |name: &str| bound.iter().find(|b| b.name == name).map(|b| b.addr).expect("port");
+    let (slack_addr, okta_addr) = (addr_of("slack"), addr_of("okta"));
     server.spawn(twin_core::serve::run(bound, twin_core::serve::forever()));
-    let token = universe.credential_of("slack", "bot").expect("bot token");
+    let token = default.credential_of("slack", "bot").expect("bot token");
+    let default_okta = core.universe_object(&default)["okta"].clone();
+    let large_okta = core.universe_object(&large)["okta"].clone();
+    let text = |v: &Value, key: &str| v[key].as_str().expect(key).to_string();
 
-    let duration = Duration::from_secs(seconds);
-    client.block_on(async {
+    let general = client.block_on(async {
         let channels = slack_call(slack_addr, &token, "conversations.list", json!({"limit": 100})).await;
-        let general = channels["channels"]
+        channels["channels"]
             .as_array()
             .and_then(|cs| cs.iter().find(|c| c["name"] == "general"))
             .and_then(|c| c["id"].as_str())
             .expect("#general")
-            .to_string();
-        let post_body = Bytes::from(json!({"channel": general, "text": "Here's a message for you"}).to_string());
-        let bare_body = post_body.clone();
-        let bare: Arc<dyn Fn() -> Request<Full<Bytes>> + Send + Sync> = Arc::new(move || {
-            Request::post("/api/chat.postMessage")
-                .header("host", "127.0.0.1")
-                .header("content-type", "application/json")
-                .body(Full::new(bare_body.clone()))
-                .expect("request")
-        });
-        let auth = format!("Bearer {token}");
-        let post_auth = auth.clone();
-        let post: Arc<dyn Fn() -> Request<Full<Bytes>> + Send + Sync> = Arc::new(move || {
-            Request::post("/api/chat.postMessage")
-                .header("host", "127.0.0.1")
-                .header("authorization", post_auth.as_str())
-                .header("content-type", "application/json; charset=utf-8")
-                .body(Full::new(post_body.clone()))
-                .expect("request")
-        });
-        let history_path = format!("/api/conversations.history?channel={general}&limit=20");
-        let history: Arc<dyn Fn() -> Request<Full<Bytes>> + Send + Sync> = Arc::new(move || {
-            Request::get(history_path.as_str())
-                .header("host", "127.0.0.1")
-                .header("authorization", auth.as_str())
-                .body(Full::new(Bytes::new()))
-                .expect("request")
-        });
-        // Interleaved twice (baseline, stack, baseline, stack) so drift hits both alike.
+            .to_string()
+    });
+    let post_body = Bytes::from(json!({"channel": general, "text": "Here's a message for you"}).to_string());
+    let json_type = ("content-type", "application/json; charset=utf-8".to_string());
+    let bearer = ("authorization", format!("Bearer {token}"));
+    let basic = format!("{}:{}", text(&default_okta, "client_id"), text(&default_okta, "client_secret"));
+    let targets: Vec<(&str, SocketAddr, MakeRequest)> = vec![
+        (
+            "bare axum",
+            bare_addr,
+            request("POST", "/api/chat.postMessage".into(), vec![json_type.clone()], post_body.clone()),
+        ),
+        (
+            "slack chat.postMessage",
+            slack_addr,
+            request("POST", "/api/chat.postMessage".into(), vec![bearer.clone(), json_type], post_body),
+        ),
+        (
+            "slack conversations.history",
+            slack_addr,
+            request(
+                "GET",
+                format!("/api/conversations.history?channel={general}&limit=20"),
+                vec![bearer],
+                Bytes::new(),
+            ),
+        ),
+        (
+            "okta users search, 10k people",
+            okta_addr,
+            request(
+                "GET",
+                format!(
+                    "{}/api/v1/users?search=profile.department%20eq%20%22Engineering%22&limit=200",
+                    path_of(&text(&large_okta, "org_url"))
+                ),
+                vec![
+                    ("authorization", format!("SSWS {}", text(&large_okta, "api_token"))),
+                    ("accept", "application/json".into()),
+                ],
+                Bytes::new(),
+            ),
+        ),
+        (
+            "okta token client_credentials",
+            okta_addr,
+            request(
+                "POST",
+                format!("{}/oauth2/default/v1/token", path_of(&text(&default_okta, "org_url"))),
+                vec![
+                    ("authorization", format!("Basic {}", BASE64.encode(basic))),
+                    ("content-type", "application/x-www-form-urlencoded".into()),
+                ],
+                Bytes::from_static(b"grant_type=client_credentials&scope=orders%3Aread"),
+            ),
+        ),
+    ];
+    assert_eq!(targets.len(), LOADS_PER_ROUND);
+    let duration = Duration::from_secs(seconds);
+    // Interleaved twice (the baseline, then each stack figure) so drift hits all alike.
+    client.block_on(async {
         let mut out = Vec::new();
         for round in 1..=2 {
-            out.push(load(&format!("bare axum (round {round})"), bare_addr, bare.clone(), connections, duration).await);
-            out.push(
-                load(
-                    &format!("slack chat.postMessage (round {round})"),
-                    slack_addr,
-                    post.clone(),
-                    connections,
-                    duration,
-                )
-                .await,
-            );
-            out.push(
-                load(
-                    &format!("slack conversations.history (round {round})"),
-                    slack_addr,
-                    history.clone(),
-                    connections,
-                    duration,
-                )
-                .await,
-            );
+            for (name, addr, make) in &targets {
+                out.push(load(&format!("{name} (round {round})"), *addr, make.clone(), connections, duration).await);
+            }
         }
         out
     })
 }
+
+/// Loads per round: the bare baseline first, then each stack figure.
+const LOADS_PER_ROUND: usize = 5;
 
 fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -363,7 +412,7 @@ fn main() {
     println!("\n## Throughput ({connections} connections, {seconds} s per run, loopback, same process)\n");
     println!("| run | requests | errors | req/s | p50 ms | p99 ms | req/s ÷ bare (same round) |");
     println!("|---|---|---|---|---|---|---|");
-    for chunk in loads.chunks(3) {
+    for chunk in loads.chunks(LOADS_PER_ROUND) {
         let bare = chunk[0].per_second.max(1.0);
         for l in chunk {
             println!(
