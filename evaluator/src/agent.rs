@@ -141,6 +141,33 @@ async fn capture<R: AsyncRead + Unpin>(mut reader: R, echo: Option<(Echo, &'stat
     cap
 }
 
+/// Process groups of agents running now, so an interrupted evaluation can end them
+/// (they are in their own groups, so the terminal's Ctrl-C does not reach them).
+static RUNNING: std::sync::Mutex<std::collections::BTreeSet<u32>> =
+    std::sync::Mutex::new(std::collections::BTreeSet::new());
+
+/// Kills every agent process group still running; returns how many there were.
+pub fn kill_all_running() -> usize {
+    let groups: Vec<u32> = match RUNNING.lock() {
+        Ok(mut g) => std::mem::take(&mut *g).into_iter().collect(),
+        Err(_) => return 0,
+    };
+    for pid in &groups {
+        signal_group(*pid, libc::SIGKILL);
+    }
+    groups.len()
+}
+
+fn track(pid: u32, running: bool) {
+    if let Ok(mut g) = RUNNING.lock() {
+        if running {
+            g.insert(pid);
+        } else {
+            g.remove(&pid);
+        }
+    }
+}
+
 /// Sends `signal` to every process of the group led by `pid`.
 fn signal_group(pid: u32, signal: i32) {
     let Ok(pgid) = i32::try_from(pid) else { return };
@@ -196,6 +223,7 @@ pub async fn run(
         }
     };
     let pid = child.id().unwrap_or(0);
+    track(pid, true);
     if let Some(mut stdin) = child.stdin.take() {
         let prompt = prompt.to_string();
         tokio::spawn(async move {
@@ -226,6 +254,7 @@ pub async fn run(
     };
     // Whatever the agent left running in its group goes too.
     signal_group(pid, libc::SIGKILL);
+    track(pid, false);
     let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
     let collect = |h: Option<tokio::task::JoinHandle<Capture>>| async move {
         match h {

@@ -123,6 +123,13 @@ impl EvalArgs {
     }
 }
 
+/// Ends the running agents' process groups after Ctrl-C; finished runs stay in
+/// runs.jsonl, so the same command resumes.
+pub fn interrupted() -> EvalError {
+    let n = crate::agent::kill_all_running();
+    EvalError::Usage(format!("interrupted ({n} running agent(s) killed); finished runs are kept: run again to resume"))
+}
+
 pub fn judge_config(url: Option<&str>, model: Option<&str>) -> Option<JudgeConfig> {
     Some(JudgeConfig {
         url: url?.to_string(),
@@ -157,7 +164,12 @@ fn run_eval(args: &EvalArgs, twins: Vec<Arc<dyn Twin>>) -> Result<ExitCode> {
         }
     }
     let source = server_source(args.server.as_deref(), args.fixtures_dir.clone(), twins);
-    let outcome = runtime()?.block_on(eval::evaluate(&opts, source))?;
+    let outcome = runtime()?.block_on(async {
+        tokio::select! {
+            r = eval::evaluate(&opts, source) => r,
+            _ = tokio::signal::ctrl_c() => Err(interrupted()),
+        }
+    })?;
     print!("{}", eval::summary_text(&outcome.public));
     println!("outputs in {}", opts.out.display());
     if let Some(x) = args.fail_under {

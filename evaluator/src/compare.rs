@@ -55,6 +55,21 @@ pub enum Label {
 }
 
 impl Label {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Label::NewlyBroken => "newly_broken",
+            Label::Regressed => "regressed",
+            Label::Improved => "improved",
+            Label::Flaky => "flaky",
+            Label::StablePass => "stable_pass",
+            Label::StableFail => "stable_fail",
+            Label::Unchanged => "unchanged",
+            Label::Changed => "changed (scenario file differs)",
+            Label::Added => "added",
+            Label::Removed => "removed",
+        }
+    }
+
     pub fn is_regression(self) -> bool {
         matches!(self, Label::NewlyBroken | Label::Regressed)
     }
@@ -235,7 +250,7 @@ pub fn text(c: &Comparison) -> String {
         let p = s.p_value.map(|p| format!("p={p:.3}")).unwrap_or_default();
         let d = s.delta.map(|d| format!("{:+.0}%", d * 100.0)).unwrap_or_default();
         let flag = if s.label.is_regression() { "  ← REGRESSION" } else { "" };
-        out += &format!("  {:<40} {:>7} → {:<7} {:>6} {:<9} {:?}{flag}\n", s.id, f(s.a), f(s.b), d, p, s.label);
+        out += &format!("  {:<40} {:>7} → {:<7} {:>6} {:<9} {}{flag}\n", s.id, f(s.a), f(s.b), d, p, s.label.as_str());
     }
     out
 }

@@ -136,6 +136,18 @@ impl Control {
         self.json(Method::PUT, &format!("universes/{u}/clock"), Some(&body)).await.map(|_| ())
     }
 
+    /// The universe clock: `(now, frozen)`.
+    pub async fn clock(&self, u: &str) -> Result<(chrono::DateTime<chrono::Utc>, bool)> {
+        let what = format!("GET universes/{u}/clock");
+        let v = self.json(Method::GET, &format!("universes/{u}/clock"), None).await?;
+        let now = v["now"]
+            .as_str()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .ok_or_else(|| EvalError::BadResponse { what: what.clone(), message: "no RFC 3339 `now`".into() })?;
+        Ok((now, v["frozen"].as_bool().unwrap_or(false)))
+    }
+
     pub async fn add_rule(&self, u: &str, rule: &Value) -> Result<Value> {
         self.json(Method::POST, &format!("universes/{u}/chaos/rules"), Some(rule)).await
     }

@@ -192,6 +192,15 @@ pub async fn evaluate(opts: &EvalOptions, server: ServerSource) -> Result<EvalOu
         ));
     }
 
+    if let Some(private) = &opts.private_out {
+        let same = match (std::fs::canonicalize(&opts.out), std::fs::canonicalize(private)) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => opts.out == *private,
+        };
+        if same {
+            return Err(EvalError::Usage("--private-out must not be the --out directory".into()));
+        }
+    }
     let meta = Meta { agent: agent_label(opts), evaluator_version: crate::results::EVALUATOR_VERSION.into() };
     let mut sink = Sink { files: BTreeMap::new() };
     sink.files.insert(Split::Dev, prepare_dir(&opts.out, &meta, opts.fresh)?);

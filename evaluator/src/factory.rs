@@ -314,8 +314,7 @@ fn append_line<T: Serialize>(path: &Path, v: &T) -> Result<()> {
 }
 
 fn plot(out: &Path, log: &[Iteration], threshold: f64) -> Result<()> {
-    let points: Vec<(u32, Option<f64>, Option<[f64; 2]>)> =
-        log.iter().map(|i| (i.iteration, i.satisfaction, i.ci95)).collect();
+    let points: Vec<crate::report::LinePoint> = log.iter().map(|i| (i.iteration, i.satisfaction, i.ci95)).collect();
     let svg = crate::report::svg_line("Satisfaction per iteration (95% CI band)", &points, Some(threshold));
     std::fs::write(out.join("satisfaction.svg"), svg).map_err(|e| EvalError::io(out.join("satisfaction.svg"), e))
 }
@@ -491,7 +490,12 @@ pub async fn run(args: &FactoryArgs, twins: Vec<Arc<dyn Twin>>) -> Result<Factor
 
 /// `dtu factory`: exit 0 when converged, 1 when the budget ran out.
 pub fn run_cli(args: &FactoryArgs, twins: Vec<Arc<dyn Twin>>) -> Result<ExitCode> {
-    let outcome = crate::cli::runtime()?.block_on(run(args, twins))?;
+    let outcome = crate::cli::runtime()?.block_on(async {
+        tokio::select! {
+            r = run(args, twins) => r,
+            _ = tokio::signal::ctrl_c() => Err(crate::cli::interrupted()),
+        }
+    })?;
     let n = outcome.iterations.len();
     if outcome.converged {
         println!("converged after {n} iteration(s); log in {}", args.out.join("iterations.jsonl").display());

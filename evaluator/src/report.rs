@@ -101,9 +101,12 @@ pub fn svg_bars(title: &str, rows: &[(String, f64, Option<[f64; 2]>)]) -> String
     s
 }
 
+/// `(iteration, value, interval)` of a line chart.
+pub type LinePoint = (u32, Option<f64>, Option<[f64; 2]>);
+
 /// A line chart of values in [0, 1] over iterations, with an interval band and a
 /// threshold line. Points are `(x, value, [lo, hi])`; a missing value is a gap.
-pub fn svg_line(title: &str, points: &[(u32, Option<f64>, Option<[f64; 2]>)], threshold: Option<f64>) -> String {
+pub fn svg_line(title: &str, points: &[LinePoint], threshold: Option<f64>) -> String {
     let (left, top, w, h) = (50.0, 30.0, 560.0, 240.0);
     let (width, height) = (left + w + 30.0, top + h + 40.0);
     let n = points.iter().map(|p| p.0).max().unwrap_or(1).max(1) as f64;

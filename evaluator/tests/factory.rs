@@ -26,7 +26,7 @@ timeout_s: 30
 
 /// Reads the feedback; fixes one thing per iteration: first posting (from the dev
 /// scenario's failed check), then rate limits (from the holdout's failing tags).
-const CODER: &str = r#"
+const CODER: &str = r##"
 import json, os, pathlib
 state_file = pathlib.Path("coder-state.json")
 state = json.loads(state_file.read_text()) if state_file.exists() else {"post": False, "retry": False}
@@ -52,7 +52,7 @@ exit 1'''
 body = retry if state["retry"] else (post if state["post"] else "exit 0")
 pathlib.Path("agent.sh").write_text("#!/bin/sh\n" + body + "\n")
 print("coder wrote", "retry" if state["retry"] else ("post" if state["post"] else "noop"))
-"#;
+"##;
 
 fn setup(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
     let dev = dir.join("dev");

@@ -321,3 +321,54 @@ async fn a_malformed_scenario_stops_everything_before_any_run() {
     assert!(!marker.exists());
     assert!(!out.join("runs.jsonl").exists());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_running_server_is_used_through_its_control_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = dir.path().join("scenarios");
+    common::scenario(&sc, "hello.yaml", common::POST_HELLO);
+    let library = dtu_evaluator::server::fixture_library(None).unwrap();
+    let server = dtu_evaluator::server::InProcess::start(common::twins(), library, 64).await.unwrap();
+    let url = server.control_url.trim_end_matches("_dtu/").to_string();
+    let r = evaluate(
+        &opts(&sc, &dir.path().join("out"), &common::post("general", "hello")),
+        ServerSource::Remote(url.clone()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.public.summary.satisfied, 3);
+    // Every universe the evaluation made is gone again.
+    let list: Value = reqwest::get(format!("{url}_dtu/universes")).await.unwrap().json().await.unwrap();
+    assert_eq!(list["universes"].as_array().unwrap().len(), 0, "{list}");
+    server.stop().await;
+    let err = evaluate(&opts(&sc, &dir.path().join("out2"), "true"), ServerSource::Remote(url)).await.err().unwrap();
+    assert!(err.to_string().contains("control plane"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn agents_that_tamper_with_chaos_or_the_clock_fail_integrity() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = dir.path().join("scenarios");
+    common::scenario(&sc, "storm.yaml", STORM);
+    // Deletes its chaos rules, then posts without meeting a rate limit.
+    let unchaos = format!(
+        "curl -sf -X DELETE \"${{DTU_CONTROL_URL}}universes/${{DTU_UNIVERSE}}/chaos/rules\" && {}",
+        common::post("general", "hello")
+    );
+    let r = evaluate(&opts(&sc, &dir.path().join("a"), &unchaos), server()).await.unwrap();
+    let s = scenario_result(&r.public, "post-in-a-storm");
+    assert_eq!(s.satisfied, 0);
+    assert_eq!(s.failed_checks.keys().collect::<Vec<_>>(), vec!["integrity"], "{:#?}", r.records[0].checks);
+    // Moves the clock forward instead of waiting for Retry-After.
+    let warp = r#"for i in 1 2 3 4; do
+  if curl -sf -H "Authorization: Bearer $SLACK_BOT_TOKEN" --data-urlencode channel=general --data-urlencode text=hello "${SLACK_API_URL}chat.postMessage" >/dev/null; then exit 0; fi
+  curl -sf -X POST -H 'content-type: application/json' -d '{"seconds": 5}' "${DTU_CONTROL_URL}universes/${DTU_UNIVERSE}/clock/advance" >/dev/null
+done
+exit 1"#;
+    let r = evaluate(&opts(&sc, &dir.path().join("b"), warp), server()).await.unwrap();
+    let s = scenario_result(&r.public, "post-in-a-storm");
+    assert_eq!(s.satisfied, 0);
+    assert_eq!(s.failed_checks.keys().collect::<Vec<_>>(), vec!["integrity"], "{:#?}", r.records[0].checks);
+    let msg = &r.records[0].checks.iter().find(|c| c.id == "integrity").unwrap().message;
+    assert!(msg.contains("clock was moved"), "{msg}");
+}

@@ -6,11 +6,12 @@
 //! - the collateral agent fails exactly the collateral checks;
 //! - the agent that ignores rate limits fails exactly the Retry-After checks.
 //!
-//! Needs the repository's Python environment:
-//! `python3 -m venv .venv && .venv/bin/pip install -r tests/sdk/python/requirements.lock`.
+//! Uses the repository's Python environment (`.venv`, made from
+//! `tests/sdk/python/requirements.lock` when missing).
+
+mod common;
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use dtu_evaluator::eval::{evaluate, load_scenarios, EvalOptions, ServerSource};
@@ -18,17 +19,10 @@ use dtu_evaluator::results::Results;
 use dtu_evaluator::scenario::{CheckKind, TrajectoryCheck};
 use twin_core::Twin;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("the workspace root").to_path_buf()
-}
+use common::root;
 
 fn python_agent(name: &str) -> String {
-    let python = root().join(".venv/bin/python");
-    assert!(
-        python.exists(),
-        "{} is missing: python3 -m venv .venv && .venv/bin/pip install -r tests/sdk/python/requirements.lock",
-        python.display()
-    );
+    common::python();
     format!(".venv/bin/python examples/agents/{name}.py")
 }
 
@@ -67,6 +61,7 @@ fn check_ids(pred: impl Fn(&CheckKind) -> bool) -> Vec<(String, BTreeSet<String>
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn example_scenarios_gold_noop_collateral_and_rate_limits() {
+    common::python();
     let dir = tempfile::tempdir().unwrap();
     let loaded = load_scenarios(&options(dir.path())).expect("the example scenarios load");
     assert!(loaded.len() >= 6, "expected the Slack and Okta examples, found {}", loaded.len());

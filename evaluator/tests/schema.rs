@@ -2,16 +2,16 @@
 //! properties are exactly the fields the loader accepts, and the example scenarios
 //! validate against the schema (with Python's jsonschema from the repository venv).
 
+mod common;
+
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use dtu_evaluator::scenario::parse;
 use serde_json::Value;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
-}
+use common::root;
 
 fn schema() -> Value {
     let text = std::fs::read_to_string(root().join("evaluator/scenario.schema.json")).unwrap();
@@ -82,8 +82,7 @@ fn schema_properties_match_the_loader() {
 
 #[test]
 fn example_scenarios_validate_against_the_schema() {
-    let python = root().join(".venv/bin/python");
-    assert!(python.exists(), "{} is missing (see tests/sdk/python/requirements.lock)", python.display());
+    let python = common::python();
     let script = r#"
 import json, pathlib, sys, yaml
 from jsonschema import Draft202012Validator

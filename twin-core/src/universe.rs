@@ -122,6 +122,9 @@ pub struct Universe {
     tokens: Mutex<IdGen>,
     deleted: AtomicBool,
     lifecycle: tokio::sync::watch::Sender<Lifecycle>,
+    /// Twins' per-universe runtime state (open sockets, delivery queues): one value per
+    /// type, not part of snapshots or exports, dropped with the universe.
+    runtime: Mutex<std::collections::HashMap<std::any::TypeId, Arc<dyn std::any::Any + Send + Sync>>>,
 }
 
 impl std::fmt::Debug for Universe {
@@ -186,6 +189,7 @@ impl Universe {
             tokens: Mutex::new(parts.tokens),
             deleted: AtomicBool::new(false),
             lifecycle: tokio::sync::watch::Sender::new(Lifecycle::default()),
+            runtime: Mutex::new(std::collections::HashMap::new()),
         }
     }
 
@@ -228,6 +232,21 @@ impl Universe {
     }
 
     /// Resets and deletion, as they happen.
+    /// The universe's runtime value of type `T`, made by `init` on first use.
+    pub fn runtime<T: std::any::Any + Send + Sync>(&self, init: impl FnOnce() -> T) -> Arc<T> {
+        let key = std::any::TypeId::of::<T>();
+        let mut values = self.runtime.lock();
+        if let Some(existing) = values.get(&key).cloned() {
+            // Keyed by the type, so this always succeeds.
+            if let Ok(value) = existing.downcast::<T>() {
+                return value;
+            }
+        }
+        let value = Arc::new(init());
+        values.insert(key, value.clone());
+        value
+    }
+
     pub fn lifecycle(&self) -> tokio::sync::watch::Receiver<Lifecycle> {
         self.lifecycle.subscribe()
     }
@@ -350,5 +369,48 @@ impl TokenIndex {
 
     pub fn remove(&self, token: &str) {
         self.by_token.remove(token);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn test_universe(id: &str) -> Universe {
+        let world = World::new(Vec::new(), IdGen::new(0));
+        Universe::new(UniverseParts {
+            id: id.into(),
+            fixture_name: "f".into(),
+            origin: world.clone(),
+            world,
+            clock: ClockState::Running { offset_us: 0 },
+            credentials: Vec::new(),
+            chaos_seed: 0,
+            tokens: IdGen::new(1),
+            journal_cap: 10,
+        })
+    }
+
+    #[test]
+    fn runtime_values_are_one_per_type_and_per_universe() {
+        let (a, b) = (test_universe("a"), test_universe("b"));
+        let counter = a.runtime(|| std::sync::atomic::AtomicU32::new(7));
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let again = a.runtime(|| std::sync::atomic::AtomicU32::new(0));
+        assert_eq!(again.load(std::sync::atomic::Ordering::Relaxed), 8);
+        assert_eq!(b.runtime(|| std::sync::atomic::AtomicU32::new(1)).load(std::sync::atomic::Ordering::Relaxed), 1);
+        assert_eq!(*a.runtime(|| String::from("text")), "text");
+    }
+
+    #[test]
+    fn lifecycle_reports_resets_and_deletion() {
+        let universe = test_universe("u");
+        let mut watch = universe.lifecycle();
+        assert!(!watch.has_changed().unwrap());
+        universe.reset();
+        assert!(watch.has_changed().unwrap());
+        assert_eq!(*watch.borrow_and_update(), Lifecycle { resets: 1, deleted: false });
+        universe.mark_deleted();
+        assert!(watch.borrow_and_update().deleted);
     }
 }

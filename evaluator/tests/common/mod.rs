@@ -262,3 +262,54 @@ checks:
 repetitions: 3
 timeout_s: 20
 "#;
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("the workspace root").to_path_buf()
+}
+
+/// The repository's Python (`.venv/bin/python`) with the pinned SDKs, made from
+/// `tests/sdk/python/requirements.lock` when missing (as `scripts/test` does later).
+pub fn python() -> PathBuf {
+    let root = root();
+    let python = root.join(".venv/bin/python");
+    let ready = |p: &Path| {
+        std::process::Command::new(p)
+            .args(["-c", "import slack_sdk, okta, jsonschema, yaml"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if ready(&python) {
+        return python;
+    }
+    // One test binary at a time creates it (test binaries run one after another; the
+    // lock guards against a parallel `cargo test` of this crate).
+    let lock = root.join(".venv-dtu-evaluator.lock");
+    let started = std::time::Instant::now();
+    while std::fs::create_dir(&lock).is_err() {
+        assert!(started.elapsed().as_secs() < 600, "{} is held; remove it if stale", lock.display());
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        if ready(&python) {
+            return python;
+        }
+    }
+    let run = |cmd: &mut std::process::Command| {
+        let out = cmd.current_dir(&root).output().expect("python3 runs");
+        assert!(out.status.success(), "{:?} failed:\n{}", cmd, String::from_utf8_lossy(&out.stderr));
+    };
+    if !python.exists() {
+        run(std::process::Command::new("python3").args(["-m", "venv", ".venv"]));
+    }
+    run(std::process::Command::new(&python).args([
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "-r",
+        "tests/sdk/python/requirements.lock",
+    ]));
+    let _ = std::fs::remove_dir(&lock);
+    assert!(ready(&python), "{} still lacks the SDKs", python.display());
+    python
+}

@@ -26,6 +26,8 @@ pub fn router() -> Router {
         .route("/api/{method}", any(api_method))
         .route("/{method}", any(api_method))
         .route("/upload/v1/{secret}", any(upload))
+        .route("/link", any(crate::socket::link))
+        .route("/link/", any(crate::socket::link))
         .fallback(not_found)
 }
 
@@ -33,6 +35,9 @@ pub fn router() -> Router {
 pub fn operation_name(path: &str) -> Option<String> {
     if path.starts_with(UPLOAD_PREFIX) {
         return Some(UPLOAD_OPERATION.to_string());
+    }
+    if path == "/link" || path == "/link/" {
+        return Some(crate::socket::LINK_OPERATION.to_string());
     }
     let name = path.strip_prefix("/api/").or_else(|| path.strip_prefix('/'))?;
     methods::find(name).map(|m| m.name.to_string())
@@ -60,11 +65,7 @@ async fn api_method(
     };
     let mut response = json_response(StatusCode::OK, &body);
     if let Some(actor) = actor {
-        let accepted = match actor.kind {
-            TokenKind::Bot => method.bot,
-            TokenKind::User => method.user,
-            TokenKind::App => None,
-        };
+        let accepted = method.accepted(actor.kind);
         let headers = response.headers_mut();
         if let Ok(v) = HeaderValue::from_str(&actor.scopes.join(",")) {
             headers.insert("x-oauth-scopes", v);
@@ -93,7 +94,7 @@ fn run(
         check_scopes(method, &actor)?;
         let params = parse_params(headers, query, body)?;
         let now = ctx.universe.now();
-        materialise_scheduled(ctx, now.timestamp())?;
+        materialise_scheduled(ctx, now)?;
         let call = Call { ctx, params: &params, actor: actor.clone(), now };
         (method.handler)(&call)
     })();
@@ -149,13 +150,8 @@ fn authenticate(ctx: &RequestCtx) -> Result<Actor, SlackError> {
 
 /// Token type, then scopes: any one of the method's scopes for this token type will do.
 fn check_scopes(method: &Method, actor: &Actor) -> Result<(), SlackError> {
-    let accepted = match actor.kind {
-        TokenKind::Bot => method.bot,
-        TokenKind::User => method.user,
-        // App-level tokens only open Socket Mode connections (and may revoke themselves).
-        TokenKind::App if method.name == "auth.revoke" => Some(&[][..]),
-        TokenKind::App => None,
-    };
+    // App-level tokens only open Socket Mode connections (and may revoke themselves).
+    let accepted = method.accepted(actor.kind);
     let Some(accepted) = accepted else { return Err(SlackError::NotAllowedTokenType) };
     if accepted.is_empty() || accepted.iter().any(|s| actor.has(s)) {
         return Ok(());
@@ -163,10 +159,20 @@ fn check_scopes(method: &Method, actor: &Actor) -> Result<(), SlackError> {
     Err(SlackError::MissingScope { needed: accepted.join(","), provided: actor.scopes.join(",") })
 }
 
-fn materialise_scheduled(ctx: &RequestCtx, now: i64) -> Result<(), SlackError> {
-    let due = ctx.universe.read::<SlackState, _>(|s| s.has_due_scheduled(now)).map_err(|_| SlackError::Internal)?;
+/// Posts the scheduled messages that are due (and raises their events).
+pub(crate) fn materialise_scheduled(ctx: &RequestCtx, now: chrono::DateTime<chrono::Utc>) -> Result<(), SlackError> {
+    let secs = now.timestamp();
+    let due = ctx.universe.read::<SlackState, _>(|s| s.has_due_scheduled(secs)).map_err(|_| SlackError::Internal)?;
     if due {
-        ctx.universe.write::<SlackState, _>(|s, _| s.materialise_scheduled(now)).map_err(|_| SlackError::Internal)?;
+        let (before, after) = ctx
+            .universe
+            .write::<SlackState, _>(|s, _| {
+                let before = s.clone();
+                s.materialise_scheduled(secs);
+                (before, s.clone())
+            })
+            .map_err(|_| SlackError::Internal)?;
+        crate::delivery::publish_change(&ctx.universe, &before, &after, None, now);
     }
     Ok(())
 }

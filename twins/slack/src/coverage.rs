@@ -67,6 +67,15 @@ pub fn markdown(vendor_methods: &[String]) -> String {
         let status = if note.is_empty() { "implemented" } else { "partial" };
         out += &format!("| `{name}` | {status} | {note} |\n");
     }
+    out += "\n## Events API and Socket Mode\n\n";
+    out += "Events are derived from each change to the workspace and delivered to the app over Socket Mode\n";
+    out += "(`apps.connections.open`, hello, `events_api` envelopes, acks, redelivery, `disconnect`) or HTTP\n";
+    out += "(signed POSTs to a loopback request URL, `url_verification`, retries). Event subscriptions:\n\n";
+    for name in crate::events::EVENT_TYPES {
+        out += &format!("- `{name}`\n");
+    }
+    out += "\nNot produced: interactivity (`interactive`, `slash_commands` envelopes), `app_home_opened`,\n";
+    out += "`file_shared`, `team_join`, `user_change`, `group_*` events for private channels, `app_rate_limited`.\n";
     out += "\n## Missing\n\nThese answer `unknown_method`.\n\n";
     let mut family = String::new();
     for name in vendor_methods.iter().filter(|m| status(m) == Status::Missing) {

@@ -1,13 +1,19 @@
 //! The Slack twin: the Web API as the official SDKs (`slack_sdk`, `@slack/web-api`) use
-//! it, over an in-memory workspace seeded from a fixture.
+//! it, over an in-memory workspace seeded from a fixture; and the app's side of Slack:
+//! Events API deliveries over HTTP and Socket Mode, so Bolt apps run against it.
 
 pub mod api;
+pub mod app;
+pub mod control;
 pub mod coverage;
+pub mod delivery;
 pub mod errors;
+pub mod events;
 pub mod methods;
 pub mod model;
 pub mod paging;
 pub mod seed;
+pub mod socket;
 pub mod views;
 pub mod wire;
 
@@ -64,8 +70,15 @@ impl Twin for SlackTwin {
     }
 
     fn manifest(&self, universe: &Universe, base_url: &str) -> Value {
-        let (team_id, bot_user_id) = universe
-            .read::<SlackState, _>(|s| (s.team_id(), s.bot().map(|b| b.user_id.clone()).unwrap_or_default()))
+        let (team_id, bot_user_id, app_id, signing_secret) = universe
+            .read::<SlackState, _>(|s| {
+                (
+                    s.team_id(),
+                    s.bot().map(|b| b.user_id.clone()).unwrap_or_default(),
+                    s.bot().map(|b| b.app_id.clone()).unwrap_or_default(),
+                    s.app().map(|a| a.signing_secret.clone()).unwrap_or_default(),
+                )
+            })
             .unwrap_or_default();
         json!({
             "base_url": format!("{}/api/", base_url.trim_end_matches('/')),
@@ -74,6 +87,8 @@ impl Twin for SlackTwin {
             "app_token": universe.credential_of("slack", "app"),
             "team_id": team_id,
             "bot_user_id": bot_user_id,
+            "app_id": app_id,
+            "signing_secret": signing_secret,
         })
     }
 
@@ -83,5 +98,9 @@ impl Twin for SlackTwin {
 
     fn coverage(&self) -> Coverage {
         coverage::counts()
+    }
+
+    fn control_router(&self) -> Option<Router> {
+        Some(control::router())
     }
 }

@@ -303,6 +303,42 @@ pub struct Scheduled {
     pub reply_broadcast: bool,
 }
 
+/// How events reach the app, and how patiently.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DeliverySettings {
+    /// How long an HTTP delivery may take before it counts as failed (Slack: 3 s).
+    pub http_timeout_ms: u64,
+    /// The wait before each HTTP retry; its length is the number of retries (at most 3).
+    /// Slack waits about 0 s, 1 min and 5 min; the twin's default is short so tests stay fast.
+    pub retry_delays_ms: Vec<u64>,
+    /// How long a Socket Mode envelope waits for its ack before it is sent again.
+    pub ack_timeout_ms: u64,
+}
+
+impl Default for DeliverySettings {
+    fn default() -> Self {
+        Self { http_timeout_ms: 3_000, retry_delays_ms: vec![100, 250, 500], ack_timeout_ms: 3_000 }
+    }
+}
+
+/// The installed app: where its events go (`apps` key: the app id).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct App {
+    pub id: String,
+    /// The Events API request URL (loopback only).
+    pub request_url: Option<String>,
+    /// Socket Mode on: events go over WebSockets, whatever the request URL.
+    pub socket_mode: bool,
+    pub signing_secret: String,
+    /// The legacy verification token, sent as `token` in every payload.
+    pub verification_token: String,
+    /// Event subscriptions (`message.channels`, `app_mention`, …).
+    pub event_types: Vec<String>,
+    #[serde(default)]
+    pub delivery: DeliverySettings,
+}
+
 /// The whole workspace.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct SlackState {
@@ -325,6 +361,9 @@ pub struct SlackState {
     pub token_scopes: Collection<Vec<String>>,
     /// Revoked tokens and when (unix seconds).
     pub revoked_tokens: Collection<i64>,
+    /// The app's event settings (one app: the bot's).
+    #[serde(default)]
+    pub apps: Collection<App>,
 }
 
 impl Store for SlackState {
@@ -348,6 +387,7 @@ impl Store for SlackState {
             ("emoji", &self.emoji),
             ("token_scopes", &self.token_scopes),
             ("revoked_tokens", &self.revoked_tokens),
+            ("apps", &self.apps),
         ]
     }
 }
@@ -476,6 +516,12 @@ impl SlackState {
     /// The app's bot (the twin seeds exactly one).
     pub fn bot(&self) -> Option<&Bot> {
         self.bots.values().next()
+    }
+
+    /// The bot's app and its event settings.
+    pub fn app(&self) -> Option<&App> {
+        let bot = self.bot()?;
+        self.apps.get(&bot.app_id)
     }
 
     pub fn user(&self, id: &str) -> Result<&User, SlackError> {

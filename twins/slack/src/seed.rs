@@ -8,8 +8,10 @@ use serde_json::Value;
 use twin_core::fixture::PersonStatus;
 use twin_core::{Fixture, FixtureError, Principal, SeedCtx};
 
+use twin_core::ids::IdGen;
+
 use crate::model::{
-    Bot, Channel, ChannelKind, Message, NewMessage, Reaction, SlackState, Team, Topic, User, Usergroup, SLACKBOT,
+    App, Bot, Channel, ChannelKind, Message, NewMessage, Reaction, SlackState, Team, Topic, User, Usergroup, SLACKBOT,
 };
 
 /// Scopes of the bot token: what a typical installed app asks for. No `users:write`
@@ -114,6 +116,8 @@ struct Section {
     /// Custom emoji: name → image URL or `alias:<name>`.
     #[serde(default)]
     emoji: BTreeMap<String, String>,
+    /// The app's event settings.
+    app: Option<crate::app::AppSpec>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -379,10 +383,39 @@ pub fn seed(fixture: &Fixture, ctx: &mut SeedCtx<'_>) -> Result<SlackState, Fixt
         state.token_scopes.insert(kind.into(), scopes.iter().map(|s| s.to_string()).collect());
     }
 
+    let app = seed_app(&seeder, section.app.unwrap_or_default(), ctx)?;
+    state.apps.insert(app.id.clone(), app);
+
     ctx.mint("xoxb-", Principal { service: "slack".into(), kind: "bot".into(), subject: bot_user });
     ctx.mint("xoxp-", Principal { service: "slack".into(), kind: "user".into(), subject: owner });
     ctx.mint("xapp-", Principal { service: "slack".into(), kind: "app".into(), subject: seeder.app_id.clone() });
     Ok(state)
+}
+
+/// The app's settings: the twin's defaults, then what the fixture says. Its secrets come
+/// from a fork of the universe's id generator, so they take no ids from the workspace.
+fn seed_app(seeder: &Seeder<'_>, spec: crate::app::AppSpec, ctx: &mut SeedCtx<'_>) -> Result<App, FixtureError> {
+    let mut secrets = IdGen::new(ctx.ids.seed ^ ctx.ids.counter.rotate_left(32) ^ 0x51_9e_5e_c7);
+    let mut app = crate::app::default_app(&seeder.app_id, &mut secrets);
+    let invalid = |message: String| seeder.err(format!("app: {message}"));
+    if let Some(url) = spec.request_url {
+        app.request_url = Some(crate::app::check_request_url(&url).map_err(invalid)?);
+    }
+    if let Some(on) = spec.socket_mode {
+        app.socket_mode = on;
+    }
+    if let Some(secret) = spec.signing_secret {
+        crate::app::check_signing_secret(&secret).map_err(invalid)?;
+        app.signing_secret = secret;
+    }
+    if let Some(types) = spec.event_types {
+        app.event_types = crate::events::parse_event_types(&types).map_err(invalid)?;
+    }
+    if let Some(delivery) = spec.delivery {
+        crate::app::check_delivery(&delivery).map_err(invalid)?;
+        app.delivery = delivery;
+    }
+    Ok(app)
 }
 
 fn seed_channel(

@@ -2,6 +2,7 @@
 //! (per token type, as the vendor spec lists them) and handler. A test checks the table
 //! against the vendor method specs.
 
+pub mod apps;
 pub mod auth;
 pub mod chat;
 pub mod conversations;
@@ -63,13 +64,21 @@ pub struct Method {
     pub tier: Tier,
     pub bot: Scopes,
     pub user: Scopes,
+    /// App-level (`xapp-`) tokens: only a couple of methods take them.
+    pub app: Scopes,
     pub handler: Handler,
 }
 
 const fn m(name: &'static str, tier: Tier, bot: Scopes, user: Scopes, handler: Handler) -> Method {
-    Method { name, tier, bot, user, handler }
+    Method { name, tier, bot, user, app: None, handler }
 }
 
+/// A method app-level tokens may call, with these scopes.
+const fn with_app(method: Method, app: &'static [&'static str]) -> Method {
+    Method { app: Some(app), ..method }
+}
+
+use apps::*;
 use auth::*;
 use chat::*;
 use conversations::*;
@@ -81,7 +90,10 @@ use users::*;
 /// Every routed method. Scopes and tiers are the vendor spec's (checked by a test).
 pub static METHODS: &[Method] = &[
     m("auth.test", Tier::T5, Some(&[]), Some(&[]), auth_test),
-    m("auth.revoke", Tier::T3, Some(&[]), Some(&[]), auth_revoke),
+    // App-level tokens may revoke themselves.
+    with_app(m("auth.revoke", Tier::T3, Some(&[]), Some(&[]), auth_revoke), &[]),
+    // The vendor spec lists no scopes; Slack takes only app-level tokens with connections:write.
+    with_app(m("apps.connections.open", Tier::T3, None, None, apps_connections_open), &["connections:write"]),
     m("team.info", Tier::T3, Some(&["team:read"]), Some(&["team:read"]), team_info),
     m("bots.info", Tier::T3, Some(&["users:read"]), Some(&["users:read"]), bots_info),
     m("users.list", Tier::T2, Some(&["users:read"]), Some(&["users:read"]), users_list),
@@ -329,6 +341,17 @@ pub static METHODS: &[Method] = &[
     m("files.upload", Tier::T2, Some(&["files:write"]), Some(&["files:write"]), files_upload),
 ];
 
+impl Method {
+    /// The scopes this method accepts from a token of this kind (`None`: not this kind).
+    pub fn accepted(&self, kind: crate::model::TokenKind) -> Scopes {
+        match kind {
+            crate::model::TokenKind::Bot => self.bot,
+            crate::model::TokenKind::User => self.user,
+            crate::model::TokenKind::App => self.app,
+        }
+    }
+}
+
 pub fn find(name: &str) -> Option<&'static Method> {
     METHODS.iter().find(|m| m.name == name)
 }
@@ -364,22 +387,26 @@ impl Call<'_> {
     }
 
     /// Changes the workspace, all or nothing: the closure works on an O(1) copy that
-    /// replaces the state only when it succeeds.
+    /// replaces the state only when it succeeds. The events the change raises go to
+    /// the app (see [`crate::delivery`]).
     pub fn write<R>(
         &self,
         f: impl FnOnce(&mut SlackState, &mut IdGen) -> Result<R, SlackError>,
     ) -> Result<R, SlackError> {
-        self.ctx
+        let (result, before, after) = self
+            .ctx
             .universe
             .write::<SlackState, _>(|state, ids| {
                 let mut draft = state.clone();
                 let mut draft_ids = *ids;
                 let result = f(&mut draft, &mut draft_ids)?;
-                *state = draft;
+                let before = std::mem::replace(state, draft);
                 *ids = draft_ids;
-                Ok(result)
+                Ok((result, before, state.clone()))
             })
-            .map_err(|_| SlackError::Internal)?
+            .map_err(|_| SlackError::Internal)??;
+        crate::delivery::publish_change(&self.ctx.universe, &before, &after, Some(&self.actor.user), self.now);
+        Ok(result)
     }
 
     /// A required argument (`invalid_arguments` when missing).
@@ -407,12 +434,7 @@ impl Call<'_> {
 
     /// The scopes this method accepts for the caller's token type.
     pub fn accepted(&self, method: &str) -> Scopes {
-        let m = find(method)?;
-        match self.actor.kind {
-            crate::model::TokenKind::Bot => m.bot,
-            crate::model::TokenKind::User => m.user,
-            crate::model::TokenKind::App => None,
-        }
+        find(method)?.accepted(self.actor.kind)
     }
 }
 
@@ -447,6 +469,9 @@ mod tests {
         }
     }
 
+    /// Methods whose spec lists no scopes but that Slack serves to app-level tokens only.
+    const APP_ONLY: &[&str] = &["apps.connections.open"];
+
     #[test]
     fn every_method_matches_the_vendor_spec() {
         let dir = vendor_dir();
@@ -462,6 +487,10 @@ mod tests {
                 std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("{} is not a Slack method", method.name));
             let spec: Value = serde_json::from_str(&text).unwrap();
             assert_eq!(spec["rate_limits"], method.tier.name(), "{} tier", method.name);
+            if APP_ONLY.contains(&method.name) {
+                assert!(method.bot.is_none() && method.user.is_none() && method.app.is_some(), "{}", method.name);
+                continue;
+            }
             let own = |s: Scopes| s.map(|s| s.iter().map(|x| x.to_string()).collect::<Vec<_>>());
             assert_eq!(own(method.bot), scopes_of(&spec, "bot"), "{} bot scopes", method.name);
             assert_eq!(own(method.user), scopes_of(&spec, "user"), "{} user scopes", method.name);

@@ -1,0 +1,141 @@
+// Bolt for JavaScript (@slack/bolt) apps against the Slack twin, unchanged but for the
+// API URL: Socket Mode (Bolt forwards clientOptions.slackApiUrl to apps.connections.open)
+// and the Events API over HTTP (Bolt's own receiver verifies the twin's signatures).
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { after, before, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import bolt from '@slack/bolt';
+
+import { control, startDtu } from '../helpers/dtu.mjs';
+import { withSlack } from './slack_support.test.mjs';
+
+const { App, LogLevel } = bolt;
+const WAIT_MS = 10_000;
+
+let dtu;
+before(async () => {
+  dtu = await startDtu();
+});
+after(async () => {
+  await dtu?.stop();
+});
+
+/** Polls check() until it returns something truthy (bounded). */
+async function waitFor(what, check, ms = WAIT_MS) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const got = await check();
+    if (got) return got;
+    if (Date.now() > deadline) assert.fail(`timed out after ${ms / 1000} s waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+async function slackControl(universe, method, path, body, expect) {
+  const res = await control(dtu.controlUrl, method, `universes/${universe.id}/slack/${path}`, body);
+  const text = await res.text();
+  assert.equal(res.status, expect, `${method} ${path} -> ${res.status}: ${text}`);
+  return JSON.parse(text);
+}
+
+const say = (universe, user, channel, text) =>
+  slackControl(universe, 'POST', 'simulate/message', { user, channel, text }, 201);
+
+async function freePort() {
+  const server = createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+test('a Socket Mode Bolt app answers a person', async () => {
+  await withSlack(dtu, async ({ universe, slack, bot, channel, userId }) => {
+    const app = new App({
+      token: slack.bot_token,
+      appToken: slack.app_token,
+      socketMode: true,
+      clientOptions: { slackApiUrl: slack.base_url },
+      logLevel: LogLevel.ERROR,
+    });
+    const seen = [];
+    app.message('hello', async ({ message, say: reply }) => {
+      seen.push(message);
+      await reply(`Hi <@${message.user}>, from Bolt-JS`);
+    });
+    app.event('reaction_added', async ({ event, client }) => {
+      await client.chat.postMessage({ channel: event.item.channel, thread_ts: event.item.ts, text: `thanks for the :${event.reaction}:` });
+    });
+    await app.start();
+    try {
+      const settings = await slackControl(universe, 'GET', 'app', undefined, 200);
+      assert.equal(settings.connections, 1);
+      const general = await channel('general');
+      const carol = await userId('carol');
+      const said = await say(universe, 'carol', 'general', 'hello bolt');
+      assert.equal(said.channel, general);
+
+      const reply = await waitFor('the reply', async () => {
+        const { messages } = await bot.conversations.history({ channel: general, limit: 5 });
+        return messages.find((m) => m.bot_id && m.text.includes('from Bolt-JS'));
+      });
+      assert.equal(reply.text, `Hi <@${carol}>, from Bolt-JS`);
+      assert.equal(seen.length, 1);
+      assert.equal(seen[0].ts, said.ts);
+      assert.equal(seen[0].channel_type, 'channel');
+
+      await slackControl(universe, 'POST', 'simulate/reaction', { user: 'dave', channel: general, ts: said.ts, name: 'tada' }, 201);
+      const thanks = await waitFor('the thread reply', async () => {
+        const { messages } = await bot.conversations.replies({ channel: general, ts: said.ts });
+        return messages.find((m) => m.bot_id && m.text.startsWith('thanks'));
+      });
+      assert.equal(thanks.text, 'thanks for the :tada:');
+      const outbox = await slackControl(universe, 'GET', 'events', undefined, 200);
+      const hello = outbox.events.find((e) => e.payload.event.ts === said.ts && e.type === 'message');
+      assert.equal(hello.route, 'socket_mode');
+      assert.equal(hello.status, 'delivered');
+    } finally {
+      await app.stop();
+    }
+    await waitFor('the socket to close', async () => (await slackControl(universe, 'GET', 'app', undefined, 200)).connections === 0);
+  });
+});
+
+test('an HTTP Bolt app verifies the twin\'s signed events', async () => {
+  await withSlack(dtu, async ({ universe, slack, bot, channel, userId }) => {
+    const port = await freePort();
+    const app = new App({
+      token: slack.bot_token,
+      signingSecret: slack.signing_secret,
+      clientOptions: { slackApiUrl: slack.base_url },
+      logLevel: LogLevel.ERROR,
+    });
+    app.message('hello', async ({ message, say: reply }) => {
+      await reply(`Hello <@${message.user}> over HTTP`);
+    });
+    await app.start(port);
+    try {
+      const url = `http://127.0.0.1:${port}/slack/events`;
+      // Bolt answers the url_verification challenge itself.
+      const settings = await slackControl(universe, 'PUT', 'app', { request_url: url, socket_mode: false }, 200);
+      assert.equal(settings.delivery_mode, 'http');
+      const general = await channel('general');
+      await say(universe, 'erin', 'general', 'hello http');
+      const reply = await waitFor('the reply', async () => {
+        const { messages } = await bot.conversations.history({ channel: general, limit: 5 });
+        return messages.find((m) => m.bot_id && m.text.includes('over HTTP'));
+      });
+      assert.equal(reply.text, `Hello <@${await userId('erin')}> over HTTP`);
+
+      // A wrong secret: Bolt refuses the handshake, so the URL is not saved.
+      await slackControl(universe, 'PUT', 'app', { request_url: null }, 200);
+      const refused = await slackControl(universe, 'PUT', 'app', { request_url: url, signing_secret: 'not-the-secret' }, 400);
+      assert.match(refused.error.message, /url_verification failed/);
+      assert.equal((await slackControl(universe, 'GET', 'app', undefined, 200)).request_url, null);
+    } finally {
+      await app.stop();
+    }
+  });
+});

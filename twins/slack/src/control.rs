@@ -1,0 +1,375 @@
+//! The Slack twin's own control endpoints, at `/_dtu/universes/{u}/slack/…`:
+//!
+//! - `GET|PUT app`: the app's event settings (request URL, Socket Mode, subscriptions,
+//!   delivery timings). Setting a request URL runs Slack's `url_verification` handshake.
+//! - `POST simulate/message`, `POST simulate/reaction`: a person posts or reacts, through
+//!   the same code as the Web API, so the same rules apply and the same events follow.
+//! - `GET events`: the outbox: every recent event, where it went and how that went.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::Extension;
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
+use serde_json::{json, Value};
+use twin_core::{ControlCtx, ControlError, RequestCtx, Universe};
+
+use crate::delivery;
+use crate::errors::SlackError;
+use crate::methods::{self, Call};
+use crate::model::{Actor, App, DeliverySettings, SlackState, TokenKind, User, MAX_TEXT};
+use crate::wire::Params;
+
+type Result<T> = std::result::Result<T, ControlError>;
+
+pub fn router() -> Router {
+    Router::new()
+        .route("/app", get(get_app).put(put_app))
+        .route("/events", get(get_events))
+        .route("/simulate/message", post(simulate_message))
+        .route("/simulate/reaction", post(simulate_reaction))
+        .fallback(|| async { ControlError::NotFound("no such Slack control endpoint".into()) })
+        .method_not_allowed_fallback(|| async { ControlError::MethodNotAllowed })
+}
+
+/// A JSON body in the control plane's dialect (an empty body reads as `{}`).
+fn json_body<T: DeserializeOwned>(headers: &HeaderMap, body: &Bytes) -> Result<T> {
+    if let Some(ct) = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
+        let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        if !body.is_empty() && essence != "application/json" && !essence.ends_with("+json") {
+            return Err(ControlError::UnsupportedMediaType(format!("send application/json, not {essence}")));
+        }
+    }
+    let text: &[u8] = if body.iter().all(u8::is_ascii_whitespace) { b"{}" } else { body };
+    serde_json::from_slice(text).map_err(|e| {
+        if e.is_syntax() || e.is_eof() {
+            ControlError::InvalidJson(e.to_string())
+        } else {
+            ControlError::BadRequest(e.to_string())
+        }
+    })
+}
+
+fn ctx(ext: Option<Extension<ControlCtx>>) -> Result<ControlCtx> {
+    ext.map(|Extension(c)| c)
+        .ok_or_else(|| ControlError::NotFound("the Slack control endpoints need a universe".into()))
+}
+
+fn read<R>(universe: &Universe, f: impl FnOnce(&SlackState) -> R) -> Result<R> {
+    universe.read::<SlackState, _>(f).map_err(|e| ControlError::BadRequest(e.to_string()))
+}
+
+fn current_app(universe: &Universe) -> Result<App> {
+    read(universe, |s| {
+        s.app().cloned().or_else(|| {
+            let bot = s.bot()?;
+            let mut secrets = twin_core::ids::IdGen::new(twin_core::ids::seed_from_str(&bot.app_id));
+            Some(crate::app::default_app(&bot.app_id, &mut secrets))
+        })
+    })?
+    .ok_or_else(|| ControlError::NotFound("this workspace has no app".into()))
+}
+
+fn app_view(universe: &Arc<Universe>, app: &App) -> Value {
+    let mode = if app.socket_mode {
+        "socket_mode"
+    } else if app.request_url.is_some() {
+        "http"
+    } else {
+        "none"
+    };
+    json!({
+        "app_id": app.id,
+        "request_url": app.request_url,
+        "socket_mode": app.socket_mode,
+        "delivery_mode": mode,
+        "signing_secret": app.signing_secret,
+        "verification_token": app.verification_token,
+        "event_types": app.event_types,
+        "delivery": app.delivery,
+        "connections": delivery::hub(universe).connection_count(),
+    })
+}
+
+async fn get_app(ext: Option<Extension<ControlCtx>>) -> Result<Json<Value>> {
+    let ctl = ctx(ext)?;
+    let app = current_app(&ctl.universe)?;
+    Ok(Json(app_view(&ctl.universe, &app)))
+}
+
+/// `Some(None)` for an explicit `null`, so it differs from a missing field.
+fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> std::result::Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AppUpdate {
+    /// A loopback URL, or `null` to remove it.
+    #[serde(default, deserialize_with = "nullable")]
+    request_url: Option<Option<String>>,
+    socket_mode: Option<bool>,
+    event_types: Option<Vec<String>>,
+    signing_secret: Option<String>,
+    /// Replaces the delivery settings (missing fields take their defaults).
+    delivery: Option<DeliverySettings>,
+}
+
+async fn put_app(ext: Option<Extension<ControlCtx>>, headers: HeaderMap, body: Bytes) -> Result<Json<Value>> {
+    let ctl = ctx(ext)?;
+    let update: AppUpdate = json_body(&headers, &body)?;
+    let mut app = current_app(&ctl.universe)?;
+    if let Some(secret) = update.signing_secret {
+        crate::app::check_signing_secret(&secret).map_err(ControlError::BadRequest)?;
+        app.signing_secret = secret;
+    }
+    if let Some(types) = update.event_types {
+        app.event_types = crate::events::parse_event_types(&types).map_err(ControlError::BadRequest)?;
+    }
+    if let Some(delivery) = update.delivery {
+        crate::app::check_delivery(&delivery).map_err(ControlError::BadRequest)?;
+        app.delivery = delivery;
+    }
+    if let Some(on) = update.socket_mode {
+        app.socket_mode = on;
+    }
+    match update.request_url {
+        Some(Some(raw)) => {
+            let url = crate::app::check_request_url(&raw).map_err(ControlError::BadRequest)?;
+            // As on Slack: a request URL is saved only once it answers the challenge.
+            let challenge = delivery::hub(&ctl.universe).challenge();
+            crate::app::verify_request_url(&app, &url, &challenge).await.map_err(ControlError::BadRequest)?;
+            app.request_url = Some(url);
+        }
+        Some(None) => app.request_url = None,
+        None => {}
+    }
+    let saved = app.clone();
+    ctl.universe
+        .write::<SlackState, _>(move |s, _| {
+            s.apps.insert(saved.id.clone(), saved);
+        })
+        .map_err(|e| ControlError::BadRequest(e.to_string()))?;
+    Ok(Json(app_view(&ctl.universe, &app)))
+}
+
+async fn get_events(ext: Option<Extension<ControlCtx>>) -> Result<Json<Value>> {
+    let ctl = ctx(ext)?;
+    Ok(Json(delivery::hub(&ctl.universe).view()))
+}
+
+/// A user by id, person key, email or handle (`@` optional).
+fn find_user(s: &SlackState, raw: &str) -> Option<User> {
+    let raw = raw.trim();
+    let key = raw.strip_prefix('@').unwrap_or(raw);
+    s.users.get(key).cloned().or_else(|| {
+        s.users
+            .values()
+            .find(|u| {
+                u.person_key.as_deref() == Some(key)
+                    || u.email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(key))
+                    || u.name == key
+            })
+            .cloned()
+    })
+}
+
+/// The person the simulation acts as, with a user token's powers.
+fn person(universe: &Universe, raw: &str) -> Result<Actor> {
+    let user = read(universe, |s| find_user(s, raw))?
+        .ok_or_else(|| ControlError::BadRequest(format!("no user '{raw}' (give a user id, person key or email)")))?;
+    if user.deleted {
+        return Err(ControlError::BadRequest(format!("user '{raw}' is deactivated and cannot post")));
+    }
+    if user.is_bot || user.id == crate::model::SLACKBOT {
+        return Err(ControlError::BadRequest(format!(
+            "'{raw}' is a bot; simulate posts as people (the bot posts through the Web API with its token)"
+        )));
+    }
+    Ok(Actor {
+        kind: TokenKind::User,
+        user: user.id,
+        bot_id: None,
+        app_id: None,
+        scopes: crate::seed::USER_SCOPES.iter().map(|s| s.to_string()).collect(),
+        is_admin: user.is_admin,
+    })
+}
+
+/// A conversation as the request names it: an id, `#name`/`name`, or `@person` for a DM.
+fn conversation(universe: &Universe, raw: &str) -> Result<String> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Err(ControlError::BadRequest("channel is required".into()));
+    }
+    if raw.starts_with('@') {
+        return read(universe, |s| find_user(s, raw))?
+            .map(|u| u.id)
+            .ok_or_else(|| ControlError::BadRequest(format!("no user '{raw}' to open a DM with")));
+    }
+    Ok(raw.to_string())
+}
+
+fn refused(who: &str, channel: &str, e: SlackError) -> ControlError {
+    let why = match &e {
+        SlackError::NotInChannel => format!("{who} is not a member of {channel}"),
+        SlackError::ChannelNotFound => {
+            format!("{who} cannot see a conversation '{channel}' (no such channel, or a private one they are not in)")
+        }
+        SlackError::IsArchived => format!("{channel} is archived"),
+        SlackError::MessageNotFound => format!("no message with that ts in {channel}"),
+        _ => "Slack refused it".to_string(),
+    };
+    ControlError::BadRequest(format!("{why} ({})", e.code()))
+}
+
+/// Runs a Web API method as `actor`, exactly as a call with their token would.
+fn run_as(
+    ctl: &ControlCtx,
+    actor: Actor,
+    params: Params,
+    handler: methods::Handler,
+) -> std::result::Result<Value, SlackError> {
+    let req = RequestCtx {
+        universe: ctl.universe.clone(),
+        principal: None,
+        credential: None,
+        credential_revoked: false,
+        operation: None,
+        base_url: format!("{}/u/{}", ctl.twin_url, ctl.universe.id),
+        origin: ctl.twin_url.clone(),
+        core: ctl.core.clone(),
+    };
+    let now = ctl.universe.now();
+    crate::api::materialise_scheduled(&req, now)?;
+    let call = Call { ctx: &req, params: &params, actor, now };
+    handler(&call)
+}
+
+/// `rich_text` blocks for plain text, as Slack's clients send them (mentions as `user`
+/// elements).
+fn rich_text(text: &str) -> Value {
+    let mut elements = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("<@") {
+        let Some(len) = rest[start..].find('>') else { break };
+        let inner = &rest[start + 2..start + len];
+        let id = inner.split('|').next().unwrap_or(inner);
+        if !rest[..start].is_empty() {
+            elements.push(json!({"type": "text", "text": &rest[..start]}));
+        }
+        elements.push(json!({"type": "user", "user_id": id}));
+        rest = &rest[start + len + 1..];
+    }
+    if !rest.is_empty() {
+        elements.push(json!({"type": "text", "text": rest}));
+    }
+    json!([{"type": "rich_text", "block_id": "dtu", "elements": [{"type": "rich_text_section", "elements": elements}]}])
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SimulateMessage {
+    user: String,
+    channel: String,
+    text: Option<String>,
+    thread_ts: Option<String>,
+    blocks: Option<Value>,
+    #[serde(default)]
+    reply_broadcast: bool,
+}
+
+async fn simulate_message(ext: Option<Extension<ControlCtx>>, headers: HeaderMap, body: Bytes) -> Result<Response> {
+    let ctl = ctx(ext)?;
+    let req: SimulateMessage = json_body(&headers, &body)?;
+    let text = req.text.unwrap_or_default();
+    if text.trim().is_empty() && req.blocks.is_none() {
+        return Err(ControlError::BadRequest("text (or blocks) is required".into()));
+    }
+    if text.chars().count() > MAX_TEXT {
+        return Err(ControlError::BadRequest(format!("text is longer than {MAX_TEXT} characters")));
+    }
+    let actor = person(&ctl.universe, &req.user)?;
+    let channel = conversation(&ctl.universe, &req.channel)?;
+    let mut params = Params::new();
+    params.set("channel", channel);
+    params.set("text", text.clone());
+    params.set("blocks", req.blocks.unwrap_or_else(|| rich_text(&text)));
+    if let Some(ts) = req.thread_ts {
+        params.set("thread_ts", ts);
+    }
+    params.set("reply_broadcast", req.reply_broadcast);
+    let posted = run_as(&ctl, actor, params, methods::chat::chat_post_message)
+        .map_err(|e| refused(&req.user, &req.channel, e))?;
+    let out = json!({"channel": posted["channel"], "ts": posted["ts"], "message": posted["message"]});
+    Ok((StatusCode::CREATED, Json(out)).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SimulateReaction {
+    user: String,
+    channel: String,
+    ts: String,
+    name: String,
+    #[serde(default)]
+    remove: bool,
+}
+
+async fn simulate_reaction(ext: Option<Extension<ControlCtx>>, headers: HeaderMap, body: Bytes) -> Result<Response> {
+    let ctl = ctx(ext)?;
+    let req: SimulateReaction = json_body(&headers, &body)?;
+    let actor = person(&ctl.universe, &req.user)?;
+    let raw = req.channel.trim();
+    let channel = read(&ctl.universe, |s| {
+        if s.channels.contains_key(raw) {
+            Some(raw.to_string())
+        } else {
+            s.channel_by_name(raw.strip_prefix('#').unwrap_or(raw)).map(|c| c.id.clone())
+        }
+    })?
+    .ok_or_else(|| ControlError::BadRequest(format!("no channel '{raw}'")))?;
+    let mut params = Params::new();
+    params.set("channel", channel.clone());
+    params.set("timestamp", req.ts.clone());
+    params.set("name", req.name.clone());
+    let handler: methods::Handler =
+        if req.remove { methods::items::reactions_remove } else { methods::items::reactions_add };
+    run_as(&ctl, actor, params, handler).map_err(|e| refused(&req.user, &req.channel, e))?;
+    let reactions = read(&ctl.universe, |s| {
+        s.message(&channel, req.ts.trim()).map(|m| {
+            m.reactions
+                .iter()
+                .map(|r| (r.name.clone(), json!({"users": r.users, "count": r.users.len()})))
+                .collect::<BTreeMap<String, Value>>()
+        })
+    })?
+    .unwrap_or_default();
+    let status = if req.remove { StatusCode::OK } else { StatusCode::CREATED };
+    Ok((status, Json(json!({"channel": channel, "ts": req.ts.trim(), "reactions": reactions}))).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rich_text_splits_mentions() {
+        let blocks = rich_text("hi <@U1|al> and <@U2>!");
+        let elements = &blocks[0]["elements"][0]["elements"];
+        assert_eq!(
+            elements,
+            &json!([{"type": "text", "text": "hi "}, {"type": "user", "user_id": "U1"},
+                    {"type": "text", "text": " and "}, {"type": "user", "user_id": "U2"},
+                    {"type": "text", "text": "!"}])
+        );
+        assert_eq!(rich_text("no <@ end")[0]["elements"][0]["elements"][0]["text"], "no <@ end");
+    }
+}

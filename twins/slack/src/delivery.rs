@@ -1,0 +1,718 @@
+//! Getting events to the app. Each universe has a [`Hub`]: a bounded outbox of events,
+//! its Socket Mode connections and their single-use tickets, and a dispatcher task that
+//! sends each event over Socket Mode (when on) or POSTs it to the request URL, with
+//! Slack's acks, timeouts and retries.
+//!
+//! Hubs are runtime state, not workspace state: snapshots and exports carry the app's
+//! settings (in `SlackState::apps`) but not the events in flight. A reset or a delete of
+//! the universe empties the outbox and disconnects every socket (`link_disabled`).
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use parking_lot::Mutex;
+use serde_json::{json, Value};
+use tokio::sync::{mpsc, Notify};
+use tokio::time::Instant;
+use twin_core::ids::{seed_from_str, IdGen};
+use twin_core::Universe;
+
+use crate::app::{post_signed, Outcome};
+use crate::events::{self, Event};
+use crate::model::{App, DeliverySettings, SlackState};
+
+/// Events kept per universe, delivered or not; the oldest finished ones go first.
+pub const OUTBOX_CAP: usize = 256;
+/// Socket Mode connections per app (Slack's limit).
+pub const MAX_CONNECTIONS: usize = 10;
+/// Redeliveries of an unacknowledged Socket Mode envelope.
+pub const MAX_SOCKET_RETRIES: u32 = 3;
+/// Unused tickets kept per universe; how long one stays valid.
+pub const MAX_TICKETS: usize = 32;
+pub const TICKET_TTL: Duration = Duration::from_secs(60);
+/// How long an event waits for a Socket Mode connection before it is dropped.
+pub const PENDING_TTL: Duration = Duration::from_secs(120);
+/// Messages queued for one socket before it counts as stuck.
+const CONNECTION_QUEUE: usize = 64;
+/// HTTP deliveries in flight at once per universe.
+const HTTP_CONCURRENCY: usize = 16;
+/// Delivery attempts remembered per event.
+const MAX_ATTEMPTS_SHOWN: usize = 8;
+
+/// Where an event goes, decided when it is raised.
+#[derive(Debug, Clone)]
+enum Route {
+    Socket { ack_timeout: Duration },
+    Http { url: String, secret: String, settings: DeliverySettings },
+    Nowhere,
+}
+
+impl Route {
+    fn name(&self) -> &'static str {
+        match self {
+            Route::Socket { .. } => "socket_mode",
+            Route::Http { .. } => "http",
+            Route::Nowhere => "none",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Status {
+    /// Waiting to be sent (again) from `not_before` on.
+    Pending {
+        not_before: Instant,
+    },
+    /// Sent; for Socket Mode, waiting for its ack until `deadline`.
+    InFlight {
+        deadline: Instant,
+        connection: Option<u64>,
+    },
+    Delivered,
+    Failed(String),
+    /// Never sent: no connection came, or no destination was configured.
+    Dropped(String),
+}
+
+impl Status {
+    fn name(&self) -> &'static str {
+        match self {
+            Status::Pending { .. } => "pending",
+            Status::InFlight { .. } => "in_flight",
+            Status::Delivered => "delivered",
+            Status::Failed(_) => "failed",
+            Status::Dropped(_) => "dropped",
+        }
+    }
+
+    fn finished(&self) -> bool {
+        matches!(self, Status::Delivered | Status::Failed(_) | Status::Dropped(_))
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    seq: u64,
+    event_id: String,
+    envelope_id: String,
+    kind: String,
+    created_at: DateTime<Utc>,
+    created: Instant,
+    payload: Arc<Value>,
+    route: Route,
+    status: Status,
+    /// Deliveries made so far.
+    attempts: u32,
+    /// The reason of the next retry (`X-Slack-Retry-Reason`, Socket Mode `retry_reason`).
+    retry_reason: Option<&'static str>,
+    history: Vec<Value>,
+}
+
+impl Entry {
+    fn note(&mut self, what: Value) {
+        if self.history.len() >= MAX_ATTEMPTS_SHOWN {
+            self.history.remove(0);
+        }
+        self.history.push(what);
+    }
+
+    fn view(&self) -> Value {
+        let error = match &self.status {
+            Status::Failed(e) | Status::Dropped(e) => Some(e.clone()),
+            _ => None,
+        };
+        json!({
+            "seq": self.seq,
+            "event_id": self.event_id,
+            "envelope_id": self.envelope_id,
+            "type": self.kind,
+            "created_at": self.created_at,
+            "route": self.route.name(),
+            "status": self.status.name(),
+            "attempts": self.attempts,
+            "error": error,
+            "deliveries": self.history,
+            "payload": *self.payload,
+        })
+    }
+}
+
+/// What a socket task is told to send.
+#[derive(Debug)]
+pub enum Outgoing {
+    Text(String),
+}
+
+struct Connection {
+    id: u64,
+    tx: mpsc::Sender<Outgoing>,
+}
+
+/// A Socket Mode connection's end of the hub.
+pub struct Link {
+    pub id: u64,
+    pub rx: mpsc::Receiver<Outgoing>,
+    pub num_connections: usize,
+}
+
+struct HubState {
+    /// Event, envelope and ticket ids: runtime ids, so they take none from the workspace.
+    ids: IdGen,
+    next_seq: u64,
+    outbox: VecDeque<Entry>,
+    /// Events pushed out of a full outbox before they were delivered.
+    evicted: u64,
+    connections: Vec<Connection>,
+    next_connection: u64,
+    round_robin: usize,
+    tickets: VecDeque<(String, Instant)>,
+    http_in_flight: usize,
+    /// Bumped on reset, so answers to requests from before it are ignored.
+    generation: u64,
+}
+
+pub struct Hub {
+    universe: Weak<Universe>,
+    universe_id: String,
+    state: Mutex<HubState>,
+    wake: Notify,
+    running: AtomicBool,
+}
+
+/// The hub of a universe, created on first use; it lives in the universe's runtime
+/// values, so it goes when the universe does.
+pub fn hub(universe: &Arc<Universe>) -> Arc<Hub> {
+    universe.runtime(|| Hub {
+        universe: Arc::downgrade(universe),
+        universe_id: universe.id.clone(),
+        state: Mutex::new(HubState {
+            ids: IdGen::new(seed_from_str(&universe.id) ^ 0x0e7e_1175),
+            next_seq: 0,
+            outbox: VecDeque::new(),
+            evicted: 0,
+            connections: Vec::new(),
+            next_connection: 0,
+            round_robin: 0,
+            tickets: VecDeque::new(),
+            http_in_flight: 0,
+            generation: 0,
+        }),
+        wake: Notify::new(),
+        running: AtomicBool::new(false),
+    })
+}
+
+/// Derives the events of a change and queues them: the hook every write goes through.
+pub fn publish_change(
+    universe: &Arc<Universe>,
+    before: &SlackState,
+    after: &SlackState,
+    actor: Option<&str>,
+    now: DateTime<Utc>,
+) {
+    if universe.is_deleted() {
+        return;
+    }
+    let now_micros = u64::try_from(now.timestamp_micros()).unwrap_or(0);
+    let events = events::derive(before, after, actor, now_micros);
+    if !events.is_empty() {
+        hub(universe).publish(after, events, now);
+    }
+}
+
+/// A fresh default app for states that have none (imports from before apps existed).
+fn app_of(state: &SlackState) -> Option<App> {
+    if let Some(app) = state.app() {
+        return Some(app.clone());
+    }
+    let bot = state.bot()?;
+    let mut secrets = IdGen::new(seed_from_str(&bot.app_id));
+    Some(crate::app::default_app(&bot.app_id, &mut secrets))
+}
+
+fn uuid(ids: &mut IdGen) -> String {
+    let h = ids.hex(32);
+    format!("{}-{}-4{}-a{}-{}", &h[..8], &h[8..12], &h[13..16], &h[17..20], &h[20..32])
+}
+
+impl Hub {
+    /// Queues events raised by a change that left the workspace as `state`.
+    pub fn publish(self: &Arc<Self>, state: &SlackState, events: Vec<Event>, now: DateTime<Utc>) {
+        let Some(app) = app_of(state) else { return };
+        let route = if app.socket_mode {
+            Route::Socket { ack_timeout: Duration::from_millis(app.delivery.ack_timeout_ms) }
+        } else if let Some(url) = &app.request_url {
+            Route::Http { url: url.clone(), secret: app.signing_secret.clone(), settings: app.delivery.clone() }
+        } else {
+            Route::Nowhere
+        };
+        let at = Instant::now();
+        {
+            let mut st = self.state.lock();
+            for event in events.into_iter().filter(|e| app.event_types.iter().any(|t| t == e.subscription)) {
+                let (event_id, envelope_id) = (st.ids.upper_id("Ev", 10), uuid(&mut st.ids));
+                let payload = events::envelope(state, &app, &event, &event_id, now.timestamp());
+                let status = match route {
+                    Route::Nowhere => Status::Dropped("socket mode is off and no request URL is set".into()),
+                    _ => Status::Pending { not_before: at },
+                };
+                st.next_seq += 1;
+                let entry = Entry {
+                    seq: st.next_seq,
+                    event_id,
+                    envelope_id,
+                    kind: event.kind().to_string(),
+                    created_at: now,
+                    created: at,
+                    payload: Arc::new(payload),
+                    route: route.clone(),
+                    status,
+                    attempts: 0,
+                    retry_reason: None,
+                    history: Vec::new(),
+                };
+                Self::push(&mut st, entry);
+            }
+        }
+        self.wake.notify_one();
+        self.ensure_running();
+    }
+
+    /// Adds to the outbox, making room by dropping the oldest finished event (or, when
+    /// none is finished, the oldest one).
+    fn push(st: &mut HubState, entry: Entry) {
+        if st.outbox.len() >= OUTBOX_CAP {
+            let victim = st.outbox.iter().position(|e| e.status.finished()).unwrap_or(0);
+            if let Some(gone) = st.outbox.remove(victim) {
+                if !gone.status.finished() {
+                    st.evicted += 1;
+                    if matches!(gone.status, Status::InFlight { .. }) && matches!(gone.route, Route::Http { .. }) {
+                        st.http_in_flight = st.http_in_flight.saturating_sub(1);
+                    }
+                }
+            }
+        }
+        st.outbox.push_back(entry);
+    }
+
+    /// Starts the dispatcher, once, when there is a runtime to run it on.
+    fn ensure_running(self: &Arc<Self>) {
+        if self.running.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let (Ok(handle), Some(universe)) = (tokio::runtime::Handle::try_current(), self.universe.upgrade()) else {
+            self.running.store(false, Ordering::Release);
+            return;
+        };
+        let lifecycle = universe.lifecycle();
+        let deleted = universe.is_deleted();
+        drop(universe);
+        if deleted {
+            self.shut_down();
+            return;
+        }
+        handle.spawn(dispatch(self.clone(), lifecycle));
+    }
+
+    /// A single-use Socket Mode ticket naming this universe (`{universe}-{secret}`).
+    pub fn mint_ticket(self: &Arc<Self>) -> String {
+        let now = Instant::now();
+        let mut st = self.state.lock();
+        st.tickets.retain(|(_, at)| now.duration_since(*at) < TICKET_TTL);
+        while st.tickets.len() >= MAX_TICKETS {
+            st.tickets.pop_front();
+        }
+        let secret = st.ids.lower_alnum(32);
+        let ticket = format!("{}-{secret}", self.universe_id);
+        st.tickets.push_back((ticket.clone(), now));
+        ticket
+    }
+
+    /// Uses up a ticket: true once per valid, unexpired ticket.
+    pub fn redeem(&self, ticket: &str) -> bool {
+        let now = Instant::now();
+        let mut st = self.state.lock();
+        let Some(i) = st.tickets.iter().position(|(t, _)| t == ticket) else { return false };
+        st.tickets.remove(i).is_some_and(|(_, at)| now.duration_since(at) < TICKET_TTL)
+    }
+
+    /// Registers a Socket Mode connection; `Err(n)` when `n` are open already.
+    pub fn connect(self: &Arc<Self>) -> Result<Link, usize> {
+        let link = {
+            let mut st = self.state.lock();
+            st.connections.retain(|c| !c.tx.is_closed());
+            if st.connections.len() >= MAX_CONNECTIONS {
+                return Err(st.connections.len());
+            }
+            st.next_connection += 1;
+            let id = st.next_connection;
+            let (tx, rx) = mpsc::channel(CONNECTION_QUEUE);
+            st.connections.push(Connection { id, tx });
+            Link { id, rx, num_connections: st.connections.len() }
+        };
+        self.wake.notify_one();
+        self.ensure_running();
+        Ok(link)
+    }
+
+    /// A connection went away: what it had not acknowledged goes to another one.
+    pub fn disconnect(&self, id: u64) {
+        let now = Instant::now();
+        let mut st = self.state.lock();
+        st.connections.retain(|c| c.id != id);
+        for e in st.outbox.iter_mut() {
+            if let Status::InFlight { connection: Some(c), .. } = e.status {
+                if c == id {
+                    e.status = Status::InFlight { deadline: now, connection: None };
+                }
+            }
+        }
+        drop(st);
+        self.wake.notify_one();
+    }
+
+    /// An ack from the app.
+    pub fn ack(&self, envelope_id: &str) -> bool {
+        let mut st = self.state.lock();
+        let Some(e) = st.outbox.iter_mut().find(|e| e.envelope_id == envelope_id) else { return false };
+        if matches!(e.route, Route::Socket { .. }) && !e.status.finished() {
+            e.status = Status::Delivered;
+            e.note(json!({"ack": true}));
+        }
+        true
+    }
+
+    pub fn connection_count(&self) -> usize {
+        let mut st = self.state.lock();
+        st.connections.retain(|c| !c.tx.is_closed());
+        st.connections.len()
+    }
+
+    /// A url_verification challenge.
+    pub fn challenge(&self) -> String {
+        let mut st = self.state.lock();
+        format!("{}{}", st.ids.upper_id("", 24), st.ids.lower_alnum(24))
+    }
+
+    /// The outbox as the control plane shows it.
+    pub fn view(&self) -> Value {
+        let mut st = self.state.lock();
+        st.connections.retain(|c| !c.tx.is_closed());
+        let events: Vec<Value> = st.outbox.iter().map(Entry::view).collect();
+        json!({"connections": st.connections.len(), "evicted": st.evicted, "events": events})
+    }
+
+    /// The universe was reset: its events are gone and its sockets are told to go.
+    fn reset(&self) {
+        let mut st = self.state.lock();
+        st.outbox.clear();
+        st.tickets.clear();
+        st.http_in_flight = 0;
+        st.generation += 1;
+        // Dropping the senders ends each socket task, which says `link_disabled`.
+        st.connections.clear();
+    }
+
+    fn shut_down(self: &Arc<Self>) {
+        self.reset();
+    }
+
+    /// Sends what is due; returns when to look again.
+    fn pump(self: &Arc<Self>, now: Instant) -> Option<Instant> {
+        let mut jobs = Vec::new();
+        let mut next: Option<Instant> = None;
+        let mut soon = |at: Instant| next = Some(next.map_or(at, |n: Instant| n.min(at)));
+        {
+            let mut guard = self.state.lock();
+            let st = &mut *guard;
+            st.connections.retain(|c| !c.tx.is_closed());
+            for e in st.outbox.iter_mut() {
+                match (&e.route, &e.status) {
+                    (Route::Socket { .. }, Status::InFlight { deadline, .. }) if *deadline <= now => {
+                        if e.attempts > MAX_SOCKET_RETRIES {
+                            e.status = Status::Failed(format!("not acknowledged after {} deliveries", e.attempts));
+                        } else {
+                            e.retry_reason = Some("timeout");
+                            e.status = Status::Pending { not_before: now };
+                        }
+                    }
+                    (Route::Socket { .. }, Status::InFlight { deadline, .. }) => soon(*deadline),
+                    _ => {}
+                }
+                let Status::Pending { not_before } = e.status else { continue };
+                if not_before > now {
+                    soon(not_before);
+                    continue;
+                }
+                match e.route.clone() {
+                    Route::Socket { ack_timeout } => {
+                        if st.connections.is_empty() {
+                            let expires = e.created + PENDING_TTL;
+                            if expires <= now {
+                                e.status = Status::Dropped("no Socket Mode connection came to take it".into());
+                            } else {
+                                soon(expires);
+                            }
+                            continue;
+                        }
+                        let text = json!({
+                            "envelope_id": e.envelope_id,
+                            "type": "events_api",
+                            "payload": *e.payload,
+                            "accepts_response_payload": false,
+                            "retry_attempt": e.attempts,
+                            "retry_reason": e.retry_reason.unwrap_or(""),
+                        })
+                        .to_string();
+                        let count = st.connections.len();
+                        let mut sent_to = None;
+                        for i in 0..count {
+                            let c = &st.connections[(st.round_robin + i) % count];
+                            if c.tx.try_send(Outgoing::Text(text.clone())).is_ok() {
+                                sent_to = Some((c.id, (st.round_robin + i + 1) % count));
+                                break;
+                            }
+                        }
+                        match sent_to {
+                            Some((id, rr)) => {
+                                st.round_robin = rr;
+                                e.attempts += 1;
+                                e.note(json!({"at": Utc::now(), "via": "socket_mode", "connection": id,
+                                              "retry_attempt": e.attempts - 1}));
+                                let deadline = now + ack_timeout;
+                                e.status = Status::InFlight { deadline, connection: Some(id) };
+                                soon(deadline);
+                            }
+                            // Every socket is backed up: try again shortly.
+                            None => soon(now + Duration::from_millis(50)),
+                        }
+                    }
+                    Route::Http { url, secret, settings } => {
+                        if st.http_in_flight >= HTTP_CONCURRENCY {
+                            continue;
+                        }
+                        st.http_in_flight += 1;
+                        let retry = (e.attempts > 0).then(|| (e.attempts, e.retry_reason.unwrap_or("http_error")));
+                        e.attempts += 1;
+                        e.status = Status::InFlight { deadline: now, connection: None };
+                        jobs.push(HttpJob {
+                            seq: e.seq,
+                            generation: st.generation,
+                            url,
+                            secret,
+                            body: e.payload.to_string(),
+                            retry,
+                            timeout: Duration::from_millis(settings.http_timeout_ms),
+                        });
+                    }
+                    Route::Nowhere => {}
+                }
+            }
+        }
+        for job in jobs {
+            tokio::spawn(send_http(self.clone(), job));
+        }
+        next
+    }
+
+    /// Records how an HTTP attempt went and schedules the retry, if any.
+    fn http_done(&self, seq: u64, generation: u64, outcome: Outcome) {
+        let now = Instant::now();
+        let mut st = self.state.lock();
+        if st.generation != generation {
+            return;
+        }
+        st.http_in_flight = st.http_in_flight.saturating_sub(1);
+        let Some(e) = st.outbox.iter_mut().find(|e| e.seq == seq) else { return };
+        let Route::Http { settings, .. } = &e.route else { return };
+        let delays = settings.retry_delays_ms.clone();
+        let at = Utc::now();
+        match outcome {
+            Outcome::Ok { status, .. } => {
+                e.note(json!({"at": at, "via": "http", "status": status, "retry_num": e.attempts - 1}));
+                e.status = Status::Delivered;
+            }
+            Outcome::Failed { reason, no_retry, detail } => {
+                e.note(json!({"at": at, "via": "http", "error": detail, "retry_num": e.attempts - 1}));
+                let retries_done = (e.attempts as usize).saturating_sub(1);
+                if no_retry {
+                    e.status = Status::Failed(format!("{detail}; the app sent X-Slack-No-Retry: 1"));
+                } else if let Some(delay) = delays.get(retries_done) {
+                    e.retry_reason = Some(reason);
+                    e.status = Status::Pending { not_before: now + Duration::from_millis(*delay) };
+                } else {
+                    e.status = Status::Failed(format!("{detail} (after {} retries)", retries_done));
+                }
+            }
+        }
+        drop(st);
+        self.wake.notify_one();
+    }
+}
+
+struct HttpJob {
+    seq: u64,
+    generation: u64,
+    url: String,
+    secret: String,
+    body: String,
+    retry: Option<(u32, &'static str)>,
+    timeout: Duration,
+}
+
+async fn send_http(hub: Arc<Hub>, job: HttpJob) {
+    let outcome = post_signed(&job.url, &job.secret, job.body, job.retry, job.timeout).await;
+    hub.http_done(job.seq, job.generation, outcome);
+}
+
+/// The hub's task: sends what is due, and reacts to resets and the universe's end.
+async fn dispatch(hub: Arc<Hub>, mut lifecycle: tokio::sync::watch::Receiver<twin_core::universe::Lifecycle>) {
+    loop {
+        let next = hub.pump(Instant::now());
+        let sleep = tokio::time::sleep_until(next.unwrap_or_else(|| Instant::now() + Duration::from_secs(3600)));
+        tokio::select! {
+            _ = hub.wake.notified() => {}
+            _ = sleep => {}
+            changed = lifecycle.changed() => {
+                let deleted = changed.is_err() || lifecycle.borrow_and_update().deleted;
+                if deleted {
+                    break;
+                }
+                hub.reset();
+            }
+        }
+    }
+    hub.shut_down();
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use twin_core::{Config, Core, CreateUniverse, Fixture, FixtureLibrary};
+
+    use super::*;
+    use crate::SlackTwin;
+
+    fn universe() -> (Arc<Core>, Arc<Universe>) {
+        let mut library = FixtureLibrary::default();
+        library.insert("small", Fixture::generated(6));
+        let core = Arc::new(Core::new(Config::default(), vec![Arc::new(SlackTwin::new())], library, "small"));
+        let universe = core.create_universe(CreateUniverse::default()).unwrap();
+        (core, universe)
+    }
+
+    fn message(state: &SlackState, text: &str) -> Vec<Event> {
+        let general = state.channel_by_name("general").unwrap().id.clone();
+        let author = state.users.values().find(|u| u.person_key.is_some()).unwrap().id.clone();
+        let mut after = state.clone();
+        let m = crate::model::Message { user: Some(author), text: text.into(), ..Default::default() };
+        after
+            .post(&general, crate::model::NewMessage { message: m, ..Default::default() }, 1_700_000_000_000_000)
+            .unwrap();
+        events::derive(state, &after, None, 1_700_000_000_000_000)
+    }
+
+    #[test]
+    fn the_outbox_is_bounded_and_drops_finished_events_first() {
+        let (_core, universe) = universe();
+        let state = universe.read::<SlackState, _>(|s| s.clone()).unwrap();
+        let hub = hub(&universe);
+        let event = message(&state, "hello");
+        assert_eq!(event.len(), 1);
+        for _ in 0..OUTBOX_CAP + 40 {
+            hub.publish(&state, event.clone(), Utc::now());
+        }
+        let view = hub.view();
+        assert_eq!(view["events"].as_array().unwrap().len(), OUTBOX_CAP);
+        assert_eq!(view["evicted"], 40);
+        // the oldest went first
+        assert_eq!(view["events"][0]["seq"], 41);
+        // a finished event is dropped before an older pending one
+        let first = view["events"][0]["envelope_id"].as_str().unwrap().to_string();
+        let second = view["events"][1]["envelope_id"].as_str().unwrap().to_string();
+        {
+            let mut st = hub.state.lock();
+            st.outbox[1].status = Status::Delivered;
+        }
+        hub.publish(&state, event, Utc::now());
+        let view = hub.view();
+        let ids: Vec<&str> =
+            view["events"].as_array().unwrap().iter().map(|e| e["envelope_id"].as_str().unwrap()).collect();
+        assert!(ids.contains(&first.as_str()) && !ids.contains(&second.as_str()));
+        assert_eq!(view["evicted"], 40);
+        assert_eq!(view["events"][0]["payload"]["type"], "event_callback");
+        assert!(view["events"][0]["payload"]["event_id"].as_str().unwrap().starts_with("Ev"));
+    }
+
+    #[test]
+    fn tickets_are_single_use_and_name_their_universe() {
+        let (_core, universe) = universe();
+        let hub = hub(&universe);
+        let ticket = hub.mint_ticket();
+        assert!(ticket.starts_with(&format!("{}-", universe.id)));
+        assert!(hub.redeem(&ticket));
+        assert!(!hub.redeem(&ticket));
+        assert!(!hub.redeem("nope"));
+        let tickets: Vec<String> = (0..MAX_TICKETS + 5).map(|_| hub.mint_ticket()).collect();
+        assert!(!hub.redeem(&tickets[0]), "the oldest ticket is forgotten past the cap");
+        assert!(hub.redeem(&tickets[MAX_TICKETS + 4]));
+        assert_ne!(tickets[1], tickets[2]);
+    }
+
+    #[test]
+    fn one_hub_per_live_universe() {
+        let (core, universe) = universe();
+        assert!(Arc::ptr_eq(&hub(&universe), &hub(&universe)));
+        let other = core.create_universe(CreateUniverse { id: Some("other".into()), ..Default::default() }).unwrap();
+        assert!(!Arc::ptr_eq(&hub(&universe), &hub(&other)));
+    }
+
+    #[test]
+    fn connections_are_capped_and_acks_deliver() {
+        let (_core, universe) = universe();
+        let state = universe.read::<SlackState, _>(|s| s.clone()).unwrap();
+        let hub = hub(&universe);
+        let links: Vec<Link> = (0..MAX_CONNECTIONS).map(|_| hub.connect().unwrap()).collect();
+        assert_eq!(links.last().unwrap().num_connections, MAX_CONNECTIONS);
+        assert_eq!(hub.connect().err(), Some(MAX_CONNECTIONS));
+        hub.publish(&state, message(&state, "hi"), Utc::now());
+        hub.pump(Instant::now());
+        let view = hub.view();
+        assert_eq!(view["events"][0]["status"], "in_flight");
+        let envelope = view["events"][0]["envelope_id"].as_str().unwrap().to_string();
+        assert!(hub.ack(&envelope));
+        assert_eq!(hub.view()["events"][0]["status"], "delivered");
+        drop(links);
+        assert_eq!(hub.connection_count(), 0);
+    }
+
+    #[test]
+    fn unacked_envelopes_are_redelivered_with_a_higher_retry_attempt() {
+        let (_core, universe) = universe();
+        let state = universe.read::<SlackState, _>(|s| s.clone()).unwrap();
+        let hub = hub(&universe);
+        let mut link = hub.connect().unwrap();
+        hub.publish(&state, message(&state, "hi"), Utc::now());
+        let mut now = Instant::now();
+        let mut attempts = Vec::new();
+        for _ in 0..=MAX_SOCKET_RETRIES + 1 {
+            hub.pump(now);
+            while let Ok(Outgoing::Text(text)) = link.rx.try_recv() {
+                let v: Value = serde_json::from_str(&text).unwrap();
+                assert_eq!(v["type"], "events_api");
+                assert_eq!(v["accepts_response_payload"], false);
+                attempts.push((v["retry_attempt"].as_u64().unwrap(), v["retry_reason"].as_str().unwrap().to_string()));
+            }
+            now += Duration::from_secs(4);
+        }
+        assert_eq!(
+            attempts,
+            [(0, "".to_string()), (1, "timeout".into()), (2, "timeout".into()), (3, "timeout".into())]
+        );
+        assert_eq!(hub.view()["events"][0]["status"], "failed");
+    }
+}
