@@ -244,7 +244,7 @@ fn matcher(pattern: &str) -> Option<GlobMatcher> {
 }
 
 fn op_of(e: &JournalEntry) -> &str {
-    e.operation.as_deref().unwrap_or(&e.path)
+    e.operation.as_str()
 }
 
 fn count_calls(entries: &[JournalEntry], op: Option<&GlobMatcher>, service: Option<&str>) -> u64 {
@@ -258,17 +258,14 @@ fn count_calls(entries: &[JournalEntry], op: Option<&GlobMatcher>, service: Opti
 /// Whether an entry was answered with a rate limit, and its Retry-After in seconds.
 fn rate_limited(e: &JournalEntry, retry_after: &BTreeMap<String, f64>) -> Option<f64> {
     let fault = e.fault.as_deref().unwrap_or("");
-    if let Some((rule, kind)) = fault.split_once(':') {
-        if kind == "rate_limit" {
-            return Some(retry_after.get(rule).copied().unwrap_or(1.0));
-        }
-        if rule == "rate_limit" {
-            // A realistic limit: the journal does not carry the header; one second is
-            // the shortest Retry-After any vendor sends.
-            return Some(1.0);
-        }
+    let limited = e.status == 429 || fault.ends_with(":rate_limit") || fault.starts_with("rate_limit:");
+    if !limited {
+        return None;
     }
-    (e.status == 429).then_some(1.0)
+    // What the answer said, else the rule's setting, else one second (the shortest
+    // Retry-After any vendor sends).
+    let rule = fault.split_once(':').map(|(rule, _)| rule).unwrap_or("");
+    Some(e.retry_after_s.map(|s| s as f64).or_else(|| retry_after.get(rule).copied()).unwrap_or(1.0))
 }
 
 fn trajectory(t: &TrajectoryCheck, ev: &Evidence<'_>) -> (bool, String) {
@@ -375,7 +372,7 @@ mod tests {
             seq,
             time: t,
             service: "slack".into(),
-            operation: Some(op.into()),
+            operation: op.into(),
             matched: true,
             method: "POST".into(),
             path: format!("/api/{op}"),
@@ -383,7 +380,9 @@ mod tests {
             status,
             latency_ms,
             fault: fault.map(str::to_string),
+            query: None,
             request_body: None,
+            retry_after_s: None,
         }
     }
 

@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
-use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::{EvalError, Result};
@@ -21,33 +20,9 @@ pub struct Control {
     base: String,
 }
 
-/// One journal line, as the evaluator reads it (unknown fields are ignored).
-#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq)]
-pub struct JournalEntry {
-    #[serde(default)]
-    pub seq: u64,
-    pub time: chrono::DateTime<chrono::Utc>,
-    #[serde(default)]
-    pub service: String,
-    #[serde(default)]
-    pub operation: Option<String>,
-    #[serde(default)]
-    pub matched: bool,
-    #[serde(default)]
-    pub method: String,
-    #[serde(default)]
-    pub path: String,
-    #[serde(default)]
-    pub principal: Option<String>,
-    #[serde(default)]
-    pub status: u16,
-    #[serde(default)]
-    pub latency_ms: f64,
-    #[serde(default)]
-    pub fault: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_body: Option<String>,
-}
+/// One journal line: twin-core's own entry type (it ignores fields it does not know,
+/// so a newer server's journal still reads).
+pub use twin_core::journal::Entry as JournalEntry;
 
 /// A run's journal and whether it is whole.
 #[derive(Debug, Clone, Default)]

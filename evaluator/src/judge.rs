@@ -82,7 +82,7 @@ pub fn prompt(intent: &str, rubric: &str, diff: &Value, journal: &Journal) -> St
         .iter()
         .take(EVIDENCE_JOURNAL_LINES)
         .map(|e| {
-            let op = e.operation.as_deref().unwrap_or(&e.path);
+            let op = e.operation.as_str();
             let fault = e.fault.as_deref().map(|f| format!(" [fault {f}]")).unwrap_or_default();
             let body =
                 e.request_body.as_deref().map(|b| format!(" {}", capped(b.to_string(), 300))).unwrap_or_default();

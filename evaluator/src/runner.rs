@@ -339,7 +339,7 @@ pub fn agent_env(manifest: &Value, control_base: &str, prompt: &str) -> Vec<(Str
 }
 
 fn journal_line(e: &crate::control::JournalEntry) -> String {
-    let op = e.operation.as_deref().unwrap_or(&e.path);
+    let op = e.operation.as_str();
     let fault = e.fault.as_deref().map(|f| format!(" fault={f}")).unwrap_or_default();
     let unmatched = if e.matched { "" } else { " (unmatched)" };
     format!(

@@ -148,6 +148,11 @@ pub async fn dispatch(State(svc): State<Arc<TwinService>>, req: Request, next: N
     };
 
     let status = if response.extensions().get::<AbortConnection>().is_some() { 0 } else { response.status().as_u16() };
+    let retry_after_s = response
+        .headers()
+        .get(axum::http::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok());
     let elapsed = started.elapsed();
     let operation_label = operation.clone().unwrap_or_else(|| "unmatched".into());
     if let Some((_, kind)) = &fault {
@@ -172,6 +177,7 @@ pub async fn dispatch(State(svc): State<Arc<TwinService>>, req: Request, next: N
         status,
         latency_ms: elapsed.as_secs_f64() * 1000.0,
         fault: fault.map(|(label, _)| label),
+        retry_after_s,
     });
     response
 }

@@ -28,6 +28,9 @@ pub struct Entry {
     pub latency_ms: f64,
     /// `"<rule id>:<action kind>"` when a chaos rule fired or a rate limit answered.
     pub fault: Option<String>,
+    /// The `Retry-After` the answer carried, in whole seconds, when it carried one.
+    #[serde(default)]
+    pub retry_after_s: Option<u64>,
 }
 
 #[derive(Debug)]
@@ -133,6 +136,7 @@ mod tests {
             status: 200,
             latency_ms: 0.1,
             fault: None,
+            retry_after_s: None,
         }
     }
 

@@ -229,7 +229,9 @@ impl Core {
                     world,
                     clock: parent.clock.state(),
                     credentials,
-                    chaos_seed: parent.chaos_draws().seed,
+                    // An explicit seed gives the fork draws of its own (one per repetition of
+                    // a scenario); otherwise it draws as its parent does.
+                    chaos_seed: req.seed.map_or(parent.chaos_draws().seed, |s| s ^ 0xc4a05),
                     tokens,
                     journal_cap: self.config.journal_cap,
                 }

@@ -45,6 +45,7 @@ async fn rate_limit_then_success() {
     let journal = s.http.get(s.url("universes/rl/journal")).send().await.unwrap().text().await.unwrap();
     let first: Value = serde_json::from_str(journal.lines().next().unwrap()).unwrap();
     assert_eq!((first["status"].as_u64(), first["fault"].as_str()), (Some(429), Some("r1:rate_limit")));
+    assert_eq!(first["retry_after_s"], 2, "the journal keeps the Retry-After the client saw");
 }
 
 #[tokio::test]
@@ -335,4 +336,25 @@ async fn a_hanging_universe_does_not_stall_another() {
     for h in hanging {
         assert!(h.await.unwrap().is_err());
     }
+}
+
+#[tokio::test]
+async fn a_fork_with_a_seed_draws_its_own_faults() {
+    let s = Server::start().await;
+    s.universe(json!({"id": "base", "seed": 1})).await;
+    let mut patterns = Vec::new();
+    for (id, seed) in [("f1", Some(10)), ("f2", Some(10)), ("f3", Some(11)), ("f4", None)] {
+        let mut body = json!({"id": id, "from": "base"});
+        if let Some(seed) = seed {
+            body["seed"] = json!(seed);
+        }
+        let u = s.universe(body).await;
+        rule(&s, id, json!({"trigger": {"probability": 0.5}, "action": {"kind": "error", "status": 500}})).await;
+        patterns.push(statuses(&s, &token(&u), 60).await);
+    }
+    assert_eq!(patterns[0], patterns[1], "same seed, same faults");
+    assert_ne!(patterns[0], patterns[2], "another seed, other faults");
+    let b = s.get("universes/base").await.1;
+    rule(&s, "base", json!({"trigger": {"probability": 0.5}, "action": {"kind": "error", "status": 500}})).await;
+    assert_eq!(statuses(&s, &token(&b), 60).await, patterns[3], "without a seed a fork draws as its parent");
 }
