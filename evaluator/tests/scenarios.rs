@@ -64,8 +64,10 @@ async fn example_scenarios_gold_noop_collateral_and_rate_limits() {
     common::python();
     let dir = tempfile::tempdir().unwrap();
     let loaded = load_scenarios(&options(dir.path())).expect("the example scenarios load");
-    assert!(loaded.len() >= 6, "expected the Slack and Okta examples, found {}", loaded.len());
+    assert!(loaded.len() >= 14, "expected the Slack, Okta and cross-service examples, found {}", loaded.len());
     assert!(loaded.iter().all(|(l, _)| l.scenario.gold.is_some()), "every example names its gold agent");
+    let cross = loaded.iter().filter(|(l, _)| l.scenario.tags.iter().any(|t| t == "cross")).count();
+    assert!(cross >= 4, "expected cross-service (Slack and Okta) examples tagged `cross`, found {cross}");
 
     let gold = run(EvalOptions { use_gold: true, ..options(&dir.path().join("gold")) }).await;
     for (l, _) in &loaded {
@@ -102,6 +104,14 @@ async fn example_scenarios_gold_noop_collateral_and_rate_limits() {
 
     let retry_ids = check_ids(|k| matches!(k, CheckKind::Trajectory(TrajectoryCheck::RetryAfterHonoured { .. })));
     assert!(retry_ids.iter().any(|(_, ids)| !ids.is_empty()), "some example has a rate-limit storm");
+    // A storm on each twin: Slack (slack_sdk's Retry-After handler) and Okta (the okta
+    // SDK's X-Rate-Limit-Reset back-off).
+    let stormy: BTreeSet<String> = loaded
+        .iter()
+        .filter(|(l, _)| retry_ids.iter().any(|(id, ids)| *id == l.scenario.id && !ids.is_empty()))
+        .flat_map(|(l, _)| l.scenario.chaos.iter().filter_map(|r| r.matcher.service.clone()))
+        .collect();
+    assert!(stormy.contains("slack") && stormy.contains("okta"), "rate-limit storms cover {stormy:?}");
     let rude = run(EvalOptions {
         agent: Some(python_agent("ignores_rate_limits")),
         repetitions: Some(1),
