@@ -2,7 +2,8 @@
 //! measured in the same run, because these machines are noisy: ratios travel,
 //! absolute numbers do not.
 //!
-//! 1. Throughput and p99 of Slack `chat.postMessage` (a write) and
+//! 1. Throughput and p99 of Slack `auth.test` (the stack's own cost: a small answer,
+//!    no state change), `chat.postMessage` (a write) and
 //!    `conversations.history` (a read) through the whole stack (universe lookup by
 //!    credential, chaos check, journal, metrics, the twin), against a bare axum
 //!    handler that parses the same JSON and answers a Slack-sized body.
@@ -14,7 +15,8 @@
 //! 3. Cold start of `dtu serve` to the first successful `auth.test`, against
 //!    starting the same binary just to print its version.
 //!
-//! Knobs: DTU_BENCH_SECONDS (per load run, default 5), DTU_BENCH_CONNECTIONS (default 32).
+//! Knobs: DTU_BENCH_SECONDS (per load run, default 5), DTU_BENCH_CONNECTIONS (default 32),
+//! DTU_BENCH_ONLY (run only the targets whose name contains it, beside the baseline).
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -215,6 +217,8 @@ fn throughput(seconds: u64, connections: usize) -> Vec<Load> {
             bare_addr,
             request("POST", "/api/chat.postMessage".into(), vec![json_type.clone()], post_body.clone()),
         ),
+        // The pipeline's own cost: a read with a small answer and no state change.
+        ("slack auth.test", slack_addr, request("POST", "/api/auth.test".into(), vec![bearer.clone()], Bytes::new())),
         (
             "slack chat.postMessage",
             slack_addr,
@@ -261,6 +265,13 @@ fn throughput(seconds: u64, connections: usize) -> Vec<Load> {
         ),
     ];
     assert_eq!(targets.len(), LOADS_PER_ROUND);
+    // DTU_BENCH_ONLY=<text> keeps the baseline and the targets whose name contains it
+    // (for profiling one figure).
+    let only = std::env::var("DTU_BENCH_ONLY").ok();
+    let targets: Vec<_> = targets
+        .into_iter()
+        .filter(|(name, ..)| *name == "bare axum" || only.as_deref().is_none_or(|o| name.contains(o)))
+        .collect();
     let duration = Duration::from_secs(seconds);
     // Interleaved twice (the baseline, then each stack figure) so drift hits all alike.
     client.block_on(async {
@@ -275,7 +286,7 @@ fn throughput(seconds: u64, connections: usize) -> Vec<Load> {
 }
 
 /// Loads per round: the bare baseline first, then each stack figure.
-const LOADS_PER_ROUND: usize = 5;
+const LOADS_PER_ROUND: usize = 6;
 
 fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -412,7 +423,7 @@ fn main() {
     println!("\n## Throughput ({connections} connections, {seconds} s per run, loopback, same process)\n");
     println!("| run | requests | errors | req/s | p50 ms | p99 ms | req/s ÷ bare (same round) |");
     println!("|---|---|---|---|---|---|---|");
-    for chunk in loads.chunks(LOADS_PER_ROUND) {
+    for chunk in loads.chunks(loads.len() / 2) {
         let bare = chunk[0].per_second.max(1.0);
         for l in chunk {
             println!(
