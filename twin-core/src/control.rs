@@ -59,7 +59,8 @@ pub fn router(core: Arc<Core>) -> Router {
 
 /// Parses a JSON body into `T`, answering in the control plane's dialect when it is
 /// not JSON, not the right shape, or not sent as JSON. An empty body reads as `{}`.
-fn json_body<T: DeserializeOwned>(headers: &HeaderMap, body: &Bytes) -> Result<T> {
+/// Twins' own control endpoints use it too.
+pub fn json_body<T: DeserializeOwned>(headers: &HeaderMap, body: &Bytes) -> Result<T> {
     if let Some(ct) = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
         let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
         if !body.is_empty() && essence != "application/json" && !essence.ends_with("+json") {

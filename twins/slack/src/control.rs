@@ -11,14 +11,13 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::Extension;
-use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use serde_json::{json, Value};
+use twin_core::control::json_body;
 use twin_core::{ControlCtx, ControlError, RequestCtx, Universe};
 
 use crate::delivery;
@@ -37,24 +36,6 @@ pub fn router() -> Router {
         .route("/simulate/reaction", post(simulate_reaction))
         .fallback(|| async { ControlError::NotFound("no such Slack control endpoint".into()) })
         .method_not_allowed_fallback(|| async { ControlError::MethodNotAllowed })
-}
-
-/// A JSON body in the control plane's dialect (an empty body reads as `{}`).
-fn json_body<T: DeserializeOwned>(headers: &HeaderMap, body: &Bytes) -> Result<T> {
-    if let Some(ct) = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
-        let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-        if !body.is_empty() && essence != "application/json" && !essence.ends_with("+json") {
-            return Err(ControlError::UnsupportedMediaType(format!("send application/json, not {essence}")));
-        }
-    }
-    let text: &[u8] = if body.iter().all(u8::is_ascii_whitespace) { b"{}" } else { body };
-    serde_json::from_slice(text).map_err(|e| {
-        if e.is_syntax() || e.is_eof() {
-            ControlError::InvalidJson(e.to_string())
-        } else {
-            ControlError::BadRequest(e.to_string())
-        }
-    })
 }
 
 fn ctx(ext: Option<Extension<ControlCtx>>) -> Result<ControlCtx> {
