@@ -1,5 +1,8 @@
+#!/usr/bin/env python3
 """Flaky agent: does the task with probability FLAKY_P (default 0.5), else nothing.
 The draw is seeded by the run's universe id, so a run's outcome is reproducible."""
+import _venv  # noqa: F401,I001  (first: re-runs under the repository's .venv if the SDKs are missing)
+
 import os
 import random
 
