@@ -486,19 +486,12 @@ async fn create(call: Call) -> Result<Response, OktaError> {
             app.status = AppStatus::Inactive;
         }
         s.apps.insert(app.id.clone(), app.clone());
-        s.log(
-            ids,
-            now,
-            &caller.actor,
-            &caller.facts,
-            Event::new("application.lifecycle.create", "Add application", vec![Target::app(&app)]),
-        );
+        caller.log(s, ids, now, Event::new("application.lifecycle.create", "Add application", vec![Target::app(&app)]));
         if activate {
-            s.log(
+            caller.log(
+                s,
                 ids,
                 now,
-                &caller.actor,
-                &caller.facts,
                 Event::new("application.lifecycle.activate", "Activate application", vec![Target::app(&app)]),
             );
         }
@@ -530,11 +523,10 @@ async fn replace(Path(app_id): Path<String>, call: Call) -> Result<Response, Okt
             }
         }
         s.apps.insert(app.id.clone(), app.clone());
-        s.log(
+        caller.log(
+            s,
             ids,
             now,
-            &caller.actor,
-            &caller.facts,
             Event::new("application.lifecycle.update", "Update application", vec![Target::app(&app)]),
         );
         Ok(render(&app, &base))
@@ -562,11 +554,10 @@ async fn delete_app(Path(app_id): Path<String>, call: Call) -> Result<Response, 
         for k in s.grants.iter().filter(|(_, g)| g.app_id == app_id).map(|(k, _)| k.clone()).collect::<Vec<_>>() {
             s.grants.remove(&k);
         }
-        s.log(
+        caller.log(
+            s,
             ids,
             now,
-            &caller.actor,
-            &caller.facts,
             Event::new("application.lifecycle.delete", "Delete application", vec![Target::app(&app)]),
         );
         Ok(())
@@ -589,7 +580,7 @@ async fn lifecycle(Path((app_id, op)): Path<(String, String)>, call: Call) -> Re
             app.status = status;
             app.last_updated = now;
             s.apps.insert(app_id.clone(), app.clone());
-            s.log(ids, now, &caller.actor, &caller.facts, Event::new(event, message, vec![Target::app(&app)]));
+            caller.log(s, ids, now, Event::new(event, message, vec![Target::app(&app)]));
         }
         Ok(())
     })?;
@@ -731,11 +722,10 @@ fn upsert_assignment(
     };
     s.app_users.insert(key, record);
     if existing.is_none() {
-        s.log(
+        caller.log(
+            s,
             ids,
             now,
-            &caller.actor,
-            &caller.facts,
             Event::new(
                 "application.user_membership.add",
                 "Add user to application membership",
@@ -812,11 +802,10 @@ async fn unassign_user(Path((app_id, user_id)): Path<(String, String)>, call: Ca
                 if let Some(u) = s.users.get(&user_id) {
                     targets.insert(0, Target::user(u));
                 }
-                s.log(
+                caller.log(
+                    s,
                     ids,
                     now,
-                    &caller.actor,
-                    &caller.facts,
                     Event::new(
                         "application.user_membership.remove",
                         "Remove user from application membership",
@@ -910,11 +899,10 @@ async fn assign_group(Path((app_id, group_id)): Path<(String, String)>, call: Ca
         };
         s.app_groups.insert(key, record.clone());
         if existing.is_none() {
-            s.log(
+            caller.log(
+                s,
                 ids,
                 now,
-                &caller.actor,
-                &caller.facts,
                 Event::new(
                     "group.application_assignment.add",
                     "Add assigned application to group",
@@ -940,11 +928,10 @@ async fn unassign_group(Path((app_id, group_id)): Path<(String, String)>, call: 
         if let Some(g) = s.groups.get(&group_id) {
             targets.push(Target::group(g));
         }
-        s.log(
+        caller.log(
+            s,
             ids,
             now,
-            &caller.actor,
-            &caller.facts,
             Event::new("group.application_assignment.remove", "Remove assigned application from group", targets),
         );
         Ok(())

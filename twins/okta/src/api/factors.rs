@@ -352,7 +352,7 @@ async fn enroll(Path(key): Path<String>, call: Call) -> Result<Response, OktaErr
         };
         s.factors.insert(factor.id.clone(), factor.clone());
         let event = if status == "ACTIVE" { "user.mfa.factor.activate" } else { "user.mfa.factor.update" };
-        s.log(ids, now, &caller.actor, &caller.facts, Event::new(event, "Enroll factor for user", vec![Target::user(&user)]));
+        caller.log(s, ids, now, Event::new(event, "Enroll factor for user", vec![Target::user(&user)]));
         Ok(render(&factor, &base))
     })?;
     Ok(wire::ok(&out))
@@ -381,11 +381,10 @@ async fn activate(Path((key, factor_id)): Path<(String, String)>, call: Call) ->
         }
         s.factors.insert(factor.id.clone(), factor.clone());
         if let Some(u) = s.users.get(&uid).cloned() {
-            s.log(
+            caller.log(
+                s,
                 ids,
                 now,
-                &caller.actor,
-                &caller.facts,
                 Event::new("user.mfa.factor.activate", "Activate factor for user", vec![Target::user(&u)]),
             );
         }
@@ -443,7 +442,7 @@ async fn verify(Path((key, factor_id)): Path<(String, String)>, call: Call) -> R
             event.outcome = "FAILURE";
             event.reason = Some("INVALID_CREDENTIALS");
         }
-        s.log(ids, now, &caller.actor, &caller.facts, event);
+        caller.log(s, ids, now, event);
         if ok {
             Ok((axum::http::StatusCode::OK, json!({"factorResult": "SUCCESS"})))
         } else {
@@ -484,11 +483,10 @@ async fn unenroll(Path((key, factor_id)): Path<(String, String)>, call: Call) ->
         factor_of(s, &uid, &factor_id)?;
         s.factors.remove(&factor_id);
         if let Some(u) = s.users.get(&uid).cloned() {
-            s.log(
+            caller.log(
+                s,
                 ids,
                 now,
-                &caller.actor,
-                &caller.facts,
                 Event::new("user.mfa.factor.deactivate", "Reset factor for user", vec![Target::user(&u)]),
             );
         }

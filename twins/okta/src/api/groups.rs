@@ -139,13 +139,7 @@ async fn create(call: Call) -> Result<Response, OktaError> {
         };
         let target = Target::group(&group);
         s.groups.insert(id.clone(), group.clone());
-        s.log(
-            ids,
-            now,
-            &caller.actor,
-            &caller.facts,
-            Event::new("group.lifecycle.create", "Create Okta group", vec![target]),
-        );
+        caller.log(s, ids, now, Event::new("group.lifecycle.create", "Create Okta group", vec![target]));
         Ok(render::group(s, &group, &base, &[]))
     })?;
     Ok(wire::ok(&out))
@@ -185,11 +179,10 @@ async fn replace(Path(gid): Path<String>, call: Call) -> Result<Response, OktaEr
         group.profile = profile.clone();
         group.last_updated = now;
         s.groups.insert(gid.clone(), group.clone());
-        s.log(
+        caller.log(
+            s,
             ids,
             now,
-            &caller.actor,
-            &caller.facts,
             Event::new("group.profile.update", "Update group profile", vec![Target::group(&group)]),
         );
         Ok(render::group(s, &group, &base, &[]))
@@ -207,13 +200,7 @@ async fn delete_group(Path(gid): Path<String>, call: Call) -> Result<Response, O
             return Err(OktaError::Forbidden);
         }
         s.purge_group(&gid);
-        s.log(
-            ids,
-            now,
-            &caller.actor,
-            &caller.facts,
-            Event::new("group.lifecycle.delete", "Delete Okta group", vec![Target::group(&group)]),
-        );
+        caller.log(s, ids, now, Event::new("group.lifecycle.delete", "Delete Okta group", vec![Target::group(&group)]));
         Ok(())
     })?;
     Ok(wire::no_content())
@@ -253,11 +240,10 @@ async fn add_user(Path((gid, uid)): Path<(String, String)>, call: Call) -> Resul
             return Err(OktaError::validation("userId", "userId: A deactivated user cannot be added to a group"));
         }
         if s.add_member(&gid, &uid, now) {
-            s.log(
+            caller.log(
+                s,
                 ids,
                 now,
-                &caller.actor,
-                &caller.facts,
                 Event::new(
                     "group.user_membership.add",
                     "Add user to group membership",
@@ -281,11 +267,10 @@ async fn remove_user(Path((gid, uid)): Path<(String, String)>, call: Call) -> Re
             return Err(OktaError::Forbidden);
         }
         if s.remove_member(&gid, &uid, now) {
-            s.log(
+            caller.log(
+                s,
                 ids,
                 now,
-                &caller.actor,
-                &caller.facts,
                 Event::new(
                     "group.user_membership.remove",
                     "Remove user from group membership",

@@ -26,7 +26,7 @@ use twin_core::ids::IdGen;
 use twin_core::{Principal, RequestCtx};
 
 use crate::errors::OktaError;
-use crate::model::{Actor, OktaState, RequestFacts, UserStatus};
+use crate::model::{Actor, Event, OktaState, RequestFacts, UserStatus};
 use crate::wire::{rate_limit_headers, Query};
 
 /// The id of the request being handled, as `X-Okta-Request-Id` reports it.
@@ -137,6 +137,11 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// Appends a System Log event for this caller's request (its actor and client facts).
+    pub fn log(&self, s: &mut OktaState, ids: &mut IdGen, now: DateTime<Utc>, event: Event<'_>) {
+        s.log(ids, now, &self.actor, &self.facts, event);
+    }
+
     /// Refuses an access token without `scope` (403 E0000006).
     pub fn require_scope(&self, scope: &str) -> Result<(), OktaError> {
         match &self.scopes {

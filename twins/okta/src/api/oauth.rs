@@ -971,11 +971,10 @@ async fn grant_scope(Path(app_id): Path<String>, call: Call) -> Result<Response,
             created_by: caller.actor.id.clone(),
         };
         s.grants.insert(grant.id.clone(), grant.clone());
-        s.log(
+        caller.log(
+            s,
             ids,
             now,
-            &caller.actor,
-            &caller.facts,
             Event::new("app.oauth2.as.consent.grant", "Grant scope consent", vec![Target::app(&app)]),
         );
         Ok(grant_json(&grant, &base))
@@ -1008,11 +1007,10 @@ async fn revoke_grant(Path((app_id, grant_id)): Path<(String, String)>, call: Ca
             return Err(OktaError::not_found(&grant_id, "OAuth2ScopeConsentGrant"));
         }
         s.grants.remove(&grant_id);
-        s.log(
+        caller.log(
+            s,
             ids,
             now,
-            &caller.actor,
-            &caller.facts,
             Event::new("app.oauth2.as.consent.revoke", "Revoke scope consent", vec![Target::app(&app)]),
         );
         Ok(())

@@ -221,13 +221,7 @@ fn log_added(
     for (_, gid) in added {
         let targets: Vec<Target> =
             s.users.get(user_id).map(Target::user).into_iter().chain(s.groups.get(gid).map(Target::group)).collect();
-        s.log(
-            ids,
-            now,
-            &caller.actor,
-            &caller.facts,
-            Event::new("group.user_membership.add", "Add user to group membership", targets),
-        );
+        caller.log(s, ids, now, Event::new("group.user_membership.add", "Add user to group membership", targets));
     }
 }
 
@@ -290,11 +284,10 @@ async fn delete_rule(Path(id): Path<String>, call: Call) -> Result<Response, Okt
                         .into_iter()
                         .chain(s.groups.get(&gid).map(Target::group))
                         .collect();
-                    s.log(
+                    caller.log(
+                        s,
                         ids,
                         now,
-                        &caller.actor,
-                        &caller.facts,
                         Event::new("group.user_membership.remove", "Remove user from group membership", targets),
                     );
                 }

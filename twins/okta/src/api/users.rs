@@ -365,31 +365,18 @@ async fn create(call: Call) -> Result<Response, OktaError> {
         };
         let target = Target::user(&user);
         s.users.insert(id.clone(), user);
-        s.log(
-            ids,
-            now,
-            &caller.actor,
-            &caller.facts,
-            Event::new("user.lifecycle.create", "Create Okta user", vec![target.clone()]),
-        );
+        caller.log(s, ids, now, Event::new("user.lifecycle.create", "Create Okta user", vec![target.clone()]));
         if status != UserStatus::Staged {
-            s.log(
-                ids,
-                now,
-                &caller.actor,
-                &caller.facts,
-                Event::new("user.lifecycle.activate", "Activate Okta user", vec![target.clone()]),
-            );
+            caller.log(s, ids, now, Event::new("user.lifecycle.activate", "Activate Okta user", vec![target.clone()]));
         }
         for gid in &group_ids {
             if s.add_member(gid, &id, now) {
                 let g = s.groups.get(gid).map(Target::group);
                 let targets = std::iter::once(target.clone()).chain(g).collect();
-                s.log(
+                caller.log(
+                    s,
                     ids,
                     now,
-                    &caller.actor,
-                    &caller.facts,
                     Event::new("group.user_membership.add", "Add user to group membership", targets),
                 );
             }
@@ -478,22 +465,15 @@ fn apply_update(
     s.users.insert(id.clone(), user);
     if profile_changed {
         super::rules::apply_for_user(s, ids, caller, &id, now);
-        s.log(
+        caller.log(
+            s,
             ids,
             now,
-            &caller.actor,
-            &caller.facts,
             Event::new("user.account.update_profile", "Update user profile for Okta", vec![target.clone()]),
         );
     }
     if password_changed {
-        s.log(
-            ids,
-            now,
-            &caller.actor,
-            &caller.facts,
-            Event::new("user.account.update_password", "Update password for user", vec![target]),
-        );
+        caller.log(s, ids, now, Event::new("user.account.update_password", "Update password for user", vec![target]));
     }
     Ok(id)
 }
@@ -531,23 +511,11 @@ async fn delete_user(Path(key): Path<String>, call: Call) -> Result<Response, Ok
         let target = Target::user(&user);
         if user.status == UserStatus::Deprovisioned {
             s.purge_user(&user.id);
-            s.log(
-                ids,
-                now,
-                &caller.actor,
-                &caller.facts,
-                Event::new("user.lifecycle.delete.initiated", "Delete Okta user", vec![target]),
-            );
+            caller.log(s, ids, now, Event::new("user.lifecycle.delete.initiated", "Delete Okta user", vec![target]));
         } else {
             s.apply_lifecycle(&user.id, Lifecycle::Deactivate, now)?;
             let op = Lifecycle::Deactivate;
-            s.log(
-                ids,
-                now,
-                &caller.actor,
-                &caller.facts,
-                Event::new(op.event_type(), op.display_message(), vec![target]),
-            );
+            caller.log(s, ids, now, Event::new(op.event_type(), op.display_message(), vec![target]));
         }
         Ok(())
     })?;
@@ -587,11 +555,10 @@ async fn lifecycle(Path((key, op)): Path<(String, String)>, call: Call) -> Resul
             temp = Some(password);
         }
         let u = s.users.get(&uid).ok_or(OktaError::Internal)?.clone();
-        s.log(
+        caller.log(
+            s,
             ids,
             now,
-            &caller.actor,
-            &caller.facts,
             Event::new(lifecycle.event_type(), lifecycle.display_message(), vec![Target::user(&u)]),
         );
         Ok(match lifecycle {
@@ -664,11 +631,10 @@ async fn change_password(Path(key): Path<String>, call: Call) -> Result<Response
         if let Some(u) = s.users.get_mut(&user.id) {
             u.password = Some(new.clone());
         }
-        s.log(
+        caller.log(
+            s,
             ids,
             now,
-            &caller.actor,
-            &caller.facts,
             Event::new("user.account.update_password", "Update password for user", vec![Target::user(&user)]),
         );
         Ok(credentials_body(s, &user.id))
@@ -700,11 +666,10 @@ async fn change_recovery_question(Path(key): Path<String>, call: Call) -> Result
             u.recovery_question = Some(recovery.clone());
             u.last_updated = now;
         }
-        s.log(
+        caller.log(
+            s,
             ids,
             now,
-            &caller.actor,
-            &caller.facts,
             Event::new("user.account.update_password", "Update recovery question for user", vec![Target::user(&user)]),
         );
         Ok(credentials_body(s, &user.id))
@@ -723,13 +688,7 @@ async fn revoke_sessions(Path(key): Path<String>, call: Call) -> Result<Response
         for k in stale {
             s.session_tokens.remove(&k);
         }
-        s.log(
-            ids,
-            now,
-            &caller.actor,
-            &caller.facts,
-            Event::new("user.session.clear", "Clear user session", vec![Target::user(&user)]),
-        );
+        caller.log(s, ids, now, Event::new("user.session.clear", "Clear user session", vec![Target::user(&user)]));
         Ok(())
     })?;
     Ok(wire::no_content())
