@@ -359,8 +359,6 @@ pub struct SlackState {
     pub emoji: Collection<String>,
     /// The scopes granted to each token kind (`bot`, `user`, `app`).
     pub token_scopes: Collection<Vec<String>>,
-    /// Revoked tokens and when (unix seconds).
-    pub revoked_tokens: Collection<i64>,
     /// The app's event settings (one app: the bot's).
     #[serde(default)]
     pub apps: Collection<App>,
@@ -386,7 +384,6 @@ impl Store for SlackState {
             ("scheduled_messages", &self.scheduled_messages),
             ("emoji", &self.emoji),
             ("token_scopes", &self.token_scopes),
-            ("revoked_tokens", &self.revoked_tokens),
             ("apps", &self.apps),
         ]
     }

@@ -31,12 +31,9 @@ pub fn auth_revoke(call: &Call<'_>) -> Result<Value, SlackError> {
     if call.params.flag("test") {
         return Ok(ok(json!({"revoked": false})));
     }
+    // The core keeps revocations (the token then reaches the twin as `credential_revoked`,
+    // answered `token_revoked`); they are credentials, not workspace state.
     let token = call.ctx.credential.clone().ok_or(SlackError::NotAuthed)?;
-    let now = call.now_s();
-    call.write(|s, _| {
-        s.revoked_tokens.insert(token.clone(), now);
-        Ok(())
-    })?;
     call.ctx.core.revoke_credential(&call.ctx.universe, &token);
     Ok(ok(json!({"revoked": true})))
 }
