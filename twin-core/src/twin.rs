@@ -64,7 +64,7 @@ impl RequestCtx {
     /// A base URL that always names this universe (`{origin}/u/{id}`), for URLs that are
     /// fetched without a credential (upload links, redirects, callbacks).
     pub fn universe_url(&self) -> String {
-        format!("{}/u/{}", self.origin, self.universe.id)
+        self.universe.url_on(&self.origin)
     }
 }
 

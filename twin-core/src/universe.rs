@@ -197,6 +197,12 @@ impl Universe {
         self.clock.now()
     }
 
+    /// This universe's base on a twin's origin (`http://127.0.0.1:8702/u/{id}`): the form
+    /// for URLs fetched without a credential to route by (upload links, OAuth endpoints).
+    pub fn url_on(&self, origin: &str) -> String {
+        format!("{}/u/{}", origin.trim_end_matches('/'), self.id)
+    }
+
     /// Reads a twin's state under the universe's read lock.
     pub fn read<S: Store, R>(&self, f: impl FnOnce(&S) -> R) -> Result<R, StoreMissing> {
         let world = self.world.read();

@@ -89,7 +89,7 @@ impl Twin for OktaTwin {
     fn manifest(&self, universe: &Universe, base_url: &str) -> Value {
         let base = match universe.id.as_str() {
             "default" => base_url.trim_end_matches('/').to_string(),
-            id => format!("{}/u/{id}", base_url.trim_end_matches('/')),
+            _ => universe.url_on(base_url),
         };
         let base = base.as_str();
         let mut out = json!({

@@ -224,7 +224,7 @@ fn run_as(
         credential: None,
         credential_revoked: false,
         operation: None,
-        base_url: format!("{}/u/{}", ctl.twin_url, ctl.universe.id),
+        base_url: ctl.universe.url_on(&ctl.twin_url),
         origin: ctl.twin_url.clone(),
         core: ctl.core.clone(),
     };
