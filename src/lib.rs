@@ -3,3 +3,9 @@
 
 pub mod serve;
 pub mod twins;
+
+/// mimalloc rather than the system allocator: the twins build and drop many small JSON
+/// values and strings per request, and glibc's malloc spent a fifth of a request's time
+/// in `_int_malloc` and `malloc_consolidate` (see BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

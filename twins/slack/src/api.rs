@@ -9,11 +9,11 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use axum::Router;
-use serde_json::{json, Value};
+use serde_json::json;
 use twin_core::RequestCtx;
 
-use crate::errors::{json_response, SlackError};
-use crate::methods::{self, Call, Method};
+use crate::errors::{json_response, json_text_response, SlackError};
+use crate::methods::{self, Call, Method, Reply};
 use crate::model::{Actor, SlackState, TokenKind};
 use crate::wire::{boundary, multipart, parse_params};
 
@@ -59,11 +59,10 @@ async fn api_method(
         return SlackError::UnknownMethod(method).into_response();
     };
     let (result, actor) = run(&ctx, method, &headers, uri.query(), &body);
-    let body = match result {
-        Ok(value) => value,
-        Err(e) => e.body(),
+    let mut response = match result {
+        Ok(reply) => json_text_response(StatusCode::OK, reply.into_body()),
+        Err(e) => json_response(StatusCode::OK, &e.body()),
     };
-    let mut response = json_response(StatusCode::OK, &body);
     if let Some(actor) = actor {
         let accepted = method.accepted(actor.kind);
         let headers = response.headers_mut();
@@ -85,7 +84,7 @@ fn run(
     headers: &HeaderMap,
     query: Option<&str>,
     body: &[u8],
-) -> (Result<Value, SlackError>, Option<Actor>) {
+) -> (Result<Reply, SlackError>, Option<Actor>) {
     let actor = match authenticate(ctx) {
         Ok(a) => a,
         Err(e) => return (Err(e), None),
@@ -172,7 +171,7 @@ pub(crate) fn materialise_scheduled(ctx: &RequestCtx, now: chrono::DateTime<chro
                 (before, s.clone())
             })
             .map_err(|_| SlackError::Internal)?;
-        crate::delivery::publish_change(&ctx.universe, &before, &after, None, now);
+        crate::delivery::publish_change(&ctx.universe, before, after, None, now);
     }
     Ok(())
 }
@@ -227,7 +226,7 @@ mod tests {
     use std::sync::Arc;
 
     use axum::http::header::CONTENT_TYPE;
-    use serde_json::json;
+    use serde_json::{json, Value};
     use twin_core::{Config, Core, CreateUniverse, Fixture, FixtureLibrary};
 
     use super::*;
@@ -343,7 +342,7 @@ mod tests {
                     let bytes = serde_json::to_vec(&body).unwrap();
                     let (result, _) = run(&ctx, method, &headers, None, &bytes);
                     let body = match result {
-                        Ok(v) => v,
+                        Ok(v) => v.into_value(),
                         Err(e) => e.body(),
                     };
                     assert!(body.get("ok").is_some_and(Value::is_boolean), "{} {kind}: {body}", method.name);
@@ -370,7 +369,7 @@ mod tests {
         assert!(check_scopes(find("search.messages"), &user).is_ok());
         assert!(matches!(check_scopes(find("users.setPresence"), &bot), Err(SlackError::MissingScope { .. })));
         let mut none = bot.clone();
-        none.scopes.clear();
+        none.scopes = Default::default();
         assert!(check_scopes(find("auth.test"), &none).is_ok());
         assert!(matches!(check_scopes(find("chat.postMessage"), &none), Err(SlackError::MissingScope { .. })));
         let mut anonymous = ctx(&core, &universe, "bot");

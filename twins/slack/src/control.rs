@@ -22,7 +22,7 @@ use twin_core::{ControlCtx, ControlError, RequestCtx, Universe};
 
 use crate::delivery;
 use crate::errors::SlackError;
-use crate::methods::{self, Call};
+use crate::methods::{self, Call, Reply};
 use crate::model::{Actor, App, DeliverySettings, SlackState, TokenKind, User, MAX_TEXT};
 use crate::wire::Params;
 
@@ -179,7 +179,7 @@ fn person(universe: &Universe, raw: &str) -> Result<Actor> {
         user: user.id,
         bot_id: None,
         app_id: None,
-        scopes: crate::seed::USER_SCOPES.iter().map(|s| s.to_string()).collect(),
+        scopes: Arc::new(crate::seed::USER_SCOPES.iter().map(|s| s.to_string()).collect()),
         is_admin: user.is_admin,
     })
 }
@@ -231,7 +231,7 @@ fn run_as(
     let now = ctl.universe.now();
     crate::api::materialise_scheduled(&req, now)?;
     let call = Call { ctx: &req, params: &params, actor, now };
-    handler(&call)
+    handler(&call).map(Reply::into_value)
 }
 
 /// `rich_text` blocks for plain text, as Slack's clients send them (mentions as `user`

@@ -3,6 +3,12 @@
 //! sends each event over Socket Mode (when on) or POSTs it to the request URL, with
 //! Slack's acks, timeouts and retries.
 //!
+//! A write does not build its events: it records the change (the states before and after,
+//! two O(1) persistent copies) and the hub derives the events when something will take
+//! them: at once when a socket is connected or a request URL is set, else when a socket
+//! connects or the control plane shows the outbox. A write nobody listens to costs a
+//! queue push, which keeps `chat.postMessage` near the speed of a read.
+//!
 //! Hubs are runtime state, not workspace state: snapshots and exports carry the app's
 //! settings (in `SlackState::apps`) but not the events in flight. A reset or a delete of
 //! the universe empties the outbox and disconnects every socket (`link_disabled`).
@@ -41,6 +47,7 @@ const CONNECTION_QUEUE: usize = 64;
 const HTTP_CONCURRENCY: usize = 16;
 /// Delivery attempts remembered per event.
 const MAX_ATTEMPTS_SHOWN: usize = 8;
+const NO_SOCKET: &str = "no Socket Mode connection came to take it";
 
 /// Where an event goes, decided when it is raised.
 #[derive(Debug, Clone)]
@@ -158,12 +165,24 @@ pub struct Link {
     pub num_connections: usize,
 }
 
+/// A write whose events are not derived yet.
+struct Change {
+    before: SlackState,
+    after: SlackState,
+    actor: Option<String>,
+    now: DateTime<Utc>,
+    at: Instant,
+}
+
 struct HubState {
     /// Event, envelope and ticket ids: runtime ids, so they take none from the workspace.
     ids: IdGen,
     next_seq: u64,
+    /// Writes not yet turned into events, oldest first (at most `OUTBOX_CAP`).
+    changes: VecDeque<Change>,
     outbox: VecDeque<Entry>,
-    /// Events pushed out of a full outbox before they were delivered.
+    /// Events pushed out of a full outbox before they were delivered (a change pushed
+    /// out before anything listened counts once, its events never having been made).
     evicted: u64,
     connections: Vec<Connection>,
     next_connection: u64,
@@ -191,6 +210,7 @@ pub fn hub(universe: &Arc<Universe>) -> Arc<Hub> {
         state: Mutex::new(HubState {
             ids: IdGen::new(seed_from_str(&universe.id) ^ 0x0e7e_1175),
             next_seq: 0,
+            changes: VecDeque::new(),
             outbox: VecDeque::new(),
             evicted: 0,
             connections: Vec::new(),
@@ -205,21 +225,28 @@ pub fn hub(universe: &Arc<Universe>) -> Arc<Hub> {
     })
 }
 
-/// Derives the events of a change and queues them: the hook every write goes through.
+/// Records a change for its events: the hook every write goes through.
 pub fn publish_change(
     universe: &Arc<Universe>,
-    before: &SlackState,
-    after: &SlackState,
+    before: SlackState,
+    after: SlackState,
     actor: Option<&str>,
     now: DateTime<Utc>,
 ) {
     if universe.is_deleted() {
         return;
     }
-    let now_micros = u64::try_from(now.timestamp_micros()).unwrap_or(0);
-    let events = events::derive(before, after, actor, now_micros);
-    if !events.is_empty() {
-        hub(universe).publish(after, events, now);
+    hub(universe).record(Change { before, after, actor: actor.map(str::to_string), now, at: Instant::now() });
+}
+
+/// Where the app's events go, by its settings in `state`.
+fn route_of(app: &App) -> Route {
+    if app.socket_mode {
+        Route::Socket { ack_timeout: Duration::from_millis(app.delivery.ack_timeout_ms) }
+    } else if let Some(url) = &app.request_url {
+        Route::Http { url: url.clone(), secret: app.signing_secret.clone(), settings: app.delivery.clone() }
+    } else {
+        Route::Nowhere
     }
 }
 
@@ -239,24 +266,61 @@ fn uuid(ids: &mut IdGen) -> String {
 }
 
 impl Hub {
+    /// Queues a change; wakes the dispatcher only when something takes events now.
+    fn record(self: &Arc<Self>, change: Change) {
+        let listening = {
+            let mut st = self.state.lock();
+            let listening = match change.after.app().map(route_of) {
+                Some(Route::Socket { .. }) => !st.connections.is_empty(),
+                Some(Route::Http { .. }) => true,
+                Some(Route::Nowhere) | None => false,
+            };
+            if st.changes.len() >= OUTBOX_CAP {
+                if let Some(gone) = st.changes.pop_front() {
+                    if gone.after.app().is_some_and(|a| !matches!(route_of(a), Route::Nowhere)) {
+                        st.evicted += 1;
+                    }
+                }
+            }
+            st.changes.push_back(change);
+            listening
+        };
+        if listening {
+            self.wake.notify_one();
+            self.ensure_running();
+        }
+    }
+
+    /// Turns the recorded changes into outbox entries, in order.
+    fn settle(st: &mut HubState) {
+        while let Some(c) = st.changes.pop_front() {
+            let now_micros = u64::try_from(c.now.timestamp_micros()).unwrap_or(0);
+            let events = events::derive(&c.before, &c.after, c.actor.as_deref(), now_micros);
+            if !events.is_empty() {
+                Self::enqueue(st, &c.after, events, c.now, c.at);
+            }
+        }
+    }
+
     /// Queues events raised by a change that left the workspace as `state`.
     pub fn publish(self: &Arc<Self>, state: &SlackState, events: Vec<Event>, now: DateTime<Utc>) {
+        Self::enqueue(&mut self.state.lock(), state, events, now, Instant::now());
+        self.wake.notify_one();
+        self.ensure_running();
+    }
+
+    /// Adds the events the app subscribes to, raised at `at`, to the outbox.
+    fn enqueue(st: &mut HubState, state: &SlackState, events: Vec<Event>, now: DateTime<Utc>, at: Instant) {
         let Some(app) = app_of(state) else { return };
-        let route = if app.socket_mode {
-            Route::Socket { ack_timeout: Duration::from_millis(app.delivery.ack_timeout_ms) }
-        } else if let Some(url) = &app.request_url {
-            Route::Http { url: url.clone(), secret: app.signing_secret.clone(), settings: app.delivery.clone() }
-        } else {
-            Route::Nowhere
-        };
-        let at = Instant::now();
+        let route = route_of(&app);
         {
-            let mut st = self.state.lock();
             for event in events.into_iter().filter(|e| app.event_types.iter().any(|t| t == e.subscription)) {
                 let (event_id, envelope_id) = (st.ids.upper_id("Ev", 10), uuid(&mut st.ids));
                 let payload = events::envelope(state, &app, &event, &event_id, now.timestamp());
                 let status = match route {
                     Route::Nowhere => Status::Dropped("socket mode is off and no request URL is set".into()),
+                    // Derived late, after its wait for a connection was over.
+                    Route::Socket { .. } if at.elapsed() >= PENDING_TTL => Status::Dropped(NO_SOCKET.into()),
                     _ => Status::Pending { not_before: at },
                 };
                 st.next_seq += 1;
@@ -274,11 +338,9 @@ impl Hub {
                     retry_reason: None,
                     history: Vec::new(),
                 };
-                Self::push(&mut st, entry);
+                Self::push(st, entry);
             }
         }
-        self.wake.notify_one();
-        self.ensure_running();
     }
 
     /// Adds to the outbox, making room by dropping the oldest finished event (or, when
@@ -398,16 +460,27 @@ impl Hub {
     }
 
     /// The outbox as the control plane shows it.
-    pub fn view(&self) -> Value {
-        let mut st = self.state.lock();
-        st.connections.retain(|c| !c.tx.is_closed());
-        let events: Vec<Value> = st.outbox.iter().map(Entry::view).collect();
-        json!({"connections": st.connections.len(), "evicted": st.evicted, "events": events})
+    pub fn view(self: &Arc<Self>) -> Value {
+        let (view, settled) = {
+            let mut st = self.state.lock();
+            let settled = !st.changes.is_empty();
+            Self::settle(&mut st);
+            st.connections.retain(|c| !c.tx.is_closed());
+            let events: Vec<Value> = st.outbox.iter().map(Entry::view).collect();
+            (json!({"connections": st.connections.len(), "evicted": st.evicted, "events": events}), settled)
+        };
+        if settled {
+            // The new entries' waits (and their expiry) are the dispatcher's to keep.
+            self.wake.notify_one();
+            self.ensure_running();
+        }
+        view
     }
 
     /// The universe was reset: its events are gone and its sockets are told to go.
     fn reset(&self) {
         let mut st = self.state.lock();
+        st.changes.clear();
         st.outbox.clear();
         st.tickets.clear();
         st.http_in_flight = 0;
@@ -428,6 +501,7 @@ impl Hub {
         {
             let mut guard = self.state.lock();
             let st = &mut *guard;
+            Self::settle(st);
             st.connections.retain(|c| !c.tx.is_closed());
             for e in st.outbox.iter_mut() {
                 match (&e.route, &e.status) {
@@ -452,7 +526,7 @@ impl Hub {
                         if st.connections.is_empty() {
                             let expires = e.created + PENDING_TTL;
                             if expires <= now {
-                                e.status = Status::Dropped("no Socket Mode connection came to take it".into());
+                                e.status = Status::Dropped(NO_SOCKET.into());
                             } else {
                                 soon(expires);
                             }
@@ -646,6 +720,44 @@ mod tests {
         assert_eq!(view["evicted"], 40);
         assert_eq!(view["events"][0]["payload"]["type"], "event_callback");
         assert!(view["events"][0]["payload"]["event_id"].as_str().unwrap().starts_with("Ev"));
+    }
+
+    /// A write nobody listens to is only recorded; its events are made when the outbox
+    /// is looked at (or a socket connects), in order, and a flood keeps the newest.
+    #[test]
+    fn changes_become_events_only_when_something_looks() {
+        let (_core, universe) = universe();
+        let state = universe.read::<SlackState, _>(|s| s.clone()).unwrap();
+        let hub = hub(&universe);
+        let post = |text: &str| {
+            let general = state.channel_by_name("general").unwrap().id.clone();
+            let author = state.users.values().find(|u| u.person_key.is_some()).unwrap().id.clone();
+            let mut after = state.clone();
+            let m = crate::model::Message { user: Some(author), text: text.into(), ..Default::default() };
+            after
+                .post(&general, crate::model::NewMessage { message: m, ..Default::default() }, 1_700_000_000_000_000)
+                .unwrap();
+            publish_change(&universe, state.clone(), after, None, Utc::now());
+        };
+        post("first");
+        {
+            let st = hub.state.lock();
+            assert_eq!((st.changes.len(), st.outbox.len()), (1, 0), "no events made on the write path");
+        }
+        let view = hub.view();
+        assert_eq!(view["events"].as_array().unwrap().len(), 1);
+        assert_eq!(view["events"][0]["status"], "pending");
+        assert_eq!(view["events"][0]["payload"]["event"]["text"], "first");
+        assert!(hub.state.lock().changes.is_empty());
+
+        for i in 0..OUTBOX_CAP + 5 {
+            post(&format!("flood {i}"));
+        }
+        let view = hub.view();
+        let events = view["events"].as_array().unwrap();
+        assert_eq!(events.len(), OUTBOX_CAP);
+        assert_eq!(view["evicted"], 6, "5 changes pushed out unmade, and the first event");
+        assert_eq!(events.last().unwrap()["payload"]["event"]["text"], format!("flood {}", OUTBOX_CAP + 4));
     }
 
     #[test]

@@ -441,7 +441,7 @@ mod tests {
         for (id, name) in [("CGEN", "general"), ("CSIDE", "side")] {
             s.channels.insert(
                 id.into(),
-                Channel {
+                std::sync::Arc::new(Channel {
                     id: id.into(),
                     name: name.into(),
                     kind: ChannelKind::Public,
@@ -454,7 +454,7 @@ mod tests {
                     previous_names: Vec::new(),
                     last_ts: 0,
                     updated: 0,
-                },
+                }),
             );
         }
         s.add_member("CGEN", "U1", 1);
@@ -465,7 +465,7 @@ mod tests {
 
     fn post(s: &mut SlackState, channel: &str, user: &str, text: &str, thread_ts: Option<String>) -> Message {
         let message = Message { user: Some(user.into()), text: text.into(), ..Message::default() };
-        s.post(channel, NewMessage { message, thread_ts, reply_broadcast: false }, NOW).unwrap()
+        Message::clone(&s.post(channel, NewMessage { message, thread_ts, reply_broadcast: false }, NOW).unwrap())
     }
 
     fn app() -> App {
@@ -568,7 +568,7 @@ mod tests {
         let mut changed = m.clone();
         changed.text = "second".into();
         changed.edited = Some(crate::model::Edited { user: "U1".into(), ts: "1700000001.000000".into() });
-        edited.messages.insert(key.clone(), changed);
+        edited.messages.insert(key.clone(), std::sync::Arc::new(changed));
         let events = derive(&before, &edited, Some("U1"), NOW + 1);
         assert_eq!(events.len(), 1);
         assert_eq!(events[0].event["subtype"], "message_changed");
@@ -579,7 +579,7 @@ mod tests {
         let mut reacted = before.clone();
         let mut with = m.clone();
         with.reactions = vec![Reaction { name: "wave".into(), users: vec!["U1".into(), "U2".into()] }];
-        reacted.messages.insert(key.clone(), with);
+        reacted.messages.insert(key.clone(), std::sync::Arc::new(with));
         let events = derive(&before, &reacted, Some("U2"), NOW);
         let added: Vec<(&str, &Value)> = events.iter().map(|e| (e.kind(), &e.event["user"])).collect();
         assert_eq!(added, [("reaction_added", &json!("U1")), ("reaction_added", &json!("U2"))]);
@@ -630,7 +630,7 @@ mod tests {
         let mut c = ch.clone();
         c.name = "liftoff".into();
         c.is_archived = true;
-        renamed.channels.insert(c.id.clone(), c);
+        renamed.channels.insert(c.id.clone(), std::sync::Arc::new(c));
         let kinds: Vec<String> =
             derive(&after, &renamed, Some("U1"), NOW).iter().map(|e| e.kind().to_string()).collect();
         assert_eq!(kinds, ["channel_rename", "channel_archive"]);

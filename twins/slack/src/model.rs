@@ -3,6 +3,7 @@
 //! No HTTP here: rules return `Result<_, SlackError>`.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -345,9 +346,12 @@ pub struct SlackState {
     pub team: Collection<Team>,
     pub users: Collection<User>,
     pub bots: Collection<Bot>,
-    pub channels: Collection<Channel>,
+    /// Shared, like `messages`: every post moves its channel's `last_ts`.
+    pub channels: Collection<Arc<Channel>>,
     pub members: Collection<Membership>,
-    pub messages: Collection<Message>,
+    /// Shared, so that copying a B-tree leaf on a write (the state is persistent) copies
+    /// pointers rather than whole messages.
+    pub messages: Collection<Arc<Message>>,
     pub pins: Collection<Pin>,
     pub bookmarks: Collection<Bookmark>,
     pub files: Collection<File>,
@@ -358,7 +362,8 @@ pub struct SlackState {
     pub scheduled_messages: Collection<Scheduled>,
     pub emoji: Collection<String>,
     /// The scopes granted to each token kind (`bot`, `user`, `app`).
-    pub token_scopes: Collection<Vec<String>>,
+    /// Shared, since every call's `Actor` carries them.
+    pub token_scopes: Collection<Arc<Vec<String>>>,
     /// The app's event settings (one app: the bot's).
     #[serde(default)]
     pub apps: Collection<App>,
@@ -414,7 +419,7 @@ pub struct Actor {
     pub user: String,
     pub bot_id: Option<String>,
     pub app_id: Option<String>,
-    pub scopes: Vec<String>,
+    pub scopes: Arc<Vec<String>>,
     pub is_admin: bool,
 }
 
@@ -526,14 +531,14 @@ impl SlackState {
     }
 
     pub fn channel(&self, id: &str) -> Result<&Channel, SlackError> {
-        self.channels.get(id).ok_or(SlackError::ChannelNotFound)
+        self.channels.get(id).map(Arc::as_ref).ok_or(SlackError::ChannelNotFound)
     }
 
     pub fn channel_by_name(&self, name: &str) -> Option<&Channel> {
-        self.channels.values().find(|c| !c.is_dm() && c.name == name)
+        self.channels.values().find(|c| !c.is_dm() && c.name == name).map(Arc::as_ref)
     }
 
-    pub fn scopes(&self, kind: TokenKind) -> Vec<String> {
+    pub fn scopes(&self, kind: TokenKind) -> Arc<Vec<String>> {
         self.token_scopes.get(kind.name()).cloned().unwrap_or_default()
     }
 
@@ -618,17 +623,17 @@ impl SlackState {
         let mut ch = self.channel(channel)?.clone();
         let micros = now_micros.max(MIN_TS_MICROS).max(ch.last_ts.saturating_add(1));
         ch.last_ts = micros;
-        self.channels.insert(ch.id.clone(), ch);
+        self.channels.insert(ch.id.clone(), Arc::new(ch));
         Ok(fmt_ts(micros))
     }
 
     /// The messages of a channel, oldest first (replies included).
     pub fn channel_messages<'a>(&'a self, channel: &str) -> impl DoubleEndedIterator<Item = &'a Message> + 'a {
-        self.messages.range(format!("{channel}:")..format!("{channel};")).map(|(_, m)| m)
+        self.messages.range(format!("{channel}:")..format!("{channel};")).map(|(_, m)| m.as_ref())
     }
 
     pub fn message(&self, channel: &str, ts: &str) -> Result<&Message, SlackError> {
-        self.messages.get(&message_key(channel, ts)).ok_or(SlackError::MessageNotFound)
+        self.messages.get(&message_key(channel, ts)).map(Arc::as_ref).ok_or(SlackError::MessageNotFound)
     }
 
     /// The replies of a thread, oldest first.
@@ -638,7 +643,7 @@ impl SlackState {
 
     /// Posts a message: gives it a ts, threads it under its parent (a reply's ts
     /// means its thread; an unknown one posts at the top level) and updates the parent.
-    pub fn post(&mut self, channel: &str, new: NewMessage, now_micros: u64) -> Result<Message, SlackError> {
+    pub fn post(&mut self, channel: &str, new: NewMessage, now_micros: u64) -> Result<Arc<Message>, SlackError> {
         let ts = self.next_ts(channel, now_micros)?;
         let mut message = new.message;
         message.channel = channel.to_string();
@@ -652,7 +657,7 @@ impl SlackState {
             });
         if let Some(parent_ts) = parent {
             let key = message_key(channel, &parent_ts);
-            if let Some(mut parent) = self.messages.get(&key).cloned() {
+            if let Some(mut parent) = self.messages.get(&key).map(|p| Message::clone(p)) {
                 message.thread_ts = Some(parent_ts.clone());
                 message.parent_user_id = parent.user.clone();
                 if new.reply_broadcast {
@@ -666,9 +671,10 @@ impl SlackState {
                     }
                 }
                 parent.latest_reply = Some(ts.clone());
-                self.messages.insert(key, parent);
+                self.messages.insert(key, Arc::new(parent));
             }
         }
+        let message = Arc::new(message);
         self.messages.insert(message_key(channel, &ts), message.clone());
         Ok(message)
     }
@@ -682,7 +688,7 @@ impl SlackState {
         text: String,
         extra: BTreeMap<String, Value>,
         now_micros: u64,
-    ) -> Result<Message, SlackError> {
+    ) -> Result<Arc<Message>, SlackError> {
         let message = Message {
             user: Some(user.to_string()),
             text,
@@ -713,14 +719,14 @@ impl SlackState {
                 extra: BTreeMap::from([("hidden".to_string(), Value::Bool(true))]),
                 ..Message::default()
             };
-            self.messages.insert(key, tombstone);
+            self.messages.insert(key, Arc::new(tombstone));
             return Ok(());
         }
         self.messages.remove(&key);
         if let (true, Some(parent_ts)) = (message.is_reply(), message.thread_ts.as_deref()) {
             let parent_key = message_key(channel, parent_ts);
             let replies: Vec<Message> = self.replies(channel, parent_ts).into_iter().cloned().collect();
-            if let Some(mut parent) = self.messages.get(&parent_key).cloned() {
+            if let Some(mut parent) = self.messages.get(&parent_key).map(|p| Message::clone(p)) {
                 if replies.is_empty() && parent.subtype.as_deref() == Some("tombstone") {
                     self.messages.remove(&parent_key);
                     return Ok(());
@@ -740,7 +746,7 @@ impl SlackState {
                     parent.thread_ts = None;
                     parent.latest_reply = None;
                 }
-                self.messages.insert(parent_key, parent);
+                self.messages.insert(parent_key, Arc::new(parent));
             }
         }
         Ok(())
@@ -779,7 +785,7 @@ impl SlackState {
             last_ts: 0,
             updated: now * 1000,
         };
-        self.channels.insert(id.clone(), channel.clone());
+        self.channels.insert(id.clone(), Arc::new(channel.clone()));
         self.add_member(&id, creator, now);
         Ok(channel)
     }
@@ -797,8 +803,12 @@ impl SlackState {
         wanted.sort();
         wanted.dedup();
         let kind = if wanted.len() <= 2 { ChannelKind::Im } else { ChannelKind::Mpim };
-        let existing =
-            self.channels.values().filter(|c| c.kind == kind).find(|c| self.member_ids(&c.id) == wanted).cloned();
+        let existing = self
+            .channels
+            .values()
+            .filter(|c| c.kind == kind)
+            .find(|c| self.member_ids(&c.id) == wanted)
+            .map(|c| Channel::clone(c));
         if let Some(channel) = existing {
             for user in &wanted {
                 if let Some(mut m) = self.membership(&channel.id, user).cloned() {
@@ -841,7 +851,7 @@ impl SlackState {
             last_ts: 0,
             updated: now * 1000,
         };
-        self.channels.insert(id.clone(), channel.clone());
+        self.channels.insert(id.clone(), Arc::new(channel.clone()));
         for user in &wanted {
             self.add_member(&id, user, now);
         }
@@ -914,7 +924,7 @@ mod tests {
         }
         s.channels.insert(
             "CGEN".into(),
-            Channel {
+            Arc::new(Channel {
                 id: "CGEN".into(),
                 name: "general".into(),
                 kind: ChannelKind::Public,
@@ -927,7 +937,7 @@ mod tests {
                 previous_names: Vec::new(),
                 last_ts: 0,
                 updated: 0,
-            },
+            }),
         );
         s.add_member("CGEN", "U1", 100);
         (s, IdGen::new(1))
@@ -939,7 +949,7 @@ mod tests {
             user: user.into(),
             bot_id: None,
             app_id: None,
-            scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            scopes: Arc::new(scopes.iter().map(|s| s.to_string()).collect()),
             is_admin: false,
         }
     }
@@ -962,7 +972,7 @@ mod tests {
         let c = s.create_channel(&mut ids, "project", true, "U1", 1).unwrap();
         let mut archived = c.clone();
         archived.is_archived = true;
-        s.channels.insert(c.id.clone(), archived);
+        s.channels.insert(c.id.clone(), Arc::new(archived));
         assert_eq!(s.create_channel(&mut ids, "project", false, "U2", 2), Err(SlackError::Code("name_taken")));
         assert!(s.is_member(&c.id, "U1"));
     }
@@ -1043,7 +1053,7 @@ mod tests {
         assert!(s.access("CGEN", &bot, Access::Post).is_ok());
         let mut ch = s.channel("CGEN").unwrap().clone();
         ch.is_archived = true;
-        s.channels.insert("CGEN".into(), ch);
+        s.channels.insert("CGEN".into(), Arc::new(ch));
         assert_eq!(s.access("CGEN", &bot, Access::Post), Err(SlackError::IsArchived));
         assert_eq!(s.member_ids("CGEN"), vec!["U1", "UB"]);
     }

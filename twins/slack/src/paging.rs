@@ -109,6 +109,12 @@ pub fn metadata(next_cursor: &str) -> Value {
     json!({ "next_cursor": next_cursor })
 }
 
+/// `response_metadata` for bodies rendered without `Value`s.
+#[derive(Debug, serde::Serialize)]
+pub struct Metadata<'a> {
+    pub next_cursor: &'a str,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

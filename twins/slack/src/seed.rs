@@ -380,7 +380,7 @@ pub fn seed(fixture: &Fixture, ctx: &mut SeedCtx<'_>) -> Result<SlackState, Fixt
         state.emoji.insert(name, url);
     }
     for (kind, scopes) in [("bot", BOT_SCOPES), ("user", USER_SCOPES), ("app", APP_SCOPES)] {
-        state.token_scopes.insert(kind.into(), scopes.iter().map(|s| s.to_string()).collect());
+        state.token_scopes.insert(kind.into(), std::sync::Arc::new(scopes.iter().map(|s| s.to_string()).collect()));
     }
 
     let app = seed_app(&seeder, section.app.unwrap_or_default(), ctx)?;
@@ -453,7 +453,7 @@ fn seed_channel(
     };
     state.channels.insert(
         id.clone(),
-        Channel {
+        std::sync::Arc::new(Channel {
             id: id.clone(),
             name: spec.name.clone(),
             kind: if spec.private { ChannelKind::Private } else { ChannelKind::Public },
@@ -466,7 +466,7 @@ fn seed_channel(
             previous_names: Vec::new(),
             last_ts: 0,
             updated: created * 1000,
-        },
+        }),
     );
     let members: Vec<String> = match &spec.members {
         Some(Members::All(all)) if all == "all" => seeder.users_by_key.values().cloned().collect(),
@@ -507,7 +507,7 @@ fn seed_channel(
         let posted = state
             .post(&id, NewMessage { message, thread_ts, reply_broadcast: false }, p.at)
             .map_err(|e| seeder.err(format!("channel '{}': {e}", spec.name)))?;
-        ts_of.insert(p.order, posted.ts);
+        ts_of.insert(p.order, posted.ts.clone());
     }
     Ok(())
 }

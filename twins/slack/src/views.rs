@@ -2,9 +2,10 @@
 //! the model for a given viewer.
 
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc, Weekday};
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{json, Map, Value};
 
-use crate::model::{Actor, Bookmark, Channel, ChannelKind, File, Message, SlackState, User, Usergroup};
+use crate::model::{Actor, Bookmark, Bot, Channel, ChannelKind, File, Message, SlackState, User, Usergroup};
 
 /// Daylight-saving rules the timezone table knows.
 #[derive(Clone, Copy)]
@@ -262,108 +263,173 @@ pub fn channel_json(state: &SlackState, ch: &Channel, viewer: &str, num_members:
     v
 }
 
-/// The `bot_profile` of the app's bot.
-pub fn bot_profile(state: &SlackState, bot_id: &str) -> Option<Value> {
-    let bot = state.bots.get(bot_id)?;
-    Some(json!({
-        "id": bot.id,
-        "deleted": bot.deleted,
-        "name": bot.name,
-        "updated": bot.updated,
-        "app_id": bot.app_id,
-        "icons": bot_icons(&bot.id),
-        "team_id": state.team_id(),
-    }))
+/// The `bot_profile` of a bot, as messages carry it.
+struct BotProfile<'a> {
+    bot: &'a Bot,
+    team: &'a str,
+}
+
+impl Serialize for BotProfile<'_> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let bot = self.bot;
+        let mut map = ser.serialize_map(Some(7))?;
+        map.serialize_entry("id", &bot.id)?;
+        map.serialize_entry("deleted", &bot.deleted)?;
+        map.serialize_entry("name", &bot.name)?;
+        map.serialize_entry("updated", &bot.updated)?;
+        map.serialize_entry("app_id", &bot.app_id)?;
+        map.serialize_entry("icons", &BotIcons(avatar_hash(&bot.id)))?;
+        map.serialize_entry("team_id", self.team)?;
+        map.end()
+    }
+}
+
+/// A bot's `icons`, by its avatar hash.
+struct BotIcons(String);
+
+impl Serialize for BotIcons {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        struct Url<'a>(&'a str, u32);
+        impl Serialize for Url<'_> {
+            fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+                ser.collect_str(&format_args!("https://secure.gravatar.com/avatar/{}.jpg?s={}&d=mp", self.0, self.1))
+            }
+        }
+        let mut map = ser.serialize_map(Some(3))?;
+        for (key, size) in [("image_36", 36), ("image_48", 48), ("image_72", 72)] {
+            map.serialize_entry(key, &Url(&self.0, size))?;
+        }
+        map.end()
+    }
 }
 
 pub fn bot_icons(bot_id: &str) -> Value {
-    let hash = avatar_hash(bot_id);
-    json!({
-        "image_36": format!("https://secure.gravatar.com/avatar/{hash}.jpg?s=36&d=mp"),
-        "image_48": format!("https://secure.gravatar.com/avatar/{hash}.jpg?s=48&d=mp"),
-        "image_72": format!("https://secure.gravatar.com/avatar/{hash}.jpg?s=72&d=mp"),
-    })
+    serde_json::to_value(BotIcons(avatar_hash(bot_id))).unwrap_or_default()
 }
 
 /// A message object.
 pub fn message_json(state: &SlackState, m: &Message) -> Value {
-    message_json_inner(state, m, true)
+    serde_json::to_value(MessageView::new(state, m)).unwrap_or_default()
 }
 
-fn message_json_inner(state: &SlackState, m: &Message, with_root: bool) -> Value {
-    let mut v = Map::new();
-    v.insert("type".into(), json!("message"));
-    if let Some(subtype) = &m.subtype {
-        v.insert("subtype".into(), json!(subtype));
+/// A message object, serialized straight from the state: the big reads render pages of
+/// these without building a `Value` per message.
+pub struct MessageView<'a> {
+    state: &'a SlackState,
+    message: &'a Message,
+    /// Renders the `root` of a broadcast reply (not nested further).
+    with_root: bool,
+}
+
+impl<'a> MessageView<'a> {
+    pub fn new(state: &'a SlackState, message: &'a Message) -> Self {
+        MessageView { state, message, with_root: true }
     }
-    if let Some(user) = &m.user {
-        v.insert("user".into(), json!(user));
-    }
-    v.insert("text".into(), json!(m.text));
-    v.insert("ts".into(), json!(m.ts));
-    v.insert("team".into(), json!(state.team_id()));
-    if let Some(bot_id) = &m.bot_id {
-        v.insert("bot_id".into(), json!(bot_id));
-        if let Some(app_id) = &m.app_id {
-            v.insert("app_id".into(), json!(app_id));
+}
+
+/// A reaction with its count.
+#[derive(serde::Serialize)]
+struct ReactionView<'a> {
+    name: &'a str,
+    users: &'a [String],
+    count: usize,
+}
+
+impl Serialize for MessageView<'_> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let (state, m) = (self.state, self.message);
+        let team = state.team().map(|t| t.id.as_str()).unwrap_or_default();
+        let mut map = ser.serialize_map(None)?;
+        // A key of `extra` (system messages' own fields, or an imported state's) wins
+        // over the computed one, so no key is written twice.
+        macro_rules! entry {
+            ($key:expr, $value:expr) => {
+                if !m.extra.contains_key($key) {
+                    map.serialize_entry($key, $value)?;
+                }
+            };
         }
-        if let Some(profile) = bot_profile(state, bot_id) {
-            v.insert("bot_profile".into(), profile);
+        entry!("type", &"message");
+        if let Some(subtype) = &m.subtype {
+            entry!("subtype", subtype);
         }
-    }
-    for (key, value) in [("blocks", &m.blocks), ("attachments", &m.attachments), ("metadata", &m.metadata)] {
-        if let Some(value) = value {
-            v.insert(key.into(), value.clone());
+        if let Some(user) = &m.user {
+            entry!("user", user);
         }
-    }
-    if let Some(username) = &m.username {
-        v.insert("username".into(), json!(username));
-    }
-    if let Some(icons) = &m.icons {
-        v.insert("icons".into(), icons.clone());
-    }
-    if let Some(thread_ts) = &m.thread_ts {
-        v.insert("thread_ts".into(), json!(thread_ts));
-        if m.is_reply() {
-            if let Some(parent_user) = &m.parent_user_id {
-                v.insert("parent_user_id".into(), json!(parent_user));
+        entry!("text", &m.text);
+        entry!("ts", &m.ts);
+        entry!("team", &team);
+        if let Some(bot_id) = &m.bot_id {
+            entry!("bot_id", bot_id);
+            if let Some(app_id) = &m.app_id {
+                entry!("app_id", app_id);
             }
+            if let Some(bot) = state.bots.get(bot_id) {
+                entry!("bot_profile", &BotProfile { bot, team });
+            }
+        }
+        for (key, value) in [("blocks", &m.blocks), ("attachments", &m.attachments), ("metadata", &m.metadata)] {
+            if let Some(value) = value {
+                entry!(key, value);
+            }
+        }
+        if let Some(username) = &m.username {
+            entry!("username", username);
+        }
+        if let Some(icons) = &m.icons {
+            entry!("icons", icons);
+        }
+        if let Some(thread_ts) = &m.thread_ts {
+            entry!("thread_ts", thread_ts);
+            if m.is_reply() {
+                if let Some(parent_user) = &m.parent_user_id {
+                    entry!("parent_user_id", parent_user);
+                }
+            } else {
+                entry!("reply_count", &m.reply_count);
+                entry!("reply_users_count", &m.reply_users.len());
+                entry!("reply_users", &&m.reply_users[..m.reply_users.len().min(5)]);
+                entry!("latest_reply", &m.latest_reply);
+                entry!("is_locked", &false);
+                entry!("subscribed", &false);
+            }
+        }
+        if let Some(edited) = &m.edited {
+            entry!("edited", edited);
+        }
+        if !m.reactions.is_empty() {
+            let reactions: Vec<ReactionView> = m
+                .reactions
+                .iter()
+                .map(|r| ReactionView { name: &r.name, users: &r.users, count: r.users.len() })
+                .collect();
+            entry!("reactions", &reactions);
+        }
+        if !m.files.is_empty() {
+            let files: Vec<Value> =
+                m.files.iter().filter_map(|id| state.files.get(id)).map(|f| file_json(state, f)).collect();
+            entry!("files", &files);
+            entry!("upload", &true);
+            entry!("display_as_bot", &false);
+        }
+        if state.pins.contains_key(&crate::model::message_key(&m.channel, &m.ts)) {
+            entry!("pinned_to", &[&m.channel]);
+        }
+        let root = if self.with_root && m.subtype.as_deref() == Some("thread_broadcast") {
+            m.thread_ts.as_deref().and_then(|t| state.message(&m.channel, t).ok())
         } else {
-            v.insert("reply_count".into(), json!(m.reply_count));
-            v.insert("reply_users_count".into(), json!(m.reply_users.len()));
-            v.insert("reply_users".into(), json!(m.reply_users.iter().take(5).collect::<Vec<_>>()));
-            v.insert("latest_reply".into(), json!(m.latest_reply));
-            v.insert("is_locked".into(), json!(false));
-            v.insert("subscribed".into(), json!(false));
+            None
+        };
+        for (key, value) in &m.extra {
+            if !(root.is_some() && key == "root") {
+                map.serialize_entry(key, value)?;
+            }
         }
-    }
-    if let Some(edited) = &m.edited {
-        v.insert("edited".into(), json!({"user": edited.user, "ts": edited.ts}));
-    }
-    if !m.reactions.is_empty() {
-        let reactions: Vec<Value> =
-            m.reactions.iter().map(|r| json!({"name": r.name, "users": r.users, "count": r.users.len()})).collect();
-        v.insert("reactions".into(), json!(reactions));
-    }
-    if !m.files.is_empty() {
-        let files: Vec<Value> =
-            m.files.iter().filter_map(|id| state.files.get(id)).map(|f| file_json(state, f)).collect();
-        v.insert("files".into(), json!(files));
-        v.insert("upload".into(), json!(true));
-        v.insert("display_as_bot".into(), json!(false));
-    }
-    if state.pins.contains_key(&crate::model::message_key(&m.channel, &m.ts)) {
-        v.insert("pinned_to".into(), json!([m.channel]));
-    }
-    for (key, value) in &m.extra {
-        v.insert(key.clone(), value.clone());
-    }
-    if with_root && m.subtype.as_deref() == Some("thread_broadcast") {
-        if let Some(root) = m.thread_ts.as_deref().and_then(|t| state.message(&m.channel, t).ok()) {
-            v.insert("root".into(), message_json_inner(state, root, false));
+        if let Some(root) = root {
+            map.serialize_entry("root", &MessageView { state, message: root, with_root: false })?;
         }
+        map.end()
     }
-    Value::Object(v)
 }
 
 pub fn permalink(state: &SlackState, channel: &str, m: &Message) -> String {

@@ -1,13 +1,13 @@
 //! auth.*, team.info, bots.info.
 
-use serde_json::{json, Value};
+use serde_json::json;
 
-use super::{ok, Call};
+use super::{ok, Call, Reply};
 use crate::errors::SlackError;
 use crate::model::TokenKind;
 use crate::views::bot_icons;
 
-pub fn auth_test(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn auth_test(call: &Call<'_>) -> Result<Reply, SlackError> {
     let actor = &call.actor;
     call.read(|s| {
         let team = s.team().ok_or(SlackError::Internal)?;
@@ -27,7 +27,7 @@ pub fn auth_test(call: &Call<'_>) -> Result<Value, SlackError> {
     })
 }
 
-pub fn auth_revoke(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn auth_revoke(call: &Call<'_>) -> Result<Reply, SlackError> {
     if call.params.flag("test") {
         return Ok(ok(json!({"revoked": false})));
     }
@@ -38,7 +38,7 @@ pub fn auth_revoke(call: &Call<'_>) -> Result<Value, SlackError> {
     Ok(ok(json!({"revoked": true})))
 }
 
-pub fn team_info(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn team_info(call: &Call<'_>) -> Result<Reply, SlackError> {
     let wanted = call.params.nonempty("team");
     call.read(|s| {
         let team = s.team().ok_or(SlackError::Internal)?;
@@ -69,7 +69,7 @@ pub fn team_info(call: &Call<'_>) -> Result<Value, SlackError> {
     })
 }
 
-pub fn bots_info(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn bots_info(call: &Call<'_>) -> Result<Reply, SlackError> {
     let wanted = call.params.nonempty("bot").or_else(|| call.actor.bot_id.clone());
     let wanted = wanted.ok_or(SlackError::Code("bot_not_found"))?;
     call.read(|s| {

@@ -2,11 +2,11 @@
 
 use serde_json::{json, Value};
 
-use super::{ok, Call};
+use super::{ok, rendered, Call, Reply};
 use crate::errors::SlackError;
 use crate::model::{fmt_ts, Access, Message, NewMessage, Scheduled, MAX_TEXT};
 use crate::paging::{metadata, page_request, paginate, DEFAULT_LIMITS};
-use crate::views::{message_json, permalink};
+use crate::views::{message_json, permalink, MessageView};
 
 /// Most blocks in one message.
 const MAX_BLOCKS: usize = 50;
@@ -114,7 +114,7 @@ fn customize(call: &Call<'_>, message: &mut Message) {
     }
 }
 
-pub fn chat_post_message(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn chat_post_message(call: &Call<'_>) -> Result<Reply, SlackError> {
     let target = call.channel_arg("channel")?;
     let content = content(call, true)?;
     let mut message = authored(call, content);
@@ -126,8 +126,16 @@ pub fn chat_post_message(call: &Call<'_>) -> Result<Value, SlackError> {
         let channel = s.resolve_target(ids, &target, &call.actor, now)?;
         s.access(&channel, &call.actor, Access::Post)?;
         let posted = s.post(&channel, NewMessage { message, thread_ts, reply_broadcast }, micros)?;
-        Ok(ok(json!({"channel": channel, "ts": posted.ts, "message": message_json(s, &posted)})))
+        rendered(&Posted { ok: true, channel: &channel, ts: &posted.ts, message: MessageView::new(s, &posted) })
     })
+}
+
+#[derive(serde::Serialize)]
+struct Posted<'a> {
+    ok: bool,
+    channel: &'a str,
+    ts: &'a str,
+    message: MessageView<'a>,
 }
 
 /// The caller may change or delete only their own messages (workspace admins using a
@@ -142,7 +150,7 @@ fn own_message(call: &Call<'_>, m: &Message, error: &'static str, admin_ok: bool
     Ok(())
 }
 
-pub fn chat_update(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn chat_update(call: &Call<'_>) -> Result<Reply, SlackError> {
     let channel = call.channel_arg("channel")?;
     let ts = call.params.nonempty("ts").ok_or(SlackError::MessageNotFound)?;
     let content = content(call, false)?;
@@ -171,12 +179,12 @@ pub fn chat_update(call: &Call<'_>) -> Result<Value, SlackError> {
             m.metadata = content.metadata;
         }
         m.edited = Some(crate::model::Edited { user: me.clone(), ts: edited_ts });
-        s.messages.insert(crate::model::message_key(&ch.id, &m.ts), m.clone());
+        s.messages.insert(crate::model::message_key(&ch.id, &m.ts), std::sync::Arc::new(m.clone()));
         Ok(ok(json!({"channel": ch.id, "ts": m.ts, "text": m.text, "message": message_json(s, &m)})))
     })
 }
 
-pub fn chat_delete(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn chat_delete(call: &Call<'_>) -> Result<Reply, SlackError> {
     let channel = call.channel_arg("channel")?;
     let ts = call.params.nonempty("ts").ok_or(SlackError::MessageNotFound)?;
     call.write(|s, _| {
@@ -188,7 +196,7 @@ pub fn chat_delete(call: &Call<'_>) -> Result<Value, SlackError> {
     })
 }
 
-pub fn chat_post_ephemeral(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn chat_post_ephemeral(call: &Call<'_>) -> Result<Reply, SlackError> {
     let channel = call.channel_arg("channel")?;
     let user = call.arg("user")?;
     content(call, true)?;
@@ -203,7 +211,7 @@ pub fn chat_post_ephemeral(call: &Call<'_>) -> Result<Value, SlackError> {
     })
 }
 
-pub fn chat_get_permalink(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn chat_get_permalink(call: &Call<'_>) -> Result<Reply, SlackError> {
     let channel = call.channel_arg("channel")?;
     let ts = call.params.nonempty("message_ts").ok_or(SlackError::MessageNotFound)?;
     call.read(|s| {
@@ -213,7 +221,7 @@ pub fn chat_get_permalink(call: &Call<'_>) -> Result<Value, SlackError> {
     })
 }
 
-pub fn chat_me_message(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn chat_me_message(call: &Call<'_>) -> Result<Reply, SlackError> {
     let channel = call.channel_arg("channel")?;
     let text = call.params.nonempty("text").ok_or(SlackError::Code("no_text"))?;
     if text.chars().count() > MAX_TEXT {
@@ -230,7 +238,7 @@ pub fn chat_me_message(call: &Call<'_>) -> Result<Value, SlackError> {
     })
 }
 
-pub fn chat_schedule_message(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn chat_schedule_message(call: &Call<'_>) -> Result<Reply, SlackError> {
     let target = call.channel_arg("channel")?;
     let post_at = match call.params.int("post_at") {
         Ok(Some(t)) => t,
@@ -268,7 +276,7 @@ pub fn chat_schedule_message(call: &Call<'_>) -> Result<Value, SlackError> {
     })
 }
 
-pub fn chat_delete_scheduled_message(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn chat_delete_scheduled_message(call: &Call<'_>) -> Result<Reply, SlackError> {
     let channel = call.channel_arg("channel")?;
     let id = call.arg("scheduled_message_id")?;
     let me = call.actor.user.clone();
@@ -286,7 +294,7 @@ pub fn chat_delete_scheduled_message(call: &Call<'_>) -> Result<Value, SlackErro
     })
 }
 
-pub fn chat_scheduled_messages_list(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn chat_scheduled_messages_list(call: &Call<'_>) -> Result<Reply, SlackError> {
     let channel = call.params.nonempty("channel");
     let bound = |key: &str| call.params.int(key).map_err(|_| SlackError::invalid(key));
     let oldest = bound("oldest")?.unwrap_or(i64::MIN);

@@ -4,14 +4,14 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use super::{ok, Call};
+use super::{ok, rendered, Call, Reply};
 use crate::errors::SlackError;
 use crate::model::{
     fmt_ts, member_key, parse_ts, validate_channel_name, Access, Channel, ChannelKind, SlackState, MAX_MPIM_USERS,
     MAX_TOPIC,
 };
-use crate::paging::{metadata, page_request, paginate, Limits};
-use crate::views::{channel_json, message_json};
+use crate::paging::{metadata, page_request, paginate, Limits, Metadata};
+use crate::views::{channel_json, MessageView};
 
 const LIST_LIMITS: Limits = Limits { default: 100, max: 1000, strict: true };
 const HISTORY_LIMITS: Limits = Limits { default: 100, max: 999, strict: false };
@@ -27,7 +27,7 @@ fn types_arg(call: &Call<'_>) -> Result<Vec<ChannelKind>, SlackError> {
 }
 
 /// Conversations the caller can see, of the asked types, optionally only those `member` is in.
-fn list_channels(call: &Call<'_>, member: Option<String>) -> Result<Value, SlackError> {
+fn list_channels(call: &Call<'_>, member: Option<String>) -> Result<Reply, SlackError> {
     let types = types_arg(call)?;
     let exclude_archived = call.params.flag("exclude_archived");
     let req = page_request(call.params, "channel", LIST_LIMITS)?;
@@ -50,16 +50,16 @@ fn list_channels(call: &Call<'_>, member: Option<String>) -> Result<Value, Slack
     })
 }
 
-pub fn conversations_list(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn conversations_list(call: &Call<'_>) -> Result<Reply, SlackError> {
     list_channels(call, None)
 }
 
-pub fn users_conversations(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn users_conversations(call: &Call<'_>) -> Result<Reply, SlackError> {
     let user = call.params.nonempty("user").unwrap_or_else(|| call.actor.user.clone());
     list_channels(call, Some(user))
 }
 
-pub fn conversations_info(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn conversations_info(call: &Call<'_>) -> Result<Reply, SlackError> {
     let channel = call.channel_arg("channel")?;
     call.read(|s| {
         let ch = s.access(&channel, &call.actor, Access::See)?;
@@ -93,7 +93,7 @@ fn in_range(ts: &str, (lo, hi): (u64, u64)) -> bool {
     parse_ts(ts).is_some_and(|t| t >= lo && t <= hi)
 }
 
-pub fn conversations_history(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn conversations_history(call: &Call<'_>) -> Result<Reply, SlackError> {
     let channel = call.channel_arg("channel")?;
     let range = ts_range(call)?;
     let req = page_request(call.params, "next_ts", HISTORY_LIMITS)?;
@@ -106,20 +106,40 @@ pub fn conversations_history(call: &Call<'_>) -> Result<Value, SlackError> {
             .filter(|m| m.in_history() && in_range(&m.ts, range))
             .map(|m| (m.ts.clone(), m));
         let page = paginate(items, &req, "next_ts", true);
-        let messages: Vec<Value> = page.items.iter().map(|m| message_json(s, m)).collect();
         let pin_count = s.pins.range(format!("{}:", ch.id)..format!("{};", ch.id)).count();
-        Ok(ok(json!({
-            "messages": messages,
-            "has_more": page.has_more(),
-            "pin_count": pin_count,
-            "channel_actions_ts": null,
-            "channel_actions_count": 0,
-            "response_metadata": metadata(&page.next_cursor),
-        })))
+        rendered(&History {
+            ok: true,
+            messages: page.items.iter().map(|m| MessageView::new(s, m)).collect(),
+            has_more: page.has_more(),
+            pin_count,
+            channel_actions_ts: (),
+            channel_actions_count: 0,
+            response_metadata: Metadata { next_cursor: &page.next_cursor },
+        })
     })
 }
 
-pub fn conversations_replies(call: &Call<'_>) -> Result<Value, SlackError> {
+#[derive(serde::Serialize)]
+struct History<'a> {
+    ok: bool,
+    messages: Vec<MessageView<'a>>,
+    has_more: bool,
+    pin_count: usize,
+    /// Always null here.
+    channel_actions_ts: (),
+    channel_actions_count: u32,
+    response_metadata: Metadata<'a>,
+}
+
+#[derive(serde::Serialize)]
+struct Replies<'a> {
+    ok: bool,
+    messages: Vec<MessageView<'a>>,
+    has_more: bool,
+    response_metadata: Metadata<'a>,
+}
+
+pub fn conversations_replies(call: &Call<'_>) -> Result<Reply, SlackError> {
     let channel = call.channel_arg("channel")?;
     let ts = call.arg("ts")?;
     let range = ts_range(call)?;
@@ -131,19 +151,15 @@ pub fn conversations_replies(call: &Call<'_>) -> Result<Value, SlackError> {
         let root_ts =
             if message.is_reply() { message.thread_ts.clone().unwrap_or_default() } else { message.ts.clone() };
         let root = s.message(&ch.id, &root_ts).map_err(|_| SlackError::Code("thread_not_found"))?;
-        let mut items = vec![(root.ts.clone(), message_json(s, root))];
-        items.extend(
-            s.replies(&ch.id, &root_ts)
-                .into_iter()
-                .filter(|m| in_range(&m.ts, range))
-                .map(|m| (m.ts.clone(), message_json(s, m))),
-        );
+        let replies = s.replies(&ch.id, &root_ts).into_iter().filter(|m| in_range(&m.ts, range));
+        let items = std::iter::once(root).chain(replies).map(|m| (m.ts.clone(), MessageView::new(s, m)));
         let page = paginate(items, &req, "next_ts", false);
-        Ok(ok(json!({
-            "messages": page.items,
-            "has_more": page.has_more(),
-            "response_metadata": metadata(&page.next_cursor),
-        })))
+        rendered(&Replies {
+            ok: true,
+            has_more: page.has_more(),
+            response_metadata: Metadata { next_cursor: &page.next_cursor },
+            messages: page.items,
+        })
     })
 }
 
@@ -151,7 +167,7 @@ fn join_text(user: &str) -> String {
     format!("<@{user}> has joined the channel")
 }
 
-pub fn conversations_create(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn conversations_create(call: &Call<'_>) -> Result<Reply, SlackError> {
     let name = call.params.str("name").unwrap_or_default();
     let private = call.params.flag("is_private");
     let me = call.actor.user.clone();
@@ -164,7 +180,7 @@ pub fn conversations_create(call: &Call<'_>) -> Result<Value, SlackError> {
     })
 }
 
-pub fn conversations_join(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn conversations_join(call: &Call<'_>) -> Result<Reply, SlackError> {
     let channel = call.channel_arg("channel")?;
     let me = call.actor.user.clone();
     let (now, micros) = (call.now_s(), call.now_micros());
@@ -197,7 +213,7 @@ fn not_for_dms(ch: &Channel) -> Result<(), SlackError> {
     Ok(())
 }
 
-pub fn conversations_leave(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn conversations_leave(call: &Call<'_>) -> Result<Reply, SlackError> {
     let channel = call.channel_arg("channel")?;
     let me = call.actor.user.clone();
     let micros = call.now_micros();
@@ -231,7 +247,7 @@ pub fn conversations_leave(call: &Call<'_>) -> Result<Value, SlackError> {
     })
 }
 
-pub fn conversations_invite(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn conversations_invite(call: &Call<'_>) -> Result<Reply, SlackError> {
     let channel = call.channel_arg("channel")?;
     let users = call.params.list("users");
     let force = call.params.flag("force");
@@ -283,7 +299,7 @@ pub fn conversations_invite(call: &Call<'_>) -> Result<Value, SlackError> {
     })
 }
 
-pub fn conversations_kick(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn conversations_kick(call: &Call<'_>) -> Result<Reply, SlackError> {
     let channel = call.channel_arg("channel")?;
     let user = call.params.nonempty("user").ok_or(SlackError::UserNotFound)?;
     let me = call.actor.user.clone();
@@ -308,7 +324,7 @@ pub fn conversations_kick(call: &Call<'_>) -> Result<Value, SlackError> {
     })
 }
 
-pub fn conversations_archive(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn conversations_archive(call: &Call<'_>) -> Result<Reply, SlackError> {
     let channel = call.channel_arg("channel")?;
     let me = call.actor.user.clone();
     let (now, micros) = (call.now_s(), call.now_micros());
@@ -335,12 +351,12 @@ pub fn conversations_archive(call: &Call<'_>) -> Result<Value, SlackError> {
         let mut ch = s.channel(&ch.id)?.clone();
         ch.is_archived = true;
         ch.updated = now * 1000;
-        s.channels.insert(ch.id.clone(), ch);
+        s.channels.insert(ch.id.clone(), std::sync::Arc::new(ch));
         Ok(ok(json!({})))
     })
 }
 
-pub fn conversations_unarchive(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn conversations_unarchive(call: &Call<'_>) -> Result<Reply, SlackError> {
     let channel = call.channel_arg("channel")?;
     let me = call.actor.user.clone();
     let (now, micros) = (call.now_s(), call.now_micros());
@@ -353,7 +369,7 @@ pub fn conversations_unarchive(call: &Call<'_>) -> Result<Value, SlackError> {
         ch.is_archived = false;
         ch.updated = now * 1000;
         let id = ch.id.clone();
-        s.channels.insert(id.clone(), ch);
+        s.channels.insert(id.clone(), std::sync::Arc::new(ch));
         s.system_message(
             &id,
             &me,
@@ -366,7 +382,7 @@ pub fn conversations_unarchive(call: &Call<'_>) -> Result<Value, SlackError> {
     })
 }
 
-pub fn conversations_rename(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn conversations_rename(call: &Call<'_>) -> Result<Reply, SlackError> {
     let channel = call.channel_arg("channel")?;
     let name = call.params.str("name").unwrap_or_default().trim().to_string();
     let me = call.actor.user.clone();
@@ -384,7 +400,7 @@ pub fn conversations_rename(call: &Call<'_>) -> Result<Value, SlackError> {
             renamed.previous_names.insert(0, ch.name.clone());
             renamed.name = name.clone();
             renamed.updated = now * 1000;
-            s.channels.insert(ch.id.clone(), renamed);
+            s.channels.insert(ch.id.clone(), std::sync::Arc::new(renamed));
             let extra = BTreeMap::from([("old_name".to_string(), json!(ch.name)), ("name".to_string(), json!(name))]);
             let text = format!("<@{me}> renamed the channel from \"{}\" to \"{name}\"", ch.name);
             s.system_message(&ch.id, &me, "channel_name", text, extra, micros)?;
@@ -395,7 +411,7 @@ pub fn conversations_rename(call: &Call<'_>) -> Result<Value, SlackError> {
 }
 
 /// setTopic and setPurpose.
-fn set_topic(call: &Call<'_>, field: &'static str) -> Result<Value, SlackError> {
+fn set_topic(call: &Call<'_>, field: &'static str) -> Result<Reply, SlackError> {
     let channel = call.channel_arg("channel")?;
     let value = call.params.str(field).ok_or_else(|| SlackError::missing(field))?;
     if value.chars().count() > MAX_TOPIC {
@@ -415,7 +431,7 @@ fn set_topic(call: &Call<'_>, field: &'static str) -> Result<Value, SlackError> 
         };
         ch.updated = now * 1000;
         let id = ch.id.clone();
-        s.channels.insert(id.clone(), ch);
+        s.channels.insert(id.clone(), std::sync::Arc::new(ch));
         let extra = BTreeMap::from([(field.to_string(), json!(value))]);
         s.system_message(&id, &me, subtype, text, extra, micros)?;
         let ch = s.channel(&id)?;
@@ -423,15 +439,15 @@ fn set_topic(call: &Call<'_>, field: &'static str) -> Result<Value, SlackError> 
     })
 }
 
-pub fn conversations_set_topic(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn conversations_set_topic(call: &Call<'_>) -> Result<Reply, SlackError> {
     set_topic(call, "topic")
 }
 
-pub fn conversations_set_purpose(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn conversations_set_purpose(call: &Call<'_>) -> Result<Reply, SlackError> {
     set_topic(call, "purpose")
 }
 
-pub fn conversations_open(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn conversations_open(call: &Call<'_>) -> Result<Reply, SlackError> {
     let me = call.actor.user.clone();
     let return_im = call.params.flag("return_im");
     let prevent_creation = call.params.flag("prevent_creation");
@@ -485,7 +501,7 @@ pub fn conversations_open(call: &Call<'_>) -> Result<Value, SlackError> {
     })
 }
 
-pub fn conversations_close(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn conversations_close(call: &Call<'_>) -> Result<Reply, SlackError> {
     let channel = call.channel_arg("channel")?;
     let me = call.actor.user.clone();
     call.write(|s, _| {
@@ -504,7 +520,7 @@ pub fn conversations_close(call: &Call<'_>) -> Result<Value, SlackError> {
     })
 }
 
-pub fn conversations_members(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn conversations_members(call: &Call<'_>) -> Result<Reply, SlackError> {
     let channel = call.channel_arg("channel")?;
     let req = page_request(call.params, "user", LIST_LIMITS)?;
     call.read(|s| {
@@ -516,7 +532,7 @@ pub fn conversations_members(call: &Call<'_>) -> Result<Value, SlackError> {
     })
 }
 
-pub fn conversations_mark(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn conversations_mark(call: &Call<'_>) -> Result<Reply, SlackError> {
     let channel = call.channel_arg("channel")?;
     let ts = call.arg("ts")?;
     let micros = parse_ts(&ts).ok_or(SlackError::Code("invalid_timestamp"))?;

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use super::{ok, Call};
+use super::{ok, Call, Reply};
 use crate::errors::SlackError;
 use crate::model::{message_key, Access, File, Message, NewMessage, Share, SlackState, Upload};
 use crate::views::file_json;
@@ -43,7 +43,7 @@ fn file_type(name: &str) -> (&'static str, &'static str, &'static str) {
     ))
 }
 
-pub fn files_get_upload_url_external(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn files_get_upload_url_external(call: &Call<'_>) -> Result<Reply, SlackError> {
     let filename = call.arg("filename")?;
     let length = call.params.int("length")?.ok_or_else(|| SlackError::missing("length"))?;
     if length < 0 {
@@ -86,7 +86,7 @@ pub fn files_get_upload_url_external(call: &Call<'_>) -> Result<Value, SlackErro
     })
 }
 
-pub fn files_complete_upload_external(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn files_complete_upload_external(call: &Call<'_>) -> Result<Reply, SlackError> {
     let files = match call.params.json("files") {
         Ok(Some(Value::Array(items))) if !items.is_empty() => items,
         Ok(None) => return Err(SlackError::missing("files")),
@@ -174,7 +174,7 @@ fn visible_file<'s>(s: &'s SlackState, call: &Call<'_>, id: &str) -> Result<&'s 
     Ok(f)
 }
 
-pub fn files_info(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn files_info(call: &Call<'_>) -> Result<Reply, SlackError> {
     let id = call.arg("file")?;
     call.read(|s| {
         let f = visible_file(s, call, &id)?;
@@ -202,7 +202,7 @@ fn type_matches(types: &[String], f: &File) -> Result<bool, SlackError> {
     Ok(any)
 }
 
-pub fn files_list(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn files_list(call: &Call<'_>) -> Result<Reply, SlackError> {
     let channel = call.params.nonempty("channel");
     let user = call.params.nonempty("user");
     let types = call.params.list("types");
@@ -238,7 +238,7 @@ pub fn files_list(call: &Call<'_>) -> Result<Value, SlackError> {
     })
 }
 
-pub fn files_delete(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn files_delete(call: &Call<'_>) -> Result<Reply, SlackError> {
     let id = call.arg("file")?;
     call.write(|s, _| {
         let mut f = visible_file(s, call, &id)?.clone();
@@ -248,12 +248,12 @@ pub fn files_delete(call: &Call<'_>) -> Result<Value, SlackError> {
         }
         for share in &f.shares {
             let key = message_key(&share.channel, &share.ts);
-            if let Some(mut m) = s.messages.get(&key).cloned() {
+            if let Some(mut m) = s.messages.get(&key).map(|m| crate::model::Message::clone(m)) {
                 m.files.retain(|x| *x != f.id);
                 if m.files.is_empty() && m.text.trim().is_empty() && m.reply_count == 0 {
                     s.delete_message(&share.channel, &share.ts)?;
                 } else {
-                    s.messages.insert(key, m);
+                    s.messages.insert(key, std::sync::Arc::new(m));
                 }
             }
         }
@@ -266,6 +266,6 @@ pub fn files_delete(call: &Call<'_>) -> Result<Value, SlackError> {
 
 /// Retired by Slack (files.upload stopped working for everyone in November 2025): it
 /// answers `method_deprecated`, pointing clients at the v2 flow.
-pub fn files_upload(_call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn files_upload(_call: &Call<'_>) -> Result<Reply, SlackError> {
     Err(SlackError::Code("method_deprecated"))
 }

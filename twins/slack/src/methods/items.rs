@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use super::{ok, Call};
+use super::{ok, Call, Reply};
 use crate::errors::SlackError;
 use crate::model::{message_key, parse_ts, Access, Bookmark, Message, Pin, Reaction, SlackState};
 use crate::paging::{metadata, page_request, paginate, DEFAULT_LIMITS};
@@ -56,7 +56,7 @@ fn with_permalink(s: &SlackState, m: &Message) -> Value {
     v
 }
 
-pub fn reactions_add(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn reactions_add(call: &Call<'_>) -> Result<Reply, SlackError> {
     let name = emoji_name(&call.arg("name")?)?;
     let me = call.actor.user.clone();
     call.write(|s, _| {
@@ -72,12 +72,12 @@ pub fn reactions_add(call: &Call<'_>) -> Result<Value, SlackError> {
             None if distinct >= MAX_DISTINCT_REACTIONS => return Err(SlackError::Code("too_many_emoji")),
             None => m.reactions.push(Reaction { name: name.clone(), users: vec![me.clone()] }),
         }
-        s.messages.insert(message_key(&m.channel, &m.ts), m);
+        s.messages.insert(message_key(&m.channel, &m.ts), std::sync::Arc::new(m));
         Ok(ok(json!({})))
     })
 }
 
-pub fn reactions_remove(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn reactions_remove(call: &Call<'_>) -> Result<Reply, SlackError> {
     let name = emoji_name(&call.arg("name")?)?;
     let me = call.actor.user.clone();
     call.write(|s, _| {
@@ -90,19 +90,19 @@ pub fn reactions_remove(call: &Call<'_>) -> Result<Value, SlackError> {
             .ok_or(SlackError::Code("no_reaction"))?;
         r.users.retain(|u| *u != me);
         m.reactions.retain(|r| !r.users.is_empty());
-        s.messages.insert(message_key(&m.channel, &m.ts), m);
+        s.messages.insert(message_key(&m.channel, &m.ts), std::sync::Arc::new(m));
         Ok(ok(json!({})))
     })
 }
 
-pub fn reactions_get(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn reactions_get(call: &Call<'_>) -> Result<Reply, SlackError> {
     call.read(|s| {
         let (ch, m) = target(s, call, Access::See)?;
         Ok(ok(json!({"type": "message", "channel": ch.id, "message": with_permalink(s, m)})))
     })
 }
 
-pub fn reactions_list(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn reactions_list(call: &Call<'_>) -> Result<Reply, SlackError> {
     let user = call.params.nonempty("user").unwrap_or_else(|| call.actor.user.clone());
     let req = page_request(call.params, "reaction", DEFAULT_LIMITS)?;
     let viewer = call.actor.user.clone();
@@ -124,7 +124,7 @@ pub fn reactions_list(call: &Call<'_>) -> Result<Value, SlackError> {
     })
 }
 
-pub fn pins_add(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn pins_add(call: &Call<'_>) -> Result<Reply, SlackError> {
     let me = call.actor.user.clone();
     let now = call.now_s();
     call.write(|s, _| {
@@ -142,7 +142,7 @@ pub fn pins_add(call: &Call<'_>) -> Result<Value, SlackError> {
     })
 }
 
-pub fn pins_remove(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn pins_remove(call: &Call<'_>) -> Result<Reply, SlackError> {
     call.write(|s, _| {
         let (ch, m) = target(s, call, Access::See)?;
         let key = message_key(&ch.id, &m.ts);
@@ -153,7 +153,7 @@ pub fn pins_remove(call: &Call<'_>) -> Result<Value, SlackError> {
     })
 }
 
-pub fn pins_list(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn pins_list(call: &Call<'_>) -> Result<Reply, SlackError> {
     let channel = call.channel_arg("channel")?;
     call.read(|s| {
         let ch = s.access(&channel, &call.actor, Access::See)?;
@@ -171,7 +171,7 @@ pub fn pins_list(call: &Call<'_>) -> Result<Value, SlackError> {
     })
 }
 
-pub fn bookmarks_add(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn bookmarks_add(call: &Call<'_>) -> Result<Reply, SlackError> {
     let channel = call.channel_arg("channel_id")?;
     let title = call.arg("title")?;
     let kind = call.arg("type")?;
@@ -221,7 +221,7 @@ pub fn bookmarks_add(call: &Call<'_>) -> Result<Value, SlackError> {
     })
 }
 
-pub fn bookmarks_list(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn bookmarks_list(call: &Call<'_>) -> Result<Reply, SlackError> {
     let channel = call.channel_arg("channel_id")?;
     call.read(|s| {
         let ch = s.access(&channel, &call.actor, Access::See)?;
@@ -233,7 +233,7 @@ pub fn bookmarks_list(call: &Call<'_>) -> Result<Value, SlackError> {
     })
 }
 
-pub fn bookmarks_remove(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn bookmarks_remove(call: &Call<'_>) -> Result<Reply, SlackError> {
     let channel = call.channel_arg("channel_id")?;
     let id = call.arg("bookmark_id")?;
     call.write(|s, _| {

@@ -53,7 +53,40 @@ impl Tier {
     }
 }
 
-pub type Handler = fn(&Call<'_>) -> Result<Value, SlackError>;
+pub type Handler = fn(&Call<'_>) -> Result<Reply, SlackError>;
+
+/// A method's answer: a JSON value, or a body rendered straight from the state. The big
+/// reads render directly, since building and dropping a `Value` tree per message was
+/// most of their cost.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reply {
+    Value(Value),
+    Rendered(String),
+}
+
+impl Reply {
+    /// The body on the wire.
+    pub fn into_body(self) -> String {
+        match self {
+            Reply::Value(v) => v.to_string(),
+            Reply::Rendered(body) => body,
+        }
+    }
+
+    /// The answer as a `Value` (for the control plane and tests).
+    pub fn into_value(self) -> Value {
+        match self {
+            Reply::Value(v) => v,
+            Reply::Rendered(body) => serde_json::from_str(&body).unwrap_or(Value::Null),
+        }
+    }
+}
+
+impl From<Value> for Reply {
+    fn from(value: Value) -> Self {
+        Reply::Value(value)
+    }
+}
 
 /// Scopes a token type needs: `None` = this token type may not call it; an empty list =
 /// any token of the type may.
@@ -405,7 +438,7 @@ impl Call<'_> {
                 Ok((result, before, state.clone()))
             })
             .map_err(|_| SlackError::Internal)??;
-        crate::delivery::publish_change(&self.ctx.universe, &before, &after, Some(&self.actor.user), self.now);
+        crate::delivery::publish_change(&self.ctx.universe, before, after, Some(&self.actor.user), self.now);
         Ok(result)
     }
 
@@ -438,13 +471,18 @@ impl Call<'_> {
     }
 }
 
+/// Renders a body straight from borrowed state (see [`Reply::Rendered`]).
+pub fn rendered(body: &impl serde::Serialize) -> Result<Reply, SlackError> {
+    serde_json::to_string(body).map(Reply::Rendered).map_err(|_| SlackError::Internal)
+}
+
 /// `{"ok": true, …}`.
-pub fn ok(mut body: Value) -> Value {
+pub fn ok(mut body: Value) -> Reply {
     if let Value::Object(map) = &mut body {
         map.insert("ok".into(), Value::Bool(true));
-        return body;
+        return Reply::Value(body);
     }
-    json!({"ok": true})
+    Reply::Value(json!({"ok": true}))
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 use chrono::{NaiveDate, TimeZone, Utc};
 use serde_json::{json, Value};
 
-use super::{ok, Call};
+use super::{ok, Call, Reply};
 use crate::errors::SlackError;
 use crate::model::{parse_ts, Message, SlackState, Usergroup};
 use crate::paging::{decode_cursor, encode_cursor};
@@ -25,11 +25,11 @@ fn group<'s>(s: &'s SlackState, call: &Call<'_>) -> Result<&'s Usergroup, SlackE
     s.usergroups.get(id.trim()).ok_or(SlackError::Code("no_such_subteam"))
 }
 
-fn group_body(call: &Call<'_>, g: &Usergroup) -> Value {
+fn group_body(call: &Call<'_>, g: &Usergroup) -> Reply {
     ok(json!({ "usergroup": usergroup_json(g, true, call.params.flag("include_count")) }))
 }
 
-pub fn usergroups_list(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn usergroups_list(call: &Call<'_>) -> Result<Reply, SlackError> {
     let include_disabled = call.params.flag("include_disabled");
     let include_users = call.params.flag("include_users");
     let include_count = call.params.flag("include_count");
@@ -85,7 +85,7 @@ fn apply_group_args(s: &SlackState, call: &Call<'_>, g: &mut Usergroup) -> Resul
     Ok(())
 }
 
-pub fn usergroups_create(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn usergroups_create(call: &Call<'_>) -> Result<Reply, SlackError> {
     let name = call.params.nonempty("name").ok_or(SlackError::Code("missing_subteam_name"))?;
     let me = call.actor.user.clone();
     let now = call.now_s();
@@ -130,7 +130,7 @@ pub fn usergroups_create(call: &Call<'_>) -> Result<Value, SlackError> {
     })
 }
 
-pub fn usergroups_update(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn usergroups_update(call: &Call<'_>) -> Result<Reply, SlackError> {
     let me = call.actor.user.clone();
     let now = call.now_s();
     call.write(|s, _| {
@@ -143,7 +143,7 @@ pub fn usergroups_update(call: &Call<'_>) -> Result<Value, SlackError> {
     })
 }
 
-fn set_enabled(call: &Call<'_>, enabled: bool) -> Result<Value, SlackError> {
+fn set_enabled(call: &Call<'_>, enabled: bool) -> Result<Reply, SlackError> {
     let me = call.actor.user.clone();
     let now = call.now_s();
     call.write(|s, _| {
@@ -162,15 +162,15 @@ fn set_enabled(call: &Call<'_>, enabled: bool) -> Result<Value, SlackError> {
     })
 }
 
-pub fn usergroups_disable(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn usergroups_disable(call: &Call<'_>) -> Result<Reply, SlackError> {
     set_enabled(call, false)
 }
 
-pub fn usergroups_enable(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn usergroups_enable(call: &Call<'_>) -> Result<Reply, SlackError> {
     set_enabled(call, true)
 }
 
-pub fn usergroups_users_list(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn usergroups_users_list(call: &Call<'_>) -> Result<Reply, SlackError> {
     let include_disabled = call.params.flag("include_disabled");
     call.read(|s| {
         let g = group(s, call)?;
@@ -181,7 +181,7 @@ pub fn usergroups_users_list(call: &Call<'_>) -> Result<Value, SlackError> {
     })
 }
 
-pub fn usergroups_users_update(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn usergroups_users_update(call: &Call<'_>) -> Result<Reply, SlackError> {
     let users = call.params.list("users");
     if users.is_empty() {
         return Err(SlackError::Code("no_users_provided"));
@@ -279,7 +279,7 @@ fn matches(s: &SlackState, q: &Query, m: &Message) -> bool {
     q.users.is_empty() || q.users.iter().any(from)
 }
 
-pub fn search_messages(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn search_messages(call: &Call<'_>) -> Result<Reply, SlackError> {
     let query_text = call.params.nonempty("query").ok_or(SlackError::Code("no_query"))?;
     let count = call.params.int("count")?.unwrap_or(20).clamp(1, 100) as usize;
     let cursor = call.params.nonempty("cursor");
@@ -295,6 +295,7 @@ pub fn search_messages(call: &Call<'_>) -> Result<Value, SlackError> {
         let mut found: Vec<&Message> = s
             .messages
             .values()
+            .map(|m| m.as_ref())
             .filter(|m| s.channels.get(&m.channel).is_some_and(|c| c.is_public() || s.is_member(&c.id, &viewer)))
             .filter(|m| matches(s, &q, m))
             .collect();
@@ -358,7 +359,7 @@ pub fn search_messages(call: &Call<'_>) -> Result<Value, SlackError> {
     })
 }
 
-pub fn emoji_list(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn emoji_list(call: &Call<'_>) -> Result<Reply, SlackError> {
     call.read(|s| {
         let emoji: serde_json::Map<String, Value> = s.emoji.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
         let mut body = json!({"emoji": emoji, "cache_ts": format!("{}.000000", call.now_s())});
@@ -370,7 +371,7 @@ pub fn emoji_list(call: &Call<'_>) -> Result<Value, SlackError> {
     })
 }
 
-pub fn dnd_info(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn dnd_info(call: &Call<'_>) -> Result<Reply, SlackError> {
     let user = call.params.nonempty("user").unwrap_or_else(|| call.actor.user.clone());
     call.read(|s| {
         s.user(&user)?;

@@ -2,14 +2,14 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{ok, Call};
+use super::{ok, Call, Reply};
 use crate::errors::SlackError;
 use crate::paging::{metadata, page_request, paginate, Limits};
 use crate::views::{profile_json, user_json};
 
 const USER_LIMITS: Limits = Limits { default: 1000, max: 1000, strict: false };
 
-pub fn users_list(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn users_list(call: &Call<'_>) -> Result<Reply, SlackError> {
     let req = page_request(call.params, "user", USER_LIMITS)?;
     call.read(|s| {
         let page = paginate(s.users.values().map(|u| (u.id.clone(), u)), &req, "user", false);
@@ -27,7 +27,7 @@ pub fn users_list(call: &Call<'_>) -> Result<Value, SlackError> {
     })
 }
 
-pub fn users_info(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn users_info(call: &Call<'_>) -> Result<Reply, SlackError> {
     let id = call.params.nonempty("user").ok_or(SlackError::UserNotFound)?;
     call.read(|s| {
         let mut user = user_json(s.user(id.trim())?, &call.actor, call.now);
@@ -38,7 +38,7 @@ pub fn users_info(call: &Call<'_>) -> Result<Value, SlackError> {
     })
 }
 
-pub fn users_lookup_by_email(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn users_lookup_by_email(call: &Call<'_>) -> Result<Reply, SlackError> {
     let email = call.arg("email")?;
     call.read(|s| {
         let user = s
@@ -50,7 +50,7 @@ pub fn users_lookup_by_email(call: &Call<'_>) -> Result<Value, SlackError> {
     })
 }
 
-pub fn users_get_presence(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn users_get_presence(call: &Call<'_>) -> Result<Reply, SlackError> {
     let id = call.params.nonempty("user").unwrap_or_else(|| call.actor.user.clone());
     call.read(|s| {
         let user = s.user(&id)?;
@@ -70,7 +70,7 @@ pub fn users_get_presence(call: &Call<'_>) -> Result<Value, SlackError> {
     })
 }
 
-pub fn users_set_presence(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn users_set_presence(call: &Call<'_>) -> Result<Reply, SlackError> {
     let presence = call.arg("presence")?;
     let away = match presence.trim() {
         "away" => true,
@@ -86,7 +86,7 @@ pub fn users_set_presence(call: &Call<'_>) -> Result<Value, SlackError> {
     })
 }
 
-pub fn users_profile_get(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn users_profile_get(call: &Call<'_>) -> Result<Reply, SlackError> {
     let id = call.params.nonempty("user").unwrap_or_else(|| call.actor.user.clone());
     call.read(|s| {
         let user = s.user(id.trim())?;
@@ -109,7 +109,7 @@ const PROFILE_FIELDS: &[(&str, usize)] = &[
     ("email", 254),
 ];
 
-pub fn users_profile_set(call: &Call<'_>) -> Result<Value, SlackError> {
+pub fn users_profile_set(call: &Call<'_>) -> Result<Reply, SlackError> {
     let mut changes: Map<String, Value> = match call.params.json("profile") {
         Ok(Some(Value::Object(map))) => map,
         Ok(Some(_)) | Err(_) => return Err(SlackError::Code("invalid_profile")),
