@@ -15,8 +15,13 @@
 //! 3. Cold start of `dtu serve` to the first successful `auth.test`, against
 //!    starting the same binary just to print its version.
 //!
-//! Knobs: DTU_BENCH_SECONDS (per load run, default 5), DTU_BENCH_CONNECTIONS (default 32),
-//! DTU_BENCH_ONLY (run only the targets whose name contains it, beside the baseline).
+//! Knobs: DTU_BENCH_SECONDS (per load run, default 3), DTU_BENCH_ROUNDS (default 5),
+//! DTU_BENCH_CONNECTIONS (default 32), DTU_BENCH_ONLY (run only the targets whose name
+//! contains it, beside the baseline).
+//!
+//! Each round runs the baseline and then every target; a target's ratio for a round is
+//! its rate over that round's baseline, and the summary gives the median over rounds
+//! with the lowest and highest (a noisy neighbour moves single rounds, not the median).
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -169,7 +174,7 @@ fn path_of(url: &str) -> String {
     url.splitn(4, '/').nth(3).map(|p| format!("/{}", p.trim_end_matches('/'))).unwrap_or_default()
 }
 
-fn throughput(seconds: u64, connections: usize) -> Vec<Load> {
+fn throughput(seconds: u64, rounds: usize, connections: usize) -> Vec<Vec<Load>> {
     let server = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("rt");
     let client = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("rt");
     let localhost = IpAddr::from([127, 0, 0, 1]);
@@ -273,13 +278,15 @@ fn throughput(seconds: u64, connections: usize) -> Vec<Load> {
         .filter(|(name, ..)| *name == "bare axum" || only.as_deref().is_none_or(|o| name.contains(o)))
         .collect();
     let duration = Duration::from_secs(seconds);
-    // Interleaved twice (the baseline, then each stack figure) so drift hits all alike.
+    // Interleaved (the baseline, then each stack figure, per round) so drift hits all alike.
     client.block_on(async {
         let mut out = Vec::new();
-        for round in 1..=2 {
+        for _ in 0..rounds {
+            let mut round = Vec::new();
             for (name, addr, make) in &targets {
-                out.push(load(&format!("{name} (round {round})"), *addr, make.clone(), connections, duration).await);
+                round.push(load(name, *addr, make.clone(), connections, duration).await);
             }
+            out.push(round);
         }
         out
     })
@@ -413,30 +420,52 @@ fn cold_start() -> Option<ColdStart> {
 fn main() {
     // `cargo bench` passes --bench; `cargo test --benches` runs this as a smoke test.
     let smoke = !std::env::args().any(|a| a == "--bench");
-    let seconds = if smoke { 1 } else { env_or("DTU_BENCH_SECONDS", 5) };
+    let seconds = if smoke { 1 } else { env_or("DTU_BENCH_SECONDS", 3) };
+    let rounds = if smoke { 1 } else { env_or("DTU_BENCH_ROUNDS", 5).max(1) as usize };
     let connections = env_or("DTU_BENCH_CONNECTIONS", 32) as usize;
 
-    let loads = throughput(seconds, connections);
+    let rounds_run = throughput(seconds, rounds, connections);
     let forks = fork_times();
     let cold = if smoke { None } else { cold_start() };
 
-    println!("\n## Throughput ({connections} connections, {seconds} s per run, loopback, same process)\n");
-    println!("| run | requests | errors | req/s | p50 ms | p99 ms | req/s ÷ bare (same round) |");
+    println!(
+        "\n## Throughput ({connections} connections, {seconds} s per run, {rounds} rounds, loopback, same process)\n"
+    );
+    println!("| target | median req/s | median p50 ms | median p99 ms | ÷ bare: median | lowest | highest |");
     println!("|---|---|---|---|---|---|---|");
-    for chunk in loads.chunks(loads.len() / 2) {
-        let bare = chunk[0].per_second.max(1.0);
-        for l in chunk {
-            println!(
-                "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} |",
-                l.name,
-                l.requests,
-                l.errors,
-                l.per_second,
-                l.p50_ms,
-                l.p99_ms,
-                l.per_second / bare
-            );
-        }
+    let targets = rounds_run.first().map(Vec::len).unwrap_or(0);
+    let mut summary = Vec::new();
+    for t in 0..targets {
+        let runs: Vec<&Load> = rounds_run.iter().map(|r| &r[t]).collect();
+        let ratios: Vec<f64> = rounds_run.iter().map(|r| r[t].per_second / r[0].per_second.max(1.0)).collect();
+        let (lowest, highest) = ratios.iter().fold((f64::MAX, f64::MIN), |(lo, hi), &x| (lo.min(x), hi.max(x)));
+        let row = json!({
+            "target": runs[0].name,
+            "median_per_second": median(runs.iter().map(|l| l.per_second).collect()),
+            "median_p50_ms": median(runs.iter().map(|l| l.p50_ms).collect()),
+            "median_p99_ms": median(runs.iter().map(|l| l.p99_ms).collect()),
+            "ratio_median": median(ratios),
+            "ratio_lowest": lowest,
+            "ratio_highest": highest,
+        });
+        println!(
+            "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |",
+            runs[0].name,
+            row["median_per_second"].as_f64().unwrap_or(0.0),
+            row["median_p50_ms"].as_f64().unwrap_or(0.0),
+            row["median_p99_ms"].as_f64().unwrap_or(0.0),
+            row["ratio_median"].as_f64().unwrap_or(0.0),
+            lowest,
+            highest
+        );
+        summary.push(row);
+    }
+    println!("\nEach round (req/s, and ÷ that round's bare):\n");
+    for (i, round) in rounds_run.iter().enumerate() {
+        let bare = round[0].per_second.max(1.0);
+        let cells: Vec<String> =
+            round.iter().map(|l| format!("{} {:.0} ({:.2})", l.name, l.per_second, l.per_second / bare)).collect();
+        println!("- round {}: {}", i + 1, cells.join("; "));
     }
     println!("\n## Universe fork (1,000 forks each)\n");
     println!("| fixture | people | create from fixture ms | fork median µs | fork p99 µs | RSS per fork KiB |");
@@ -461,11 +490,11 @@ fn main() {
             c.serve_to_first_auth_test_ms / c.process_start_ms.max(0.001)
         );
     }
-    let out = json!({"throughput": loads, "forks": forks, "cold_start": cold});
+    let out = json!({"throughput": summary, "rounds": rounds_run, "forks": forks, "cold_start": cold});
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");
     let _ = std::fs::create_dir_all(&dir);
     let _ = std::fs::write(dir.join("stack.json"), serde_json::to_string_pretty(&out).unwrap_or_default());
-    let errors: u64 = loads.iter().map(|l| l.errors).sum();
+    let errors: u64 = rounds_run.iter().flatten().map(|l| l.errors).sum();
     if errors > 0 {
         eprintln!("{errors} requests failed during the load runs");
         std::process::exit(1);

@@ -13,24 +13,27 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// Records of one kind, keyed and ordered by id (stable list order for free).
+///
+/// Keys are `String`s; a big collection written often may key by `Arc<str>` instead, so
+/// that the B-tree nodes a write copies (the map is persistent) copy pointers, not text.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct Collection<T: Clone>(pub imbl::OrdMap<String, T>);
+pub struct Collection<T: Clone, K: Ord + Clone = String>(pub imbl::OrdMap<K, T>);
 
-impl<T: Clone> Default for Collection<T> {
+impl<T: Clone, K: Ord + Clone> Default for Collection<T, K> {
     fn default() -> Self {
         Self(imbl::OrdMap::new())
     }
 }
 
-impl<T: Clone> Deref for Collection<T> {
-    type Target = imbl::OrdMap<String, T>;
+impl<T: Clone, K: Ord + Clone> Deref for Collection<T, K> {
+    type Target = imbl::OrdMap<K, T>;
     fn deref(&self) -> &Self::Target {
         &self.0
     }
 }
 
-impl<T: Clone> DerefMut for Collection<T> {
+impl<T: Clone, K: Ord + Clone> DerefMut for Collection<T, K> {
     fn deref_mut(&mut self) -> &mut Self::Target {
         &mut self.0
     }
@@ -79,9 +82,10 @@ fn to_json<T: Serialize>(value: &T) -> Value {
     serde_json::to_value(value).unwrap_or(Value::Null)
 }
 
-impl<T> AnyCollection for Collection<T>
+impl<T, K> AnyCollection for Collection<T, K>
 where
     T: Clone + PartialEq + Serialize + Send + Sync + 'static,
+    K: Ord + Clone + AsRef<str> + Send + Sync + 'static,
 {
     fn as_any(&self) -> &dyn Any {
         self
@@ -100,13 +104,14 @@ where
         for item in earlier.0.diff(&self.0) {
             match item {
                 imbl::ordmap::DiffItem::Add(id, record) => {
-                    diff.created.push(Created { id: id.clone(), record: to_json(record) })
+                    diff.created.push(Created { id: id.as_ref().to_string(), record: to_json(record) })
                 }
                 imbl::ordmap::DiffItem::Update { old, new } => {
-                    diff.updated.push(Updated { id: new.0.clone(), before: to_json(old.1), after: to_json(new.1) })
+                    let id = new.0.as_ref().to_string();
+                    diff.updated.push(Updated { id, before: to_json(old.1), after: to_json(new.1) })
                 }
                 imbl::ordmap::DiffItem::Remove(id, record) => {
-                    diff.deleted.push(Created { id: id.clone(), record: to_json(record) })
+                    diff.deleted.push(Created { id: id.as_ref().to_string(), record: to_json(record) })
                 }
             }
         }

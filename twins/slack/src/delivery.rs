@@ -268,23 +268,23 @@ fn uuid(ids: &mut IdGen) -> String {
 impl Hub {
     /// Queues a change; wakes the dispatcher only when something takes events now.
     fn record(self: &Arc<Self>, change: Change) {
-        let listening = {
+        let route = change.after.app().map(route_of);
+        let (listening, gone) = {
             let mut st = self.state.lock();
-            let listening = match change.after.app().map(route_of) {
+            let listening = match route {
                 Some(Route::Socket { .. }) => !st.connections.is_empty(),
                 Some(Route::Http { .. }) => true,
                 Some(Route::Nowhere) | None => false,
             };
-            if st.changes.len() >= OUTBOX_CAP {
-                if let Some(gone) = st.changes.pop_front() {
-                    if gone.after.app().is_some_and(|a| !matches!(route_of(a), Route::Nowhere)) {
-                        st.evicted += 1;
-                    }
-                }
+            let gone = if st.changes.len() >= OUTBOX_CAP { st.changes.pop_front() } else { None };
+            if gone.as_ref().is_some_and(|g| g.after.app().is_some_and(|a| !matches!(route_of(a), Route::Nowhere))) {
+                st.evicted += 1;
             }
             st.changes.push_back(change);
-            listening
+            (listening, gone)
         };
+        // Freeing an old change's states is the costly part: not under the lock.
+        drop(gone);
         if listening {
             self.wake.notify_one();
             self.ensure_running();

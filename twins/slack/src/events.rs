@@ -568,7 +568,7 @@ mod tests {
         let mut changed = m.clone();
         changed.text = "second".into();
         changed.edited = Some(crate::model::Edited { user: "U1".into(), ts: "1700000001.000000".into() });
-        edited.messages.insert(key.clone(), std::sync::Arc::new(changed));
+        edited.messages.insert(key.clone().into(), std::sync::Arc::new(changed));
         let events = derive(&before, &edited, Some("U1"), NOW + 1);
         assert_eq!(events.len(), 1);
         assert_eq!(events[0].event["subtype"], "message_changed");
@@ -579,7 +579,7 @@ mod tests {
         let mut reacted = before.clone();
         let mut with = m.clone();
         with.reactions = vec![Reaction { name: "wave".into(), users: vec!["U1".into(), "U2".into()] }];
-        reacted.messages.insert(key.clone(), std::sync::Arc::new(with));
+        reacted.messages.insert(key.clone().into(), std::sync::Arc::new(with));
         let events = derive(&before, &reacted, Some("U2"), NOW);
         let added: Vec<(&str, &Value)> = events.iter().map(|e| (e.kind(), &e.event["user"])).collect();
         assert_eq!(added, [("reaction_added", &json!("U1")), ("reaction_added", &json!("U2"))]);

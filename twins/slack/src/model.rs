@@ -3,6 +3,7 @@
 //! No HTTP here: rules return `Result<_, SlackError>`.
 
 use std::collections::BTreeMap;
+use std::ops::Bound;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -351,7 +352,7 @@ pub struct SlackState {
     pub members: Collection<Membership>,
     /// Shared, so that copying a B-tree leaf on a write (the state is persistent) copies
     /// pointers rather than whole messages.
-    pub messages: Collection<Arc<Message>>,
+    pub messages: Collection<Arc<Message>, Arc<str>>,
     pub pins: Collection<Pin>,
     pub bookmarks: Collection<Bookmark>,
     pub files: Collection<File>,
@@ -629,11 +630,13 @@ impl SlackState {
 
     /// The messages of a channel, oldest first (replies included).
     pub fn channel_messages<'a>(&'a self, channel: &str) -> impl DoubleEndedIterator<Item = &'a Message> + 'a {
-        self.messages.range(format!("{channel}:")..format!("{channel};")).map(|(_, m)| m.as_ref())
+        let (start, end) = (format!("{channel}:"), format!("{channel};"));
+        let bounds = (Bound::Included(start.as_str()), Bound::Excluded(end.as_str()));
+        self.messages.range::<_, str>(bounds).map(|(_, m)| m.as_ref())
     }
 
     pub fn message(&self, channel: &str, ts: &str) -> Result<&Message, SlackError> {
-        self.messages.get(&message_key(channel, ts)).map(Arc::as_ref).ok_or(SlackError::MessageNotFound)
+        self.messages.get(message_key(channel, ts).as_str()).map(Arc::as_ref).ok_or(SlackError::MessageNotFound)
     }
 
     /// The replies of a thread, oldest first.
@@ -649,15 +652,16 @@ impl SlackState {
         message.channel = channel.to_string();
         message.ts = ts.clone();
         let parent =
-            new.thread_ts.as_deref().and_then(|t| self.messages.get(&message_key(channel, t))).map(|p| {
-                match p.thread_ts.as_deref() {
-                    Some(root) if root != p.ts => root.to_string(),
-                    _ => p.ts.clone(),
-                }
+            new.thread_ts.as_deref().and_then(|t| self.messages.get(message_key(channel, t).as_str())).map(|p| match p
+                .thread_ts
+                .as_deref()
+            {
+                Some(root) if root != p.ts => root.to_string(),
+                _ => p.ts.clone(),
             });
         if let Some(parent_ts) = parent {
             let key = message_key(channel, &parent_ts);
-            if let Some(mut parent) = self.messages.get(&key).map(|p| Message::clone(p)) {
+            if let Some(mut parent) = self.messages.get(key.as_str()).map(|p| Message::clone(p)) {
                 message.thread_ts = Some(parent_ts.clone());
                 message.parent_user_id = parent.user.clone();
                 if new.reply_broadcast {
@@ -671,11 +675,11 @@ impl SlackState {
                     }
                 }
                 parent.latest_reply = Some(ts.clone());
-                self.messages.insert(key, Arc::new(parent));
+                self.messages.insert(key.into(), Arc::new(parent));
             }
         }
         let message = Arc::new(message);
-        self.messages.insert(message_key(channel, &ts), message.clone());
+        self.messages.insert(message_key(channel, &ts).into(), message.clone());
         Ok(message)
     }
 
@@ -703,7 +707,7 @@ impl SlackState {
     /// updates its parent's counters.
     pub fn delete_message(&mut self, channel: &str, ts: &str) -> Result<(), SlackError> {
         let key = message_key(channel, ts);
-        let message = self.messages.get(&key).cloned().ok_or(SlackError::MessageNotFound)?;
+        let message = self.messages.get(key.as_str()).cloned().ok_or(SlackError::MessageNotFound)?;
         self.pins.remove(&key);
         if !message.is_reply() && message.reply_count > 0 {
             let tombstone = Message {
@@ -719,16 +723,16 @@ impl SlackState {
                 extra: BTreeMap::from([("hidden".to_string(), Value::Bool(true))]),
                 ..Message::default()
             };
-            self.messages.insert(key, Arc::new(tombstone));
+            self.messages.insert(key.into(), Arc::new(tombstone));
             return Ok(());
         }
-        self.messages.remove(&key);
+        self.messages.remove(key.as_str());
         if let (true, Some(parent_ts)) = (message.is_reply(), message.thread_ts.as_deref()) {
             let parent_key = message_key(channel, parent_ts);
             let replies: Vec<Message> = self.replies(channel, parent_ts).into_iter().cloned().collect();
-            if let Some(mut parent) = self.messages.get(&parent_key).map(|p| Message::clone(p)) {
+            if let Some(mut parent) = self.messages.get(parent_key.as_str()).map(|p| Message::clone(p)) {
                 if replies.is_empty() && parent.subtype.as_deref() == Some("tombstone") {
-                    self.messages.remove(&parent_key);
+                    self.messages.remove(parent_key.as_str());
                     return Ok(());
                 }
                 parent.reply_count = replies.len() as u32;
@@ -746,7 +750,7 @@ impl SlackState {
                     parent.thread_ts = None;
                     parent.latest_reply = None;
                 }
-                self.messages.insert(parent_key, Arc::new(parent));
+                self.messages.insert(parent_key.into(), Arc::new(parent));
             }
         }
         Ok(())

@@ -1,8 +1,11 @@
 //! The JSON objects Slack returns (user, conversation, message, file, …), built from
 //! the model for a given viewer.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc, Weekday};
 use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 
 use crate::model::{Actor, Bookmark, Bot, Channel, ChannelKind, File, Message, SlackState, User, Usergroup};
@@ -289,15 +292,18 @@ struct BotIcons(String);
 
 impl Serialize for BotIcons {
     fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
-        struct Url<'a>(&'a str, u32);
-        impl Serialize for Url<'_> {
-            fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
-                ser.collect_str(&format_args!("https://secure.gravatar.com/avatar/{}.jpg?s={}&d=mp", self.0, self.1))
-            }
-        }
+        const BASE: &str = "https://secure.gravatar.com/avatar/";
+        // One buffer for the three URLs: this runs for every bot message of a page.
+        let mut url = String::with_capacity(BASE.len() + self.0.len() + 16);
         let mut map = ser.serialize_map(Some(3))?;
-        for (key, size) in [("image_36", 36), ("image_48", 48), ("image_72", 72)] {
-            map.serialize_entry(key, &Url(&self.0, size))?;
+        for (key, size) in [("image_36", "36"), ("image_48", "48"), ("image_72", "72")] {
+            url.clear();
+            url.push_str(BASE);
+            url.push_str(&self.0);
+            url.push_str(".jpg?s=");
+            url.push_str(size);
+            url.push_str("&d=mp");
+            map.serialize_entry(key, &url)?;
         }
         map.end()
     }
@@ -319,11 +325,39 @@ pub struct MessageView<'a> {
     message: &'a Message,
     /// Renders the `root` of a broadcast reply (not nested further).
     with_root: bool,
+    profiles: Option<&'a BotProfiles>,
 }
 
 impl<'a> MessageView<'a> {
     pub fn new(state: &'a SlackState, message: &'a Message) -> Self {
-        MessageView { state, message, with_root: true }
+        MessageView { state, message, with_root: true, profiles: None }
+    }
+
+    /// A message of a page whose bots' profiles are rendered already.
+    pub fn in_page(state: &'a SlackState, message: &'a Message, profiles: &'a BotProfiles) -> Self {
+        MessageView { state, message, with_root: true, profiles: Some(profiles) }
+    }
+}
+
+/// The `bot_profile`s of a page of messages, each rendered once: a page of a bot's
+/// posts repeats the same profile, which was most of the text to escape.
+#[derive(Default)]
+pub struct BotProfiles(BTreeMap<String, Box<RawValue>>);
+
+impl BotProfiles {
+    pub fn of<'m>(state: &SlackState, messages: impl IntoIterator<Item = &'m Message>) -> Self {
+        let team = state.team().map(|t| t.id.as_str()).unwrap_or_default();
+        let mut rendered = BTreeMap::new();
+        for bot_id in messages.into_iter().filter_map(|m| m.bot_id.as_ref()) {
+            if rendered.contains_key(bot_id) {
+                continue;
+            }
+            let Some(bot) = state.bots.get(bot_id) else { continue };
+            if let Ok(raw) = serde_json::value::to_raw_value(&BotProfile { bot, team }) {
+                rendered.insert(bot_id.clone(), raw);
+            }
+        }
+        BotProfiles(rendered)
     }
 }
 
@@ -364,7 +398,9 @@ impl Serialize for MessageView<'_> {
             if let Some(app_id) = &m.app_id {
                 entry!("app_id", app_id);
             }
-            if let Some(bot) = state.bots.get(bot_id) {
+            if let Some(raw) = self.profiles.and_then(|p| p.0.get(bot_id)) {
+                entry!("bot_profile", raw);
+            } else if let Some(bot) = state.bots.get(bot_id) {
                 entry!("bot_profile", &BotProfile { bot, team });
             }
         }
@@ -412,7 +448,7 @@ impl Serialize for MessageView<'_> {
             entry!("upload", &true);
             entry!("display_as_bot", &false);
         }
-        if state.pins.contains_key(&crate::model::message_key(&m.channel, &m.ts)) {
+        if !state.pins.is_empty() && state.pins.contains_key(&crate::model::message_key(&m.channel, &m.ts)) {
             entry!("pinned_to", &[&m.channel]);
         }
         let root = if self.with_root && m.subtype.as_deref() == Some("thread_broadcast") {
@@ -426,7 +462,8 @@ impl Serialize for MessageView<'_> {
             }
         }
         if let Some(root) = root {
-            map.serialize_entry("root", &MessageView { state, message: root, with_root: false })?;
+            let profiles = self.profiles;
+            map.serialize_entry("root", &MessageView { state, message: root, with_root: false, profiles })?;
         }
         map.end()
     }

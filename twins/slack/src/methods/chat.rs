@@ -122,12 +122,14 @@ pub fn chat_post_message(call: &Call<'_>) -> Result<Reply, SlackError> {
     let thread_ts = call.params.nonempty("thread_ts");
     let reply_broadcast = call.params.flag("reply_broadcast");
     let (now, micros) = (call.now_s(), call.now_micros());
-    call.write(|s, ids| {
+    let (channel, posted, state) = call.write(|s, ids| {
         let channel = s.resolve_target(ids, &target, &call.actor, now)?;
         s.access(&channel, &call.actor, Access::Post)?;
         let posted = s.post(&channel, NewMessage { message, thread_ts, reply_broadcast }, micros)?;
-        rendered(&Posted { ok: true, channel: &channel, ts: &posted.ts, message: MessageView::new(s, &posted) })
-    })
+        Ok((channel, posted, s.clone()))
+    })?;
+    // Rendered from the state the post made, after the write lock is released.
+    rendered(&Posted { ok: true, channel: &channel, ts: &posted.ts, message: MessageView::new(&state, &posted) })
 }
 
 #[derive(serde::Serialize)]
@@ -179,7 +181,7 @@ pub fn chat_update(call: &Call<'_>) -> Result<Reply, SlackError> {
             m.metadata = content.metadata;
         }
         m.edited = Some(crate::model::Edited { user: me.clone(), ts: edited_ts });
-        s.messages.insert(crate::model::message_key(&ch.id, &m.ts), std::sync::Arc::new(m.clone()));
+        s.messages.insert(crate::model::message_key(&ch.id, &m.ts).into(), std::sync::Arc::new(m.clone()));
         Ok(ok(json!({"channel": ch.id, "ts": m.ts, "text": m.text, "message": message_json(s, &m)})))
     })
 }

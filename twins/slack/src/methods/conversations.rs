@@ -11,7 +11,7 @@ use crate::model::{
     MAX_TOPIC,
 };
 use crate::paging::{metadata, page_request, paginate, Limits, Metadata};
-use crate::views::{channel_json, MessageView};
+use crate::views::{channel_json, BotProfiles, MessageView};
 
 const LIST_LIMITS: Limits = Limits { default: 100, max: 1000, strict: true };
 const HISTORY_LIMITS: Limits = Limits { default: 100, max: 999, strict: false };
@@ -107,9 +107,10 @@ pub fn conversations_history(call: &Call<'_>) -> Result<Reply, SlackError> {
             .map(|m| (m.ts.clone(), m));
         let page = paginate(items, &req, "next_ts", true);
         let pin_count = s.pins.range(format!("{}:", ch.id)..format!("{};", ch.id)).count();
+        let profiles = BotProfiles::of(s, page.items.iter().copied());
         rendered(&History {
             ok: true,
-            messages: page.items.iter().map(|m| MessageView::new(s, m)).collect(),
+            messages: page.items.iter().map(|m| MessageView::in_page(s, m, &profiles)).collect(),
             has_more: page.has_more(),
             pin_count,
             channel_actions_ts: (),
@@ -152,13 +153,14 @@ pub fn conversations_replies(call: &Call<'_>) -> Result<Reply, SlackError> {
             if message.is_reply() { message.thread_ts.clone().unwrap_or_default() } else { message.ts.clone() };
         let root = s.message(&ch.id, &root_ts).map_err(|_| SlackError::Code("thread_not_found"))?;
         let replies = s.replies(&ch.id, &root_ts).into_iter().filter(|m| in_range(&m.ts, range));
-        let items = std::iter::once(root).chain(replies).map(|m| (m.ts.clone(), MessageView::new(s, m)));
+        let items = std::iter::once(root).chain(replies).map(|m| (m.ts.clone(), m));
         let page = paginate(items, &req, "next_ts", false);
+        let profiles = BotProfiles::of(s, page.items.iter().copied());
         rendered(&Replies {
             ok: true,
+            messages: page.items.iter().map(|m| MessageView::in_page(s, m, &profiles)).collect(),
             has_more: page.has_more(),
             response_metadata: Metadata { next_cursor: &page.next_cursor },
-            messages: page.items,
         })
     })
 }

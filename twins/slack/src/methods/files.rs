@@ -248,12 +248,12 @@ pub fn files_delete(call: &Call<'_>) -> Result<Reply, SlackError> {
         }
         for share in &f.shares {
             let key = message_key(&share.channel, &share.ts);
-            if let Some(mut m) = s.messages.get(&key).map(|m| crate::model::Message::clone(m)) {
+            if let Some(mut m) = s.messages.get(key.as_str()).map(|m| crate::model::Message::clone(m)) {
                 m.files.retain(|x| *x != f.id);
                 if m.files.is_empty() && m.text.trim().is_empty() && m.reply_count == 0 {
                     s.delete_message(&share.channel, &share.ts)?;
                 } else {
-                    s.messages.insert(key, std::sync::Arc::new(m));
+                    s.messages.insert(key.into(), std::sync::Arc::new(m));
                 }
             }
         }

@@ -72,7 +72,7 @@ pub fn reactions_add(call: &Call<'_>) -> Result<Reply, SlackError> {
             None if distinct >= MAX_DISTINCT_REACTIONS => return Err(SlackError::Code("too_many_emoji")),
             None => m.reactions.push(Reaction { name: name.clone(), users: vec![me.clone()] }),
         }
-        s.messages.insert(message_key(&m.channel, &m.ts), std::sync::Arc::new(m));
+        s.messages.insert(message_key(&m.channel, &m.ts).into(), std::sync::Arc::new(m));
         Ok(ok(json!({})))
     })
 }
@@ -90,7 +90,7 @@ pub fn reactions_remove(call: &Call<'_>) -> Result<Reply, SlackError> {
             .ok_or(SlackError::Code("no_reaction"))?;
         r.users.retain(|u| *u != me);
         m.reactions.retain(|r| !r.users.is_empty());
-        s.messages.insert(message_key(&m.channel, &m.ts), std::sync::Arc::new(m));
+        s.messages.insert(message_key(&m.channel, &m.ts).into(), std::sync::Arc::new(m));
         Ok(ok(json!({})))
     })
 }
