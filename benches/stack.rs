@@ -431,14 +431,18 @@ fn main() {
     println!(
         "\n## Throughput ({connections} connections, {seconds} s per run, {rounds} rounds, loopback, same process)\n"
     );
-    println!("| target | median req/s | median p50 ms | median p99 ms | ÷ bare: median | lowest | highest |");
-    println!("|---|---|---|---|---|---|---|");
+    println!(
+        "| target | median req/s | median p50 ms | median p99 ms | req/s ÷ bare: median | lowest | highest | p99: bare ÷ target, median |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
     let targets = rounds_run.first().map(Vec::len).unwrap_or(0);
     let mut summary = Vec::new();
     for t in 0..targets {
         let runs: Vec<&Load> = rounds_run.iter().map(|r| &r[t]).collect();
         let ratios: Vec<f64> = rounds_run.iter().map(|r| r[t].per_second / r[0].per_second.max(1.0)).collect();
         let (lowest, highest) = ratios.iter().fold((f64::MAX, f64::MIN), |(lo, hi), &x| (lo.min(x), hi.max(x)));
+        // Latency as the same kind of ratio (higher is better): the baseline's p99 over the target's.
+        let p99_ratios: Vec<f64> = rounds_run.iter().map(|r| r[0].p99_ms / r[t].p99_ms.max(0.001)).collect();
         let row = json!({
             "target": runs[0].name,
             "median_per_second": median(runs.iter().map(|l| l.per_second).collect()),
@@ -447,16 +451,18 @@ fn main() {
             "ratio_median": median(ratios),
             "ratio_lowest": lowest,
             "ratio_highest": highest,
+            "p99_ratio_median": median(p99_ratios),
         });
         println!(
-            "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |",
+            "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |",
             runs[0].name,
             row["median_per_second"].as_f64().unwrap_or(0.0),
             row["median_p50_ms"].as_f64().unwrap_or(0.0),
             row["median_p99_ms"].as_f64().unwrap_or(0.0),
             row["ratio_median"].as_f64().unwrap_or(0.0),
             lowest,
-            highest
+            highest,
+            row["p99_ratio_median"].as_f64().unwrap_or(0.0),
         );
         summary.push(row);
     }
