@@ -182,6 +182,14 @@ def open_url(slack) -> str:
 # --- a raw HTTP receiver: the Events API request URL --------------------------------------
 
 
+def _json_or_none(raw: bytes) -> Any:
+    # Events are JSON; slash commands and interactions are forms.
+    try:
+        return json.loads(raw) if raw else None
+    except ValueError:
+        return None
+
+
 class Receiver:
     """A local request URL. Records every request; `answer(request)` gives
     (status, headers, body). By default it echoes url_verification challenges and
@@ -196,7 +204,7 @@ class Receiver:
             def do_POST(self) -> None:  # noqa: N802
                 raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 request = {"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()},
-                           "raw": raw, "json": json.loads(raw) if raw else None}
+                           "raw": raw, "json": _json_or_none(raw)}
                 owner.requests.append(request)
                 status, headers, body = owner.answer(request)
                 self.send_response(status)
@@ -691,5 +699,12 @@ def test_slack_control_endpoints_match_the_openapi_document(dtu, control, univer
     call("POST", "simulate/message", {"user": "alice", "channel": "engineering", "text": "hi"}, expect=400)
     call("POST", "simulate/reaction", {"user": "bob", "channel": "general", "ts": said["ts"], "name": "wave"}, expect=201)
     call("POST", "simulate/reaction", {"user": "bob", "channel": "general", "ts": said["ts"], "name": "wave", "remove": True})
+    call("POST", "simulate/slash_command", {"user": "alice", "channel": "general", "command": "/go", "text": "now"},
+         expect=201)
+    call("POST", "simulate/slash_command", {"user": "alice", "channel": "general", "command": "go"}, expect=400)
+    call("POST", "simulate/block_action", {"user": "alice", "channel": "general", "message_ts": said["ts"],
+                                            "action_id": "missing"}, expect=400)
     wait_for("deliveries", lambda: all(e["status"] == "delivered" for e in session.get(dtu.control_url + base + "events").json()["events"]))
     call("GET", "events")
+    call("PUT", "app", {"request_url": None, "socket_mode": False})
+    call("POST", "simulate/slash_command", {"user": "alice", "channel": "general", "command": "/go"}, expect=409)

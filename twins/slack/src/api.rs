@@ -12,6 +12,7 @@ use axum::Router;
 use serde_json::json;
 use twin_core::RequestCtx;
 
+use crate::delivery::ResponseRefused;
 use crate::errors::{json_response, json_text_response, SlackError};
 use crate::methods::{self, Call, Method, Reply};
 use crate::model::{Actor, SlackState, TokenKind};
@@ -20,12 +21,16 @@ use crate::wire::{boundary, multipart, parse_params};
 /// The journal's name for the upload URL (it is not a Web API method).
 pub const UPLOAD_OPERATION: &str = "files.upload_url";
 pub const UPLOAD_PREFIX: &str = "/upload/v1/";
+/// The journal's name for a `response_url` (`{universe_url}/response/v1/{secret}`).
+pub const RESPONSE_OPERATION: &str = "response_url";
+pub const RESPONSE_PREFIX: &str = "/response/v1/";
 
 pub fn router() -> Router {
     Router::new()
         .route("/api/{method}", any(api_method))
         .route("/{method}", any(api_method))
         .route("/upload/v1/{secret}", any(upload))
+        .route("/response/v1/{secret}", any(respond))
         .route("/link", any(crate::socket::link))
         .route("/link/", any(crate::socket::link))
         .fallback(not_found)
@@ -35,6 +40,9 @@ pub fn router() -> Router {
 pub fn operation_name(path: &str) -> Option<String> {
     if path.starts_with(UPLOAD_PREFIX) {
         return Some(UPLOAD_OPERATION.to_string());
+    }
+    if path.starts_with(RESPONSE_PREFIX) {
+        return Some(RESPONSE_OPERATION.to_string());
     }
     if path == "/link" || path == "/link/" {
         return Some(crate::socket::LINK_OPERATION.to_string());
@@ -180,6 +188,65 @@ fn text_response(status: StatusCode, text: String) -> Response {
     let mut response = (status, text).into_response();
     response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
     response
+}
+
+/// The app's bot, as an actor with the bot token's scopes.
+pub(crate) fn bot_actor(s: &SlackState) -> Option<Actor> {
+    let bot = s.bot()?;
+    Some(Actor {
+        kind: TokenKind::Bot,
+        user: bot.user_id.clone(),
+        bot_id: Some(bot.id.clone()),
+        app_id: Some(bot.app_id.clone()),
+        scopes: s.scopes(TokenKind::Bot),
+        is_admin: false,
+    })
+}
+
+/// A `response_url`, where Bolt's `respond()` posts: the app answers the person who ran
+/// a command or clicked, as its bot: privately (the default), in the channel, or by
+/// replacing or deleting the message clicked. Answers as Slack's webhooks do: `ok`, or
+/// an error word with a 4xx.
+async fn respond(
+    ctx: Option<Extension<RequestCtx>>,
+    Path(secret): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(Extension(ctx)) = ctx else { return text_response(StatusCode::INTERNAL_SERVER_ERROR, "error".into()) };
+    let target = match crate::delivery::hub(&ctx.universe).respond_to(&secret) {
+        Ok(target) => target,
+        Err(ResponseRefused::Expired) => return text_response(StatusCode::NOT_FOUND, "expired_url".into()),
+        Err(ResponseRefused::Used) => return text_response(StatusCode::NOT_FOUND, "used_url".into()),
+    };
+    let Ok(mut params) = parse_params(&headers, None, &body) else {
+        return text_response(StatusCode::BAD_REQUEST, "invalid_payload".into());
+    };
+    let Ok(Some(actor)) = ctx.universe.read::<SlackState, _>(bot_actor) else {
+        return text_response(StatusCode::NOT_FOUND, "no_service".into());
+    };
+    params.set("channel", target.channel.clone());
+    let handler: methods::Handler = match &target.message_ts {
+        Some(ts) if params.flag("delete_original") => {
+            params.set("ts", ts.clone());
+            methods::chat::chat_delete
+        }
+        Some(ts) if params.flag("replace_original") => {
+            params.set("ts", ts.clone());
+            methods::chat::chat_update
+        }
+        _ if params.str("response_type").as_deref() == Some("in_channel") => methods::chat::chat_post_message,
+        _ => {
+            params.set("user", target.user.clone());
+            methods::chat::chat_post_ephemeral
+        }
+    };
+    let now = ctx.universe.now();
+    let call = Call { ctx: &ctx, params: &params, actor, now };
+    match handler(&call) {
+        Ok(_) => text_response(StatusCode::OK, "ok".into()),
+        Err(e) => text_response(StatusCode::BAD_REQUEST, e.code()),
+    }
 }
 
 /// Largest upload kept in the state (bytes); bigger ones keep their size only.

@@ -143,6 +143,7 @@ pub async fn post_signed(
     url: &str,
     secret: &str,
     body: String,
+    content_type: &'static str,
     retry: Option<(u32, &str)>,
     timeout: Duration,
 ) -> Outcome {
@@ -156,7 +157,7 @@ pub async fn post_signed(
     // Receivers check the timestamp against their own clock, so it is real time, not the universe's.
     let timestamp = chrono::Utc::now().timestamp();
     let mut headers = HeaderMap::new();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(USER_AGENT, HeaderValue::from_static(SLACKBOT_UA));
     headers.insert("x-slack-request-timestamp", HeaderValue::from(timestamp));
     if let Ok(v) = HeaderValue::from_str(&sign(secret, timestamp, body.as_bytes())) {
@@ -223,7 +224,7 @@ pub fn answers_challenge(body: &str, challenge: &str) -> bool {
 pub async fn verify_request_url(app: &App, url: &str, challenge: &str) -> Result<(), String> {
     let body = json!({"token": app.verification_token, "challenge": challenge, "type": "url_verification"});
     let timeout = Duration::from_millis(app.delivery.http_timeout_ms);
-    match post_signed(url, &app.signing_secret, body.to_string(), None, timeout).await {
+    match post_signed(url, &app.signing_secret, body.to_string(), "application/json", None, timeout).await {
         Outcome::Ok { body, .. } if answers_challenge(&body, challenge) => Ok(()),
         Outcome::Ok { status, .. } => Err(format!(
             "url_verification failed: {url} answered HTTP {status} without the challenge \

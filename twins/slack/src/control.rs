@@ -34,6 +34,8 @@ pub fn router() -> Router {
         .route("/events", get(get_events))
         .route("/simulate/message", post(simulate_message))
         .route("/simulate/reaction", post(simulate_reaction))
+        .route("/simulate/slash_command", post(simulate_slash_command))
+        .route("/simulate/block_action", post(simulate_block_action))
         .fallback(|| async { ControlError::NotFound("no such Slack control endpoint".into()) })
         .method_not_allowed_fallback(|| async { ControlError::MethodNotAllowed })
 }
@@ -335,6 +337,230 @@ async fn simulate_reaction(ext: Option<Extension<ControlCtx>>, headers: HeaderMa
     .unwrap_or_default();
     let status = if req.remove { StatusCode::OK } else { StatusCode::CREATED };
     Ok((status, Json(json!({"channel": channel, "ts": req.ts.trim(), "reactions": reactions}))).into_response())
+}
+
+/// Longest command name Slack allows (the slash included).
+const MAX_COMMAND: usize = 32;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SimulateSlashCommand {
+    user: String,
+    channel: String,
+    command: String,
+    #[serde(default)]
+    text: String,
+}
+
+/// Who is interacting, where: the person (who must be able to post there) and the
+/// conversation's id and name (`directmessage` for DMs, as Slack sends it).
+fn interaction_place(ctl: &ControlCtx, user: &str, channel: &str) -> Result<(Actor, String, String)> {
+    let actor = person(&ctl.universe, user)?;
+    let raw = conversation(&ctl.universe, channel)?;
+    let found = read(&ctl.universe, |s| {
+        let id = if s.channels.contains_key(&raw) {
+            raw.clone()
+        } else if s.users.contains_key(&raw) {
+            // A DM with the bot: where people use an app's commands most.
+            s.channels
+                .values()
+                .find(|c| c.is_dm() && s.is_member(&c.id, &raw) && s.is_member(&c.id, &actor.user))
+                .map(|c| c.id.clone())
+                .unwrap_or_default()
+        } else {
+            s.channel_by_name(raw.strip_prefix('#').unwrap_or(&raw)).map(|c| c.id.clone()).unwrap_or_default()
+        };
+        let ch = s.access(&id, &actor, crate::model::Access::Post).ok()?;
+        Some((ch.id.clone(), if ch.is_dm() { "directmessage".to_string() } else { ch.name.clone() }))
+    })?;
+    let (id, name) = found.ok_or_else(|| {
+        ControlError::BadRequest(format!(
+            "{user} cannot use an app in '{channel}' (no such conversation, or not theirs)"
+        ))
+    })?;
+    Ok((actor, id, name))
+}
+
+/// The `response_url` for an interaction, on this universe's own URL (it is fetched
+/// without a token).
+fn response_url(ctl: &ControlCtx, target: delivery::ResponseTarget) -> String {
+    let secret = delivery::hub(&ctl.universe).response_secret(target);
+    format!("{}{}{secret}", ctl.universe.url_on(&ctl.twin_url), crate::api::RESPONSE_PREFIX)
+}
+
+/// Queues the envelope; 409 when the app takes neither Socket Mode nor HTTP.
+fn queue_interaction(
+    ctl: &ControlCtx,
+    envelope: delivery::Envelope,
+    kind: &str,
+    payload: Value,
+) -> Result<(String, &'static str)> {
+    let (state, now) = (read(&ctl.universe, SlackState::clone)?, ctl.universe.now());
+    let route = match state.app() {
+        Some(app) if app.socket_mode => "socket_mode",
+        _ => "http",
+    };
+    let envelope_id = delivery::hub(&ctl.universe)
+        .interact(&state, envelope, kind, payload, now)
+        .ok_or_else(|| ControlError::Conflict("the app has neither Socket Mode on nor a request URL set".into()))?;
+    Ok((envelope_id, route))
+}
+
+/// A person runs an app's slash command: the app gets it as Slack sends it (a
+/// `slash_commands` envelope over Socket Mode, or a signed form POST).
+async fn simulate_slash_command(
+    ext: Option<Extension<ControlCtx>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response> {
+    let ctl = ctx(ext)?;
+    let req: SimulateSlashCommand = json_body(&headers, &body)?;
+    let command = req.command.trim();
+    let valid = command.len() > 1
+        && command.len() <= MAX_COMMAND
+        && command.starts_with('/')
+        && command[1..].chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !valid {
+        return Err(ControlError::BadRequest(format!(
+            "command must be '/' and up to {} letters, digits, '-' or '_'",
+            MAX_COMMAND - 1
+        )));
+    }
+    if req.text.chars().count() > MAX_TEXT {
+        return Err(ControlError::BadRequest(format!("text is longer than {MAX_TEXT} characters")));
+    }
+    let (actor, channel_id, channel_name) = interaction_place(&ctl, &req.user, &req.channel)?;
+    let hub = delivery::hub(&ctl.universe);
+    let trigger_id = hub.trigger_id();
+    let target =
+        delivery::ResponseTarget { channel: channel_id.clone(), user: actor.user.clone(), message_ts: None, uses: 0 };
+    let response_url = response_url(&ctl, target);
+    let payload = read(&ctl.universe, |s| {
+        let team = s.team();
+        let app = s.app();
+        json!({
+            "token": app.map(|a| a.verification_token.clone()).unwrap_or_default(),
+            "team_id": team.map(|t| t.id.clone()).unwrap_or_default(),
+            "team_domain": team.map(|t| t.domain.clone()).unwrap_or_default(),
+            "channel_id": channel_id,
+            "channel_name": channel_name,
+            "user_id": actor.user,
+            "user_name": s.users.get(&actor.user).map(|u| u.name.clone()).unwrap_or_default(),
+            "command": command,
+            "text": req.text,
+            "api_app_id": app.map(|a| a.id.clone()).unwrap_or_default(),
+            "is_enterprise_install": "false",
+            "response_url": response_url,
+            "trigger_id": trigger_id,
+        })
+    })?;
+    let (envelope_id, route) = queue_interaction(&ctl, delivery::Envelope::SlashCommands, "slash_command", payload)?;
+    let out =
+        json!({"envelope_id": envelope_id, "route": route, "trigger_id": trigger_id, "response_url": response_url});
+    Ok((StatusCode::CREATED, Json(out)).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SimulateBlockAction {
+    user: String,
+    channel: String,
+    message_ts: String,
+    action_id: String,
+    /// For a select or an input whose value is not in the block (a chosen option).
+    value: Option<String>,
+}
+
+/// The interactive element with `action_id` in a message's blocks, and its block's id.
+fn find_element(blocks: &Value, action_id: &str) -> Option<(String, Value)> {
+    for block in blocks.as_array()? {
+        let block_id = block.get("block_id").and_then(Value::as_str).unwrap_or_default();
+        let mut elements: Vec<&Value> = block.get("elements").and_then(Value::as_array).into_iter().flatten().collect();
+        elements.extend(block.get("accessory"));
+        if let Some(e) = elements.into_iter().find(|e| e.get("action_id").and_then(Value::as_str) == Some(action_id)) {
+            return Some((block_id.to_string(), e.clone()));
+        }
+    }
+    None
+}
+
+/// A person clicks a button (or picks from a menu) in a message: the app gets a
+/// `block_actions` payload, as an `interactive` envelope or a signed form POST.
+async fn simulate_block_action(
+    ext: Option<Extension<ControlCtx>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response> {
+    let ctl = ctx(ext)?;
+    let req: SimulateBlockAction = json_body(&headers, &body)?;
+    let (actor, channel_id, channel_name) = interaction_place(&ctl, &req.user, &req.channel)?;
+    let ts = req.message_ts.trim().to_string();
+    let found = read(&ctl.universe, |s| {
+        s.message(&channel_id, &ts).ok().map(|m| (crate::views::message_json(s, m), m.blocks.clone()))
+    })?;
+    let (message, blocks) =
+        found.ok_or_else(|| ControlError::BadRequest(format!("no message {ts} in {}", req.channel)))?;
+    let (block_id, element) = blocks.as_ref().and_then(|b| find_element(b, &req.action_id)).ok_or_else(|| {
+        ControlError::BadRequest(format!("the message has no interactive element with action_id '{}'", req.action_id))
+    })?;
+    let hub = delivery::hub(&ctl.universe);
+    let trigger_id = hub.trigger_id();
+    let target = delivery::ResponseTarget {
+        channel: channel_id.clone(),
+        user: actor.user.clone(),
+        message_ts: Some(ts.clone()),
+        uses: 0,
+    };
+    let response_url = response_url(&ctl, target);
+    let kind = element.get("type").and_then(Value::as_str).unwrap_or("button").to_string();
+    let mut action = json!({
+        "action_id": req.action_id,
+        "block_id": block_id,
+        "type": kind,
+        "action_ts": crate::model::fmt_ts(u64::try_from(ctl.universe.now().timestamp_micros()).unwrap_or(0)),
+    });
+    if let Some(text) = element.get("text") {
+        action["text"] = text.clone();
+    }
+    match (req.value, element.get("value")) {
+        (Some(value), _) if kind.ends_with("_select") => {
+            action["selected_option"] = json!({"text": {"type": "plain_text", "text": value}, "value": value});
+        }
+        (Some(value), _) => action["value"] = json!(value),
+        (None, Some(value)) => action["value"] = value.clone(),
+        (None, None) => {}
+    }
+    let payload = read(&ctl.universe, |s| {
+        let team = s.team();
+        let app = s.app();
+        let user = s.users.get(&actor.user);
+        json!({
+            "type": "block_actions",
+            "user": {
+                "id": actor.user,
+                "username": user.map(|u| u.name.clone()).unwrap_or_default(),
+                "name": user.map(|u| u.name.clone()).unwrap_or_default(),
+                "team_id": team.map(|t| t.id.clone()).unwrap_or_default(),
+            },
+            "api_app_id": app.map(|a| a.id.clone()).unwrap_or_default(),
+            "token": app.map(|a| a.verification_token.clone()).unwrap_or_default(),
+            "container": {"type": "message", "message_ts": ts, "channel_id": channel_id, "is_ephemeral": false},
+            "trigger_id": trigger_id,
+            "team": {"id": team.map(|t| t.id.clone()).unwrap_or_default(),
+                     "domain": team.map(|t| t.domain.clone()).unwrap_or_default()},
+            "enterprise": null,
+            "is_enterprise_install": false,
+            "channel": {"id": channel_id, "name": channel_name},
+            "message": message,
+            "state": {"values": {}},
+            "response_url": response_url,
+            "actions": [action],
+        })
+    })?;
+    let (envelope_id, route) = queue_interaction(&ctl, delivery::Envelope::Interactive, "block_actions", payload)?;
+    let out =
+        json!({"envelope_id": envelope_id, "route": route, "trigger_id": trigger_id, "response_url": response_url});
+    Ok((StatusCode::CREATED, Json(out)).into_response())
 }
 
 #[cfg(test)]

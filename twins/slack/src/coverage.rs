@@ -74,8 +74,14 @@ pub fn markdown(vendor_methods: &[String]) -> String {
     for name in crate::events::EVENT_TYPES {
         out += &format!("- `{name}`\n");
     }
-    out += "\nNot produced: interactivity (`interactive`, `slash_commands` envelopes), `app_home_opened`,\n";
-    out += "`file_shared`, `team_join`, `user_change`, `group_*` events for private channels, `app_rate_limited`.\n";
+    out += "\nPeople's slash commands and button clicks (control plane `simulate/slash_command`,\n";
+    out += "`simulate/block_action`) reach the app as `slash_commands` / `interactive` envelopes or signed form\n";
+    out += "POSTs, never redelivered; acks and HTTP answers are recorded, and `response_url` answers (ephemeral,\n";
+    out += "`in_channel`, `replace_original`, `delete_original`; 5 uses in 30 minutes). Not simulated: modals\n";
+    out += "(`views.*`, `view_submission`), shortcuts, `block_suggestion`; an ack's response payload is recorded,\n";
+    out += "not shown as a message.\n";
+    out += "\nNot produced: `app_home_opened`, `file_shared`, `team_join`, `user_change`, `group_*` events for\n";
+    out += "private channels, `app_rate_limited`.\n";
     out += "\n## Missing\n\nThese answer `unknown_method`.\n\n";
     let mut family = String::new();
     for name in vendor_methods.iter().filter(|m| status(m) == Status::Missing) {

@@ -39,6 +39,10 @@ pub const MAX_SOCKET_RETRIES: u32 = 3;
 /// Unused tickets kept per universe; how long one stays valid.
 pub const MAX_TICKETS: usize = 32;
 pub const TICKET_TTL: Duration = Duration::from_secs(60);
+/// `response_url`s kept per universe; Slack's last 30 minutes and take 5 answers.
+pub const MAX_RESPONSE_URLS: usize = 256;
+pub const RESPONSE_URL_TTL: Duration = Duration::from_secs(30 * 60);
+pub const RESPONSE_URL_USES: u32 = 5;
 /// How long an event waits for a Socket Mode connection before it is dropped.
 pub const PENDING_TTL: Duration = Duration::from_secs(120);
 /// Messages queued for one socket before it counts as stuck.
@@ -100,11 +104,62 @@ impl Status {
     }
 }
 
+/// What an outbox entry carries: an Events API event, or a person's slash command or
+/// interaction. Slack never redelivers the last two (the person sees an error after
+/// 3 s instead), and an app's answer to them may carry a response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Envelope {
+    Events,
+    SlashCommands,
+    Interactive,
+}
+
+impl Envelope {
+    /// The Socket Mode envelope `type`.
+    fn socket_type(self) -> &'static str {
+        match self {
+            Envelope::Events => "events_api",
+            Envelope::SlashCommands => "slash_commands",
+            Envelope::Interactive => "interactive",
+        }
+    }
+
+    fn redelivered(self) -> bool {
+        self == Envelope::Events
+    }
+
+    /// The HTTP body and its content type: events are JSON; slash commands are a form
+    /// of their fields; interactions are a form with the JSON in `payload`.
+    fn http_body(self, payload: &Value) -> (String, &'static str) {
+        const FORM: &str = "application/x-www-form-urlencoded";
+        match self {
+            Envelope::Events => (payload.to_string(), "application/json"),
+            Envelope::SlashCommands => {
+                let mut form = form_urlencoded::Serializer::new(String::new());
+                for (key, value) in payload.as_object().into_iter().flatten() {
+                    match value {
+                        Value::String(text) => form.append_pair(key, text),
+                        other => form.append_pair(key, &other.to_string()),
+                    };
+                }
+                (form.finish(), FORM)
+            }
+            Envelope::Interactive => {
+                let body = form_urlencoded::Serializer::new(String::new())
+                    .append_pair("payload", &payload.to_string())
+                    .finish();
+                (body, FORM)
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Entry {
     seq: u64,
     event_id: String,
     envelope_id: String,
+    envelope: Envelope,
     kind: String,
     created_at: DateTime<Utc>,
     created: Instant,
@@ -165,6 +220,23 @@ pub struct Link {
     pub num_connections: usize,
 }
 
+/// Where a `response_url` answers: the conversation and person of the command or
+/// interaction, and for an interaction the message it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResponseTarget {
+    pub channel: String,
+    pub user: String,
+    pub message_ts: Option<String>,
+    pub uses: u32,
+}
+
+/// Why a `response_url` no longer answers (Slack's texts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponseRefused {
+    Expired,
+    Used,
+}
+
 /// A write whose events are not derived yet.
 struct Change {
     before: SlackState,
@@ -188,6 +260,7 @@ struct HubState {
     next_connection: u64,
     round_robin: usize,
     tickets: VecDeque<(String, Instant)>,
+    responses: VecDeque<(String, ResponseTarget, Instant)>,
     http_in_flight: usize,
     /// Bumped on reset, so answers to requests from before it are ignored.
     generation: u64,
@@ -217,6 +290,7 @@ pub fn hub(universe: &Arc<Universe>) -> Arc<Hub> {
             next_connection: 0,
             round_robin: 0,
             tickets: VecDeque::new(),
+            responses: VecDeque::new(),
             http_in_flight: 0,
             generation: 0,
         }),
@@ -328,6 +402,7 @@ impl Hub {
                     seq: st.next_seq,
                     event_id,
                     envelope_id,
+                    envelope: Envelope::Events,
                     kind: event.kind().to_string(),
                     created_at: now,
                     created: at,
@@ -436,15 +511,100 @@ impl Hub {
         self.wake.notify_one();
     }
 
-    /// An ack from the app.
-    pub fn ack(&self, envelope_id: &str) -> bool {
+    /// An ack from the app, with the response it carries (to a slash command or an
+    /// interaction), if any.
+    pub fn ack(&self, envelope_id: &str, payload: Option<&Value>) -> bool {
         let mut st = self.state.lock();
         let Some(e) = st.outbox.iter_mut().find(|e| e.envelope_id == envelope_id) else { return false };
         if matches!(e.route, Route::Socket { .. }) && !e.status.finished() {
             e.status = Status::Delivered;
-            e.note(json!({"ack": true}));
+            match payload {
+                Some(p) if e.envelope != Envelope::Events => e.note(json!({"ack": true, "response": p})),
+                _ => e.note(json!({"ack": true})),
+            }
         }
         true
+    }
+
+    /// Queues a person's slash command or interaction for the app. `None` when the app
+    /// takes neither Socket Mode nor HTTP (nothing would reach it).
+    pub fn interact(
+        self: &Arc<Self>,
+        state: &SlackState,
+        envelope: Envelope,
+        kind: &str,
+        payload: Value,
+        now: DateTime<Utc>,
+    ) -> Option<String> {
+        let route = route_of(&app_of(state)?);
+        if matches!(route, Route::Nowhere) {
+            return None;
+        }
+        let envelope_id = {
+            let mut st = self.state.lock();
+            // Events of earlier writes go first.
+            Self::settle(&mut st);
+            st.next_seq += 1;
+            let envelope_id = uuid(&mut st.ids);
+            let entry = Entry {
+                seq: st.next_seq,
+                event_id: String::new(),
+                envelope_id: envelope_id.clone(),
+                envelope,
+                kind: kind.to_string(),
+                created_at: now,
+                created: Instant::now(),
+                payload: Arc::new(payload),
+                route,
+                status: Status::Pending { not_before: Instant::now() },
+                attempts: 0,
+                retry_reason: None,
+                history: Vec::new(),
+            };
+            Self::push(&mut st, entry);
+            envelope_id
+        };
+        self.wake.notify_one();
+        self.ensure_running();
+        Some(envelope_id)
+    }
+
+    /// A `response_url` secret for `target`.
+    pub fn response_secret(&self, target: ResponseTarget) -> String {
+        let now = Instant::now();
+        let mut st = self.state.lock();
+        st.responses.retain(|(_, _, at)| now.duration_since(*at) < RESPONSE_URL_TTL);
+        while st.responses.len() >= MAX_RESPONSE_URLS {
+            st.responses.pop_front();
+        }
+        let secret = st.ids.lower_alnum(24);
+        st.responses.push_back((secret.clone(), target, now));
+        secret
+    }
+
+    /// Takes one use of a `response_url`.
+    pub fn respond_to(&self, secret: &str) -> Result<ResponseTarget, ResponseRefused> {
+        let now = Instant::now();
+        let mut st = self.state.lock();
+        let Some((_, target, at)) = st.responses.iter_mut().find(|(s, ..)| s == secret) else {
+            return Err(ResponseRefused::Expired);
+        };
+        if now.duration_since(*at) >= RESPONSE_URL_TTL {
+            return Err(ResponseRefused::Expired);
+        }
+        if target.uses >= RESPONSE_URL_USES {
+            return Err(ResponseRefused::Used);
+        }
+        target.uses += 1;
+        Ok(target.clone())
+    }
+
+    /// A fresh `trigger_id` (`{digits}.{digits}.{hex}`, as Slack's look).
+    pub fn trigger_id(&self) -> String {
+        let mut st = self.state.lock();
+        let a = st.ids.next_u64() % 10_000_000_000_000;
+        let b = st.ids.next_u64() % 10_000_000_000_000;
+        format!("{a}.{b}.{}", st.ids.hex(32))
     }
 
     pub fn connection_count(&self) -> usize {
@@ -483,6 +643,7 @@ impl Hub {
         st.changes.clear();
         st.outbox.clear();
         st.tickets.clear();
+        st.responses.clear();
         st.http_in_flight = 0;
         st.generation += 1;
         // Dropping the senders ends each socket task, which says `link_disabled`.
@@ -506,7 +667,9 @@ impl Hub {
             for e in st.outbox.iter_mut() {
                 match (&e.route, &e.status) {
                     (Route::Socket { .. }, Status::InFlight { deadline, .. }) if *deadline <= now => {
-                        if e.attempts > MAX_SOCKET_RETRIES {
+                        if !e.envelope.redelivered() {
+                            e.status = Status::Failed("not acknowledged in time (never redelivered)".into());
+                        } else if e.attempts > MAX_SOCKET_RETRIES {
                             e.status = Status::Failed(format!("not acknowledged after {} deliveries", e.attempts));
                         } else {
                             e.retry_reason = Some("timeout");
@@ -534,9 +697,9 @@ impl Hub {
                         }
                         let text = json!({
                             "envelope_id": e.envelope_id,
-                            "type": "events_api",
+                            "type": e.envelope.socket_type(),
                             "payload": *e.payload,
-                            "accepts_response_payload": false,
+                            "accepts_response_payload": e.envelope != Envelope::Events,
                             "retry_attempt": e.attempts,
                             "retry_reason": e.retry_reason.unwrap_or(""),
                         })
@@ -572,12 +735,14 @@ impl Hub {
                         let retry = (e.attempts > 0).then(|| (e.attempts, e.retry_reason.unwrap_or("http_error")));
                         e.attempts += 1;
                         e.status = Status::InFlight { deadline: now, connection: None };
+                        let (body, content_type) = e.envelope.http_body(&e.payload);
                         jobs.push(HttpJob {
                             seq: e.seq,
                             generation: st.generation,
                             url,
                             secret,
-                            body: e.payload.to_string(),
+                            body,
+                            content_type,
                             retry,
                             timeout: Duration::from_millis(settings.http_timeout_ms),
                         });
@@ -605,14 +770,21 @@ impl Hub {
         let delays = settings.retry_delays_ms.clone();
         let at = Utc::now();
         match outcome {
-            Outcome::Ok { status, .. } => {
-                e.note(json!({"at": at, "via": "http", "status": status, "retry_num": e.attempts - 1}));
+            Outcome::Ok { status, body } => {
+                let mut note = json!({"at": at, "via": "http", "status": status, "retry_num": e.attempts - 1});
+                if e.envelope != Envelope::Events && !body.is_empty() {
+                    // The app's answer to a person: Slack shows it to them.
+                    note["response"] = serde_json::from_str(&body).unwrap_or(Value::String(body));
+                }
+                e.note(note);
                 e.status = Status::Delivered;
             }
             Outcome::Failed { reason, no_retry, detail } => {
                 e.note(json!({"at": at, "via": "http", "error": detail, "retry_num": e.attempts - 1}));
                 let retries_done = (e.attempts as usize).saturating_sub(1);
-                if no_retry {
+                if !e.envelope.redelivered() {
+                    e.status = Status::Failed(format!("{detail} (never redelivered)"));
+                } else if no_retry {
                     e.status = Status::Failed(format!("{detail}; the app sent X-Slack-No-Retry: 1"));
                 } else if let Some(delay) = delays.get(retries_done) {
                     e.retry_reason = Some(reason);
@@ -633,12 +805,13 @@ struct HttpJob {
     url: String,
     secret: String,
     body: String,
+    content_type: &'static str,
     retry: Option<(u32, &'static str)>,
     timeout: Duration,
 }
 
 async fn send_http(hub: Arc<Hub>, job: HttpJob) {
-    let outcome = post_signed(&job.url, &job.secret, job.body, job.retry, job.timeout).await;
+    let outcome = post_signed(&job.url, &job.secret, job.body, job.content_type, job.retry, job.timeout).await;
     hub.http_done(job.seq, job.generation, outcome);
 }
 
@@ -761,6 +934,52 @@ mod tests {
     }
 
     #[test]
+    fn commands_and_interactions_post_as_forms_and_are_never_redelivered() {
+        let payload = json!({"command": "/deploy", "text": "a b&c", "is_enterprise_install": "false"});
+        let (body, kind) = Envelope::SlashCommands.http_body(&payload);
+        assert_eq!(kind, "application/x-www-form-urlencoded");
+        assert_eq!(body, "command=%2Fdeploy&is_enterprise_install=false&text=a+b%26c");
+        let (body, _) = Envelope::Interactive.http_body(&json!({"type": "block_actions"}));
+        assert_eq!(body, "payload=%7B%22type%22%3A%22block_actions%22%7D");
+        assert_eq!(Envelope::Events.http_body(&payload).1, "application/json");
+
+        let (_core, universe) = universe();
+        let state = universe.read::<SlackState, _>(|s| s.clone()).unwrap();
+        let hub = hub(&universe);
+        let mut link = hub.connect().unwrap();
+        let id = hub.interact(&state, Envelope::SlashCommands, "slash_command", payload, Utc::now()).unwrap();
+        let mut now = Instant::now();
+        let mut sent = Vec::new();
+        for _ in 0..3 {
+            hub.pump(now);
+            while let Ok(Outgoing::Text(text)) = link.rx.try_recv() {
+                sent.push(serde_json::from_str::<Value>(&text).unwrap());
+            }
+            now += Duration::from_secs(4);
+        }
+        assert_eq!(sent.len(), 1, "sent once, never again");
+        assert_eq!(
+            (sent[0]["type"].as_str(), sent[0]["accepts_response_payload"].as_bool()),
+            (Some("slash_commands"), Some(true))
+        );
+        assert_eq!(sent[0]["envelope_id"], id.as_str());
+        assert_eq!(hub.view()["events"][0]["status"], "failed");
+    }
+
+    #[test]
+    fn response_urls_take_five_answers() {
+        let (_core, universe) = universe();
+        let hub = hub(&universe);
+        let target = ResponseTarget { channel: "C1".into(), user: "U1".into(), message_ts: None, uses: 0 };
+        let secret = hub.response_secret(target.clone());
+        for used in 1..=RESPONSE_URL_USES {
+            assert_eq!(hub.respond_to(&secret), Ok(ResponseTarget { uses: used, ..target.clone() }));
+        }
+        assert_eq!(hub.respond_to(&secret), Err(ResponseRefused::Used));
+        assert_eq!(hub.respond_to("nope"), Err(ResponseRefused::Expired));
+    }
+
+    #[test]
     fn tickets_are_single_use_and_name_their_universe() {
         let (_core, universe) = universe();
         let hub = hub(&universe);
@@ -796,7 +1015,7 @@ mod tests {
         let view = hub.view();
         assert_eq!(view["events"][0]["status"], "in_flight");
         let envelope = view["events"][0]["envelope_id"].as_str().unwrap().to_string();
-        assert!(hub.ack(&envelope));
+        assert!(hub.ack(&envelope, None));
         assert_eq!(hub.view()["events"][0]["status"], "delivered");
         drop(links);
         assert_eq!(hub.connection_count(), 0);

@@ -81,7 +81,7 @@ async fn serve(hub: Arc<Hub>, mut socket: WebSocket, app_id: String) {
                 Some(Ok(Message::Text(text))) => {
                     if let Ok(v) = serde_json::from_str::<Value>(text.as_str()) {
                         if let Some(id) = v.get("envelope_id").and_then(Value::as_str) {
-                            hub.ack(id);
+                            hub.ack(id, v.get("payload"));
                         }
                     }
                 }

@@ -139,3 +139,55 @@ test('an HTTP Bolt app verifies the twin\'s signed events', async () => {
     }
   });
 });
+
+test('a Socket Mode Bolt app runs a slash command and a button click', async () => {
+  await withSlack(dtu, async ({ universe, slack, bot, channel, userId }) => {
+    const app = new App({
+      token: slack.bot_token,
+      appToken: slack.app_token,
+      socketMode: true,
+      clientOptions: { slackApiUrl: slack.base_url },
+      logLevel: LogLevel.ERROR,
+    });
+    const blocks = [
+      { type: 'actions', block_id: 'choices', elements: [
+        { type: 'button', action_id: 'approve', text: { type: 'plain_text', text: 'Approve' }, value: 'yes' },
+      ] },
+    ];
+    const commands = [];
+    app.command('/deploy', async ({ command, ack, respond }) => {
+      commands.push(command);
+      await ack(`Deploying ${command.text}`);
+      await respond({ response_type: 'in_channel', text: `Deploy ${command.text}?`, blocks });
+    });
+    app.action('approve', async ({ body, ack, respond }) => {
+      await ack();
+      await respond({ replace_original: true, text: `Approved by <@${body.user.id}>` });
+    });
+    await app.start();
+    try {
+      const general = await channel('general');
+      const erin = await userId('erin');
+      const ran = await slackControl(universe, 'POST', 'simulate/slash_command',
+        { user: 'erin', channel: 'general', command: '/deploy', text: 'jobs' }, 201);
+      assert.equal(ran.route, 'socket_mode');
+      const question = await waitFor('the question', async () =>
+        (await bot.conversations.history({ channel: general, limit: 10 })).messages.find((m) => m.text === 'Deploy jobs?'));
+      assert.equal(commands[0].user_id, erin);
+      assert.equal(commands[0].channel_id, general);
+      const acked = await waitFor('the ack', async () =>
+        (await slackControl(universe, 'GET', 'events', undefined, 200)).events
+          .find((e) => e.type === 'slash_command' && e.status === 'delivered'));
+      assert.deepEqual(acked.deliveries.at(-1).response, { text: 'Deploying jobs' });
+
+      await slackControl(universe, 'POST', 'simulate/block_action',
+        { user: 'erin', channel: 'general', message_ts: question.ts, action_id: 'approve' }, 201);
+      const answered = await waitFor('the replaced question', async () =>
+        (await bot.conversations.history({ channel: general, limit: 10 })).messages
+          .find((m) => m.ts === question.ts && m.text.startsWith('Approved')));
+      assert.equal(answered.text, `Approved by <@${erin}>`);
+    } finally {
+      await app.stop();
+    }
+  });
+});
