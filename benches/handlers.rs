@@ -8,42 +8,19 @@
 //! Knobs: DTU_BENCH_CALLS (per target and round, default 20,000), DTU_BENCH_ONLY.
 //! `cargo test --bench handlers` runs it with 200 calls as a smoke test.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+mod common;
+
 use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Body;
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Router;
+use common::{bare_router, DEFAULT_FIXTURE};
 use http_body_util::BodyExt;
 use hyper::Request;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 use twin_core::{Config, Core, CreateUniverse, Fixture, FixtureLibrary};
-
-const DEFAULT_FIXTURE: &str = include_str!("../fixtures/default.yaml");
-
-/// The same baseline as `benches/stack.rs`: parse the JSON, answer a Slack-sized body.
-fn bare_router() -> Router {
-    #[derive(serde::Deserialize)]
-    struct PostReq {
-        channel: String,
-        text: String,
-    }
-    let counter = Arc::new(AtomicU64::new(0));
-    Router::new().route(
-        "/api/chat.postMessage",
-        post(move |Json(req): Json<PostReq>| {
-            let n = counter.fetch_add(1, Ordering::Relaxed);
-            async move {
-                let ts = format!("1503435956.{n:06}");
-                Json(json!({"ok": true, "channel": req.channel, "ts": ts,
-                    "message": {"type": "message", "subtype": "bot_message", "text": req.text, "ts": ts,
-                                "username": "ecto1", "bot_id": "B19LU7CSY"}}))
-            }
-        }),
-    )
-}
 
 type MakeRequest = Box<dyn Fn() -> Request<Body>>;
 

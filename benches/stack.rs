@@ -23,23 +23,22 @@
 //! its rate over that round's baseline, and the summary gives the median over rounds
 //! with the lowest and highest (a noisy neighbour moves single rounds, not the median).
 
+mod common;
+
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::routing::post;
-use axum::{Json, Router};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 use bytes::Bytes;
+use common::{bare_router, DEFAULT_FIXTURE};
 use http_body_util::{BodyExt, Full};
 use hyper::Request;
 use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
 use twin_core::{Config, Core, CreateUniverse, Fixture, FixtureLibrary};
-
-const DEFAULT_FIXTURE: &str = include_str!("../fixtures/default.yaml");
 
 fn env_or(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
@@ -114,29 +113,6 @@ async fn load(
         p50_ms: pct(0.50) as f64 / 1000.0,
         p99_ms: pct(0.99) as f64 / 1000.0,
     }
-}
-
-/// The baseline: what peer-bench calls axum-json, a handler that parses the request
-/// and serializes a Slack-sized answer with a fresh `ts`, and nothing else.
-fn bare_router() -> Router {
-    #[derive(serde::Deserialize)]
-    struct PostReq {
-        channel: String,
-        text: String,
-    }
-    let counter = Arc::new(AtomicU64::new(0));
-    Router::new().route(
-        "/api/chat.postMessage",
-        post(move |Json(req): Json<PostReq>| {
-            let n = counter.fetch_add(1, Ordering::Relaxed);
-            async move {
-                let ts = format!("1503435956.{n:06}");
-                Json(json!({"ok": true, "channel": req.channel, "ts": ts,
-                    "message": {"type": "message", "subtype": "bot_message", "text": req.text, "ts": ts,
-                                "username": "ecto1", "bot_id": "B19LU7CSY"}}))
-            }
-        }),
-    )
 }
 
 fn core_with(fixtures: FixtureLibrary) -> Arc<Core> {
