@@ -343,6 +343,9 @@ impl Hub {
     /// Queues a change; wakes the dispatcher only when something takes events now.
     fn record(self: &Arc<Self>, change: Change) {
         let route = change.after.app().map(route_of);
+        // A change to uploaded bytes is settled at once, so that no waiting change keeps
+        // a replaced or deleted upload (up to 1 MiB) alive; such writes are rare.
+        let bytes_changed = !change.before.file_contents.ptr_eq(&change.after.file_contents);
         let (listening, gone) = {
             let mut st = self.state.lock();
             let listening = match route {
@@ -355,6 +358,9 @@ impl Hub {
                 st.evicted += 1;
             }
             st.changes.push_back(change);
+            if bytes_changed {
+                Self::settle(&mut st);
+            }
             (listening, gone)
         };
         // Freeing an old change's states is the costly part: not under the lock.
@@ -931,6 +937,12 @@ mod tests {
         assert_eq!(events.len(), OUTBOX_CAP);
         assert_eq!(view["evicted"], 6, "5 changes pushed out unmade, and the first event");
         assert_eq!(events.last().unwrap()["payload"]["event"]["text"], format!("flood {}", OUTBOX_CAP + 4));
+
+        // A change to uploaded bytes is settled at once: no waiting change holds old bytes.
+        let mut after = state.clone();
+        after.file_contents.insert("F1".into(), "aGVsbG8=".into());
+        publish_change(&universe, state.clone(), after, None, Utc::now());
+        assert!(hub.state.lock().changes.is_empty());
     }
 
     #[test]
