@@ -49,10 +49,10 @@ async fn per_call(router: &Router, make: &MakeRequest, calls: u64) -> f64 {
 fn main() {
     // `cargo bench` passes --bench; `cargo test --benches` runs this as a smoke test.
     let smoke = !std::env::args().any(|a| a == "--bench");
-    let calls = match std::env::var("DTU_BENCH_CALLS").ok().and_then(|v| v.parse().ok()) {
-        Some(n) if !smoke => n,
+    let calls: u64 = match std::env::var("DTU_BENCH_CALLS").ok().and_then(|v| v.parse().ok()) {
         _ if smoke => 200,
-        _ => 20_000u64,
+        Some(n) => n,
+        None => 20_000,
     };
     let only = std::env::var("DTU_BENCH_ONLY").ok();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");

@@ -332,6 +332,19 @@ fn fork_times() -> Vec<Fork> {
         .collect()
 }
 
+/// A target over all rounds: medians, and its ratio to each round's baseline.
+#[derive(Debug, serde::Serialize)]
+struct Summary {
+    target: String,
+    median_per_second: f64,
+    median_p50_ms: f64,
+    median_p99_ms: f64,
+    ratio_median: f64,
+    ratio_lowest: f64,
+    ratio_highest: f64,
+    p99_ratio_median: f64,
+}
+
 #[derive(Debug, serde::Serialize)]
 struct ColdStart {
     serve_to_first_auth_test_ms: f64,
@@ -419,26 +432,26 @@ fn main() {
         let (lowest, highest) = ratios.iter().fold((f64::MAX, f64::MIN), |(lo, hi), &x| (lo.min(x), hi.max(x)));
         // Latency as the same kind of ratio (higher is better): the baseline's p99 over the target's.
         let p99_ratios: Vec<f64> = rounds_run.iter().map(|r| r[0].p99_ms / r[t].p99_ms.max(0.001)).collect();
-        let row = json!({
-            "target": runs[0].name,
-            "median_per_second": median(runs.iter().map(|l| l.per_second).collect()),
-            "median_p50_ms": median(runs.iter().map(|l| l.p50_ms).collect()),
-            "median_p99_ms": median(runs.iter().map(|l| l.p99_ms).collect()),
-            "ratio_median": median(ratios),
-            "ratio_lowest": lowest,
-            "ratio_highest": highest,
-            "p99_ratio_median": median(p99_ratios),
-        });
+        let row = Summary {
+            target: runs[0].name.clone(),
+            median_per_second: median(runs.iter().map(|l| l.per_second).collect()),
+            median_p50_ms: median(runs.iter().map(|l| l.p50_ms).collect()),
+            median_p99_ms: median(runs.iter().map(|l| l.p99_ms).collect()),
+            ratio_median: median(ratios),
+            ratio_lowest: lowest,
+            ratio_highest: highest,
+            p99_ratio_median: median(p99_ratios),
+        };
         println!(
             "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |",
-            runs[0].name,
-            row["median_per_second"].as_f64().unwrap_or(0.0),
-            row["median_p50_ms"].as_f64().unwrap_or(0.0),
-            row["median_p99_ms"].as_f64().unwrap_or(0.0),
-            row["ratio_median"].as_f64().unwrap_or(0.0),
-            lowest,
-            highest,
-            row["p99_ratio_median"].as_f64().unwrap_or(0.0),
+            row.target,
+            row.median_per_second,
+            row.median_p50_ms,
+            row.median_p99_ms,
+            row.ratio_median,
+            row.ratio_lowest,
+            row.ratio_highest,
+            row.p99_ratio_median,
         );
         summary.push(row);
     }

@@ -7,23 +7,6 @@ use std::path::{Path, PathBuf};
 
 use dtu_evaluator::factory::{run, FactoryArgs, IterationStatus};
 
-const STORM: &str = r#"
-id: post-in-a-storm
-title: Post during a rate-limit storm
-tags: [chaos, slack]
-intent: "Say hello in #general."
-chaos:
-  - match: {service: slack, operation: chat.postMessage}
-    trigger: {first_n: 2}
-    action: {kind: rate_limit, retry_after_s: 1}
-checks:
-  - state: {source: diff, query: "services.slack.messages.created", count: 1}
-  - id: waited
-    trajectory: {retry_after_honoured: true, operation: chat.postMessage}
-repetitions: 3
-timeout_s: 30
-"#;
-
 /// Reads the feedback; fixes one thing per iteration: first posting (from the dev
 /// scenario's failed check), then rate limits (from the holdout's failing tags).
 const CODER: &str = r##"
@@ -58,7 +41,7 @@ fn setup(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
     let dev = dir.join("dev");
     let holdout = dir.join("holdout");
     common::scenario(&dev, "hello.yaml", common::POST_HELLO);
-    common::scenario(&holdout, "storm.yaml", STORM);
+    common::scenario(&holdout, "storm.yaml", &common::storm("[chaos, slack]", 3));
     let work = dir.join("work");
     std::fs::create_dir_all(&work).unwrap();
     std::fs::write(work.join("coder.py"), CODER).unwrap();

@@ -83,23 +83,6 @@ async fn collateral_damage_is_named() {
     assert!(detail.journal.iter().any(|l| l.contains("chat.postMessage")), "{:?}", detail.journal);
 }
 
-const STORM: &str = r#"
-id: post-in-a-storm
-title: Post during a rate-limit storm
-tags: [mini, chaos]
-intent: "Say hello in #general."
-chaos:
-  - match: {service: slack, operation: chat.postMessage}
-    trigger: {first_n: 2}
-    action: {kind: rate_limit, retry_after_s: 1}
-checks:
-  - state: {source: diff, query: "services.slack.messages.created", count: 1}
-  - id: waited
-    trajectory: {retry_after_honoured: true, operation: chat.postMessage}
-repetitions: 2
-timeout_s: 30
-"#;
-
 /// Posts until Slack says ok; waits for Retry-After when `polite`.
 fn retrying_agent(polite: bool) -> String {
     let wait = if polite { "sleep \"$ra\"" } else { "sleep 0.05" };
@@ -117,7 +100,7 @@ exit 1"#
 async fn retry_after_is_checked_against_chaos_rules() {
     let dir = tempfile::tempdir().unwrap();
     let sc = dir.path().join("scenarios");
-    common::scenario(&sc, "storm.yaml", STORM);
+    common::scenario(&sc, "storm.yaml", &common::storm("[mini, chaos]", 2));
     let polite = evaluate(&opts(&sc, &dir.path().join("polite"), &retrying_agent(true)), server()).await.unwrap();
     let s = scenario_result(&polite.public, "post-in-a-storm");
     assert_eq!((s.satisfied, s.runs), (2, 2), "{:#?}", polite.records);
@@ -218,7 +201,7 @@ async fn holdout_outputs_reveal_aggregates_and_failing_tags_only() {
     let dir = tempfile::tempdir().unwrap();
     let sc = dir.path().join("scenarios");
     common::scenario(&sc, "hello.yaml", common::POST_HELLO);
-    common::scenario(&sc, "storm.yaml", STORM);
+    common::scenario(&sc, "storm.yaml", &common::storm("[mini, chaos]", 2));
     let out = dir.path().join("public");
     let private = dir.path().join("private");
     let o = EvalOptions {
@@ -349,7 +332,7 @@ async fn a_running_server_is_used_through_its_control_url() {
 async fn agents_that_tamper_with_chaos_or_the_clock_fail_integrity() {
     let dir = tempfile::tempdir().unwrap();
     let sc = dir.path().join("scenarios");
-    common::scenario(&sc, "storm.yaml", STORM);
+    common::scenario(&sc, "storm.yaml", &common::storm("[mini, chaos]", 2));
     // Deletes its chaos rules, then posts without meeting a rate limit.
     let unchaos = format!(
         "curl -sf -X DELETE \"${{DTU_CONTROL_URL}}universes/${{DTU_UNIVERSE}}/chaos/rules\" && {}",

@@ -313,3 +313,26 @@ pub fn python() -> PathBuf {
     assert!(ready(&python), "{} still lacks the SDKs", python.display());
     python
 }
+
+/// A scenario whose first two `chat.postMessage` calls are rate limited: a polite agent
+/// waits out `Retry-After` and posts once.
+pub fn storm(tags: &str, repetitions: u32) -> String {
+    format!(
+        r#"
+id: post-in-a-storm
+title: Post during a rate-limit storm
+tags: {tags}
+intent: "Say hello in #general."
+chaos:
+  - match: {{service: slack, operation: chat.postMessage}}
+    trigger: {{first_n: 2}}
+    action: {{kind: rate_limit, retry_after_s: 1}}
+checks:
+  - state: {{source: diff, query: "services.slack.messages.created", count: 1}}
+  - id: waited
+    trajectory: {{retry_after_honoured: true, operation: chat.postMessage}}
+repetitions: {repetitions}
+timeout_s: 30
+"#
+    )
+}

@@ -381,6 +381,27 @@ fn interaction_place(ctl: &ControlCtx, user: &str, channel: &str) -> Result<(Act
     Ok((actor, id, name))
 }
 
+/// The workspace and app fields every interaction payload carries.
+struct Workspace {
+    team_id: String,
+    team_domain: String,
+    app_id: String,
+    /// The app's (deprecated) verification token, still sent in every payload.
+    token: String,
+}
+
+impl Workspace {
+    fn of(s: &SlackState) -> Self {
+        let (team, app) = (s.team(), s.app());
+        Workspace {
+            team_id: team.map(|t| t.id.clone()).unwrap_or_default(),
+            team_domain: team.map(|t| t.domain.clone()).unwrap_or_default(),
+            app_id: app.map(|a| a.id.clone()).unwrap_or_default(),
+            token: app.map(|a| a.verification_token.clone()).unwrap_or_default(),
+        }
+    }
+}
+
 /// The `response_url` for an interaction, on this universe's own URL (it is fetched
 /// without a token).
 fn response_url(ctl: &ControlCtx, target: delivery::ResponseTarget) -> String {
@@ -396,14 +417,9 @@ fn queue_interaction(
     payload: Value,
 ) -> Result<(String, &'static str)> {
     let (state, now) = (read(&ctl.universe, SlackState::clone)?, ctl.universe.now());
-    let route = match state.app() {
-        Some(app) if app.socket_mode => "socket_mode",
-        _ => "http",
-    };
-    let envelope_id = delivery::hub(&ctl.universe)
+    delivery::hub(&ctl.universe)
         .interact(&state, envelope, kind, payload, now)
-        .ok_or_else(|| ControlError::Conflict("the app has neither Socket Mode on nor a request URL set".into()))?;
-    Ok((envelope_id, route))
+        .ok_or_else(|| ControlError::Conflict("the app has neither Socket Mode on nor a request URL set".into()))
 }
 
 /// A person runs an app's slash command: the app gets it as Slack sends it (a
@@ -436,19 +452,18 @@ async fn simulate_slash_command(
         delivery::ResponseTarget { channel: channel_id.clone(), user: actor.user.clone(), message_ts: None, uses: 0 };
     let response_url = response_url(&ctl, target);
     let payload = read(&ctl.universe, |s| {
-        let team = s.team();
-        let app = s.app();
+        let ws = Workspace::of(s);
         json!({
-            "token": app.map(|a| a.verification_token.clone()).unwrap_or_default(),
-            "team_id": team.map(|t| t.id.clone()).unwrap_or_default(),
-            "team_domain": team.map(|t| t.domain.clone()).unwrap_or_default(),
+            "token": ws.token,
+            "team_id": ws.team_id,
+            "team_domain": ws.team_domain,
             "channel_id": channel_id,
             "channel_name": channel_name,
             "user_id": actor.user,
             "user_name": s.users.get(&actor.user).map(|u| u.name.clone()).unwrap_or_default(),
             "command": command,
             "text": req.text,
-            "api_app_id": app.map(|a| a.id.clone()).unwrap_or_default(),
+            "api_app_id": ws.app_id,
             "is_enterprise_install": "false",
             "response_url": response_url,
             "trigger_id": trigger_id,
@@ -531,8 +546,7 @@ async fn simulate_block_action(
         (None, None) => {}
     }
     let payload = read(&ctl.universe, |s| {
-        let team = s.team();
-        let app = s.app();
+        let ws = Workspace::of(s);
         let user = s.users.get(&actor.user);
         json!({
             "type": "block_actions",
@@ -540,14 +554,13 @@ async fn simulate_block_action(
                 "id": actor.user,
                 "username": user.map(|u| u.name.clone()).unwrap_or_default(),
                 "name": user.map(|u| u.name.clone()).unwrap_or_default(),
-                "team_id": team.map(|t| t.id.clone()).unwrap_or_default(),
+                "team_id": ws.team_id,
             },
-            "api_app_id": app.map(|a| a.id.clone()).unwrap_or_default(),
-            "token": app.map(|a| a.verification_token.clone()).unwrap_or_default(),
+            "api_app_id": ws.app_id,
+            "token": ws.token,
             "container": {"type": "message", "message_ts": ts, "channel_id": channel_id, "is_ephemeral": false},
             "trigger_id": trigger_id,
-            "team": {"id": team.map(|t| t.id.clone()).unwrap_or_default(),
-                     "domain": team.map(|t| t.domain.clone()).unwrap_or_default()},
+            "team": {"id": ws.team_id, "domain": ws.team_domain},
             "enterprise": null,
             "is_enterprise_install": false,
             "channel": {"id": channel_id, "name": channel_name},

@@ -313,6 +313,11 @@ pub fn publish_change(
     hub(universe).record(Change { before, after, actor: actor.map(str::to_string), now, at: Instant::now() });
 }
 
+/// Whether the app takes events at all (Socket Mode on, or a request URL set).
+fn takes_events(app: &App) -> bool {
+    app.socket_mode || app.request_url.is_some()
+}
+
 /// Where the app's events go, by its settings in `state`.
 fn route_of(app: &App) -> Route {
     if app.socket_mode {
@@ -342,19 +347,16 @@ fn uuid(ids: &mut IdGen) -> String {
 impl Hub {
     /// Queues a change; wakes the dispatcher only when something takes events now.
     fn record(self: &Arc<Self>, change: Change) {
-        let route = change.after.app().map(route_of);
+        let app = change.after.app();
         // A change to uploaded bytes is settled at once, so that no waiting change keeps
         // a replaced or deleted upload (up to 1 MiB) alive; such writes are rare.
         let bytes_changed = !change.before.file_contents.ptr_eq(&change.after.file_contents);
         let (listening, gone) = {
             let mut st = self.state.lock();
-            let listening = match route {
-                Some(Route::Socket { .. }) => !st.connections.is_empty(),
-                Some(Route::Http { .. }) => true,
-                Some(Route::Nowhere) | None => false,
-            };
+            let listening =
+                app.is_some_and(|a| if a.socket_mode { !st.connections.is_empty() } else { takes_events(a) });
             let gone = if st.changes.len() >= OUTBOX_CAP { st.changes.pop_front() } else { None };
-            if gone.as_ref().is_some_and(|g| g.after.app().is_some_and(|a| !matches!(route_of(a), Route::Nowhere))) {
+            if gone.as_ref().is_some_and(|g| g.after.app().is_some_and(takes_events)) {
                 st.evicted += 1;
             }
             st.changes.push_back(change);
@@ -380,13 +382,6 @@ impl Hub {
                 Self::enqueue(st, &c.after, events, c.now, c.at);
             }
         }
-    }
-
-    /// Queues events raised by a change that left the workspace as `state`.
-    pub fn publish(self: &Arc<Self>, state: &SlackState, events: Vec<Event>, now: DateTime<Utc>) {
-        Self::enqueue(&mut self.state.lock(), state, events, now, Instant::now());
-        self.wake.notify_one();
-        self.ensure_running();
     }
 
     /// Adds the events the app subscribes to, raised at `at`, to the outbox.
@@ -532,8 +527,9 @@ impl Hub {
         true
     }
 
-    /// Queues a person's slash command or interaction for the app. `None` when the app
-    /// takes neither Socket Mode nor HTTP (nothing would reach it).
+    /// Queues a person's slash command or interaction for the app; gives its envelope id
+    /// and route (`socket_mode` or `http`). `None` when the app takes neither (nothing
+    /// would reach it).
     pub fn interact(
         self: &Arc<Self>,
         state: &SlackState,
@@ -541,11 +537,12 @@ impl Hub {
         kind: &str,
         payload: Value,
         now: DateTime<Utc>,
-    ) -> Option<String> {
+    ) -> Option<(String, &'static str)> {
         let route = route_of(&app_of(state)?);
         if matches!(route, Route::Nowhere) {
             return None;
         }
+        let route_name = route.name();
         let envelope_id = {
             let mut st = self.state.lock();
             // Events of earlier writes go first.
@@ -572,7 +569,7 @@ impl Hub {
         };
         self.wake.notify_one();
         self.ensure_running();
-        Some(envelope_id)
+        Some((envelope_id, route_name))
     }
 
     /// A `response_url` secret for `target`.
@@ -858,6 +855,11 @@ mod tests {
         (core, universe)
     }
 
+    /// Queues already derived events, as a settled change would.
+    fn publish(hub: &Arc<Hub>, state: &SlackState, events: Vec<Event>) {
+        Hub::enqueue(&mut hub.state.lock(), state, events, Utc::now(), Instant::now());
+    }
+
     fn message(state: &SlackState, text: &str) -> Vec<Event> {
         let general = state.channel_by_name("general").unwrap().id.clone();
         let author = state.users.values().find(|u| u.person_key.is_some()).unwrap().id.clone();
@@ -877,7 +879,7 @@ mod tests {
         let event = message(&state, "hello");
         assert_eq!(event.len(), 1);
         for _ in 0..OUTBOX_CAP + 40 {
-            hub.publish(&state, event.clone(), Utc::now());
+            publish(&hub, &state, event.clone());
         }
         let view = hub.view();
         assert_eq!(view["events"].as_array().unwrap().len(), OUTBOX_CAP);
@@ -891,7 +893,7 @@ mod tests {
             let mut st = hub.state.lock();
             st.outbox[1].status = Status::Delivered;
         }
-        hub.publish(&state, event, Utc::now());
+        publish(&hub, &state, event);
         let view = hub.view();
         let ids: Vec<&str> =
             view["events"].as_array().unwrap().iter().map(|e| e["envelope_id"].as_str().unwrap()).collect();
@@ -959,7 +961,8 @@ mod tests {
         let state = universe.read::<SlackState, _>(|s| s.clone()).unwrap();
         let hub = hub(&universe);
         let mut link = hub.connect().unwrap();
-        let id = hub.interact(&state, Envelope::SlashCommands, "slash_command", payload, Utc::now()).unwrap();
+        let (id, route) = hub.interact(&state, Envelope::SlashCommands, "slash_command", payload, Utc::now()).unwrap();
+        assert_eq!(route, "socket_mode");
         let mut now = Instant::now();
         let mut sent = Vec::new();
         for _ in 0..3 {
@@ -1022,7 +1025,7 @@ mod tests {
         let links: Vec<Link> = (0..MAX_CONNECTIONS).map(|_| hub.connect().unwrap()).collect();
         assert_eq!(links.last().unwrap().num_connections, MAX_CONNECTIONS);
         assert_eq!(hub.connect().err(), Some(MAX_CONNECTIONS));
-        hub.publish(&state, message(&state, "hi"), Utc::now());
+        publish(&hub, &state, message(&state, "hi"));
         hub.pump(Instant::now());
         let view = hub.view();
         assert_eq!(view["events"][0]["status"], "in_flight");
@@ -1039,7 +1042,7 @@ mod tests {
         let state = universe.read::<SlackState, _>(|s| s.clone()).unwrap();
         let hub = hub(&universe);
         let mut link = hub.connect().unwrap();
-        hub.publish(&state, message(&state, "hi"), Utc::now());
+        publish(&hub, &state, message(&state, "hi"));
         let mut now = Instant::now();
         let mut attempts = Vec::new();
         for _ in 0..=MAX_SOCKET_RETRIES + 1 {

@@ -120,6 +120,14 @@ use items::*;
 use teamwork::*;
 use users::*;
 
+/// The scope sets the vendor spec gives most conversation methods, one per conversation
+/// type (private, DM, group DM, public); bots may also hold `channels:manage` for writes.
+const CONVERSATIONS_READ: Scopes = Some(&["groups:read", "im:read", "mpim:read", "channels:read"]);
+const CONVERSATIONS_HISTORY: Scopes = Some(&["groups:history", "im:history", "mpim:history", "channels:history"]);
+const CONVERSATIONS_WRITE_BOT: Scopes =
+    Some(&["groups:write", "im:write", "mpim:write", "channels:write", "channels:manage"]);
+const CONVERSATIONS_WRITE_USER: Scopes = Some(&["groups:write", "im:write", "mpim:write", "channels:write"]);
+
 /// Every routed method. Scopes and tiers are the vendor spec's (checked by a test).
 pub static METHODS: &[Method] = &[
     m("auth.test", Tier::T5, Some(&[]), Some(&[]), auth_test),
@@ -132,60 +140,18 @@ pub static METHODS: &[Method] = &[
     m("users.list", Tier::T2, Some(&["users:read"]), Some(&["users:read"]), users_list),
     m("users.info", Tier::T4, Some(&["users:read"]), Some(&["users:read"]), users_info),
     m("users.lookupByEmail", Tier::T3, Some(&["users:read.email"]), Some(&["users:read.email"]), users_lookup_by_email),
-    m(
-        "users.conversations",
-        Tier::T3,
-        Some(&["groups:read", "im:read", "mpim:read", "channels:read"]),
-        Some(&["groups:read", "im:read", "mpim:read", "channels:read"]),
-        users_conversations,
-    ),
+    m("users.conversations", Tier::T3, CONVERSATIONS_READ, CONVERSATIONS_READ, users_conversations),
     m("users.getPresence", Tier::T3, Some(&["users:read"]), Some(&["users:read"]), users_get_presence),
     m("users.setPresence", Tier::T2, Some(&["users:write"]), Some(&["users:write"]), users_set_presence),
     m("users.profile.get", Tier::T4, Some(&["users.profile:read"]), Some(&["users.profile:read"]), users_profile_get),
     m("users.profile.set", Tier::T3, None, Some(&["users.profile:write"]), users_profile_set),
-    m(
-        "conversations.list",
-        Tier::T2,
-        Some(&["groups:read", "im:read", "mpim:read", "channels:read"]),
-        Some(&["groups:read", "im:read", "mpim:read", "channels:read"]),
-        conversations_list,
-    ),
-    m(
-        "conversations.info",
-        Tier::T3,
-        Some(&["groups:read", "im:read", "mpim:read", "channels:read"]),
-        Some(&["groups:read", "im:read", "mpim:read", "channels:read"]),
-        conversations_info,
-    ),
-    m(
-        "conversations.history",
-        Tier::T3,
-        Some(&["groups:history", "im:history", "mpim:history", "channels:history"]),
-        Some(&["groups:history", "im:history", "mpim:history", "channels:history"]),
-        conversations_history,
-    ),
-    m(
-        "conversations.replies",
-        Tier::T3,
-        Some(&["groups:history", "im:history", "mpim:history", "channels:history"]),
-        Some(&["groups:history", "im:history", "mpim:history", "channels:history"]),
-        conversations_replies,
-    ),
-    m(
-        "conversations.create",
-        Tier::T2,
-        Some(&["groups:write", "im:write", "mpim:write", "channels:write", "channels:manage"]),
-        Some(&["groups:write", "im:write", "mpim:write", "channels:write"]),
-        conversations_create,
-    ),
+    m("conversations.list", Tier::T2, CONVERSATIONS_READ, CONVERSATIONS_READ, conversations_list),
+    m("conversations.info", Tier::T3, CONVERSATIONS_READ, CONVERSATIONS_READ, conversations_info),
+    m("conversations.history", Tier::T3, CONVERSATIONS_HISTORY, CONVERSATIONS_HISTORY, conversations_history),
+    m("conversations.replies", Tier::T3, CONVERSATIONS_HISTORY, CONVERSATIONS_HISTORY, conversations_replies),
+    m("conversations.create", Tier::T2, CONVERSATIONS_WRITE_BOT, CONVERSATIONS_WRITE_USER, conversations_create),
     m("conversations.join", Tier::T3, Some(&["channels:join"]), Some(&["channels:write"]), conversations_join),
-    m(
-        "conversations.leave",
-        Tier::T3,
-        Some(&["groups:write", "im:write", "mpim:write", "channels:write", "channels:manage"]),
-        Some(&["groups:write", "im:write", "mpim:write", "channels:write"]),
-        conversations_leave,
-    ),
+    m("conversations.leave", Tier::T3, CONVERSATIONS_WRITE_BOT, CONVERSATIONS_WRITE_USER, conversations_leave),
     m(
         "conversations.invite",
         Tier::T3,
@@ -214,27 +180,9 @@ pub static METHODS: &[Method] = &[
         Some(&["groups:write", "channels:write"]),
         conversations_kick,
     ),
-    m(
-        "conversations.archive",
-        Tier::T2,
-        Some(&["groups:write", "im:write", "mpim:write", "channels:write", "channels:manage"]),
-        Some(&["groups:write", "im:write", "mpim:write", "channels:write"]),
-        conversations_archive,
-    ),
-    m(
-        "conversations.unarchive",
-        Tier::T2,
-        Some(&["groups:write", "im:write", "mpim:write", "channels:write", "channels:manage"]),
-        Some(&["groups:write", "im:write", "mpim:write", "channels:write"]),
-        conversations_unarchive,
-    ),
-    m(
-        "conversations.rename",
-        Tier::T2,
-        Some(&["groups:write", "im:write", "mpim:write", "channels:write", "channels:manage"]),
-        Some(&["groups:write", "im:write", "mpim:write", "channels:write"]),
-        conversations_rename,
-    ),
+    m("conversations.archive", Tier::T2, CONVERSATIONS_WRITE_BOT, CONVERSATIONS_WRITE_USER, conversations_archive),
+    m("conversations.unarchive", Tier::T2, CONVERSATIONS_WRITE_BOT, CONVERSATIONS_WRITE_USER, conversations_unarchive),
+    m("conversations.rename", Tier::T2, CONVERSATIONS_WRITE_BOT, CONVERSATIONS_WRITE_USER, conversations_rename),
     m(
         "conversations.setTopic",
         Tier::T2,
@@ -292,27 +240,9 @@ pub static METHODS: &[Method] = &[
         Some(&["channels:write", "groups:write", "im:write", "mpim:write"]),
         conversations_open,
     ),
-    m(
-        "conversations.close",
-        Tier::T2,
-        Some(&["groups:write", "im:write", "mpim:write", "channels:write", "channels:manage"]),
-        Some(&["groups:write", "im:write", "mpim:write", "channels:write"]),
-        conversations_close,
-    ),
-    m(
-        "conversations.members",
-        Tier::T4,
-        Some(&["groups:read", "im:read", "mpim:read", "channels:read"]),
-        Some(&["groups:read", "im:read", "mpim:read", "channels:read"]),
-        conversations_members,
-    ),
-    m(
-        "conversations.mark",
-        Tier::T3,
-        Some(&["groups:write", "im:write", "mpim:write", "channels:write", "channels:manage"]),
-        Some(&["groups:write", "im:write", "mpim:write", "channels:write"]),
-        conversations_mark,
-    ),
+    m("conversations.close", Tier::T2, CONVERSATIONS_WRITE_BOT, CONVERSATIONS_WRITE_USER, conversations_close),
+    m("conversations.members", Tier::T4, CONVERSATIONS_READ, CONVERSATIONS_READ, conversations_members),
+    m("conversations.mark", Tier::T3, CONVERSATIONS_WRITE_BOT, CONVERSATIONS_WRITE_USER, conversations_mark),
     m("chat.postMessage", Tier::T5, Some(&["chat:write"]), Some(&["chat:write"]), chat_post_message),
     m("chat.update", Tier::T3, Some(&["chat:write"]), Some(&["chat:write"]), chat_update),
     m("chat.delete", Tier::T3, Some(&["chat:write"]), Some(&["chat:write"]), chat_delete),
