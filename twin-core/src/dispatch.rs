@@ -71,9 +71,15 @@ pub async fn dispatch(State(svc): State<Arc<TwinService>>, req: Request, next: N
         selected = parts.headers.get(UNIVERSE_HEADER).and_then(|v| v.to_str().ok()).map(str::to_string);
     }
 
-    let bytes = match axum::body::to_bytes(body, core.config.max_body_bytes).await {
-        Ok(b) => b,
-        Err(_) => return twin.render_fault(&Fault::Error { status: 413, error: None }),
+    let operation = twin.operation(&parts.method, parts.uri.path());
+    let streamed = operation.as_deref().is_some_and(|op| twin.streams_body(op));
+    let (bytes, body) = if streamed {
+        (Bytes::new(), Body::from_stream(guarded_stream(body)))
+    } else {
+        match read_body(&parts.headers, body, core.config.max_body_bytes).await {
+            Ok(bytes) => (bytes.clone(), Body::from(bytes)),
+            Err(e) => return twin.render_fault(&Fault::Error { status: e.status(), error: None }),
+        }
     };
     let credential = twin.credential(&parts.headers, parts.uri.query(), &bytes);
     let universe = match &selected {
@@ -88,7 +94,6 @@ pub async fn dispatch(State(svc): State<Arc<TwinService>>, req: Request, next: N
         Err(e) => return e.into_response(),
     };
     let principal = credential.as_deref().and_then(|t| universe.principal(t));
-    let operation = twin.operation(&parts.method, parts.uri.path());
     let path = parts.uri.path().to_string();
     let method = parts.method.to_string();
     let query = parts.uri.query().map(str::to_string);
@@ -139,7 +144,7 @@ pub async fn dispatch(State(svc): State<Arc<TwinService>>, req: Request, next: N
         core: core.clone(),
     });
     let request_body = capped_body(&bytes);
-    let req = Request::from_parts(parts, Body::from(bytes));
+    let req = Request::from_parts(parts, body);
 
     let response = match (limited, decision.action) {
         (Some(fault), _) => twin.render_fault(&fault),
@@ -180,6 +185,92 @@ pub async fn dispatch(State(svc): State<Arc<TwinService>>, req: Request, next: N
         retry_after_s,
     });
     response
+}
+
+/// How long a request body may go without a byte arriving.
+pub const BODY_STALL_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long a whole request body may take to arrive.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Why a request body was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum BodyError {
+    /// Announced or found larger than the cap: 413 at once, before reading it.
+    #[error("request body too large")]
+    TooLarge,
+    /// Cut short (the client closed before `Content-Length` bytes) or badly chunked.
+    #[error("malformed or truncated request body")]
+    Malformed,
+    /// No byte for [`BODY_STALL_TIMEOUT`], or not all of it within [`BODY_TIMEOUT`].
+    #[error("request body stalled")]
+    Stalled,
+}
+
+impl BodyError {
+    pub fn status(self) -> u16 {
+        match self {
+            BodyError::TooLarge => 413,
+            BodyError::Malformed => 400,
+            BodyError::Stalled => 408,
+        }
+    }
+}
+
+/// The body's announced length, when it has a valid one.
+pub fn declared_length(headers: &axum::http::HeaderMap) -> Option<u64> {
+    headers.get(CONTENT_LENGTH)?.to_str().ok()?.trim().parse().ok()
+}
+
+/// Reads a whole request body of at most `limit` bytes. A larger announced length is
+/// refused before a byte is read, so a client announcing a huge body it never sends
+/// gets its 413 at once.
+pub async fn read_body(headers: &axum::http::HeaderMap, body: Body, limit: usize) -> Result<Bytes, BodyError> {
+    if declared_length(headers).is_some_and(|n| n > limit as u64) {
+        return Err(BodyError::TooLarge);
+    }
+    let mut frames = std::pin::pin!(guarded_stream(body));
+    let mut first: Option<Bytes> = None;
+    let mut rest: Option<bytes::BytesMut> = None;
+    let mut len = 0usize;
+    while let Some(chunk) = frames.next().await {
+        let chunk = chunk?;
+        len = len.saturating_add(chunk.len());
+        if len > limit {
+            return Err(BodyError::TooLarge);
+        }
+        match (&first, &mut rest) {
+            (None, _) => first = Some(chunk),
+            (Some(head), None) => {
+                let mut buf = bytes::BytesMut::with_capacity(len);
+                buf.extend_from_slice(head);
+                buf.extend_from_slice(&chunk);
+                rest = Some(buf);
+            }
+            (Some(_), Some(buf)) => buf.extend_from_slice(&chunk),
+        }
+    }
+    Ok(match (first, rest) {
+        (_, Some(buf)) => buf.freeze(),
+        (Some(head), None) => head,
+        (None, None) => Bytes::new(),
+    })
+}
+
+/// A request body as a stream of data chunks that ends in an error when the body is
+/// malformed or stalls ([`BODY_STALL_TIMEOUT`] without a byte, [`BODY_TIMEOUT`] in all).
+pub fn guarded_stream(body: Body) -> impl futures_util::Stream<Item = Result<Bytes, BodyError>> + Send {
+    let deadline = tokio::time::Instant::now() + BODY_TIMEOUT;
+    futures_util::stream::unfold(Some(body.into_data_stream()), move |state| async move {
+        let mut stream = state?;
+        let wait = deadline.saturating_duration_since(tokio::time::Instant::now()).min(BODY_STALL_TIMEOUT);
+        match tokio::time::timeout(wait, stream.next()).await {
+            Err(_) => Some((Err(BodyError::Stalled), None)),
+            Ok(None) => None,
+            Ok(Some(Err(_))) => Some((Err(BodyError::Malformed), None)),
+            Ok(Some(Ok(chunk))) => Some((Ok(chunk), Some(stream))),
+        }
+    })
 }
 
 /// Carries out the fault a rule chose.

@@ -1,33 +1,55 @@
 //! Listening: one port for the control plane and one per twin. Our own accept loop on
 //! hyper-util, rather than `axum::serve`, so that a chaos `reset` or `hang` can drop
 //! a connection without answering, and so shutdown can drain connections gracefully.
+//!
+//! Every connection is bounded in time: a request's head must arrive within
+//! [`HEADER_TIMEOUT`] of the connection waiting for it (so a connection that never
+//! speaks, an idle keep-alive connection and a slowloris head all close after it), and
+//! an answer the client stops reading is abandoned after [`WRITE_STALL_TIMEOUT`].
+//! Request bodies are bounded in `dispatch` (size, stalls, total time).
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::io;
 use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::extract::Request;
 use axum::response::IntoResponse;
 use axum::Router;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
+use tokio::time::Sleep;
 use tower::{Layer, ServiceExt};
 
 use crate::dispatch::{dispatch, AbortConnection, TwinService};
 use crate::twin::Twin;
 use crate::{control, ControlError, Core};
 
+/// How long a connection may take to send a request head, counted from when the
+/// server starts waiting for it: also how long an idle keep-alive connection stays open.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long a write may wait on a client that does not read its answer.
+pub const WRITE_STALL_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// The router of a twin's port: the control plane under `/_dtu`, everything else
 /// through the core pipeline into the twin.
 pub fn twin_router(core: Arc<Core>, twin: Arc<dyn Twin>) -> Router {
     let service = Arc::new(TwinService { core: core.clone(), twin: twin.clone() });
-    let pipeline = axum::middleware::from_fn_with_state(service, dispatch).layer(twin.router());
+    // The pipeline bounds bodies itself (`dispatch::read_body`, or a twin's streamed
+    // upload), so axum's 2 MiB default on extractors must not refuse them a second time.
+    let inner = twin.router().layer(axum::extract::DefaultBodyLimit::disable());
+    let pipeline = axum::middleware::from_fn_with_state(service, dispatch).layer(inner);
     Router::new().nest("/_dtu", control::router(core)).fallback_service(pipeline)
 }
 
@@ -80,12 +102,30 @@ pub async fn bind_all(core: &Arc<Core>, ip: IpAddr, port_base: u16) -> std::io::
     Ok(bound)
 }
 
+/// Time bounds of every connection (see the module docs).
+#[derive(Debug, Clone, Copy)]
+pub struct ConnLimits {
+    pub header_timeout: Duration,
+    pub write_stall_timeout: Duration,
+}
+
+impl Default for ConnLimits {
+    fn default() -> Self {
+        Self { header_timeout: HEADER_TIMEOUT, write_stall_timeout: WRITE_STALL_TIMEOUT }
+    }
+}
+
 /// Serves every bound port until `shutdown` completes, then drains open connections
 /// (for at most five seconds).
 pub async fn run(bound: Vec<Bound>, shutdown: impl Future<Output = ()>) {
+    run_with(bound, ConnLimits::default(), shutdown).await
+}
+
+/// [`run`] with other connection time bounds (tests use short ones).
+pub async fn run_with(bound: Vec<Bound>, limits: ConnLimits, shutdown: impl Future<Output = ()>) {
     let (stop_tx, stop_rx) = watch::channel(false);
     let tasks: Vec<_> =
-        bound.into_iter().map(|b| tokio::spawn(accept_loop(b.listener, b.router, stop_rx.clone()))).collect();
+        bound.into_iter().map(|b| tokio::spawn(accept_loop(b.listener, b.router, limits, stop_rx.clone()))).collect();
     shutdown.await;
     let _ = stop_tx.send(true);
     for task in tasks {
@@ -93,9 +133,10 @@ pub async fn run(bound: Vec<Bound>, shutdown: impl Future<Output = ()>) {
     }
 }
 
-async fn accept_loop(listener: TcpListener, router: Router, mut stop: watch::Receiver<bool>) {
+async fn accept_loop(listener: TcpListener, router: Router, limits: ConnLimits, mut stop: watch::Receiver<bool>) {
     let graceful = GracefulShutdown::new();
-    let builder = Builder::new(TokioExecutor::new());
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder.http1().timer(TokioTimer::new()).header_read_timeout(limits.header_timeout);
     loop {
         tokio::select! {
             accepted = listener.accept() => {
@@ -110,7 +151,13 @@ async fn accept_loop(listener: TcpListener, router: Router, mut stop: watch::Rec
                 };
                 let _ = stream.set_nodelay(true);
                 let router = router.clone();
+                // Set when the first request head has arrived. Until then hyper's own head
+                // timer has not started (the HTTP version sniff before it waits without
+                // one), so a watchdog drops a connection that has not sent a head in time.
+                let spoke = Arc::new(AtomicBool::new(false));
+                let heard = spoke.clone();
                 let service = hyper::service::service_fn(move |req: Request<Incoming>| {
+                    heard.store(true, Ordering::Release);
                     let router = router.clone();
                     async move {
                         let response = match router.oneshot(req).await {
@@ -124,10 +171,25 @@ async fn accept_loop(listener: TcpListener, router: Router, mut stop: watch::Rec
                         }
                     }
                 });
+                let stream = WriteDeadline::new(stream, limits.write_stall_timeout);
                 let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
                 let conn = graceful.watch(conn);
+                let header_timeout = limits.header_timeout;
                 tokio::spawn(async move {
-                    if let Err(e) = conn.await {
+                    let mut conn = std::pin::pin!(conn);
+                    let ended = tokio::select! {
+                        ended = &mut conn => Some(ended),
+                        _ = tokio::time::sleep(header_timeout) => None,
+                    };
+                    let ended = match ended {
+                        Some(ended) => ended,
+                        None if !spoke.load(Ordering::Acquire) => {
+                            tracing::debug!("connection dropped: no request head in time");
+                            return;
+                        }
+                        None => conn.await,
+                    };
+                    if let Err(e) = ended {
                         tracing::debug!(error = %e, "connection ended with an error");
                     }
                 });
@@ -139,6 +201,77 @@ async fn accept_loop(listener: TcpListener, router: Router, mut stop: watch::Rec
     tokio::select! {
         _ = graceful.shutdown() => {}
         _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+    }
+}
+
+/// A connection whose writes fail once they have waited `limit` on a client that does
+/// not read (its receive window full), so such a client cannot hold a task forever.
+struct WriteDeadline {
+    stream: TcpStream,
+    limit: Duration,
+    /// Armed while a write waits; cleared by any progress.
+    stalled: Option<Pin<Box<Sleep>>>,
+}
+
+impl WriteDeadline {
+    fn new(stream: TcpStream, limit: Duration) -> Self {
+        Self { stream, limit, stalled: None }
+    }
+
+    /// Called when a write is pending: arms the deadline, or fails once it has passed.
+    fn poll_stall(&mut self, cx: &mut Context<'_>) -> Poll<io::Error> {
+        let limit = self.limit;
+        let sleep = self.stalled.get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+        match sleep.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(io::Error::new(io::ErrorKind::TimedOut, "the client stopped reading")),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn progress<T>(&mut self, cx: &mut Context<'_>, polled: Poll<io::Result<T>>) -> Poll<io::Result<T>> {
+        match polled {
+            Poll::Ready(r) => {
+                self.stalled = None;
+                Poll::Ready(r)
+            }
+            Poll::Pending => self.poll_stall(cx).map(Err),
+        }
+    }
+}
+
+impl AsyncRead for WriteDeadline {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for WriteDeadline {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let polled = Pin::new(&mut self.stream).poll_write(cx, buf);
+        self.progress(cx, polled)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let polled = Pin::new(&mut self.stream).poll_write_vectored(cx, bufs);
+        self.progress(cx, polled)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let polled = Pin::new(&mut self.stream).poll_flush(cx);
+        self.progress(cx, polled)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let polled = Pin::new(&mut self.stream).poll_shutdown(cx);
+        self.progress(cx, polled)
     }
 }
 

@@ -106,6 +106,14 @@ pub trait Twin: Send + Sync + 'static {
         Coverage::default()
     }
 
+    /// Operations whose handler reads the request body itself, as a stream (uploads
+    /// larger than the core's body cap, such as Slack's upload URL): the core passes
+    /// the body through unread, still refusing stalled bodies, and journals none of it.
+    /// The credential then comes from headers or query only.
+    fn streams_body(&self, _operation: &str) -> bool {
+        false
+    }
+
     /// Control endpoints of this twin's own (simulating a person, registering an app),
     /// served at `/_dtu/universes/{u}/{service}/…` with the prefix stripped. Handlers
     /// take `Extension<ControlCtx>` and answer errors as [`crate::ControlError`].
