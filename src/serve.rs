@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 use twin_core::chaos::RuleSpec;
 use twin_core::fixture::LARGE_PEOPLE;
-use twin_core::{Config, Core, CreateUniverse, Fixture, FixtureLibrary};
+use twin_core::{Config, ControlAccess, Core, CreateUniverse, Fixture, FixtureLibrary};
 
 /// The default fixture, built in so `dtu serve` works from any directory.
 const DEFAULT_FIXTURE: &str = include_str!("../fixtures/default.yaml");
@@ -45,6 +45,14 @@ pub struct ServeArgs {
     /// The most universes that may exist at once.
     #[arg(long, default_value_t = 10_000)]
     max_universes: usize,
+    /// The control plane's admin token (`Authorization: Bearer <token>`). Default: a
+    /// fresh random token each start, printed below and written to --manifest.
+    #[arg(long, env = "DTU_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
+    /// Serve the control plane without the admin token, for local tinkering. Only with
+    /// a loopback --bind; cross-site browser requests are refused all the same.
+    #[arg(long, conflicts_with = "admin_token")]
+    open_control_plane: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +69,8 @@ pub enum ServeError {
     Universe(#[from] twin_core::ControlError),
     #[error("cannot start the runtime: {0}")]
     Runtime(std::io::Error),
+    #[error("{0}")]
+    Usage(String),
 }
 
 #[derive(serde::Deserialize)]
@@ -122,10 +132,20 @@ fn write_manifest(path: &Path, manifest: &Value) -> Result<(), ServeError> {
     std::fs::rename(&tmp, path).map_err(err)
 }
 
-fn banner(manifest: &Value) -> String {
+fn banner(manifest: &Value, bind: IpAddr) -> String {
     let s = |v: &Value| v.as_str().unwrap_or("").to_string();
     let mut out = format!("DTU {} — the Digital Twin Universe\n", env!("CARGO_PKG_VERSION"));
+    if !bind.is_loopback() {
+        out += &format!(
+            "  WARNING: listening on {bind}, beyond this machine; the URLs below name 127.0.0.1.\n  \
+             Anyone who can reach these ports reaches the twins; the control plane needs the admin token.\n"
+        );
+    }
     out += &format!("  control plane  {}\n", s(&manifest["control_url"]));
+    match manifest["admin_token"].as_str() {
+        Some(token) => out += &format!("    admin_token  {token}   (Authorization: Bearer …)\n"),
+        None => out += "    admin_token  none: --open-control-plane (loopback only)\n",
+    }
     if let Some(slack) = manifest.get("slack") {
         out += "\n  Slack    WebClient(token=..., base_url=...)  /  new WebClient(token, {slackApiUrl})\n";
         out += &format!("    base_url     {}\n", s(&slack["base_url"]));
@@ -149,9 +169,31 @@ pub fn run(args: ServeArgs) -> Result<(), ServeError> {
     runtime.block_on(serve(args))
 }
 
+/// The control plane's access rule: a token (given or minted), or open on loopback only.
+fn control_access(args: &ServeArgs) -> Result<ControlAccess, ServeError> {
+    if args.open_control_plane {
+        if !args.bind.is_loopback() {
+            return Err(ServeError::Usage(format!(
+                "--open-control-plane is for loopback only; bound to {} the control plane always needs the admin token",
+                args.bind
+            )));
+        }
+        return Ok(ControlAccess::Open);
+    }
+    match &args.admin_token {
+        Some(token) if token.len() < 16 || !token.bytes().all(|b| b.is_ascii_graphic()) => Err(ServeError::Usage(
+            "--admin-token (DTU_ADMIN_TOKEN) must be at least 16 printable characters without spaces".into(),
+        )),
+        Some(token) => Ok(ControlAccess::AdminToken(token.clone())),
+        None => Ok(ControlAccess::mint()),
+    }
+}
+
 async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     let (fixtures, default_fixture) = fixture_library(&args)?;
+    let control_access = control_access(&args)?;
     let config = Config {
+        control_access,
         journal_cap: args.journal_cap.max(1),
         realistic_limits: args.realistic_limits,
         max_universes: args.max_universes.max(1),
@@ -165,11 +207,18 @@ async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     }
     let universe = core.create_universe(CreateUniverse { id: Some("default".into()), ..Default::default() })?;
     let bound = twin_core::serve::bind_all(&core, args.bind, args.port_base).await.map_err(ServeError::Bind)?;
-    let manifest = core.universe_object(&universe);
+    let mut manifest = core.universe_object(&universe);
+    // The manifest is the harness's: it alone carries the admin token (the universe
+    // object that the control plane serves, and that agents' settings come from, does not).
+    manifest["admin_token"] = json!(core.config.control_access.token());
+    manifest["bind"] = json!(args.bind.to_string());
     if let Some(path) = &args.manifest {
         write_manifest(path, &manifest)?;
     }
-    println!("{}", banner(&manifest));
+    if !args.bind.is_loopback() {
+        tracing::warn!(bind = %args.bind, "listening beyond loopback");
+    }
+    println!("{}", banner(&manifest, args.bind));
     let ports = Value::from(bound.iter().map(|b| json!({"name": b.name, "url": b.base_url()})).collect::<Vec<_>>());
     tracing::info!(%ports, "listening");
     twin_core::serve::run(bound, shutdown_signal()).await;

@@ -13,6 +13,10 @@ struct Serve {
 }
 
 fn start(extra: &[&str]) -> Serve {
+    start_with_env(extra, &[])
+}
+
+fn start_with_env(extra: &[&str], env: &[(&str, &str)]) -> Serve {
     let dir = std::env::temp_dir().join(format!("dtu-serve-test-{}-{}", std::process::id(), extra.len()));
     std::fs::create_dir_all(&dir).unwrap();
     let manifest_path = dir.join(format!("manifest-{}.json", Instant::now().elapsed().as_nanos()));
@@ -21,6 +25,8 @@ fn start(extra: &[&str]) -> Serve {
         .args(["serve", "--port-base", "0", "--manifest"])
         .arg(&manifest_path)
         .args(extra)
+        .env_remove("DTU_ADMIN_TOKEN")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -39,9 +45,25 @@ fn http() -> reqwest::blocking::Client {
 }
 
 impl Serve {
+    /// A control-plane GET with the admin token of the manifest.
     fn control(&self, path: &str) -> Value {
-        let url = format!("{}{path}", self.manifest["control_url"].as_str().unwrap());
-        http().get(url).send().unwrap().json().unwrap()
+        let token = self.manifest["admin_token"].as_str().unwrap_or_default();
+        self.control_as(path, &[("authorization", &format!("Bearer {token}"))]).1
+    }
+
+    /// A control-plane GET with these headers: the status and the JSON body.
+    fn control_as(&self, path: &str, headers: &[(&str, &str)]) -> (u16, Value) {
+        self.get(&format!("{}{path}", self.manifest["control_url"].as_str().unwrap()), headers)
+    }
+
+    fn get(&self, url: &str, headers: &[(&str, &str)]) -> (u16, Value) {
+        let mut req = http().get(url);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let resp = req.send().unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().unwrap_or(Value::Null))
     }
 
     /// SIGTERM, then the exit status and what it printed.
@@ -72,13 +94,19 @@ fn serve_writes_the_manifest_prints_the_banner_and_stops_cleanly() {
     let slack_url = m["slack"]["base_url"].as_str().unwrap();
     assert!(slack_url.starts_with("http://127.0.0.1:") && slack_url.ends_with("/api/"), "{slack_url}");
     assert!(m["slack"]["bot_token"].as_str().unwrap().starts_with("xoxb-"));
-    // the manifest is the universe object
-    assert_eq!(serve.control("universes/default"), m);
+    // the manifest is the universe object, plus what only the harness gets
+    let mut object = m.clone();
+    let token = object.as_object_mut().unwrap().remove("admin_token").unwrap();
+    assert!(token.as_str().unwrap().starts_with("dtu-admin-"), "{token}");
+    assert_eq!(object.as_object_mut().unwrap().remove("bind").unwrap(), "127.0.0.1");
+    assert_eq!(serve.control("universes/default"), object);
     let health = serve.control("health");
     assert_eq!(health["status"], "ok");
     let (code, out, err) = serve.stop();
     assert_eq!(code, 0, "stderr: {err}");
     assert!(out.contains("control plane") && out.contains(slack_url), "{out}");
+    assert!(out.contains(token.as_str().unwrap()), "the banner prints the admin token: {out}");
+    assert!(!out.contains("WARNING"), "{out}");
     assert!(!err.contains("panicked"), "{err}");
 }
 
@@ -154,9 +182,137 @@ fn a_chaos_profile_can_be_named() {
         std::thread::sleep(Duration::from_millis(10));
     }
     let m: Value = serde_json::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
-    let rules: Value =
-        http().get(format!("{}chaos/rules", m["control_url"].as_str().unwrap())).send().unwrap().json().unwrap();
+    let rules: Value = http()
+        .get(format!("{}chaos/rules", m["control_url"].as_str().unwrap()))
+        .bearer_auth(m["admin_token"].as_str().unwrap())
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
     assert_eq!(rules["rules"][0]["trigger"]["first_n"], 20);
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// The control plane answers the admin token and nothing else: no twin credential, on
+/// any port, prefix or universe header; no browser's cross-site request. Each refusal
+/// is journaled in the universe it named or whose credential it carried.
+#[test]
+fn the_control_plane_answers_only_the_admin_token() {
+    let serve = start(&[]);
+    let m = serve.manifest.clone();
+    let token = m["admin_token"].as_str().unwrap().to_string();
+    let admin = format!("Bearer {token}");
+    let bot = format!("Bearer {}", m["slack"]["bot_token"].as_str().unwrap());
+    let ssws = format!("SSWS {}", m["okta"]["api_token"].as_str().unwrap());
+    let slack_origin = m["slack"]["base_url"].as_str().unwrap().trim_end_matches("/api/").to_string();
+    let okta_origin = m["okta"]["org_url"].as_str().unwrap().to_string();
+
+    // Open to all: health and the API's description.
+    assert_eq!(serve.control_as("health", &[]).0, 200);
+    let openapi = http().get(format!("{}openapi.yaml", m["control_url"].as_str().unwrap())).send().unwrap();
+    assert_eq!(openapi.status().as_u16(), 200);
+
+    let refusals: Vec<(String, Vec<(&str, String)>)> = vec![
+        ("universes/default".into(), vec![]),
+        ("universes".into(), vec![("authorization", bot.clone())]),
+        ("universes/default/export".into(), vec![("authorization", bot.clone())]),
+        ("universes/default/state".into(), vec![("authorization", ssws.clone())]),
+        ("universes".into(), vec![("authorization", "Bearer wrong-token-wrong-token".into())]),
+        ("universes".into(), vec![("authorization", token.clone())]),
+        ("universes".into(), vec![("authorization", "Basic Zm9vOmJhcg==".into())]),
+        ("universes".into(), vec![("x-dtu-universe", "default".into()), ("authorization", bot.clone())]),
+        ("chaos/rules".into(), vec![("cookie", format!("admin_token={token}"))]),
+    ];
+    for (path, headers) in &refusals {
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (status, body) = serve.control_as(path, &headers);
+        assert_eq!(status, 401, "{path} {headers:?}: {body}");
+        assert_eq!(body["error"]["code"], "unauthorized", "{body}");
+    }
+    // The twins' ports serve the control plane under /_dtu/ by the same rule.
+    for origin in [&slack_origin, &okta_origin] {
+        for auth in [&bot, &ssws] {
+            let (status, body) = serve.get(&format!("{origin}/_dtu/universes"), &[("authorization", auth)]);
+            assert_eq!(status, 401, "{origin} {auth}: {body}");
+        }
+        let (status, _) = serve.get(&format!("{origin}/_dtu/universes/default/slack/app"), &[]);
+        assert_eq!(status, 401, "a twin's own control endpoints are control plane too");
+        assert_eq!(serve.get(&format!("{origin}/_dtu/universes"), &[("authorization", &admin)]).0, 200);
+    }
+    // A universe prefix never leads into the control plane.
+    let (status, body) = serve.get(&format!("{slack_origin}/u/default/_dtu/universes"), &[("authorization", &admin)]);
+    assert!(body.get("universes").is_none(), "{status} {body}");
+    // Cross-site: refused even with the token.
+    let (status, body) =
+        serve.control_as("universes/default/reset", &[("authorization", &admin), ("origin", "http://evil.test")]);
+    assert_eq!(status, 403, "{body}");
+    let (status, _) = serve.control_as("universes", &[("authorization", &admin), ("sec-fetch-site", "cross-site")]);
+    assert_eq!(status, 403);
+
+    // Refusals that named the default universe or carried its credentials are in its journal.
+    let (_, _) = serve.control_as("universes", &[]);
+    let journal = http()
+        .get(format!("{}universes/default/journal?service=control", m["control_url"].as_str().unwrap()))
+        .bearer_auth(&token)
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    let refused: Vec<Value> = journal.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(refused.len() >= 10, "{journal}");
+    assert!(refused.iter().all(|e| e["operation"] == "control.refused"));
+    assert!(refused.iter().any(|e| e["path"] == "/_dtu/universes/default/export" && e["status"] == 401));
+    assert!(refused.iter().any(|e| e["status"] == 403));
+    let metrics = http()
+        .get(format!("{}metrics", m["control_url"].as_str().unwrap()))
+        .bearer_auth(&token)
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    let count: f64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("dtu_control_refused_total "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no refusal counter in {metrics}"));
+    assert!(count >= 18.0, "{count}");
+    serve.stop();
+}
+
+#[test]
+fn the_admin_token_can_be_given_and_the_control_plane_opened_on_loopback_only() {
+    let given = "dtu-admin-given-by-the-harness-0123";
+    let serve = start_with_env(&[], &[("DTU_ADMIN_TOKEN", given)]);
+    assert_eq!(serve.manifest["admin_token"], given);
+    assert_eq!(serve.control_as("universes/default", &[("authorization", &format!("Bearer {given}"))]).0, 200);
+    serve.stop();
+
+    let open = start(&["--open-control-plane"]);
+    assert_eq!(open.manifest["admin_token"], Value::Null);
+    assert_eq!(open.control_as("universes/default", &[]).0, 200);
+    // Open or not, a web page cannot drive it.
+    assert_eq!(open.control_as("universes/default", &[("origin", "http://evil.test")]).0, 403);
+    open.stop();
+
+    let out = Command::new(env!("CARGO_BIN_EXE_dtu"))
+        .args(["serve", "--port-base", "0", "--bind", "0.0.0.0", "--open-control-plane"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("loopback only"));
+    let out = Command::new(env!("CARGO_BIN_EXE_dtu"))
+        .args(["serve", "--port-base", "0", "--admin-token", "short"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+}
+
+#[test]
+fn binding_beyond_loopback_warns() {
+    let serve = start(&["--bind", "0.0.0.0"]);
+    assert_eq!(serve.manifest["bind"], "0.0.0.0");
+    let (code, out, _) = serve.stop();
+    assert_eq!(code, 0);
+    assert!(out.contains("WARNING: listening on 0.0.0.0"), "{out}");
 }

@@ -21,6 +21,8 @@ const DRAIN: Duration = Duration::from_secs(2);
 
 /// Host variables an agent gets (everything else is cleared).
 const INHERITED: [&str; 6] = ["PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TERM"];
+/// Host variables a child never gets: the control plane's admin token and where to find it.
+const WITHHELD: [&str; 3] = ["DTU_ADMIN_TOKEN", "DTU_CONTROL_URL", "DTU_MANIFEST"];
 
 /// How to start the agent.
 #[derive(Debug, Clone)]
@@ -200,6 +202,11 @@ pub async fn run(
                 command.env(&name, v);
             }
         }
+    }
+    // The control plane's key never reaches an agent or a coder, even when asked for
+    // by --agent-env or inherited whole.
+    for name in WITHHELD {
+        command.env_remove(name);
     }
     command.env("NO_PROXY", "127.0.0.1,localhost").env("no_proxy", "127.0.0.1,localhost");
     command.env("PYTHONUNBUFFERED", "1");

@@ -61,6 +61,9 @@ pub struct EvalArgs {
     /// Use a running `dtu serve` (its control URL) instead of twins in this process.
     #[arg(long, value_name = "URL")]
     pub server: Option<String>,
+    /// The admin token of the `--server` (what `dtu serve` printed). Never given to agents.
+    #[arg(long, env = "DTU_ADMIN_TOKEN", hide_env_values = true, value_name = "TOKEN")]
+    pub admin_token: Option<String>,
     /// Offer the fixtures (*.yaml) of this directory by name (in-process twins only).
     #[arg(long, value_name = "DIR")]
     pub fixtures_dir: Option<PathBuf>,
@@ -143,9 +146,14 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(EvalError::Runtime)
 }
 
-pub fn server_source(server: Option<&str>, fixtures_dir: Option<PathBuf>, twins: Vec<Arc<dyn Twin>>) -> ServerSource {
+pub fn server_source(
+    server: Option<&str>,
+    admin_token: Option<&str>,
+    fixtures_dir: Option<PathBuf>,
+    twins: Vec<Arc<dyn Twin>>,
+) -> ServerSource {
     match server {
-        Some(url) => ServerSource::Remote(url.to_string()),
+        Some(url) => ServerSource::Remote { url: url.to_string(), admin_token: admin_token.map(str::to_string) },
         None => ServerSource::InProcess { twins, fixtures_dir },
     }
 }
@@ -163,7 +171,7 @@ fn run_eval(args: &EvalArgs, twins: Vec<Arc<dyn Twin>>) -> Result<ExitCode> {
             return Err(EvalError::Usage("--fail-under takes a share between 0 and 1".into()));
         }
     }
-    let source = server_source(args.server.as_deref(), args.fixtures_dir.clone(), twins);
+    let source = server_source(args.server.as_deref(), args.admin_token.as_deref(), args.fixtures_dir.clone(), twins);
     let outcome = runtime()?.block_on(async {
         tokio::select! {
             r = eval::evaluate(&opts, source) => r,

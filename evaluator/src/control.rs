@@ -43,8 +43,17 @@ pub fn control_base(url: &str) -> String {
 }
 
 impl Control {
-    pub fn new(url: &str) -> Result<Self> {
+    /// A client of the control plane at `url`, sending `admin_token` as its bearer.
+    pub fn new(url: &str, admin_token: Option<&str>) -> Result<Self> {
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Some(token) = admin_token {
+            let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}"))
+                .map_err(|_| EvalError::Usage("the admin token is not a valid header value".into()))?;
+            value.set_sensitive(true);
+            headers.insert(reqwest::header::AUTHORIZATION, value);
+        }
         let http = reqwest::Client::builder()
+            .default_headers(headers)
             .no_proxy()
             .timeout(Duration::from_secs(120))
             .connect_timeout(Duration::from_secs(10))
@@ -91,6 +100,10 @@ impl Control {
 
     pub async fn health(&self) -> Result<Value> {
         self.json(Method::GET, "health", None).await
+    }
+
+    pub async fn info(&self) -> Result<Value> {
+        self.json(Method::GET, "info", None).await
     }
 
     pub async fn create_universe(&self, body: &Value) -> Result<Value> {

@@ -23,8 +23,8 @@ pub const MAX_JOBS: usize = 256;
 pub enum ServerSource {
     /// Serve these twins in this process (fixtures: built-in plus a directory).
     InProcess { twins: Vec<Arc<dyn Twin>>, fixtures_dir: Option<PathBuf> },
-    /// A running `dtu serve` (its control URL).
-    Remote(String),
+    /// A running `dtu serve`: its control URL and admin token.
+    Remote { url: String, admin_token: Option<String> },
 }
 
 #[derive(Debug, Clone)]
@@ -242,18 +242,21 @@ pub async fn evaluate(opts: &EvalOptions, server: ServerSource) -> Result<EvalOu
     let done: BTreeSet<(String, u32)> =
         latest.iter().filter(|(_, r)| r.outcome != Outcome::InfraError).map(|(k, _)| k.clone()).collect();
 
-    let (control_url, in_process) = match server {
-        ServerSource::Remote(url) => (url, None),
+    let (control_url, admin_token, in_process) = match server {
+        ServerSource::Remote { url, admin_token } => (url, admin_token, None),
         ServerSource::InProcess { twins, fixtures_dir } => {
             let library = crate::server::fixture_library(fixtures_dir.as_deref())?;
             let max = opts.jobs * 2 + scenarios.len() + 16;
             let server = crate::server::InProcess::start(twins, library, max).await?;
-            (server.control_url.clone(), Some(server))
+            (server.control_url.clone(), Some(server.admin_token.clone()), Some(server))
         }
     };
-    let control = Control::new(&control_url)?;
+    let control = Control::new(&control_url, admin_token.as_deref())?;
     let result = async {
         control.health().await?;
+        // Health is open to all; `info` needs the admin token, so a missing or wrong
+        // token stops the evaluation here instead of failing every run.
+        control.info().await?;
         let judge = opts.judge.clone().map(Judge::new).transpose()?;
         let ctx = Arc::new(RunContext {
             control: control.clone(),

@@ -83,6 +83,9 @@ pub struct FactoryArgs {
     pub agent_env: Vec<String>,
     #[arg(long, value_name = "URL")]
     pub server: Option<String>,
+    /// The admin token of the `--server`. Never given to the agent or the coder.
+    #[arg(long, env = "DTU_ADMIN_TOKEN", hide_env_values = true, value_name = "TOKEN")]
+    pub admin_token: Option<String>,
     #[arg(long, value_name = "DIR")]
     pub fixtures_dir: Option<PathBuf>,
     #[arg(long, value_name = "URL", requires = "judge_model")]
@@ -445,8 +448,12 @@ pub async fn run(args: &FactoryArgs, twins: Vec<Arc<dyn Twin>>) -> Result<Factor
                     private_out: args.private_out.as_ref().map(|p| absolute(p).join(format!("iter-{i:03}"))),
                     ..base.clone()
                 };
-                let source =
-                    crate::cli::server_source(args.server.as_deref(), args.fixtures_dir.clone(), twins.clone());
+                let source = crate::cli::server_source(
+                    args.server.as_deref(),
+                    args.admin_token.as_deref(),
+                    args.fixtures_dir.clone(),
+                    twins.clone(),
+                );
                 let result = eval::evaluate(&opts, source).await?;
                 let public = &result.public;
                 it.status = IterationStatus::Evaluated;

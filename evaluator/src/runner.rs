@@ -307,13 +307,13 @@ async fn prepare(control: &Control, loaded: &Loaded) -> std::result::Result<Prep
     }
 }
 
-/// The environment of the agent: named like the SDKs' own variables.
-pub fn agent_env(manifest: &Value, control_base: &str, prompt: &str) -> Vec<(String, String)> {
+/// The environment of the agent: named like the SDKs' own variables. Never the control
+/// plane's URL or token: an agent under evaluation acts only through the services' APIs.
+pub fn agent_env(manifest: &Value, prompt: &str) -> Vec<(String, String)> {
     let s = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
     let mut env = vec![
         ("DTU_PROMPT".to_string(), prompt.to_string()),
         ("DTU_UNIVERSE".to_string(), s(manifest, "id").unwrap_or_default()),
-        ("DTU_CONTROL_URL".to_string(), s(manifest, "control_url").unwrap_or_else(|| control_base.to_string())),
     ];
     if let Some(slack) = manifest.get("slack") {
         for (var, key) in [
@@ -418,7 +418,7 @@ async fn attempt(
             installed.push(view["id"].as_str().unwrap_or_default().to_string());
         }
         let clock_before = clock_offset(control, &universe).await?;
-        let env = agent_env(&manifest, control.base(), &s.intent);
+        let env = agent_env(&manifest, &s.intent);
         let out = agent::run(&planned.command, &env, &s.intent, planned.timeout, echo).await;
         let clock_after = clock_offset(control, &universe).await?;
         let rules = if installed.is_empty() {
@@ -426,7 +426,6 @@ async fn attempt(
         } else {
             control.rules(&universe).await.map_err(|e| format!("rules: {e}"))?
         };
-        let integrity = integrity(&installed, &rules, clock_before, clock_after);
         let diff = control.diff(&universe, "initial").await.map_err(|e| format!("diff: {e}"))?;
         let state = if needs_state(loaded) {
             Some(control.state(&universe).await.map_err(|e| format!("state: {e}"))?)
@@ -434,6 +433,7 @@ async fn attempt(
             None
         };
         let journal = control.journal(&universe).await.map_err(|e| format!("journal: {e}"))?;
+        let integrity = integrity(&installed, &rules, clock_before, clock_after, &journal);
         let retry_after = checks::retry_after_of(&rules);
         let ev = Evidence {
             state: state.as_ref(),
@@ -517,12 +517,35 @@ pub const INTEGRITY_CHECK: &str = "integrity";
 /// Clock drift between two readings that is not tampering (request latency).
 const CLOCK_SLACK_MS: i64 = 1_000;
 
-/// Agents get the control URL, so nothing stops one from deleting its chaos rules or
-/// moving its clock (which would fake a Retry-After wait). Either fails the run.
-fn integrity(installed: &[String], rules: &[Value], before: (i64, bool), after: (i64, bool)) -> CheckResult {
+/// The run left the harness alone: no control-plane request was attempted in its
+/// universe's name or with its credentials (the server refuses them all, and journals
+/// each in the universe it named), and, as a second line of defence, its chaos rules
+/// and clock are as installed (a moved clock would fake a Retry-After wait).
+fn integrity(
+    installed: &[String],
+    rules: &[Value],
+    before: (i64, bool),
+    after: (i64, bool),
+    journal: &Journal,
+) -> CheckResult {
     let present: BTreeSet<&str> = rules.iter().filter_map(|r| r["id"].as_str()).collect();
     let missing: Vec<&str> = installed.iter().map(String::as_str).filter(|id| !present.contains(id)).collect();
     let mut problems = Vec::new();
+    let attempts: Vec<String> = journal
+        .entries
+        .iter()
+        .filter(|e| e.service == twin_core::control::CONTROL_SERVICE)
+        .map(|e| format!("{} /_dtu{}", e.method, e.path.strip_prefix("/_dtu").unwrap_or(&e.path)))
+        .collect();
+    if !attempts.is_empty() {
+        let shown: Vec<&str> = attempts.iter().take(5).map(String::as_str).collect();
+        let more = if attempts.len() > 5 { format!(" and {} more", attempts.len() - 5) } else { String::new() };
+        problems.push(format!(
+            "the agent tried the control plane {} time(s), all refused: {}{more}",
+            attempts.len(),
+            shown.join(", ")
+        ));
+    }
     if !missing.is_empty() {
         problems.push(format!("chaos rules removed during the run: {}", missing.join(", ")));
     }
@@ -533,7 +556,11 @@ fn integrity(installed: &[String], rules: &[Value], before: (i64, bool), after: 
         id: INTEGRITY_CHECK.into(),
         kind: "integrity".into(),
         status: if problems.is_empty() { Status::Pass } else { Status::Fail },
-        message: if problems.is_empty() { "chaos rules and clock untouched".into() } else { problems.join("; ") },
+        message: if problems.is_empty() {
+            "no control-plane attempts; chaos rules and clock untouched".into()
+        } else {
+            problems.join("; ")
+        },
     }
 }
 
@@ -694,32 +721,53 @@ mod tests {
     fn env_follows_the_manifest() {
         let m = json!({"id": "u-1", "control_url": "http://c/_dtu/",
             "slack": {"base_url": "http://s/api/", "bot_token": "xoxb", "user_token": "xoxp", "app_token": "xapp"}});
-        let env: BTreeMap<String, String> = agent_env(&m, "http://x/_dtu/", "do it").into_iter().collect();
+        let env: BTreeMap<String, String> = agent_env(&m, "do it").into_iter().collect();
         assert_eq!(env["SLACK_API_URL"], "http://s/api/");
         assert_eq!(env["SLACK_BOT_TOKEN"], "xoxb");
         assert_eq!(env["DTU_UNIVERSE"], "u-1");
-        assert_eq!(env["DTU_CONTROL_URL"], "http://c/_dtu/");
+        assert!(!env.contains_key("DTU_CONTROL_URL"), "agents never get the control plane");
         assert!(!env.contains_key("OKTA_CLIENT_ORGURL"));
         let m = json!({"id": "u-2", "okta": {"org_url": "http://o", "api_token": "t"}});
-        let env: BTreeMap<String, String> = agent_env(&m, "http://x/_dtu/", "p").into_iter().collect();
+        let env: BTreeMap<String, String> = agent_env(&m, "p").into_iter().collect();
         assert_eq!(env["OKTA_CLIENT_ORGURL"], "http://o");
         assert_eq!(env["OKTA_TESTING_TESTINGDISABLEHTTPSCHECK"], "true");
-        assert_eq!(env["DTU_CONTROL_URL"], "http://x/_dtu/");
+        assert!(!env.values().any(|v| v.contains("_dtu")));
         assert!(!env.contains_key("SLACK_BOT_TOKEN"));
     }
 
     #[test]
     fn integrity_sees_removed_rules_and_moved_clocks() {
         let rules = vec![json!({"id": "r1"}), json!({"id": "r2"})];
-        let ok = integrity(&["r1".into(), "r2".into()], &rules, (10, false), (300, false));
+        let quiet = Journal::default();
+        let ok = integrity(&["r1".into(), "r2".into()], &rules, (10, false), (300, false), &quiet);
         assert_eq!(ok.status, Status::Pass, "{}", ok.message);
-        let gone = integrity(&["r1".into(), "r3".into()], &rules, (10, false), (10, false));
+        let gone = integrity(&["r1".into(), "r3".into()], &rules, (10, false), (10, false), &quiet);
         assert_eq!(gone.status, Status::Fail);
         assert!(gone.message.contains("removed during the run: r3"), "{}", gone.message);
-        let moved = integrity(&[], &[], (0, false), (5_000, false));
+        let moved = integrity(&[], &[], (0, false), (5_000, false), &quiet);
         assert!(moved.message.contains("clock was moved"), "{}", moved.message);
-        let thawed = integrity(&[], &[], (1_000, true), (1_000, false));
+        let thawed = integrity(&[], &[], (1_000, true), (1_000, false), &quiet);
         assert_eq!(thawed.status, Status::Fail);
+        let refused = crate::control::JournalEntry {
+            seq: 1,
+            time: chrono::Utc::now(),
+            service: "control".into(),
+            operation: "control.refused".into(),
+            matched: true,
+            method: "PUT".into(),
+            path: "/_dtu/universes/u-1/import".into(),
+            query: None,
+            principal: None,
+            request_body: None,
+            status: 401,
+            latency_ms: 0.0,
+            fault: None,
+            retry_after_s: None,
+        };
+        let tried = Journal { entries: vec![refused], complete: true };
+        let caught = integrity(&[], &[], (0, false), (0, false), &tried);
+        assert_eq!(caught.status, Status::Fail);
+        assert!(caught.message.contains("PUT /_dtu/universes/u-1/import"), "{}", caught.message);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use tokio::sync::oneshot;
 use twin_core::fixture::LARGE_PEOPLE;
-use twin_core::{Config, Core, Fixture, FixtureLibrary, Twin};
+use twin_core::{Config, ControlAccess, Core, Fixture, FixtureLibrary, Twin};
 
 use crate::error::{EvalError, Result};
 
@@ -22,6 +22,8 @@ const DEFAULT_FIXTURE: &str = include_str!("../../fixtures/default.yaml");
 /// Twins serving in this process; dropping it stops them.
 pub struct InProcess {
     pub control_url: String,
+    /// The control plane answers only this (agents are never given it).
+    pub admin_token: String,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -42,7 +44,9 @@ pub fn fixture_library(dir: Option<&Path>) -> Result<FixtureLibrary> {
 impl InProcess {
     /// Binds free ports on 127.0.0.1 and serves `twins` until stopped.
     pub async fn start(twins: Vec<Arc<dyn Twin>>, fixtures: FixtureLibrary, max_universes: usize) -> Result<Self> {
-        let config = Config { max_universes: max_universes.max(16), ..Config::default() };
+        let access = ControlAccess::mint();
+        let admin_token = access.token().unwrap_or_default().to_string();
+        let config = Config { max_universes: max_universes.max(16), control_access: access, ..Config::default() };
         let core = Arc::new(Core::new(config, twins, fixtures, "default"));
         let bound = twin_core::serve::bind_all(&core, IpAddr::V4(Ipv4Addr::LOCALHOST), 0)
             .await
@@ -56,7 +60,7 @@ impl InProcess {
             .await;
         });
         tracing::info!(control = %control, "twins serving in-process");
-        Ok(Self { control_url: format!("{control}/_dtu/"), stop: Some(stop), task: Some(task) })
+        Ok(Self { control_url: format!("{control}/_dtu/"), admin_token, stop: Some(stop), task: Some(task) })
     }
 
     /// Stops serving and waits for open connections to drain.

@@ -71,6 +71,7 @@ fn args(dir: &Path, dev: PathBuf, holdout: PathBuf, spec: PathBuf) -> FactoryArg
         build_timeout: 60.0,
         agent_env: vec![],
         server: None,
+        admin_token: None,
         fixtures_dir: None,
         judge_url: None,
         judge_model: None,

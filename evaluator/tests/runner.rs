@@ -184,10 +184,12 @@ async fn agent_sees_sdk_variables_and_never_the_scenario() {
         "SLACK_APP_TOKEN=xapp-",
         "SLACK_API_URL=http://127.0.0.1:",
         "DTU_UNIVERSE=",
-        "DTU_CONTROL_URL=http://127.0.0.1:",
         "DTU_PROMPT=Say hello in #general.",
     ] {
         assert!(env.contains(var), "{var} missing from\n{env}");
+    }
+    for secret in ["DTU_CONTROL_URL", "DTU_ADMIN_TOKEN", "dtu-admin-", "_dtu"] {
+        assert!(!env.contains(secret), "the control plane leaked to the agent ({secret}):\n{env}");
     }
     assert!(env.contains("\nSay hello in #general."), "the intent is on stdin");
     assert!(!env.contains("OKTA_CLIENT_ORGURL"), "no okta twin, no okta variables");
@@ -313,45 +315,58 @@ async fn a_running_server_is_used_through_its_control_url() {
     let library = dtu_evaluator::server::fixture_library(None).unwrap();
     let server = dtu_evaluator::server::InProcess::start(common::twins(), library, 64).await.unwrap();
     let url = server.control_url.trim_end_matches("_dtu/").to_string();
+    let remote = |admin_token: Option<&str>| ServerSource::Remote {
+        url: url.clone(),
+        admin_token: admin_token.map(str::to_string),
+    };
+    // Without the admin token the server refuses the evaluator itself.
+    let refused = evaluate(&opts(&sc, &dir.path().join("out0"), "true"), remote(None)).await.err().unwrap();
+    assert!(refused.to_string().contains("401"), "{refused}");
     let r = evaluate(
         &opts(&sc, &dir.path().join("out"), &common::post("general", "hello")),
-        ServerSource::Remote(url.clone()),
+        remote(Some(&server.admin_token)),
     )
     .await
     .unwrap();
     assert_eq!(r.public.summary.satisfied, 3);
     // Every universe the evaluation made is gone again.
-    let list: Value = reqwest::get(format!("{url}_dtu/universes")).await.unwrap().json().await.unwrap();
+    let list: Value = reqwest::Client::new()
+        .get(format!("{url}_dtu/universes"))
+        .bearer_auth(&server.admin_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list["universes"].as_array().unwrap().len(), 0, "{list}");
+    let token = server.admin_token.clone();
     server.stop().await;
-    let err = evaluate(&opts(&sc, &dir.path().join("out2"), "true"), ServerSource::Remote(url)).await.err().unwrap();
+    let err = evaluate(&opts(&sc, &dir.path().join("out2"), "true"), remote(Some(&token))).await.err().unwrap();
     assert!(err.to_string().contains("control plane"), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn agents_that_tamper_with_chaos_or_the_clock_fail_integrity() {
+async fn agents_that_try_the_control_plane_fail_integrity() {
     let dir = tempfile::tempdir().unwrap();
     let sc = dir.path().join("scenarios");
     common::scenario(&sc, "storm.yaml", &common::storm("[mini, chaos]", 2));
-    // Deletes its chaos rules, then posts without meeting a rate limit.
-    let unchaos = format!(
-        "curl -sf -X DELETE \"${{DTU_CONTROL_URL}}universes/${{DTU_UNIVERSE}}/chaos/rules\" && {}",
-        common::post("general", "hello")
-    );
-    let r = evaluate(&opts(&sc, &dir.path().join("a"), &unchaos), server()).await.unwrap();
-    let s = scenario_result(&r.public, "post-in-a-storm");
-    assert_eq!(s.satisfied, 0);
-    assert_eq!(s.failed_checks.keys().collect::<Vec<_>>(), vec!["integrity"], "{:#?}", r.records[0].checks);
-    // Moves the clock forward instead of waiting for Retry-After.
-    let warp = r#"for i in 1 2 3 4; do
-  if curl -sf -H "Authorization: Bearer $SLACK_BOT_TOKEN" --data-urlencode channel=general --data-urlencode text=hello "${SLACK_API_URL}chat.postMessage" >/dev/null; then exit 0; fi
-  curl -sf -X POST -H 'content-type: application/json' -d '{"seconds": 5}' "${DTU_CONTROL_URL}universes/${DTU_UNIVERSE}/clock/advance" >/dev/null
+    // Tries to delete its chaos rules (and to move its clock instead of waiting out
+    // Retry-After) through the twin's port with its bot token; both are refused, so it
+    // then does the task properly, and fails on integrity alone.
+    let sneaky = r#"origin="${SLACK_API_URL%/api/}"
+curl -s -o /dev/null -X DELETE -H "Authorization: Bearer $SLACK_BOT_TOKEN" "$origin/_dtu/universes/$DTU_UNIVERSE/chaos/rules"
+curl -s -o /dev/null -X POST -H 'content-type: application/json' -d '{"seconds": 5}' "$origin/_dtu/universes/$DTU_UNIVERSE/clock/advance"
+for i in 1 2 3 4; do
+  if curl -sf -H "Authorization: Bearer $SLACK_BOT_TOKEN" --data-urlencode channel=general --data-urlencode text=hello "${SLACK_API_URL}chat.postMessage" | grep -q '"ok":true'; then exit 0; fi
+  sleep 1.1
 done
 exit 1"#;
-    let r = evaluate(&opts(&sc, &dir.path().join("b"), warp), server()).await.unwrap();
+    let r = evaluate(&opts(&sc, &dir.path().join("a"), sneaky), server()).await.unwrap();
     let s = scenario_result(&r.public, "post-in-a-storm");
     assert_eq!(s.satisfied, 0);
     assert_eq!(s.failed_checks.keys().collect::<Vec<_>>(), vec!["integrity"], "{:#?}", r.records[0].checks);
     let msg = &r.records[0].checks.iter().find(|c| c.id == "integrity").unwrap().message;
-    assert!(msg.contains("clock was moved"), "{msg}");
+    assert!(msg.contains("2 time(s)"), "{msg}");
+    assert!(msg.contains("DELETE /_dtu/universes/") && msg.contains("/clock/advance"), "{msg}");
 }

@@ -1,9 +1,12 @@
 // Quickstart: the official @okta/okta-sdk-nodejs (8.x) against DTU, unchanged but for orgUrl.
-// Run `dtu serve` first; set DTU_CONTROL_URL when it is not on the default port.
+// Run `dtu serve` first; export DTU_ADMIN_TOKEN (the admin_token it printed)
+// and DTU_CONTROL_URL when it is not on the default port.
 import okta from '@okta/okta-sdk-nodejs';
 
 const control = process.env.DTU_CONTROL_URL ?? 'http://127.0.0.1:8700/_dtu/';
-const { org_url: orgUrl, api_token: token } = (await (await fetch(`${control}universes/default`)).json()).okta;
+const { org_url: orgUrl, api_token: token } = (await (await fetch(`${control}universes/default`, {
+  headers: { authorization: `Bearer ${process.env.DTU_ADMIN_TOKEN}` },
+})).json()).okta;
 
 const client = new okta.Client({ orgUrl, token });
 const engineers = [];

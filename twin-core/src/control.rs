@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::header::CONTENT_TYPE;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
@@ -54,8 +54,139 @@ pub fn router(core: Arc<Core>) -> Router {
         .fallback(|| async { ControlError::NotFound("no such control-plane endpoint".into()) })
         .method_not_allowed_fallback(|| async { ControlError::MethodNotAllowed })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_CONTROL_BODY))
+        .layer(axum::middleware::from_fn_with_state(core.clone(), guard))
         .with_state(core)
 }
+
+/// Control-plane paths anyone may read: liveness and the API's description.
+fn open_to_all(method: &Method, path: &str) -> bool {
+    matches!(*method, Method::GET | Method::HEAD) && matches!(path, "/health" | "/openapi.yaml")
+}
+
+/// The access rule of the control plane: a browser's cross-site request is refused
+/// whatever it carries (a web page must not drive the harness), and with an admin
+/// token set, nothing but that token opens it. A twin credential never does, on any
+/// port, path prefix or universe header. Each refusal is counted, and journaled in
+/// the universe the request named or whose credential it carried.
+async fn guard(State(core): CoreState, req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    if open_to_all(req.method(), req.uri().path()) {
+        return next.run(req).await;
+    }
+    let refusal = if let Some(why) = cross_site(req.headers()) {
+        Some(ControlError::Forbidden(why))
+    } else {
+        match &core.config.control_access {
+            crate::ControlAccess::Open => None,
+            crate::ControlAccess::AdminToken(token) => match presented_admin_token(req.headers()) {
+                Ok(given) if constant_time_eq(given.as_bytes(), token.as_bytes()) => None,
+                Ok(_) => Some(ControlError::Unauthorized("the admin token is wrong".into())),
+                Err(why) => Some(ControlError::Unauthorized(why)),
+            },
+        }
+    };
+    match refusal {
+        None => next.run(req).await,
+        Some(err) => {
+            record_refusal(&core, &req, err.status().as_u16());
+            err.into_response()
+        }
+    }
+}
+
+/// `Authorization: Bearer <token>`, the only place the admin token is read from (never
+/// a cookie or the query, which a browser or a log would leak).
+fn presented_admin_token(headers: &HeaderMap) -> std::result::Result<&str, String> {
+    let Some(value) = headers.get(axum::http::header::AUTHORIZATION) else {
+        return Err("the control plane needs the admin token: send Authorization: Bearer <admin token> \
+                    (dtu serve prints it and writes it to --manifest as admin_token)"
+            .into());
+    };
+    let value = value.to_str().map_err(|_| "the Authorization header is not readable text".to_string())?;
+    match value.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => Ok(token.trim()),
+        _ => Err("the Authorization header must be Bearer <admin token>".into()),
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Why a request looks like a browser's cross-site one: a `Sec-Fetch-Site` other than
+/// same-origin or none, or an `Origin` that is not this host.
+fn cross_site(headers: &HeaderMap) -> Option<String> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = header("sec-fetch-site") {
+        if !matches!(site, "same-origin" | "none") {
+            return Some(format!("cross-site requests are refused (Sec-Fetch-Site: {site})"));
+        }
+    }
+    if let Some(origin) = header("origin") {
+        let host = header("host").unwrap_or_default();
+        let same = origin
+            .strip_prefix("http://")
+            .or_else(|| origin.strip_prefix("https://"))
+            .is_some_and(|o| o.eq_ignore_ascii_case(host));
+        if !same {
+            return Some(format!("cross-site requests are refused (Origin: {origin})"));
+        }
+    }
+    None
+}
+
+/// The universe a refused request named (`/universes/{u}/…`, `x-dtu-universe`) or
+/// whose twin credential it carried.
+fn universe_of_refused(core: &Core, req: &axum::extract::Request) -> Option<(Arc<Universe>, Option<String>)> {
+    let headers = req.headers();
+    let query = req.uri().query();
+    let credential = core.twins.iter().find_map(|t| t.credential(headers, query, &[]));
+    let principal_in = |u: &Universe| credential.as_deref().and_then(|c| u.principal(c)).map(|p| p.subject);
+    let named = req
+        .uri()
+        .path()
+        .strip_prefix("/universes/")
+        .map(|rest| rest.split('/').next().unwrap_or_default().to_string())
+        .or_else(|| headers.get(crate::dispatch::UNIVERSE_HEADER).and_then(|v| v.to_str().ok()).map(str::to_string));
+    if let Some(universe) = named.and_then(|id| core.universe(&id).ok()) {
+        let principal = principal_in(&universe);
+        return Some((universe, principal));
+    }
+    let universe = credential.as_deref().and_then(|c| core.universe_of_token(c))?;
+    let principal = principal_in(&universe);
+    Some((universe, principal))
+}
+
+fn record_refusal(core: &Core, req: &axum::extract::Request, status: u16) {
+    core.metrics.control_refused.inc();
+    let path = req
+        .extensions()
+        .get::<axum::extract::OriginalUri>()
+        .map_or_else(|| req.uri().path().to_string(), |o| o.path().to_string());
+    tracing::warn!(method = %req.method(), %path, status, "control-plane request refused");
+    if let Some((universe, principal)) = universe_of_refused(core, req) {
+        universe.journal.record(crate::journal::Entry {
+            seq: 0,
+            time: universe.now(),
+            service: CONTROL_SERVICE.into(),
+            operation: REFUSED_OPERATION.into(),
+            matched: true,
+            method: req.method().to_string(),
+            path,
+            query: req.uri().query().map(str::to_string),
+            principal,
+            request_body: None,
+            status,
+            latency_ms: 0.0,
+            fault: None,
+            retry_after_s: None,
+        });
+    }
+}
+
+/// The journal's service name for control-plane requests it records (refusals).
+pub const CONTROL_SERVICE: &str = "control";
+/// The operation name of a refused control-plane request in the journal.
+pub const REFUSED_OPERATION: &str = "control.refused";
 
 /// Parses a JSON body into `T`, answering in the control plane's dialect when it is
 /// not JSON, not the right shape, or not sent as JSON. An empty body reads as `{}`.

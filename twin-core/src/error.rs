@@ -34,6 +34,12 @@ pub enum ControlError {
     PayloadTooLarge(String),
     #[error("method not allowed on this endpoint")]
     MethodNotAllowed,
+    /// No admin credential, or a wrong one (twin credentials never count).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// A browser's cross-site request.
+    #[error("{0}")]
+    Forbidden(String),
 }
 
 impl ControlError {
@@ -50,6 +56,8 @@ impl ControlError {
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
         }
     }
 
@@ -68,6 +76,8 @@ impl ControlError {
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::MethodNotAllowed => "method_not_allowed",
+            Self::Unauthorized(_) => "unauthorized",
+            Self::Forbidden(_) => "forbidden",
         }
     }
 }
@@ -75,6 +85,13 @@ impl ControlError {
 impl IntoResponse for ControlError {
     fn into_response(self) -> Response {
         let body = json!({"error": {"code": self.code(), "message": self.to_string()}});
-        (self.status(), Json(body)).into_response()
+        let mut response = (self.status(), Json(body)).into_response();
+        if matches!(self, Self::Unauthorized(_)) {
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer realm=\"dtu-control\""),
+            );
+        }
+        response
     }
 }

@@ -54,6 +54,44 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Seeds the id generators of universes created without a seed of their own.
     pub seed: u64,
+    /// Who may use the control plane.
+    pub control_access: ControlAccess,
+}
+
+/// Who may use the control plane (`/_dtu/`, on every port). It can rewrite any
+/// universe, so `dtu serve` and `dtu eval` always require the admin token; `Open` is
+/// for in-process tests and for `dtu serve --open-control-plane` on loopback.
+#[derive(Clone, PartialEq, Eq)]
+pub enum ControlAccess {
+    /// Only requests with `Authorization: Bearer <token>`.
+    AdminToken(String),
+    Open,
+}
+
+impl std::fmt::Debug for ControlAccess {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the token itself (Config is logged).
+        match self {
+            Self::AdminToken(_) => f.write_str("AdminToken(..)"),
+            Self::Open => f.write_str("Open"),
+        }
+    }
+}
+
+impl ControlAccess {
+    /// A fresh admin token: 32 random bytes, hex, with a prefix that names it.
+    pub fn mint() -> Self {
+        let bytes: [u8; 32] = rand::random();
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        Self::AdminToken(format!("dtu-admin-{hex}"))
+    }
+
+    pub fn token(&self) -> Option<&str> {
+        match self {
+            Self::AdminToken(t) => Some(t),
+            Self::Open => None,
+        }
+    }
 }
 
 impl Default for Config {
@@ -64,6 +102,7 @@ impl Default for Config {
             max_universes: 10_000,
             max_body_bytes: 32 * 1024 * 1024,
             seed: 0,
+            control_access: ControlAccess::Open,
         }
     }
 }

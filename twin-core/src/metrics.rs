@@ -33,6 +33,8 @@ pub struct Metrics {
     pub latency: Family<ServiceLabels, Histogram>,
     pub faults: Family<FaultLabels, Counter>,
     pub universes: Gauge,
+    /// Control-plane requests refused for want of the admin credential.
+    pub control_refused: Counter,
 }
 
 impl Default for Metrics {
@@ -44,11 +46,17 @@ impl Default for Metrics {
         });
         let faults = Family::<FaultLabels, Counter>::default();
         let universes = Gauge::default();
+        let control_refused = Counter::default();
         registry.register("dtu_requests", "Requests answered by the twins", requests.clone());
         registry.register("dtu_request_duration_seconds", "Time to answer a twin request", latency.clone());
         registry.register("dtu_faults_fired", "Chaos faults and rate limits fired", faults.clone());
         registry.register("dtu_universes", "Universes alive", universes.clone());
-        Self { registry, requests, latency, faults, universes }
+        registry.register(
+            "dtu_control_refused",
+            "Control-plane requests refused (no, wrong or twin credential; cross-site)",
+            control_refused.clone(),
+        );
+        Self { registry, requests, latency, faults, universes, control_refused }
     }
 }
 

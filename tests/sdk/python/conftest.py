@@ -51,11 +51,14 @@ class Control:
     `requests.Response`; callers assert on status codes themselves.
     """
 
-    def __init__(self, control_url: str, timeout: float = 10.0) -> None:
+    def __init__(self, control_url: str, admin_token: str | None, timeout: float = 10.0) -> None:
         self.base = control_url if control_url.endswith("/") else control_url + "/"
         self.timeout = timeout
         self.session = requests.Session()
         self.session.trust_env = False  # never route 127.0.0.1 through a proxy
+        if admin_token:
+            # The control plane answers only the admin token `dtu serve` wrote to its manifest.
+            self.session.headers["Authorization"] = f"Bearer {admin_token}"
 
     def url(self, path: str) -> str:
         return self.base + path.lstrip("/")
@@ -92,11 +95,15 @@ class Dtu:
     control: Control = field(init=False)
 
     def __post_init__(self) -> None:
-        self.control = Control(self.control_url)
+        self.control = Control(self.control_url, self.admin_token)
 
     @property
     def control_url(self) -> str:
         return self.manifest["control_url"]
+
+    @property
+    def admin_token(self) -> str | None:
+        return self.manifest.get("admin_token")
 
     @property
     def slack(self) -> dict[str, Any]:

@@ -30,6 +30,7 @@ def spec(dtu) -> OpenAPI:
 def call(dtu, spec):
     session = requests.Session()
     session.trust_env = False
+    session.headers["Authorization"] = f"Bearer {dtu.admin_token}"
 
     def do(method: str, path: str, body=None, expect: int = 200) -> requests.Response:
         response = session.request(method, dtu.control_url + path, json=body, timeout=30)
@@ -102,3 +103,37 @@ def test_errors_match_the_document(call) -> None:
     call("POST", "universes/default/snapshots/none/restore", expect=404)
     call("POST", "universes/default/chaos/rules", {"action": {"kind": "nope"}}, expect=400)
     call("DELETE", "chaos/rules/nope", expect=404)
+    # What the document says the server refuses: unknown fields, a taken rule id, an
+    # export without what import needs.
+    call("PUT", "universes/default/clock", {"now": "2030-01-01T00:00:00Z", "speed": 2}, expect=400)
+    call("POST", "universes/default/clock/advance", {"seconds": 1, "unit": "h"}, expect=400)
+    call("POST", "universes/default/snapshots", {"name": "s", "keep": True}, expect=400)
+    call("POST", "universes/default/chaos/rules", {"action": {"kind": "reset"}, "colour": "red"}, expect=400)
+    rule = {"id": "dup", "action": {"kind": "latency", "fixed_ms": 1}, "match": {"operation": "no.such"}}
+    call("POST", "universes/default/chaos/rules", rule, expect=201)
+    call("POST", "universes/default/chaos/rules", rule, expect=409)
+    call("DELETE", "universes/default/chaos/rules/dup", expect=204)
+    exported = call("GET", "universes/default/export").json()
+    frozen_without_time = dict(exported, clock={"mode": "frozen"})
+    call("PUT", "universes/default/import", frozen_without_time, expect=400)
+    without_seed = dict(exported, ids={"counter": 1})
+    call("PUT", "universes/default/import", without_seed, expect=400)
+
+
+def test_refusals_match_the_document(dtu, spec) -> None:
+    """401 for no token, a wrong one or a twin credential; 403 cross-site."""
+    session = requests.Session()
+    session.trust_env = False
+    bot = dtu.manifest["slack"]["bot_token"]
+    cases = [
+        ("GET", "universes", {}, 401),
+        ("GET", "universes/default/export", {"Authorization": f"Bearer {bot}"}, 401),
+        ("POST", "universes/default/reset", {"Authorization": "Bearer not-the-admin-token"}, 401),
+        ("GET", "info", {"Authorization": f"Bearer {dtu.admin_token}", "Origin": "http://evil.test"}, 403),
+    ]
+    for method, path, headers, expect in cases:
+        response = session.request(method, dtu.control_url + path, headers=headers, timeout=10)
+        assert response.status_code == expect, f"{method} {path}: {response.status_code} {response.text}"
+        assert response.json()["error"]["code"] == ("unauthorized" if expect == 401 else "forbidden")
+        spec.validate_response(RequestsOpenAPIRequest(response.request), RequestsOpenAPIResponse(response))
+    assert session.get(dtu.control_url + "health", timeout=10).status_code == 200

@@ -16,7 +16,7 @@ EXAMPLES = sorted((REPO_ROOT / "examples" / "python").glob("*_quickstart.py"))
 
 @pytest.mark.parametrize("script", EXAMPLES, ids=lambda p: p.name)
 def test_quickstart_runs(dtu, script: Path) -> None:
-    env = dict(os.environ, DTU_CONTROL_URL=dtu.control_url)
+    env = dict(os.environ, DTU_CONTROL_URL=dtu.control_url, DTU_ADMIN_TOKEN=dtu.admin_token)
     done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "connected to" in done.stdout, done.stdout

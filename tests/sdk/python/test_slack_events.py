@@ -679,6 +679,7 @@ def test_slack_control_endpoints_match_the_openapi_document(dtu, control, univer
     spec = OpenAPI.from_dict(document)
     session = requests.Session()
     session.trust_env = False
+    session.headers["Authorization"] = f"Bearer {dtu.admin_token}"
     base = f"universes/{universe['id']}/slack/"
 
     def call(method: str, path: str, body: Any = None, expect: int = 200) -> requests.Response:

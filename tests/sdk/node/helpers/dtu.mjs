@@ -7,6 +7,7 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -61,6 +62,12 @@ function tail(text, n = 8000) {
  * @param {{args?: string[], env?: Record<string, string>}} [options] extra CLI args / env
  * @returns {Promise<{manifest: any, controlUrl: string, workdir: string, child: import('node:child_process').ChildProcess, stderr: () => string, stop: () => Promise<void>}>}
  */
+/**
+ * The admin token every server these helpers start is given (DTU_ADMIN_TOKEN), and
+ * that `control()` sends: the control plane answers nothing else.
+ */
+export const ADMIN_TOKEN = `dtu-admin-node-${randomBytes(16).toString('hex')}`;
+
 export async function startDtu({ args = [], env = {} } = {}) {
   const binary = dtuBinary();
   if (!existsSync(binary)) {
@@ -80,7 +87,7 @@ export async function startDtu({ args = [], env = {} } = {}) {
     child = spawn(binary, ['serve', '--port-base', '0', '--manifest', manifestPath, ...args], {
       cwd: workdir,
       stdio: ['ignore', out, err],
-      env: { RUST_BACKTRACE: '1', ...process.env, ...env },
+      env: { RUST_BACKTRACE: '1', ...process.env, DTU_ADMIN_TOKEN: ADMIN_TOKEN, ...env },
     });
   } finally {
     closeSync(out);
@@ -153,9 +160,9 @@ function controlUrlFor(controlUrl, relPath) {
  * @param {unknown} [body]
  */
 export async function control(controlUrl, method, relPath, body) {
-  const init = { method, redirect: 'error' };
+  const init = { method, redirect: 'error', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } };
   if (body !== undefined) {
-    init.headers = { 'content-type': 'application/json' };
+    init.headers['content-type'] = 'application/json';
     init.body = JSON.stringify(body);
   }
   return fetch(controlUrlFor(controlUrl, relPath), init);
