@@ -1,0 +1,262 @@
+//! Search: `search/jql` (GET and POST) with `nextPageToken` (absent on the last
+//! page), `search/approximate-count`, `jql/parse`, and the removed `/search` (410).
+
+use serde_json::{json, Map, Value};
+
+use super::issues::render_issue;
+use super::render::FieldSel;
+use super::Call;
+use crate::errors::JiraError;
+use crate::jql::{self, Env};
+use crate::model::{Issue, JiraState, User};
+use crate::wire::{body_object, ok};
+use base64::Engine;
+
+type R = Result<axum::response::Response, JiraError>;
+
+pub const REMOVED: &str = "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046";
+
+pub const UNBOUNDED: &str =
+    "Unbounded JQL queries are not allowed here. Please add a search restriction to your query.";
+
+pub async fn legacy(_call: Call) -> R {
+    Err(JiraError::new(410, REMOVED))
+}
+
+/// The issues a query selects for a user, ordered. `bounded` refuses a query
+/// without a restriction, as `search/jql` does.
+pub fn run(
+    s: &JiraState,
+    user: &User,
+    text: &str,
+    now: chrono::DateTime<chrono::Utc>,
+    bounded: bool,
+) -> Result<Vec<String>, JiraError> {
+    let q = jql::parse(text).map_err(JiraError::bad_request)?;
+    let env = Env { state: s, current_user: Some(&user.account_id), now };
+    let compiled = env.compile(&q).map_err(JiraError::bad_request)?;
+    if bounded && !compiled.is_bounded() {
+        return Err(JiraError::bad_request(UNBOUNDED));
+    }
+    let visible: Vec<&str> = s.projects.values().filter(|p| s.can_browse(user, p)).map(|p| p.id.as_str()).collect();
+    let mut hits: Vec<&Issue> = s
+        .issues
+        .values()
+        .filter(|i| visible.contains(&i.project_id.as_str()))
+        .filter(|i| compiled.matches(&env, i))
+        .collect();
+    compiled.sort(&env, &mut hits);
+    Ok(hits.into_iter().map(|i| i.id.clone()).collect())
+}
+
+fn token_encode(offset: usize, jql: &str) -> String {
+    let raw = format!("{offset}:{:016x}", hash(jql));
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+}
+
+fn hash(text: &str) -> u64 {
+    twin_core::ids::seed_from_str(text)
+}
+
+fn token_decode(token: &str, jql: &str) -> Result<usize, JiraError> {
+    let bad = || JiraError::bad_request("The provided next page token is invalid or expired.");
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token).map_err(|_| bad())?;
+    let text = String::from_utf8(raw).map_err(|_| bad())?;
+    let (offset, h) = text.split_once(':').ok_or_else(bad)?;
+    if h != format!("{:016x}", hash(jql)) {
+        return Err(bad());
+    }
+    offset.parse().map_err(|_| bad())
+}
+
+struct Params {
+    jql: String,
+    token: Option<String>,
+    max: usize,
+    fields: Vec<String>,
+    expand: Vec<String>,
+    properties: Vec<String>,
+}
+
+fn strings(v: Option<&Value>) -> Vec<String> {
+    match v {
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .flat_map(|s| s.split(','))
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect(),
+        Some(Value::String(s)) => s.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect(),
+        _ => vec![],
+    }
+}
+
+fn max_results(n: i64, fields: &[String]) -> usize {
+    let id_only = fields.iter().all(|f| f == "id" || f == "key");
+    let cap = if id_only { 5000 } else { 100 };
+    if n <= 0 {
+        50
+    } else {
+        usize::try_from(n).unwrap_or(cap).min(cap)
+    }
+}
+
+fn execute(call: &Call, p: Params) -> R {
+    let user = call.user()?;
+    let now = call.now();
+    let base = call.base().to_string();
+    let sel = FieldSel::parse(&p.fields, false);
+    let v3 = call.v3;
+    call.read(|s| {
+        let ids = run(s, &user, &p.jql, now, true)?;
+        let start = match &p.token {
+            Some(t) => token_decode(t, &p.jql)?,
+            None => 0,
+        };
+        let page: Vec<Value> = ids
+            .iter()
+            .skip(start)
+            .take(p.max)
+            .filter_map(|id| s.issues.get(id))
+            .map(|i| {
+                let mut v = render_issue(s, &base, i, v3, &sel, &p.expand, &user);
+                if !p.properties.is_empty() {
+                    let m: Map<String, Value> = i
+                        .properties
+                        .iter()
+                        .filter(|(k, _)| p.properties.iter().any(|x| x == *k || x == "*all"))
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect();
+                    v["properties"] = Value::Object(m);
+                }
+                v
+            })
+            .collect();
+        let end = start + page.len();
+        let mut out = json!({"issues": page, "isLast": end >= ids.len()});
+        if end < ids.len() {
+            out["nextPageToken"] = json!(token_encode(end, &p.jql));
+        }
+        if p.expand.iter().any(|e| e == "names") {
+            out["names"] = json!({});
+        }
+        Ok(ok(&out))
+    })?
+}
+
+pub async fn search_get(call: Call) -> R {
+    let q = &call.query;
+    let fields = q.list("fields");
+    let p = Params {
+        jql: q.get("jql").unwrap_or("").to_string(),
+        token: q.text("nextPageToken").map(str::to_string),
+        max: max_results(q.int("maxResults", 50)?, &fields),
+        fields,
+        expand: q.list("expand"),
+        properties: q.list("properties"),
+    };
+    execute(&call, p)
+}
+
+pub async fn search_post(call: Call) -> R {
+    let body = body_object(&call.body)?;
+    let fields = strings(body.get("fields"));
+    let max = match body.get("maxResults") {
+        None | Some(Value::Null) => 50,
+        Some(Value::Number(n)) => n.as_i64().unwrap_or(50),
+        Some(_) => return Err(JiraError::bad_request("maxResults must be a number.")),
+    };
+    let jql = match body.get("jql") {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(_) => return Err(JiraError::bad_request("jql must be a string.")),
+    };
+    let p = Params {
+        jql,
+        token: body.get("nextPageToken").and_then(Value::as_str).filter(|t| !t.is_empty()).map(str::to_string),
+        max: max_results(max, &fields),
+        fields,
+        expand: strings(body.get("expand")),
+        properties: strings(body.get("properties")),
+    };
+    execute(&call, p)
+}
+
+pub async fn count(call: Call) -> R {
+    let user = call.user()?;
+    let body = body_object(&call.body)?;
+    let jql = body.get("jql").and_then(Value::as_str).unwrap_or("").to_string();
+    let now = call.now();
+    let n = call.read(|s| run(s, &user, &jql, now, true).map(|ids| ids.len()))??;
+    Ok(ok(&json!({"count": n})))
+}
+
+fn clause_structure(c: &jql::Clause) -> Value {
+    match c {
+        jql::Clause::And(p) => {
+            json!({"clauses": p.iter().map(clause_structure).collect::<Vec<_>>(), "operator": "and"})
+        }
+        jql::Clause::Or(p) => json!({"clauses": p.iter().map(clause_structure).collect::<Vec<_>>(), "operator": "or"}),
+        jql::Clause::Not(x) => json!({"clauses": [clause_structure(x)], "operator": "not"}),
+        jql::Clause::Cmp { field, op, value } => {
+            let op = format!("{op:?}");
+            json!({"field": {"name": field}, "operator": op.to_lowercase(), "operand": operand(value)})
+        }
+    }
+}
+
+fn operand(o: &jql::Operand) -> Value {
+    match o {
+        jql::Operand::Value(v) => json!({"value": v}),
+        jql::Operand::Empty => json!({"keyword": "empty"}),
+        jql::Operand::Func(f, a) => json!({"function": f, "arguments": a}),
+        jql::Operand::List(items) => json!({"values": items.iter().map(operand).collect::<Vec<_>>()}),
+    }
+}
+
+pub async fn parse(call: Call) -> R {
+    call.user()?;
+    let body = body_object(&call.body)?;
+    let Some(queries) = body.get("queries").and_then(Value::as_array) else {
+        return Err(JiraError::bad_request("The 'queries' list is required."));
+    };
+    let out: Vec<Value> = queries
+        .iter()
+        .map(|q| {
+            let text = q.as_str().unwrap_or("");
+            match jql::parse(text) {
+                Ok(parsed) => {
+                    let mut v = json!({"query": text});
+                    let mut structure = Map::new();
+                    if let Some(c) = &parsed.clause {
+                        structure.insert("where".into(), clause_structure(c));
+                    }
+                    if !parsed.order.is_empty() {
+                        structure.insert(
+                            "orderBy".into(),
+                            json!({"fields": parsed.order.iter().map(|k| json!({"field": {"name": k.field}, "direction": if k.desc {"desc"} else {"asc"}})).collect::<Vec<_>>()}),
+                        );
+                    }
+                    v["structure"] = Value::Object(structure);
+                    v
+                }
+                Err(e) => json!({"query": text, "errors": [e]}),
+            }
+        })
+        .collect();
+    Ok(ok(&json!({"queries": out})))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_tokens_belong_to_their_query() {
+        let t = token_encode(100, "project = ENG");
+        assert_eq!(token_decode(&t, "project = ENG").unwrap(), 100);
+        assert!(token_decode(&t, "project = OPS").is_err());
+        assert!(token_decode("garbage!", "project = ENG").is_err());
+    }
+}

@@ -1,0 +1,548 @@
+//! The site's canonical state: users and groups, projects with their workflows,
+//! issues (rich text stored as ADF), comments, worklogs, attachments, links, the
+//! changelog, boards and sprints. Everything lives in [`Collection`]s so snapshot,
+//! fork, reset and export cover it all.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use twin_core::{AnyCollection, Collection, Store};
+
+/// Status categories: Jira's fixed four.
+pub const CAT_UNDEFINED: u8 = 1;
+pub const CAT_NEW: u8 = 2;
+pub const CAT_DONE: u8 = 3;
+pub const CAT_IN_PROGRESS: u8 = 4;
+
+/// The custom fields every Cloud software site has.
+pub const SPRINT_FIELD: &str = "customfield_10020";
+pub const STORY_POINTS_FIELD: &str = "customfield_10016";
+pub const RANK_FIELD: &str = "customfield_10019";
+pub const START_DATE_FIELD: &str = "customfield_10015";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    pub account_id: String,
+    pub email: String,
+    pub display_name: String,
+    pub active: bool,
+    pub time_zone: String,
+    /// Group names.
+    pub groups: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Group {
+    pub name: String,
+    pub group_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Status {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub category: u8,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Transition {
+    pub id: String,
+    pub name: String,
+    pub to: String,
+    /// Status ids it leaves from; empty: a global transition (from any status).
+    pub from: Vec<String>,
+    /// Shows a screen with the resolution field (transitions into a done status).
+    pub screen: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Workflow {
+    pub name: String,
+    pub statuses: Vec<String>,
+    pub initial: String,
+    pub transitions: Vec<Transition>,
+}
+
+impl Workflow {
+    /// Transitions available from a status, in workflow order. Global transitions to
+    /// the current status are left out, as Cloud's simplified workflows do.
+    pub fn from_status<'a>(&'a self, status: &'a str) -> impl Iterator<Item = &'a Transition> + 'a {
+        self.transitions.iter().filter(move |t| {
+            if t.from.is_empty() {
+                t.to != status
+            } else {
+                t.from.iter().any(|f| f == status)
+            }
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Project {
+    pub id: String,
+    pub key: String,
+    pub name: String,
+    pub description: String,
+    pub lead: String,
+    pub type_key: String,
+    pub issue_types: Vec<String>,
+    pub workflow: Workflow,
+    /// The last issue number handed out (never reused).
+    pub counter: u64,
+    /// Groups whose members may browse; empty: everyone.
+    pub browse_groups: Vec<String>,
+    pub components: Vec<String>,
+    pub assignee_type: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IssueType {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub subtask: bool,
+    pub hierarchy_level: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Named {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    /// Priorities: their colour; resolutions: unused.
+    pub color: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Issue {
+    pub id: String,
+    pub key: String,
+    pub project_id: String,
+    pub issue_type: String,
+    pub summary: String,
+    pub description: Option<Value>,
+    pub environment: Option<Value>,
+    pub status: String,
+    pub priority: Option<String>,
+    pub resolution: Option<String>,
+    pub resolution_date: Option<DateTime<Utc>>,
+    pub assignee: Option<String>,
+    pub reporter: Option<String>,
+    pub creator: String,
+    pub labels: Vec<String>,
+    pub components: Vec<String>,
+    pub duedate: Option<String>,
+    pub parent: Option<String>,
+    pub created: DateTime<Utc>,
+    pub updated: DateTime<Utc>,
+    pub status_changed: DateTime<Utc>,
+    pub comments: Vec<String>,
+    pub worklogs: Vec<String>,
+    pub attachments: Vec<String>,
+    pub links: Vec<String>,
+    pub watchers: Vec<String>,
+    pub histories: Vec<String>,
+    pub sprints: Vec<u64>,
+    pub original_estimate: Option<i64>,
+    pub remaining_estimate: Option<i64>,
+    /// Custom field values by field id (story points, start date, …).
+    pub custom: BTreeMap<String, Value>,
+    pub properties: BTreeMap<String, Value>,
+}
+
+impl Issue {
+    pub fn number(&self) -> u64 {
+        self.key.rsplit('-').next().and_then(|n| n.parse().ok()).unwrap_or(0)
+    }
+
+    pub fn id_num(&self) -> u64 {
+        self.id.parse().unwrap_or(0)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Comment {
+    pub id: String,
+    pub issue_id: String,
+    pub author: String,
+    pub update_author: String,
+    pub body: Value,
+    pub created: DateTime<Utc>,
+    pub updated: DateTime<Utc>,
+    pub visibility: Option<Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Worklog {
+    pub id: String,
+    pub issue_id: String,
+    pub author: String,
+    pub update_author: String,
+    pub comment: Option<Value>,
+    pub started: DateTime<Utc>,
+    pub seconds: i64,
+    pub created: DateTime<Utc>,
+    pub updated: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub id: String,
+    pub issue_id: String,
+    pub filename: String,
+    pub author: String,
+    pub created: DateTime<Utc>,
+    pub mime_type: String,
+    /// The bytes, base64.
+    pub content: String,
+    pub size: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LinkType {
+    pub id: String,
+    pub name: String,
+    pub inward: String,
+    pub outward: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IssueLink {
+    pub id: String,
+    pub type_id: String,
+    pub inward: String,
+    pub outward: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryItem {
+    pub field: String,
+    pub field_type: String,
+    pub field_id: String,
+    pub from: Option<String>,
+    pub from_string: Option<String>,
+    pub to: Option<String>,
+    pub to_string: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct History {
+    pub id: String,
+    pub issue_id: String,
+    pub author: String,
+    pub created: DateTime<Utc>,
+    pub items: Vec<HistoryItem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Board {
+    pub id: u64,
+    pub name: String,
+    pub kind: String,
+    pub project_id: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SprintState {
+    Future,
+    Active,
+    Closed,
+}
+
+impl SprintState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SprintState::Future => "future",
+            SprintState::Active => "active",
+            SprintState::Closed => "closed",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sprint {
+    pub id: u64,
+    pub name: String,
+    pub state: SprintState,
+    pub board_id: u64,
+    pub goal: String,
+    pub start: Option<DateTime<Utc>>,
+    pub end: Option<DateTime<Utc>>,
+    pub complete: Option<DateTime<Utc>>,
+    pub created: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Counters {
+    pub issue: u64,
+    pub comment: u64,
+    pub worklog: u64,
+    pub attachment: u64,
+    pub link: u64,
+    pub history: u64,
+    pub board: u64,
+    pub sprint: u64,
+    pub project: u64,
+}
+
+/// The whole site.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct JiraState {
+    pub site_name: String,
+    /// The account the manifest's credentials belong to.
+    pub admin: String,
+    /// Groups whose members administer the site (see every project).
+    pub admin_groups: Vec<String>,
+    pub counters: Counters,
+    pub users: Collection<User>,
+    pub groups: Collection<Group>,
+    pub statuses: Collection<Status>,
+    pub issue_types: Collection<IssueType>,
+    pub priorities: Collection<Named>,
+    pub resolutions: Collection<Named>,
+    pub projects: Collection<Project>,
+    pub issues: Collection<Issue>,
+    /// Issue key (upper case) → issue id; keys of moved issues stay.
+    pub issue_keys: Collection<String>,
+    pub comments: Collection<Comment>,
+    pub worklogs: Collection<Worklog>,
+    pub attachments: Collection<Attachment>,
+    pub link_types: Collection<LinkType>,
+    pub links: Collection<IssueLink>,
+    pub histories: Collection<History>,
+    pub boards: Collection<Board>,
+    pub sprints: Collection<Sprint>,
+}
+
+impl Store for JiraState {
+    const SERVICE: &'static str = "jira";
+
+    fn collections(&self) -> Vec<(&'static str, &dyn AnyCollection)> {
+        vec![
+            ("users", &self.users),
+            ("groups", &self.groups),
+            ("statuses", &self.statuses),
+            ("issue_types", &self.issue_types),
+            ("priorities", &self.priorities),
+            ("resolutions", &self.resolutions),
+            ("projects", &self.projects),
+            ("issues", &self.issues),
+            ("issue_keys", &self.issue_keys),
+            ("comments", &self.comments),
+            ("worklogs", &self.worklogs),
+            ("attachments", &self.attachments),
+            ("link_types", &self.link_types),
+            ("links", &self.links),
+            ("histories", &self.histories),
+            ("boards", &self.boards),
+            ("sprints", &self.sprints),
+        ]
+    }
+}
+
+/// Numeric-id key for collections keyed by number (boards, sprints): zero-padded so
+/// the map's order is numeric.
+pub fn num_key(n: u64) -> String {
+    format!("{n:012}")
+}
+
+impl JiraState {
+    pub fn next(counter: &mut u64) -> u64 {
+        *counter += 1;
+        *counter
+    }
+
+    pub fn user(&self, account_id: &str) -> Option<&User> {
+        self.users.get(account_id)
+    }
+
+    /// A user by accountId, email or display name (case-insensitive).
+    pub fn find_user(&self, text: &str) -> Option<&User> {
+        if let Some(u) = self.users.get(text) {
+            return Some(u);
+        }
+        let lower = text.to_lowercase();
+        self.users.values().find(|u| u.email.to_lowercase() == lower || u.display_name.to_lowercase() == lower)
+    }
+
+    pub fn is_admin(&self, user: &User) -> bool {
+        user.groups.iter().any(|g| self.admin_groups.iter().any(|a| a.eq_ignore_ascii_case(g)))
+    }
+
+    pub fn can_browse(&self, user: &User, project: &Project) -> bool {
+        project.browse_groups.is_empty()
+            || self.is_admin(user)
+            || user.groups.iter().any(|g| project.browse_groups.iter().any(|b| b.eq_ignore_ascii_case(g)))
+    }
+
+    /// A project by id or key (case-insensitive), or name.
+    pub fn project(&self, id_or_key: &str) -> Option<&Project> {
+        if let Some(p) = self.projects.get(id_or_key) {
+            return Some(p);
+        }
+        self.projects.values().find(|p| p.key.eq_ignore_ascii_case(id_or_key))
+    }
+
+    pub fn project_by_name(&self, text: &str) -> Option<&Project> {
+        self.project(text).or_else(|| self.projects.values().find(|p| p.name.eq_ignore_ascii_case(text)))
+    }
+
+    /// An issue by id or key (case-insensitive; old keys of moved issues too).
+    pub fn issue(&self, id_or_key: &str) -> Option<&Issue> {
+        if let Some(i) = self.issues.get(id_or_key) {
+            return Some(i);
+        }
+        let id = self.issue_keys.get(&id_or_key.to_ascii_uppercase())?;
+        self.issues.get(id)
+    }
+
+    pub fn status(&self, id: &str) -> Option<&Status> {
+        self.statuses.get(id)
+    }
+
+    pub fn status_by_name(&self, text: &str) -> Option<&Status> {
+        self.statuses.get(text).or_else(|| self.statuses.values().find(|s| s.name.eq_ignore_ascii_case(text)))
+    }
+
+    pub fn issue_type_by_name(&self, text: &str) -> Option<&IssueType> {
+        self.issue_types.get(text).or_else(|| self.issue_types.values().find(|t| t.name.eq_ignore_ascii_case(text)))
+    }
+
+    pub fn priority_by_name(&self, text: &str) -> Option<&Named> {
+        self.priorities.get(text).or_else(|| self.priorities.values().find(|t| t.name.eq_ignore_ascii_case(text)))
+    }
+
+    pub fn resolution_by_name(&self, text: &str) -> Option<&Named> {
+        self.resolutions.get(text).or_else(|| self.resolutions.values().find(|t| t.name.eq_ignore_ascii_case(text)))
+    }
+
+    pub fn sprint(&self, id: u64) -> Option<&Sprint> {
+        self.sprints.get(&num_key(id))
+    }
+
+    pub fn board(&self, id: u64) -> Option<&Board> {
+        self.boards.get(&num_key(id))
+    }
+
+    /// The rank of a priority (Highest first), for ordering.
+    pub fn priority_rank(&self, id: Option<&str>) -> usize {
+        match id {
+            None => usize::MAX,
+            Some(id) => self.priorities.keys().position(|k| k == id).unwrap_or(usize::MAX - 1),
+        }
+    }
+
+    /// Appends a changelog history to an issue when there are items.
+    pub fn record_history(&mut self, issue_id: &str, author: &str, now: DateTime<Utc>, items: Vec<HistoryItem>) {
+        if items.is_empty() {
+            return;
+        }
+        let id = (10_000 + Self::next(&mut self.counters.history)).to_string();
+        self.histories.insert(
+            id.clone(),
+            History { id: id.clone(), issue_id: issue_id.to_string(), author: author.to_string(), created: now, items },
+        );
+        if let Some(mut issue) = self.issues.get(issue_id).cloned() {
+            issue.histories.push(id);
+            self.issues.insert(issue_id.to_string(), issue);
+        }
+    }
+
+    /// Removes an issue and everything that hangs off it (comments, worklogs,
+    /// attachments, links, histories). The key stays taken.
+    pub fn remove_issue(&mut self, issue_id: &str) {
+        let Some(issue) = self.issues.remove(issue_id) else { return };
+        for c in &issue.comments {
+            self.comments.remove(c);
+        }
+        for w in &issue.worklogs {
+            self.worklogs.remove(w);
+        }
+        for a in &issue.attachments {
+            self.attachments.remove(a);
+        }
+        for h in &issue.histories {
+            self.histories.remove(h);
+        }
+        for l in &issue.links {
+            if let Some(link) = self.links.remove(l) {
+                let other = if link.inward == issue_id { link.outward } else { link.inward };
+                if let Some(mut o) = self.issues.get(&other).cloned() {
+                    o.links.retain(|x| x != l);
+                    self.issues.insert(other, o);
+                }
+            }
+        }
+        self.issue_keys.remove(&issue.key.to_ascii_uppercase());
+    }
+}
+
+/// A history item for a plain field change.
+pub fn item(field: &str, field_id: &str, from: Option<String>, to: Option<String>) -> HistoryItem {
+    HistoryItem {
+        field: field.to_string(),
+        field_type: "jira".into(),
+        field_id: field_id.to_string(),
+        from: None,
+        from_string: from,
+        to: None,
+        to_string: to,
+    }
+}
+
+/// A history item whose values have ids (status, assignee, priority, …).
+pub fn item_ids(
+    field: &str,
+    field_id: &str,
+    from: Option<(String, String)>,
+    to: Option<(String, String)>,
+) -> HistoryItem {
+    HistoryItem {
+        field: field.to_string(),
+        field_type: "jira".into(),
+        field_id: field_id.to_string(),
+        from: from.as_ref().map(|f| f.0.clone()),
+        from_string: from.map(|f| f.1),
+        to: to.as_ref().map(|t| t.0.clone()),
+        to_string: to.map(|t| t.1),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wf() -> Workflow {
+        let t = |id: &str, name: &str, to: &str| Transition {
+            id: id.into(),
+            name: name.into(),
+            to: to.into(),
+            from: vec![],
+            screen: false,
+        };
+        Workflow {
+            name: "simple".into(),
+            statuses: vec!["1".into(), "2".into(), "3".into()],
+            initial: "1".into(),
+            transitions: vec![t("11", "To Do", "1"), t("21", "In Progress", "2"), t("31", "Done", "3")],
+        }
+    }
+
+    #[test]
+    fn global_transitions_skip_the_current_status() {
+        let w = wf();
+        let ids: Vec<_> = w.from_status("1").map(|t| t.id.as_str()).collect();
+        assert_eq!(ids, vec!["21", "31"]);
+        let ids: Vec<_> = w.from_status("3").map(|t| t.id.as_str()).collect();
+        assert_eq!(ids, vec!["11", "21"]);
+    }
+
+    #[test]
+    fn numeric_keys_sort_numerically() {
+        assert!(num_key(9) < num_key(10));
+    }
+}
