@@ -13,26 +13,12 @@ mod common;
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::body::Body;
 use axum::Router;
-use common::{bare_router, DEFAULT_FIXTURE};
+use common::{bare_router, request, MakeRequest, DEFAULT_FIXTURE};
 use http_body_util::BodyExt;
-use hyper::Request;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 use twin_core::{Config, Core, CreateUniverse, Fixture, FixtureLibrary};
-
-type MakeRequest = Box<dyn Fn() -> Request<Body>>;
-
-fn request(method: &'static str, path: String, headers: Vec<(&'static str, String)>, body: String) -> MakeRequest {
-    Box::new(move || {
-        let mut builder = Request::builder().method(method).uri(path.as_str()).header("host", "127.0.0.1:9");
-        for (name, value) in &headers {
-            builder = builder.header(*name, value.as_str());
-        }
-        builder.body(Body::from(body.clone())).expect("request")
-    })
-}
 
 /// Mean microseconds per call over `calls` sequential calls; every answer must be 200.
 async fn per_call(router: &Router, make: &MakeRequest, calls: u64) -> f64 {

@@ -45,6 +45,10 @@ pub struct ServeArgs {
     /// The most universes that may exist at once.
     #[arg(long, default_value_t = 10_000)]
     max_universes: usize,
+    /// The most records (messages, users, files, …) one universe may hold; past it, writes
+    /// that would add more are refused as each vendor refuses a full quota.
+    #[arg(long, default_value_t = twin_core::DEFAULT_STATE_BUDGET_RECORDS)]
+    state_budget: usize,
     /// The control plane's admin token (`Authorization: Bearer <token>`). Default: a
     /// fresh random token each start, printed below and written to --manifest.
     #[arg(long, env = "DTU_ADMIN_TOKEN", hide_env_values = true)]
@@ -201,6 +205,7 @@ async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         ..Config::default()
     };
     let core = Arc::new(Core::new(config, crate::twins::all(), fixtures, &default_fixture));
+        state_budget_records: args.state_budget.max(1),
     if let Some(path) = &args.chaos {
         let n = install_chaos(&core, path)?;
         tracing::info!(rules = n, "chaos profile installed");

@@ -316,3 +316,40 @@ fn binding_beyond_loopback_warns() {
     assert_eq!(code, 0);
     assert!(out.contains("WARNING: listening on 0.0.0.0"), "{out}");
 }
+
+/// `--state-budget`: a universe past it refuses what would add to its state, in each
+/// vendor's dialect, while reads keep working.
+#[test]
+fn a_universe_past_its_state_budget_refuses_writes_as_the_vendor_would() {
+    let serve = start(&["--state-budget", "1"]);
+    let m = serve.manifest.clone();
+    let slack = m["slack"]["base_url"].as_str().unwrap();
+    let bot = m["slack"]["bot_token"].as_str().unwrap();
+    let post = http()
+        .post(format!("{slack}chat.postMessage"))
+        .bearer_auth(bot)
+        .form(&[("channel", "general"), ("text", "one too many")])
+        .send()
+        .unwrap();
+    assert_eq!(post.status().as_u16(), 200);
+    let body: Value = post.json().unwrap();
+    assert_eq!((body["ok"].as_bool(), body["error"].as_str()), (Some(false), Some("message_limit_exceeded")));
+    let list: Value =
+        http().post(format!("{slack}conversations.list")).bearer_auth(bot).send().unwrap().json().unwrap();
+    assert_eq!(list["ok"], true, "reads still work: {list}");
+    let okta = m["okta"]["org_url"].as_str().unwrap();
+    let created = http()
+        .post(format!("{okta}/api/v1/users?activate=false"))
+        .header("authorization", format!("SSWS {}", m["okta"]["api_token"].as_str().unwrap()))
+        .json(&serde_json::json!({"profile": {"firstName": "N", "lastName": "N", "email": "n@acme.test", "login": "n@acme.test"}}))
+        .send()
+        .unwrap();
+    assert_eq!(created.status().as_u16(), 403);
+    let users = http()
+        .get(format!("{okta}/api/v1/users"))
+        .header("authorization", format!("SSWS {}", m["okta"]["api_token"].as_str().unwrap()))
+        .send()
+        .unwrap();
+    assert_eq!(users.status().as_u16(), 200);
+    serve.stop();
+}

@@ -1,4 +1,6 @@
-//! What both benchmark harnesses share: the baseline and the default fixture.
+//! What the benchmark harnesses share: the baseline, the default fixture, requests.
+// Each harness uses a part of it.
+#![allow(dead_code)]
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -30,4 +32,18 @@ pub fn bare_router() -> Router {
             }
         }),
     )
+}
+
+pub type MakeRequest = Box<dyn Fn() -> hyper::Request<axum::body::Body>>;
+
+/// A request made afresh for each call (a router consumes it), as a client on loopback
+/// would send it.
+pub fn request(method: &'static str, path: String, headers: Vec<(&'static str, String)>, body: String) -> MakeRequest {
+    Box::new(move || {
+        let mut builder = hyper::Request::builder().method(method).uri(path.as_str()).header("host", "127.0.0.1:9");
+        for (name, value) in &headers {
+            builder = builder.header(*name, value.as_str());
+        }
+        builder.body(axum::body::Body::from(body.clone())).expect("request")
+    })
 }

@@ -330,9 +330,77 @@ async fn restore_snapshot(State(core): CoreState, Path((u, name)): Path<(String,
     Ok(Json(core.universe_object(&universe)))
 }
 
-async fn export(State(core): CoreState, Path(u): Path<String>) -> Result<Json<Export>> {
+/// The export, streamed: written from a snapshot of the universe (an O(1) copy) on a
+/// blocking thread straight from the records into 64 KiB chunks, so memory stays flat
+/// however large the universe is. The document is the one `Core::export` describes.
+async fn export(State(core): CoreState, Path(u): Path<String>) -> Result<Response> {
     let universe = core.universe(&u)?;
-    Ok(Json(core.export(&universe)?))
+    let world = universe.world();
+    // The small header fields; serializing them cannot fail.
+    fn json<T: serde::Serialize>(value: &T) -> String {
+        serde_json::to_string(value).unwrap_or_else(|_| "null".into())
+    }
+    let head = format!(
+        "{{\"schema_version\":{},\"id\":{},\"fixture\":{},\"exported_at\":{},\"clock\":{},\"ids\":{},\"services\":{{",
+        crate::SCHEMA_VERSION,
+        json(&universe.id),
+        json(&universe.fixture_name),
+        json(&universe.now()),
+        json(&universe.clock.state()),
+        json(&world.ids),
+    );
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(4);
+    tokio::task::spawn_blocking(move || {
+        let mut out = ChunkWriter { tx, buf: Vec::with_capacity(CHUNK) };
+        let written = (|| -> std::io::Result<()> {
+            use std::io::Write;
+            out.write_all(head.as_bytes())?;
+            for (i, store) in world.stores().enumerate() {
+                let sep = if i == 0 { "" } else { "," };
+                write!(out, "{sep}{}:", serde_json::Value::from(store.service()))?;
+                store.export_to(&mut out).map_err(std::io::Error::other)?;
+            }
+            out.write_all(b"}}")?;
+            out.flush()
+        })();
+        if let Err(e) = written {
+            // The status is sent already: the client sees the body cut short.
+            tracing::warn!(error = %e, "export stopped");
+            let _ = out.tx.blocking_send(Err(e));
+        }
+    });
+    let stream = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
+    Ok(([(CONTENT_TYPE, "application/json")], axum::body::Body::from_stream(stream)).into_response())
+}
+
+/// Chunk size of a streamed export.
+const CHUNK: usize = 64 * 1024;
+
+/// An `io::Write` that hands full chunks to an async body, waiting while the client
+/// is slow (the channel holds a few chunks), and stops when the client goes away.
+struct ChunkWriter {
+    tx: tokio::sync::mpsc::Sender<std::io::Result<Bytes>>,
+    buf: Vec<u8>,
+}
+
+impl std::io::Write for ChunkWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= CHUNK {
+            self.flush()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK)));
+        self.tx
+            .blocking_send(Ok(chunk))
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client went away"))
+    }
 }
 
 async fn import(State(core): CoreState, Path(u): Path<String>, headers: HeaderMap, body: Bytes) -> Result<Json<Value>> {

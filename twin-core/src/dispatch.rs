@@ -124,6 +124,19 @@ pub async fn dispatch(State(svc): State<Arc<TwinService>>, req: Request, next: N
         }
     }
 
+    // 4. The state budget: a full universe refuses what would add to it, as its vendor
+    //    refuses a full quota. Deletions always pass, so a full universe can be emptied.
+    let mut over_budget = false;
+    if decision.action.is_none()
+        && limited.is_none()
+        && twin.grows_state(&parts.method, operation.as_deref())
+        && !frees_state(&parts.method, operation.as_deref())
+        && universe.record_count() >= core.config.state_budget_records
+    {
+        fault = Some(("state_budget".into(), "state_budget"));
+        over_budget = true;
+    }
+
     if decision.delay_ms > 0.0 {
         tokio::time::sleep(Duration::from_secs_f64(decision.delay_ms / 1000.0)).await;
     }
@@ -147,6 +160,7 @@ pub async fn dispatch(State(svc): State<Arc<TwinService>>, req: Request, next: N
     let req = Request::from_parts(parts, body);
 
     let response = match (limited, decision.action) {
+        _ if over_budget => twin.render_state_budget_exceeded(),
         (Some(fault), _) => twin.render_fault(&fault),
         (None, Some((_, action))) => apply(action, twin.as_ref(), req, next).await,
         (None, None) => next.run(req).await,
@@ -271,6 +285,15 @@ pub fn guarded_stream(body: Body) -> impl futures_util::Stream<Item = Result<Byt
             Ok(Some(Ok(chunk))) => Some((Ok(chunk), Some(stream))),
         }
     })
+}
+
+/// Calls that only take state away, which a universe past its budget still accepts.
+fn frees_state(method: &axum::http::Method, operation: Option<&str>) -> bool {
+    if *method == axum::http::Method::DELETE {
+        return true;
+    }
+    let op = operation.unwrap_or_default().to_ascii_lowercase();
+    ["delete", "remove", "revoke", "clear", "emptytrash", "trash"].iter().any(|w| op.contains(w))
 }
 
 /// Carries out the fault a rule chose.

@@ -56,7 +56,14 @@ pub struct Config {
     pub seed: u64,
     /// Who may use the control plane.
     pub control_access: ControlAccess,
+    /// The most records (messages, users, issues, files, …, over every twin) one
+    /// universe may hold; past it, writes that would add more are refused as each
+    /// vendor refuses a full quota. Transient structures are bounded separately.
+    pub state_budget_records: usize,
 }
+
+/// The default state budget: far beyond any scenario, and about 2 GB of Slack messages.
+pub const DEFAULT_STATE_BUDGET_RECORDS: usize = 2_000_000;
 
 /// Who may use the control plane (`/_dtu/`, on every port). It can rewrite any
 /// universe, so `dtu serve` and `dtu eval` always require the admin token; `Open` is
@@ -103,6 +110,7 @@ impl Default for Config {
             max_body_bytes: 32 * 1024 * 1024,
             seed: 0,
             control_access: ControlAccess::Open,
+            state_budget_records: DEFAULT_STATE_BUDGET_RECORDS,
         }
     }
 }

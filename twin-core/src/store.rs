@@ -137,6 +137,11 @@ pub trait AnyStore: Debug + Send + Sync + 'static {
     fn export(&self) -> Result<Value, serde_json::Error>;
     fn diff_from(&self, earlier: &dyn AnyStore) -> BTreeMap<String, CollectionDiff>;
     fn sizes(&self) -> BTreeMap<String, usize>;
+    /// Records in every collection: what the per-universe state budget counts.
+    fn record_count(&self) -> usize;
+    /// Writes the export's JSON straight from the records, with no `Value` tree in
+    /// between (a tree costs several times the JSON's size).
+    fn export_to(&self, out: &mut dyn std::io::Write) -> Result<(), serde_json::Error>;
 }
 
 impl<S: Store> AnyStore for S {
@@ -176,6 +181,14 @@ impl<S: Store> AnyStore for S {
 
     fn sizes(&self) -> BTreeMap<String, usize> {
         self.collections().into_iter().map(|(name, c)| (name.to_string(), c.len())).collect()
+    }
+
+    fn record_count(&self) -> usize {
+        self.collections().iter().map(|(_, c)| c.len()).sum()
+    }
+
+    fn export_to(&self, out: &mut dyn std::io::Write) -> Result<(), serde_json::Error> {
+        serde_json::to_writer(out, self)
     }
 }
 

@@ -106,6 +106,18 @@ pub trait Twin: Send + Sync + 'static {
         Coverage::default()
     }
 
+    /// Whether a call may add to the universe's stored state, so that a universe past
+    /// its state budget refuses it. By default every POST, PUT and PATCH; a twin whose
+    /// reads are POSTs (Slack) says which of its operations write.
+    fn grows_state(&self, method: &Method, _operation: Option<&str>) -> bool {
+        matches!(*method, Method::POST | Method::PUT | Method::PATCH)
+    }
+
+    /// The vendor's answer to a write refused because the universe's state is full.
+    fn render_state_budget_exceeded(&self) -> Response {
+        self.render_fault(&Fault::Error { status: 403, error: Some("quota_exceeded".into()) })
+    }
+
     /// Operations whose handler reads the request body itself, as a stream (uploads
     /// larger than the core's body cap, such as Slack's upload URL): the core passes
     /// the body through unread, still refusing stalled bodies, and journals none of it.

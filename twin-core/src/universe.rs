@@ -59,6 +59,11 @@ impl World {
         self.stores.iter().map(|s| s.as_ref())
     }
 
+    /// Records held by every twin: what the state budget counts.
+    pub fn record_count(&self) -> usize {
+        self.stores.iter().map(|s| s.record_count()).sum()
+    }
+
     /// What changed from `earlier` to `self`, per service and collection.
     pub fn diff_from(&self, earlier: &World) -> BTreeMap<String, BTreeMap<String, CollectionDiff>> {
         self.stores
@@ -214,6 +219,11 @@ impl Universe {
     pub fn write<S: Store, R>(&self, f: impl FnOnce(&mut S, &mut IdGen) -> R) -> Result<R, StoreMissing> {
         let mut world = self.world.write();
         world.store_mut::<S>().map(|(s, ids)| f(s, ids)).ok_or(StoreMissing(S::SERVICE))
+    }
+
+    /// Records held by every twin, read under the read lock (no copy of the world).
+    pub fn record_count(&self) -> usize {
+        self.world.read().record_count()
     }
 
     /// The current state: an O(1) copy.

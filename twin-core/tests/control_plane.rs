@@ -432,3 +432,51 @@ async fn twins_serve_their_own_control_endpoints() {
     assert_eq!(s.post("universes/tc/jira/simulate/note", json!({"text": "x"})).await.0, 404);
     assert_eq!(s.post("universes/ghost/notes/simulate/note", json!({"text": "x"})).await.0, 404);
 }
+
+/// Past its state budget a universe refuses what would add to it, in the twin's
+/// dialect, journaled as a `state_budget` fault; reads and deletions still pass, and
+/// other universes are not affected.
+#[tokio::test]
+async fn a_full_universe_refuses_writes_but_reads_and_deletes() {
+    // The tiny fixture seeds 2 notes per universe.
+    let s = Server::start_with(twin_core::Config { state_budget_records: 4, ..Default::default() }).await;
+    let u = s.universe(json!({"id": "full"})).await;
+    let t = token(&u);
+    for i in 0..2 {
+        assert_eq!(s.note_create(&t, &format!("n{i}")).await.unwrap().status().as_u16(), 200);
+    }
+    let refused = s.note_create(&t, "one too many").await.unwrap();
+    assert_eq!(refused.status().as_u16(), 403);
+    assert_eq!(refused.json::<Value>().await.unwrap()["error"], "quota_exceeded");
+    let (status, list) = s.notes_list(&t).await;
+    assert_eq!((status, note_count(&list)), (200, 4));
+    let first = list["notes"][0]["id"].as_str().unwrap().to_string();
+    let deleted = s.http.delete(format!("{}/notes/{first}", s.notes)).bearer_auth(&t).send().await.unwrap();
+    assert!(deleted.status().is_success(), "{}", deleted.status());
+    assert_eq!(s.note_create(&t, "room again").await.unwrap().status().as_u16(), 200);
+    let journal = s.http.get(s.url("universes/full/journal")).send().await.unwrap().text().await.unwrap();
+    assert!(journal.lines().any(|l| l.contains("\"fault\":\"state_budget\"")), "{journal}");
+    let other = s.universe(json!({})).await;
+    assert_eq!(s.note_create(&token(&other), "elsewhere").await.unwrap().status().as_u16(), 200);
+}
+
+/// The export streams from the records: a large universe comes out whole, as one JSON
+/// document that imports back.
+#[tokio::test]
+async fn a_large_export_streams_whole_and_imports_back() {
+    let s = Server::start().await;
+    let big = s.universe(json!({"id": "big-export", "fixture": "big"})).await;
+    let response = s.http.get(s.url("universes/big-export/export")).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let bytes = response.bytes().await.unwrap();
+    assert!(bytes.len() > 64 * 1024, "several chunks: {} bytes", bytes.len());
+    let export: Value = serde_json::from_slice(&bytes).expect("one JSON document");
+    assert_eq!(export["id"], "big-export");
+    assert_eq!(export["services"]["notes"]["notes"].as_object().unwrap().len(), 2_000);
+    let copy = s.universe(json!({"id": "copy"})).await;
+    let (status, _) = s.put("universes/copy/import", export).await;
+    assert_eq!(status, 200);
+    assert_eq!(note_count(&s.notes_list(&token(&copy)).await.1), 2_000);
+    assert_eq!(big["id"], "big-export");
+}
