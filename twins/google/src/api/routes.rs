@@ -1,0 +1,276 @@
+//! The route table: every path the twin serves, its operation name (journal,
+//! metrics, chaos matching), its coverage, its handler and, for API methods, what
+//! the discovery document says about it (parameters, schemas, media). The router,
+//! the operation names, the coverage table and the discovery documents all derive
+//! from this one table.
+
+use axum::http::Method;
+use axum::response::Response;
+
+use super::{auth, batch, discovery, Call};
+use crate::drive::{about, changes, comments, drives, files, permissions, revisions, uploads};
+use crate::errors::Result;
+
+pub type Handler = fn(&Call) -> Result<Response>;
+
+/// How completely a route follows the vendor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cov {
+    Implemented,
+    Partial(&'static str),
+    /// Not an API method of the discovery document (sign-in, discovery, uploads, batch).
+    Extra,
+}
+
+/// What the discovery document says about an API method.
+#[derive(Debug, Clone, Copy)]
+pub struct ApiMethod {
+    /// `drive.files.create`.
+    pub id: &'static str,
+    /// Query parameters: `name` (string), `name?` (boolean), `name#` (integer),
+    /// `name!` (required), `name[]` (repeated). Path parameters come from the path.
+    pub params: &'static str,
+    pub request: Option<&'static str>,
+    pub response: Option<&'static str>,
+    /// Accepts media (simple, multipart and resumable uploads).
+    pub upload: bool,
+    /// Answers `alt=media`.
+    pub download: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Route {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub operation: &'static str,
+    pub coverage: Cov,
+    pub handler: Handler,
+    pub api: Option<ApiMethod>,
+}
+
+/// The Drive API's service path.
+pub const DRIVE_PREFIX: &str = "/drive/v3/";
+
+const fn m(
+    id: &'static str,
+    params: &'static str,
+    request: Option<&'static str>,
+    response: Option<&'static str>,
+) -> Option<ApiMethod> {
+    Some(ApiMethod { id, params, request, response, upload: false, download: false })
+}
+
+const fn media(
+    id: &'static str,
+    params: &'static str,
+    request: Option<&'static str>,
+    response: Option<&'static str>,
+    upload: bool,
+    download: bool,
+) -> Option<ApiMethod> {
+    Some(ApiMethod { id, params, request, response, upload, download })
+}
+
+const fn r(method: &'static str, path: &'static str, coverage: Cov, handler: Handler, api: Option<ApiMethod>) -> Route {
+    let operation = match api {
+        Some(a) => a.id,
+        None => "",
+    };
+    Route { method, path, operation, coverage, handler, api }
+}
+
+const fn x(method: &'static str, path: &'static str, operation: &'static str, handler: Handler) -> Route {
+    Route { method, path, operation, coverage: Cov::Extra, handler, api: None }
+}
+
+use Cov::{Implemented as I, Partial as P};
+
+pub const ROUTES: &[Route] = &[
+    // Sign-in and discovery.
+    x("POST", "/token", "oauth2.token", auth::token),
+    x("POST", "/oauth2/v4/token", "oauth2.token", auth::token),
+    x("GET", "/oauth2/v3/tokeninfo", "oauth2.tokeninfo", auth::tokeninfo),
+    x("POST", "/oauth2/v3/tokeninfo", "oauth2.tokeninfo", auth::tokeninfo),
+    x("GET", "/oauth2/v3/userinfo", "oauth2.userinfo", auth::userinfo),
+    x("GET", "/discovery/v1/apis", "discovery.apis.list", discovery::list),
+    x("GET", "/discovery/v1/apis/{api}/{version}/rest", "discovery.apis.getRest", discovery::get_rest),
+    x("GET", "/$discovery/rest", "discovery.apis.getRest", discovery::get_rest),
+    x("GET", "/drive/v3/$discovery/rest", "discovery.apis.getRest", discovery::get_rest),
+    // Drive v3.
+    r("GET", "/drive/v3/about", I, about::get, m("drive.about.get", "", None, Some("About"))),
+    r("GET", "/drive/v3/changes/startPageToken", I, changes::start_page_token,
+        m("drive.changes.getStartPageToken", "driveId supportsAllDrives? supportsTeamDrives? teamDriveId", None, Some("StartPageToken"))),
+    r("GET", "/drive/v3/changes", I, changes::list,
+        m("drive.changes.list", "driveId includeCorpusRemovals? includeItemsFromAllDrives? includeLabels includePermissionsForView includeRemoved? includeTeamDriveItems? pageSize# pageToken! restrictToMyDrive? spaces supportsAllDrives? supportsTeamDrives? teamDriveId", None, Some("ChangeList"))),
+    r("POST", "/drive/v3/changes/watch", P("accepted; notifications are never delivered"), changes::watch,
+        m("drive.changes.watch", "driveId includeCorpusRemovals? includeItemsFromAllDrives? includeLabels includePermissionsForView includeRemoved? includeTeamDriveItems? pageSize# pageToken! restrictToMyDrive? spaces supportsAllDrives? supportsTeamDrives? teamDriveId", Some("Channel"), Some("Channel"))),
+    r("POST", "/drive/v3/channels/stop", I, changes::stop, m("drive.channels.stop", "", Some("Channel"), None)),
+    r("POST", "/drive/v3/files/{fileId}/comments", I, comments::create, m("drive.comments.create", "", Some("Comment"), Some("Comment"))),
+    r("DELETE", "/drive/v3/files/{fileId}/comments/{commentId}", I, comments::delete, m("drive.comments.delete", "", None, None)),
+    r("GET", "/drive/v3/files/{fileId}/comments/{commentId}", I, comments::get, m("drive.comments.get", "includeDeleted?", None, Some("Comment"))),
+    r("GET", "/drive/v3/files/{fileId}/comments", I, comments::list,
+        m("drive.comments.list", "includeDeleted? pageSize# pageToken startModifiedTime", None, Some("CommentList"))),
+    r("PATCH", "/drive/v3/files/{fileId}/comments/{commentId}", I, comments::update, m("drive.comments.update", "", Some("Comment"), Some("Comment"))),
+    r("POST", "/drive/v3/files/{fileId}/comments/{commentId}/replies", I, comments::reply_create, m("drive.replies.create", "", Some("Reply"), Some("Reply"))),
+    r("DELETE", "/drive/v3/files/{fileId}/comments/{commentId}/replies/{replyId}", I, comments::reply_delete, m("drive.replies.delete", "", None, None)),
+    r("GET", "/drive/v3/files/{fileId}/comments/{commentId}/replies/{replyId}", I, comments::reply_get, m("drive.replies.get", "includeDeleted?", None, Some("Reply"))),
+    r("GET", "/drive/v3/files/{fileId}/comments/{commentId}/replies", I, comments::reply_list,
+        m("drive.replies.list", "includeDeleted? pageSize# pageToken", None, Some("ReplyList"))),
+    r("PATCH", "/drive/v3/files/{fileId}/comments/{commentId}/replies/{replyId}", I, comments::reply_update, m("drive.replies.update", "", Some("Reply"), Some("Reply"))),
+    r("POST", "/drive/v3/drives", I, drives::create, m("drive.drives.create", "requestId!", Some("Drive"), Some("Drive"))),
+    r("DELETE", "/drive/v3/drives/{driveId}", I, drives::delete, m("drive.drives.delete", "allowItemDeletion? useDomainAdminAccess?", None, None)),
+    r("GET", "/drive/v3/drives/{driveId}", I, drives::get, m("drive.drives.get", "useDomainAdminAccess?", None, Some("Drive"))),
+    r("POST", "/drive/v3/drives/{driveId}/hide", I, drives::hide, m("drive.drives.hide", "", None, Some("Drive"))),
+    r("GET", "/drive/v3/drives", P("q is not supported"), drives::list, m("drive.drives.list", "pageSize# pageToken q useDomainAdminAccess?", None, Some("DriveList"))),
+    r("POST", "/drive/v3/drives/{driveId}/unhide", I, drives::unhide, m("drive.drives.unhide", "", None, Some("Drive"))),
+    r("PATCH", "/drive/v3/drives/{driveId}", I, drives::update, m("drive.drives.update", "useDomainAdminAccess?", Some("Drive"), Some("Drive"))),
+    r("POST", "/drive/v3/files/{fileId}/copy", I, files::copy,
+        m("drive.files.copy", "copyComments? enforceSingleParent? ignoreDefaultVisibility? includeLabels includePermissionsForView keepRevisionForever? ocrLanguage supportsAllDrives? supportsTeamDrives?", Some("File"), Some("File"))),
+    r("POST", "/drive/v3/files", I, files::create,
+        media("drive.files.create", "enforceSingleParent? ignoreDefaultVisibility? includeLabels includePermissionsForView keepRevisionForever? ocrLanguage supportsAllDrives? supportsTeamDrives? useContentAsIndexableText?", Some("File"), Some("File"), true, false)),
+    r("DELETE", "/drive/v3/files/{fileId}", I, files::delete, m("drive.files.delete", "enforceSingleParent? supportsAllDrives? supportsTeamDrives?", None, None)),
+    r("DELETE", "/drive/v3/files/trash", I, files::empty_trash, m("drive.files.emptyTrash", "driveId enforceSingleParent?", None, None)),
+    r("GET", "/drive/v3/files/{fileId}/export", P("Docs to text/plain, text/markdown, text/html; Sheets to text/csv, text/tab-separated-values"), files::export,
+        media("drive.files.export", "mimeType!", None, None, false, true)),
+    r("GET", "/drive/v3/files/generateIds", I, files::generate_ids, m("drive.files.generateIds", "count# space type", None, Some("GeneratedIds"))),
+    r("GET", "/drive/v3/files/{fileId}", I, files::get,
+        media("drive.files.get", "acknowledgeAbuse? includeLabels includePermissionsForView supportsAllDrives? supportsTeamDrives?", None, Some("File"), false, true)),
+    r("GET", "/drive/v3/files", P("corpora=allDrives searches every drive the caller belongs to; spaces other than drive are empty"), files::list,
+        m("drive.files.list", "corpora corpus driveId includeItemsFromAllDrives? includeLabels includePermissionsForView includeTeamDriveItems? orderBy pageSize# pageToken q spaces supportsAllDrives? supportsTeamDrives? teamDriveId", None, Some("FileList"))),
+    r("PATCH", "/drive/v3/files/{fileId}", I, files::update,
+        media("drive.files.update", "addParents enforceSingleParent? includeLabels includePermissionsForView keepRevisionForever? ocrLanguage removeParents supportsAllDrives? supportsTeamDrives? useContentAsIndexableText?", Some("File"), Some("File"), true, false)),
+    r("POST", "/drive/v3/files/{fileId}/watch", P("accepted; notifications are never delivered"), files::watch,
+        m("drive.files.watch", "acknowledgeAbuse? includeLabels includePermissionsForView supportsAllDrives? supportsTeamDrives?", Some("Channel"), Some("Channel"))),
+    r("POST", "/drive/v3/files/{fileId}/permissions", I, permissions::create,
+        m("drive.permissions.create", "emailMessage enforceExpansiveAccess? enforceSingleParent? moveToNewOwnersRoot? sendNotificationEmail? supportsAllDrives? supportsTeamDrives? transferOwnership? useDomainAdminAccess?", Some("Permission"), Some("Permission"))),
+    r("DELETE", "/drive/v3/files/{fileId}/permissions/{permissionId}", I, permissions::delete,
+        m("drive.permissions.delete", "enforceExpansiveAccess? supportsAllDrives? supportsTeamDrives? useDomainAdminAccess?", None, None)),
+    r("GET", "/drive/v3/files/{fileId}/permissions/{permissionId}", I, permissions::get,
+        m("drive.permissions.get", "supportsAllDrives? supportsTeamDrives? useDomainAdminAccess?", None, Some("Permission"))),
+    r("GET", "/drive/v3/files/{fileId}/permissions", I, permissions::list,
+        m("drive.permissions.list", "includePermissionsForView pageSize# pageToken supportsAllDrives? supportsTeamDrives? useDomainAdminAccess?", None, Some("PermissionList"))),
+    r("PATCH", "/drive/v3/files/{fileId}/permissions/{permissionId}", I, permissions::update,
+        m("drive.permissions.update", "enforceExpansiveAccess? removeExpiration? supportsAllDrives? supportsTeamDrives? transferOwnership? useDomainAdminAccess?", Some("Permission"), Some("Permission"))),
+    r("DELETE", "/drive/v3/files/{fileId}/revisions/{revisionId}", I, revisions::delete, m("drive.revisions.delete", "", None, None)),
+    r("GET", "/drive/v3/files/{fileId}/revisions/{revisionId}", I, revisions::get,
+        media("drive.revisions.get", "acknowledgeAbuse?", None, Some("Revision"), false, true)),
+    r("GET", "/drive/v3/files/{fileId}/revisions", I, revisions::list, m("drive.revisions.list", "pageSize# pageToken", None, Some("RevisionList"))),
+    r("PATCH", "/drive/v3/files/{fileId}/revisions/{revisionId}", I, revisions::update, m("drive.revisions.update", "", Some("Revision"), Some("Revision"))),
+    // Media uploads and batch: the same methods on the paths discovery names.
+    x("POST", "/upload/drive/v3/files", "drive.files.create", files::create),
+    x("POST", "/resumable/upload/drive/v3/files", "drive.files.create", files::create),
+    x("PATCH", "/upload/drive/v3/files/{fileId}", "drive.files.update", files::update),
+    x("PATCH", "/resumable/upload/drive/v3/files/{fileId}", "drive.files.update", files::update),
+    x("PUT", "/upload/drive/v3/files", "drive.files.upload", uploads::put),
+    x("POST", "/batch/drive/v3", "drive.batch", batch::handle),
+    x("POST", "/batch", "drive.batch", batch::handle),
+];
+
+fn segments_match(pattern: &str, path: &str, params: &mut Vec<(String, String)>) -> bool {
+    let path = path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path);
+    let mut p = pattern.split('/');
+    let mut q = path.split('/');
+    loop {
+        match (p.next(), q.next()) {
+            (None, None) => return true,
+            (Some(a), Some(b)) => {
+                if let Some(name) = a.strip_prefix('{').and_then(|a| a.strip_suffix('}')) {
+                    if b.is_empty() {
+                        return false;
+                    }
+                    let value = percent_decode(b);
+                    params.push((name.to_string(), value));
+                } else if a != b {
+                    return false;
+                }
+            }
+            _ => return false,
+        }
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            if let Some(b) = s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The route serving `method path` and its path parameters; literal segments win
+/// over parameters (`files/trash`, `files/generateIds` are not file ids).
+pub fn resolve(method: &Method, path: &str) -> Option<(&'static Route, Vec<(String, String)>)> {
+    type Match = (usize, &'static Route, Vec<(String, String)>);
+    let mut best: Option<Match> = None;
+    for route in ROUTES {
+        if route.method != method.as_str() {
+            continue;
+        }
+        let mut params = Vec::new();
+        if segments_match(route.path, path, &mut params) {
+            let literals = route.path.split('/').filter(|s| !s.starts_with('{')).count();
+            if best.as_ref().is_none_or(|(n, _, _)| literals > *n) {
+                best = Some((literals, route, params));
+            }
+        }
+    }
+    best.map(|(_, r, p)| (r, p))
+}
+
+pub fn find(method: &Method, path: &str) -> Option<&'static Route> {
+    resolve(method, path).map(|(r, _)| r)
+}
+
+pub fn path_known(path: &str) -> bool {
+    ROUTES.iter().any(|r| segments_match(r.path, path, &mut Vec::new()))
+}
+
+/// The API methods of the table (one per discovery method).
+pub fn api_methods() -> impl Iterator<Item = (&'static Route, &'static ApiMethod)> {
+    ROUTES.iter().filter_map(|r| r.api.as_ref().map(|a| (r, a)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literals_win_and_params_decode() {
+        let (r, p) = resolve(&Method::GET, "/drive/v3/files/generateIds").unwrap();
+        assert_eq!(r.operation, "drive.files.generateIds");
+        assert!(p.is_empty());
+        let (r, p) = resolve(&Method::GET, "/drive/v3/files/abc%2Dd").unwrap();
+        assert_eq!(r.operation, "drive.files.get");
+        assert_eq!(p, vec![("fileId".to_string(), "abc-d".to_string())]);
+        assert_eq!(find(&Method::DELETE, "/drive/v3/files/trash").map(|r| r.operation), Some("drive.files.emptyTrash"));
+        assert_eq!(find(&Method::POST, "/upload/drive/v3/files").map(|r| r.operation), Some("drive.files.create"));
+        assert!(find(&Method::GET, "/drive/v3/nothing").is_none());
+        assert!(path_known("/drive/v3/files"));
+    }
+
+    #[test]
+    fn api_method_ids_are_unique_and_uploads_are_served() {
+        let mut seen = std::collections::HashSet::new();
+        for (route, api) in api_methods() {
+            assert!(seen.insert(api.id), "{}", api.id);
+            assert!(route.path.starts_with(DRIVE_PREFIX));
+            if api.upload {
+                let upload = format!("/upload{}", route.path);
+                let resumable = format!("/resumable/upload{}", route.path);
+                let m = Method::from_bytes(route.method.as_bytes()).unwrap();
+                assert!(find(&m, &upload.replace("{fileId}", "x")).is_some(), "{upload}");
+                assert!(find(&m, &resumable.replace("{fileId}", "x")).is_some(), "{resumable}");
+            }
+        }
+    }
+}

@@ -1,0 +1,183 @@
+//! `drives.*`: shared drives. The creator is the first organizer; members are the
+//! drive's permissions (added with `permissions.create` on the drive id).
+
+use axum::response::Response;
+use serde_json::{json, Value};
+
+use super::access::{self, Viewer};
+use super::files::viewer;
+use super::model::{Grantee, Permission, Role, SharedDrive};
+use super::{drive_json, page, page_offset, page_size};
+use crate::api::{no_content, ok, Call};
+use crate::errors::{GoogleError, Result};
+use crate::ids;
+use crate::model::GoogleState;
+
+const DEFAULT: &str = "kind,id,name";
+
+fn member<'a>(s: &'a GoogleState, viewer: &Viewer, id: &str) -> Result<(&'a SharedDrive, Role)> {
+    let d = s.drive.drives.get(id).ok_or_else(|| GoogleError::drive_not_found(id))?;
+    let role = access::drive_role(d, viewer).ok_or_else(|| GoogleError::drive_not_found(id))?;
+    Ok((d, role))
+}
+
+pub fn create(call: &Call) -> Result<Response> {
+    let viewer = viewer(call)?;
+    let request_id =
+        call.q("requestId").filter(|r| !r.is_empty()).ok_or_else(|| GoogleError::required("requestId"))?.to_string();
+    let sel = call.fields("Drive", DEFAULT)?;
+    let body = call.json()?;
+    let name = body.get("name").and_then(Value::as_str).filter(|n| !n.trim().is_empty());
+    let name = name.ok_or_else(|| GoogleError::required("name"))?.to_string();
+    let now = call.now();
+    let id = call.write(|s, idgen| {
+        if s.drive.drives.values().any(|d| d.request_id.as_deref() == Some(request_id.as_str())) {
+            return Err(GoogleError::api_conflict(format!(
+                "A shared drive with request ID {request_id} already exists."
+            )));
+        }
+        let id = ids::drive_id(idgen);
+        let drive = SharedDrive {
+            id: id.clone(),
+            name,
+            created_time: now,
+            permissions: vec![Permission {
+                id: viewer.permission_id.clone(),
+                grantee: Grantee::User,
+                role: Role::Organizer,
+                email: Some(viewer.email.clone()),
+                domain: None,
+                allow_file_discovery: false,
+                expiration_time: None,
+                pending_owner: false,
+            }],
+            hidden: body.get("hidden").and_then(Value::as_bool).unwrap_or(false),
+            request_id: Some(request_id.clone()),
+            color_rgb: body.get("colorRgb").and_then(Value::as_str).map(str::to_string),
+        };
+        s.drive.drives.insert(id.clone(), drive);
+        s.drive.record_change(None, Some(&id), false, now);
+        Ok(id)
+    })?;
+    let out = call.read(|s| s.drive.drives.get(&id).map(|d| drive_json(d, Some(Role::Organizer))))?;
+    Ok(ok(&sel.apply(out.unwrap_or(Value::Null))))
+}
+
+pub fn get(call: &Call) -> Result<Response> {
+    let viewer = viewer(call)?;
+    let sel = call.fields("Drive", DEFAULT)?;
+    let id = call.param("driveId");
+    let out = call.read(|s| member(s, &viewer, id).map(|(d, r)| drive_json(d, Some(r))))??;
+    Ok(ok(&sel.apply(out)))
+}
+
+pub fn list(call: &Call) -> Result<Response> {
+    let viewer = viewer(call)?;
+    let sel = call.fields("DriveList", "kind,nextPageToken,drives(kind,id,name)")?;
+    let size = page_size(call, 10, 100)?;
+    let key = format!("drives|{}", viewer.email);
+    let offset = page_offset(call.q("pageToken"), &key)?;
+    let (items, next) = call.read(|s| {
+        let mut mine: Vec<Value> = s
+            .drive
+            .drives
+            .values()
+            .filter_map(|d| access::drive_role(d, &viewer).map(|r| (d, r)))
+            .filter(|(d, _)| !d.hidden)
+            .map(|(d, r)| drive_json(d, Some(r)))
+            .collect();
+        mine.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+        page(&mine, offset, size, &key)
+    })?;
+    let mut body = json!({"kind": "drive#driveList", "drives": items});
+    if let Some(n) = next {
+        body["nextPageToken"] = json!(n);
+    }
+    Ok(ok(&sel.apply(body)))
+}
+
+fn modify(call: &Call, f: impl FnOnce(&mut SharedDrive, &Value) -> Result<()>) -> Result<Response> {
+    let viewer = viewer(call)?;
+    let sel = call.fields("Drive", DEFAULT)?;
+    let body = call.json()?;
+    let id = call.param("driveId").to_string();
+    let now = call.now();
+    call.write(|s, _| {
+        let (d, role) = member(s, &viewer, &id)?;
+        if role < Role::Organizer {
+            return Err(GoogleError::insufficient(&id));
+        }
+        let mut d = d.clone();
+        f(&mut d, &body)?;
+        s.drive.drives.insert(id.clone(), d);
+        s.drive.record_change(None, Some(&id), false, now);
+        Ok(())
+    })?;
+    let out = call.read(|s| s.drive.drives.get(&id).map(|d| drive_json(d, Some(Role::Organizer))))?;
+    Ok(ok(&sel.apply(out.unwrap_or(Value::Null))))
+}
+
+pub fn update(call: &Call) -> Result<Response> {
+    modify(call, |d, body| {
+        if let Some(n) = body.get("name") {
+            d.name = n
+                .as_str()
+                .filter(|n| !n.trim().is_empty())
+                .ok_or_else(|| GoogleError::invalid_value("name"))?
+                .to_string();
+        }
+        if let Some(c) = body.get("colorRgb").and_then(Value::as_str) {
+            d.color_rgb = Some(c.to_string());
+        }
+        Ok(())
+    })
+}
+
+pub fn hide(call: &Call) -> Result<Response> {
+    modify(call, |d, _| {
+        d.hidden = true;
+        Ok(())
+    })
+}
+
+pub fn unhide(call: &Call) -> Result<Response> {
+    modify(call, |d, _| {
+        d.hidden = false;
+        Ok(())
+    })
+}
+
+pub fn delete(call: &Call) -> Result<Response> {
+    let viewer = viewer(call)?;
+    let allow_items = call.flag("allowItemDeletion")?;
+    let id = call.param("driveId").to_string();
+    let now = call.now();
+    call.write(|s, _| {
+        let (_, role) = member(s, &viewer, &id)?;
+        if role < Role::Organizer {
+            return Err(GoogleError::insufficient(&id));
+        }
+        let items: Vec<String> = s
+            .drive
+            .files
+            .values()
+            .filter(|f| f.drive_id.as_deref() == Some(id.as_str()))
+            .map(|f| f.id.clone())
+            .collect();
+        if !items.is_empty() && !allow_items {
+            return Err(GoogleError::forbidden(
+                "cannotDeleteTeamDriveWithItems",
+                "The shared drive cannot be deleted because it contains one or more items.",
+            ));
+        }
+        for f in items {
+            if s.drive.files.contains_key(&f) {
+                super::files::purge(s, &f, now);
+            }
+        }
+        s.drive.drives.remove(&id);
+        s.drive.record_change(None, Some(&id), true, now);
+        Ok(())
+    })?;
+    Ok(no_content())
+}
