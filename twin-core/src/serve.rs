@@ -50,14 +50,34 @@ pub fn twin_router(core: Arc<Core>, twin: Arc<dyn Twin>) -> Router {
     // upload), so axum's 2 MiB default on extractors must not refuse them a second time.
     let inner = twin.router().layer(axum::extract::DefaultBodyLimit::disable());
     let pipeline = axum::middleware::from_fn_with_state(service, dispatch).layer(inner);
-    Router::new().nest("/_dtu", control::router(core)).fallback_service(pipeline)
+    Router::new().nest("/_dtu", guarded_control(core)).fallback_service(pipeline)
 }
 
 /// The router of the control port.
 pub fn control_router(core: Arc<Core>) -> Router {
     Router::new()
-        .nest("/_dtu", control::router(core))
+        .nest("/_dtu", guarded_control(core))
         .fallback(|| async { ControlError::NotFound("the control plane lives under /_dtu/ (try /_dtu/info)".into()) })
+}
+
+/// The most a control request may announce; the control plane's own extractors cap
+/// what they read at the same size (`control.rs`).
+pub const CONTROL_BODY_CAP: u64 = 256 * 1024 * 1024;
+
+/// The control plane's routes, refusing a body announced over [`CONTROL_BODY_CAP`]
+/// with its 413 at once rather than waiting for bytes that may never come.
+fn guarded_control(core: Arc<Core>) -> Router {
+    control::router(core).layer(axum::middleware::from_fn(refuse_announced_oversize))
+}
+
+async fn refuse_announced_oversize(req: Request, next: axum::middleware::Next) -> axum::response::Response {
+    if crate::dispatch::declared_length(req.headers()).is_some_and(|n| n > CONTROL_BODY_CAP) {
+        return ControlError::PayloadTooLarge(format!(
+            "a control request body may be at most {CONTROL_BODY_CAP} bytes"
+        ))
+        .into_response();
+    }
+    next.run(req).await
 }
 
 /// A listening port and what it serves.

@@ -212,3 +212,22 @@ async fn a_client_that_never_reads_is_dropped() {
     assert!(s.list("other").await.contains(" 200 "));
     assert!(started.elapsed() < Duration::from_millis(500));
 }
+
+#[tokio::test]
+async fn the_control_plane_refuses_a_huge_announced_body_at_once() {
+    let s = start(ConnLimits::default(), 1024 * 1024).await;
+    let control = s.core.endpoint("control").expect("control").trim_start_matches("http://").to_string();
+    for addr in [control, s.addr.clone()] {
+        let mut conn = TcpStream::connect(&addr).await.expect("connect");
+        let head = "PUT /_dtu/universes/default/import HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 99999999999\r\n\r\n";
+        conn.write_all(head.as_bytes()).await.expect("write");
+        let mut buf = vec![0u8; 1024];
+        let n = tokio::time::timeout(Duration::from_secs(2), conn.read(&mut buf))
+            .await
+            .expect("answered at once")
+            .expect("read");
+        let answer = String::from_utf8_lossy(&buf[..n]).into_owned();
+        assert!(status_of(&answer).contains(" 413 "), "{addr}: {answer}");
+        assert!(answer.contains("payload_too_large"), "the control plane's JSON error: {answer}");
+    }
+}
