@@ -4,8 +4,52 @@ and the retired files.upload."""
 from __future__ import annotations
 
 import pytest
+import requests
 
 from test_slack_support import expect_error, slack  # noqa: F401  (fixture)
+
+
+def _post(url: str, **kwargs) -> requests.Response:
+    with requests.Session() as s:
+        s.trust_env = False  # never through a proxy
+        return s.post(url, timeout=60, **kwargs)
+
+
+def test_uploads_up_to_slacks_limit_arrive_whole(slack, control, universe):
+    """Past axum's 2 MiB and the core's 32 MiB body caps: the upload URL takes what
+    Slack takes (1 GB), raw or multipart, and the file's size is the bytes that came."""
+    three_mb = bytes(range(256)) * (3_000_000 // 256) + b"x" * (3_000_000 % 256)
+    f = slack.bot.files_upload_v2(channel=slack.channel("general"), filename="big.bin", content=three_mb)["file"]
+    assert f["size"] == 3_000_000
+    for length, multipart in ((40_000_000, False), (5_000_000, True)):
+        up = slack.bot.files_getUploadURLExternal(filename="huge.bin", length=length)
+        if multipart:
+            answer = _post(up["upload_url"], files={"body": ("Untitled", b"m" * length, "application/octet-stream")})
+        else:
+            answer = _post(up["upload_url"], data=b"r" * length, headers={"Content-Type": "application/octet-stream"})
+        assert (answer.status_code, answer.text) == (200, f"OK - {length}")
+        done = slack.bot.files_completeUploadExternal(files=[{"id": up["file_id"]}])
+        assert done["files"][0]["size"] == length
+    expect_error("file_upload_size_restricted", slack.bot.files_getUploadURLExternal,
+                 filename="too.big", length=1024 ** 3 + 1)
+    # Only the first MiB of an upload is kept in the state; bigger ones keep their size.
+    state = control.get(f"universes/{universe['id']}/state", params={"service": "slack"}).json()["slack"]
+    assert f["id"] not in state["file_contents"]
+
+
+def test_upload_url_refuses_a_body_over_the_limit_at_once(slack):
+    up = slack.bot.files_getUploadURLExternal(filename="x.bin", length=10)
+    answer = _post(up["upload_url"], data=b"", headers={"Content-Length": str(2 * 1024 ** 3)})
+    assert answer.status_code == 413 and "file_upload_size_restricted" in answer.text
+    expect_error("file_not_found", slack.bot.files_completeUploadExternal, files=[{"id": up["file_id"]}])
+
+
+def test_a_web_api_body_over_the_cap_is_refused_in_slacks_dialect(slack):
+    base = slack.info["base_url"]
+    answer = _post(base + "chat.postMessage", data=b"",
+                   headers={"Authorization": f"Bearer {slack.info['bot_token']}", "Content-Length": "99999999999"})
+    assert answer.status_code == 413
+    assert answer.json() == {"ok": False, "error": "request_too_large"}
 
 
 def test_upload_v2_shares_into_a_channel(slack, control, universe):
@@ -72,6 +116,9 @@ def test_complete_upload_errors(slack):
     up = slack.bot.files_getUploadURLExternal(filename="x.txt", length=3)
     assert up["upload_url"].startswith(slack.info["base_url"].split("/api/")[0] + "/u/")
     assert "/upload/v1/" in up["upload_url"]
+    # The bytes never arrived: there is no file to complete.
+    expect_error("file_not_found", slack.bot.files_completeUploadExternal, files=[{"id": up["file_id"], "title": "x"}])
+    assert _post(up["upload_url"], data=b"abc").text == "OK - 3"
     expect_error("channel_not_found", slack.bot.files_completeUploadExternal,
                  files=[{"id": up["file_id"], "title": "x"}], channel_id="C0NOPE")
     expect_error("not_in_channel", slack.user.files_upload_v2, channel=slack.channel("engineering"),

@@ -31,6 +31,38 @@ def test_auth_revoke(slack):
     assert slack.bot.auth_test()["ok"]  # other tokens keep working
 
 
+def test_auth_revoke_follows_the_universe_state(slack, universe, control):
+    """A revocation is world state: reset and restoring a snapshot from before it bring
+    the token back; a snapshot after it, and forks made after it, keep it revoked (the
+    universe object still names the token)."""
+    uid = universe["id"]
+    assert control.post(f"universes/{uid}/snapshots", json={"name": "before"}).status_code == 201
+    assert slack.bot.auth_revoke()["revoked"] is True
+    expect_error("token_revoked", slack.bot.auth_test)
+    assert control.post(f"universes/{uid}/snapshots", json={"name": "after"}).status_code == 201
+
+    fork = control.post("universes", json={"from": uid}).json()
+    try:
+        assert fork["slack"]["bot_token"], "the fork's universe object names its bot token"
+        assert fork["slack"]["bot_token"] != universe["slack"]["bot_token"]
+        forked = WebClient(token=fork["slack"]["bot_token"], base_url=fork["slack"]["base_url"])
+        expect_error("token_revoked", forked.auth_test)
+        assert WebClient(token=fork["slack"]["user_token"], base_url=fork["slack"]["base_url"]).auth_test()["ok"]
+        # Resetting the fork goes back to its fork point, where the token was revoked.
+        assert control.post(f"universes/{fork['id']}/reset").status_code in (200, 204)
+        expect_error("token_revoked", forked.auth_test)
+    finally:
+        control.delete(f"universes/{fork['id']}")
+
+    assert control.get(f"universes/{uid}").json()["slack"]["bot_token"] == universe["slack"]["bot_token"]
+    assert control.post(f"universes/{uid}/snapshots/before/restore").status_code in (200, 204)
+    assert slack.bot.auth_test()["ok"]
+    assert control.post(f"universes/{uid}/snapshots/after/restore").status_code in (200, 204)
+    expect_error("token_revoked", slack.bot.auth_test)
+    assert control.post(f"universes/{uid}/reset").status_code in (200, 204)
+    assert slack.bot.auth_test()["ok"]
+
+
 def test_team_info(slack):
     team = slack.bot.team_info()["team"]
     assert team["id"] == slack.info["team_id"]

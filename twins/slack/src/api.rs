@@ -15,7 +15,7 @@ use twin_core::RequestCtx;
 use crate::delivery::ResponseRefused;
 use crate::errors::{json_response, json_text_response, SlackError};
 use crate::methods::{self, Call, Method, Reply};
-use crate::model::{Actor, SlackState, TokenKind};
+use crate::model::{Actor, Revocation, SlackState, TokenKind};
 use crate::wire::{boundary, multipart, parse_params};
 
 /// The journal's name for the upload URL (it is not a Web API method).
@@ -125,6 +125,9 @@ fn authenticate(ctx: &RequestCtx) -> Result<Actor, SlackError> {
     };
     ctx.universe
         .read::<SlackState, _>(|s| {
+            if s.revoked_tokens.contains_key(&Revocation::key(&principal.kind, &principal.subject)) {
+                return Err(SlackError::TokenRevoked);
+            }
             let scopes = s.scopes(kind);
             match kind {
                 TokenKind::App => Ok(Actor {
@@ -252,32 +255,63 @@ async fn respond(
 /// Largest upload kept in the state (bytes); bigger ones keep their size only.
 pub const MAX_STORED_CONTENT: usize = 1024 * 1024;
 
+/// Room for multipart framing around an upload's bytes (part headers, boundaries).
+const MULTIPART_SLACK: u64 = 64 * 1024;
+
+/// The most bytes the upload URL takes: Slack's 1 GB file limit (the same bound
+/// `files.getUploadURLExternal` puts on `length`) plus multipart framing. The core
+/// streams this body to the handler (`Twin::streams_body`) rather than buffering it.
+pub const MAX_UPLOAD_BODY: u64 = crate::methods::files::MAX_UPLOAD as u64 + MULTIPART_SLACK;
+
 /// The upload URL: raw bytes (any content type) or multipart with a part named `body`.
-/// Answers exactly 200, as the SDKs require.
+/// Answers exactly 200, as the SDKs require. The body is read as a stream: its size is
+/// counted whatever it is (up to [`MAX_UPLOAD_BODY`]) and its bytes kept up to
+/// [`MAX_STORED_CONTENT`]. An upload counts as received only once its whole body has
+/// arrived: a body cut short leaves the upload waiting for its bytes, and
+/// `files.completeUploadExternal` refuses it.
 async fn upload(
     ctx: Option<Extension<RequestCtx>>,
     Path(secret): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> Response {
     let Some(Extension(ctx)) = ctx else { return text_response(StatusCode::INTERNAL_SERVER_ERROR, "error".into()) };
+    let known = ctx.universe.read::<SlackState, _>(|s| s.uploads.values().any(|u| u.secret == secret));
+    if !matches!(known, Ok(true)) {
+        return text_response(StatusCode::NOT_FOUND, "upload not found".into());
+    }
+    if twin_core::dispatch::declared_length(&headers).is_some_and(|n| n > MAX_UPLOAD_BODY) {
+        return too_large();
+    }
     let media = twin_core::wire::media_type(&headers).unwrap_or_default();
-    let data: Vec<u8> = match (media == "multipart/form-data").then(|| boundary(&headers)).flatten() {
-        Some(b) => {
-            let parts = multipart(&body, &b);
-            match parts.iter().find(|p| p.name == "body").or_else(|| parts.iter().find(|p| p.filename.is_some())) {
-                Some(part) => part.data.clone(),
-                None => return text_response(StatusCode::BAD_REQUEST, "missing part 'body'".into()),
-            }
+    let boundary = (media == "multipart/form-data").then(|| boundary(&headers)).flatten();
+    let mut sink = UploadSink::default();
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = futures_util::StreamExt::next(&mut stream).await {
+        let Ok(chunk) = chunk else {
+            return text_response(StatusCode::BAD_REQUEST, "upload interrupted: the body was cut short".into());
+        };
+        if !sink.push(&chunk) {
+            return too_large();
         }
-        None => body.to_vec(),
+    }
+    let (size, data) = match &boundary {
+        Some(b) => match sink.multipart_file(b) {
+            Some(found) => found,
+            None => return text_response(StatusCode::BAD_REQUEST, "missing part 'body'".into()),
+        },
+        None => sink.raw(),
     };
-    let size = data.len();
     let stored = ctx.universe.write::<SlackState, _>(|s, _| {
         let Some(mut upload) = s.uploads.values().find(|u| u.secret == secret).cloned() else { return false };
-        upload.received = Some(size as u64);
-        if size <= MAX_STORED_CONTENT {
-            s.file_contents.insert(upload.file_id.clone(), crate::wire::base64_encode(&data));
+        upload.received = Some(size);
+        match &data {
+            Some(bytes) => {
+                s.file_contents.insert(upload.file_id.clone(), crate::wire::base64_encode(bytes));
+            }
+            None => {
+                s.file_contents.remove(&upload.file_id);
+            }
         }
         s.uploads.insert(upload.file_id.clone(), upload);
         true
@@ -286,6 +320,94 @@ async fn upload(
         Ok(true) => text_response(StatusCode::OK, format!("OK - {size}")),
         _ => text_response(StatusCode::NOT_FOUND, "upload not found".into()),
     }
+}
+
+fn too_large() -> Response {
+    text_response(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!("file_upload_size_restricted: uploads are limited to {} bytes", crate::methods::files::MAX_UPLOAD),
+    )
+}
+
+/// An upload body as it streams in: its size, its first bytes and its last ones.
+#[derive(Default)]
+struct UploadSink {
+    total: u64,
+    /// The first `HEAD_KEEP` bytes: the whole body when it is small, else the multipart
+    /// part headers and the start of the data.
+    head: Vec<u8>,
+    /// The last `TAIL_KEEP` bytes (a multipart body's closing boundary).
+    tail: std::collections::VecDeque<u8>,
+}
+
+const HEAD_KEEP: usize = MAX_STORED_CONTENT + MULTIPART_SLACK as usize;
+const TAIL_KEEP: usize = 4096;
+
+impl UploadSink {
+    /// Takes a chunk; false once the body is over [`MAX_UPLOAD_BODY`].
+    fn push(&mut self, chunk: &[u8]) -> bool {
+        self.total = self.total.saturating_add(chunk.len() as u64);
+        if self.total > MAX_UPLOAD_BODY {
+            return false;
+        }
+        let room = HEAD_KEEP.saturating_sub(self.head.len());
+        self.head.extend_from_slice(&chunk[..room.min(chunk.len())]);
+        let tail_part = &chunk[chunk.len().saturating_sub(TAIL_KEEP)..];
+        self.tail.extend(tail_part);
+        while self.tail.len() > TAIL_KEEP {
+            self.tail.pop_front();
+        }
+        true
+    }
+
+    fn complete(&self) -> bool {
+        self.total as usize == self.head.len()
+    }
+
+    /// A raw body: its size, and its bytes when small enough to keep.
+    fn raw(&self) -> (u64, Option<Vec<u8>>) {
+        let keep = self.complete() && self.head.len() <= MAX_STORED_CONTENT;
+        (self.total, keep.then(|| self.head.clone()))
+    }
+
+    /// A multipart body's file (the part named `body`, else the first with a filename):
+    /// its size and, when small enough, its bytes. A body too big to hold whole must
+    /// end with that part (as the SDKs send it).
+    fn multipart_file(&self, boundary: &str) -> Option<(u64, Option<Vec<u8>>)> {
+        if self.complete() {
+            let parts = multipart(&self.head, boundary);
+            let part =
+                parts.iter().find(|p| p.name == "body").or_else(|| parts.iter().find(|p| p.filename.is_some()))?;
+            let size = part.data.len() as u64;
+            return Some((size, (part.data.len() <= MAX_STORED_CONTENT).then(|| part.data.clone())));
+        }
+        let delimiter = format!("--{boundary}");
+        let start = file_part_start(&self.head, &delimiter)?;
+        let tail: Vec<u8> = self.tail.iter().copied().collect();
+        let closing = format!("\r\n{delimiter}");
+        let end_in_tail = tail.windows(closing.len()).rposition(|w| w == closing.as_bytes())?;
+        let end = self.total - (tail.len() - end_in_tail) as u64;
+        let size = end.checked_sub(start as u64)?;
+        let data = (size as usize <= MAX_STORED_CONTENT && start + size as usize <= self.head.len())
+            .then(|| self.head[start..start + size as usize].to_vec());
+        Some((size, data))
+    }
+}
+
+/// Where the file part's data starts in a multipart body's first bytes: after the
+/// headers of the part named `body`, or of the first part with a filename.
+fn file_part_start(head: &[u8], delimiter: &str) -> Option<usize> {
+    let mut from = 0;
+    while let Some(at) = head[from..].windows(delimiter.len()).position(|w| w == delimiter.as_bytes()) {
+        let headers_start = from + at + delimiter.len();
+        let headers_end = head[headers_start..].windows(4).position(|w| w == b"\r\n\r\n")? + headers_start;
+        let part_headers = String::from_utf8_lossy(&head[headers_start..headers_end]).to_ascii_lowercase();
+        if part_headers.contains("name=\"body\"") || part_headers.contains("filename=") {
+            return Some(headers_end + 4);
+        }
+        from = headers_end;
+    }
+    None
 }
 
 #[cfg(test)]

@@ -121,7 +121,15 @@ pub fn render_fault(fault: &Fault) -> Response {
         }
         Fault::Error { status, error } => {
             let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let error = error.clone().unwrap_or_else(|| "internal_error".to_string());
+            // The core names no error for the requests it refuses itself: a body cut
+            // short, malformed or stalled is Slack's `request_timeout` ("the POST data
+            // was either missing or truncated"); one over the size cap `request_too_large`.
+            let unnamed = match status.as_u16() {
+                400 | 408 => "request_timeout",
+                413 => "request_too_large",
+                _ => "internal_error",
+            };
+            let error = error.clone().unwrap_or_else(|| unnamed.to_string());
             json_response(status, &json!({"ok": false, "error": error}))
         }
     }

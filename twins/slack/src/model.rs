@@ -368,6 +368,29 @@ pub struct SlackState {
     /// The app's event settings (one app: the bot's).
     #[serde(default)]
     pub apps: Collection<App>,
+    /// Tokens revoked with `auth.revoke`, by `{kind}:{subject}` (`bot:U…`, `user:U…`,
+    /// `app:A…`): world state, so a revocation follows the universe through reset,
+    /// snapshot restore, fork (a fork's own token for the same principal is revoked
+    /// too), export and import.
+    #[serde(default)]
+    pub revoked_tokens: Collection<Revocation>,
+}
+
+/// A token revoked with `auth.revoke`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Revocation {
+    /// `bot`, `user` or `app`.
+    pub kind: String,
+    /// The user id (bot and user tokens) or app id (app-level tokens).
+    pub subject: String,
+    /// When (Unix seconds, on the universe clock).
+    pub at: i64,
+}
+
+impl Revocation {
+    pub fn key(kind: &str, subject: &str) -> String {
+        format!("{kind}:{subject}")
+    }
 }
 
 impl Store for SlackState {
@@ -391,6 +414,7 @@ impl Store for SlackState {
             ("emoji", &self.emoji),
             ("token_scopes", &self.token_scopes),
             ("apps", &self.apps),
+            ("revoked_tokens", &self.revoked_tokens),
         ]
     }
 }

@@ -4,7 +4,7 @@ use serde_json::json;
 
 use super::{ok, Call, Reply};
 use crate::errors::SlackError;
-use crate::model::TokenKind;
+use crate::model::{Revocation, TokenKind};
 use crate::views::bot_icons;
 
 pub fn auth_test(call: &Call<'_>) -> Result<Reply, SlackError> {
@@ -31,10 +31,18 @@ pub fn auth_revoke(call: &Call<'_>) -> Result<Reply, SlackError> {
     if call.params.flag("test") {
         return Ok(ok(json!({"revoked": false})));
     }
-    // The core keeps revocations (the token then reaches the twin as `credential_revoked`,
-    // answered `token_revoked`); they are credentials, not workspace state.
-    let token = call.ctx.credential.clone().ok_or(SlackError::NotAuthed)?;
-    call.ctx.core.revoke_credential(&call.ctx.universe, &token);
+    // A revocation is workspace state (`revoked_tokens`), not a change to the core's
+    // credentials: it then follows the universe through reset, restore and fork, and
+    // the universe object keeps naming the token. `api::authenticate` answers
+    // `token_revoked` for it.
+    let principal = call.ctx.principal.clone().ok_or(SlackError::NotAuthed)?;
+    let at = call.now_s();
+    call.write(|s, _| {
+        let key = Revocation::key(&principal.kind, &principal.subject);
+        s.revoked_tokens
+            .insert(key, Revocation { kind: principal.kind.clone(), subject: principal.subject.clone(), at });
+        Ok(())
+    })?;
     Ok(ok(json!({"revoked": true})))
 }
 

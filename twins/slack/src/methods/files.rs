@@ -8,8 +8,9 @@ use crate::errors::SlackError;
 use crate::model::{message_key, Access, File, Message, NewMessage, Share, SlackState, Upload};
 use crate::views::file_json;
 
-/// Largest upload Slack accepts (1 GB).
-const MAX_UPLOAD: i64 = 1024 * 1024 * 1024;
+/// Largest file Slack accepts (1 GB, its documented per-file limit): what
+/// `length` may announce here, and what the upload URL takes.
+pub const MAX_UPLOAD: i64 = 1024 * 1024 * 1024;
 const MAX_ALT_TXT: usize = 1000;
 
 /// (extension, mimetype, filetype, pretty type)
@@ -114,6 +115,8 @@ pub fn files_complete_upload_external(call: &Call<'_>) -> Result<Reply, SlackErr
         for (id, title) in &wanted {
             let upload =
                 s.uploads.get(id).filter(|u| u.user == me).cloned().ok_or(SlackError::Code("file_not_found"))?;
+            // A file is complete only once its bytes have arrived at the upload URL.
+            let Some(received) = upload.received else { return Err(SlackError::Code("file_not_found")) };
             let (mimetype, filetype, pretty) = file_type(&upload.filename);
             let file = File {
                 id: id.clone(),
@@ -123,7 +126,7 @@ pub fn files_complete_upload_external(call: &Call<'_>) -> Result<Reply, SlackErr
                 filetype: filetype.into(),
                 pretty_type: pretty.into(),
                 user: me.clone(),
-                size: upload.received.unwrap_or(upload.length),
+                size: received,
                 created: now,
                 alt_txt: upload.alt_txt.clone(),
                 snippet_type: upload.snippet_type.clone(),
