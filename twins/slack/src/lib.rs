@@ -69,6 +69,12 @@ impl Twin for SlackTwin {
         errors::render_fault(fault)
     }
 
+    /// The upload URL takes files up to Slack's 1 GB, past the core's body cap: its
+    /// handler counts the bytes as they stream in and keeps only the first MiB.
+    fn streams_body(&self, operation: &str) -> bool {
+        operation == api::UPLOAD_OPERATION
+    }
+
     fn manifest(&self, universe: &Universe, base_url: &str) -> Value {
         let (team_id, bot_user_id, app_id, signing_secret) = universe
             .read::<SlackState, _>(|s| {
