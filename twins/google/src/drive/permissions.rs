@@ -60,8 +60,75 @@ fn transfer(s: &GoogleState, f: &mut File, new_owner: &str) -> Result<()> {
     Ok(())
 }
 
+/// A shared drive named as `fileId`: its members are managed as its permissions.
+fn drive_target(call: &Call) -> Result<Option<String>> {
+    let id = call.param("fileId");
+    let is_drive = call.read(|s| s.drive.drives.contains_key(id))?;
+    match is_drive {
+        true if all_drives(call)? => Ok(Some(id.to_string())),
+        true => Err(GoogleError::file_not_found(id)),
+        false => Ok(None),
+    }
+}
+
+fn drive_member_role(s: &GoogleState, viewer: &Viewer, id: &str) -> Result<Role> {
+    let d = s.drive.drives.get(id).ok_or_else(|| GoogleError::file_not_found(id))?;
+    crate::drive::access::drive_role(d, viewer).ok_or_else(|| GoogleError::file_not_found(id))
+}
+
+fn create_member(call: &Call, viewer: &Viewer, drive: &str) -> Result<Response> {
+    let sel = call.fields("Permission", DEFAULT)?;
+    let body = call.json()?;
+    let now = call.now();
+    let out = call.write(|s, idgen| {
+        if drive_member_role(s, viewer, drive)? < Role::Organizer {
+            return Err(GoogleError::insufficient(drive));
+        }
+        let grantee = body
+            .get("type")
+            .and_then(Value::as_str)
+            .and_then(Grantee::parse)
+            .ok_or_else(|| GoogleError::required("permission.type"))?;
+        let role = body
+            .get("role")
+            .and_then(Value::as_str)
+            .and_then(Role::parse)
+            .ok_or_else(|| GoogleError::required("permission.role"))?;
+        if role == Role::Owner {
+            return Err(bad_field("permission.role"));
+        }
+        let email = body.get("emailAddress").and_then(Value::as_str).map(|e| e.trim().to_ascii_lowercase());
+        let domain = body.get("domain").and_then(Value::as_str).map(|d| d.trim().to_ascii_lowercase());
+        if matches!(grantee, Grantee::User | Grantee::Group) && email.is_none() {
+            return Err(GoogleError::required("permission.emailAddress"));
+        }
+        let pid = permission_id_for(s, grantee, email.as_deref(), domain.as_deref(), false)
+            .unwrap_or_else(|| ids::permission_id(idgen));
+        let p = Permission {
+            id: pid.clone(),
+            grantee,
+            role,
+            email,
+            domain,
+            allow_file_discovery: false,
+            expiration_time: None,
+            pending_owner: false,
+        };
+        let mut d = s.drive.drives.get(drive).cloned().ok_or_else(|| GoogleError::file_not_found(drive))?;
+        d.permissions.retain(|x| x.id != pid);
+        d.permissions.push(p.clone());
+        s.drive.drives.insert(drive.to_string(), d);
+        s.drive.record_change(None, Some(drive), false, now);
+        Ok(permission_json(s, &p, None))
+    })?;
+    Ok(ok(&sel.apply(out)))
+}
+
 pub fn create(call: &Call) -> Result<Response> {
     let viewer = viewer(call)?;
+    if let Some(drive) = drive_target(call)? {
+        return create_member(call, &viewer, &drive);
+    }
     let all = all_drives(call)?;
     let transfer_ownership = call.flag("transferOwnership")?;
     call.flag("sendNotificationEmail")?;
@@ -296,6 +363,29 @@ pub fn delete(call: &Call) -> Result<Response> {
     let all = all_drives(call)?;
     let (id, pid) = (call.param("fileId").to_string(), call.param("permissionId").to_string());
     let now = call.now();
+    if let Some(drive) = drive_target(call)? {
+        call.write(|s, _| {
+            if drive_member_role(s, &viewer, &drive)? < Role::Organizer {
+                return Err(GoogleError::insufficient(&drive));
+            }
+            let mut d = s.drive.drives.get(&drive).cloned().ok_or_else(|| GoogleError::file_not_found(&drive))?;
+            let before = d.permissions.len();
+            d.permissions.retain(|p| p.id != pid);
+            if d.permissions.len() == before {
+                return Err(GoogleError::not_found("Permission", &pid, "permissionId"));
+            }
+            if !d.permissions.iter().any(|p| p.role == Role::Organizer) {
+                return Err(GoogleError::forbidden(
+                    "cannotRemoveLastOrganizer",
+                    "A shared drive must keep at least one organizer.",
+                ));
+            }
+            s.drive.drives.insert(drive.clone(), d);
+            s.drive.record_change(None, Some(&drive), false, now);
+            Ok(())
+        })?;
+        return Ok(no_content());
+    }
     call.write(|s, _| {
         let (f, _) = visible(s, &viewer, &id, all)?;
         let mut f = f.clone();
