@@ -792,7 +792,7 @@ impl Env<'_> {
     }
 }
 
-fn op_text(op: Op) -> &'static str {
+pub fn op_text(op: Op) -> &'static str {
     match op {
         Op::Eq => "=",
         Op::Ne => "!=",

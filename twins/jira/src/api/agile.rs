@@ -145,7 +145,7 @@ pub async fn board_configuration(call: Call) -> R {
             "name": b.name,
             "type": b.kind,
             "self": format!("{base}/rest/agile/1.0/board/{}/configuration", b.id),
-            "location": {"type": "project", "key": p.key, "id": p.id, "self": format!("{base}/rest/api/2/project/{}", p.id), "name": p.name},
+            "location": {"type": "project", "projectKeyOrId": p.key},
             "filter": {"id": (10_000 + b.id).to_string(), "self": format!("{base}/rest/api/2/filter/{}", 10_000 + b.id)},
             "columnConfig": {"columns": columns, "constraintType": "issueCount"},
             "estimation": {"type": "field", "field": {"fieldId": STORY_POINTS_FIELD, "displayName": "Story point estimate"}},

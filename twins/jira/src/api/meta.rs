@@ -27,7 +27,6 @@ pub async fn server_info(call: Call) -> R {
         "serverTime": ts(now),
         "scmInfo": "0f7dcb2e4c3b1a0000000000000000000000dtu0",
         "serverTitle": "Jira",
-        "defaultLocale": {"locale": "en_US"},
         "serverTimeZone": "Etc/UTC",
     })))
 }
@@ -58,6 +57,7 @@ pub async fn myself(call: Call) -> R {
     } else {
         v["groups"] = json!({"size": user.groups.len(), "items": []});
     }
+    v["locale"] = json!("en_US");
     v["applicationRoles"] = json!({"size": 1, "items": []});
     v["expand"] = json!("groups,applicationRoles");
     Ok(ok(&v))
@@ -213,6 +213,7 @@ pub async fn user_get(call: Call) -> R {
     call.read(|s| {
         s.user(&id).map(|u| {
             let mut v = render::user(&base, u);
+            v["locale"] = json!("en_US");
             if expand.iter().any(|e| e == "groups") {
                 let items: Vec<Value> = u.groups.iter().map(|g| json!({"name": g})).collect();
                 v["groups"] = json!({"size": items.len(), "items": items});

@@ -551,7 +551,12 @@ pub async fn attachment(call: Call) -> R {
     let user = call.user()?;
     let id = call.param("id").to_string();
     let base = call.base().to_string();
-    call.read(|s| Ok(ok(&render::attachment(s, &base, attachment_visible(s, &user, &id)?))))?
+    call.read(|s| {
+        // The metadata endpoint gives the id as a number (the field, as a string).
+        let mut v = render::attachment(s, &base, attachment_visible(s, &user, &id)?);
+        v["id"] = json!(id.parse::<u64>().unwrap_or(0));
+        Ok(ok(&v))
+    })?
 }
 
 pub async fn attachment_content(call: Call) -> R {

@@ -179,7 +179,6 @@ pub fn field(d: &FieldDef) -> Value {
     }
     if d.custom {
         let n = d.id.trim_start_matches("customfield_");
-        v["untranslatedName"] = json!(d.name);
         v["schema"]["customId"] = json!(n.parse::<u64>().unwrap_or(0));
     }
     v
@@ -200,7 +199,6 @@ pub fn user(base: &str, u: &User) -> Value {
         "displayName": u.display_name,
         "active": u.active,
         "timeZone": u.time_zone,
-        "locale": "en_US",
     })
 }
 
@@ -241,7 +239,6 @@ pub fn issue_type(base: &str, t: &IssueType) -> Value {
         "description": t.description,
         "iconUrl": format!("{base}/rest/api/2/universal_avatar/view/type/issuetype/avatar/10318?size=medium"),
         "name": t.name,
-        "untranslatedName": t.name,
         "subtask": t.subtask,
         "avatarId": 10318,
         "hierarchyLevel": t.hierarchy_level,
@@ -294,7 +291,6 @@ pub fn project(s: &JiraState, base: &str, p: &Project, expand: &[String]) -> Val
     v["style"] = json!("classic");
     v["assigneeType"] = json!(p.assignee_type);
     v["properties"] = json!({});
-    v["entityId"] = json!(format!("{}-entity", p.id));
     v["uuid"] = json!(format!("00000000-0000-4000-8000-0000000{}", p.id));
     v["lead"] = user_opt(s, base, Some(&p.lead));
     v["issueTypes"] =

@@ -200,8 +200,7 @@ fn clause_structure(c: &jql::Clause) -> Value {
         jql::Clause::Or(p) => json!({"clauses": p.iter().map(clause_structure).collect::<Vec<_>>(), "operator": "or"}),
         jql::Clause::Not(x) => json!({"clauses": [clause_structure(x)], "operator": "not"}),
         jql::Clause::Cmp { field, op, value } => {
-            let op = format!("{op:?}");
-            json!({"field": {"name": field}, "operator": op.to_lowercase(), "operand": operand(value)})
+            json!({"field": {"name": field}, "operator": jql::op_text(*op), "operand": operand(value)})
         }
     }
 }
