@@ -162,3 +162,55 @@ async fn injected_faults_render_as_okta_errors_and_are_journaled() {
         .collect();
     assert_eq!(ops, vec![("okta.users.list".to_string(), 429), ("okta.users.list".to_string(), 200)]);
 }
+
+#[tokio::test]
+async fn app_assignments_refuse_unknown_credentials_and_unnamed_profile_attributes() {
+    let org = org();
+    let (_, users, _) = org.call("GET", "/api/v1/users?limit=2", None).await;
+    let uid = users[1]["id"].as_str().unwrap_or_default().to_string();
+    let (_, groups, _) = org.call("GET", "/api/v1/groups?limit=1", None).await;
+    let gid = groups[0]["id"].as_str().unwrap_or_default().to_string();
+    let (_, apps, _) = org.call("GET", "/api/v1/apps?limit=1", None).await;
+    let app = apps[0]["id"].as_str().unwrap_or_default().to_string();
+    let refused = |value: &Value, field: &str| {
+        assert_eq!(value["errorCode"], "E0000001", "{value}");
+        assert_eq!(value["errorSummary"], format!("Api validation failed: {field}"), "{value}");
+        let causes = value["errorCauses"].as_array().cloned().unwrap_or_default();
+        assert_eq!(causes.len(), 1, "{value}");
+    };
+
+    let users_path = format!("/api/v1/apps/{app}/users");
+    for (body, field) in [
+        (json!({"id": uid, "credentials": {"userName": "x@acme.test", "secretSauce": "stored?"}}), "credentials"),
+        (json!({"id": uid, "credentials": {"password": {"value": "pw", "hash": "h"}}}), "password"),
+        (json!({"id": uid, "credentials": {"userName": ""}}), "userName"),
+        (json!({"id": uid, "credentials": {"userName": 7}}), "userName"),
+        (json!({"id": uid, "profile": {"": null}}), "profile"),
+    ] {
+        let (status, value, _) = org.call("POST", &users_path, Some(&body.to_string())).await;
+        assert_eq!(status, 400, "{body} -> {value}");
+        refused(&value, field);
+    }
+    let (status, value, _) = org.call("GET", &format!("{users_path}/{uid}"), None).await;
+    assert_eq!(status, 404, "nothing was assigned by a refused call: {value}");
+
+    let body = json!({"id": uid, "credentials": {"userName": "x@acme.test", "password": {"value": "pw"}}, "profile": {"role": "admin"}});
+    let (status, value, _) = org.call("POST", &users_path, Some(&body.to_string())).await;
+    assert_eq!(status, 200, "{value}");
+    assert_eq!(value["credentials"], json!({"userName": "x@acme.test", "password": {}}));
+    let update = json!({"credentials": {"extra": 1}});
+    let (status, value, _) = org.call("POST", &format!("{users_path}/{uid}"), Some(&update.to_string())).await;
+    assert_eq!(status, 400, "{value}");
+    refused(&value, "credentials");
+
+    let group_path = format!("/api/v1/apps/{app}/groups/{gid}");
+    for profile in [json!({"": null}), json!({"1st": "x"}), json!({"has space": 1})] {
+        let (status, value, _) = org.call("PUT", &group_path, Some(&json!({"profile": profile}).to_string())).await;
+        assert_eq!(status, 400, "{profile} -> {value}");
+        refused(&value, "profile");
+    }
+    let (status, _, _) = org.call("GET", &group_path, None).await;
+    assert_eq!(status, 404, "the refused group assignment was not made");
+    let (status, value, _) = org.call("PUT", &group_path, Some(&json!({"profile": {"role": null}}).to_string())).await;
+    assert_eq!(status, 200, "{value}");
+}

@@ -668,21 +668,89 @@ async fn list_users(Path(app_id): Path<String>, call: Call) -> Result<Response, 
     Ok(wire::page(items, link_headers(&base, &path, &call.query, next.as_deref())))
 }
 
-/// Credentials and profile of an assignment body.
+/// Credentials and profile of an assignment body, refused as Okta refuses them
+/// (400 E0000001 with a cause): credentials hold only `userName` (1–100 characters)
+/// and `password` (`{value}`); profile attribute names are variable names (a letter,
+/// then letters, digits and underscores), so a key like `""` is no attribute.
 fn assignment_fields(body: &Map<String, Value>) -> Result<(Value, Value), OktaError> {
     let credentials = match body.get("credentials") {
         None | Some(Value::Null) => json!({}),
-        Some(c @ Value::Object(_)) => c.clone(),
+        Some(Value::Object(c)) => {
+            check_app_credentials(c)?;
+            Value::Object(c.clone())
+        }
         Some(_) => {
             return Err(OktaError::validation("credentials", "credentials: Does not match required type: object"))
         }
     };
     let profile = match body.get("profile") {
         None | Some(Value::Null) => json!({}),
-        Some(p @ Value::Object(_)) => p.clone(),
+        Some(Value::Object(p)) => {
+            check_profile_names(p)?;
+            Value::Object(p.clone())
+        }
         Some(_) => return Err(OktaError::validation("profile", "profile: Does not match required type: object")),
     };
     Ok((credentials, profile))
+}
+
+/// An app user's credentials: `userName` and `password` only.
+fn check_app_credentials(c: &Map<String, Value>) -> Result<(), OktaError> {
+    for (key, value) in c {
+        match (key.as_str(), value) {
+            (_, Value::Null) if key == "userName" || key == "password" => {}
+            ("userName", Value::String(name)) => {
+                let len = name.chars().count();
+                if !(1..=100).contains(&len) {
+                    return Err(OktaError::validation(
+                        "userName",
+                        "userName: The field must be between 1 and 100 characters long",
+                    ));
+                }
+            }
+            ("userName", _) => {
+                return Err(OktaError::validation("userName", "userName: Does not match required type: string"))
+            }
+            ("password", Value::Object(p)) => {
+                if let Some(extra) = p.keys().find(|k| *k != "value") {
+                    return Err(OktaError::validation(
+                        "password",
+                        format!("password: Property '{extra}' is not recognized; a password has only a value"),
+                    ));
+                }
+                if p.get("value").is_some_and(|v| !v.is_string() && !v.is_null()) {
+                    return Err(OktaError::validation("password", "password: Does not match required type: object"));
+                }
+            }
+            ("password", _) => {
+                return Err(OktaError::validation("password", "password: Does not match required type: object"))
+            }
+            _ => return Err(OktaError::validation(
+                "credentials",
+                format!(
+                    "credentials: Property '{key}' is not recognized; app user credentials are userName and password"
+                ),
+            )),
+        }
+    }
+    Ok(())
+}
+
+/// Profile attribute names are Okta variable names.
+fn check_profile_names(p: &Map<String, Value>) -> Result<(), OktaError> {
+    for key in p.keys() {
+        let mut chars = key.chars();
+        let valid = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && key.len() <= 100;
+        if !valid {
+            return Err(OktaError::validation(
+                "profile",
+                format!("profile: Property name '{key}' is not valid: it must start with a letter and hold only letters, digits and underscores"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Who writes, and when, for an assignment.
