@@ -1,6 +1,7 @@
 //! The `dtu` package as a library: the twin list and `dtu serve`, shared by the
 //! binary, the benchmarks and the integration tests.
 
+pub mod control_cli;
 pub mod serve;
 pub mod twins;
 

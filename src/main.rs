@@ -1,6 +1,6 @@
 //! `dtu`: the Digital Twin Universe command line.
 
-use dtu::serve;
+use dtu::{control_cli, serve};
 
 use clap::{Parser, Subcommand};
 
@@ -19,6 +19,41 @@ enum Command {
     Eval(dtu_evaluator::cli::EvalCommand),
     /// Iterate coder → build → eval → feedback until satisfaction reaches a threshold.
     Factory(dtu_evaluator::factory::FactoryArgs),
+    /// Universes of a running `dtu serve`: list, create, fork, delete, reset, snapshot, restore, export, import, diff.
+    Universe {
+        #[command(flatten)]
+        target: control_cli::Target,
+        #[command(subcommand)]
+        command: control_cli::UniverseCommand,
+    },
+    /// A universe's request journal (`--follow` to keep watching).
+    Journal {
+        #[command(flatten)]
+        target: control_cli::Target,
+        #[command(flatten)]
+        args: control_cli::JournalArgs,
+    },
+    /// Chaos rules: list, add, rm, apply a profile.
+    Chaos {
+        #[command(flatten)]
+        target: control_cli::Target,
+        #[command(subcommand)]
+        command: control_cli::ChaosCommand,
+    },
+    /// A universe's clock: get, set (freeze, thaw), advance.
+    Clock {
+        #[command(flatten)]
+        target: control_cli::Target,
+        #[command(subcommand)]
+        command: control_cli::ClockCommand,
+    },
+    /// A universe's state: its collections and record counts (--json for the records).
+    State {
+        #[command(flatten)]
+        target: control_cli::Target,
+        #[command(flatten)]
+        args: control_cli::StateArgs,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -29,6 +64,11 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => serve::run(args),
+        Command::Universe { target, command } => control(control_cli::universe(&target, command)),
+        Command::Journal { target, args } => control(control_cli::journal(&target, args)),
+        Command::Chaos { target, command } => control(control_cli::chaos(&target, command)),
+        Command::Clock { target, command } => control(control_cli::clock(&target, command)),
+        Command::State { target, args } => control(control_cli::state(&target, args)),
         Command::Eval(cmd) => return dtu_evaluator::cli::eval_main(cmd, dtu::twins::all()),
         Command::Factory(args) => return dtu_evaluator::cli::factory_main(args, dtu::twins::all()),
     };
@@ -39,4 +79,9 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// A control command's failure, as `dtu serve`'s are shown.
+fn control(result: Result<(), control_cli::CliError>) -> Result<(), serve::ServeError> {
+    result.map_err(|e| serve::ServeError::Usage(e.to_string()))
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 struct Serve {
     child: Child,
@@ -341,7 +341,7 @@ fn a_universe_past_its_state_budget_refuses_writes_as_the_vendor_would() {
     let created = http()
         .post(format!("{okta}/api/v1/users?activate=false"))
         .header("authorization", format!("SSWS {}", m["okta"]["api_token"].as_str().unwrap()))
-        .json(&serde_json::json!({"profile": {"firstName": "N", "lastName": "N", "email": "n@acme.test", "login": "n@acme.test"}}))
+        .json(&json!({"profile": {"firstName": "N", "lastName": "N", "email": "n@acme.test", "login": "n@acme.test"}}))
         .send()
         .unwrap();
     assert_eq!(created.status().as_u16(), 403);
@@ -351,5 +351,106 @@ fn a_universe_past_its_state_budget_refuses_writes_as_the_vendor_would() {
         .send()
         .unwrap();
     assert_eq!(users.status().as_u16(), 200);
+    serve.stop();
+}
+
+/// The control CLI over a running `dtu serve`: every command, tables and `--json`, and
+/// a refusal shown as one line with a non-zero exit.
+#[test]
+fn the_control_cli_drives_a_running_server() {
+    let serve = start(&[]);
+    let url = serve.manifest["control_url"].as_str().unwrap().to_string();
+    let token = serve.manifest["admin_token"].as_str().unwrap().to_string();
+    let dir = std::env::temp_dir().join(format!("dtu-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let dtu = |args: &[&str], with_token: bool| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_dtu"));
+        cmd.args(args).env("DTU_URL", &url).env_remove("DTU_ADMIN_TOKEN");
+        if with_token {
+            cmd.env("DTU_ADMIN_TOKEN", &token);
+        }
+        let out = cmd.output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let ok = |args: &[&str]| {
+        let (success, out, err) = dtu(args, true);
+        assert!(success, "dtu {args:?} failed: {err}");
+        out
+    };
+    let json = |args: &[&str]| -> Value {
+        let mut all = args.to_vec();
+        all.push("--json");
+        serde_json::from_str(&ok(&all)).unwrap()
+    };
+
+    assert!(ok(&["universe", "list"]).lines().any(|l| l.starts_with("default ")));
+    assert_eq!(json(&["universe", "create", "--id", "cli-u"])["id"], "cli-u");
+    assert_eq!(json(&["universe", "fork", "cli-u", "--id", "cli-f"])["id"], "cli-f");
+    let ids: Vec<Value> =
+        json(&["universe", "list"])["universes"].as_array().unwrap().iter().map(|u| u["id"].clone()).collect();
+    assert!(ids.contains(&json!("cli-u")) && ids.contains(&json!("cli-f")), "{ids:?}");
+    assert!(ok(&["universe", "snapshot", "cli-u", "before"]).contains("snapshot before of cli-u"));
+    let frozen = json(&["clock", "set", "cli-u", "--now", "2030-01-01T09:00:00Z", "--freeze"]);
+    assert_eq!((frozen["now"].as_str(), frozen["frozen"].as_bool()), (Some("2030-01-01T09:00:00Z"), Some(true)));
+    assert!(ok(&["clock", "advance", "cli-u", "-60"]).starts_with("2030-01-01T08:59:00Z (frozen)"));
+    let rule = r#"{"match":{"service":"slack","operation":"chat.postMessage"},"action":{"kind":"rate_limit","retry_after_s":1}}"#;
+    assert!(ok(&["chaos", "add", rule, "--universe", "cli-u"]).starts_with("added rule "));
+    let profile = Path::new(env!("CARGO_MANIFEST_DIR")).join("chaos/outage.yaml");
+    assert!(ok(&["chaos", "apply", profile.to_str().unwrap(), "--universe", "cli-u"]).contains("added"));
+    let listed = ok(&["chaos", "list", "--universe", "cli-u"]);
+    assert!(listed.starts_with("ID") && listed.contains("rate_limit"), "{listed}");
+    assert!(ok(&["chaos", "rm", "--all", "--universe", "cli-u"]).contains("deleted every rule"));
+    assert_eq!(json(&["chaos", "list", "--universe", "cli-u"])["rules"], json!([]));
+
+    // A twin call, so the journal, state and diff have something to show.
+    let fork = json(&["universe", "list"])["universes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["id"] == "cli-u")
+        .cloned()
+        .unwrap();
+    let slack = fork["slack"]["base_url"].as_str().unwrap();
+    let posted: Value = http()
+        .post(format!("{slack}chat.postMessage"))
+        .bearer_auth(fork["slack"]["bot_token"].as_str().unwrap())
+        .form(&[("channel", "general"), ("text", "from the cli test")])
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(posted["ok"], true, "{posted}");
+    let journal = ok(&["journal", "cli-u", "--service", "slack"]);
+    assert!(journal.starts_with("SEQ") && journal.contains("chat.postMessage"), "{journal}");
+    let diff = ok(&["universe", "diff", "cli-u", "--since", "before"]);
+    assert!(diff.contains("created") && diff.contains("slack.messages"), "{diff}");
+    assert!(ok(&["state", "cli-u", "--service", "slack"]).contains("messages"));
+    let file = dir.join("cli-u.json");
+    ok(&["universe", "export", "cli-u", "-o", file.to_str().unwrap()]);
+    assert!(ok(&["universe", "import", "cli-f", file.to_str().unwrap()]).contains("imported"));
+    assert!(ok(&["universe", "diff", "cli-f"]).contains("slack.messages"), "the import carried the post");
+    assert!(ok(&["universe", "restore", "cli-u", "before"]).contains("restored"));
+    assert!(ok(&["universe", "diff", "cli-u", "--since", "before"]).starts_with("no changes"));
+    assert!(ok(&["universe", "reset", "cli-f"]).contains("reset cli-f"));
+    for id in ["cli-u", "cli-f"] {
+        assert!(ok(&["universe", "delete", id]).contains("deleted"));
+    }
+
+    // Refusals: one clear line and a non-zero exit.
+    let (success, _, err) = dtu(&["universe", "list"], false);
+    assert!(!success);
+    assert!(
+        err.trim().lines().count() == 1 && err.contains("refused (401)") && err.contains("DTU_ADMIN_TOKEN"),
+        "{err}"
+    );
+    let (success, _, err) = dtu(&["universe", "delete", "nope"], true);
+    assert!(!success && err.contains("(404)") && err.contains("nope"), "{err}");
+    let (success, _, err) = dtu(&["chaos", "add", "{not json"], true);
+    assert!(!success && err.contains("not JSON"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
     serve.stop();
 }
