@@ -1,0 +1,139 @@
+//! Formula evaluation with ironcalc: the spreadsheet's canonical cells (inputs and
+//! formulas) are loaded into an engine workbook, evaluated, and each formula's
+//! result is written back beside its input. Runs after every change of a
+//! spreadsheet that holds a formula; one without formulas never pays for it.
+
+use ironcalc_base::types::CellType;
+use ironcalc_base::Model;
+
+use super::model::{CellValue, Input, Spreadsheet};
+
+/// Sheets' name of a formula that does not parse.
+pub const PARSE_ERROR: &str = "#ERROR!";
+
+/// Recomputes every formula of the spreadsheet.
+pub fn recalc(book: &mut Spreadsheet) {
+    if !book.has_formulas() {
+        return;
+    }
+    let Ok(mut model) = Model::new_empty("book", "en", "UTC", "en") else {
+        tracing::error!("the formula engine could not start");
+        return;
+    };
+    // Engine sheet i is book.sheets[i]; a title the engine refuses keeps a stand-in
+    // name (references to it then answer #REF!).
+    for (i, sheet) in book.sheets.iter().enumerate() {
+        let i = i as u32;
+        if i > 0 && model.add_sheet(&format!("__dtu_sheet_{i}")).is_err() {
+            return;
+        }
+        let _ = model.rename_sheet_by_index(i, &sheet.title);
+        for (r, row) in &sheet.rows {
+            for (c, cell) in row {
+                let (row, col) = (*r as i32 + 1, *c as i32 + 1);
+                let Some(input) = &cell.input else { continue };
+                let result = match input {
+                    Input::Number(n) => model.update_cell_with_number(i, row, col, *n),
+                    Input::Text(t) => model.update_cell_with_text(i, row, col, t),
+                    Input::Bool(b) => model.update_cell_with_bool(i, row, col, *b),
+                    Input::Formula(f) => model.update_cell_with_formula(i, row, col, f.clone()),
+                };
+                if let Err(e) = result {
+                    tracing::debug!("engine refused a cell: {e}");
+                }
+            }
+        }
+    }
+    model.evaluate();
+    for (i, sheet) in book.sheets.iter_mut().enumerate() {
+        let i = i as u32;
+        let formulas: Vec<(u32, u32)> = sheet
+            .rows
+            .iter()
+            .flat_map(|(r, row)| {
+                row.iter().filter(|(_, c)| matches!(c.input, Some(Input::Formula(_)))).map(move |(c, _)| (*r, *c))
+            })
+            .collect();
+        for (r, c) in formulas {
+            let value = read(&model, i, r as i32 + 1, c as i32 + 1);
+            sheet.update(r, c, |cell| cell.result = Some(value));
+        }
+    }
+}
+
+fn read(model: &Model<'_>, sheet: u32, row: i32, col: i32) -> CellValue {
+    let kind = model.get_cell_type(sheet, row, col);
+    let value = model.get_cell_value_by_index(sheet, row, col);
+    match (kind, value) {
+        (Ok(CellType::ErrorValue), Ok(ironcalc_base::cell::CellValue::String(e))) => CellValue::Error(google_error(&e)),
+        (Ok(CellType::ErrorValue), _) => CellValue::Error(PARSE_ERROR.into()),
+        (_, Ok(ironcalc_base::cell::CellValue::Number(n))) => CellValue::Number(n),
+        (_, Ok(ironcalc_base::cell::CellValue::Boolean(b))) => CellValue::Bool(b),
+        (_, Ok(ironcalc_base::cell::CellValue::String(s))) => CellValue::Text(s),
+        (_, Ok(ironcalc_base::cell::CellValue::None)) => CellValue::Empty,
+        (_, Err(_)) => CellValue::Error(PARSE_ERROR.into()),
+    }
+}
+
+/// The engine's error names as Sheets writes them.
+fn google_error(e: &str) -> String {
+    match e {
+        "#ERROR!" | "#PARSE!" => PARSE_ERROR.into(),
+        "#CIRC!" => "#REF!".into(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::model::{Cell, Sheet};
+    use super::super::values::{parse_user_entered, Render};
+    use super::*;
+
+    fn set(book: &mut Spreadsheet, sheet: usize, r: u32, c: u32, text: &str) {
+        let (input, number_format) = parse_user_entered(text);
+        book.sheets[sheet].put(r, c, Cell { input: Some(input), number_format, ..Cell::default() });
+    }
+
+    fn shown(book: &Spreadsheet, sheet: usize, r: u32, c: u32) -> String {
+        let cell = book.sheets[sheet].cell(r, c).cloned().unwrap_or_default();
+        super::super::values::render(&cell, Render::Formatted, super::super::values::DateRender::SerialNumber)
+            .map(|v| v.as_str().unwrap_or_default().to_string())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn sums_recalculate_across_sheets() {
+        let mut book = Spreadsheet::new();
+        book.sheets.push(Sheet::new(5, "Totals", 10, 5));
+        for (r, v) in ["10", "20", "12.5"].iter().enumerate() {
+            set(&mut book, 0, r as u32 + 1, 1, v);
+        }
+        set(&mut book, 0, 0, 2, "=SUM(B2:B10)");
+        set(&mut book, 1, 0, 0, "=Sheet1!C1*2");
+        recalc(&mut book);
+        assert_eq!(shown(&book, 0, 0, 2), "42.5");
+        assert_eq!(shown(&book, 1, 0, 0), "85");
+        set(&mut book, 0, 1, 1, "100");
+        recalc(&mut book);
+        assert_eq!(shown(&book, 0, 0, 2), "132.5");
+        assert_eq!(shown(&book, 1, 0, 0), "265");
+    }
+
+    #[test]
+    fn errors_are_sheets_errors() {
+        let mut book = Spreadsheet::new();
+        set(&mut book, 0, 0, 0, "=1/0");
+        set(&mut book, 0, 0, 1, "=NOSUCHFUNCTION(1)");
+        set(&mut book, 0, 0, 2, "=Missing!A1");
+        set(&mut book, 0, 0, 3, "=CONCATENATE(\"a\",\"b\")");
+        set(&mut book, 0, 0, 4, "=A5>1");
+        set(&mut book, 0, 4, 0, "3");
+        recalc(&mut book);
+        assert_eq!(shown(&book, 0, 0, 0), "#DIV/0!");
+        assert_eq!(shown(&book, 0, 0, 1), "#NAME?");
+        assert_eq!(shown(&book, 0, 0, 2), "#REF!");
+        assert_eq!(shown(&book, 0, 0, 3), "ab");
+        assert_eq!(shown(&book, 0, 0, 4), "TRUE");
+    }
+}

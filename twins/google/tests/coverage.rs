@@ -1,0 +1,144 @@
+//! The coverage table against Drive v3's discovery document as the pinned Python
+//! client ships it (`googleapiclient/discovery_cache/documents/drive.v3.json`):
+//! every method the twin claims exists there with the same HTTP method and path,
+//! the totals add up, and COVERAGE.md is the table as the code has it.
+//!
+//! The document is read from `$DTU_GOOGLE_DISCOVERY_DIR` or the repository's
+//! `.venv`. Without it (a clone whose SDKs are not installed yet) the test still
+//! checks that every row the route table gives is in COVERAGE.md; the Python suite
+//! (`test_google_coverage.py`) checks the whole table against the document.
+//!
+//! Regenerate with `DTU_WRITE_COVERAGE=1 cargo test -p twin-google --test coverage`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde_json::Value;
+use twin_core::Twin;
+use twin_google::api::routes::{self, Cov, DRIVE_PREFIX};
+use twin_google::{GoogleTwin, SPEC_METHODS};
+
+fn manifest_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn discovery_doc() -> Option<Value> {
+    let dir = match std::env::var_os("DTU_GOOGLE_DISCOVERY_DIR") {
+        Some(d) => PathBuf::from(d),
+        None => {
+            let lib = manifest_dir().join("../../.venv/lib");
+            let python = std::fs::read_dir(&lib)
+                .ok()?
+                .filter_map(Result::ok)
+                .find(|e| e.file_name().to_string_lossy().starts_with("python"))?;
+            python.path().join("site-packages/googleapiclient/discovery_cache/documents")
+        }
+    };
+    let text = std::fs::read_to_string(dir.join("drive.v3.json")).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// id → (httpMethod, path) of every method of the document.
+fn spec_methods(doc: &Value) -> BTreeMap<String, (String, String)> {
+    fn walk(resources: &Value, out: &mut BTreeMap<String, (String, String)>) {
+        let Some(map) = resources.as_object() else { return };
+        for res in map.values() {
+            if let Some(methods) = res.get("methods").and_then(Value::as_object) {
+                for m in methods.values() {
+                    let id = m["id"].as_str().unwrap_or_default().to_string();
+                    let http = m["httpMethod"].as_str().unwrap_or_default().to_string();
+                    let path = m["path"].as_str().unwrap_or_default().to_string();
+                    out.insert(id, (http, path));
+                }
+            }
+            if let Some(sub) = res.get("resources") {
+                walk(sub, out);
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(&doc["resources"], &mut out);
+    out
+}
+
+fn row(id: &str, http: &str, path: &str, status: &str, note: &str) -> String {
+    format!("| `{id}` | {http} `{path}` | {status} | {note} |\n")
+}
+
+/// The rows of the methods the twin serves.
+fn served_rows() -> BTreeMap<String, String> {
+    routes::api_methods()
+        .map(|(r, a)| {
+            let path = r.path.strip_prefix(DRIVE_PREFIX).unwrap_or(r.path);
+            let (status, note) = match r.coverage {
+                Cov::Implemented => ("implemented", ""),
+                Cov::Partial(n) => ("partial", n),
+                Cov::Extra => ("extra", ""),
+            };
+            (a.id.to_string(), row(a.id, r.method, path, status, note))
+        })
+        .collect()
+}
+
+const HEAD: &str = "# Google twin coverage
+
+Drive v3 against its discovery document (`drive.v3.json` of google-api-python-client
+2.202.0). Generated from the route table by `cargo test -p twin-google --test coverage`
+(`DTU_WRITE_COVERAGE=1` rewrites it); `tests/sdk/python/test_google_coverage.py` checks it
+against the installed document and the twin's own discovery document.
+
+Also served, outside the API document: the token endpoint (`POST /token`, JWT-bearer and
+refresh-token grants), `GET /oauth2/v3/tokeninfo`, `GET /oauth2/v3/userinfo`, discovery
+(`/discovery/v1/apis/{api}/{version}/rest`, `/$discovery/rest?version=`), media uploads
+(`/upload/drive/v3/...` simple and multipart, `/resumable/upload/drive/v3/...` and the
+session `PUT`s) and batch (`POST /batch/drive/v3`).
+
+";
+
+fn render(spec: &BTreeMap<String, (String, String)>) -> String {
+    let served = served_rows();
+    let implemented = routes::api_methods().filter(|(r, _)| r.coverage == Cov::Implemented).count();
+    let partial = routes::api_methods().filter(|(r, _)| matches!(r.coverage, Cov::Partial(_))).count();
+    let mut out = HEAD.to_string();
+    out += &format!(
+        "**{implemented} implemented, {partial} partial, {} missing** of {} methods.\n\n",
+        spec.len() - implemented - partial,
+        spec.len()
+    );
+    out += "| method | request | status | notes |\n|---|---|---|---|\n";
+    for (id, (http, path)) in spec {
+        match served.get(id) {
+            Some(r) => out += r,
+            None => out += &row(id, http, path, "missing", ""),
+        }
+    }
+    out
+}
+
+#[test]
+fn coverage_table_matches_the_route_table() {
+    let path = manifest_dir().join("COVERAGE.md");
+    let current = std::fs::read_to_string(&path).unwrap_or_default();
+    let Some(doc) = discovery_doc() else {
+        for (id, r) in served_rows() {
+            assert!(current.contains(&r), "COVERAGE.md lacks the row of {id}: {r}");
+        }
+        eprintln!("drive.v3.json not found: checked the served rows only");
+        return;
+    };
+    let spec = spec_methods(&doc);
+    assert_eq!(spec.len(), SPEC_METHODS, "SPEC_METHODS is the document's method count");
+    for (r, a) in routes::api_methods() {
+        let (http, p) = spec.get(a.id).unwrap_or_else(|| panic!("{} is not a Drive v3 method", a.id));
+        assert_eq!(http, r.method, "{}", a.id);
+        assert_eq!(Some(p.as_str()), r.path.strip_prefix(DRIVE_PREFIX), "{}", a.id);
+    }
+    let cov = GoogleTwin::new().coverage();
+    assert_eq!(cov.implemented + cov.partial + cov.missing, spec.len());
+    let want = render(&spec);
+    if std::env::var_os("DTU_WRITE_COVERAGE").is_some() {
+        std::fs::write(&path, &want).expect("write COVERAGE.md");
+        return;
+    }
+    assert_eq!(current, want, "COVERAGE.md is stale: DTU_WRITE_COVERAGE=1 cargo test -p twin-google --test coverage");
+}
