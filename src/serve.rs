@@ -198,6 +198,7 @@ async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     let control_access = control_access(&args)?;
     let config = Config {
         control_access,
+        state_budget_records: args.state_budget.max(1),
         journal_cap: args.journal_cap.max(1),
         realistic_limits: args.realistic_limits,
         max_universes: args.max_universes.max(1),
@@ -205,7 +206,6 @@ async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         ..Config::default()
     };
     let core = Arc::new(Core::new(config, crate::twins::all(), fixtures, &default_fixture));
-        state_budget_records: args.state_budget.max(1),
     if let Some(path) = &args.chaos {
         let n = install_chaos(&core, path)?;
         tracing::info!(rules = n, "chaos profile installed");
