@@ -31,6 +31,33 @@ def test_post_message_to_a_channel(slack):
     assert all(len(s.split(".")[1]) == 6 for s in stamps)
 
 
+def test_ts_follow_a_clock_set_back(slack, control, universe):
+    """ts follow the universe clock back: at once in a channel holding nothing later,
+    after the latest message in one that holds a message from the far future (so the
+    channel's order stays true), and back on the clock once that message is gone."""
+    general, random = slack.channel("general"), slack.channel("random")
+    slack.bot.conversations_join(channel=random)
+    clock = f"universes/{universe['id']}/clock"
+    assert control.put(clock, json={"now": "2030-01-01T00:00:00Z", "frozen": True}).status_code == 200
+    far = slack.bot.chat_postMessage(channel=general, text="from the future")["ts"]
+    assert far == "1893456000.000000"
+    slack.bot.chat_postMessage(channel=random, text="also from the future")
+    assert control.put(clock, json={"now": "2029-01-01T00:00:00Z"}).status_code == 200
+    back = 1861920000  # 2029-01-01, after every seeded message
+    # general still holds the 2030 message: the next ts comes after it, not before.
+    after_far = slack.bot.chat_postMessage(channel=general, text="after")["ts"]
+    assert after_far == "1893456000.000001"
+    slack.bot.chat_delete(channel=random, ts=latest(slack.bot, random)[0]["ts"])
+    on_clock = [slack.bot.chat_postMessage(channel=random, text=f"r{i}")["ts"] for i in range(3)]
+    assert on_clock == [f"{back}.000000", f"{back}.000001", f"{back}.000002"]
+    slack.bot.chat_delete(channel=general, ts=after_far)
+    slack.bot.chat_delete(channel=general, ts=far)
+    again = slack.bot.chat_postMessage(channel=general, text="on the clock again")["ts"]
+    assert again == f"{back}.000000", again
+    stamps = [m["ts"] for m in latest(slack.bot, general, 50)]
+    assert stamps == sorted(stamps, key=float, reverse=True) and len(set(stamps)) == len(stamps)
+
+
 def test_post_by_name_and_to_a_user(slack):
     assert slack.bot.chat_postMessage(channel="#general", text="by name")["channel"] == slack.channel("general")
     carol = slack.user_id("carol")

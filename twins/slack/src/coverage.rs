@@ -82,6 +82,24 @@ pub fn markdown(vendor_methods: &[String]) -> String {
     out += "not shown as a message.\n";
     out += "\nNot produced: `app_home_opened`, `file_shared`, `team_join`, `user_change`, `group_*` events for\n";
     out += "private channels, `app_rate_limited`.\n";
+    out += "\n## State, limits and time\n\n";
+    out += "- **Revoked tokens** (`auth.revoke`) are workspace state: reset, restoring a snapshot from before\n";
+    out += "  the revocation or importing an export brings the token back; a fork made after it gets its own\n";
+    out += "  token for the same principal, revoked too (answers `token_revoked`). The universe object always\n";
+    out += "  names the tokens.\n";
+    out += "- **Uploads**: `files.getUploadURLExternal` takes `length` up to 1 GB (Slack's per-file limit;\n";
+    out += "  `file_upload_size_restricted` past it), and the upload URL takes that much, raw or multipart, as\n";
+    out += "  a stream (the first MiB of a file is kept in the state, bigger ones keep their size). A body cut\n";
+    out += "  short leaves the upload without bytes, and `files.completeUploadExternal` answers `file_not_found`\n";
+    out += "  for a file whose bytes never arrived; a file's `size` is the bytes that came.\n";
+    out += "- **Request bodies** of Web API methods are capped at 32 MiB (announced larger: refused before a byte\n";
+    out += "  is read). Bodies the server refuses answer in Slack's JSON: HTTP 413 `request_too_large`, and\n";
+    out += "  HTTP 400 (cut short, badly chunked) or 408 (stalled) `request_timeout`.\n";
+    out += "- **Message `ts`** come from the universe clock, one microsecond apart when posts share a tick, unique\n";
+    out += "  and increasing in a channel. When the clock is set back (more than an hour behind a channel's last\n";
+    out += "  ts), new ts follow it: at once in a channel that holds no later message, otherwise one microsecond\n";
+    out += "  after the latest message the channel still holds (a message from the far future stays last), and\n";
+    out += "  on the clock again once that message is deleted. A deleted message's ts may then be given again.\n";
     out += "\n## Missing\n\nThese answer `unknown_method`.\n\n";
     let mut family = String::new();
     for name in vendor_methods.iter().filter(|m| status(m) == Status::Missing) {

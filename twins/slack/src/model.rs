@@ -496,6 +496,10 @@ pub fn parse_ts(ts: &str) -> Option<u64> {
 /// seconds and message keys sort by time.
 pub const MIN_TS_MICROS: u64 = 1_000_000_000_000_000;
 
+/// How far the universe clock must be behind a channel's last ts before new ts follow
+/// the clock back (an hour): further than a frozen clock drifts them ahead.
+pub const CLOCK_BACK_MARGIN_MICROS: u64 = 3_600_000_000;
+
 pub fn message_key(channel: &str, ts: &str) -> String {
     format!("{channel}:{ts}")
 }
@@ -643,10 +647,25 @@ impl SlackState {
         Ok(ch)
     }
 
-    /// A fresh ts for the channel: now, or one microsecond after the last one.
+    /// A fresh ts for the channel: now, or one microsecond after the last one, so ts
+    /// are unique and increase in posting order.
+    ///
+    /// When the universe clock has been set back (more than [`CLOCK_BACK_MARGIN_MICROS`]
+    /// behind the channel's last ts), ts follow it back: the next one is now, or one
+    /// microsecond after the latest message the channel still holds, if that is later.
+    /// So a channel that holds a message from the far future keeps posting after it
+    /// (its order stays true), and one that does not is back on the clock at once. A
+    /// frozen clock, under which every post moves the ts one microsecond ahead, stays
+    /// within the margin and never reuses a ts.
     pub fn next_ts(&mut self, channel: &str, now_micros: u64) -> Result<String, SlackError> {
         let mut ch = self.channel(channel)?.clone();
-        let micros = now_micros.max(MIN_TS_MICROS).max(ch.last_ts.saturating_add(1));
+        let now = now_micros.max(MIN_TS_MICROS);
+        let mut floor = ch.last_ts;
+        if now.saturating_add(CLOCK_BACK_MARGIN_MICROS) < floor {
+            // Rare (the clock was moved back), so a walk of the channel is affordable.
+            floor = self.channel_messages(channel).filter_map(|m| parse_ts(&m.ts)).max().unwrap_or(0);
+        }
+        let micros = now.max(floor.saturating_add(1));
         ch.last_ts = micros;
         self.channels.insert(ch.id.clone(), Arc::new(ch));
         Ok(fmt_ts(micros))
