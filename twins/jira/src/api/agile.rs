@@ -158,10 +158,22 @@ pub async fn board_configuration(call: Call) -> R {
 /// narrowed by the optional `jql`.
 fn issue_page(call: &Call, s: &JiraState, user: &User, mut ids: Vec<String>) -> R {
     let base = call.base();
-    let (start, max) = call.query.paging(50, 1000)?;
+    let (mut start, max) = call.query.paging(50, 1000)?;
     if let Some(j) = call.query.text("jql") {
         let allowed = super::search::run(s, user, j, call.now(), false)?;
         ids.retain(|i| allowed.contains(i));
+    }
+    // The newer `/rest/software/1.0` lists page by token, as `search/jql` does.
+    let tokens = call.path.starts_with("/rest/software/");
+    let scope = format!("{}?{}", call.path, call.query.get("jql").unwrap_or(""));
+    if tokens {
+        if call.path.ends_with("/approximate-count") {
+            return Ok(ok(&json!({"count": ids.len()})));
+        }
+        start = match call.query.text("nextPageToken") {
+            Some(t) => super::search::token_decode(t, &scope)?,
+            None => 0,
+        };
     }
     let sel = FieldSel::parse(&call.query.list("fields"), true);
     let expand = call.expand();
@@ -173,6 +185,14 @@ fn issue_page(call: &Call, s: &JiraState, user: &User, mut ids: Vec<String>) -> 
         .map(|i| render_issue(s, base, i, false, &sel, &expand, user))
         .collect();
     let total = ids.len();
+    if tokens {
+        let end = start + all.len();
+        let mut out = json!({"expand": "schema,names", "isLast": end >= total, "issues": all});
+        if end < total {
+            out["nextPageToken"] = json!(super::search::token_encode(end, &scope));
+        }
+        return Ok(ok(&out));
+    }
     Ok(ok(&json!({"expand": "schema,names", "startAt": start, "maxResults": max, "total": total, "issues": all})))
 }
 
@@ -395,6 +415,10 @@ pub async fn sprint_issues(call: Call) -> R {
     let id = call.param("sprintId").to_string();
     call.read(|s| {
         let sp = sprint_visible(s, &user, &id)?;
+        let board = call.param("boardId");
+        if !board.is_empty() && board != sp.board_id.to_string() {
+            return Err(JiraError::not_found("Sprint does not exist or you do not have permission to see it."));
+        }
         let ids = ranked(s, |i| i.sprints.contains(&sp.id));
         let ids = ids.into_iter().filter(|i| visible(s, &user, i).is_ok()).collect();
         issue_page(&call, s, &user, ids)

@@ -78,7 +78,7 @@ pub fn all() -> Vec<Route> {
         r!("GET", "/rest/api/3/users/search", "jira.users.list", Ok_, meta::users_all),
         r!("GET", "/rest/auth/1/session", "jira.auth.session", Extra, meta::session),
         // Projects.
-        r!("GET", "/rest/api/3/project", "jira.project.list", Extra, meta::projects),
+        r!("GET", "/rest/api/3/project", "jira.project.list", Ok_, meta::projects),
         r!(
             "GET",
             "/rest/api/3/project/search",
@@ -104,7 +104,7 @@ pub fn all() -> Vec<Route> {
         // Issues.
         r!("POST", "/rest/api/3/issue", "jira.issue.create", Ok_, issues::create),
         r!("POST", "/rest/api/3/issue/bulk", "jira.issue.bulkCreate", Ok_, issues::bulk_create),
-        r!("GET", "/rest/api/3/issue/createmeta", "jira.issue.createmeta", Extra, issues::createmeta),
+        r!("GET", "/rest/api/3/issue/createmeta", "jira.issue.createmeta", Ok_, issues::createmeta),
         r!(
             "GET",
             "/rest/api/3/issue/createmeta/{projectIdOrKey}/issuetypes",
@@ -222,8 +222,20 @@ pub fn all() -> Vec<Route> {
             Partial("no reconcileIssues lag"),
             search::search_post
         ),
-        r!("GET", "/rest/api/3/search", "jira.search.legacy", Extra, search::legacy),
-        r!("POST", "/rest/api/3/search", "jira.search.legacy.post", Extra, search::legacy),
+        r!(
+            "GET",
+            "/rest/api/3/search",
+            "jira.search.legacy",
+            Partial("410 Gone, as Cloud answers since CHANGE-2046"),
+            search::legacy
+        ),
+        r!(
+            "POST",
+            "/rest/api/3/search",
+            "jira.search.legacy.post",
+            Partial("410 Gone, as Cloud answers since CHANGE-2046"),
+            search::legacy
+        ),
         r!("POST", "/rest/api/3/search/approximate-count", "jira.search.count", Ok_, search::count),
         r!("POST", "/rest/api/3/jql/parse", "jira.jql.parse", Partial("structure of clauses only"), search::parse),
         // Agile.
@@ -255,6 +267,43 @@ pub fn all() -> Vec<Route> {
         r!("POST", "/rest/agile/1.0/sprint/{sprintId}/issue", "jira.agile.sprint.move", Ok_, agile::move_to_sprint),
         r!("POST", "/rest/agile/1.0/backlog/issue", "jira.agile.backlog.move", Ok_, agile::move_to_backlog),
         r!("GET", "/rest/agile/1.0/issue/{issueIdOrKey}", "jira.agile.issue.get", Ok_, agile::issue),
+        // The token-paged Jira Software lists jira.js v6 calls.
+        r!("GET", "/rest/software/1.0/board/{boardId}/issue", "jira.software.board.issues", Extra, agile::board_issues),
+        r!(
+            "GET",
+            "/rest/software/1.0/board/{boardId}/issue/approximate-count",
+            "jira.software.board.count",
+            Extra,
+            agile::board_issues
+        ),
+        r!(
+            "GET",
+            "/rest/software/1.0/board/{boardId}/backlog",
+            "jira.software.board.backlog",
+            Extra,
+            agile::board_backlog
+        ),
+        r!(
+            "GET",
+            "/rest/software/1.0/board/{boardId}/backlog/approximate-count",
+            "jira.software.backlog.count",
+            Extra,
+            agile::board_backlog
+        ),
+        r!(
+            "GET",
+            "/rest/software/1.0/sprint/{sprintId}/issue",
+            "jira.software.sprint.issues",
+            Extra,
+            agile::sprint_issues
+        ),
+        r!(
+            "GET",
+            "/rest/software/1.0/board/{boardId}/sprint/{sprintId}/issue",
+            "jira.software.board.sprint.issues",
+            Extra,
+            agile::sprint_issues
+        ),
     ]
 }
 

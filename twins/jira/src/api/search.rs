@@ -49,7 +49,7 @@ pub fn run(
     Ok(hits.into_iter().map(|i| i.id.clone()).collect())
 }
 
-fn token_encode(offset: usize, jql: &str) -> String {
+pub fn token_encode(offset: usize, jql: &str) -> String {
     let raw = format!("{offset}:{:016x}", hash(jql));
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
 }
@@ -58,7 +58,7 @@ fn hash(text: &str) -> u64 {
     twin_core::ids::seed_from_str(text)
 }
 
-fn token_decode(token: &str, jql: &str) -> Result<usize, JiraError> {
+pub fn token_decode(token: &str, jql: &str) -> Result<usize, JiraError> {
     let bad = || JiraError::bad_request("The provided next page token is invalid or expired.");
     let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token).map_err(|_| bad())?;
     let text = String::from_utf8(raw).map_err(|_| bad())?;
