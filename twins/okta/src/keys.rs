@@ -6,8 +6,8 @@ use std::sync::OnceLock;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
-use rsa::pkcs8::DecodePrivateKey;
+use jsonwebtoken::{Algorithm, DecodingKey};
+use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey};
 use rsa::traits::PublicKeyParts;
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -20,7 +20,9 @@ pub struct SigningKey {
     /// Modulus and exponent, base64url.
     pub n: String,
     pub e: String,
-    encoding: EncodingKey,
+    /// ring's key signs: several times faster than the pure-Rust `rsa` crate, which made
+    /// token issuance the twin's slowest call (BENCHMARKS.md).
+    signer: ring::signature::RsaKeyPair,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +31,10 @@ pub enum KeyError {
     Unavailable,
     #[error("jwt: {0}")]
     Jwt(#[from] jsonwebtoken::errors::Error),
+    #[error("claims: {0}")]
+    Claims(#[from] serde_json::Error),
+    #[error("signing failed")]
+    Signing,
 }
 
 fn load(pem: &str) -> Option<SigningKey> {
@@ -42,8 +48,21 @@ fn load(pem: &str) -> Option<SigningKey> {
     let n = private.n().to_bytes_be();
     let e = private.e().to_bytes_be();
     let kid = URL_SAFE_NO_PAD.encode(Sha256::digest(&n));
-    let encoding = EncodingKey::from_rsa_pem(pem.as_bytes()).ok()?;
-    Some(SigningKey { kid, n: URL_SAFE_NO_PAD.encode(&n), e: URL_SAFE_NO_PAD.encode(&e), encoding })
+    let der = match private.to_pkcs8_der() {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::error!("signing key does not encode: {e}");
+            return None;
+        }
+    };
+    let signer = match ring::signature::RsaKeyPair::from_pkcs8(der.as_bytes()) {
+        Ok(k) => k,
+        Err(e) => {
+            tracing::error!("signing key is refused by ring: {e}");
+            return None;
+        }
+    };
+    Some(SigningKey { kid, n: URL_SAFE_NO_PAD.encode(&n), e: URL_SAFE_NO_PAD.encode(&e), signer })
 }
 
 pub fn keys() -> &'static [SigningKey] {
@@ -64,12 +83,22 @@ pub fn jwks() -> Value {
     json!({ "keys": keys })
 }
 
-/// Signs `claims` RS256 with the current key, `kid` in the header.
+/// Signs `claims` RS256 with the current key, `kid` in the header: a compact JWS,
+/// `base64url(header).base64url(claims).base64url(signature)`.
 pub fn sign<T: Serialize>(claims: &T) -> Result<String, KeyError> {
     let key = keys().first().ok_or(KeyError::Unavailable)?;
-    let mut header = Header::new(Algorithm::RS256);
-    header.kid = Some(key.kid.clone());
-    Ok(jsonwebtoken::encode(&header, claims, &key.encoding)?)
+    let header = json!({"typ": "JWT", "alg": "RS256", "kid": key.kid});
+    let mut token = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header)?);
+    token.push('.');
+    token.push_str(&URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims)?));
+    let mut signature = vec![0; key.signer.public().modulus_len()];
+    let rng = ring::rand::SystemRandom::new();
+    key.signer
+        .sign(&ring::signature::RSA_PKCS1_SHA256, &rng, token.as_bytes(), &mut signature)
+        .map_err(|_| KeyError::Signing)?;
+    token.push('.');
+    token.push_str(&URL_SAFE_NO_PAD.encode(&signature));
+    Ok(token)
 }
 
 /// Verifies a token this twin signed (any published key) and returns its claims.
