@@ -181,6 +181,8 @@ impl OktaError {
             403 => ("E0000006", "You do not have permission to perform the requested action"),
             404 => ("E0000007", "Not found: Resource not found"),
             405 => ("E0000022", "The endpoint does not support the provided HTTP method"),
+            // A request body that stalled (the server's own refusal, never an Okta 408).
+            408 => ("E0000003", "The request body was not well-formed."),
             409 => ("E0000195", "Conflict"),
             413 => ("E0000001", "Api validation failed: request entity too large"),
             429 => ("E0000047", "API call exceeded rate limit due to too many requests."),
@@ -319,6 +321,7 @@ mod tests {
     fn injected_errors_keep_a_named_code_only_when_it_fits() {
         assert_eq!(OktaError::for_status(404, Some("E0000007")).code(), "E0000007");
         assert_eq!(OktaError::for_status(500, None).code(), "E0000009");
+        assert_eq!(OktaError::for_status(408, None).code(), "E0000003");
         assert_eq!(OktaError::for_status(503, Some("not_a_code")).code(), "E0000010");
         assert_eq!(OktaError::for_status(418, Some("E0000099")).code(), "E0000099");
         assert_eq!(OktaError::for_status(418, Some("E0000099")).status().as_u16(), 418);
