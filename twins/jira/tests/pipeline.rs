@@ -1,0 +1,193 @@
+//! The twin behind twin-core's real request pipeline (universe routing, chaos,
+//! journal), driven in-process: garbage never yields a 5xx, faults render in Jira's
+//! dialect, the large generated fixture seeds quickly and searches stay paged.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::http::{Request, Response};
+use base64::Engine;
+use serde_json::Value;
+use tower::ServiceExt;
+use twin_core::{Config, Core, CreateUniverse, Fixture, FixtureLibrary, Twin};
+use twin_jira::JiraTwin;
+
+struct Site {
+    router: axum::Router,
+    auth: String,
+}
+
+fn site_with(fixture: Fixture) -> Site {
+    let mut fixtures = FixtureLibrary::default();
+    fixtures.insert("default", fixture);
+    let twin: Arc<dyn Twin> = Arc::new(JiraTwin::new());
+    let core = Arc::new(Core::new(Config::default(), vec![twin.clone()], fixtures, "default"));
+    let universe =
+        core.create_universe(CreateUniverse { id: Some("default".into()), ..Default::default() }).expect("universe");
+    let manifest = twin.manifest(&universe, "http://jira.test");
+    let email = manifest["email"].as_str().expect("email").to_string();
+    let token = manifest["api_token"].as_str().expect("token").to_string();
+    let auth = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{email}:{token}")));
+    Site { router: twin_core::serve::twin_router(core, twin), auth }
+}
+
+fn site() -> Site {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/default.yaml");
+    site_with(Fixture::from_file(std::path::Path::new(path)).expect("default fixture"))
+}
+
+impl Site {
+    async fn call(&self, method: &str, uri: &str, body: Option<&str>) -> (u16, Value, Response<Body>) {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("host", "jira.test")
+            .header("authorization", &self.auth)
+            .header("x-atlassian-token", "no-check");
+        if body.is_some() {
+            req = req.header("content-type", "application/json");
+        }
+        let req = req.body(Body::from(body.unwrap_or("").to_string())).expect("request");
+        let resp = self.router.clone().oneshot(req).await.expect("infallible");
+        let (parts, body) = resp.into_parts();
+        let bytes = axum::body::to_bytes(body, 1 << 24).await.expect("body");
+        let value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        (parts.status.as_u16(), value, Response::from_parts(parts, Body::empty()))
+    }
+}
+
+#[tokio::test]
+async fn garbage_input_is_a_4xx_in_jiras_dialect_never_a_5xx() {
+    let site = site();
+    let bodies = [
+        "",
+        "{",
+        "[]",
+        "null",
+        "\"x\"",
+        "3",
+        "{\"fields\": 3}",
+        "{\"fields\": {\"summary\": []}}",
+        "{\"fields\": {\"project\": {\"key\": \"ENG\"}, \"issuetype\": {\"name\": \"Task\"}, \"summary\": \"x\", \"labels\": [1]}}",
+        "{\"update\": {\"labels\": [{\"add\": 1, \"remove\": 2}]}}",
+        "{\"transition\": {\"id\": {}}}",
+        "{\"issues\": [\"ENG-1\", 5, null]}",
+        "{\"body\": {\"type\": \"doc\"}}",
+        "{\"accountId\": 7}",
+        "{\"jql\": 5}",
+        "{\"name\": \"\", \"originBoardId\": \"x\"}",
+        "{\"state\": \"sideways\"}",
+        "\u{0}\u{1}",
+    ];
+    let paths = [
+        "/rest/api/3/issue",
+        "/rest/api/2/issue/ENG-1",
+        "/rest/api/3/issue/ENG-1/transitions",
+        "/rest/api/3/issue/ENG-1/comment",
+        "/rest/api/2/issue/ENG-1/comment/10000",
+        "/rest/api/3/issue/ENG-1/assignee",
+        "/rest/api/3/issue/ENG-1/worklog",
+        "/rest/api/3/issue/ENG-1/watchers",
+        "/rest/api/3/issue/ENG-1/attachments",
+        "/rest/api/3/issue/ENG-1/properties/p",
+        "/rest/api/3/issue/bulk",
+        "/rest/api/3/issueLink",
+        "/rest/api/3/search/jql",
+        "/rest/api/3/search/approximate-count",
+        "/rest/api/3/jql/parse",
+        "/rest/api/3/changelog/bulkfetch",
+        "/rest/agile/1.0/sprint",
+        "/rest/agile/1.0/sprint/1",
+        "/rest/agile/1.0/sprint/2/issue",
+        "/rest/agile/1.0/backlog/issue",
+        "/rest/agile/1.0/board",
+    ];
+    for path in paths {
+        for body in bodies {
+            for method in ["POST", "PUT"] {
+                let (status, value, resp) = site.call(method, path, Some(body)).await;
+                assert!(status < 500, "{method} {path} {body:?} -> {status} {value}");
+                if status >= 400 {
+                    let ct = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
+                    assert_eq!(ct, "application/json;charset=UTF-8", "{method} {path}");
+                    assert!(
+                        value["errorMessages"].is_array() && value["errors"].is_object(),
+                        "{method} {path}: {value}"
+                    );
+                }
+            }
+        }
+    }
+    for query in [
+        "jql=((((((((((((((((((((((((((((((((((((((((((((project%20%3D%20ENG))))))))))))))))))))))))))))))))))))))))))))",
+        "jql=summary%20~%20%22%5C",
+        "jql=%FF%FE",
+        "jql=project%3DENG&maxResults=-5&nextPageToken=%00",
+        "jql=project%3DENG&maxResults=99999999999999999999",
+        "jql=project%3DENG&fields=-*all,%2A%2A",
+        "jql=created%20%3E%20startOfDay(banana)",
+        "jql=assignee%20in%20membersOf(%22nope%22)",
+        "jql=cf%5B99999%5D%20%3D%201",
+    ] {
+        let (status, value, _) = site.call("GET", &format!("/rest/api/3/search/jql?{query}"), None).await;
+        assert!(status < 500, "{query} -> {status} {value}");
+    }
+    let (status, value, _) = site.call("POST", "/rest/api/3/issue", Some("{")).await;
+    assert_eq!(status, 400);
+    assert!(value["errorMessages"][0].as_str().is_some_and(|m| m.contains("not valid JSON")));
+}
+
+#[tokio::test]
+async fn unknown_paths_and_methods_answer_in_jiras_dialect() {
+    let site = site();
+    let (status, value, _) = site.call("GET", "/rest/api/3/nothing/here", None).await;
+    assert_eq!(status, 404);
+    assert!(value["errorMessages"].is_array());
+    let (status, value, _) = site.call("PATCH", "/rest/api/3/issue/ENG-1", None).await;
+    assert_eq!(status, 405);
+    assert!(value["errors"].is_object());
+    let (status, _, _) = site.call("GET", "/rest/api/4/issue/ENG-1", None).await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn faults_render_as_jira_answers() {
+    use twin_core::Fault;
+    let twin = JiraTwin::new();
+    let resp = twin.render_fault(&Fault::RateLimited { retry_after_s: 2 });
+    assert_eq!(resp.status().as_u16(), 429);
+    assert_eq!(resp.headers()["retry-after"], "2");
+    assert_eq!(resp.headers()["x-ratelimit-remaining"], "0");
+    assert!(resp.headers().contains_key("x-ratelimit-limit") && resp.headers().contains_key("x-ratelimit-reset"));
+    let resp = twin.render_fault(&Fault::Error { status: 503, error: None });
+    assert_eq!(resp.status().as_u16(), 503);
+    assert_eq!(resp.headers()["retry-after"], "1");
+    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 16).await.expect("body");
+    let body: Value = serde_json::from_slice(&bytes).expect("json");
+    assert_eq!(body["errorMessages"][0], "Service Unavailable");
+}
+
+#[tokio::test]
+async fn the_large_fixture_seeds_quickly_and_searches_page() {
+    let started = Instant::now();
+    let site = site_with(Fixture::generated(10_000));
+    let seeded = started.elapsed();
+    assert!(seeded.as_secs_f64() < 20.0, "seeding 10,000 people took {seeded:?}");
+    let started = Instant::now();
+    let (status, page, _) = site
+        .call(
+            "GET",
+            "/rest/api/3/search/jql?jql=project%20%3D%20ENG%20AND%20status%20!%3D%20Done%20ORDER%20BY%20updated%20DESC&fields=summary,status,assignee&maxResults=50",
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["issues"].as_array().map(Vec::len), Some(50));
+    assert!(page["nextPageToken"].is_string());
+    assert!(started.elapsed().as_secs_f64() < 10.0, "search took {:?}", started.elapsed());
+    let (status, count, _) =
+        site.call("POST", "/rest/api/3/search/approximate-count", Some("{\"jql\": \"project = ENG\"}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(count["count"], 3334);
+}
