@@ -215,7 +215,8 @@ mod tests {
 
     #[test]
     fn refusals() {
-        for bad in ["", "Sheet1!", "!A1", "Sheet1!A0", "Sheet1!1A", "'Unclosed!A1", "Sheet1!A:1", "'x'A1", "Sheet1!A1:"] {
+        for bad in ["", "Sheet1!", "!A1", "Sheet1!A0", "Sheet1!1A", "'Unclosed!A1", "Sheet1!A:1", "'x'A1", "Sheet1!A1:"]
+        {
             assert!(parse(bad).is_err(), "{bad:?}");
         }
     }

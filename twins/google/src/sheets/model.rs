@@ -191,12 +191,18 @@ impl Sheet {
     /// The last row and column holding a value (for appends and open ranges).
     pub fn extent(&self) -> Option<(u32, u32)> {
         let last_row = self.rows.iter().rev().find(|(_, r)| r.values().any(|c| c.input.is_some()))?.0;
-        let last_col = self.rows.values().filter_map(|r| r.iter().rev().find(|(_, c)| c.input.is_some())).map(|(c, _)| *c).max()?;
+        let last_col = self
+            .rows
+            .values()
+            .filter_map(|r| r.iter().rev().find(|(_, c)| c.input.is_some()))
+            .map(|(c, _)| *c)
+            .max()?;
         Some((*last_row, last_col))
     }
 
     /// The cells of a rectangle, row by row, only those present.
-    pub fn cells_in(&self, rect: &Rect) -> impl Iterator<Item = (u32, u32, &Cell)> {
+    pub fn cells_in<'a>(&'a self, rect: &Rect) -> impl Iterator<Item = (u32, u32, &'a Cell)> + 'a {
+        let rect = *rect;
         self.rows.range(rect.start_row..rect.end_row.max(rect.start_row)).flat_map(move |(r, row)| {
             row.range(rect.start_col..rect.end_col.max(rect.start_col)).map(move |(c, cell)| (*r, *c, cell))
         })
@@ -332,7 +338,9 @@ impl Spreadsheet {
 
     /// Any formula anywhere (the engine runs only when there is one).
     pub fn has_formulas(&self) -> bool {
-        self.sheets.iter().any(|s| s.rows.values().any(|r| r.values().any(|c| matches!(c.input, Some(Input::Formula(_))))))
+        self.sheets
+            .iter()
+            .any(|s| s.rows.values().any(|r| r.values().any(|c| matches!(c.input, Some(Input::Formula(_))))))
     }
 }
 
@@ -361,7 +369,11 @@ mod tests {
         assert_eq!(s.a1_of(&r), "'My Sheet'!A1:E100");
         assert_eq!(s.a1_of(&s.resolve("Sheet1!C3").unwrap()), "Sheet1!C3");
         assert_eq!(s.resolve("Nope!A1"), Err(RangeError::Parse));
-        s.named_ranges.push(NamedRange { id: "n".into(), name: "Totals".into(), range: s.resolve("Sheet1!D1:D9").unwrap() });
+        s.named_ranges.push(NamedRange {
+            id: "n".into(),
+            name: "Totals".into(),
+            range: s.resolve("Sheet1!D1:D9").unwrap(),
+        });
         assert_eq!(s.a1_of(&s.resolve("Totals").unwrap()), "Sheet1!D1:D9");
     }
 

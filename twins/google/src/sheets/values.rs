@@ -144,7 +144,8 @@ pub fn from_serial(n: f64) -> Option<NaiveDateTime> {
 
 /// `2024-01-15`, `1/15/2024`, `2024-01-15 13:45:00`, `1/15/2024 9:30`, `13:45`, `9:30 PM`.
 fn parse_date_time(t: &str) -> Option<(f64, Option<NumberFormat>)> {
-    let date_forms: [(&str, &str); 3] = [("%Y-%m-%d", "yyyy-mm-dd"), ("%m/%d/%Y", "M/d/yyyy"), ("%Y/%m/%d", "yyyy/mm/dd")];
+    let date_forms: [(&str, &str); 3] =
+        [("%Y-%m-%d", "yyyy-mm-dd"), ("%m/%d/%Y", "M/d/yyyy"), ("%Y/%m/%d", "yyyy/mm/dd")];
     let time_forms: [(&str, &str); 4] =
         [("%H:%M:%S", "H:mm:ss"), ("%H:%M", "H:mm"), ("%I:%M:%S %p", "h:mm:ss am/pm"), ("%I:%M %p", "h:mm am/pm")];
     let (date_part, time_part) = match t.split_once(' ') {
@@ -172,9 +173,7 @@ fn parse_date_time(t: &str) -> Option<(f64, Option<NumberFormat>)> {
     match (date, time) {
         (Some((d, dp)), None) => Some((serial(d, NaiveTime::MIN), fmt("DATE", dp))),
         (Some((d, dp)), Some((tm, tp))) => Some((serial(d, tm), fmt("DATE_TIME", &format!("{dp} {tp}")))),
-        (None, Some((tm, tp))) => {
-            Some((tm.num_seconds_from_midnight() as f64 / 86_400.0, fmt("TIME", tp)))
-        }
+        (None, Some((tm, tp))) => Some((tm.num_seconds_from_midnight() as f64 / 86_400.0, fmt("TIME", tp))),
         (None, None) => None,
     }
 }
@@ -269,7 +268,8 @@ pub fn render(cell: &Cell, render: Render, dates: DateRender) -> Option<Json> {
     Some(match (render, &value) {
         (Render::Formatted, v) => json!(formatted(v, cell.number_format.as_ref())),
         (_, CellValue::Number(n)) => {
-            let is_date = cell.number_format.as_ref().is_some_and(|f| matches!(f.kind.as_str(), "DATE" | "TIME" | "DATE_TIME"));
+            let is_date =
+                cell.number_format.as_ref().is_some_and(|f| matches!(f.kind.as_str(), "DATE" | "TIME" | "DATE_TIME"));
             if is_date && dates == DateRender::FormattedString {
                 json!(formatted(&value, cell.number_format.as_ref()))
             } else {
@@ -383,7 +383,10 @@ mod tests {
         assert_eq!(uv("12.5%"), json!(0.125));
         assert_eq!(uv("7"), json!(7));
         assert_eq!(uv("2024-01-15"), json!(45306));
-        assert_eq!(render(&cell("2024-01-15"), Render::Unformatted, DateRender::FormattedString).unwrap(), json!("2024-01-15"));
+        assert_eq!(
+            render(&cell("2024-01-15"), Render::Unformatted, DateRender::FormattedString).unwrap(),
+            json!("2024-01-15")
+        );
         assert_eq!(render(&cell("=1+1"), Render::Formula, DateRender::SerialNumber).unwrap(), json!("=1+1"));
     }
 }
