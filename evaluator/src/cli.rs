@@ -27,6 +27,25 @@ pub struct EvalCommand {
 pub enum EvalSub {
     /// Compare two results.json files: per-scenario deltas, regressions, paired CI.
     Compare(crate::compare::CompareArgs),
+    /// Merge the shards of a sweep (`dtu eval --shard I/N`) into the outputs one unsharded run would write.
+    Merge(MergeArgs),
+}
+
+/// `dtu eval merge --out DIR SHARD_DIR...`
+#[derive(Args, Debug, Clone)]
+pub struct MergeArgs {
+    /// The shards' output directories (their --private-out directories when the plan has holdouts).
+    #[arg(required = true, value_name = "SHARD_DIR")]
+    pub shards: Vec<PathBuf>,
+    /// Where the merged results.json, junit.xml, report.html and runs.jsonl go.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Where the holdout scenarios' details go (keep it away from the agent's builder).
+    #[arg(long, value_name = "DIR")]
+    pub private_out: Option<PathBuf>,
+    /// Exit 1 when satisfaction is below this (0-1).
+    #[arg(long, value_name = "X")]
+    pub fail_under: Option<f64>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -100,11 +119,26 @@ pub struct EvalArgs {
     /// No progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    /// Run shard I of N (0-based) of the planned runs and write a shard result for
+    /// `dtu eval merge`; `auto/N` takes I from JOB_COMPLETION_INDEX (Kubernetes Indexed Jobs).
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<crate::shard::ShardArg>,
+    /// Balance shards by the measured durations in this earlier runs.jsonl (or its directory)
+    /// instead of the scenarios' timeouts; every shard must get the same file.
+    #[arg(long, value_name = "FILE", requires = "shard")]
+    pub shard_costs: Option<PathBuf>,
 }
 
 impl EvalArgs {
-    pub fn options(&self) -> EvalOptions {
-        EvalOptions {
+    /// The options, with `--shard auto/N` resolved from the process environment.
+    pub fn options(&self) -> Result<EvalOptions> {
+        self.options_with_env(|name| std::env::var(name).ok())
+    }
+
+    /// The options, with `--shard auto/N` resolved from `env` (a lookup by name).
+    pub fn options_with_env(&self, env: impl Fn(&str) -> Option<String>) -> Result<EvalOptions> {
+        let shard = self.shard.map(|s| s.resolve(env)).transpose()?;
+        Ok(EvalOptions {
             scenarios: self.scenarios.clone(),
             holdout_scenarios: self.holdout_scenarios.clone(),
             agent: self.agent.clone(),
@@ -122,7 +156,9 @@ impl EvalArgs {
             progress: !self.no_progress,
             infra_retries: self.infra_retries.min(10),
             fresh: self.fresh,
-        }
+            shard,
+            shard_costs: self.shard_costs.clone(),
+        })
     }
 }
 
@@ -158,19 +194,37 @@ pub fn server_source(
     }
 }
 
+fn check_fail_under(x: Option<f64>) -> Result<()> {
+    match x {
+        Some(x) if !(0.0..=1.0).contains(&x) => {
+            Err(EvalError::Usage("--fail-under takes a share between 0 and 1".into()))
+        }
+        _ => Ok(()),
+    }
+}
+
 fn run_eval(args: &EvalArgs, twins: Vec<Arc<dyn Twin>>) -> Result<ExitCode> {
-    let opts = args.options();
+    let opts = args.options()?;
     if args.check {
         let scenarios = eval::load_scenarios(&opts)?;
         let runs: u32 = scenarios.iter().map(|(l, _)| opts.repetitions.unwrap_or(l.scenario.repetitions)).sum();
         println!("{} scenario(s) valid; {runs} run(s) planned", scenarios.len());
+        if let Some(spec) = opts.shard {
+            let plan = eval::plan(&opts, &scenarios)?;
+            let share = plan.assign(spec.count).swap_remove(spec.index as usize);
+            let loads = plan.loads(spec.count);
+            println!(
+                "shard {spec}: {} run(s), {:.0} s expected (shards range {:.0}-{:.0} s; plan {})",
+                share.len(),
+                loads[spec.index as usize] as f64 / 1000.0,
+                loads.iter().min().copied().unwrap_or(0) as f64 / 1000.0,
+                loads.iter().max().copied().unwrap_or(0) as f64 / 1000.0,
+                &plan.hash()[..12]
+            );
+        }
         return Ok(ExitCode::SUCCESS);
     }
-    if let Some(x) = args.fail_under {
-        if !(0.0..=1.0).contains(&x) {
-            return Err(EvalError::Usage("--fail-under takes a share between 0 and 1".into()));
-        }
-    }
+    check_fail_under(args.fail_under)?;
     let source = server_source(args.server.as_deref(), args.admin_token.as_deref(), args.fixtures_dir.clone(), twins);
     let outcome = runtime()?.block_on(async {
         tokio::select! {
@@ -178,6 +232,15 @@ fn run_eval(args: &EvalArgs, twins: Vec<Arc<dyn Twin>>) -> Result<ExitCode> {
             _ = tokio::signal::ctrl_c() => Err(interrupted()),
         }
     })?;
+    if let Some(spec) = outcome.shard {
+        println!(
+            "shard {spec}: {} run(s) ({} new); its share only: merge every shard with `dtu eval merge --out DIR SHARD_DIR...`",
+            outcome.records.len(),
+            outcome.new_runs
+        );
+        println!("shard result in {}", opts.out.join("results.json").display());
+        return Ok(ExitCode::SUCCESS);
+    }
     print!("{}", eval::summary_text(&outcome.public));
     println!("outputs in {}", opts.out.display());
     if let Some(x) = args.fail_under {
@@ -189,11 +252,27 @@ fn run_eval(args: &EvalArgs, twins: Vec<Arc<dyn Twin>>) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `dtu eval …` and `dtu eval compare …`. Exit 0 on success, 1 when a gate fails
+fn run_merge(args: &MergeArgs) -> Result<ExitCode> {
+    check_fail_under(args.fail_under)?;
+    let merged = crate::shard::merge(&args.shards, &args.out, args.private_out.as_deref())?;
+    print!("{}", crate::shard::merged_line(&merged));
+    print!("{}", eval::summary_text(&merged.public));
+    println!("outputs in {}", args.out.display());
+    if let Some(x) = args.fail_under {
+        if merged.public.summary.satisfaction < x {
+            eprintln!("satisfaction {:.3} is below --fail-under {x}", merged.public.summary.satisfaction);
+            return Ok(ExitCode::from(1));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `dtu eval …`, `dtu eval compare …` and `dtu eval merge …`. Exit 0 on success, 1 when a gate fails
 /// (`--fail-under`, a regression in compare), 2 on errors.
 pub fn eval_main(cmd: EvalCommand, twins: Vec<Arc<dyn Twin>>) -> ExitCode {
     let result = match &cmd.sub {
         Some(EvalSub::Compare(args)) => crate::compare::run(args),
+        Some(EvalSub::Merge(args)) => run_merge(args),
         None => run_eval(&cmd.run, twins),
     };
     match result {

@@ -215,6 +215,15 @@ pub fn compare(a: &Results, b: &Results, alpha: f64) -> Comparison {
 
 fn read(path: &Path) -> Result<Results> {
     let text = std::fs::read_to_string(path).map_err(|e| EvalError::io(path, e))?;
+    let schema = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v.get("schema").and_then(serde_json::Value::as_str).map(str::to_string));
+    if schema.as_deref() == Some(crate::shard::SHARD_SCHEMA) {
+        return Err(EvalError::BadFile {
+            path: path.into(),
+            message: "is one shard of a sweep; merge the shards first (dtu eval merge --out DIR SHARD_DIR...) and compare the merged results.json".into(),
+        });
+    }
     let r: Results =
         serde_json::from_str(&text).map_err(|e| EvalError::BadFile { path: path.into(), message: e.to_string() })?;
     if r.schema != crate::results::RESULTS_SCHEMA {

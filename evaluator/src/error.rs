@@ -30,6 +30,8 @@ pub enum EvalError {
     Usage(String),
     #[error("{path}: {message}")]
     BadFile { path: PathBuf, message: String },
+    #[error("{0}")]
+    Shard(#[from] crate::shard::ShardError),
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),
 }

@@ -16,6 +16,7 @@ use crate::report;
 use crate::results::{aggregate, Outcome, Results, RunRecord};
 use crate::runner::{self, Planned, RunContext, Sink};
 use crate::scenario::{self, Loaded, Split, MAX_REPETITIONS, MAX_TIMEOUT_S};
+use crate::shard::{Measured, Plan, RunKey, ShardResult, ShardSpec};
 
 pub const MAX_JOBS: usize = 256;
 
@@ -52,6 +53,12 @@ pub struct EvalOptions {
     pub infra_retries: u32,
     /// Forget earlier runs in the output directories.
     pub fresh: bool,
+    /// Run only this shard's share of the plan and write a shard result (merged by
+    /// `dtu eval merge`).
+    pub shard: Option<ShardSpec>,
+    /// An earlier `runs.jsonl` (or its directory) whose measured durations balance the
+    /// shards instead of the timeouts.
+    pub shard_costs: Option<PathBuf>,
 }
 
 impl Default for EvalOptions {
@@ -74,6 +81,8 @@ impl Default for EvalOptions {
             progress: false,
             infra_retries: 2,
             fresh: false,
+            shard: None,
+            shard_costs: None,
         }
     }
 }
@@ -87,6 +96,8 @@ pub struct EvalOutcome {
     pub records: Vec<RunRecord>,
     /// Runs made now (the rest were resumed).
     pub new_runs: usize,
+    /// The shard run, when sharded (`full` and `public` then cover its share only).
+    pub shard: Option<ShardSpec>,
 }
 
 /// Written in the output directory so a resume with another agent is refused.
@@ -121,6 +132,22 @@ fn agent_label(opts: &EvalOptions) -> String {
     } else {
         opts.agent.clone().unwrap_or_default()
     }
+}
+
+/// Writes `eval.json` (the agent of the runs in `dir`), as an evaluation does.
+pub(crate) fn write_meta(dir: &Path, agent: &str) -> Result<()> {
+    let meta = Meta { agent: agent.to_string(), evaluator_version: crate::results::EVALUATOR_VERSION.into() };
+    let path = dir.join("eval.json");
+    let text = serde_json::to_string_pretty(&meta)
+        .map_err(|e| EvalError::BadFile { path: path.clone(), message: e.to_string() })?;
+    crate::report::write_atomic(&path, &text)
+}
+
+/// The plan of an evaluation: its scenarios, repetitions, agent and the costs that
+/// balance shards.
+pub fn plan(opts: &EvalOptions, scenarios: &[(Loaded, Split)]) -> Result<Plan> {
+    let measured = opts.shard_costs.as_deref().map(Measured::read).transpose()?;
+    Ok(Plan::new(scenarios, opts.repetitions, opts.timeout_s, &agent_label(opts), measured.as_ref()))
 }
 
 fn check_meta(dir: &Path, meta: &Meta, fresh: bool) -> Result<()> {
@@ -192,6 +219,22 @@ pub async fn evaluate(opts: &EvalOptions, server: ServerSource) -> Result<EvalOu
         ));
     }
 
+    if opts.shard.is_some() && any_holdout && opts.private_out.is_none() {
+        return Err(EvalError::Usage(
+            "--shard with holdout scenarios needs --private-out: the merge reads the holdout runs from there".into(),
+        ));
+    }
+    if opts.shard.is_none() && opts.shard_costs.is_some() {
+        return Err(EvalError::Usage("--shard-costs balances shards: give it with --shard".into()));
+    }
+    let plan = plan(opts, &scenarios)?;
+    let share: Option<BTreeSet<(String, u32)>> = opts.shard.map(|spec| {
+        plan.assign(spec.count)
+            .swap_remove(spec.index as usize)
+            .into_iter()
+            .map(|k: RunKey| (k.scenario_hash, k.repetition))
+            .collect()
+    });
     if let Some(private) = &opts.private_out {
         let same = match (std::fs::canonicalize(&opts.out), std::fs::canonicalize(private)) {
             (Ok(a), Ok(b)) => a == b,
@@ -235,7 +278,8 @@ pub async fn evaluate(opts: &EvalOptions, server: ServerSource) -> Result<EvalOu
     // The latest record of each (scenario version, repetition) that is still wanted.
     let mut latest: BTreeMap<(String, u32), RunRecord> = BTreeMap::new();
     for r in previous {
-        if reps.get(r.scenario_hash.as_str()).is_some_and(|n| r.repetition < *n) {
+        let mine = share.as_ref().is_none_or(|s| s.contains(&(r.scenario_hash.clone(), r.repetition)));
+        if mine && reps.get(r.scenario_hash.as_str()).is_some_and(|n| r.repetition < *n) {
             latest.insert((r.scenario_hash.clone(), r.repetition), r);
         }
     }
@@ -264,7 +308,7 @@ pub async fn evaluate(opts: &EvalOptions, server: ServerSource) -> Result<EvalOu
             infra_retries: opts.infra_retries,
             echo: opts.passthrough,
         });
-        runner::run_all(ctx, planned, &done, opts.jobs, &sink, opts.progress).await
+        runner::run_all(ctx, planned, &done, share.as_ref(), opts.jobs, &sink, opts.progress).await
     }
     .await;
     if let Some(server) = in_process {
@@ -279,11 +323,20 @@ pub async fn evaluate(opts: &EvalOptions, server: ServerSource) -> Result<EvalOu
     let label = agent_label(opts);
     let full = aggregate(&scenarios, &records, &label, false);
     let public = aggregate(&scenarios, &records, &label, true);
-    report::write_all(&opts.out, &public, &records)?;
-    if let Some(private) = &opts.private_out {
-        report::write_all(private, &full, &records)?;
+    if let Some(spec) = opts.shard {
+        // A shard's outputs are its share's records for `dtu eval merge`; the figures
+        // only mean something merged.
+        ShardResult::new(&plan, spec, &records, true).write(&opts.out)?;
+        if let Some(private) = &opts.private_out {
+            ShardResult::new(&plan, spec, &records, false).write(private)?;
+        }
+    } else {
+        report::write_all(&opts.out, &public, &records)?;
+        if let Some(private) = &opts.private_out {
+            report::write_all(private, &full, &records)?;
+        }
     }
-    Ok(EvalOutcome { full, public, records, new_runs })
+    Ok(EvalOutcome { full, public, records, new_runs, shard: opts.shard })
 }
 
 /// A plain-text summary of (public) results for the terminal.

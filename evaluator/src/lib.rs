@@ -18,6 +18,7 @@ pub mod results;
 pub mod runner;
 pub mod scenario;
 pub mod server;
+pub mod shard;
 pub mod stats;
 
 pub use error::{EvalError, Result};

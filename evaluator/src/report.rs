@@ -430,8 +430,8 @@ pub fn junit(results: &Results, records: &[RunRecord]) -> String {
     )
 }
 
-fn write(path: &Path, text: &str) -> Result<()> {
-    // Written beside and renamed, so a reader never sees half a file.
+/// Writes a file beside its place and renames it there, so a reader never sees half a file.
+pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, text).map_err(|e| EvalError::io(&tmp, e))?;
     std::fs::rename(&tmp, path).map_err(|e| EvalError::io(path, e))
@@ -449,9 +449,9 @@ pub fn write_all(dir: &Path, results: &Results, records: &[RunRecord]) -> Result
         .collect();
     let json = serde_json::to_string_pretty(results)
         .map_err(|e| EvalError::BadFile { path: dir.join("results.json"), message: e.to_string() })?;
-    write(&dir.join("results.json"), &json)?;
-    write(&dir.join("junit.xml"), &junit(results, &shown))?;
-    write(&dir.join("report.html"), &html(results, &shown))
+    write_atomic(&dir.join("results.json"), &json)?;
+    write_atomic(&dir.join("junit.xml"), &junit(results, &shown))?;
+    write_atomic(&dir.join("report.html"), &html(results, &shown))
 }
 
 #[cfg(test)]

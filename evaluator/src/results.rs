@@ -182,7 +182,30 @@ pub struct Results {
     pub holdout: Option<HoldoutSummary>,
 }
 
-fn scenario_result(loaded: &Loaded, split: Split, runs: &[&RunRecord]) -> ScenarioResult {
+/// What aggregation needs of a scenario: enough to describe it without its file, so a
+/// merge of shards (which carry their plan, not the scenario files) aggregates alike.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ScenarioMeta {
+    pub id: String,
+    pub title: String,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// sha256 of the scenario file.
+    pub hash: String,
+}
+
+impl From<&Loaded> for ScenarioMeta {
+    fn from(l: &Loaded) -> Self {
+        ScenarioMeta {
+            id: l.scenario.id.clone(),
+            title: l.scenario.title.clone(),
+            tags: l.scenario.tags.clone(),
+            hash: l.hash.clone(),
+        }
+    }
+}
+
+fn scenario_result(meta: &ScenarioMeta, split: Split, runs: &[&RunRecord]) -> ScenarioResult {
     let counted: Vec<&&RunRecord> = runs.iter().filter(|r| r.outcome.counts()).collect();
     let n = counted.len() as u64;
     let c = counted.iter().filter(|r| r.satisfied()).count() as u64;
@@ -195,11 +218,11 @@ fn scenario_result(loaded: &Loaded, split: Split, runs: &[&RunRecord]) -> Scenar
     let credits: Vec<f64> = counted.iter().filter_map(|r| r.partial_credit()).collect();
     let (wl, wh) = stats::wilson(c, n);
     ScenarioResult {
-        id: loaded.scenario.id.clone(),
-        title: loaded.scenario.title.clone(),
-        tags: loaded.scenario.tags.clone(),
+        id: meta.id.clone(),
+        title: meta.title.clone(),
+        tags: meta.tags.clone(),
         split,
-        hash: loaded.hash.clone(),
+        hash: meta.hash.clone(),
         runs: n,
         satisfied: c,
         agent_errors: counted.iter().filter(|r| r.outcome == Outcome::AgentError).count() as u64,
@@ -247,6 +270,17 @@ fn pooled(results: &[&ScenarioResult]) -> Vec<(u64, u64)> {
 /// older versions of a scenario file, are ignored). `splits` gives each scenario's
 /// effective split; `redact` hides holdout scenarios' details.
 pub fn aggregate(scenarios: &[(Loaded, Split)], records: &[RunRecord], agent: &str, redact: bool) -> Results {
+    let metas: Vec<(ScenarioMeta, Split)> = scenarios.iter().map(|(l, s)| (ScenarioMeta::from(l), *s)).collect();
+    aggregate_meta(&metas, records, agent, redact)
+}
+
+/// [`aggregate`] over scenario descriptions (what a shard's plan carries).
+pub fn aggregate_meta(
+    scenarios: &[(ScenarioMeta, Split)],
+    records: &[RunRecord],
+    agent: &str,
+    redact: bool,
+) -> Results {
     let mut per: BTreeMap<&str, Vec<&RunRecord>> = BTreeMap::new();
     for r in records {
         per.entry(r.scenario_hash.as_str()).or_default().push(r);
@@ -266,7 +300,7 @@ pub fn aggregate(scenarios: &[(Loaded, Split)], records: &[RunRecord], agent: &s
         .collect();
     let matching: Vec<&RunRecord> = records
         .iter()
-        .filter(|r| scenarios.iter().any(|(l, _)| l.hash == r.scenario_hash) && r.outcome.counts())
+        .filter(|r| scenarios.iter().any(|(m, _)| m.hash == r.scenario_hash) && r.outcome.counts())
         .collect();
     let rubric_checks = matching.iter().flat_map(|r| &r.checks).filter(|c| c.kind == "rubric").count() as u64;
     let rubric_judged =

@@ -335,6 +335,20 @@ pub fn agent_env(manifest: &Value, prompt: &str) -> Vec<(String, String)> {
         }
         env.push(("OKTA_TESTING_TESTINGDISABLEHTTPSCHECK".to_string(), "true".to_string()));
     }
+    if let Some(google) = manifest.get("google") {
+        // The service account's key file content (GOOGLE_APPLICATION_CREDENTIALS names a
+        // file; an agent writes it out or uses from_service_account_info).
+        for (var, value) in [
+            ("GOOGLE_API_ENDPOINT", s(google, "endpoint")),
+            ("GOOGLE_DRIVE_DISCOVERY_URL", google.get("discovery_urls").and_then(|d| s(d, "drive"))),
+            ("GOOGLE_ACCESS_TOKEN", s(google, "access_token")),
+            ("GOOGLE_SERVICE_ACCOUNT_KEY", google.get("service_account").map(Value::to_string)),
+        ] {
+            if let Some(v) = value {
+                env.push((var.to_string(), v));
+            }
+        }
+    }
     env
 }
 
@@ -582,25 +596,30 @@ fn infra_record(planned: &Planned, repetition: u32, error: String) -> RunRecord 
     }
 }
 
-/// Runs every pending (scenario, repetition) pair; returns the new records.
+/// Runs every pending (scenario, repetition) pair; returns the new records. `only`
+/// (a shard's share, keyed by scenario hash and repetition) limits the runs considered.
 pub async fn run_all(
     ctx: Arc<RunContext>,
     planned: Vec<Planned>,
     done: &BTreeSet<(String, u32)>,
+    only: Option<&BTreeSet<(String, u32)>>,
     jobs: usize,
     sink: &Sink,
     progress: bool,
 ) -> Result<Vec<RunRecord>> {
-    let total: usize = planned.iter().map(|p| p.repetitions as usize).sum();
-    if total > MAX_RUNS {
-        return Err(EvalError::Usage(format!("{total} runs asked for; at most {MAX_RUNS} in one evaluation")));
+    let planned_runs: usize = planned.iter().map(|p| p.repetitions as usize).sum();
+    if planned_runs > MAX_RUNS {
+        return Err(EvalError::Usage(format!("{planned_runs} runs asked for; at most {MAX_RUNS} in one evaluation")));
     }
-    let pending: Vec<(usize, u32)> = planned
+    let wanted: Vec<(usize, u32)> = planned
         .iter()
         .enumerate()
         .flat_map(|(i, p)| (0..p.repetitions).map(move |r| (i, r)))
-        .filter(|(i, r)| !done.contains(&(planned[*i].loaded.hash.clone(), *r)))
+        .filter(|(i, r)| only.is_none_or(|o| o.contains(&(planned[*i].loaded.hash.clone(), *r))))
         .collect();
+    let total = wanted.len();
+    let pending: Vec<(usize, u32)> =
+        wanted.into_iter().filter(|(i, r)| !done.contains(&(planned[*i].loaded.hash.clone(), *r))).collect();
     let skipped = total - pending.len();
     let bar = if progress { ProgressBar::new(total as u64) } else { ProgressBar::hidden() };
     if progress {
