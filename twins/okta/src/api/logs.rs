@@ -92,7 +92,7 @@ async fn list(call: Call) -> Result<Response, OktaError> {
                     .map(|d| d.with_timezone(&Utc));
                 published.is_some_and(|p| p >= since && until.is_none_or(|u| p < u))
             })
-            .filter(|(_, e)| filter.as_ref().is_none_or(|f| search::matches(f, e, false)))
+            .filter(|(_, e)| filter.as_ref().is_none_or(|f| search::matches(f, *e, false)))
             .filter(|(_, e)| {
                 if keywords.is_empty() {
                     return true;

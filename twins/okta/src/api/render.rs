@@ -1,9 +1,12 @@
 //! Records → the vendor's JSON shapes, with absolute `_links` on the request's host
 //! (the Node SDK caches single-object reads under `_links.self.href`).
 
+use std::borrow::Cow;
+
 use serde_json::{json, Map, Value};
 
 use crate::model::{Group, GroupType, OktaState, User, UserStatus, STANDARD_PROFILE};
+use crate::wire::search;
 use crate::wire::{ts, ts_opt};
 
 fn href(url: String) -> Value {
@@ -57,6 +60,39 @@ pub fn user_doc(u: &User) -> Value {
         "type": { "id": u.type_id },
         "profile": user_profile(u),
     })
+}
+
+/// A user as `search` and `filter` see it, answering each path from the record itself
+/// (what [`user_doc`] would hold, without building it).
+pub struct UserDoc<'a>(pub &'a User);
+
+impl search::Doc for UserDoc<'_> {
+    fn values(&self, path: &str) -> Vec<Cow<'_, Value>> {
+        let u = self.0;
+        let owned = |v: Value| vec![Cow::Owned(v)];
+        match path.split_once('.') {
+            Some(("profile", rest)) => {
+                let (first, tail) = rest.split_once('.').unwrap_or((rest, ""));
+                match u.profile.get(first) {
+                    Some(v) => search::resolve_from(vec![v], tail).into_iter().map(Cow::Borrowed).collect(),
+                    None => vec![],
+                }
+            }
+            Some(("type", "id")) => owned(json!(u.type_id)),
+            Some(_) => search::resolve(&user_doc(u), path).into_iter().map(|v| Cow::Owned(v.clone())).collect(),
+            None => match path {
+                "id" => owned(json!(u.id)),
+                "status" => owned(json!(u.status.as_str())),
+                "created" => owned(json!(ts(u.created))),
+                "activated" => owned(json!(ts_opt(u.activated))),
+                "statusChanged" => owned(json!(ts_opt(u.status_changed))),
+                "lastLogin" => owned(json!(ts_opt(u.last_login))),
+                "lastUpdated" => owned(json!(ts(u.last_updated))),
+                "passwordChanged" => owned(json!(ts_opt(u.password_changed))),
+                _ => search::resolve(&user_doc(u), path).into_iter().map(|v| Cow::Owned(v.clone())).collect(),
+            },
+        }
+    }
 }
 
 /// A user as the Users API returns it.

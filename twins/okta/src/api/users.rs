@@ -143,12 +143,16 @@ async fn list(call: Call) -> Result<Response, OktaError> {
     let after = q.after()?;
     let base = call.base().to_string();
     let (items, next) = call.read(|s| -> Result<_, OktaError> {
+        // The sort key's document is built only when a sort needs it.
         let keep = |u: &User| -> Option<Value> {
             match &expr {
-                Some((e, ci)) => {
-                    let doc = render::user_doc(u);
-                    search::matches(e, &doc, *ci).then_some(doc)
-                }
+                Some((e, ci)) => search::matches(e, &render::UserDoc(u), *ci).then(|| {
+                    if sort_by.is_some() {
+                        render::user_doc(u)
+                    } else {
+                        Value::Null
+                    }
+                }),
                 None => {
                     // Plain listings and `q` hide deprovisioned users.
                     if u.status == UserStatus::Deprovisioned {

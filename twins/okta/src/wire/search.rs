@@ -6,6 +6,7 @@
 //! `filter` is case-sensitive and each resource allows only some attributes and
 //! operators there ([`Rules`]). Both are evaluated against the resource's JSON.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use chrono::{DateTime, Utc};
@@ -267,10 +268,28 @@ pub fn compile(text: &str, rules: &Rules<'_>) -> Result<Expr, String> {
 // ---------------------------------------------------------------------------
 // Evaluation
 
+/// What an expression is evaluated against: a JSON document, or a record that answers
+/// a dotted path without being rendered whole (a users search over 10,000 people must
+/// not build 10,000 documents).
+pub trait Doc {
+    fn values(&self, path: &str) -> Vec<Cow<'_, Value>>;
+}
+
+impl Doc for Value {
+    fn values(&self, path: &str) -> Vec<Cow<'_, Value>> {
+        resolve(self, path).into_iter().map(Cow::Borrowed).collect()
+    }
+}
+
 /// The values at a dotted path; arrays along the way fan out.
-fn resolve<'v>(doc: &'v Value, path: &str) -> Vec<&'v Value> {
-    let mut current = vec![doc];
-    for segment in path.split('.') {
+pub fn resolve<'v>(doc: &'v Value, path: &str) -> Vec<&'v Value> {
+    resolve_from(vec![doc], path)
+}
+
+/// [`resolve`] from values already found (the rest of a path below them).
+pub fn resolve_from<'v>(start: Vec<&'v Value>, path: &str) -> Vec<&'v Value> {
+    let mut current = start;
+    for segment in path.split('.').filter(|s| !s.is_empty()) {
         let mut next = Vec::new();
         for v in current {
             match v {
@@ -350,17 +369,17 @@ fn compare_one(actual: &Value, op: Op, literal: &Literal, ci: bool) -> bool {
 }
 
 /// Does `doc` satisfy `expr`?
-pub fn matches(expr: &Expr, doc: &Value, case_insensitive: bool) -> bool {
+pub fn matches<D: Doc + ?Sized>(expr: &Expr, doc: &D, case_insensitive: bool) -> bool {
     match expr {
         Expr::And(a, b) => matches(a, doc, case_insensitive) && matches(b, doc, case_insensitive),
         Expr::Or(a, b) => matches(a, doc, case_insensitive) || matches(b, doc, case_insensitive),
-        Expr::Present(attr) => resolve(doc, attr).iter().any(|v| match v {
+        Expr::Present(attr) => doc.values(attr).iter().any(|v| match v.as_ref() {
             Value::Null => false,
             Value::String(s) => !s.is_empty(),
             _ => true,
         }),
         Expr::Compare { attr, op, value } => {
-            let found = resolve(doc, attr);
+            let found = doc.values(attr);
             if found.is_empty() {
                 return *op == Op::Eq && *value == Literal::Null;
             }
