@@ -13,6 +13,7 @@ pub mod errors;
 pub mod jql;
 pub mod model;
 pub mod seed;
+pub mod webhooks;
 pub mod wire;
 
 use axum::http::{HeaderMap, Method};

@@ -276,6 +276,23 @@ pub struct Sprint {
     pub created: DateTime<Utc>,
 }
 
+/// An admin webhook (`/rest/webhooks/1.0/webhook`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Webhook {
+    pub id: u64,
+    pub name: String,
+    pub url: String,
+    pub events: Vec<String>,
+    /// The JQL an issue must match for issue and comment events.
+    pub jql: Option<String>,
+    pub enabled: bool,
+    pub secret: Option<String>,
+    pub exclude_body: bool,
+    pub created: DateTime<Utc>,
+    pub updated: DateTime<Utc>,
+    pub creator: String,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Counters {
     pub issue: u64,
@@ -287,6 +304,8 @@ pub struct Counters {
     pub board: u64,
     pub sprint: u64,
     pub project: u64,
+    #[serde(default)]
+    pub webhook: u64,
 }
 
 /// The whole site.
@@ -316,6 +335,8 @@ pub struct JiraState {
     pub histories: Collection<History>,
     pub boards: Collection<Board>,
     pub sprints: Collection<Sprint>,
+    #[serde(default)]
+    pub webhooks: Collection<Webhook>,
 }
 
 impl Store for JiraState {
@@ -340,6 +361,7 @@ impl Store for JiraState {
             ("histories", &self.histories),
             ("boards", &self.boards),
             ("sprints", &self.sprints),
+            ("webhooks", &self.webhooks),
         ]
     }
 }

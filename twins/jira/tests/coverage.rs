@@ -69,7 +69,10 @@ const NOTES: &str = "## Twin specifics
   transitions 11/21/31 named after their targets; Done sets resolution and resolutiondate).
 - **JQL** is parsed by a real grammar (`src/jql.rs`); unbounded queries are refused by
   `search/jql`; `WAS`/`CHANGED` and `issueHistory()` are not supported.
-- **Not yet served:** webhooks, remote links, versions, custom field administration, filters,
+- **Webhooks** (`/rest/webhooks/1.0/webhook`, admins only) are derived from state changes and sent
+  by a simple loopback sender in this crate (three attempts, `X-Hub-Signature` with a secret); the
+  dynamic `/rest/api/3/webhook` (Connect/OAuth apps) is not served.
+- **Not yet served:** remote links, versions, custom field administration, filters,
   dashboards, the classic workflow template, `--realistic-limits` per-issue write limits.
 
 ";

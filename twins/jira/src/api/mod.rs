@@ -3,6 +3,7 @@
 //! (`routes`) is the one place paths, methods, operation names and coverage live.
 
 pub mod agile;
+pub mod hooks;
 pub mod issues;
 pub mod meta;
 pub mod more;
@@ -164,21 +165,31 @@ impl Call {
 
     /// Changes the site all or nothing: `f` works on a draft (an O(1) copy) that
     /// replaces the state only when it succeeds.
+    ///
+    /// Webhook events are derived from the states before and after (see `webhooks`).
     pub fn write<R>(&self, f: impl FnOnce(&mut JiraState, &mut IdGen) -> Result<R, JiraError>) -> Result<R, JiraError> {
-        self.ctx
+        let (out, before, after) = self
+            .ctx
             .universe
-            .write::<JiraState, Result<R, JiraError>>(|state, ids| {
+            .write::<JiraState, Result<(R, JiraState, JiraState), JiraError>>(|state, ids| {
+                let before = state.clone();
                 let mut draft = state.clone();
                 let mut draft_ids = *ids;
                 let out = f(&mut draft, &mut draft_ids)?;
                 *state = draft;
                 *ids = draft_ids;
-                Ok(out)
+                Ok((out, before, state.clone()))
             })
             .map_err(|e| {
                 tracing::error!("{e}");
                 JiraError::internal()
-            })?
+            })??;
+        if !after.webhooks.is_empty() {
+            let actor = self.ctx.principal.as_ref().map(|p| p.subject.as_str());
+            let deliveries = crate::webhooks::derive(&before, &after, &self.ctx.base_url, actor, self.now());
+            crate::webhooks::send(deliveries);
+        }
+        Ok(out)
     }
 
     /// The authenticated user: a live API token (with the email it belongs to, for

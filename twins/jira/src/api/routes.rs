@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter};
 use axum::Router;
 
-use super::{agile, issues, meta, more, search, Call};
+use super::{agile, hooks, issues, meta, more, search, Call};
 
 /// How completely a route follows the vendor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -267,6 +267,12 @@ pub fn all() -> Vec<Route> {
         r!("POST", "/rest/agile/1.0/sprint/{sprintId}/issue", "jira.agile.sprint.move", Ok_, agile::move_to_sprint),
         r!("POST", "/rest/agile/1.0/backlog/issue", "jira.agile.backlog.move", Ok_, agile::move_to_backlog),
         r!("GET", "/rest/agile/1.0/issue/{issueIdOrKey}", "jira.agile.issue.get", Ok_, agile::issue),
+        // Admin webhooks (the Jira admin REST API, outside the platform document).
+        r!("GET", "/rest/webhooks/1.0/webhook", "jira.webhook.list", Extra, hooks::list),
+        r!("POST", "/rest/webhooks/1.0/webhook", "jira.webhook.create", Extra, hooks::create),
+        r!("GET", "/rest/webhooks/1.0/webhook/{webhookId}", "jira.webhook.get", Extra, hooks::get),
+        r!("PUT", "/rest/webhooks/1.0/webhook/{webhookId}", "jira.webhook.update", Extra, hooks::update),
+        r!("DELETE", "/rest/webhooks/1.0/webhook/{webhookId}", "jira.webhook.delete", Extra, hooks::delete),
         // The token-paged Jira Software lists jira.js v6 calls.
         r!("GET", "/rest/software/1.0/board/{boardId}/issue", "jira.software.board.issues", Extra, agile::board_issues),
         r!(
