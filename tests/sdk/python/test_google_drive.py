@@ -295,3 +295,28 @@ def test_malformed_bodies_are_400_and_nothing_is_written(universe, svc):
     assert r.status_code == 404
     after = len(list_all((svc.files(), "list"), fields="nextPageToken,files(id)", pageSize=1000))
     assert before == after
+
+
+def test_media_file_upload_resumable_update(svc, tmp_path):
+    from googleapiclient.http import MediaFileUpload
+
+    path = tmp_path / "report.csv"
+    data = b"id,value\n" + b"".join(b"%d,%d\n" % (i, i * i) for i in range(40000))
+    path.write_bytes(data)
+    made = svc.files().create(
+        body={"name": "report.csv"}, media_body=MediaFileUpload(str(path), mimetype="text/csv"), fields="id,size,originalFilename"
+    ).execute()
+    assert made["size"] == str(len(data)) and made["originalFilename"] == "report.csv"
+    bigger = data + b"40000,1600000000\n"
+    path.write_bytes(bigger)
+    req = svc.files().update(
+        fileId=made["id"],
+        body={"description": "refreshed"},
+        media_body=MediaFileUpload(str(path), mimetype="text/csv", resumable=True, chunksize=256 * 1024),
+        fields="size,description",
+    )
+    resp = None
+    while resp is None:
+        _, resp = req.next_chunk()
+    assert resp == {"size": str(len(bigger)), "description": "refreshed"}
+    assert download(svc, made["id"], chunksize=300 * 1024) == bigger
