@@ -16,16 +16,93 @@ pub fn recalc(book: &mut Spreadsheet) {
     if !book.has_formulas() {
         return;
     }
+    let Some(mut model) = load(book) else { return };
+    model.evaluate();
+    for (i, sheet) in book.sheets.iter_mut().enumerate() {
+        let i = i as u32;
+        for (r, c) in formula_cells(sheet) {
+            let value = read(&model, i, r as i32 + 1, c as i32 + 1);
+            sheet.update(r, c, |cell| cell.result = Some(value));
+        }
+    }
+}
+
+fn formula_cells(sheet: &super::model::Sheet) -> Vec<(u32, u32)> {
+    sheet
+        .rows
+        .iter()
+        .flat_map(|(r, row)| {
+            row.iter().filter(|(_, c)| matches!(c.input, Some(Input::Formula(_)))).map(move |(c, _)| (*r, *c))
+        })
+        .collect()
+}
+
+/// Rows or columns inserted or deleted on one sheet.
+#[derive(Debug, Clone, Copy)]
+pub struct Shift {
+    pub sheet: usize,
+    pub rows: bool,
+    pub insert: bool,
+    pub start: u32,
+    pub count: u32,
+}
+
+/// The formulas of every sheet as they read after `shift` (references moved as
+/// Sheets moves them), keyed by (sheet index, row, column) after the shift.
+pub fn formulas_after(book: &Spreadsheet, shift: Shift) -> Vec<(usize, u32, u32, String)> {
+    if !book.has_formulas() {
+        return Vec::new();
+    }
+    let Some(mut model) = load(book) else { return Vec::new() };
+    let (s, at, n) = (shift.sheet as u32, shift.start as i32 + 1, shift.count as i32);
+    let done = match (shift.rows, shift.insert) {
+        (true, true) => model.insert_rows(s, at, n),
+        (true, false) => model.delete_rows(s, at, n),
+        (false, true) => model.insert_columns(s, at, n),
+        (false, false) => model.delete_columns(s, at, n),
+    };
+    if let Err(e) = done {
+        tracing::debug!("engine refused a shift: {e}");
+        return Vec::new();
+    }
+    let moved = |x: u32, along: bool| -> Option<u32> {
+        if !along || x < shift.start {
+            Some(x)
+        } else if shift.insert {
+            Some(x + shift.count)
+        } else if x < shift.start + shift.count {
+            None
+        } else {
+            Some(x - shift.count)
+        }
+    };
+    let mut out = Vec::new();
+    for (i, sheet) in book.sheets.iter().enumerate() {
+        for (r, c) in formula_cells(sheet) {
+            let on = i == shift.sheet;
+            let (Some(r2), Some(c2)) = (moved(r, on && shift.rows), moved(c, on && !shift.rows)) else { continue };
+            if let Ok(Some(f)) = model.get_cell_formula(i as u32, r2 as i32 + 1, c2 as i32 + 1) {
+                // A range whose cells were all deleted reads `#REF!` once, as Sheets writes it.
+                let f = f.replace("#REF!:#REF!", "#REF!");
+                out.push((i, r2, c2, if f.starts_with('=') { f } else { format!("={f}") }));
+            }
+        }
+    }
+    out
+}
+
+/// An engine workbook holding the spreadsheet's inputs, sheet i at index i.
+fn load(book: &Spreadsheet) -> Option<Model<'static>> {
     let Ok(mut model) = Model::new_empty("book", "en", "UTC", "en") else {
         tracing::error!("the formula engine could not start");
-        return;
+        return None;
     };
     // Engine sheet i is book.sheets[i]; a title the engine refuses keeps a stand-in
     // name (references to it then answer #REF!).
     for (i, sheet) in book.sheets.iter().enumerate() {
         let i = i as u32;
         if i > 0 && model.add_sheet(&format!("__dtu_sheet_{i}")).is_err() {
-            return;
+            return None;
         }
         let _ = model.rename_sheet_by_index(i, &sheet.title);
         for (r, row) in &sheet.rows {
@@ -44,21 +121,7 @@ pub fn recalc(book: &mut Spreadsheet) {
             }
         }
     }
-    model.evaluate();
-    for (i, sheet) in book.sheets.iter_mut().enumerate() {
-        let i = i as u32;
-        let formulas: Vec<(u32, u32)> = sheet
-            .rows
-            .iter()
-            .flat_map(|(r, row)| {
-                row.iter().filter(|(_, c)| matches!(c.input, Some(Input::Formula(_)))).map(move |(c, _)| (*r, *c))
-            })
-            .collect();
-        for (r, c) in formulas {
-            let value = read(&model, i, r as i32 + 1, c as i32 + 1);
-            sheet.update(r, c, |cell| cell.result = Some(value));
-        }
-    }
+    Some(model)
 }
 
 fn read(model: &Model<'_>, sheet: u32, row: i32, col: i32) -> CellValue {
@@ -118,6 +181,16 @@ mod tests {
         recalc(&mut book);
         assert_eq!(shown(&book, 0, 0, 2), "132.5");
         assert_eq!(shown(&book, 1, 0, 0), "265");
+    }
+
+    #[test]
+    fn shifts_move_references() {
+        let mut book = Spreadsheet::new();
+        set(&mut book, 0, 0, 0, "=SUM(B1:B3)+C5");
+        let moved = formulas_after(&book, Shift { sheet: 0, rows: true, insert: true, start: 1, count: 2 });
+        assert_eq!(moved, vec![(0, 0, 0, "=SUM(B1:B5)+C7".to_string())]);
+        let moved = formulas_after(&book, Shift { sheet: 0, rows: false, insert: false, start: 1, count: 1 });
+        assert_eq!(moved, vec![(0, 0, 0, "=SUM(#REF!)+B5".to_string())]);
     }
 
     #[test]

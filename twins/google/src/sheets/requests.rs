@@ -511,20 +511,117 @@ fn append_dimension(book: &mut Spreadsheet, body: &Json) -> std::result::Result<
     Ok(())
 }
 
+/// Inserts (or deletes) rows or columns: cells move, and so do the references of
+/// formulas (through the engine), merges and named ranges.
+fn shift(book: &mut Spreadsheet, sheet_id: i64, rows: bool, insert: bool, start: u32, count: u32) {
+    let Some(index) = book.sheets.iter().position(|s| s.id == sheet_id) else { return };
+    let rewritten =
+        super::engine::formulas_after(book, super::engine::Shift { sheet: index, rows, insert, start, count });
+    let Some(sheet) = book.sheet_mut(sheet_id) else { return };
+    match (rows, insert) {
+        (true, true) => shift_rows_down(sheet, start, count),
+        (true, false) => {
+            sheet.rows = sheet
+                .rows
+                .iter()
+                .filter(|(r, _)| !(start..start + count).contains(*r))
+                .map(|(r, row)| (if *r >= start + count { r - count } else { *r }, row.clone()))
+                .collect();
+            sheet.row_count -= count;
+        }
+        (false, true) => {
+            sheet.rows = sheet
+                .rows
+                .iter()
+                .map(|(r, row)| {
+                    let row: super::model::Row =
+                        row.iter().map(|(c, cell)| (if *c >= start { c + count } else { *c }, cell.clone())).collect();
+                    (*r, row)
+                })
+                .collect();
+            sheet.column_count = sheet.column_count.saturating_add(count);
+        }
+        (false, false) => {
+            let end = start + count;
+            sheet.rows = sheet
+                .rows
+                .iter()
+                .map(|(r, row)| {
+                    let row: super::model::Row = row
+                        .iter()
+                        .filter(|(c, _)| !(start..end).contains(*c))
+                        .map(|(c, cell)| (if *c >= end { c - count } else { *c }, cell.clone()))
+                        .collect();
+                    (*r, row)
+                })
+                .filter(|(_, row)| !row.is_empty())
+                .collect();
+            sheet.column_count -= count;
+        }
+    }
+    let map = |x: u32| -> u32 {
+        if insert {
+            if x >= start {
+                x + count
+            } else {
+                x
+            }
+        } else if x <= start {
+            x
+        } else if x >= start + count {
+            x - count
+        } else {
+            start
+        }
+    };
+    let moved = |rect: &Rect| -> Option<Rect> {
+        if rect.sheet_id != sheet_id {
+            return Some(*rect);
+        }
+        let mut r = *rect;
+        if rows {
+            // An insertion at a range's first row lands above it.
+            r.start_row = if insert && rect.start_row == start { rect.start_row + count } else { map(rect.start_row) };
+            r.end_row = map(rect.end_row);
+        } else {
+            r.start_col = if insert && rect.start_col == start { rect.start_col + count } else { map(rect.start_col) };
+            r.end_col = map(rect.end_col);
+        }
+        (r.rows() > 0 && r.cols() > 0).then_some(r)
+    };
+    sheet.merges = sheet.merges.iter().filter_map(moved).collect();
+    book.named_ranges = book
+        .named_ranges
+        .iter()
+        .filter_map(|n| moved(&n.range).map(|range| NamedRange { range, ..n.clone() }))
+        .collect();
+    for (i, r, c, f) in rewritten {
+        if let Some(sheet) = book.sheets.get_mut(i) {
+            sheet.update(r, c, |cell| {
+                if matches!(cell.input, Some(Input::Formula(_))) {
+                    cell.input = Some(Input::Formula(f));
+                }
+            });
+        }
+    }
+}
+
 /// Shifts a sheet's rows at and below `at` down by `n` (values.append INSERT_ROWS too).
 pub fn insert_rows(book: &mut Spreadsheet, sheet_id: i64, at: u32, n: u32) {
-    if let Some(sheet) = book.sheet_mut(sheet_id) {
-        let (before, rest) = sheet.rows.clone().split(&at);
-        let mut rows = before;
-        if let Some(r) = sheet.rows.get(&at) {
-            rows.insert(at + n, r.clone());
-        }
-        for (r, row) in rest {
-            rows.insert(r + n, row);
-        }
-        sheet.rows = rows;
-        sheet.row_count = sheet.row_count.saturating_add(n);
+    shift(book, sheet_id, true, true, at, n);
+}
+
+fn shift_rows_down(sheet: &mut Sheet, at: u32, n: u32) {
+    let (before, rest) = sheet.rows.clone().split(&at);
+    let mut rows = before;
+    if let Some(r) = sheet.rows.get(&at) {
+        rows.insert(at + n, r.clone());
     }
+    for (r, row) in rest {
+        rows.insert(r + n, row);
+    }
+    sheet.rows = rows;
+    sheet.row_count = sheet.row_count.saturating_add(n);
 }
 
 fn dimension_range(book: &Spreadsheet, v: &Json) -> std::result::Result<(i64, bool, u32, u32), Refusal> {
@@ -551,20 +648,7 @@ fn insert_dimension(book: &mut Spreadsheet, body: &Json) -> std::result::Result<
             if rows { "rows" } else { "columns" }
         ));
     }
-    if rows {
-        insert_rows(book, id, start, n);
-    } else {
-        sheet.rows = sheet
-            .rows
-            .iter()
-            .map(|(r, row)| {
-                let row: super::model::Row =
-                    row.iter().map(|(c, cell)| (if *c >= start { c + n } else { *c }, cell.clone())).collect();
-                (*r, row)
-            })
-            .collect();
-        sheet.column_count = sheet.column_count.saturating_add(n);
-    }
+    shift(book, id, rows, true, start, n);
     Ok(())
 }
 
@@ -582,30 +666,7 @@ fn delete_dimension(book: &mut Spreadsheet, body: &Json) -> std::result::Result<
     if n >= limit {
         return Err(format!("You can't delete all the {} on the sheet.", if rows { "rows" } else { "columns" }));
     }
-    if rows {
-        sheet.rows = sheet
-            .rows
-            .iter()
-            .filter(|(r, _)| !(start..end).contains(*r))
-            .map(|(r, row)| (if *r >= end { r - n } else { *r }, row.clone()))
-            .collect();
-        sheet.row_count -= n;
-    } else {
-        sheet.rows = sheet
-            .rows
-            .iter()
-            .map(|(r, row)| {
-                let row: super::model::Row = row
-                    .iter()
-                    .filter(|(c, _)| !(start..end).contains(*c))
-                    .map(|(c, cell)| (if *c >= end { c - n } else { *c }, cell.clone()))
-                    .collect();
-                (*r, row)
-            })
-            .filter(|(_, row)| !row.is_empty())
-            .collect();
-        sheet.column_count -= n;
-    }
+    shift(book, id, rows, false, start, n);
     Ok(())
 }
 
