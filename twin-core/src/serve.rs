@@ -65,19 +65,23 @@ pub fn control_router(core: Arc<Core>) -> Router {
 pub const CONTROL_BODY_CAP: u64 = 256 * 1024 * 1024;
 
 /// The control plane's routes, refusing a body announced over [`CONTROL_BODY_CAP`]
-/// with its 413 at once rather than waiting for bytes that may never come.
+/// with its 413 at once rather than waiting for bytes that may never come, and ending
+/// a body that stalls (as twin bodies do). Bodies stay unread until a handler that
+/// passed the access check reads them.
 fn guarded_control(core: Arc<Core>) -> Router {
-    control::router(core).layer(axum::middleware::from_fn(refuse_announced_oversize))
+    control::router(core).layer(axum::middleware::from_fn(guard_control_body))
 }
 
-async fn refuse_announced_oversize(req: Request, next: axum::middleware::Next) -> axum::response::Response {
+async fn guard_control_body(req: Request, next: axum::middleware::Next) -> axum::response::Response {
     if crate::dispatch::declared_length(req.headers()).is_some_and(|n| n > CONTROL_BODY_CAP) {
         return ControlError::PayloadTooLarge(format!(
             "a control request body may be at most {CONTROL_BODY_CAP} bytes"
         ))
         .into_response();
     }
-    next.run(req).await
+    let (parts, body) = req.into_parts();
+    let body = axum::body::Body::from_stream(crate::dispatch::guarded_stream(body));
+    next.run(Request::from_parts(parts, body)).await
 }
 
 /// A listening port and what it serves.

@@ -199,7 +199,10 @@ async fn a_client_that_never_reads_is_dropped() {
         );
         assert!(status_of(&s.exchange(req.as_bytes(), false).await).starts_with("HTTP/1.1 2"));
     }
-    let mut lazy = TcpStream::connect(&s.addr).await.expect("connect");
+    // A small receive window, so the answer cannot fit in the socket buffers.
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.set_recv_buffer_size(4096).expect("rcvbuf");
+    let mut lazy = socket.connect(s.addr.parse().expect("addr")).await.expect("connect");
     let req = format!("GET /notes HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {t}\r\n\r\n");
     lazy.write_all(req.as_bytes()).await.expect("write");
     tokio::time::sleep(Duration::from_secs(2)).await;
