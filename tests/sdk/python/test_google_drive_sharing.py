@@ -222,3 +222,21 @@ def test_comments_and_replies(universe):
     http_error(e, 403)
     bob.comments().delete(fileId=f, commentId=c["id"]).execute()
     assert alice.comments().list(fileId=f, fields="comments(id)").execute()["comments"] == []
+
+
+def test_deprecated_teamdrives_answer_the_same_drives(universe):
+    judy = drive(universe, "judy@acme.test")
+    td = judy.teamdrives().create(requestId="td-1", body={"name": "Legacy team"}).execute()
+    assert td["kind"] == "drive#teamDrive" and td["name"] == "Legacy team"
+    assert judy.drives().get(driveId=td["id"], fields="name").execute() == {"name": "Legacy team"}
+    listed = judy.teamdrives().list(pageSize=100).execute()
+    assert listed["kind"] == "drive#teamDriveList" and td["id"] in [t["id"] for t in listed["teamDrives"]]
+    judy.teamdrives().update(teamDriveId=td["id"], body={"name": "Legacy"}).execute()
+    assert judy.teamdrives().get(teamDriveId=td["id"], fields="name,capabilities(canRenameTeamDrive)").execute() == {
+        "name": "Legacy",
+        "capabilities": {"canRenameTeamDrive": True},
+    }
+    judy.teamdrives().delete(teamDriveId=td["id"]).execute()
+    with pytest.raises(HttpError) as e:
+        judy.teamdrives().get(teamDriveId=td["id"]).execute()
+    http_error(e, 404)

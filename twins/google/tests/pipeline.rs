@@ -91,13 +91,14 @@ async fn bad_input_is_a_4xx_in_googles_envelope() {
     let d = domain();
     let id = d.upload("x.txt", b"abc").await;
     let json_ct = [("content-type", "application/json")];
-    let cases: Vec<(&str, String, Vec<(&str, &str)>, Vec<u8>)> = vec![
+    type Case<'a> = (&'a str, String, Vec<(&'a str, &'a str)>, Vec<u8>);
+    let cases: Vec<Case> = vec![
         ("POST", "/drive/v3/files".into(), json_ct.to_vec(), b"{\"name\":".to_vec()),
         ("POST", "/drive/v3/files".into(), json_ct.to_vec(), b"[1,2]".to_vec()),
         ("POST", "/drive/v3/files".into(), json_ct.to_vec(), b"{\"name\": 5}".to_vec()),
         ("POST", "/drive/v3/files".into(), json_ct.to_vec(), b"{\"parents\": [\"nope\"]}".to_vec()),
         ("POST", "/drive/v3/files".into(), json_ct.to_vec(), b"{\"parents\": [\"a\", \"b\"]}".to_vec()),
-        ("POST", format!("/drive/v3/files"), json_ct.to_vec(), format!("{{\"parents\": [\"{id}\"]}}").into_bytes()),
+        ("POST", "/drive/v3/files".to_string(), json_ct.to_vec(), format!("{{\"parents\": [\"{id}\"]}}").into_bytes()),
         (
             "POST",
             "/upload/drive/v3/files?uploadType=multipart".into(),

@@ -156,6 +156,11 @@ pub const ROUTES: &[Route] = &[
         media("drive.revisions.get", "acknowledgeAbuse?", None, Some("Revision"), false, true)),
     r("GET", "/drive/v3/files/{fileId}/revisions", I, revisions::list, m("drive.revisions.list", "pageSize# pageToken", None, Some("RevisionList"))),
     r("PATCH", "/drive/v3/files/{fileId}/revisions/{revisionId}", I, revisions::update, m("drive.revisions.update", "", Some("Revision"), Some("Revision"))),
+    r("POST", "/drive/v3/teamdrives", P("deprecated alias of drives.create"), drives::team_create, m("drive.teamdrives.create", "requestId!", Some("TeamDrive"), Some("TeamDrive"))),
+    r("DELETE", "/drive/v3/teamdrives/{teamDriveId}", P("deprecated alias of drives.delete"), drives::team_delete, m("drive.teamdrives.delete", "", None, None)),
+    r("GET", "/drive/v3/teamdrives/{teamDriveId}", P("deprecated alias of drives.get"), drives::team_get, m("drive.teamdrives.get", "useDomainAdminAccess?", None, Some("TeamDrive"))),
+    r("GET", "/drive/v3/teamdrives", P("deprecated alias of drives.list; q is not supported"), drives::team_list, m("drive.teamdrives.list", "pageSize# pageToken q useDomainAdminAccess?", None, Some("TeamDriveList"))),
+    r("PATCH", "/drive/v3/teamdrives/{teamDriveId}", P("deprecated alias of drives.update"), drives::team_update, m("drive.teamdrives.update", "useDomainAdminAccess?", Some("TeamDrive"), Some("TeamDrive"))),
     // Media uploads and batch: the same methods on the paths discovery names.
     x("POST", "/upload/drive/v3/files", "drive.files.create", files::create),
     x("POST", "/resumable/upload/drive/v3/files", "drive.files.create", files::create),

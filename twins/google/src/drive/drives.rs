@@ -15,6 +15,52 @@ use crate::model::GoogleState;
 
 const DEFAULT: &str = "kind,id,name";
 
+/// `drives.*`, or the deprecated `teamdrives.*` that answer the same drives as
+/// `drive#teamDrive` (no `hidden`; capabilities named for team drives).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flavor {
+    Drive,
+    TeamDrive,
+}
+
+impl Flavor {
+    fn schema(self) -> &'static str {
+        match self {
+            Flavor::Drive => "Drive",
+            Flavor::TeamDrive => "TeamDrive",
+        }
+    }
+
+    fn param(self) -> &'static str {
+        match self {
+            Flavor::Drive => "driveId",
+            Flavor::TeamDrive => "teamDriveId",
+        }
+    }
+
+    fn render(self, d: &SharedDrive, role: Option<Role>) -> Value {
+        let mut v = drive_json(d, role);
+        if self == Flavor::TeamDrive {
+            v["kind"] = json!("drive#teamDrive");
+            if let Some(obj) = v.as_object_mut() {
+                obj.remove("hidden");
+            }
+            if let Some(caps) = v.get_mut("capabilities").and_then(Value::as_object_mut) {
+                for (from, to) in [
+                    ("canDeleteDrive", "canDeleteTeamDrive"),
+                    ("canRenameDrive", "canRenameTeamDrive"),
+                    ("canChangeDriveBackground", "canChangeTeamDriveBackground"),
+                ] {
+                    if let Some(x) = caps.remove(from) {
+                        caps.insert(to.to_string(), x);
+                    }
+                }
+            }
+        }
+        v
+    }
+}
+
 fn member<'a>(s: &'a GoogleState, viewer: &Viewer, id: &str) -> Result<(&'a SharedDrive, Role)> {
     let d = s.drive.drives.get(id).ok_or_else(|| GoogleError::drive_not_found(id))?;
     let role = access::drive_role(d, viewer).ok_or_else(|| GoogleError::drive_not_found(id))?;
@@ -22,10 +68,18 @@ fn member<'a>(s: &'a GoogleState, viewer: &Viewer, id: &str) -> Result<(&'a Shar
 }
 
 pub fn create(call: &Call) -> Result<Response> {
+    create_as(call, Flavor::Drive)
+}
+
+pub fn team_create(call: &Call) -> Result<Response> {
+    create_as(call, Flavor::TeamDrive)
+}
+
+fn create_as(call: &Call, flavor: Flavor) -> Result<Response> {
     let viewer = viewer(call)?;
     let request_id =
         call.q("requestId").filter(|r| !r.is_empty()).ok_or_else(|| GoogleError::required("requestId"))?.to_string();
-    let sel = call.fields("Drive", DEFAULT)?;
+    let sel = call.fields(flavor.schema(), DEFAULT)?;
     let body = call.json()?;
     let name = body.get("name").and_then(Value::as_str).filter(|n| !n.trim().is_empty());
     let name = name.ok_or_else(|| GoogleError::required("name"))?.to_string();
@@ -59,21 +113,41 @@ pub fn create(call: &Call) -> Result<Response> {
         s.drive.record_change(None, Some(&id), false, now);
         Ok(id)
     })?;
-    let out = call.read(|s| s.drive.drives.get(&id).map(|d| drive_json(d, Some(Role::Organizer))))?;
+    let out = call.read(|s| s.drive.drives.get(&id).map(|d| flavor.render(d, Some(Role::Organizer))))?;
     Ok(ok(&sel.apply(out.unwrap_or(Value::Null))))
 }
 
 pub fn get(call: &Call) -> Result<Response> {
+    get_as(call, Flavor::Drive)
+}
+
+pub fn team_get(call: &Call) -> Result<Response> {
+    get_as(call, Flavor::TeamDrive)
+}
+
+fn get_as(call: &Call, flavor: Flavor) -> Result<Response> {
     let viewer = viewer(call)?;
-    let sel = call.fields("Drive", DEFAULT)?;
-    let id = call.param("driveId");
-    let out = call.read(|s| member(s, &viewer, id).map(|(d, r)| drive_json(d, Some(r))))??;
+    let sel = call.fields(flavor.schema(), DEFAULT)?;
+    let id = call.param(flavor.param());
+    let out = call.read(|s| member(s, &viewer, id).map(|(d, r)| flavor.render(d, Some(r))))??;
     Ok(ok(&sel.apply(out)))
 }
 
 pub fn list(call: &Call) -> Result<Response> {
+    list_as(call, Flavor::Drive)
+}
+
+pub fn team_list(call: &Call) -> Result<Response> {
+    list_as(call, Flavor::TeamDrive)
+}
+
+fn list_as(call: &Call, flavor: Flavor) -> Result<Response> {
     let viewer = viewer(call)?;
-    let sel = call.fields("DriveList", "kind,nextPageToken,drives(kind,id,name)")?;
+    let (schema, collection, kind) = match flavor {
+        Flavor::Drive => ("DriveList", "drives", "drive#driveList"),
+        Flavor::TeamDrive => ("TeamDriveList", "teamDrives", "drive#teamDriveList"),
+    };
+    let sel = call.fields(schema, &format!("kind,nextPageToken,{collection}(kind,id,name)"))?;
     let size = page_size(call, 10, 100)?;
     let key = format!("drives|{}", viewer.email);
     let offset = page_offset(call.q("pageToken"), &key)?;
@@ -84,23 +158,23 @@ pub fn list(call: &Call) -> Result<Response> {
             .values()
             .filter_map(|d| access::drive_role(d, &viewer).map(|r| (d, r)))
             .filter(|(d, _)| !d.hidden)
-            .map(|(d, r)| drive_json(d, Some(r)))
+            .map(|(d, r)| flavor.render(d, Some(r)))
             .collect();
         mine.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
         page(&mine, offset, size, &key)
     })?;
-    let mut body = json!({"kind": "drive#driveList", "drives": items});
+    let mut body = json!({"kind": kind, collection: items});
     if let Some(n) = next {
         body["nextPageToken"] = json!(n);
     }
     Ok(ok(&sel.apply(body)))
 }
 
-fn modify(call: &Call, f: impl FnOnce(&mut SharedDrive, &Value) -> Result<()>) -> Result<Response> {
+fn modify(call: &Call, flavor: Flavor, f: impl FnOnce(&mut SharedDrive, &Value) -> Result<()>) -> Result<Response> {
     let viewer = viewer(call)?;
-    let sel = call.fields("Drive", DEFAULT)?;
+    let sel = call.fields(flavor.schema(), DEFAULT)?;
     let body = call.json()?;
-    let id = call.param("driveId").to_string();
+    let id = call.param(flavor.param()).to_string();
     let now = call.now();
     call.write(|s, _| {
         let (d, role) = member(s, &viewer, &id)?;
@@ -113,44 +187,55 @@ fn modify(call: &Call, f: impl FnOnce(&mut SharedDrive, &Value) -> Result<()>) -
         s.drive.record_change(None, Some(&id), false, now);
         Ok(())
     })?;
-    let out = call.read(|s| s.drive.drives.get(&id).map(|d| drive_json(d, Some(Role::Organizer))))?;
+    let out = call.read(|s| s.drive.drives.get(&id).map(|d| flavor.render(d, Some(Role::Organizer))))?;
     Ok(ok(&sel.apply(out.unwrap_or(Value::Null))))
 }
 
+fn rename(d: &mut SharedDrive, body: &Value) -> Result<()> {
+    if let Some(n) = body.get("name") {
+        d.name =
+            n.as_str().filter(|n| !n.trim().is_empty()).ok_or_else(|| GoogleError::invalid_value("name"))?.to_string();
+    }
+    if let Some(c) = body.get("colorRgb").and_then(Value::as_str) {
+        d.color_rgb = Some(c.to_string());
+    }
+    Ok(())
+}
+
+pub fn team_update(call: &Call) -> Result<Response> {
+    modify(call, Flavor::TeamDrive, rename)
+}
+
 pub fn update(call: &Call) -> Result<Response> {
-    modify(call, |d, body| {
-        if let Some(n) = body.get("name") {
-            d.name = n
-                .as_str()
-                .filter(|n| !n.trim().is_empty())
-                .ok_or_else(|| GoogleError::invalid_value("name"))?
-                .to_string();
-        }
-        if let Some(c) = body.get("colorRgb").and_then(Value::as_str) {
-            d.color_rgb = Some(c.to_string());
-        }
-        Ok(())
-    })
+    modify(call, Flavor::Drive, rename)
 }
 
 pub fn hide(call: &Call) -> Result<Response> {
-    modify(call, |d, _| {
+    modify(call, Flavor::Drive, |d, _| {
         d.hidden = true;
         Ok(())
     })
 }
 
 pub fn unhide(call: &Call) -> Result<Response> {
-    modify(call, |d, _| {
+    modify(call, Flavor::Drive, |d, _| {
         d.hidden = false;
         Ok(())
     })
 }
 
 pub fn delete(call: &Call) -> Result<Response> {
+    delete_as(call, Flavor::Drive)
+}
+
+pub fn team_delete(call: &Call) -> Result<Response> {
+    delete_as(call, Flavor::TeamDrive)
+}
+
+fn delete_as(call: &Call, flavor: Flavor) -> Result<Response> {
     let viewer = viewer(call)?;
-    let allow_items = call.flag("allowItemDeletion")?;
-    let id = call.param("driveId").to_string();
+    let allow_items = flavor == Flavor::Drive && call.flag("allowItemDeletion")?;
+    let id = call.param(flavor.param()).to_string();
     let now = call.now();
     call.write(|s, _| {
         let (_, role) = member(s, &viewer, &id)?;

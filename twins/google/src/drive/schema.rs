@@ -141,6 +141,23 @@ pub const DRIVE: &[Field] = &[
 
 pub const DRIVE_LIST: &[Field] = &[("kind", "string"), ("nextPageToken", "string"), ("drives", "[#Drive]")];
 
+pub const TEAM_DRIVE: &[Field] = &[
+    ("kind", "string"),
+    ("id", "string"),
+    ("name", "string"),
+    ("themeId", "string"),
+    ("colorRgb", "string"),
+    ("backgroundImageFile", "any"),
+    ("backgroundImageLink", "string"),
+    ("capabilities", "any"),
+    ("createdTime", "date-time"),
+    ("restrictions", "any"),
+    ("orgUnitId", "string"),
+];
+
+pub const TEAM_DRIVE_LIST: &[Field] =
+    &[("kind", "string"), ("nextPageToken", "string"), ("teamDrives", "[#TeamDrive]")];
+
 pub const CHANGE: &[Field] = &[
     ("kind", "string"),
     ("removed", "boolean"),
@@ -241,6 +258,8 @@ pub const ALL: &[(&str, &[Field])] = &[
     ("Revision", REVISION),
     ("RevisionList", REVISION_LIST),
     ("StartPageToken", START_PAGE_TOKEN),
+    ("TeamDrive", TEAM_DRIVE),
+    ("TeamDriveList", TEAM_DRIVE_LIST),
     ("User", USER),
 ];
 
