@@ -154,6 +154,19 @@ impl Twin for GoogleTwin {
         Some(RateLimit { class: class.into(), limit: 200, per_seconds: 1 })
     }
 
+    /// A universe whose state is full refuses new content as Drive refuses a full
+    /// quota: 403 `storageQuotaExceeded`.
+    fn render_state_budget_exceeded(&self) -> Response {
+        GoogleError::storage_quota().into_response()
+    }
+
+    /// Signing in (a POST that mints a token) stays possible in a full universe, so
+    /// its files can still be read and deleted.
+    fn grows_state(&self, method: &Method, operation: Option<&str>) -> bool {
+        matches!(*method, Method::POST | Method::PUT | Method::PATCH)
+            && !operation.is_some_and(|op| op.starts_with("oauth2.") || op == "drive.batch")
+    }
+
     fn coverage(&self) -> Coverage {
         let api: Vec<_> = routes::api_methods().collect();
         let implemented = api.iter().filter(|(r, _)| r.coverage == Cov::Implemented).count();

@@ -272,3 +272,32 @@ async fn the_large_fixture_seeds() {
     assert_eq!(users, 10_001, "10,000 people and the service account");
     eprintln!("seeded 10,000 people in {took:?}");
 }
+
+#[tokio::test]
+async fn a_full_universe_refuses_new_files_as_a_full_quota() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/default.yaml");
+    let mut fixtures = FixtureLibrary::default();
+    fixtures.insert("default", Fixture::from_file(std::path::Path::new(path)).expect("default fixture"));
+    let twin: Arc<dyn Twin> = Arc::new(GoogleTwin::new());
+    let config = Config { state_budget_records: 10, ..Config::default() };
+    let core = Arc::new(Core::new(config, vec![twin.clone()], fixtures, "default"));
+    let universe =
+        core.create_universe(CreateUniverse { id: Some("default".into()), ..Default::default() }).expect("universe");
+    let token = universe.credential_of("google", "access_token").expect("a token");
+    let d = Domain { router: twin_core::serve::twin_router(core.clone(), twin), token, core };
+    let r =
+        d.call("POST", "/drive/v3/files", &[("content-type", "application/json")], b"{\"name\":\"x\"}".to_vec()).await;
+    assert_eq!(r.status, 403);
+    assert_eq!(r.json()["error"]["errors"][0]["reason"], "storageQuotaExceeded");
+    let r = d.call("GET", "/drive/v3/files?pageSize=1", &[], Vec::new()).await;
+    assert_eq!(r.status, 200, "reads pass");
+    let r = d
+        .call(
+            "POST",
+            "/token",
+            &[("content-type", "application/x-www-form-urlencoded")],
+            b"grant_type=refresh_token&refresh_token=nope&client_id=x&client_secret=y".to_vec(),
+        )
+        .await;
+    assert_eq!(r.json()["error"], "invalid_client", "sign-in is not refused as a write");
+}
