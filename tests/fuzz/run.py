@@ -31,18 +31,19 @@ import slack_target  # noqa: E402
 
 TARGETS = ["control", "okta", "slack", "raw"]
 
-# Per target: (positive, negative) cases per OpenAPI operation, or cases per Slack
-# method; and a time budget in seconds that cuts a target short (noted) rather than
+# Per target: (positive, negative) cases per OpenAPI operation (and, for Okta, rounds
+# over the operations it serves), cases per Slack method, rounds of raw HTTP; and a
+# time budget in seconds that cuts a target short (noted) rather than
 # letting the stage overrun.
 BOUNDED = {
     "control": ((30, 30), 35),
-    "okta": ((12, 12), 45),
+    "okta": ((12, 12, 1), 45),
     "slack": (10, 45),
     "raw": (2, 30),
 }
 NIGHTLY = {
     "control": ((150, 150), 1200),
-    "okta": ((25, 25), 3600),
+    "okta": ((25, 25, 20), 3600),
     "slack": (150, 2400),
     "raw": (20, 600),
 }
@@ -74,7 +75,7 @@ def main() -> int:
             if name == "control":
                 tally = control_target.run(server, args.seed, size[0], size[1], budget)
             elif name == "okta":
-                tally = okta_target.run(server, args.seed, size[0], size[1], budget)
+                tally = okta_target.run(server, args.seed, size[0], size[1], budget, size[2])
             elif name == "slack":
                 tally = slack_target.run(server, args.seed, size, budget)
             else:
