@@ -301,3 +301,35 @@ async fn a_full_universe_refuses_new_files_as_a_full_quota() {
         .await;
     assert_eq!(r.json()["error"], "invalid_client", "sign-in is not refused as a write");
 }
+
+#[tokio::test]
+async fn generated_files_for_scale_list_fast_enough() {
+    let mut fixture = Fixture::generated(1_000);
+    fixture.google = Some(json!({"generated_files_per_person": 20}));
+    let mut fixtures = FixtureLibrary::default();
+    fixtures.insert("default", fixture);
+    let twin: Arc<dyn Twin> = Arc::new(GoogleTwin::new());
+    let core = Arc::new(Core::new(Config::default(), vec![twin.clone()], fixtures, "default"));
+    let started = Instant::now();
+    let universe =
+        core.create_universe(CreateUniverse { id: Some("default".into()), ..Default::default() }).expect("universe");
+    let seeded = started.elapsed();
+    let files = universe.read::<twin_google::model::GoogleState, _>(|s| s.drive.files.len()).expect("state");
+    assert_eq!(
+        files,
+        1_000 * 20 + 1_000 * 2 + 1,
+        "files, each person's root and Generated folder, the service account's root"
+    );
+    let token = universe.credential_of("google", "access_token").expect("a token");
+    let d = Domain { router: twin_core::serve::twin_router(core.clone(), twin), token, core };
+    let started = Instant::now();
+    let r = d
+        .call("GET", "/drive/v3/files?q=name%20contains%20%27Report%27&pageSize=100&fields=files(id,name,mimeType,modifiedTime),nextPageToken", &[], Vec::new())
+        .await;
+    let listed = started.elapsed();
+    assert_eq!(r.status, 200);
+    let page = r.json();
+    assert_eq!(page["files"].as_array().map(Vec::len), Some(100));
+    assert!(page["nextPageToken"].is_string());
+    eprintln!("seeded {files} files in {seeded:?}; one page of a q over them in {listed:?}");
+}

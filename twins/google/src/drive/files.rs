@@ -513,7 +513,7 @@ impl Facts for FileFacts<'_> {
         }
         if let Some(t) = self.f.content.text(&self.f.mime_type) {
             text.push(' ');
-            text.push_str(t);
+            text.push_str(&t);
         }
         text
     }
@@ -738,13 +738,14 @@ pub fn list(call: &Call) -> Result<Response> {
                     (Some(_), _) if !include_drives => continue,
                     _ => {}
                 }
-                if access::role(s, f, &viewer, true).is_none() {
-                    continue;
-                }
+                // The query first: it is cheaper than walking the folders for access.
                 if let Some(q) = &query {
                     if !q.eval(&FileFacts { s, f, viewer: &viewer }) {
                         continue;
                     }
+                }
+                if access::role(s, f, &viewer, true).is_none() {
+                    continue;
                 }
                 hits.push(f);
             }
