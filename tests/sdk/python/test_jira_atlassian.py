@@ -121,3 +121,28 @@ def test_sprints_through_their_life(universe, atl):
     assert "closed sprint" in str(e.value)
     with pytest.raises(HTTPError):
         atl.create_sprint("x" * 31, board["id"])
+
+
+def test_jira_cloud_class_speaks_v3(universe):
+    from atlassian.jira import JiraCloud
+
+    site = universe["jira"]
+    cloud = JiraCloud(site["base_url"], username=site["email"], password=site["api_token"])
+    doc = {"type": "doc", "version": 1, "content": [{"type": "paragraph", "content": [{"type": "text", "text": "v3 body"}]}]}
+    created = cloud.create_issue(data={"fields": {"project": {"key": "OPS"}, "issuetype": {"name": "Task"},
+                                                  "summary": "Via JiraCloud", "description": doc}})
+    assert created["key"] == "OPS-5" and "/rest/api/3/issue/" in created["self"]
+    issue = cloud.get_issue(created["key"])
+    assert issue["fields"]["description"] == doc
+    transitions = cloud.get_transitions(created["key"])["transitions"]
+    done = next(t for t in transitions if t["to"]["name"] == "Done")
+    cloud.do_transition(created["key"], data={"transition": {"id": done["id"]}})
+    assert cloud.get_issue(created["key"])["fields"]["status"]["name"] == "Done"
+    page = cloud.enhanced_jql("project = OPS AND statusCategory = Done ORDER BY key", limit=1)
+    assert [i["key"] for i in page["issues"]] == ["OPS-3"] and page["nextPageToken"]
+    rest = cloud.enhanced_jql("project = OPS AND statusCategory = Done ORDER BY key", nextPageToken=page["nextPageToken"], limit=1)
+    assert [i["key"] for i in rest["issues"]] == ["OPS-5"] and "nextPageToken" not in rest
+    with pytest.raises(HTTPError) as e:
+        cloud.create_issue(data={"fields": {"project": {"key": "OPS"}, "issuetype": {"name": "Task"},
+                                            "summary": "x", "description": "a string in v3"}})
+    assert "Atlassian Document" in str(e.value)

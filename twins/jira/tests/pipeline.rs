@@ -191,3 +191,20 @@ async fn the_large_fixture_seeds_quickly_and_searches_page() {
     assert_eq!(status, 200);
     assert_eq!(count["count"], 3334);
 }
+
+#[test]
+fn the_state_exports_and_imports_unchanged() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/default.yaml");
+    let mut fixtures = FixtureLibrary::default();
+    fixtures.insert("default", Fixture::from_file(std::path::Path::new(path)).expect("default fixture"));
+    let twin: Arc<dyn Twin> = Arc::new(JiraTwin::new());
+    let core = Arc::new(Core::new(Config::default(), vec![twin], fixtures, "default"));
+    let universe =
+        core.create_universe(CreateUniverse { id: Some("default".into()), ..Default::default() }).expect("universe");
+    let exported = core.export(&universe).expect("export");
+    let jira = exported.services["jira"].clone();
+    assert_eq!(jira["issues"].as_object().map(|m| m.len()), Some(15));
+    core.import(&universe, exported.clone()).expect("import");
+    let again = core.export(&universe).expect("export again");
+    assert_eq!(again.services["jira"], jira);
+}
