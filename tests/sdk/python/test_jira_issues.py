@@ -297,3 +297,28 @@ def test_legacy_search_is_gone(universe):
     resp = raw(universe, "GET", "/rest/api/2/search?jql=project%3DENG")
     assert resp.status_code == 410
     assert resp.json()["errorMessages"][0].startswith("The requested API has been removed. Please migrate to the /rest/api/3/search/jql API.")
+
+
+def test_bulk_create_with_per_element_errors(universe, jira):
+    results = jira.create_issues([
+        {"project": {"key": "OPS"}, "summary": "Bulk one", "issuetype": {"name": "Task"}},
+        {"project": {"key": "OPS"}, "summary": "", "issuetype": {"name": "Task"}},
+        {"project": {"key": "OPS"}, "summary": "Bulk three", "issuetype": {"name": "Bug"}},
+    ])
+    assert [r["status"] for r in results] == ["Success", "Error", "Success"]
+    assert [r["issue"].key for r in results if r["issue"]] == ["OPS-5", "OPS-6"]
+    assert "summary" in str(results[1]["error"])
+    too_many = raw(universe, "POST", "/rest/api/2/issue/bulk", json={"issueUpdates": [{"fields": {}}] * 51})
+    assert too_many.status_code == 400
+
+
+def test_validate_and_visibility_rules_on_create(universe):
+    site = universe["jira"]
+    assert JIRA(server=site["base_url"], basic_auth=(site["email"], site["api_token"]), validate=True).myself()
+    carol = pycontribs(universe, "carol@acme.test", user_of(universe, "carol@acme.test")["api_token"])
+    with pytest.raises(JIRAError) as e:
+        carol.create_issue(fields={"project": {"key": "HR"}, "issuetype": {"name": "Task"}, "summary": "x"}, prefetch=False)
+    assert e.value.status_code == 400 and e.value.response.json()["errors"]["project"]
+    assignable = raw(universe, "GET", "/rest/api/3/user/assignable/search", params={"project": "HR"}).json()
+    assert sorted(u["displayName"] for u in assignable) == [
+        "Alice Anders", "Hannah Hughes", "Judy Jensen", "Kevin Kowalski", "Laura Lopez", "Olivia Okafor"]

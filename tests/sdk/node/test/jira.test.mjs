@@ -109,6 +109,21 @@ test('v6: create, read as ADF, edit, transition, delete', async () => {
   });
 });
 
+test('v6: bulk create reports per-element errors', async () => {
+  await withUniverse(async (_u, site) => {
+    const { jira } = v6(site);
+    const result = await jira.issues.createIssues({
+      issueUpdates: [
+        { fields: { project: { key: 'HR' }, issuetype: { name: 'Task' }, summary: 'Bulk A', description: doc('a') } },
+        { fields: { project: { key: 'HR' }, issuetype: { name: 'Nope' }, summary: 'Bulk B' } },
+      ],
+    });
+    assert.deepEqual(result.issues.map((i) => i.key), ['HR-4']);
+    assert.equal(result.errors[0].failedElementNumber, 1);
+    assert.equal(result.errors[0].elementErrors.errors.issuetype, 'Specify a valid issue type');
+  });
+});
+
 test('v6: search/jql pages by token to the end', async () => {
   await withUniverse(async (_u, site) => {
     const { jira } = v6(site);
