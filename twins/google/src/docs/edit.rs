@@ -1,0 +1,588 @@
+//! `documents.batchUpdate` requests applied to a [`Document`] in order, each with
+//! its reply. Refusals name the request (`Invalid requests[N].insertText: …`); the
+//! caller keeps the stored document when one fails.
+
+use serde_json::{json, Map, Value as Json};
+
+use super::model::{unit_len, Block, Bullet, Document, NamedRange, Para, Path, Placed, Table};
+use crate::drive::fields::{Node, Selection};
+use crate::sheets::errors::{ApiError, Result};
+
+type Refusal = String;
+
+const OUTSIDE: &str = "The insertion index must be inside the bounds of an existing paragraph. You can still create new paragraphs by inserting newlines.";
+
+pub fn apply(doc: &mut Document, req: &Json, index: usize) -> Result<Json> {
+    let Some(obj) = req.as_object() else {
+        return Err(ApiError::invalid(format!("Invalid requests[{index}]: a request object is required.")));
+    };
+    let mut kinds = obj.iter().filter(|(_, v)| !v.is_null());
+    let (kind, body) = match (kinds.next(), kinds.next()) {
+        (Some(k), None) => k,
+        (None, _) => return Err(ApiError::invalid(format!("Invalid requests[{index}]: No request set."))),
+        (Some(_), Some(_)) => {
+            return Err(ApiError::invalid(format!("Invalid requests[{index}]: Only one kind of request may be set.")))
+        }
+    };
+    let out = match kind.as_str() {
+        "insertText" => insert_text(doc, body).map(|_| json!({})),
+        "deleteContentRange" => delete_range(doc, body).map(|_| json!({})),
+        "replaceAllText" => replace_all(doc, body).map(|n| {
+            if n == 0 {
+                json!({"replaceAllText": {}})
+            } else {
+                json!({"replaceAllText": {"occurrencesChanged": n}})
+            }
+        }),
+        "updateTextStyle" => update_text_style(doc, body).map(|_| json!({})),
+        "updateParagraphStyle" => update_paragraph_style(doc, body).map(|_| json!({})),
+        "createParagraphBullets" => bullets(doc, body, true).map(|_| json!({})),
+        "deleteParagraphBullets" => bullets(doc, body, false).map(|_| json!({})),
+        "insertTable" => insert_table(doc, body).map(|_| json!({})),
+        "insertPageBreak" => insert_page_break(doc, body).map(|_| json!({})),
+        "createNamedRange" => create_named_range(doc, body).map(|id| json!({"createNamedRange": {"namedRangeId": id}})),
+        "deleteNamedRange" => delete_named_range(doc, body).map(|_| json!({})),
+        "updateDocumentStyle" => update_document_style(doc, body).map(|_| json!({})),
+        other => {
+            return Err(ApiError::invalid(format!(
+                "Invalid JSON payload received. Unknown name \"{other}\" at 'requests[{index}]': Cannot find field."
+            )))
+        }
+    };
+    out.map_err(|m| ApiError::request(index, kind, m))
+}
+
+/// The paragraph holding `index` (an index at a paragraph's newline included).
+fn locate(doc: &Document, index: u32) -> std::result::Result<Placed, Refusal> {
+    let end = doc.end();
+    if index >= end {
+        return Err(format!("Index {index} must be less than the end index of the referenced segment, {end}."));
+    }
+    doc.paragraphs().into_iter().find(|p| p.start <= index && index < p.end).ok_or_else(|| OUTSIDE.to_string())
+}
+
+/// The unit position of a UTF-16 offset in a paragraph; refused inside a surrogate pair.
+fn unit_at(units: &[(char, Map<String, Json>)], offset: u32, index: u32) -> std::result::Result<usize, Refusal> {
+    let mut at = 0;
+    for (i, (c, _)) in units.iter().enumerate() {
+        if at == offset {
+            return Ok(i);
+        }
+        at += unit_len(*c);
+        if at > offset {
+            return Err(format!("The index {index} is inside a surrogate pair; indexes must not split a character."));
+        }
+    }
+    Ok(units.len())
+}
+
+fn location(doc: &Document, body: &Json) -> std::result::Result<u32, Refusal> {
+    match (&body["location"], &body["endOfSegmentLocation"]) {
+        (Json::Object(_), Json::Object(_)) => {
+            Err("Exactly one of location or endOfSegmentLocation must be set.".into())
+        }
+        (Json::Object(l), _) => {
+            if l.get("segmentId").and_then(Json::as_str).is_some_and(|s| !s.is_empty()) {
+                return Err("Headers, footers and footnotes are not supported by this twin.".into());
+            }
+            match l.get("index") {
+                Some(v) => v.as_u64().map(|n| n as u32).ok_or_else(|| "Invalid location.index.".to_string()),
+                None => Ok(0),
+            }
+        }
+        (_, Json::Object(_)) => Ok(doc.end() - 1),
+        _ => Err("Exactly one of location or endOfSegmentLocation must be set.".into()),
+    }
+}
+
+/// Characters Docs strips from inserted text.
+fn clean(text: &str) -> String {
+    text.chars()
+        .filter(|c| {
+            let n = *c as u32;
+            !(n <= 0x08 || (0x0c..=0x1f).contains(&n) && *c != '\n' || (0xe000..=0xf8ff).contains(&n))
+        })
+        .collect()
+}
+
+/// Inserts text (newlines split paragraphs) at `index`; returns the units inserted.
+fn insert_at(doc: &mut Document, index: u32, text: &str, page_break: bool) -> std::result::Result<u32, Refusal> {
+    let placed = locate(doc, index)?;
+    let para = doc.para(placed.path).ok_or(OUTSIDE)?.clone();
+    let mut units = para.units();
+    let at = unit_at(&units, index - placed.start, index)?;
+    // Inserted text takes the style of the character before it (or after, at the start).
+    let style = if at > 0 {
+        units[at - 1].1.clone()
+    } else {
+        units.first().map(|u| u.1.clone()).unwrap_or_else(|| para.end_style.clone())
+    };
+    let mut new: Vec<(char, Map<String, Json>)> = text.chars().map(|c| (c, style.clone())).collect();
+    if page_break {
+        new.insert(0, ('\u{c}', style.clone()));
+    }
+    let added: u32 = new.iter().map(|(c, _)| unit_len(*c)).sum();
+    let tail = units.split_off(at);
+    units.extend(new);
+    units.extend(tail);
+    // Split at newlines: every piece but the last ends a paragraph of the same style.
+    let mut pieces: Vec<Vec<(char, Map<String, Json>)>> = vec![Vec::new()];
+    let mut newline_styles = Vec::new();
+    for (c, s) in units {
+        if c == '\n' {
+            pieces.push(Vec::new());
+            newline_styles.push(s);
+        } else if let Some(last) = pieces.last_mut() {
+            last.push((c, s));
+        }
+    }
+    let mut paras: Vec<Para> = Vec::with_capacity(pieces.len());
+    let count = pieces.len();
+    for (i, piece) in pieces.into_iter().enumerate() {
+        let mut p = Para {
+            runs: Vec::new(),
+            end_style: para.end_style.clone(),
+            style: para.style.clone(),
+            bullet: para.bullet.clone(),
+        };
+        if i + 1 < count {
+            p.end_style = newline_styles.get(i).cloned().unwrap_or_default();
+        }
+        p.set_units(piece);
+        paras.push(p);
+    }
+    replace_para(doc, placed.path, paras)?;
+    shift_ranges(doc, index, added as i64);
+    Ok(added)
+}
+
+/// Replaces one paragraph by several in its container.
+fn replace_para(doc: &mut Document, path: Path, paras: Vec<Para>) -> std::result::Result<(), Refusal> {
+    match path {
+        Path::Body(b) => {
+            doc.body.splice(b..=b, paras.into_iter().map(Block::Para));
+        }
+        Path::Cell { .. } => {
+            let (cell, i) = doc.container_mut(path).ok_or(OUTSIDE)?;
+            cell.splice(i..=i, paras);
+        }
+    }
+    Ok(())
+}
+
+fn shift_ranges(doc: &mut Document, at: u32, by: i64) {
+    for r in &mut doc.named_ranges {
+        let shift = |x: u32| -> u32 {
+            if x < at {
+                x
+            } else {
+                (x as i64 + by).max(at as i64) as u32
+            }
+        };
+        r.start = if r.start < at { r.start } else { shift(r.start) };
+        r.end = shift(r.end);
+    }
+    doc.named_ranges.retain(|r| r.end > r.start);
+}
+
+fn insert_text(doc: &mut Document, body: &Json) -> std::result::Result<(), Refusal> {
+    let index = location(doc, body)?;
+    let text = clean(body["text"].as_str().unwrap_or(""));
+    if text.is_empty() {
+        return Ok(());
+    }
+    insert_at(doc, index, &text, false).map(|_| ())
+}
+
+fn insert_page_break(doc: &mut Document, body: &Json) -> std::result::Result<(), Refusal> {
+    let index = location(doc, body)?;
+    if let Placed { path: Path::Cell { .. }, .. } = locate(doc, index)? {
+        return Err("Page breaks cannot be inserted inside a table.".into());
+    }
+    insert_at(doc, index, "\n", true).map(|_| ())
+}
+
+fn range_of(doc: &Document, v: &Json) -> std::result::Result<(u32, u32), Refusal> {
+    if v["segmentId"].as_str().is_some_and(|s| !s.is_empty()) {
+        return Err("Headers, footers and footnotes are not supported by this twin.".into());
+    }
+    let start = v["startIndex"].as_u64().unwrap_or(0) as u32;
+    let end = v["endIndex"].as_u64().ok_or("The range's endIndex is required.")? as u32;
+    if start >= end {
+        return Err(format!("The range should not be empty: startIndex {start} must be less than endIndex {end}."));
+    }
+    let doc_end = doc.end();
+    if end > doc_end {
+        return Err(format!("Index {} must be less than the end index of the referenced segment, {doc_end}.", end - 1));
+    }
+    if start < 1 {
+        return Err("The range must start at index 1 or later (index 0 is the section break).".into());
+    }
+    Ok((start, end))
+}
+
+fn delete_range(doc: &mut Document, body: &Json) -> std::result::Result<(), Refusal> {
+    let (start, end) = range_of(doc, &body["range"])?;
+    if end == doc.end() {
+        return Err("The range cannot include the newline character at the end of the segment.".into());
+    }
+    let paras = doc.paragraphs();
+    let first = paras
+        .iter()
+        .find(|p| p.start <= start && start < p.end)
+        .copied()
+        .ok_or("Invalid deletion range: it starts outside a paragraph.")?;
+    let last = paras
+        .iter()
+        .find(|p| p.start < end && end <= p.end)
+        .copied()
+        .ok_or("Invalid deletion range: it ends outside a paragraph.")?;
+    let same_container = match (first.path, last.path) {
+        (Path::Body(_), Path::Body(_)) => true,
+        (Path::Cell { block: a, row: r1, col: c1, .. }, Path::Cell { block: b, row: r2, col: c2, .. }) => {
+            (a, r1, c1) == (b, r2, c2)
+        }
+        _ => false,
+    };
+    if !same_container {
+        return Err("Invalid deletion range. Cannot delete part of a table, or across table cells.".into());
+    }
+    if let (Path::Cell { .. }, true) =
+        (last.path, end == last.end && Some(&last) == paras.iter().rfind(|p| same_cell(p.path, last.path)))
+    {
+        return Err("The range cannot include the newline character at the end of the segment.".into());
+    }
+    let head = doc.para(first.path).ok_or(OUTSIDE)?.clone();
+    let tail = doc.para(last.path).ok_or(OUTSIDE)?.clone();
+    let hu = head.units();
+    let tu = tail.units();
+    let cut = unit_at(&hu, start - first.start, start)?;
+    // `end` may be the last paragraph's end (its newline deleted, joining the next).
+    let (tail_units, tail_para) = if end == last.end {
+        let next = paras
+            .iter()
+            .find(|p| p.start == last.end)
+            .copied()
+            .ok_or("The range cannot include the newline character at the end of the segment.")?;
+        if !same_cell(next.path, last.path) {
+            return Err("Invalid deletion range. Cannot delete the newline before a table.".into());
+        }
+        let np = doc.para(next.path).ok_or(OUTSIDE)?.clone();
+        (np.units(), np)
+    } else {
+        let from = unit_at(&tu, end - last.start, end)?;
+        (tu[from..].to_vec(), tail)
+    };
+    let mut merged = hu[..cut].to_vec();
+    merged.extend(tail_units);
+    let mut p = Para {
+        runs: Vec::new(),
+        end_style: tail_para.end_style.clone(),
+        style: head.style.clone(),
+        bullet: head.bullet.clone(),
+    };
+    p.set_units(merged);
+    let last_path = if end == last.end {
+        paras.iter().find(|p| p.start == last.end).map(|p| p.path).unwrap_or(last.path)
+    } else {
+        last.path
+    };
+    match (first.path, last_path) {
+        (Path::Body(a), Path::Body(b)) => {
+            doc.body.splice(a..=b, std::iter::once(Block::Para(p)));
+        }
+        (Path::Cell { para: a, .. }, Path::Cell { para: b, .. }) => {
+            let (cell, _) = doc.container_mut(first.path).ok_or(OUTSIDE)?;
+            cell.splice(a..=b, std::iter::once(p));
+        }
+        _ => return Err("Invalid deletion range.".into()),
+    }
+    shift_ranges(doc, start, -((end - start) as i64));
+    Ok(())
+}
+
+fn same_cell(a: Path, b: Path) -> bool {
+    match (a, b) {
+        (Path::Body(_), Path::Body(_)) => true,
+        (Path::Cell { block: x, row: r1, col: c1, .. }, Path::Cell { block: y, row: r2, col: c2, .. }) => {
+            (x, r1, c1) == (y, r2, c2)
+        }
+        _ => false,
+    }
+}
+
+fn replace_all(doc: &mut Document, body: &Json) -> std::result::Result<u32, Refusal> {
+    let find = body["containsText"]["text"].as_str().unwrap_or("");
+    if find.is_empty() {
+        return Err("containsText.text must not be empty.".into());
+    }
+    if body["containsText"]["searchByRegex"].as_bool().unwrap_or(false) {
+        return Err("searchByRegex is not supported by this twin.".into());
+    }
+    let match_case = body["containsText"]["matchCase"].as_bool().unwrap_or(false);
+    let with = clean(body["replaceText"].as_str().unwrap_or(""));
+    let needle: Vec<char> = find.chars().collect();
+    let eq = |a: char, b: char| if match_case { a == b } else { a.to_lowercase().eq(b.to_lowercase()) };
+    let mut total = 0;
+    for placed in doc.paragraphs() {
+        let Some(para) = doc.para(placed.path) else { continue };
+        let units = para.units();
+        let mut out = Vec::with_capacity(units.len());
+        let mut i = 0;
+        let mut n = 0;
+        while i < units.len() {
+            if i + needle.len() <= units.len() && needle.iter().enumerate().all(|(k, c)| eq(units[i + k].0, *c)) {
+                let style = units[i].1.clone();
+                out.extend(with.chars().filter(|c| *c != '\n').map(|c| (c, style.clone())));
+                i += needle.len();
+                n += 1;
+            } else {
+                out.push(units[i].clone());
+                i += 1;
+            }
+        }
+        if n > 0 {
+            total += n;
+            if let Some(p) = doc.para_mut(placed.path) {
+                p.set_units(out);
+            }
+        }
+    }
+    Ok(total)
+}
+
+fn mask(fields: &Json) -> std::result::Result<Selection, Refusal> {
+    let text = fields.as_str().unwrap_or("").trim();
+    if text.is_empty() {
+        return Err("At least one field must be listed in 'fields'. (Use '*' to indicate all fields.)".into());
+    }
+    Selection::parse(&text.replace('.', "/")).map_err(|bad| format!("Invalid field mask: {bad}"))
+}
+
+/// Copies masked members of `src` into `dst`; masked members `src` lacks are unset.
+fn merge(dst: &mut Map<String, Json>, src: &Json, sel: &Selection) {
+    let keys: Vec<String> = if sel.0.contains_key("*") {
+        let mut k: Vec<String> = src.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default();
+        k.extend(dst.keys().cloned());
+        k
+    } else {
+        sel.0.keys().cloned().collect()
+    };
+    for key in keys {
+        let node = sel.0.get(&key).or_else(|| sel.0.get("*")).cloned().unwrap_or(Node::All);
+        match (node, &src[&key]) {
+            (_, Json::Null) => {
+                dst.remove(&key);
+            }
+            (Node::Sub(sub), v @ Json::Object(_)) => {
+                let mut inner = dst.get(&key).and_then(|d| d.as_object().cloned()).unwrap_or_default();
+                merge(&mut inner, v, &sub);
+                dst.insert(key, Json::Object(inner));
+            }
+            (_, v) => {
+                dst.insert(key, v.clone());
+            }
+        }
+    }
+}
+
+fn update_text_style(doc: &mut Document, body: &Json) -> std::result::Result<(), Refusal> {
+    let (start, end) = range_of(doc, &body["range"])?;
+    let sel = mask(&body["fields"])?;
+    let style = &body["textStyle"];
+    for placed in doc.paragraphs() {
+        if placed.end <= start || placed.start >= end {
+            continue;
+        }
+        let Some(para) = doc.para(placed.path) else { continue };
+        let mut units = para.units();
+        let mut at = placed.start;
+        for (c, s) in units.iter_mut() {
+            if at >= start && at < end {
+                merge(s, style, &sel);
+            }
+            at += unit_len(*c);
+        }
+        let covers_newline = placed.end > start && placed.end - 1 < end;
+        if let Some(p) = doc.para_mut(placed.path) {
+            p.set_units(units);
+            if covers_newline {
+                let mut s = p.end_style.clone();
+                merge(&mut s, style, &sel);
+                p.end_style = s;
+            }
+        }
+    }
+    Ok(())
+}
+
+const NAMED_STYLES: &[&str] =
+    &["NORMAL_TEXT", "TITLE", "SUBTITLE", "HEADING_1", "HEADING_2", "HEADING_3", "HEADING_4", "HEADING_5", "HEADING_6"];
+
+fn update_paragraph_style(doc: &mut Document, body: &Json) -> std::result::Result<(), Refusal> {
+    let (start, end) = range_of(doc, &body["range"])?;
+    let sel = mask(&body["fields"])?;
+    let style = &body["paragraphStyle"];
+    if let Some(n) = style["namedStyleType"].as_str() {
+        if !NAMED_STYLES.contains(&n) {
+            return Err(format!("Invalid value for namedStyleType: {n}"));
+        }
+    }
+    for placed in doc.paragraphs() {
+        if placed.end <= start || placed.start >= end {
+            continue;
+        }
+        if let Some(p) = doc.para_mut(placed.path) {
+            merge(&mut p.style, style, &sel);
+        }
+    }
+    Ok(())
+}
+
+fn bullets(doc: &mut Document, body: &Json, create: bool) -> std::result::Result<(), Refusal> {
+    let (start, end) = range_of(doc, &body["range"])?;
+    let list = if create {
+        let preset = body["bulletPreset"].as_str().unwrap_or("BULLET_DISC_CIRCLE_SQUARE").to_string();
+        let id = doc.fresh_id("kix.");
+        doc.lists.push((id.clone(), preset));
+        Some(id)
+    } else {
+        None
+    };
+    for placed in doc.paragraphs() {
+        if placed.end <= start || placed.start >= end {
+            continue;
+        }
+        if let Some(p) = doc.para_mut(placed.path) {
+            p.bullet = list.as_ref().map(|id| Bullet { list_id: id.clone(), nesting: 0 });
+        }
+    }
+    Ok(())
+}
+
+fn insert_table(doc: &mut Document, body: &Json) -> std::result::Result<(), Refusal> {
+    let rows = body["rows"].as_u64().unwrap_or(0);
+    let cols = body["columns"].as_u64().unwrap_or(0);
+    if !(1..=1000).contains(&rows) || !(1..=20).contains(&cols) {
+        return Err("A table must have between 1 and 1000 rows and between 1 and 20 columns.".into());
+    }
+    let index = location(doc, body)?;
+    let placed = locate(doc, index)?;
+    let Path::Body(_) = placed.path else { return Err("Tables cannot be inserted inside a table.".into()) };
+    // A newline first: the table goes between the two halves of the paragraph.
+    insert_at(doc, index, "\n", false)?;
+    let after = doc.paragraphs().into_iter().find(|p| p.start == index + 1).ok_or(OUTSIDE)?;
+    let Path::Body(b) = after.path else { return Err(OUTSIDE.into()) };
+    let table = Table::new(rows as u32, cols as u32);
+    let len = table.len();
+    doc.body.insert(b, Block::Table(table));
+    shift_ranges(doc, index + 1, len as i64);
+    Ok(())
+}
+
+fn create_named_range(doc: &mut Document, body: &Json) -> std::result::Result<String, Refusal> {
+    let name = body["name"].as_str().unwrap_or("");
+    let len = name.encode_utf16().count();
+    if !(1..=256).contains(&len) {
+        return Err("The name must be between 1 and 256 characters long.".into());
+    }
+    let (start, end) = range_of(doc, &body["range"])?;
+    let id = doc.fresh_id("kix.");
+    doc.named_ranges.push(NamedRange { id: id.clone(), name: name.to_string(), start, end });
+    Ok(id)
+}
+
+fn delete_named_range(doc: &mut Document, body: &Json) -> std::result::Result<(), Refusal> {
+    let before = doc.named_ranges.len();
+    match (body["namedRangeId"].as_str(), body["name"].as_str()) {
+        (Some(id), None) => doc.named_ranges.retain(|r| r.id != id),
+        (None, Some(name)) => doc.named_ranges.retain(|r| r.name != name),
+        _ => return Err("Exactly one of namedRangeId or name must be set.".into()),
+    }
+    if doc.named_ranges.len() == before {
+        return Err("The named range was not found.".into());
+    }
+    Ok(())
+}
+
+fn update_document_style(doc: &mut Document, body: &Json) -> std::result::Result<(), Refusal> {
+    let sel = mask(&body["fields"])?;
+    let mut style = doc.document_style.clone();
+    merge(&mut style, &body["documentStyle"], &sel);
+    doc.document_style = style;
+    Ok(())
+}
+
+/// An empty paragraph run list helper for tests.
+#[cfg(test)]
+fn text_of(doc: &Document) -> String {
+    doc.plain_text()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(doc: &mut Document, req: Json) -> Result<Json> {
+        apply(doc, &req, 0)
+    }
+
+    #[test]
+    fn insert_split_delete_and_indexes() {
+        let mut doc = Document::new();
+        run(&mut doc, json!({"insertText": {"location": {"index": 1}, "text": "Hello 😀 world\nSecond"}})).unwrap();
+        assert_eq!(text_of(&doc), "Hello 😀 world\nSecond\n");
+        assert_eq!(doc.end(), 1 + 15 + 7);
+        let e = run(&mut doc, json!({"insertText": {"location": {"index": 8}, "text": "x"}})).unwrap_err();
+        assert!(e.message.contains("surrogate pair"), "{}", e.message);
+        let e = run(&mut doc, json!({"insertText": {"location": {"index": 40}, "text": "x"}})).unwrap_err();
+        assert_eq!(
+            e.message,
+            "Invalid requests[0].insertText: Index 40 must be less than the end index of the referenced segment, 23."
+        );
+        let e = run(&mut doc, json!({"insertText": {"location": {"index": 0}, "text": "x"}})).unwrap_err();
+        assert!(e.message.contains("inside the bounds of an existing paragraph"));
+        // Delete across the paragraph boundary: "world\nSeco" (10..20) goes.
+        run(&mut doc, json!({"deleteContentRange": {"range": {"startIndex": 10, "endIndex": 20}}})).unwrap();
+        assert_eq!(text_of(&doc), "Hello 😀 nd\n");
+        let end = doc.end();
+        let e =
+            run(&mut doc, json!({"deleteContentRange": {"range": {"startIndex": 1, "endIndex": end}}})).unwrap_err();
+        assert!(e.message.contains("newline character at the end of the segment"));
+        run(&mut doc, json!({"insertText": {"endOfSegmentLocation": {}, "text": "!"}})).unwrap();
+        assert_eq!(text_of(&doc), "Hello 😀 nd!\n");
+    }
+
+    #[test]
+    fn replace_styles_tables_and_ranges() {
+        let mut doc = Document::from_text("cat and Cat\ndog\n");
+        let r =
+            run(&mut doc, json!({"replaceAllText": {"containsText": {"text": "cat"}, "replaceText": "fox"}})).unwrap();
+        assert_eq!(r, json!({"replaceAllText": {"occurrencesChanged": 2}}));
+        let r = run(
+            &mut doc,
+            json!({"replaceAllText": {"containsText": {"text": "zebra", "matchCase": true}, "replaceText": "x"}}),
+        )
+        .unwrap();
+        assert_eq!(r, json!({"replaceAllText": {}}));
+        run(&mut doc, json!({"updateTextStyle": {"range": {"startIndex": 1, "endIndex": 4}, "textStyle": {"bold": true}, "fields": "bold"}})).unwrap();
+        if let Block::Para(p) = &doc.body[0] {
+            assert_eq!(p.runs[0].text, "fox");
+            assert_eq!(p.runs[0].style["bold"], true);
+            assert_eq!(p.runs[1].text, " and fox");
+        }
+        run(&mut doc, json!({"insertTable": {"rows": 2, "columns": 2, "location": {"index": 13}}})).unwrap();
+        let ps = doc.paragraphs();
+        // "fox and fox\n" 1-13, "\n" 13-14, table 14…, "dog\n".
+        assert_eq!((ps[1].start, ps[1].end), (13, 14));
+        assert_eq!(ps[2].start, 17);
+        run(&mut doc, json!({"insertText": {"location": {"index": 17}, "text": "A1"}})).unwrap();
+        assert_eq!(doc.plain_text(), "fox and fox\n\nA1\n\n\n\ndog\n");
+        let e = run(&mut doc, json!({"insertText": {"location": {"index": 14}, "text": "x"}})).unwrap_err();
+        assert!(e.message.contains("inside the bounds of an existing paragraph"));
+        let id =
+            run(&mut doc, json!({"createNamedRange": {"name": "dogs", "range": {"startIndex": 29, "endIndex": 32}}}))
+                .unwrap();
+        assert!(id["createNamedRange"]["namedRangeId"].as_str().unwrap().starts_with("kix."));
+    }
+}

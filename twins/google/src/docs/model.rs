@@ -1,0 +1,358 @@
+//! A Google document as the twin keeps it: the body's blocks (paragraphs of styled
+//! runs, tables of cells holding paragraphs), lists, named ranges and a revision
+//! counter, stored once. Indexes are computed when the document is rendered or
+//! edited, in UTF-16 code units as Docs counts them: the section break takes
+//! index 0, each paragraph its text and a newline, a table one index for itself,
+//! one per row, one per cell and one at its end.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value as Json};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Run {
+    pub text: String,
+    /// `textStyle` members set on this run.
+    #[serde(default)]
+    pub style: Map<String, Json>,
+    /// A page break (one index, no text).
+    #[serde(default)]
+    pub page_break: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Bullet {
+    pub list_id: String,
+    pub nesting: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Para {
+    /// The text without the paragraph's final newline.
+    pub runs: Vec<Run>,
+    /// The newline's text style.
+    #[serde(default)]
+    pub end_style: Map<String, Json>,
+    /// `paragraphStyle` members set on the paragraph (namedStyleType among them).
+    #[serde(default)]
+    pub style: Map<String, Json>,
+    #[serde(default)]
+    pub bullet: Option<Bullet>,
+}
+
+impl Para {
+    pub fn new() -> Self {
+        Para { runs: Vec::new(), end_style: Map::new(), style: Map::new(), bullet: None }
+    }
+
+    /// Length in UTF-16 units, newline included.
+    pub fn len(&self) -> u32 {
+        self.runs.iter().map(run_len).sum::<u32>() + 1
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.runs.is_empty()
+    }
+
+    pub fn text(&self) -> String {
+        self.runs.iter().filter(|r| !r.page_break).map(|r| r.text.as_str()).collect()
+    }
+
+    /// One unit per character (page breaks as U+000C), with its style.
+    pub fn units(&self) -> Vec<(char, Map<String, Json>)> {
+        let mut out = Vec::new();
+        for r in &self.runs {
+            if r.page_break {
+                out.push(('\u{c}', r.style.clone()));
+            } else {
+                out.extend(r.text.chars().map(|c| (c, r.style.clone())));
+            }
+        }
+        out
+    }
+
+    /// Rebuilds the runs from units, merging neighbours of the same style.
+    pub fn set_units(&mut self, units: Vec<(char, Map<String, Json>)>) {
+        let mut runs: Vec<Run> = Vec::new();
+        for (c, style) in units {
+            if c == '\u{c}' {
+                runs.push(Run { text: String::new(), style, page_break: true });
+                continue;
+            }
+            match runs.last_mut() {
+                Some(last) if !last.page_break && last.style == style => last.text.push(c),
+                _ => runs.push(Run { text: c.to_string(), style, page_break: false }),
+            }
+        }
+        self.runs = runs;
+    }
+}
+
+impl Default for Para {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+pub fn run_len(r: &Run) -> u32 {
+    if r.page_break {
+        1
+    } else {
+        r.text.encode_utf16().count() as u32
+    }
+}
+
+/// UTF-16 length of a character.
+pub fn unit_len(c: char) -> u32 {
+    c.len_utf16() as u32
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Table {
+    /// rows → cells → paragraphs (a cell holds at least one).
+    pub rows: Vec<Vec<Vec<Para>>>,
+    pub columns: u32,
+}
+
+impl Table {
+    pub fn new(rows: u32, columns: u32) -> Self {
+        Table { rows: (0..rows).map(|_| (0..columns).map(|_| vec![Para::new()]).collect()).collect(), columns }
+    }
+
+    pub fn len(&self) -> u32 {
+        2 + self
+            .rows
+            .iter()
+            .map(|row| 1 + row.iter().map(|cell| 1 + cell.iter().map(Para::len).sum::<u32>()).sum::<u32>())
+            .sum::<u32>()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Block {
+    Para(Para),
+    Table(Table),
+}
+
+impl Block {
+    /// Indexes the block takes (never zero: a paragraph has its newline).
+    #[allow(clippy::len_without_is_empty)]
+    pub fn len(&self) -> u32 {
+        match self {
+            Block::Para(p) => p.len(),
+            Block::Table(t) => t.len(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NamedRange {
+    pub id: String,
+    pub name: String,
+    pub start: u32,
+    pub end: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Document {
+    pub revision: u64,
+    pub body: Vec<Block>,
+    #[serde(default)]
+    pub named_ranges: Vec<NamedRange>,
+    /// List id → glyph preset.
+    #[serde(default)]
+    pub lists: Vec<(String, String)>,
+    #[serde(default)]
+    pub document_style: Map<String, Json>,
+    #[serde(default)]
+    pub next_id: u64,
+}
+
+/// Where a paragraph lives: a body block, or a paragraph of a table cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Path {
+    Body(usize),
+    Cell { block: usize, row: usize, col: usize, para: usize },
+}
+
+/// A paragraph's place: its path and its [start, end) indexes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Placed {
+    pub path: Path,
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Document {
+    pub fn new() -> Self {
+        Document {
+            revision: 1,
+            body: vec![Block::Para(Para::new())],
+            named_ranges: Vec::new(),
+            lists: Vec::new(),
+            document_style: Map::new(),
+            next_id: 1,
+        }
+    }
+
+    /// A document of plain text, one paragraph a line.
+    pub fn from_text(text: &str) -> Self {
+        let mut doc = Document::new();
+        let text = text.trim_start_matches('\u{feff}');
+        let text = text.strip_suffix('\n').unwrap_or(text);
+        if !text.is_empty() {
+            doc.body = text
+                .split('\n')
+                .map(|line| {
+                    let mut p = Para::new();
+                    let line = line.trim_end_matches('\r');
+                    if !line.is_empty() {
+                        p.runs.push(Run { text: line.to_string(), style: Map::new(), page_break: false });
+                    }
+                    Block::Para(p)
+                })
+                .collect();
+        }
+        doc
+    }
+
+    /// The index just past the body's last newline.
+    pub fn end(&self) -> u32 {
+        1 + self.body.iter().map(Block::len).sum::<u32>()
+    }
+
+    /// Every paragraph with its indexes, in order.
+    pub fn paragraphs(&self) -> Vec<Placed> {
+        let mut out = Vec::new();
+        let mut at = 1;
+        for (b, block) in self.body.iter().enumerate() {
+            match block {
+                Block::Para(p) => {
+                    out.push(Placed { path: Path::Body(b), start: at, end: at + p.len() });
+                    at += p.len();
+                }
+                Block::Table(t) => {
+                    at += 1;
+                    for (r, row) in t.rows.iter().enumerate() {
+                        at += 1;
+                        for (c, cell) in row.iter().enumerate() {
+                            at += 1;
+                            for (i, p) in cell.iter().enumerate() {
+                                out.push(Placed {
+                                    path: Path::Cell { block: b, row: r, col: c, para: i },
+                                    start: at,
+                                    end: at + p.len(),
+                                });
+                                at += p.len();
+                            }
+                        }
+                    }
+                    at += 1;
+                }
+            }
+        }
+        out
+    }
+
+    pub fn para(&self, path: Path) -> Option<&Para> {
+        match path {
+            Path::Body(b) => match self.body.get(b)? {
+                Block::Para(p) => Some(p),
+                Block::Table(_) => None,
+            },
+            Path::Cell { block, row, col, para } => match self.body.get(block)? {
+                Block::Table(t) => t.rows.get(row)?.get(col)?.get(para),
+                Block::Para(_) => None,
+            },
+        }
+    }
+
+    pub fn para_mut(&mut self, path: Path) -> Option<&mut Para> {
+        match path {
+            Path::Body(b) => match self.body.get_mut(b)? {
+                Block::Para(p) => Some(p),
+                Block::Table(_) => None,
+            },
+            Path::Cell { block, row, col, para } => match self.body.get_mut(block)? {
+                Block::Table(t) => t.rows.get_mut(row)?.get_mut(col)?.get_mut(para),
+                Block::Para(_) => None,
+            },
+        }
+    }
+
+    /// The paragraphs holding a container's paragraphs (the body or one cell), to
+    /// split and merge paragraphs in place.
+    pub fn container_mut(&mut self, path: Path) -> Option<(&mut Vec<Para>, usize)> {
+        match path {
+            Path::Cell { block, row, col, para } => match self.body.get_mut(block)? {
+                Block::Table(t) => Some((t.rows.get_mut(row)?.get_mut(col)?, para)),
+                Block::Para(_) => None,
+            },
+            Path::Body(_) => None,
+        }
+    }
+
+    /// Plain text, as Drive exports a document (tables cell by cell).
+    pub fn plain_text(&self) -> String {
+        let mut out = String::new();
+        for block in &self.body {
+            match block {
+                Block::Para(p) => {
+                    out.push_str(&p.text());
+                    out.push('\n');
+                }
+                Block::Table(t) => {
+                    for row in &t.rows {
+                        for cell in row {
+                            for p in cell {
+                                out.push_str(&p.text());
+                                out.push('\n');
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    pub fn fresh_id(&mut self, prefix: &str) -> String {
+        self.next_id += 1;
+        let mut x = self.next_id.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ (self.revision << 7);
+        x ^= x >> 31;
+        format!("{prefix}{:012x}", x & 0xffff_ffff_ffff)
+    }
+}
+
+impl Default for Document {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn indexes_count_utf16_and_table_markers() {
+        let mut doc = Document::from_text("ab😀\ncd\n");
+        assert_eq!(doc.end(), 1 + 5 + 3);
+        let ps = doc.paragraphs();
+        assert_eq!((ps[0].start, ps[0].end, ps[1].start, ps[1].end), (1, 6, 6, 9));
+        doc.body.insert(1, Block::Table(Table::new(2, 2)));
+        // table 6, row 7, cell 8, para 9-10, cell 10, para 11-12, row 12, cell 13, para 14-15, cell 15, para 16-17, end 17
+        let ps = doc.paragraphs();
+        assert_eq!(ps[1].start, 9);
+        assert_eq!(ps[2].start, 11);
+        assert_eq!(ps[3].start, 14);
+        assert_eq!(ps[4].start, 16);
+        assert_eq!(ps[5].start, 18);
+        assert_eq!(doc.end(), 21);
+        assert_eq!(doc.plain_text(), "ab😀\n\n\n\n\ncd\n");
+    }
+}
