@@ -93,6 +93,34 @@ refresh-token grants), `GET /oauth2/v3/tokeninfo`, `GET /oauth2/v3/userinfo`, di
 (`/upload/drive/v3/...` simple and multipart, `/resumable/upload/drive/v3/...` and the
 session `PUT`s) and batch (`POST /batch/drive/v3`).
 
+## Twin specifics
+
+- **Endpoint.** The manifest's `google.endpoint` is the port's base for the `default`
+  universe and `{base}/u/{id}` for any other (the token endpoint and discovery take no
+  credential to route by). `drive_endpoint` ends in `/drive/v3/` (Python's
+  `client_options={\"api_endpoint\": ...}` for calls without media); the discovery
+  document's `rootUrl` is the address the client used, so Python uploads and batch and
+  Node `google.discoverAPI` clients reach the twin; Node's `google.drive({rootUrl})`
+  needs `rootUrl` in the call options of uploads too.
+- **Credentials.** `Authorization: Bearer` (or `access_token` in the query): the
+  manifest's `access_token` (the admin) and `access_tokens` (one per person); a
+  service-account key (`google.service_account`) whose `token_uri` is the twin's
+  `/token`, with `sub` acting as any active person; the refresh token and OAuth client
+  of the manifest. Anything else is 401, after which the clients try to refresh.
+  `authorized_user` key files and Node's `JWT`/`GoogleAuth` clients post to Google's
+  own token URL whatever the file says (not reachable without a code change).
+- **Access** is computed per request from the owner, permissions (user, group: the
+  fixture's groups, domain, anyone; `allowFileDiscovery` decides search), folders and
+  shared-drive membership. No access is `404 File not found`; some access but not
+  enough is `403 insufficientFilePermissions`.
+- **Content.** Uploaded bytes live in the universe's state (forked, snapshotted and
+  exported with it), bounded per universe (`storage_cap_bytes`, 64 MiB by default:
+  `403 storageQuotaExceeded`). Editor files hold text until Docs and Sheets own them;
+  export renders Docs as text/plain, text/html, text/markdown and Sheets as CSV/TSV.
+- **Not modelled.** Drive v2 (so PyDrive2, which builds v2 from the static document,
+  cannot be pointed at the twin unchanged), labels, approvals, access proposals,
+  apps, long-running downloads, push notifications (watch is accepted, never delivered).
+
 ";
 
 fn render(spec: &BTreeMap<String, (String, String)>) -> String {
