@@ -72,6 +72,16 @@ const NOTES: &str = "## Twin specifics
 - **Webhooks** (`/rest/webhooks/1.0/webhook`, admins only) are derived from state changes and sent
   by a simple loopback sender in this crate (three attempts, `X-Hub-Signature` with a secret); the
   dynamic `/rest/api/3/webhook` (Connect/OAuth apps) is not served.
+- **Fixture section** (`jira:` in a fixture; see `fixtures/default.yaml`): `admin` (the manifest's
+  account; default the first active member of `admins`), `admin_groups`, `projects` (`key`, `name`,
+  `lead`, `description`, `groups` that may browse, `components`), `boards` (`name`, `project`,
+  `type`, `sprints` with `state`, `started` (ago), `days`, `goal`), `issues` (in order, so keys are
+  predictable: `project`, `type`, `summary`, `description` (wiki markup), `status`, `priority`,
+  `assignee`, `reporter`, `labels`, `components`, `ago`, `due`, `parent`, `story_points`,
+  `sprints`, `watchers`, `comments` with `from`, `text`, `ago`) and `links` (`type`, `from` (the
+  outward side), `to`). Without a section (the generated large fixture) ENG, OPS and HR get one
+  issue per person and ENG a board with an active sprint. The manifest lists the API tokens of
+  up to 50 people under `jira.users` (email → `account_id`, `api_token`).
 - **Not yet served:** remote links, versions, custom field administration, filters,
   dashboards, the classic workflow template, `--realistic-limits` per-issue write limits.
 
