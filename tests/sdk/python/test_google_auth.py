@@ -263,3 +263,21 @@ def test_the_twins_discovery_names_only_googles_methods_and_parameters(universe)
     assert set(ours["schemas"]) <= set(theirs["schemas"])
     for name, schema in ours["schemas"].items():
         assert set(schema["properties"]) <= set(theirs["schemas"][name]["properties"]), name
+
+
+def test_minted_tokens_expire_with_the_universe_clock_and_the_client_refreshes(universe, control):
+    g = universe["google"]
+    creds = service_account.Credentials.from_service_account_info(g["service_account"], scopes=SCOPES, subject="nina@acme.test")
+    svc = drive(universe, credentials=creds)
+    assert svc.about().get(fields="user(emailAddress)").execute()["user"]["emailAddress"] == "nina@acme.test"
+    first = creds.token
+    r = requests.get(g["drive_endpoint"] + "about?fields=user", headers={"Authorization": f"Bearer {first}"})
+    assert r.status_code == 200
+    resp = control.post(f"universes/{universe['id']}/clock/advance", json={"seconds": 3700})
+    assert resp.status_code in (200, 204), resp.text
+    r = requests.get(g["drive_endpoint"] + "about?fields=user", headers={"Authorization": f"Bearer {first}"})
+    assert r.status_code == 401
+    # The client sees the 401, refreshes against the twin's /token and retries.
+    creds.expiry = None  # its own clock does not know the universe's moved
+    assert svc.about().get(fields="user(emailAddress)").execute()["user"]["emailAddress"] == "nina@acme.test"
+    assert creds.token != first

@@ -198,7 +198,16 @@ impl Call {
             return Err(GoogleError::unauthenticated());
         }
         let email = principal.subject.clone();
-        self.read(|s| s.user(&email).filter(|u| u.active).cloned())?.ok_or_else(GoogleError::unauthenticated)
+        let token = self.ctx.credential.clone().unwrap_or_default();
+        let now = self.now();
+        self.read(|s| {
+            // A token minted by `/token` lives an hour of universe time; the manifest's do not expire.
+            if s.grants.get(&token).is_some_and(|g| g.expires_at <= now) {
+                return None;
+            }
+            s.user(&email).filter(|u| u.active).cloned()
+        })?
+        .ok_or_else(GoogleError::unauthenticated)
     }
 }
 
