@@ -3,6 +3,8 @@
 //! domain, anyone), and a shared drive's members. Nothing is cached or stored per
 //! request, so a change of group membership or a share takes effect at once.
 
+use chrono::{DateTime, Utc};
+
 use crate::drive::model::{File, Grantee, Permission, Role, SharedDrive};
 use crate::model::{GoogleState, User};
 
@@ -17,6 +19,8 @@ pub struct Viewer {
     pub groups: Vec<String>,
     pub permission_id: String,
     pub root_id: String,
+    /// The universe's time: a permission past its `expirationTime` gives nothing.
+    pub now: Option<DateTime<Utc>>,
 }
 
 impl Viewer {
@@ -27,7 +31,13 @@ impl Viewer {
             groups: state.groups_of(&user.email).map(|g| g.email.clone()).collect(),
             permission_id: user.permission_id.clone(),
             root_id: user.root_id.clone(),
+            now: None,
         }
+    }
+
+    pub fn at(mut self, now: DateTime<Utc>) -> Self {
+        self.now = Some(now);
+        self
     }
 
     /// The role one permission gives this viewer. With `search`, link-only
@@ -39,7 +49,8 @@ impl Viewer {
             Grantee::Domain => (!search || p.allow_file_discovery) && p.domain.as_deref() == Some(self.domain.as_str()),
             Grantee::Anyone => !search || p.allow_file_discovery,
         };
-        applies.then_some(p.role)
+        let expired = matches!((p.expiration_time, self.now), (Some(t), Some(now)) if t <= now);
+        (applies && !expired).then_some(p.role)
     }
 
     fn best(&self, perms: &[Permission], search: bool) -> Option<Role> {
@@ -236,6 +247,12 @@ mod tests {
         assert_eq!(role(&s, &link, &eve, false), None, "another domain");
         assert_eq!(role(&s, &public, &eve, true), Some(Role::Commenter));
         assert!(shared_with_me(&folder, &bob));
+        let mut expiring = perm(Grantee::User, Role::Reader, Some("eve@b.test"), None, false);
+        expiring.expiration_time = Some(Utc::now());
+        let lent = file("E", Some("ann@a.test"), None, vec![expiring]);
+        assert_eq!(role(&s, &lent, &eve, false), Some(Role::Reader));
+        let later = Viewer::of(&s, &user("eve@b.test")).at(Utc::now() + chrono::Duration::seconds(1));
+        assert_eq!(role(&s, &lent, &later, false), None, "an expired permission gives nothing");
         assert!(!shared_with_me(&folder, &ann));
         assert!(!shared_with_me(&link, &bob));
     }

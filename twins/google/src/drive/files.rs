@@ -392,7 +392,8 @@ impl GoogleError {
 
 pub fn viewer(call: &Call) -> Result<Viewer> {
     let user = call.user()?;
-    call.read(|s| Viewer::of(s, &user))
+    let now = call.now();
+    call.read(|s| Viewer::of(s, &user).at(now))
 }
 
 /// Renders one file under the call's `fields`.
