@@ -182,6 +182,33 @@ test('export, trash and delete', async () => {
   });
 });
 
+test('changes, revisions, comments, copy and generateIds', async () => {
+  await withUniverse(async (universe) => {
+    const { drive, rootUrl } = driveFor(universe, 'dave@acme.test');
+    const start = (await drive.changes.getStartPageToken()).data.startPageToken;
+    const ids = (await drive.files.generateIds({ count: 2 })).data.ids;
+    assert.equal(ids.length, 2);
+    const f = await drive.files.create(
+      { requestBody: { id: ids[0], name: 'versioned.txt' }, media: { mimeType: 'text/plain', body: 'one' }, fields: 'id' },
+      { rootUrl },
+    );
+    assert.equal(f.data.id, ids[0]);
+    await drive.files.update({ fileId: f.data.id, media: { mimeType: 'text/plain', body: 'two' } }, { rootUrl });
+    const revs = (await drive.revisions.list({ fileId: f.data.id })).data.revisions;
+    assert.equal(revs.length, 2);
+    const first = await drive.revisions.get({ fileId: f.data.id, revisionId: revs[0].id, alt: 'media' }, { responseType: 'text' });
+    assert.equal(first.data, 'one');
+    const changes = (await drive.changes.list({ pageToken: start, fields: 'newStartPageToken,changes(fileId)' })).data;
+    assert.ok(changes.changes.every((c) => c.fileId === f.data.id) && changes.changes.length >= 2);
+    assert.ok(changes.newStartPageToken);
+    const c = await drive.comments.create({ fileId: f.data.id, requestBody: { content: 'ship it' }, fields: 'id,content' });
+    assert.equal(c.data.content, 'ship it');
+    await expectDriveError(drive.comments.list({ fileId: f.data.id }), 400, 'required');
+    const copy = await drive.files.copy({ fileId: f.data.id, requestBody: { name: 'copied.txt' }, fields: 'id,name,size' });
+    assert.deepEqual([copy.data.name, copy.data.size], ['copied.txt', '3']);
+  });
+});
+
 async function addRule(universe, rule) {
   const res = await control(dtu.controlUrl, 'POST', `universes/${universe.id}/chaos/rules`, rule);
   assert.ok(res.status === 200 || res.status === 201, await res.text());
