@@ -334,6 +334,31 @@ fn get_inner(call: &Call) -> Result<Response> {
     reply(call, spreadsheet_json(id, &title, &book, wants_grid, &ranges))
 }
 
+/// `spreadsheets.getByDataFilter`: `get` with ranges named by A1 text or grid ranges.
+pub fn get_by_data_filter(call: &Call) -> crate::errors::Result<Response> {
+    respond((|| {
+        let (_, title, book) = read_book(call)?;
+        let body = call.json()?;
+        let grid = body["includeGridData"].as_bool().unwrap_or(false);
+        let mut ranges = Vec::new();
+        for (i, f) in body["dataFilters"].as_array().into_iter().flatten().enumerate() {
+            if let Some(a1) = f["a1Range"].as_str() {
+                ranges.push(book.resolve(a1).map_err(|_| ApiError::bad_range(a1))?);
+            } else if f["gridRange"].is_object() {
+                ranges.push(
+                    requests::grid_range(&book, &f["gridRange"])
+                        .map_err(|m| ApiError::invalid(format!("Invalid dataFilters[{i}]: {m}")))?,
+                );
+            } else {
+                return Err(ApiError::invalid(format!(
+                    "Invalid dataFilters[{i}]: developer metadata filters are not supported by this twin."
+                )));
+            }
+        }
+        reply(call, spreadsheet_json(call.param("spreadsheetId"), &title, &book, grid, &ranges))
+    })())
+}
+
 pub fn batch_update(call: &Call) -> crate::errors::Result<Response> {
     respond(batch_update_inner(call))
 }

@@ -10,6 +10,7 @@ pub type Method = (&'static str, &'static str, &'static str, &'static str, Optio
 pub const SHEETS: &[Method] = &[
     ("sheets.spreadsheets.create", "POST", "v4/spreadsheets", "", Some("Spreadsheet"), "Spreadsheet"),
     ("sheets.spreadsheets.get", "GET", "v4/spreadsheets/{spreadsheetId}", "ranges[] includeGridData? excludeTablesInBandedRanges?", None, "Spreadsheet"),
+    ("sheets.spreadsheets.getByDataFilter", "POST", "v4/spreadsheets/{spreadsheetId}:getByDataFilter", "", Some("GetSpreadsheetByDataFilterRequest"), "Spreadsheet"),
     ("sheets.spreadsheets.batchUpdate", "POST", "v4/spreadsheets/{spreadsheetId}:batchUpdate", "", Some("BatchUpdateSpreadsheetRequest"), "BatchUpdateSpreadsheetResponse"),
     ("sheets.spreadsheets.values.get", "GET", "v4/spreadsheets/{spreadsheetId}/values/{range}", "majorDimension valueRenderOption dateTimeRenderOption", None, "ValueRange"),
     ("sheets.spreadsheets.values.update", "PUT", "v4/spreadsheets/{spreadsheetId}/values/{range}", "valueInputOption includeValuesInResponse? responseValueRenderOption responseDateTimeRenderOption", Some("ValueRange"), "UpdateValuesResponse"),
