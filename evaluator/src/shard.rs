@@ -371,6 +371,9 @@ fn unreadable(dir: &Path, problem: impl Into<String>) -> EvalError {
 
 /// Reads a shard's `results.json` (`path` is its directory or the file).
 pub fn read_shard(path: &Path) -> Result<ShardResult> {
+    if !path.exists() {
+        return Err(unreadable(path, "no such shard directory"));
+    }
     let file = if path.is_dir() { path.join("results.json") } else { path.to_path_buf() };
     let text = match std::fs::read_to_string(&file) {
         Ok(t) => t,
