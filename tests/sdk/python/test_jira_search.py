@@ -135,3 +135,19 @@ def test_jql_parse_and_picker(universe, jira):
     assert parsed[1]["errors"][0].startswith("Error in the JQL Query")
     picked = raw(universe, "GET", "/rest/api/3/issue/picker", params={"query": "safari"}).json()
     assert [i["key"] for s in picked["sections"] for i in s["issues"]] == ["ENG-4"]
+
+
+def test_was_and_changed_read_the_history(universe, jira):
+    assert keys(jira, 'project = ENG AND status WAS "In Progress" ORDER BY key') == ["ENG-2", "ENG-7"]
+    assert keys(jira, "project = ENG AND status CHANGED ORDER BY key") == ["ENG-1", "ENG-2", "ENG-7"]
+    assert len(keys(jira, 'project = ENG AND status WAS "To Do"')) == 8
+    jira.transition_issue("ENG-3", "In Progress")
+    jira.transition_issue("ENG-3", "Done")
+    assert keys(jira, 'project = ENG AND status WAS "In Progress" ORDER BY key') == ["ENG-2", "ENG-3", "ENG-7"]
+    assert keys(jira, 'status CHANGED FROM "In Progress" TO Done BY currentUser()') == ["ENG-3"]
+    assert keys(jira, "status CHANGED AFTER -1h") == ["ENG-3"]
+    assert keys(jira, 'project = ENG AND status WAS NOT IN ("In Progress", Done) ORDER BY key') == [
+        "ENG-4", "ENG-5", "ENG-6", "ENG-8"]
+    assert keys(jira, "project = ENG AND assignee WAS EMPTY ORDER BY key") == ["ENG-4", "ENG-6"]
+    resp = raw(universe, "GET", "/rest/api/3/search/jql", params={"jql": "summary WAS foo"})
+    assert resp.status_code == 400 and "History searches do not support" in resp.json()["errorMessages"][0]

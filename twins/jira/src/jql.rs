@@ -156,7 +156,20 @@ pub enum Clause {
     And(Vec<Clause>),
     Or(Vec<Clause>),
     Not(Box<Clause>),
-    Cmp { field: String, op: Op, value: Operand },
+    Cmp {
+        field: String,
+        op: Op,
+        value: Operand,
+    },
+    /// `field WAS [NOT] [IN] value` or `field CHANGED`, with predicates
+    /// (`FROM`, `TO`, `BY`, `AFTER`, `BEFORE`, lower case).
+    History {
+        field: String,
+        changed: bool,
+        not: bool,
+        value: Option<Operand>,
+        preds: Vec<(String, Operand)>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -297,6 +310,9 @@ impl JqlParser {
             _ => return Err(self.expecting("a field name", "")),
         };
         self.at += 1;
+        if self.peek().is_some_and(|t| t.is_kw("was") || t.is_kw("changed")) {
+            return self.history(field);
+        }
         let op = self.op()?;
         let value = match op {
             Op::Is | Op::IsNot => {
@@ -311,6 +327,38 @@ impl JqlParser {
             _ => self.operand()?,
         };
         Ok(Clause::Cmp { field, op, value })
+    }
+
+    /// `WAS [NOT] [IN] value` / `CHANGED`, then predicates.
+    fn history(&mut self, field: String) -> Result<Clause, String> {
+        let changed = self.peek().is_some_and(|t| t.is_kw("changed"));
+        self.at += 1;
+        let mut not = false;
+        let mut value = None;
+        if !changed {
+            if self.peek().is_some_and(|t| t.is_kw("not")) {
+                not = true;
+                self.at += 1;
+            }
+            value = Some(if self.peek().is_some_and(|t| t.is_kw("in")) {
+                self.at += 1;
+                self.list_or_func()?
+            } else {
+                self.operand()?
+            });
+        }
+        let mut preds = Vec::new();
+        while let Some(Tok::Word(w)) = self.peek() {
+            let name = w.to_ascii_lowercase();
+            let allowed: &[&str] =
+                if changed { &["from", "to", "by", "after", "before"] } else { &["by", "after", "before"] };
+            if !allowed.contains(&name.as_str()) {
+                break;
+            }
+            self.at += 1;
+            preds.push((name, self.operand()?));
+        }
+        Ok(Clause::History { field, changed, not, value, preds })
     }
 
     fn op(&mut self) -> Result<Op, String> {
@@ -418,7 +466,9 @@ impl JqlParser {
 }
 
 fn is_reserved(w: &str) -> bool {
-    ["and", "or", "not", "in", "is", "order", "by", "empty", "null"].iter().any(|k| w.eq_ignore_ascii_case(k))
+    ["and", "or", "not", "in", "is", "was", "changed", "order", "by", "empty", "null"]
+        .iter()
+        .any(|k| w.eq_ignore_ascii_case(k))
 }
 
 pub fn parse(text: &str) -> Result<Query, String> {
@@ -495,6 +545,7 @@ enum CClause {
     Or(Vec<CClause>),
     Not(Box<CClause>),
     Cmp { field: &'static str, op: Op, values: Vec<Val> },
+    History { field: &'static str, changed: bool, not: bool, values: Vec<Val>, preds: Vec<(String, Vec<Val>)> },
 }
 
 fn value_error(field: &str, value: &str) -> String {
@@ -779,6 +830,31 @@ impl Env<'_> {
                 }
                 CClause::Cmp { field: f, op: *op, values }
             }
+            Clause::History { field, changed, not, value, preds } => {
+                let f = canonical_field(field).ok_or_else(|| {
+                    format!("Field '{field}' does not exist or you do not have permission to view it.")
+                })?;
+                if !matches!(f, "status" | "assignee" | "reporter" | "priority" | "resolution" | "issuetype") {
+                    let op = if *changed { "changed" } else { "was" };
+                    return Err(format!("History searches do not support the '{field}' field (operator '{op}')."));
+                }
+                let mut values = Vec::new();
+                if let Some(v) = value {
+                    self.resolve(f, v, &mut values)?;
+                }
+                let mut compiled = Vec::new();
+                for (name, operand) in preds {
+                    let mut vals = Vec::new();
+                    let target = match name.as_str() {
+                        "by" => "assignee",
+                        "after" | "before" => "updated",
+                        _ => f,
+                    };
+                    self.resolve(target, operand, &mut vals)?;
+                    compiled.push((name.clone(), vals));
+                }
+                CClause::History { field: f, changed: *changed, not: *not, values, preds: compiled }
+            }
         })
     }
 
@@ -929,11 +1005,84 @@ fn cmp_val(env: &Env<'_>, have: &Have, v: &Val, field: &str) -> Option<std::cmp:
     }
 }
 
+/// `WAS`: the field held one of `values` at some time (now, or on either side of a
+/// recorded change) within the predicates; `CHANGED`: a recorded change of the field
+/// matches the predicates.
+fn history_matches(
+    env: &Env<'_>,
+    issue: &Issue,
+    field: &str,
+    changed: bool,
+    values: &[Val],
+    preds: &[(String, Vec<Val>)],
+) -> bool {
+    let s = env.state;
+    let is = |id: Option<&str>, vals: &[Val]| {
+        vals.iter().any(|v| match v {
+            Val::Text(t) => id == Some(t.as_str()),
+            Val::Set(set) => id.is_some_and(|i| set.iter().any(|x| x == i)),
+            Val::Empty => id.is_none(),
+            _ => false,
+        })
+    };
+    let time_ok = |t: DateTime<Utc>| {
+        preds.iter().all(|(name, vals)| match (name.as_str(), vals.first()) {
+            ("after", Some(Val::Time(a))) => t >= *a,
+            ("before", Some(Val::Time(b))) => t <= *b,
+            _ => true,
+        })
+    };
+    let mut changes = Vec::new();
+    for h in issue.histories.iter().filter_map(|h| s.histories.get(h)) {
+        for it in h.items.iter().filter(|it| it.field_id == field) {
+            changes.push((h, it));
+        }
+    }
+    if changed {
+        return changes.iter().any(|(h, it)| {
+            preds.iter().all(|(name, vals)| match name.as_str() {
+                "from" => is(it.from.as_deref(), vals),
+                "to" => is(it.to.as_deref(), vals),
+                "by" => is(Some(h.author.as_str()), vals),
+                _ => true,
+            }) && time_ok(h.created)
+        });
+    }
+    let by_ok = |author: &str| preds.iter().filter(|(n, _)| n == "by").all(|(_, vals)| is(Some(author), vals));
+    let has_by = preds.iter().any(|(n, _)| n == "by");
+    let current = match field {
+        "status" => Some(issue.status.clone()),
+        "assignee" => issue.assignee.clone(),
+        "reporter" => issue.reporter.clone(),
+        "priority" => issue.priority.clone(),
+        "resolution" => issue.resolution.clone(),
+        "issuetype" => Some(issue.issue_type.clone()),
+        _ => None,
+    };
+    // The value it was created with holds from creation to the first change.
+    let initial = changes.first().map_or(current.clone(), |(_, it)| it.from.clone());
+    if !has_by && is(initial.as_deref(), values) && time_ok(issue.created) {
+        return true;
+    }
+    if !has_by && is(current.as_deref(), values) && time_ok(env.now) {
+        return true;
+    }
+    changes.iter().any(|(h, it)| is(it.to.as_deref(), values) && by_ok(&h.author) && time_ok(h.created))
+}
+
 fn eval(env: &Env<'_>, c: &CClause, issue: &Issue) -> bool {
     match c {
         CClause::And(p) => p.iter().all(|x| eval(env, x, issue)),
         CClause::Or(p) => p.iter().any(|x| eval(env, x, issue)),
         CClause::Not(x) => !eval(env, x, issue),
+        CClause::History { field, changed, not, values, preds } => {
+            let hit = history_matches(env, issue, field, *changed, values, preds);
+            if *not {
+                !hit
+            } else {
+                hit
+            }
+        }
         CClause::Cmp { field, op, values } => {
             let h = have(env, issue, field);
             let any_eq = || values.iter().any(|v| eq_val(&h, v));
@@ -1079,6 +1228,27 @@ mod tests {
         assert!(q.clause.is_none());
         let q = parse("updated > startOfDay(-1) AND \"Story point estimate\" >= 3").unwrap();
         assert!(q.clause.is_some());
+    }
+
+    #[test]
+    fn history_clauses() {
+        let q = parse("status WAS \"In Progress\" AND assignee CHANGED FROM EMPTY BY currentUser() AFTER -7d").unwrap();
+        let Some(Clause::And(parts)) = q.clause else { panic!() };
+        assert_eq!(
+            parts[0],
+            Clause::History {
+                field: "status".into(),
+                changed: false,
+                not: false,
+                value: Some(Operand::Value("In Progress".into())),
+                preds: vec![]
+            }
+        );
+        let Clause::History { changed, preds, .. } = &parts[1] else { panic!() };
+        assert!(changed);
+        assert_eq!(preds.iter().map(|p| p.0.as_str()).collect::<Vec<_>>(), vec!["from", "by", "after"]);
+        let q = parse("status WAS NOT IN (Done, \"To Do\")").unwrap();
+        assert!(matches!(q.clause, Some(Clause::History { not: true, value: Some(Operand::List(_)), .. })));
     }
 
     #[test]

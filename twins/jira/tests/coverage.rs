@@ -68,7 +68,7 @@ const NOTES: &str = "## Twin specifics
 - **Workflow.** Every project has Cloud's simplified workflow (To Do, In Progress, Done; global
   transitions 11/21/31 named after their targets; Done sets resolution and resolutiondate).
 - **JQL** is parsed by a real grammar (`src/jql.rs`); unbounded queries are refused by
-  `search/jql`; `WAS`/`CHANGED` and `issueHistory()` are not supported.
+  `search/jql`; `WAS` and `CHANGED` (with FROM/TO/BY/AFTER/BEFORE) read the changelog; `issueHistory()` is not supported.
 - **Webhooks** (`/rest/webhooks/1.0/webhook`, admins only) are derived from state changes and sent
   by a simple loopback sender in this crate (three attempts, `X-Hub-Signature` with a secret); the
   dynamic `/rest/api/3/webhook` (Connect/OAuth apps) is not served.

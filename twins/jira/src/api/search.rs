@@ -199,6 +199,22 @@ fn clause_structure(c: &jql::Clause) -> Value {
         }
         jql::Clause::Or(p) => json!({"clauses": p.iter().map(clause_structure).collect::<Vec<_>>(), "operator": "or"}),
         jql::Clause::Not(x) => json!({"clauses": [clause_structure(x)], "operator": "not"}),
+        jql::Clause::History { field, changed, not, value, preds } => {
+            let operator = match (changed, not) {
+                (true, _) => "changed",
+                (false, true) => "was not",
+                (false, false) => "was",
+            };
+            let mut v = json!({"field": {"name": field}, "operator": operator});
+            if let Some(o) = value {
+                v["operand"] = operand(o);
+            }
+            if !preds.is_empty() {
+                v["predicates"] =
+                    json!(preds.iter().map(|(n, o)| json!({"operator": n, "operand": operand(o)})).collect::<Vec<_>>());
+            }
+            v
+        }
         jql::Clause::Cmp { field, op, value } => {
             json!({"field": {"name": field}, "operator": jql::op_text(*op), "operand": operand(value)})
         }
