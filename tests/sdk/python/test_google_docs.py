@@ -231,3 +231,23 @@ def test_a_seeded_document_opens_in_docs(universe):
     assert len(found) == 1
     doc = alice.documents().get(documentId=found[0]["id"]).execute()
     assert text_of(doc).startswith("2027 Strategy\nGrow enterprise revenue 40%.")
+
+
+def test_fixture_postmortem_document(universe):
+    bob = docs(universe, "bob@acme.test")
+    found = drive(universe, "bob@acme.test").files().list(
+        q=f"name = 'Postmortem INC-101' and mimeType = '{DOCUMENT}'", fields="files(id)").execute()["files"]
+    assert len(found) == 1
+    did = found[0]["id"]
+    doc = bob.documents().get(documentId=did).execute()
+    conforms(doc, "Document")
+    assert doc["title"] == "Postmortem INC-101"
+    assert text_of(doc).startswith("Postmortem: INC-101 elevated 5xx error rate")
+    assert "Duration: 43 minutes" in text_of(doc)
+    batch(bob, did, {"insertText": {"endOfSegmentLocation": {}, "text": "\nFollow-up: done."}})
+    # Engineers read it; only bob and dave edit.
+    carol = docs(universe, "carol@acme.test")
+    assert text_of(carol.documents().get(documentId=did).execute()).endswith("Follow-up: done.\n")
+    with pytest.raises(HttpError) as e:
+        batch(carol, did, {"insertText": {"location": {"index": 1}, "text": "x"}})
+    error_of(e, 403)

@@ -420,3 +420,36 @@ def test_seeded_budget_sheet_reads_as_values(universe):
     got = values(owner, found[0]["id"], "A1:B4", valueRenderOption="UNFORMATTED_VALUE")
     assert got["values"][0] == ["Department", "Budget"]
     assert got["values"][1] == ["Engineering", 1200000]
+
+
+def test_fixture_headcount_formulas_and_rota(universe):
+    laura = sheets(universe, "laura@acme.test")
+    files = drive(universe, "laura@acme.test").files().list(
+        q=f"name = 'Headcount 2027' and mimeType = '{SPREADSHEET}'", fields="files(id)").execute()["files"]
+    assert len(files) == 1
+    sid = files[0]["id"]
+    table = values(laura, sid, "A1:G20", valueRenderOption="UNFORMATTED_VALUE")["values"]
+    assert table[0] == ["Name", "Email", "Department", "Title", "Manager", "Status", "FTE"]
+    people = {row[1]: row for row in table[1:16]}
+    assert people["victor@acme.test"][5] == "deprovisioned" and people["ivan@acme.test"][5] == "suspended"
+    # Everyone in the sheet is a person of the Google domain (the fixture's people, as in Okta).
+    assert set(universe["google"]["access_tokens"]) >= {e for e, r in people.items() if r[5] == "active"}
+    totals = {row[0]: row for row in table[17:]}
+    assert totals["Active"][5] == 13
+    assert totals["Total FTE"][6] == 14
+    assert totals["Engineering FTE"][6] == 4
+    formulas = values(laura, sid, "F18:G20", valueRenderOption="FORMULA")["values"]
+    assert formulas[0][0] == '=COUNTIF(F2:F16,"active")'
+    # Executives may edit; a new hire row changes the totals.
+    olivia = sheets(universe, "olivia@acme.test")
+    put(olivia, sid, "A16:G16", [["Laura Lopez", "laura@acme.test", "Operations", "People Operations Manager",
+                                 "judy@acme.test", "active", 0.5]])
+    assert values(laura, sid, "G19", valueRenderOption="UNFORMATTED_VALUE")["values"] == [[13.5]]
+    # Operations may only read.
+    with pytest.raises(HttpError) as e:
+        put(sheets(universe, "kevin@acme.test"), sid, "A1", [["x"]])
+    error_of(e, 403)
+    rota_id = drive(universe, "dave@acme.test").files().list(
+        q="name = 'On-call rota'", fields="files(id)").execute()["files"][0]["id"]
+    rota = values(sheets(universe, "dave@acme.test"), rota_id, "A1:D5", valueRenderOption="FORMATTED_VALUE")["values"]
+    assert rota[1] == ["1", "2027-01-04", "carol@acme.test", "dave@acme.test"]
