@@ -16,7 +16,7 @@ use dtu_evaluator::compare::{compare, CompareArgs};
 use dtu_evaluator::eval::{evaluate, EvalOptions, ServerSource};
 use dtu_evaluator::results::{Results, RunRecord};
 use dtu_evaluator::runner::read_records;
-use dtu_evaluator::shard::{merge, JOB_INDEX_ENV};
+use dtu_evaluator::shard::{merge, Plan, JOB_INDEX_ENV};
 use serde_json::Value;
 
 #[derive(Parser)]
@@ -320,6 +320,17 @@ async fn sharded_sweeps_merge_into_the_unsharded_result() {
     edit_shard(&edited, |v| v["plan"]["scenarios"][0]["repetitions"] = 9.into());
     let e = merge_err(&[edited, n3[1].clone(), n3[2].clone()], &bad.join("g"));
     assert!(e.contains("does not match its plan hash"), "{e}");
+
+    // Another DTU version: a consistent shard of another plan, named for what differs.
+    let older = root.join("older-1");
+    copy_dir(&n3[1], &older);
+    edit_shard(&older, |v| {
+        v["plan"]["evaluator_version"] = "0.0.9".into();
+        let plan: Plan = serde_json::from_value(v["plan"].clone()).unwrap();
+        v["plan_hash"] = plan.hash().into();
+    });
+    let e = merge_err(&[n3[0].clone(), older, n3[2].clone()], &bad.join("k"));
+    assert!(e.contains("shard 1") && e.contains("older-1") && e.contains("DTU version 0.0.9 vs"), "{e}");
 
     let unsharded_dir = root.join("unsharded/out");
     let e = merge_err(&[unsharded_dir], &bad.join("h"));
