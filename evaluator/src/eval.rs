@@ -322,7 +322,8 @@ pub async fn evaluate(opts: &EvalOptions, server: ServerSource) -> Result<EvalOu
     let records: Vec<RunRecord> = latest.into_values().collect();
     let label = agent_label(opts);
     let full = aggregate(&scenarios, &records, &label, false);
-    let public = aggregate(&scenarios, &records, &label, true);
+    // Without holdouts the public results are the full ones (and the bootstrap is not free).
+    let public = if any_holdout { aggregate(&scenarios, &records, &label, true) } else { full.clone() };
     if let Some(spec) = opts.shard {
         // A shard's outputs are its share's records for `dtu eval merge`; the figures
         // only mean something merged.

@@ -571,7 +571,8 @@ pub fn combine(dirs: &[PathBuf]) -> Result<Merged> {
     let records: Vec<RunRecord> = records.into_values().collect();
     let metas: Vec<(ScenarioMeta, Split)> = plan.scenarios.iter().map(|s| (s.meta.clone(), s.split)).collect();
     let full = aggregate_meta(&metas, &records, &plan.agent, false);
-    let public = aggregate_meta(&metas, &records, &plan.agent, true);
+    // Without holdouts the public results are the full ones (and the bootstrap is not free).
+    let public = if plan.holdouts() > 0 { aggregate_meta(&metas, &records, &plan.agent, true) } else { full.clone() };
     Ok(Merged { full, public, records, count })
 }
 
