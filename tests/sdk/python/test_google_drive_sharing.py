@@ -75,7 +75,9 @@ def test_domain_and_anyone_shares(universe):
         fileId=found, body={"type": "anyone", "role": "commenter", "allowFileDiscovery": True}
     ).execute()
     assert bob.files().get(fileId=linked, fields="id").execute() == {"id": linked}
-    names = {f["name"] for f in bob.files().list(q="name contains 'findable' or name contains 'link'", fields="files(name)").execute()["files"]}
+    q = "name contains 'findable' or name contains 'link'"
+    assert bob.files().list(q=q, fields="files(name)").execute()["files"] == [], "neither is shared with bob directly"
+    names = {f["name"] for f in bob.files().list(q=q, corpora="domain", fields="files(name)").execute()["files"]}
     assert names == {"findable.txt"}, "a link-only share is opened by id, not found by search"
     vis = alice.files().list(q="visibility = 'anyoneCanFind'", fields="files(name)").execute()["files"]
     assert vis == [{"name": "findable.txt"}]
@@ -171,18 +173,16 @@ def test_department_drives_from_the_fixture(universe):
     frank = drive(universe, "frank@acme.test")
     drives = {d["name"] for d in frank.drives().list(pageSize=100).execute()["drives"]}
     assert drives == {"Sales", "Company Handbook"}
-    found = {
-        f["name"]: f.get("driveId")
-        for f in frank.files().list(
-            corpora="allDrives", includeItemsFromAllDrives=True, supportsAllDrives=True, q="name contains 'policy'",
-            fields="files(name,driveId)",
-        ).execute()["files"]
-    }
-    # The handbook's document (a shared drive) and olivia's domain-discoverable file.
-    assert set(found) == {"Travel policy", "Expense policy.txt"}
-    assert found["Travel policy"] and found["Expense policy.txt"] is None
-    without_drives = frank.files().list(q="name contains 'policy'", fields="files(name)").execute()["files"]
-    assert without_drives == [{"name": "Expense policy.txt"}]
+    def names(**kw):
+        resp = frank.files().list(q="name contains 'policy'", fields="files(name,driveId)", **kw).execute()
+        return {f["name"]: f.get("driveId") for f in resp["files"]}
+
+    # The handbook's document is in a shared drive frank belongs to; olivia's expense
+    # policy is only findable by the domain: the user corpus has neither.
+    assert names() == {}
+    found = names(corpora="allDrives", includeItemsFromAllDrives=True, supportsAllDrives=True)
+    assert list(found) == ["Travel policy"] and found["Travel policy"]
+    assert names(corpora="domain") == {"Expense policy.txt": None}
 
 
 def test_changes_feed(universe):

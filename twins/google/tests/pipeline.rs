@@ -324,7 +324,7 @@ async fn generated_files_for_scale_list_fast_enough() {
     let d = Domain { router: twin_core::serve::twin_router(core.clone(), twin), token, core };
     let started = Instant::now();
     let r = d
-        .call("GET", "/drive/v3/files?q=name%20contains%20%27Report%27&pageSize=100&fields=files(id,name,mimeType,modifiedTime),nextPageToken", &[], Vec::new())
+        .call("GET", "/drive/v3/files?corpora=domain&q=name%20contains%20%27Report%27&pageSize=100&fields=files(id,name,mimeType,modifiedTime),nextPageToken", &[], Vec::new())
         .await;
     let listed = started.elapsed();
     assert_eq!(r.status, 200);

@@ -43,37 +43,67 @@ impl Viewer {
     /// The role one permission gives this viewer. With `search`, link-only
     /// domain and anyone permissions give nothing (the file is not discoverable).
     pub fn through(&self, p: &Permission, search: bool) -> Option<Role> {
+        self.through_in(p, if search { Reach::Discoverable } else { Reach::Link })
+    }
+
+    /// The role one permission gives this viewer within `reach`.
+    pub fn through_in(&self, p: &Permission, reach: Reach) -> Option<Role> {
         let applies = match p.grantee {
             Grantee::User => p.email.as_deref() == Some(self.email.as_str()),
             Grantee::Group => p.email.as_deref().is_some_and(|e| self.groups.iter().any(|g| g == e)),
-            Grantee::Domain => (!search || p.allow_file_discovery) && p.domain.as_deref() == Some(self.domain.as_str()),
-            Grantee::Anyone => !search || p.allow_file_discovery,
+            Grantee::Domain => match reach {
+                Reach::Direct => false,
+                Reach::Discoverable => p.allow_file_discovery && p.domain.as_deref() == Some(self.domain.as_str()),
+                Reach::Link => p.domain.as_deref() == Some(self.domain.as_str()),
+            },
+            Grantee::Anyone => match reach {
+                Reach::Direct => false,
+                Reach::Discoverable => p.allow_file_discovery,
+                Reach::Link => true,
+            },
         };
         let expired = matches!((p.expiration_time, self.now), (Some(t), Some(now)) if t <= now);
         (applies && !expired).then_some(p.role)
     }
 
-    fn best(&self, perms: &[Permission], search: bool) -> Option<Role> {
-        perms.iter().filter_map(|p| self.through(p, search)).max()
+    fn best(&self, perms: &[Permission], reach: Reach) -> Option<Role> {
+        perms.iter().filter_map(|p| self.through_in(p, reach)).max()
     }
 }
 
-pub fn drive_role(drive: &SharedDrive, viewer: &Viewer) -> Option<Role> {
-    viewer.best(&drive.permissions, false)
+/// How a viewer may come to a file: by the owner's, a person's or a group's permission
+/// (`Direct`: the `user` corpus of files.list), also by a domain or anyone permission
+/// that allows discovery (`Discoverable`: the `domain` corpus), or by any link (`Link`:
+/// opening a file by its id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    Direct,
+    Discoverable,
+    Link,
 }
 
-/// The viewer's role on `file`, inherited through its folders and its shared drive.
+pub fn drive_role(drive: &SharedDrive, viewer: &Viewer) -> Option<Role> {
+    viewer.best(&drive.permissions, Reach::Link)
+}
+
+/// The viewer's role on `file`, inherited through its folders and its shared drive;
+/// with `search`, only through permissions that let the file be found.
 pub fn role(state: &GoogleState, file: &File, viewer: &Viewer, search: bool) -> Option<Role> {
+    role_in(state, file, viewer, if search { Reach::Discoverable } else { Reach::Link })
+}
+
+/// [`role`] within a [`Reach`].
+pub fn role_in(state: &GoogleState, file: &File, viewer: &Viewer, reach: Reach) -> Option<Role> {
     let mut best: Option<Role> = None;
     let mut current = file;
     for _ in 0..MAX_DEPTH {
         if current.owner.as_deref() == Some(viewer.email.as_str()) {
             return Some(Role::Owner);
         }
-        best = best.max(viewer.best(&current.permissions, search));
+        best = best.max(viewer.best(&current.permissions, reach));
         let Some(parent) = current.parents.first() else { break };
         if let Some(drive) = state.drive.drives.get(parent) {
-            best = best.max(viewer.best(&drive.permissions, search));
+            best = best.max(viewer.best(&drive.permissions, reach));
             break;
         }
         match state.drive.files.get(parent) {
@@ -246,6 +276,8 @@ mod tests {
         assert_eq!(role(&s, &link, &bob, true), None, "link-only shares are not found by search");
         assert_eq!(role(&s, &link, &eve, false), None, "another domain");
         assert_eq!(role(&s, &public, &eve, true), Some(Role::Commenter));
+        assert_eq!(role_in(&s, &public, &eve, Reach::Direct), None, "not in the user corpus");
+        assert_eq!(role_in(&s, &child, &bob, Reach::Direct), Some(Role::Writer), "a group share is direct");
         assert!(shared_with_me(&folder, &bob));
         let mut expiring = perm(Grantee::User, Role::Reader, Some("eve@b.test"), None, false);
         expiring.expiration_time = Some(Utc::now());

@@ -716,6 +716,9 @@ pub fn list(call: &Call) -> Result<Response> {
         )
         .at("includeItemsFromAllDrives"));
     }
+    // `user` (and a drive's or all drives' items): what is shared with the caller
+    // directly or through a group; `domain`: also what the domain may find.
+    let reach = if corpora == "domain" { access::Reach::Discoverable } else { access::Reach::Direct };
     let spaces = call.q("spaces").unwrap_or("drive");
     let drive_space = spaces.split(',').any(|s| s.trim() == "drive");
     let key = format!("{:?}|{:?}|{corpora}|{drive_id:?}|{}", call.q("q"), order_text, viewer.email);
@@ -745,7 +748,7 @@ pub fn list(call: &Call) -> Result<Response> {
                         continue;
                     }
                 }
-                if access::role(s, f, &viewer, true).is_none() {
+                if access::role_in(s, f, &viewer, reach).is_none() {
                     continue;
                 }
                 hits.push(f);
