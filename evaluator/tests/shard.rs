@@ -411,6 +411,25 @@ async fn a_sweep_without_holdouts_merges_from_its_out_directories() {
     let out = dir.path().join("merged");
     merge(&dirs, &out, None).unwrap();
     assert_same(&dir.path().join("whole"), &out, "no holdouts");
+
+    // Balanced by the durations the whole run measured: the same answer; a shard
+    // balanced otherwise is of another plan.
+    let mut measured = Vec::new();
+    for i in 0..2 {
+        let opts = EvalOptions {
+            out: dir.path().join(format!("measured-{i}")),
+            shard: Some(dtu_evaluator::shard::ShardSpec { index: i, count: 2 }),
+            shard_costs: Some(dir.path().join("whole")),
+            ..whole.clone()
+        };
+        evaluate(&opts, server()).await.unwrap();
+        assert_eq!(json(&opts.out.join("results.json"))["plan"]["costs"], "measured");
+        measured.push(opts.out);
+    }
+    merge(&measured, &dir.path().join("merged-measured"), None).unwrap();
+    assert_same(&dir.path().join("whole"), &dir.path().join("merged-measured"), "measured costs");
+    let e = merge_err(&[dirs[0].clone(), measured[1].clone()], &dir.path().join("mixed-costs"));
+    assert!(e.contains("shard 1") && e.contains("costs from Measured vs Timeout"), "{e}");
     // Holdouts in the plan need --private-out when sharded.
     let opts = EvalOptions {
         holdout: true,
