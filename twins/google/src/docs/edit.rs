@@ -40,6 +40,10 @@ pub fn apply(doc: &mut Document, req: &Json, index: usize) -> Result<Json> {
         "deleteParagraphBullets" => bullets(doc, body, false).map(|_| json!({})),
         "insertTable" => insert_table(doc, body).map(|_| json!({})),
         "insertPageBreak" => insert_page_break(doc, body).map(|_| json!({})),
+        "insertTableRow" => table_op(doc, body, TableOp::InsertRow).map(|_| json!({})),
+        "insertTableColumn" => table_op(doc, body, TableOp::InsertColumn).map(|_| json!({})),
+        "deleteTableRow" => table_op(doc, body, TableOp::DeleteRow).map(|_| json!({})),
+        "deleteTableColumn" => table_op(doc, body, TableOp::DeleteColumn).map(|_| json!({})),
         "createNamedRange" => create_named_range(doc, body).map(|id| json!({"createNamedRange": {"namedRangeId": id}})),
         "deleteNamedRange" => delete_named_range(doc, body).map(|_| json!({})),
         "updateDocumentStyle" => update_document_style(doc, body).map(|_| json!({})),
@@ -480,6 +484,74 @@ fn insert_table(doc: &mut Document, body: &Json) -> std::result::Result<(), Refu
     Ok(())
 }
 
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum TableOp {
+    InsertRow,
+    InsertColumn,
+    DeleteRow,
+    DeleteColumn,
+}
+
+/// Rows and columns of the table starting at `tableCellLocation.tableStartLocation.index`.
+fn table_op(doc: &mut Document, body: &Json, op: TableOp) -> std::result::Result<(), Refusal> {
+    let loc = &body["tableCellLocation"];
+    let start = loc["tableStartLocation"]["index"]
+        .as_u64()
+        .ok_or("tableCellLocation.tableStartLocation.index is required.")? as u32;
+    let row = loc["rowIndex"].as_u64().unwrap_or(0) as usize;
+    let col = loc["columnIndex"].as_u64().unwrap_or(0) as usize;
+    let mut at = 1;
+    let mut found = None;
+    for (b, block) in doc.body.iter().enumerate() {
+        if at == start && matches!(block, Block::Table(_)) {
+            found = Some(b);
+            break;
+        }
+        at += block.len();
+    }
+    let b = found.ok_or_else(|| format!("Invalid table start location: no table starts at index {start}."))?;
+    let before = doc.body[b].len();
+    let Block::Table(t) = &mut doc.body[b] else { return Err("No table there.".into()) };
+    if row >= t.rows.len() || col >= t.columns as usize {
+        return Err(format!("The table has no cell at row {row}, column {col}."));
+    }
+    match op {
+        TableOp::InsertRow => {
+            let below = body["insertBelow"].as_bool().unwrap_or(false);
+            let cells = (0..t.columns).map(|_| vec![Para::new()]).collect();
+            t.rows.insert(if below { row + 1 } else { row }, cells);
+        }
+        TableOp::InsertColumn => {
+            let right = body["insertRight"].as_bool().unwrap_or(false);
+            if t.columns >= 20 {
+                return Err("A table may have at most 20 columns.".into());
+            }
+            for r in &mut t.rows {
+                r.insert(if right { col + 1 } else { col }, vec![Para::new()]);
+            }
+            t.columns += 1;
+        }
+        TableOp::DeleteRow => {
+            if t.rows.len() == 1 {
+                return Err("Deleting the last row of a table is not allowed; delete the table instead.".into());
+            }
+            t.rows.remove(row);
+        }
+        TableOp::DeleteColumn => {
+            if t.columns == 1 {
+                return Err("Deleting the last column of a table is not allowed; delete the table instead.".into());
+            }
+            for r in &mut t.rows {
+                r.remove(col);
+            }
+            t.columns -= 1;
+        }
+    }
+    let after = doc.body[b].len();
+    shift_ranges(doc, start + 1, after as i64 - before as i64);
+    Ok(())
+}
+
 fn create_named_range(doc: &mut Document, body: &Json) -> std::result::Result<String, Refusal> {
     let name = body["name"].as_str().unwrap_or("");
     let len = name.encode_utf16().count();
@@ -584,5 +656,23 @@ mod tests {
             run(&mut doc, json!({"createNamedRange": {"name": "dogs", "range": {"startIndex": 29, "endIndex": 32}}}))
                 .unwrap();
         assert!(id["createNamedRange"]["namedRangeId"].as_str().unwrap().starts_with("kix."));
+    }
+
+    #[test]
+    fn table_rows_and_columns() {
+        let mut doc = Document::from_text("a\n");
+        run(&mut doc, json!({"insertTable": {"rows": 2, "columns": 2, "location": {"index": 1}}})).unwrap();
+        // "\n" 1-2, table at 2.
+        run(&mut doc, json!({"insertTableRow": {"tableCellLocation": {"tableStartLocation": {"index": 2}, "rowIndex": 1}, "insertBelow": true}})).unwrap();
+        run(
+            &mut doc,
+            json!({"deleteTableColumn": {"tableCellLocation": {"tableStartLocation": {"index": 2}, "columnIndex": 1}}}),
+        )
+        .unwrap();
+        let Block::Table(t) = &doc.body[1] else { panic!("no table") };
+        assert_eq!((t.rows.len(), t.columns), (3, 1));
+        let e = run(&mut doc, json!({"deleteTableRow": {"tableCellLocation": {"tableStartLocation": {"index": 1}}}}))
+            .unwrap_err();
+        assert!(e.message.contains("no table starts at index 1"), "{}", e.message);
     }
 }

@@ -49,8 +49,12 @@ pub fn apply(book: &mut Spreadsheet, title: &mut String, req: &Json, index: usiz
         "addNamedRange" => add_named_range(book, body).map(|n| json!({"addNamedRange": {"namedRange": n}})),
         "deleteNamedRange" => delete_named_range(book, body).map(|_| json!({})),
         "sortRange" => sort_range(book, body).map(|_| json!({})),
-        // Accepted after checking their ranges; the twin keeps no borders, rules or validation.
-        "updateBorders" | "setDataValidation" => grid_range(book, &body["range"]).map(|_| json!({})),
+        "updateBorders" => update_borders(book, body).map(|_| json!({})),
+        "copyPaste" => copy_paste(book, body, false).map(|_| json!({})),
+        "cutPaste" => copy_paste(book, body, true).map(|_| json!({})),
+        "moveDimension" => move_dimension(book, body).map(|_| json!({})),
+        // Accepted after checking their ranges; the twin keeps no rules or validation.
+        "setDataValidation" => grid_range(book, &body["range"]).map(|_| json!({})),
         "addConditionalFormatRule" => match body["rule"]["ranges"].as_array().and_then(|r| r.first()) {
             Some(r) => grid_range(book, r).map(|_| json!({})),
             None => Err("The rule must name at least one range.".to_string()),
@@ -837,6 +841,154 @@ fn replace_all(text: &str, find: &str, with: &str, match_case: bool) -> String {
     out
 }
 
+/// Borders become part of each edge cell's `userEnteredFormat.borders`.
+fn update_borders(book: &mut Spreadsheet, body: &Json) -> std::result::Result<(), Refusal> {
+    let rect = grid_range(book, &body["range"])?;
+    let sheet = sheet_mut(book, rect.sheet_id)?;
+    if rect.rows() as u64 * rect.cols() as u64 > 2_000_000 {
+        return Err("The range is too large.".into());
+    }
+    for r in rect.start_row..rect.end_row {
+        for c in rect.start_col..rect.end_col {
+            let mut sides = Map::new();
+            let edges = [
+                ("top", r == rect.start_row, "top"),
+                ("bottom", r + 1 == rect.end_row, "bottom"),
+                ("left", c == rect.start_col, "left"),
+                ("right", c + 1 == rect.end_col, "right"),
+            ];
+            for (side, edge, key) in edges {
+                let inner = if matches!(side, "top" | "bottom") { "innerHorizontal" } else { "innerVertical" };
+                let v = if edge { &body[key] } else { &body[inner] };
+                if v.is_object() {
+                    sides.insert(side.to_string(), v.clone());
+                }
+            }
+            if sides.is_empty() {
+                continue;
+            }
+            sheet.update(r, c, |cell| {
+                let mut format = cell.format.as_ref().and_then(|f| f.as_object().cloned()).unwrap_or_default();
+                let mut borders = format.get("borders").and_then(|b| b.as_object().cloned()).unwrap_or_default();
+                borders.extend(sides);
+                format.insert("borders".into(), Json::Object(borders));
+                cell.format = Some(Json::Object(format));
+            });
+        }
+    }
+    Ok(())
+}
+
+/// `copyPaste` (and `cutPaste`, which clears the source): the source tiled over
+/// the destination; formulas keep their text (relative references are not moved).
+fn copy_paste(book: &mut Spreadsheet, body: &Json, cut: bool) -> std::result::Result<(), Refusal> {
+    let src = grid_range(book, &body["source"])?;
+    let (dest_sheet, dest_row, dest_col, dest_rows, dest_cols) = if cut {
+        let d = &body["destination"];
+        let id = sheet_id_of(&d["sheetId"]);
+        book.sheet(id).ok_or_else(|| format!("No grid with id: {id}"))?;
+        let r = u32_of(&d["rowIndex"], "rowIndex")?.unwrap_or(0);
+        let c = u32_of(&d["columnIndex"], "columnIndex")?.unwrap_or(0);
+        (id, r, c, src.rows(), src.cols())
+    } else {
+        let d = grid_range(book, &body["destination"])?;
+        (d.sheet_id, d.start_row, d.start_col, d.rows().max(src.rows()), d.cols().max(src.cols()))
+    };
+    let paste = body["pasteType"].as_str().unwrap_or("PASTE_NORMAL");
+    if !matches!(paste, "PASTE_NORMAL" | "PASTE_VALUES" | "PASTE_FORMAT" | "PASTE_NO_BORDERS" | "PASTE_FORMULA") {
+        return Err(format!("Invalid pasteType: {paste}"));
+    }
+    let source = book.sheet(src.sheet_id).ok_or_else(|| format!("No grid with id: {}", src.sheet_id))?;
+    let (h, w) = (src.rows().max(1), src.cols().max(1));
+    let mut cells = Vec::new();
+    for i in 0..dest_rows {
+        for j in 0..dest_cols {
+            let from = source.cell(src.start_row + i % h, src.start_col + j % w).cloned().unwrap_or_default();
+            cells.push((dest_row + i, dest_col + j, from));
+        }
+    }
+    if cut {
+        let s = sheet_mut(book, src.sheet_id)?;
+        let doomed: Vec<(u32, u32)> = s.cells_in(&src).map(|(r, c, _)| (r, c)).collect();
+        for (r, c) in doomed {
+            s.put(r, c, Cell::default());
+        }
+    }
+    let dest = sheet_mut(book, dest_sheet)?;
+    if dest_row + dest_rows > dest.row_count || dest_col + dest_cols > dest.column_count {
+        return Err("The paste would go past the edge of the sheet.".into());
+    }
+    for (r, c, from) in cells {
+        let mut cell = dest.cell(r, c).cloned().unwrap_or_default();
+        match paste {
+            "PASTE_VALUES" => {
+                cell.input = match from.value() {
+                    super::model::CellValue::Number(n) => Some(Input::Number(n)),
+                    super::model::CellValue::Text(t) | super::model::CellValue::Error(t) => Some(Input::Text(t)),
+                    super::model::CellValue::Bool(b) => Some(Input::Bool(b)),
+                    super::model::CellValue::Empty => None,
+                };
+                cell.result = None;
+            }
+            "PASTE_FORMAT" => {
+                cell.format = from.format;
+                cell.number_format = from.number_format;
+            }
+            "PASTE_FORMULA" => {
+                cell.input = from.input;
+                cell.result = None;
+            }
+            _ => cell = Cell { result: None, ..from },
+        }
+        dest.put(r, c, cell);
+    }
+    Ok(())
+}
+
+/// `moveDimension`: rows or columns [start, end) moved to before `destinationIndex`.
+fn move_dimension(book: &mut Spreadsheet, body: &Json) -> std::result::Result<(), Refusal> {
+    let (id, rows, start, end) = dimension_range(book, &body["source"])?;
+    let to = u32_of(&body["destinationIndex"], "destinationIndex")?.ok_or("destinationIndex is required.")?;
+    let sheet = sheet_mut(book, id)?;
+    let limit = if rows { sheet.row_count } else { sheet.column_count };
+    if end > limit || to > limit {
+        return Err(format!("The move goes past the end of the sheet ({limit})."));
+    }
+    if (start..=end).contains(&to) {
+        return Ok(());
+    }
+    let n = end - start;
+    // Where index x lands.
+    let place = |x: u32| -> u32 {
+        if (start..end).contains(&x) {
+            if to > end {
+                to - n + (x - start)
+            } else {
+                to + (x - start)
+            }
+        } else if to > end && x >= end && x < to {
+            x - n
+        } else if to < start && x >= to && x < start {
+            x + n
+        } else {
+            x
+        }
+    };
+    if rows {
+        sheet.rows = sheet.rows.iter().map(|(r, row)| (place(*r), row.clone())).collect();
+    } else {
+        sheet.rows = sheet
+            .rows
+            .iter()
+            .map(|(r, row)| {
+                let row: super::model::Row = row.iter().map(|(c, cell)| (place(*c), cell.clone())).collect();
+                (*r, row)
+            })
+            .collect();
+    }
+    Ok(())
+}
+
 fn valid_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
@@ -1009,6 +1161,26 @@ mod tests {
         .unwrap();
         assert_eq!(book.sheets[0].row_count, 1001);
         assert!(book.sheets[0].cell(2, 0).is_some());
+    }
+
+    #[test]
+    fn copy_cut_and_move() {
+        let mut book = Spreadsheet::new();
+        for (r, v) in [1.0, 2.0, 3.0].iter().enumerate() {
+            book.sheets[0].put(r as u32, 0, Cell { input: Some(Input::Number(*v)), ..Cell::default() });
+        }
+        let range = |r0: u32, r1: u32, c0: u32, c1: u32| json!({"sheetId": 0, "startRowIndex": r0, "endRowIndex": r1, "startColumnIndex": c0, "endColumnIndex": c1});
+        run(&mut book, json!({"copyPaste": {"source": range(0, 1, 0, 1), "destination": range(0, 2, 2, 4)}})).unwrap();
+        assert_eq!(book.sheets[0].cells_in(&book.sheets[0].whole()).filter(|(_, c, _)| *c >= 2).count(), 4);
+        run(&mut book, json!({"cutPaste": {"source": range(0, 3, 0, 1), "destination": {"sheetId": 0, "rowIndex": 5, "columnIndex": 1}}})).unwrap();
+        assert!(book.sheets[0].cell(0, 0).is_none());
+        assert_eq!(book.sheets[0].cell(7, 1).map(Cell::value), Some(super::super::model::CellValue::Number(3.0)));
+        run(&mut book, json!({"moveDimension": {"source": {"sheetId": 0, "dimension": "ROWS", "startIndex": 7, "endIndex": 8}, "destinationIndex": 5}})).unwrap();
+        assert_eq!(book.sheets[0].cell(5, 1).map(Cell::value), Some(super::super::model::CellValue::Number(3.0)));
+        assert_eq!(book.sheets[0].cell(6, 1).map(Cell::value), Some(super::super::model::CellValue::Number(1.0)));
+        run(&mut book, json!({"updateBorders": {"range": range(0, 2, 0, 2), "top": {"style": "SOLID"}, "innerHorizontal": {"style": "DASHED"}}})).unwrap();
+        let f = book.sheets[0].cell(1, 0).and_then(|c| c.format.clone()).unwrap();
+        assert_eq!(f["borders"]["top"]["style"], "DASHED");
     }
 
     #[test]
