@@ -322,3 +322,31 @@ def test_validate_and_visibility_rules_on_create(universe):
     assignable = raw(universe, "GET", "/rest/api/3/user/assignable/search", params={"project": "HR"}).json()
     assert sorted(u["displayName"] for u in assignable) == [
         "Alice Anders", "Hannah Hughes", "Judy Jensen", "Kevin Kowalski", "Laura Lopez", "Olivia Okafor"]
+
+
+def test_remote_links_votes_notify_versions_and_group_members(universe, jira):
+    link = jira.add_simple_link("ENG-2", {"url": "https://status.acme.test/inc/101", "title": "INC-101"})
+    assert link.id
+    links = jira.remote_links("ENG-2")
+    assert [(l.object.url, l.object.title) for l in links] == [("https://status.acme.test/inc/101", "INC-101")]
+    again = raw(universe, "POST", "/rest/api/3/issue/ENG-2/remotelink",
+                json={"globalId": "inc-101", "object": {"url": "https://x.test", "title": "t"}})
+    assert again.status_code == 201
+    same = raw(universe, "POST", "/rest/api/3/issue/ENG-2/remotelink",
+               json={"globalId": "inc-101", "object": {"url": "https://y.test", "title": "t2"}})
+    assert same.status_code == 200 and same.json()["id"] == again.json()["id"]
+    bad = raw(universe, "POST", "/rest/api/3/issue/ENG-2/remotelink", json={"object": {}})
+    assert bad.status_code == 400 and set(bad.json()["errors"]) == {"url", "title"}
+    assert raw(universe, "DELETE", "/rest/api/3/issue/ENG-2/remotelink?globalId=inc-101").status_code == 204
+    assert len(jira.remote_links("ENG-2")) == 1
+    jira.add_vote("ENG-2")
+    votes = jira.votes("ENG-2")
+    assert votes.votes == 1 and votes.hasVoted
+    assert jira.issue("ENG-2").fields.votes.votes == 1
+    jira.remove_vote("ENG-2")
+    assert jira.votes("ENG-2").votes == 0
+    assert raw(universe, "POST", "/rest/api/3/issue/ENG-2/notify", json={"subject": "s", "textBody": "b"}).status_code == 204
+    assert jira.project_versions("ENG") == []
+    members = raw(universe, "GET", "/rest/api/3/group/member", params={"groupname": "On-call"}).json()
+    assert sorted(u["displayName"] for u in members["values"]) == ["Carol Chen", "Dave Diaz", "Erin Evans"]
+    assert raw(universe, "GET", "/rest/api/3/group/member", params={"groupname": "Nope"}).status_code == 404

@@ -178,3 +178,22 @@ def test_agile_matches_the_vendor_schemas(universe):
                    json={"name": "Schema sprint", "originBoardId": board, "goal": "g"})
     check(universe, S, "GET", f"{a}/sprint/{{sprintId}}", f"{a}/sprint/{sprint['id']}")
     check(universe, S, "POST", f"{a}/sprint/{{sprintId}}", f"{a}/sprint/{sprint['id']}", json={"goal": "h"})
+
+
+def test_smaller_resources_match_the_vendor_schemas(universe):
+    t = "/rest/api/3"
+    made = check(universe, P, "POST", f"{t}/issue/{{issueIdOrKey}}/remotelink", f"{t}/issue/ENG-2/remotelink", status=201,
+                 json={"globalId": "g1", "relationship": "mentioned in",
+                       "object": {"url": "https://wiki.acme.test/x", "title": "Postmortem"}})
+    # The document types this answer as one RemoteIssueLink; Jira (and every client) answers a
+    # list of them, so each element is checked.
+    listed = raw(universe, "GET", f"{t}/issue/ENG-2/remotelink").json()
+    assert isinstance(listed, list) and len(listed) == 1
+    item = {"$ref": "#/components/schemas/RemoteIssueLink", "components": components(P)}
+    for link in listed:
+        assert not list(Draft4Validator(item).iter_errors(link)), link
+    check(universe, P, "GET", f"{t}/issue/{{issueIdOrKey}}/remotelink/{{linkId}}", f"{t}/issue/ENG-2/remotelink/{made['id']}")
+    assert raw(universe, "POST", f"{t}/issue/ENG-4/votes").status_code == 204
+    check(universe, P, "GET", f"{t}/issue/{{issueIdOrKey}}/votes", f"{t}/issue/ENG-4/votes")
+    check(universe, P, "GET", f"{t}/group/member", f"{t}/group/member?groupname=Engineering")
+    check(universe, P, "GET", f"{t}/project/{{projectIdOrKey}}/versions", f"{t}/project/ENG/versions")

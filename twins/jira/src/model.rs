@@ -151,6 +151,8 @@ pub struct Issue {
     /// Custom field values by field id (story points, start date, …).
     pub custom: BTreeMap<String, Value>,
     pub properties: BTreeMap<String, Value>,
+    #[serde(default)]
+    pub voters: Vec<String>,
 }
 
 impl Issue {
@@ -276,6 +278,17 @@ pub struct Sprint {
     pub created: DateTime<Utc>,
 }
 
+/// A link from an issue to an item elsewhere (`/issue/{key}/remotelink`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RemoteLink {
+    pub id: u64,
+    pub issue_id: String,
+    pub global_id: Option<String>,
+    pub relationship: Option<String>,
+    pub object: Value,
+    pub application: Option<Value>,
+}
+
 /// An admin webhook (`/rest/webhooks/1.0/webhook`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Webhook {
@@ -306,6 +319,8 @@ pub struct Counters {
     pub project: u64,
     #[serde(default)]
     pub webhook: u64,
+    #[serde(default)]
+    pub remote_link: u64,
 }
 
 /// The whole site.
@@ -337,6 +352,8 @@ pub struct JiraState {
     pub sprints: Collection<Sprint>,
     #[serde(default)]
     pub webhooks: Collection<Webhook>,
+    #[serde(default)]
+    pub remote_links: Collection<RemoteLink>,
 }
 
 impl Store for JiraState {
@@ -362,6 +379,7 @@ impl Store for JiraState {
             ("boards", &self.boards),
             ("sprints", &self.sprints),
             ("webhooks", &self.webhooks),
+            ("remote_links", &self.remote_links),
         ]
     }
 }
@@ -489,6 +507,11 @@ impl JiraState {
         }
         for h in &issue.histories {
             self.histories.remove(h);
+        }
+        let remote: Vec<String> =
+            self.remote_links.iter().filter(|(_, r)| r.issue_id == issue.id).map(|(k, _)| k.clone()).collect();
+        for k in remote {
+            self.remote_links.remove(&k);
         }
         for l in &issue.links {
             if let Some(link) = self.links.remove(l) {

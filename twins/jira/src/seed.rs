@@ -346,6 +346,7 @@ pub fn insert_issue(state: &mut JiraState, new: NewIssue<'_>) -> Option<String> 
         remaining_estimate: None,
         custom: Default::default(),
         properties: Default::default(),
+        voters: vec![],
     };
     state.projects.insert(project.id.clone(), project);
     state.issues.insert(id.clone(), issue);

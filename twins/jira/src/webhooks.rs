@@ -135,8 +135,8 @@ pub fn derive(
                     .find(|h| !old.histories.contains(h))
                     .and_then(|h| after.histories.get(h));
                 let commented = issue.comments.iter().any(|c| new_comments.contains(c));
-                if history.is_none() && !commented && old.watchers != issue.watchers {
-                    continue; // Watching is not an issue update.
+                if history.is_none() && !commented {
+                    continue; // Watching, voting, properties: not issue updates.
                 }
                 let mut body = json!({
                     "timestamp": ts, "webhookEvent": "jira:issue_updated",

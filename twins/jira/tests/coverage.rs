@@ -82,7 +82,7 @@ const NOTES: &str = "## Twin specifics
   outward side), `to`). Without a section (the generated large fixture) ENG, OPS and HR get one
   issue per person and ENG a board with an active sprint. The manifest lists the API tokens of
   up to 50 people under `jira.users` (email → `account_id`, `api_token`).
-- **Not yet served:** remote links, versions, custom field administration, filters,
+- **Not yet served:** versions (projects have none), custom field administration, filters,
   dashboards, the classic workflow template, `--realistic-limits` per-issue write limits.
 
 ";

@@ -3,6 +3,7 @@
 //! (`routes`) is the one place paths, methods, operation names and coverage live.
 
 pub mod agile;
+pub mod extra;
 pub mod hooks;
 pub mod issues;
 pub mod meta;

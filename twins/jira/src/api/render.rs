@@ -544,7 +544,7 @@ pub fn all_fields(s: &JiraState, base: &str, i: &Issue, v3: bool, viewer: &str) 
     m.insert("progress".into(), progress);
     m.insert(
         "votes".into(),
-        json!({"self": format!("{base}/rest/api/3/issue/{}/votes", i.key), "votes": 0, "hasVoted": false}),
+        json!({"self": format!("{base}/rest/api/3/issue/{}/votes", i.key), "votes": i.voters.len(), "hasVoted": i.voters.iter().any(|v| v == viewer)}),
     );
     let comments: Vec<Value> =
         i.comments.iter().filter_map(|c| s.comments.get(c)).map(|c| comment(s, base, c, v3, false)).collect();

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter};
 use axum::Router;
 
-use super::{agile, hooks, issues, meta, more, search, Call};
+use super::{agile, extra, hooks, issues, meta, more, search, Call};
 
 /// How completely a route follows the vendor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -213,6 +213,60 @@ pub fn all() -> Vec<Route> {
             Ok_,
             more::delete_property
         ),
+        r!("GET", "/rest/api/3/issue/{issueIdOrKey}/remotelink", "jira.remotelink.list", Ok_, extra::remote_links),
+        r!(
+            "POST",
+            "/rest/api/3/issue/{issueIdOrKey}/remotelink",
+            "jira.remotelink.create",
+            Ok_,
+            extra::add_remote_link
+        ),
+        r!(
+            "DELETE",
+            "/rest/api/3/issue/{issueIdOrKey}/remotelink",
+            "jira.remotelink.delete_by_global",
+            Ok_,
+            extra::delete_remote_link
+        ),
+        r!(
+            "GET",
+            "/rest/api/3/issue/{issueIdOrKey}/remotelink/{linkId}",
+            "jira.remotelink.get",
+            Ok_,
+            extra::remote_link
+        ),
+        r!(
+            "PUT",
+            "/rest/api/3/issue/{issueIdOrKey}/remotelink/{linkId}",
+            "jira.remotelink.update",
+            Ok_,
+            extra::update_remote_link
+        ),
+        r!(
+            "DELETE",
+            "/rest/api/3/issue/{issueIdOrKey}/remotelink/{linkId}",
+            "jira.remotelink.delete",
+            Ok_,
+            extra::delete_remote_link
+        ),
+        r!("GET", "/rest/api/3/issue/{issueIdOrKey}/votes", "jira.votes.get", Ok_, extra::votes),
+        r!("POST", "/rest/api/3/issue/{issueIdOrKey}/votes", "jira.votes.add", Ok_, extra::vote),
+        r!("DELETE", "/rest/api/3/issue/{issueIdOrKey}/votes", "jira.votes.remove", Ok_, extra::vote),
+        r!(
+            "POST",
+            "/rest/api/3/issue/{issueIdOrKey}/notify",
+            "jira.issue.notify",
+            Partial("accepted; no mail is sent"),
+            extra::notify
+        ),
+        r!(
+            "GET",
+            "/rest/api/3/project/{projectIdOrKey}/versions",
+            "jira.project.versions",
+            Partial("projects have no versions"),
+            extra::project_versions
+        ),
+        r!("GET", "/rest/api/3/group/member", "jira.group.members", Ok_, extra::group_members),
         // Search.
         r!("GET", "/rest/api/3/search/jql", "jira.search.jql", Partial("no reconcileIssues lag"), search::search_get),
         r!(
