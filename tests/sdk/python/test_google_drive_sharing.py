@@ -191,10 +191,13 @@ def test_changes_feed(universe):
     f = make(alice, "changing.txt")
     alice.files().update(fileId=f, body={"name": "changed.txt"}).execute()
     private = make(bob, "bob only.txt")
+    findable = make(bob, "bob findable.txt")
+    bob.permissions().create(fileId=findable, body={"type": "domain", "role": "reader", "domain": "acme.test", "allowFileDiscovery": True}).execute()
     changes = list_all((alice.changes(), "list"), collection="changes", pageToken=start, pageSize=1, fields="nextPageToken,newStartPageToken,changes(fileId,removed,file(name))")
     assert [c["fileId"] for c in changes] == [f, f]
     assert changes[-1]["file"]["name"] == "changed.txt"
     assert private not in [c["fileId"] for c in changes]
+    assert findable not in [c["fileId"] for c in changes], "findable by the domain is not alice's corpus"
     last = alice.changes().list(pageToken=start).execute()
     assert "newStartPageToken" in last and "nextPageToken" not in last
     alice.files().delete(fileId=f).execute()

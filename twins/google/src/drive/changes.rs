@@ -53,7 +53,8 @@ pub fn list(call: &Call) -> Result<Response> {
                     if drive_filter.is_some() && f.drive_id != drive_filter {
                         continue;
                     }
-                    let Some(role) = access::role(s, f, &viewer, false) else { continue };
+                    // The caller's corpus: owned, shared directly or through a group, or a member's shared drive.
+                    let Some(role) = access::role_in(s, f, &viewer, access::Reach::Direct) else { continue };
                     if f.is_root {
                         continue;
                     }
