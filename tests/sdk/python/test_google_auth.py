@@ -281,3 +281,14 @@ def test_minted_tokens_expire_with_the_universe_clock_and_the_client_refreshes(u
     creds.expiry = None  # its own clock does not know the universe's moved
     assert svc.about().get(fields="user(emailAddress)").execute()["user"]["emailAddress"] == "nina@acme.test"
     assert creds.token != first
+
+
+def test_the_journal_names_googles_operations(universe, control, tmp_path):
+    creds = service_account.Credentials.from_service_account_info(universe["google"]["service_account"], scopes=SCOPES)
+    svc = drive(universe, credentials=creds)
+    svc.files().create(body={"name": "j"}, media_body=MediaIoBaseUpload(io.BytesIO(b"x"), mimetype="text/plain")).execute()
+    svc.files().list(pageSize=1).execute()
+    resp = control.get(f"universes/{universe['id']}/journal", params={"service": "google"})
+    assert resp.status_code == 200, resp.text
+    ops = [json.loads(line)["operation"] for line in resp.text.splitlines() if line.strip()]
+    assert ops == ["discovery.apis.getRest", "oauth2.token", "drive.files.create", "drive.files.list"], ops
