@@ -251,3 +251,22 @@ def test_fixture_postmortem_document(universe):
     with pytest.raises(HttpError) as e:
         batch(carol, did, {"insertText": {"location": {"index": 1}, "text": "x"}})
     error_of(e, 403)
+
+
+def test_table_rows_and_columns(svc):
+    did = svc.documents().create(body={"title": "Grid"}).execute()["documentId"]
+    batch(svc, did, {"insertTable": {"rows": 1, "columns": 2, "location": {"index": 1}}})
+    doc = svc.documents().get(documentId=did).execute()
+    [table] = [c for c in doc["body"]["content"] if "table" in c]
+    loc = {"tableStartLocation": {"index": table["startIndex"]}, "rowIndex": 0, "columnIndex": 1}
+    batch(svc, did, {"insertTableRow": {"tableCellLocation": loc, "insertBelow": True}},
+          {"insertTableColumn": {"tableCellLocation": loc, "insertRight": True}},
+          {"deleteTableColumn": {"tableCellLocation": {**loc, "columnIndex": 0}}})
+    doc = svc.documents().get(documentId=did).execute()
+    conforms(doc, "Document")
+    [table] = [c for c in doc["body"]["content"] if "table" in c]
+    assert (table["table"]["rows"], table["table"]["columns"]) == (2, 2)
+    assert table["endIndex"] == table["startIndex"] + 2 + 2 * (1 + 2 * 2)
+    with pytest.raises(HttpError) as e:
+        batch(svc, did, {"deleteTableRow": {"tableCellLocation": {"tableStartLocation": {"index": 1}}}})
+    assert error_of(e, 400)["message"].startswith("Invalid requests[0].deleteTableRow: ")

@@ -453,3 +453,53 @@ def test_fixture_headcount_formulas_and_rota(universe):
         q="name = 'On-call rota'", fields="files(id)").execute()["files"][0]["id"]
     rota = values(sheets(universe, "dave@acme.test"), rota_id, "A1:D5", valueRenderOption="FORMATTED_VALUE")["values"]
     assert rota[1] == ["1", "2027-01-04", "carol@acme.test", "dave@acme.test"]
+
+
+def test_copy_cut_move_and_borders(svc):
+    sid = new_book(svc)["spreadsheetId"]
+    put(svc, sid, "A1", [["a", 1], ["b", 2], ["c", 3]])
+
+    def grid(r0, r1, c0, c1):
+        return {"sheetId": 0, "startRowIndex": r0, "endRowIndex": r1, "startColumnIndex": c0, "endColumnIndex": c1}
+
+    batch(svc, sid,
+          {"copyPaste": {"source": grid(0, 3, 0, 2), "destination": grid(0, 3, 3, 5), "pasteType": "PASTE_VALUES"}},
+          {"cutPaste": {"source": grid(2, 3, 0, 2), "destination": {"sheetId": 0, "rowIndex": 5, "columnIndex": 0}}},
+          {"moveDimension": {"source": {"sheetId": 0, "dimension": "ROWS", "startIndex": 5, "endIndex": 6}, "destinationIndex": 0}},
+          {"updateBorders": {"range": grid(0, 1, 0, 2), "bottom": {"style": "SOLID", "color": {"red": 1}}}})
+    assert values(svc, sid, "A1:E4")["values"] == [["c", "3"], ["a", "1", "", "a", "1"], ["b", "2", "", "b", "2"], ["", "", "", "c", "3"]]
+    got = svc.spreadsheets().get(spreadsheetId=sid, ranges=["A1"], includeGridData=True).execute()
+    conforms(got, "Spreadsheet")
+    cell = got["sheets"][0]["data"][0]["rowData"][0]["values"][0]
+    assert cell["userEnteredFormat"]["borders"]["bottom"]["style"] == "SOLID"
+
+
+def test_the_twins_discovery_names_only_googles_methods_and_parameters(universe):
+    """Every method of the twin's Sheets and Docs discovery documents is Google's, at
+    Google's path, with parameters Google's method has."""
+    import requests
+
+    for api, google_name in (("sheets", "sheets.v4.json"), ("docs", "docs.v1.json")):
+        ours = requests.get(universe["google"]["discovery_urls"][api], timeout=10).json()
+        assert ours["rootUrl"] == universe["google"]["endpoint"].rstrip("/") + "/"
+        theirs = google_doc(google_name)
+
+        def methods(doc):
+            out = {}
+
+            def walk(res):
+                for m in res.get("methods", {}).values():
+                    out[m["id"]] = m
+                for sub in res.get("resources", {}).values():
+                    walk(sub)
+
+            walk(doc)
+            return out
+
+        mine, google = methods(ours), methods(theirs)
+        assert mine, api
+        for mid, m in mine.items():
+            assert mid in google, mid
+            g = google[mid]
+            assert (m["httpMethod"], m["path"]) == (g["httpMethod"], g["path"]), mid
+            assert set(m["parameters"]) <= set(g["parameters"]), (mid, set(m["parameters"]) - set(g["parameters"]))
