@@ -105,7 +105,10 @@ fn markdown(spec: &BTreeMap<(String, String), (String, String)>) -> String {
         SPEC_OPERATIONS,
         table.iter().filter(|r| r.coverage == Cov::Extra).count()
     ));
-    md.push_str("those documents (removed or deprecated endpoints clients still call, `/rest/software/1.0`).\n\n");
+    md.push_str(
+        "those documents (removed or deprecated endpoints clients still call, `/rest/software/1.0`,
+admin webhooks, `/rest/auth/1/session`).\n\n",
+    );
     md.push_str(NOTES);
     md.push_str("## Operations served\n\n");
     md.push_str("| Method | Path | operationId | Journal operation | Status | Gaps |\n|---|---|---|---|---|---|\n");

@@ -30,10 +30,11 @@ fn remote_json(base: &str, issue_key: &str, r: &RemoteLink) -> Value {
     v
 }
 
+/// A remote link as given: object, globalId, relationship, application.
+type RemoteInput = (Value, Option<String>, Option<String>, Option<Value>);
+
 /// Checks a remote link body: `object.url` and `object.title` are required.
-fn remote_input(
-    body: &Map<String, Value>,
-) -> Result<(Value, Option<String>, Option<String>, Option<Value>), JiraError> {
+fn remote_input(body: &Map<String, Value>) -> Result<RemoteInput, JiraError> {
     let object = body.get("object").filter(|o| o.is_object()).cloned().unwrap_or(Value::Null);
     let mut errors = std::collections::BTreeMap::new();
     if object.get("url").and_then(Value::as_str).is_none_or(|u| u.trim().is_empty()) {
@@ -247,7 +248,7 @@ pub async fn group_members(call: Call) -> R {
         let all: Vec<Value> = s
             .users
             .values()
-            .filter(|u| u.groups.iter().any(|g| *g == group.name) && (u.active || include_inactive))
+            .filter(|u| u.groups.contains(&group.name) && (u.active || include_inactive))
             .map(|u| render::user(&base, u))
             .collect();
         let self_url = format!(
