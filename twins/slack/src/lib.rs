@@ -75,6 +75,18 @@ impl Twin for SlackTwin {
         operation == api::UPLOAD_OPERATION
     }
 
+    /// Slack's reads are POSTs too: a method writes when a scope it takes does.
+    fn grows_state(&self, _method: &Method, operation: Option<&str>) -> bool {
+        operation.and_then(methods::find).is_some_and(|m| {
+            [m.bot, m.user].into_iter().flatten().flatten().any(|scope| scope.ends_with(":write"))
+        })
+    }
+
+    /// A full workspace answers as Slack does when a team sends too much.
+    fn render_state_budget_exceeded(&self) -> Response {
+        errors::render_fault(&Fault::Error { status: 200, error: Some("message_limit_exceeded".into()) })
+    }
+
     fn manifest(&self, universe: &Universe, base_url: &str) -> Value {
         let (team_id, bot_user_id, app_id, signing_secret) = universe
             .read::<SlackState, _>(|s| {
