@@ -270,3 +270,27 @@ def test_table_rows_and_columns(svc):
     with pytest.raises(HttpError) as e:
         batch(svc, did, {"deleteTableRow": {"tableCellLocation": {"tableStartLocation": {"index": 1}}}})
     assert error_of(e, 400)["message"].startswith("Invalid requests[0].deleteTableRow: ")
+
+
+def test_bad_input_is_refused_never_500(universe, svc):
+    import requests
+
+    did = svc.documents().create(body={"title": "Bad"}).execute()["documentId"]
+    url = universe["google"]["endpoint"].rstrip("/") + f"/v1/documents/{did}:batchUpdate"
+    s = requests.Session()
+    s.headers["Authorization"] = f"Bearer {token_of(universe)}"
+    huge = 4_294_967_297
+    for body in [
+        {"requests": [{"insertText": {"location": {"index": huge}, "text": "x"}}]},
+        {"requests": [{"deleteContentRange": {"range": {"startIndex": 2, "endIndex": 1}}}]},
+        {"requests": [{"deleteContentRange": {"range": {"startIndex": 0, "endIndex": huge}}}]},
+        {"requests": [{"insertText": {"location": {"index": 1}, "endOfSegmentLocation": {}, "text": "x"}}]},
+        {"requests": [{"updateTextStyle": {"range": {"startIndex": 1, "endIndex": 2}, "textStyle": {"bold": True}}}]},
+        {"requests": [{"insertTable": {"rows": 0, "columns": 3, "location": {"index": 1}}}]},
+        {"requests": [{"insertTableRow": {"tableCellLocation": {"tableStartLocation": {"index": huge}}}}]},
+        {"requests": [{"frobnicate": {}}]},
+    ]:
+        r = s.post(url, json=body, timeout=10)
+        assert r.status_code == 400, (body, r.status_code, r.text)
+        assert r.json()["error"]["status"] == "INVALID_ARGUMENT"
+    assert text_of(svc.documents().get(documentId=did).execute()) == "\n"

@@ -503,3 +503,49 @@ def test_the_twins_discovery_names_only_googles_methods_and_parameters(universe)
             g = google[mid]
             assert (m["httpMethod"], m["path"]) == (g["httpMethod"], g["path"]), mid
             assert set(m["parameters"]) <= set(g["parameters"]), (mid, set(m["parameters"]) - set(g["parameters"]))
+
+
+def test_bad_input_is_refused_in_sheets_envelope_never_500(universe, svc):
+    import requests
+
+    sid = new_book(svc)["spreadsheetId"]
+    put(svc, sid, "A1", [[1], [2]])
+    base = universe["google"]["endpoint"].rstrip("/") + f"/v4/spreadsheets/{sid}"
+    s = requests.Session()
+    s.headers["Authorization"] = f"Bearer {token_of(universe)}"
+    huge = 4_294_967_295
+    cases = [
+        ("POST", ":batchUpdate", {"requests": [{"insertDimension": {"range": {"sheetId": 0, "dimension": "ROWS", "startIndex": 0, "endIndex": huge}}}]}),
+        ("POST", ":batchUpdate", {"requests": [{"updateCells": {"start": {"sheetId": 0, "rowIndex": huge, "columnIndex": huge},
+                                                                "rows": [{"values": [{}, {}]}, {"values": [{}]}], "fields": "*"}}]}),
+        ("POST", ":batchUpdate", {"requests": [{"addSheet": {}, "deleteSheet": {"sheetId": 0}}]}),
+        ("POST", ":batchUpdate", {"requests": [{"updateCells": {"rows": [], "fields": ""}}]}),
+        ("POST", ":batchUpdate", {"requests": "nope"}),
+        ("POST", ":batchUpdate", b"{not json"),
+        ("PUT", "/values/A1?valueInputOption=SOMETIMES", {"values": [[1]]}),
+        ("PUT", "/values/A1?valueInputOption=RAW", {"values": [1, 2]}),
+        ("GET", "/values/Sheet1!ZZZZ1", None),
+        ("GET", "/values/A1?valueRenderOption=PRETTY", None),
+        ("POST", "/values:batchClear", {"ranges": ["Nope!A1"]}),
+    ]
+    for method, path, body in cases:
+        kw = {"data": body} if isinstance(body, bytes) else {"json": body}
+        r = s.request(method, base + path, timeout=10, **kw)
+        assert r.status_code == 400, (path, body, r.status_code, r.text)
+        err = r.json()["error"]
+        assert err["code"] == 400 and err["status"] == "INVALID_ARGUMENT" and err["message"], err
+    # Nothing was half-applied.
+    got = svc.spreadsheets().get(spreadsheetId=sid).execute()
+    assert got["sheets"][0]["properties"]["gridProperties"] == {"rowCount": 1000, "columnCount": 26}
+    assert values(svc, sid, "A1:A3", valueRenderOption="UNFORMATTED_VALUE")["values"] == [[1], [2]]
+
+
+def test_named_ranges_in_formulas(svc):
+    sid = new_book(svc)["spreadsheetId"]
+    put(svc, sid, "A1", [[5], [7]])
+    batch(svc, sid, {"addNamedRange": {"namedRange": {"name": "Costs", "range": {
+        "sheetId": 0, "startRowIndex": 0, "endRowIndex": 2, "startColumnIndex": 0, "endColumnIndex": 1}}}})
+    put(svc, sid, "B1", [["=SUM(Costs)*2"]])
+    assert values(svc, sid, "B1", valueRenderOption="UNFORMATTED_VALUE")["values"] == [[24]]
+    put(svc, sid, "A2", [[10]])
+    assert values(svc, sid, "B1", valueRenderOption="UNFORMATTED_VALUE")["values"] == [[30]]

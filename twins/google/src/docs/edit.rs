@@ -90,7 +90,9 @@ fn location(doc: &Document, body: &Json) -> std::result::Result<u32, Refusal> {
                 return Err("Headers, footers and footnotes are not supported by this twin.".into());
             }
             match l.get("index") {
-                Some(v) => v.as_u64().map(|n| n as u32).ok_or_else(|| "Invalid location.index.".to_string()),
+                Some(v) => {
+                    v.as_u64().and_then(|n| u32::try_from(n).ok()).ok_or_else(|| "Invalid location.index.".to_string())
+                }
                 None => Ok(0),
             }
         }
@@ -210,8 +212,9 @@ fn range_of(doc: &Document, v: &Json) -> std::result::Result<(u32, u32), Refusal
     if v["segmentId"].as_str().is_some_and(|s| !s.is_empty()) {
         return Err("Headers, footers and footnotes are not supported by this twin.".into());
     }
-    let start = v["startIndex"].as_u64().unwrap_or(0) as u32;
-    let end = v["endIndex"].as_u64().ok_or("The range's endIndex is required.")? as u32;
+    let start = u32::try_from(v["startIndex"].as_u64().unwrap_or(0)).map_err(|_| "Invalid startIndex.")?;
+    let end = v["endIndex"].as_u64().ok_or("The range's endIndex is required.")?;
+    let end = u32::try_from(end).map_err(|_| "Invalid endIndex.")?;
     if start >= end {
         return Err(format!("The range should not be empty: startIndex {start} must be less than endIndex {end}."));
     }
@@ -497,7 +500,8 @@ fn table_op(doc: &mut Document, body: &Json, op: TableOp) -> std::result::Result
     let loc = &body["tableCellLocation"];
     let start = loc["tableStartLocation"]["index"]
         .as_u64()
-        .ok_or("tableCellLocation.tableStartLocation.index is required.")? as u32;
+        .and_then(|n| u32::try_from(n).ok())
+        .ok_or("tableCellLocation.tableStartLocation.index is required.")?;
     let row = loc["rowIndex"].as_u64().unwrap_or(0) as usize;
     let col = loc["columnIndex"].as_u64().unwrap_or(0) as usize;
     let mut at = 1;

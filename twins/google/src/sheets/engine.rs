@@ -121,6 +121,22 @@ fn load(book: &Spreadsheet) -> Option<Model<'static>> {
             }
         }
     }
+    for n in &book.named_ranges {
+        if let Some(index) = book.sheets.iter().position(|s| s.id == n.range.sheet_id) {
+            let r = n.range;
+            let formula = format!(
+                "{}!${}${}:${}${}",
+                super::a1::quote_sheet(&book.sheets[index].title),
+                super::a1::col_name(r.start_col),
+                r.start_row + 1,
+                super::a1::col_name(r.end_col.saturating_sub(1)),
+                r.end_row
+            );
+            if let Err(e) = model.new_defined_name(&n.name, None, &formula) {
+                tracing::debug!("engine refused a named range: {e}");
+            }
+        }
+    }
     Some(model)
 }
 
@@ -181,6 +197,19 @@ mod tests {
         recalc(&mut book);
         assert_eq!(shown(&book, 0, 0, 2), "132.5");
         assert_eq!(shown(&book, 1, 0, 0), "265");
+    }
+
+    #[test]
+    fn named_ranges_work_in_formulas() {
+        let mut book = Spreadsheet::new();
+        for r in 0..3 {
+            set(&mut book, 0, r, 1, &format!("{}", r + 1));
+        }
+        let range = book.resolve("B1:B3").unwrap();
+        book.named_ranges.push(super::super::model::NamedRange { id: "x".into(), name: "Scores".into(), range });
+        set(&mut book, 0, 0, 3, "=SUM(Scores)");
+        recalc(&mut book);
+        assert_eq!(shown(&book, 0, 0, 3), "6");
     }
 
     #[test]

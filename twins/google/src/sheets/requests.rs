@@ -408,7 +408,7 @@ pub fn write_rows(
     let sheet = sheet_mut(book, sheet_id)?;
     for (i, rd) in rows.as_array().into_iter().flatten().enumerate() {
         for (j, data) in rd["values"].as_array().into_iter().flatten().enumerate() {
-            let (r, c) = (row + i as u32, col + j as u32);
+            let (r, c) = (row.saturating_add(i as u32), col.saturating_add(j as u32));
             if r >= sheet.row_count || c >= sheet.column_count {
                 if !grow {
                     return Err(format!(
@@ -644,6 +644,14 @@ fn dimension_range(book: &Spreadsheet, v: &Json) -> std::result::Result<(i64, bo
 fn insert_dimension(book: &mut Spreadsheet, body: &Json) -> std::result::Result<(), Refusal> {
     let (id, rows, start, end) = dimension_range(book, &body["range"])?;
     let n = end - start;
+    let sheet = sheet_mut(book, id)?;
+    let across = if rows { sheet.column_count } else { sheet.row_count } as u64;
+    if book.cells() + n as u64 * across > super::model::CELL_LIMIT {
+        return Err(format!(
+            "This action would increase the number of cells in the workbook above the limit of {} cells.",
+            super::model::CELL_LIMIT
+        ));
+    }
     let sheet = sheet_mut(book, id)?;
     let limit = if rows { sheet.row_count } else { sheet.column_count };
     if start > limit {
