@@ -103,7 +103,8 @@ session `PUT`s) and batch (`POST /batch/drive/v3`).
   Node `google.discoverAPI` clients reach the twin; Node's `google.drive({rootUrl})`
   needs `rootUrl` in the call options of uploads too.
 - **Credentials.** `Authorization: Bearer` (or `access_token` in the query): the
-  manifest's `access_token` (the admin) and `access_tokens` (one per person); a
+  manifest's `access_token` (the admin) and `access_tokens` (one per person, in domains
+  of up to 200 people: a fork re-mints every credential); a
   service-account key (`google.service_account`) whose `token_uri` is the twin's
   `/token`, with `sub` acting as any active person; the refresh token and OAuth client
   of the manifest. Anything else is 401, after which the clients try to refresh.

@@ -270,6 +270,8 @@ async fn the_large_fixture_seeds() {
     let took = started.elapsed();
     let users = u.read::<twin_google::model::GoogleState, _>(|s| s.users.len()).expect("state");
     assert_eq!(users, 10_001, "10,000 people and the service account");
+    let tokens = u.credentials().iter().filter(|c| c.principal.service == "google").count();
+    assert_eq!(tokens, 1, "a large domain seeds the admin's token only, so forks stay O(1)");
     eprintln!("seeded 10,000 people in {took:?}");
 }
 
