@@ -294,3 +294,29 @@ def test_bad_input_is_refused_never_500(universe, svc):
         assert r.status_code == 400, (body, r.status_code, r.text)
         assert r.json()["error"]["status"] == "INVALID_ARGUMENT"
     assert text_of(svc.documents().get(documentId=did).execute()) == "\n"
+
+
+def test_named_range_content_headers_footers_and_document_style(svc):
+    did = svc.documents().create(body={"title": "Template"}).execute()["documentId"]
+    batch(svc, did, {"insertText": {"location": {"index": 1}, "text": "Owner: TBD. Severity: TBD."}})
+    r = batch(svc, did,
+              {"createNamedRange": {"name": "field", "range": {"startIndex": 8, "endIndex": 11}}},
+              {"createNamedRange": {"name": "field", "range": {"startIndex": 23, "endIndex": 26}}},
+              {"createHeader": {"type": "DEFAULT"}},
+              {"createFooter": {"type": "DEFAULT"}},
+              {"updateDocumentStyle": {"documentStyle": {"marginTop": {"magnitude": 36, "unit": "PT"}}, "fields": "marginTop"}})
+    header_id = r["replies"][2]["createHeader"]["headerId"]
+    footer_id = r["replies"][3]["createFooter"]["footerId"]
+    batch(svc, did, {"replaceNamedRangeContent": {"namedRangeName": "field", "text": "Dave"}})
+    doc = svc.documents().get(documentId=did).execute()
+    conforms(doc, "Document")
+    assert text_of(doc) == "Owner: Dave. Severity: Dave.\n"
+    assert doc["documentStyle"]["defaultHeaderId"] == header_id
+    assert doc["documentStyle"]["defaultFooterId"] == footer_id
+    assert doc["documentStyle"]["marginTop"] == {"magnitude": 36, "unit": "PT"}
+    assert doc["headers"][header_id]["content"][0]["endIndex"] == 1
+    ranges = sorted((x["ranges"][0]["startIndex"], x["ranges"][0]["endIndex"]) for x in doc["namedRanges"]["field"]["namedRanges"])
+    assert ranges == [(8, 12), (24, 28)]
+    with pytest.raises(HttpError) as e:
+        batch(svc, did, {"createHeader": {"type": "DEFAULT"}})
+    assert error_of(e, 400)["message"].startswith("Invalid requests[0].createHeader: ")

@@ -47,6 +47,9 @@ pub fn apply(doc: &mut Document, req: &Json, index: usize) -> Result<Json> {
         "createNamedRange" => create_named_range(doc, body).map(|id| json!({"createNamedRange": {"namedRangeId": id}})),
         "deleteNamedRange" => delete_named_range(doc, body).map(|_| json!({})),
         "updateDocumentStyle" => update_document_style(doc, body).map(|_| json!({})),
+        "replaceNamedRangeContent" => replace_named_range_content(doc, body).map(|_| json!({})),
+        "createHeader" => create_segment(doc, body, false).map(|id| json!({"createHeader": {"headerId": id}})),
+        "createFooter" => create_segment(doc, body, true).map(|id| json!({"createFooter": {"footerId": id}})),
         other => {
             return Err(ApiError::invalid(format!(
                 "Invalid JSON payload received. Unknown name \"{other}\" at 'requests[{index}]': Cannot find field."
@@ -581,6 +584,47 @@ fn delete_named_range(doc: &mut Document, body: &Json) -> std::result::Result<()
     Ok(())
 }
 
+/// Replaces the text of every range of a named range (by id or name) with `text`;
+/// the named range then covers the new text.
+fn replace_named_range_content(doc: &mut Document, body: &Json) -> std::result::Result<(), Refusal> {
+    let text = clean(body["text"].as_str().unwrap_or(""));
+    let targets: Vec<NamedRange> = match (body["namedRangeId"].as_str(), body["namedRangeName"].as_str()) {
+        (Some(id), None) => doc.named_ranges.iter().filter(|r| r.id == id).cloned().collect(),
+        (None, Some(name)) => doc.named_ranges.iter().filter(|r| r.name == name).cloned().collect(),
+        _ => return Err("Exactly one of namedRangeId or namedRangeName must be set.".into()),
+    };
+    if targets.is_empty() {
+        return Err("The named range was not found.".into());
+    }
+    let mut targets = targets;
+    targets.sort_by_key(|r| std::cmp::Reverse(r.start));
+    for r in targets {
+        delete_range(doc, &json!({"range": {"startIndex": r.start, "endIndex": r.end}}))?;
+        let added = if text.is_empty() { 0 } else { insert_at(doc, r.start, &text, false)? };
+        doc.named_ranges.retain(|n| n.id != r.id);
+        if added > 0 {
+            doc.named_ranges.push(NamedRange { end: r.start + added, ..r });
+        }
+    }
+    Ok(())
+}
+
+/// `createHeader` / `createFooter`: one default segment of each kind.
+fn create_segment(doc: &mut Document, body: &Json, footer: bool) -> std::result::Result<String, Refusal> {
+    let kind = body["type"].as_str().unwrap_or("");
+    if kind != "DEFAULT" {
+        return Err(format!("Invalid type: {kind:?}; only DEFAULT is supported."));
+    }
+    if doc.segments.iter().any(|(_, f)| *f == footer) {
+        return Err(format!("A default {} already exists.", if footer { "footer" } else { "header" }));
+    }
+    let id = doc.fresh_id("kix.");
+    doc.segments.push((id.clone(), footer));
+    let key = if footer { "defaultFooterId" } else { "defaultHeaderId" };
+    doc.document_style.insert(key.into(), json!(id));
+    Ok(id)
+}
+
 fn update_document_style(doc: &mut Document, body: &Json) -> std::result::Result<(), Refusal> {
     let sel = mask(&body["fields"])?;
     let mut style = doc.document_style.clone();
@@ -678,5 +722,21 @@ mod tests {
         let e = run(&mut doc, json!({"deleteTableRow": {"tableCellLocation": {"tableStartLocation": {"index": 1}}}}))
             .unwrap_err();
         assert!(e.message.contains("no table starts at index 1"), "{}", e.message);
+    }
+
+    #[test]
+    fn named_range_content_and_segments() {
+        let mut doc = Document::from_text("Owner: TBD today\n");
+        let r =
+            run(&mut doc, json!({"createNamedRange": {"name": "owner", "range": {"startIndex": 8, "endIndex": 11}}}))
+                .unwrap();
+        let id = r["createNamedRange"]["namedRangeId"].as_str().unwrap().to_string();
+        run(&mut doc, json!({"replaceNamedRangeContent": {"namedRangeId": id, "text": "Dave Diaz"}})).unwrap();
+        assert_eq!(doc.plain_text(), "Owner: Dave Diaz today\n");
+        assert_eq!((doc.named_ranges[0].start, doc.named_ranges[0].end), (8, 17));
+        let h = run(&mut doc, json!({"createHeader": {"type": "DEFAULT"}})).unwrap();
+        assert!(h["createHeader"]["headerId"].is_string());
+        let e = run(&mut doc, json!({"createHeader": {"type": "DEFAULT"}})).unwrap_err();
+        assert!(e.message.contains("already exists"));
     }
 }

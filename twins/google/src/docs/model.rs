@@ -170,6 +170,9 @@ pub struct Document {
     pub document_style: Map<String, Json>,
     #[serde(default)]
     pub next_id: u64,
+    /// Headers and footers: (id, is a footer), each an empty segment.
+    #[serde(default)]
+    pub segments: Vec<(String, bool)>,
 }
 
 /// Where a paragraph lives: a body block, or a paragraph of a table cell.
@@ -196,6 +199,7 @@ impl Document {
             lists: Vec::new(),
             document_style: Map::new(),
             next_id: 1,
+            segments: Vec::new(),
         }
     }
 

@@ -166,6 +166,21 @@ pub fn document_json(id: &str, title: &str, doc: &Document, tabs: bool) -> Json 
             .collect();
         body_part["lists"] = Json::Object(lists);
     }
+    for (id, footer) in &doc.segments {
+        let (key, id_key) = if *footer { ("footers", "footerId") } else { ("headers", "headerId") };
+        let para = json!({"startIndex": 0, "endIndex": 1, "paragraph": {
+            "elements": [{"startIndex": 0, "endIndex": 1, "textRun": {"content": "\n", "textStyle": {}}}],
+            "paragraphStyle": {"namedStyleType": "NORMAL_TEXT", "direction": "LEFT_TO_RIGHT"}}});
+        // proto3 leaves zeros out, as for the section break.
+        let mut para = para;
+        if let Some(o) = para.as_object_mut() {
+            o.remove("startIndex");
+        }
+        if let Some(e) = para["paragraph"]["elements"][0].as_object_mut() {
+            e.remove("startIndex");
+        }
+        body_part[key][id] = json!({id_key: id, "content": [para]});
+    }
     if !doc.named_ranges.is_empty() {
         let mut by_name: Map<String, Json> = Map::new();
         for r in &doc.named_ranges {
