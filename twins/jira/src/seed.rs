@@ -51,6 +51,10 @@ struct ProjectFx {
     groups: Vec<String>,
     #[serde(default)]
     components: Vec<String>,
+    /// `simplified` (default: To Do, In Progress, Done) or `classic` (Open, In Progress,
+    /// Resolved, Reopened, Closed with named transitions).
+    #[serde(default)]
+    workflow: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -196,6 +200,48 @@ pub fn default_workflow() -> Workflow {
             t("21", "In Progress", "10001", false),
             t("31", "Done", "10002", true),
         ],
+    }
+}
+
+/// The classic Jira workflow: Open → In Progress → Resolved → Closed, with Reopened, and
+/// transitions named for what they do ("Start Progress", "Resolve Issue", …).
+pub fn classic_workflow() -> Workflow {
+    let t = |id: &str, name: &str, to: &str, from: &[&str], screen: bool| Transition {
+        id: id.into(),
+        name: name.into(),
+        to: to.into(),
+        from: from.iter().map(|s| s.to_string()).collect(),
+        screen,
+    };
+    let (open, progress, resolved, reopened, closed) = ("10003", "10001", "10005", "10004", "10006");
+    Workflow {
+        name: "classic default workflow".into(),
+        statuses: vec![open.into(), progress.into(), resolved.into(), reopened.into(), closed.into()],
+        initial: open.into(),
+        transitions: vec![
+            t("4", "Start Progress", progress, &[open, reopened], false),
+            t("301", "Stop Progress", open, &[progress], false),
+            t("5", "Resolve Issue", resolved, &[open, progress, reopened], true),
+            t("2", "Close Issue", closed, &[open, progress, reopened, resolved], true),
+            t("3", "Reopen Issue", reopened, &[resolved, closed], false),
+        ],
+    }
+}
+
+/// The statuses of the classic workflow, added when a project uses it.
+fn classic_statuses(state: &mut JiraState) {
+    for s in [
+        status("10003", "Open", "The issue is open and ready for the assignee to start work on it.", CAT_NEW),
+        status("10004", "Reopened", "This issue was once resolved, but the resolution was deemed incorrect.", CAT_NEW),
+        status(
+            "10005",
+            "Resolved",
+            "A resolution has been taken, and it is awaiting verification by reporter.",
+            CAT_DONE,
+        ),
+        status("10006", "Closed", "The issue is considered finished, the resolution is correct.", CAT_DONE),
+    ] {
+        state.statuses.insert(s.id.clone(), s);
     }
 }
 
@@ -449,7 +495,23 @@ pub fn seed(fixture: &Fixture, ctx: &mut SeedCtx<'_>) -> Result<JiraState, Fixtu
         if state.project(&p.key).is_some() {
             return Err(invalid(fixture, format!("project key '{}' appears twice", p.key)));
         }
-        add_project(&mut state, &p.key, &p.name, &lead, &p.description, groups, p.components.clone());
+        let id = add_project(&mut state, &p.key, &p.name, &lead, &p.description, groups, p.components.clone());
+        match p.workflow.as_deref() {
+            None | Some("simplified") => {}
+            Some("classic") => {
+                classic_statuses(&mut state);
+                if let Some(mut project) = state.projects.get(&id).cloned() {
+                    project.workflow = classic_workflow();
+                    state.projects.insert(id, project);
+                }
+            }
+            Some(other) => {
+                return Err(invalid(
+                    fixture,
+                    format!("project '{}': unknown workflow '{other}' (simplified or classic)", p.key),
+                ))
+            }
+        }
     }
 
     // Boards and sprints first, so issues can name their sprints.
@@ -596,11 +658,11 @@ pub fn seed(fixture: &Fixture, ctx: &mut SeedCtx<'_>) -> Result<JiraState, Fixtu
         }
         issue.updated = last.max(issue.created);
         let status_name = state.status(&issue.status).map(|s| s.name.clone());
-        let moved =
-            issue.status != state.projects.get(&project).map(|p| p.workflow.initial.clone()).unwrap_or_default();
+        let initial_id = state.projects.get(&project).map(|p| p.workflow.initial.clone()).unwrap_or_default();
+        let moved = issue.status != initial_id;
         state.issues.insert(id.clone(), issue.clone());
         if moved {
-            let initial = state.status("10000").map(|s| s.name.clone());
+            let initial = state.status(&initial_id).map(|s| s.name.clone());
             state.record_history(
                 &id,
                 &reporter,
@@ -608,7 +670,7 @@ pub fn seed(fixture: &Fixture, ctx: &mut SeedCtx<'_>) -> Result<JiraState, Fixtu
                 vec![item_ids(
                     "status",
                     "status",
-                    initial.map(|n| ("10000".to_string(), n)),
+                    initial.map(|n| (initial_id.clone(), n)),
                     status_name.map(|n| (issue.status.clone(), n)),
                 )],
             );

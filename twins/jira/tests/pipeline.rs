@@ -208,3 +208,61 @@ fn the_state_exports_and_imports_unchanged() {
     let again = core.export(&universe).expect("export again");
     assert_eq!(again.services["jira"], jira);
 }
+
+#[tokio::test]
+async fn the_classic_workflow_has_named_transitions() {
+    let yaml = r#"
+name: classic
+company: {name: T, domain: t.test}
+people:
+  - {key: ann, first_name: Ann, last_name: Admin, email: ann@t.test}
+groups:
+  - {key: admins, name: Admins, members: [ann]}
+jira:
+  projects:
+    - {key: OLD, name: Legacy, lead: ann, workflow: classic}
+  issues:
+    - {project: OLD, summary: Printer jams, reporter: ann}
+"#;
+    let site = site_with(Fixture::from_yaml("classic", yaml).expect("fixture"));
+    let names = |v: &Value| -> Vec<String> {
+        v["transitions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|t| t["name"].as_str().map(str::to_string))
+            .collect()
+    };
+    let (status, issue, _) = site.call("GET", "/rest/api/2/issue/OLD-1?fields=status", None).await;
+    assert_eq!((status, issue["fields"]["status"]["name"].as_str()), (200, Some("Open")));
+    let (_, t, _) = site.call("GET", "/rest/api/2/issue/OLD-1/transitions", None).await;
+    assert_eq!(names(&t), ["Start Progress", "Resolve Issue", "Close Issue"]);
+    let (status, _, _) =
+        site.call("POST", "/rest/api/2/issue/OLD-1/transitions", Some(r#"{"transition": {"id": 5}}"#)).await;
+    assert_eq!(status, 204);
+    let (_, issue, _) = site.call("GET", "/rest/api/2/issue/OLD-1?fields=status,resolution", None).await;
+    assert_eq!(issue["fields"]["status"]["name"], "Resolved");
+    assert_eq!(issue["fields"]["resolution"]["name"], "Done");
+    let (_, t, _) = site.call("GET", "/rest/api/2/issue/OLD-1/transitions", None).await;
+    assert_eq!(names(&t), ["Close Issue", "Reopen Issue"]);
+    let (status, _, _) =
+        site.call("POST", "/rest/api/2/issue/OLD-1/transitions", Some(r#"{"transition": {"id": "3"}}"#)).await;
+    assert_eq!(status, 204);
+    let (_, issue, _) = site.call("GET", "/rest/api/2/issue/OLD-1?fields=status,resolution", None).await;
+    assert_eq!(
+        (issue["fields"]["status"]["name"].as_str(), issue["fields"]["resolution"].is_null()),
+        (Some("Reopened"), true)
+    );
+    let (status, err, _) =
+        site.call("POST", "/rest/api/2/issue/OLD-1/transitions", Some(r#"{"transition": {"id": "301"}}"#)).await;
+    assert_eq!(status, 400);
+    assert_eq!(err["errorMessages"][0], "Transition id '301' is not valid for this issue.");
+    let bad = "name: b\ncompany: {name: T, domain: t.test}\npeople:\n  - {key: ann, first_name: A, last_name: A, email: ann@t.test}\njira:\n  projects:\n    - {key: X, name: X, lead: ann, workflow: kanban}\n";
+    let fixture = Fixture::from_yaml("b", bad).expect("shared part parses");
+    let twin: Arc<dyn Twin> = Arc::new(JiraTwin::new());
+    let mut fixtures = FixtureLibrary::default();
+    fixtures.insert("default", fixture);
+    let core = Core::new(Config::default(), vec![twin], fixtures, "default");
+    let err = core.create_universe(CreateUniverse::default()).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(err.contains("unknown workflow 'kanban'"), "{err}");
+}
