@@ -68,7 +68,7 @@ const NOTES: &str = "## Twin specifics
 - **Workflow.** A project has Cloud's simplified workflow (To Do, In Progress, Done; global
   transitions 11/21/31 named after their targets; Done sets resolution and resolutiondate), or with
   `workflow: classic` in the fixture the classic one (Open, In Progress, Resolved, Reopened,
-  Closed; "Start Progress", "Resolve Issue", "Close Issue", "Reopen Issue", "Stop Progress").
+  Closed; `Start Progress`, `Resolve Issue`, `Close Issue`, `Reopen Issue`, `Stop Progress`).
 - **JQL** is parsed by a real grammar (`src/jql.rs`); unbounded queries are refused by
   `search/jql`; `WAS` and `CHANGED` (with FROM/TO/BY/AFTER/BEFORE) read the changelog; `issueHistory()` is not supported.
 - **Webhooks** (`/rest/webhooks/1.0/webhook`, admins only) are derived from state changes and sent
