@@ -549,3 +549,20 @@ def test_named_ranges_in_formulas(svc):
     assert values(svc, sid, "B1", valueRenderOption="UNFORMATTED_VALUE")["values"] == [[24]]
     put(svc, sid, "A2", [[10]])
     assert values(svc, sid, "B1", valueRenderOption="UNFORMATTED_VALUE")["values"] == [[30]]
+
+
+def test_body_range_and_drive_copy(universe, svc):
+    sid = new_book(svc, "Original")["spreadsheetId"]
+    up = svc.spreadsheets().values().update(
+        spreadsheetId=sid, range="A1:B1", valueInputOption="USER_ENTERED",
+        body={"range": "Sheet1!A1:B1", "values": [[2, "=A1*3"]]}).execute()
+    assert up["updatedCells"] == 2
+    with pytest.raises(HttpError) as e:
+        svc.spreadsheets().values().update(
+            spreadsheetId=sid, range="A1", valueInputOption="RAW", body={"range": "B2", "values": [[1]]}).execute()
+    assert error_of(e, 400)["message"] == "Requested range [B2] does not match the range in the URL [A1]"
+    copy = drive(universe).files().copy(fileId=sid, body={"name": "Copy"}).execute()
+    assert values(svc, copy["id"], "A1:B1", valueRenderOption="FORMULA")["values"] == [[2, "=A1*3"]]
+    put(svc, copy["id"], "A1", [[10]])
+    assert values(svc, copy["id"], "B1")["values"] == [["30"]]
+    assert values(svc, sid, "B1")["values"] == [["6"]]  # the original is its own file

@@ -677,16 +677,18 @@ pub fn values_update(call: &Call) -> crate::errors::Result<Response> {
         let option = input_option(call.q("valueInputOption"), "valueInputOption")?;
         let body = call.json()?;
         let range = call.param("range").to_string();
-        if let Some(r) = body["range"].as_str() {
-            if r != range {
-                return Err(ApiError::invalid(format!(
-                    "Requested range [{r}] does not match the range in the URL [{range}]"
-                )));
-            }
-        }
+        // The body may name the range too; it must be the same range (spelled as it likes).
+        let body_range = body["range"].as_str().map(str::to_string);
         let dim = major(body["majorDimension"].as_str(), "majorDimension")?;
         let ((written, rect), book, _) = edit(call, |book, _| {
             let rect = book.resolve(&range).map_err(|_| ApiError::bad_range(&range))?;
+            if let Some(r) = &body_range {
+                if book.resolve(r).ok() != Some(rect) {
+                    return Err(ApiError::invalid(format!(
+                        "Requested range [{r}] does not match the range in the URL [{range}]"
+                    )));
+                }
+            }
             Ok((write_values(book, &rect, is_bounded(&range), &body["values"], option, dim)?, rect))
         })?;
         let mut out = update_response(&book, call.param("spreadsheetId"), written, &rect);
