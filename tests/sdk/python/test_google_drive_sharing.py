@@ -132,6 +132,11 @@ def test_shared_drives(universe):
     with pytest.raises(HttpError) as e:
         bob.drives().create(requestId="req-1", body={"name": "Again"}).execute()
     http_error(e, 409)
+    root = bob.files().get(fileId=d["id"], supportsAllDrives=True, fields="id,name,mimeType,driveId").execute()
+    assert root == {"id": d["id"], "name": "Platform", "mimeType": FOLDER, "driveId": d["id"]}
+    with pytest.raises(HttpError) as e:
+        frank.files().get(fileId=d["id"], supportsAllDrives=True).execute()
+    http_error(e, 404)
     folder = make(bob, "Designs", parents=[d["id"]], mime=FOLDER)
     doc = make(bob, "api.md", parents=[folder])
     got = bob.files().get(fileId=doc, supportsAllDrives=True, fields="driveId,owners").execute()

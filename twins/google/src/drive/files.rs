@@ -453,8 +453,42 @@ pub fn get(call: &Call) -> Result<Response> {
         return Ok(download(call, &bytes, &mime));
     }
     let sel = call.fields("File", DEFAULT_FILE_FIELDS)?;
-    let body = call.read(|s| visible(s, &viewer, id, all).map(|(f, role)| file_json(s, f, &viewer, role)))??;
+    let body = call.read(|s| match s.drive.drives.get(id) {
+        Some(d) if all => drive_root_json(d, &viewer).ok_or_else(|| GoogleError::file_not_found(id)),
+        _ => visible(s, &viewer, id, all).map(|(f, role)| file_json(s, f, &viewer, role)),
+    })??;
     Ok(ok(&sel.apply(body)))
+}
+
+/// A shared drive's root folder, as `files.get` answers for the drive's id.
+fn drive_root_json(d: &super::model::SharedDrive, viewer: &Viewer) -> Option<Value> {
+    let role = access::drive_role(d, viewer)?;
+    let can = Can { role, in_shared_drive: true, writers_can_share: true };
+    Some(json!({
+        "kind": "drive#file",
+        "id": d.id,
+        "name": d.name,
+        "mimeType": FOLDER,
+        "driveId": d.id,
+        "teamDriveId": d.id,
+        "createdTime": super::time(&d.created_time),
+        "modifiedTime": super::time(&d.created_time),
+        "trashed": false,
+        "starred": false,
+        "shared": true,
+        "ownedByMe": false,
+        "spaces": ["drive"],
+        "webViewLink": format!("https://drive.google.com/drive/folders/{}", d.id),
+        "capabilities": {
+            "canAddChildren": can.edit(),
+            "canEdit": can.edit(),
+            "canListChildren": true,
+            "canShare": can.share(),
+            "canDelete": false,
+            "canTrash": false,
+            "canRename": role >= Role::Organizer,
+        },
+    }))
 }
 
 /// Bytes with `Range` support: 206 with `Content-Range`, or 416 (with
