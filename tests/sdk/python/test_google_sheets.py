@@ -7,6 +7,7 @@ document for Sheets v4."""
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import json
 
@@ -566,3 +567,13 @@ def test_body_range_and_drive_copy(universe, svc):
     put(svc, copy["id"], "A1", [[10]])
     assert values(svc, copy["id"], "B1")["values"] == [["30"]]
     assert values(svc, sid, "B1")["values"] == [["6"]]  # the original is its own file
+
+
+def test_today_follows_the_universe_clock(universe, control, svc):
+    r = control.put(f"universes/{universe['id']}/clock", json={"now": "2030-03-15T12:00:00Z", "frozen": True})
+    assert r.status_code == 200, r.text
+    sid = new_book(svc)["spreadsheetId"]
+    put(svc, sid, "A1", [["=TODAY()", "=YEAR(TODAY())", "=TEXT(TODAY(),\"yyyy-mm-dd\")"]])
+    got = values(svc, sid, "A1:C1", valueRenderOption="UNFORMATTED_VALUE")["values"]
+    serial = (datetime.date(2030, 3, 15) - datetime.date(1899, 12, 30)).days
+    assert got == [[serial, 2030, "2030-03-15"]]

@@ -37,6 +37,7 @@ fn find(s: &GoogleState, viewer: &Viewer, id: &str) -> Result<(String, Spreadshe
 
 /// Reads a spreadsheet the caller can see.
 fn read_book(call: &Call) -> Result<(Viewer, String, Spreadsheet)> {
+    engine::set_clock(call.now());
     let viewer = viewer(call)?;
     let id = call.param("spreadsheetId").to_string();
     let (title, book, _) = call.read(|s| find(s, &viewer, &id))??;
@@ -52,6 +53,7 @@ fn edit<R>(
     let viewer = viewer(call)?;
     let id = call.param("spreadsheetId").to_string();
     let now = call.now();
+    engine::set_clock(now);
     // The spreadsheet is an owned copy: a refusal returns before `store`, so the
     // state is untouched and nothing is half-applied.
     call.write(|s, _| {
@@ -273,6 +275,7 @@ pub fn create(call: &Call) -> crate::errors::Result<Response> {
 }
 
 fn create_inner(call: &Call) -> Result<Response> {
+    engine::set_clock(call.now());
     let viewer = viewer(call)?;
     let body = call.json()?;
     let title = body["properties"]["title"].as_str().unwrap_or("Untitled spreadsheet").to_string();

@@ -11,6 +11,13 @@ use super::model::{CellValue, Input, Spreadsheet};
 /// Sheets' name of a formula that does not parse.
 pub const PARSE_ERROR: &str = "#ERROR!";
 
+/// Sets the time TODAY() and NOW() see on this thread (the universe's clock, so a
+/// universe with a frozen or shifted clock computes the same dates every time).
+/// Handlers are synchronous, so the evaluation that follows runs on this thread.
+pub fn set_clock(now: chrono::DateTime<chrono::Utc>) {
+    ironcalc_base::mock_time::set_mock_time(now.timestamp_millis());
+}
+
 /// Recomputes every formula of the spreadsheet.
 pub fn recalc(book: &mut Spreadsheet) {
     if !book.has_formulas() {
