@@ -151,3 +151,10 @@ def test_was_and_changed_read_the_history(universe, jira):
     assert keys(jira, "project = ENG AND assignee WAS EMPTY ORDER BY key") == ["ENG-4", "ENG-6"]
     resp = raw(universe, "GET", "/rest/api/3/search/jql", params={"jql": "summary WAS foo"})
     assert resp.status_code == 400 and "History searches do not support" in resp.json()["errorMessages"][0]
+
+
+def test_search_expands_names_and_schema(universe):
+    page = raw(universe, "GET", "/rest/api/3/search/jql",
+               params={"jql": "key = ENG-1", "fields": "summary,status", "expand": "names,schema"}).json()
+    assert page["names"] == {"summary": "Summary", "status": "Status"}
+    assert page["schema"]["status"] == {"type": "status", "system": "status"}

@@ -139,7 +139,20 @@ fn execute(call: &Call, p: Params) -> R {
             out["nextPageToken"] = json!(token_encode(end, &p.jql));
         }
         if p.expand.iter().any(|e| e == "names") {
-            out["names"] = json!({});
+            let names: Map<String, Value> = crate::api::render::FIELDS
+                .iter()
+                .filter(|d| sel.wants(d.id))
+                .map(|d| (d.id.to_string(), json!(d.name)))
+                .collect();
+            out["names"] = Value::Object(names);
+        }
+        if p.expand.iter().any(|e| e == "schema") {
+            let schema: Map<String, Value> = crate::api::render::FIELDS
+                .iter()
+                .filter(|d| sel.wants(d.id))
+                .map(|d| (d.id.to_string(), crate::api::render::field_schema(d)))
+                .collect();
+            out["schema"] = Value::Object(schema);
         }
         Ok(ok(&out))
     })?
