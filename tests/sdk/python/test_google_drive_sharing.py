@@ -248,3 +248,26 @@ def test_deprecated_teamdrives_answer_the_same_drives(universe):
     with pytest.raises(HttpError) as e:
         judy.teamdrives().get(teamDriveId=td["id"]).execute()
     http_error(e, 404)
+
+
+def test_domain_admin_access_to_shared_drives(universe):
+    admin = drive(universe, universe["google"]["user"])
+    frank = drive(universe, "frank@acme.test")
+    mine = {d["name"] for d in admin.drives().list(pageSize=100).execute()["drives"]}
+    every = {d["name"] for d in admin.drives().list(pageSize=100, useDomainAdminAccess=True).execute()["drives"]}
+    assert "Sales" not in mine and {"Sales", "Engineering", "Executive", "Operations", "Company Handbook"} <= every
+    sales = next(d for d in frank.drives().list().execute()["drives"] if d["name"] == "Sales")
+    assert admin.drives().get(driveId=sales["id"], useDomainAdminAccess=True, fields="name").execute() == {"name": "Sales"}
+    with pytest.raises(HttpError) as e:
+        admin.drives().get(driveId=sales["id"]).execute()
+    http_error(e, 404)
+    not_admin = {d["name"] for d in frank.drives().list(pageSize=100, useDomainAdminAccess=True).execute()["drives"]}
+    assert not_admin == {"Sales", "Company Handbook"}, "the flag grants nothing to others"
+    made = frank.files().create(body={"name": "deal.txt", "parents": [sales["id"]]}, supportsAllDrives=True).execute()
+    with pytest.raises(HttpError) as e:
+        admin.drives().delete(driveId=sales["id"], useDomainAdminAccess=True).execute()
+    http_error(e, 403)
+    admin.drives().delete(driveId=sales["id"], useDomainAdminAccess=True, allowItemDeletion=True).execute()
+    with pytest.raises(HttpError) as e:
+        frank.files().get(fileId=made["id"], supportsAllDrives=True).execute()
+    http_error(e, 404)

@@ -61,10 +61,18 @@ impl Flavor {
     }
 }
 
-fn member<'a>(s: &'a GoogleState, viewer: &Viewer, id: &str) -> Result<(&'a SharedDrive, Role)> {
+/// The viewer's role on a drive; with `admin` (`useDomainAdminAccess` from the
+/// domain's administrator), an organizer's on every drive of the domain.
+fn member<'a>(s: &'a GoogleState, viewer: &Viewer, id: &str, admin: bool) -> Result<(&'a SharedDrive, Role)> {
     let d = s.drive.drives.get(id).ok_or_else(|| GoogleError::drive_not_found(id))?;
-    let role = access::drive_role(d, viewer).ok_or_else(|| GoogleError::drive_not_found(id))?;
-    Ok((d, role))
+    let role = access::drive_role(d, viewer).or(admin.then_some(Role::Organizer));
+    Ok((d, role.ok_or_else(|| GoogleError::drive_not_found(id))?))
+}
+
+/// `useDomainAdminAccess=true` from the domain's administrator (the manifest's user);
+/// from anyone else it grants nothing.
+fn admin_access(call: &Call, viewer: &Viewer) -> Result<bool> {
+    Ok(call.flag("useDomainAdminAccess")? && call.read(|s| s.admin == viewer.email)?)
 }
 
 pub fn create(call: &Call) -> Result<Response> {
@@ -129,7 +137,8 @@ fn get_as(call: &Call, flavor: Flavor) -> Result<Response> {
     let viewer = viewer(call)?;
     let sel = call.fields(flavor.schema(), DEFAULT)?;
     let id = call.param(flavor.param());
-    let out = call.read(|s| member(s, &viewer, id).map(|(d, r)| flavor.render(d, Some(r))))??;
+    let admin = admin_access(call, &viewer)?;
+    let out = call.read(|s| member(s, &viewer, id, admin).map(|(d, r)| flavor.render(d, Some(r))))??;
     Ok(ok(&sel.apply(out)))
 }
 
@@ -151,13 +160,14 @@ fn list_as(call: &Call, flavor: Flavor) -> Result<Response> {
     let size = page_size(call, 10, 100)?;
     let key = format!("drives|{}", viewer.email);
     let offset = page_offset(call.q("pageToken"), &key)?;
+    let admin = admin_access(call, &viewer)?;
     let (items, next) = call.read(|s| {
         let mut mine: Vec<Value> = s
             .drive
             .drives
             .values()
-            .filter_map(|d| access::drive_role(d, &viewer).map(|r| (d, r)))
-            .filter(|(d, _)| !d.hidden)
+            .filter_map(|d| access::drive_role(d, &viewer).or(admin.then_some(Role::Organizer)).map(|r| (d, r)))
+            .filter(|(d, _)| admin || !d.hidden)
             .map(|(d, r)| flavor.render(d, Some(r)))
             .collect();
         mine.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
@@ -176,8 +186,9 @@ fn modify(call: &Call, flavor: Flavor, f: impl FnOnce(&mut SharedDrive, &Value) 
     let body = call.json()?;
     let id = call.param(flavor.param()).to_string();
     let now = call.now();
+    let admin = admin_access(call, &viewer)?;
     call.write(|s, _| {
-        let (d, role) = member(s, &viewer, &id)?;
+        let (d, role) = member(s, &viewer, &id, admin)?;
         if role < Role::Organizer {
             return Err(GoogleError::insufficient(&id));
         }
@@ -234,11 +245,13 @@ pub fn team_delete(call: &Call) -> Result<Response> {
 
 fn delete_as(call: &Call, flavor: Flavor) -> Result<Response> {
     let viewer = viewer(call)?;
-    let allow_items = flavor == Flavor::Drive && call.flag("allowItemDeletion")?;
+    let admin = admin_access(call, &viewer)?;
+    // Deleting a drive with its items is an administrator's act.
+    let allow_items = flavor == Flavor::Drive && call.flag("allowItemDeletion")? && admin;
     let id = call.param(flavor.param()).to_string();
     let now = call.now();
     call.write(|s, _| {
-        let (_, role) = member(s, &viewer, &id)?;
+        let (_, role) = member(s, &viewer, &id, admin)?;
         if role < Role::Organizer {
             return Err(GoogleError::insufficient(&id));
         }
