@@ -577,3 +577,12 @@ def test_today_follows_the_universe_clock(universe, control, svc):
     got = values(svc, sid, "A1:C1", valueRenderOption="UNFORMATTED_VALUE")["values"]
     serial = (datetime.date(2030, 3, 15) - datetime.date(1899, 12, 30)).days
     assert got == [[serial, 2030, "2030-03-15"]]
+
+
+def test_fixture_headcount_exports_values_before_sheets_opens_it(universe):
+    d = drive(universe, "laura@acme.test")
+    sid = d.files().list(q="name = 'Headcount 2027'", fields="files(id)").execute()["files"][0]["id"]
+    rows = list(csv.reader(io.StringIO(d.files().export(fileId=sid, mimeType="text/csv").execute().decode())))
+    assert rows[0][:3] == ["Name", "Email", "Department"]
+    assert rows[17][0] == "Active" and rows[17][5] == "13"
+    assert rows[18][6] == "14"

@@ -41,6 +41,11 @@ pub fn from_csv(text: &str) -> Spreadsheet {
     book
 }
 
+/// Does CSV text hold a formula (a field starting with `=`)?
+pub fn has_formula(text: &str) -> bool {
+    parse_csv(text).iter().flatten().any(|f| f.starts_with('=') && f.len() > 1)
+}
+
 /// RFC 4180 fields (quotes doubled inside quoted fields).
 pub fn parse_csv(text: &str) -> Vec<Vec<String>> {
     let mut rows = Vec::new();
