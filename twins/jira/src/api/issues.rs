@@ -79,7 +79,7 @@ pub fn render_issue(
     v.insert("key".into(), json!(i.key));
     let wants = |e: &str| expand.iter().any(|x| x.eq_ignore_ascii_case(e));
     if !sel.id_only() {
-        let all = render::all_fields(s, base, i, v3, &viewer.account_id);
+        let all = render::all_fields(s, base, i, v3, &viewer.account_id, &|k| sel.wants(k));
         let fields: Map<String, Value> = all.into_iter().filter(|(k, _)| sel.wants(k)).collect();
         if wants("renderedFields") {
             let mut r = Map::new();

@@ -457,8 +457,16 @@ fn opt_num(n: Option<i64>) -> Value {
     n.map_or(Value::Null, Value::from)
 }
 
-/// Every field of an issue, by id.
-pub fn all_fields(s: &JiraState, base: &str, i: &Issue, v3: bool, viewer: &str) -> Map<String, Value> {
+/// Every field of an issue, by id; fields `want` refuses are left out without being
+/// computed (subtasks, comments and links cost the most).
+pub fn all_fields(
+    s: &JiraState,
+    base: &str,
+    i: &Issue,
+    v3: bool,
+    viewer: &str,
+    want: &dyn Fn(&str) -> bool,
+) -> Map<String, Value> {
     let mut m = Map::new();
     let project = s.projects.get(&i.project_id);
     let spent: i64 = i.worklogs.iter().filter_map(|w| s.worklogs.get(w)).map(|w| w.seconds).sum();
@@ -489,12 +497,14 @@ pub fn all_fields(s: &JiraState, base: &str, i: &Issue, v3: bool, viewer: &str) 
     m.insert("timeestimate".into(), opt_num(i.remaining_estimate));
     m.insert("aggregatetimeoriginalestimate".into(), opt_num(i.original_estimate));
     m.insert("versions".into(), json!([]));
-    m.insert(
-        "issuelinks".into(),
-        Value::Array(
-            i.links.iter().filter_map(|l| s.links.get(l)).filter_map(|l| link_from(s, base, l, &i.id)).collect(),
-        ),
-    );
+    if want("issuelinks") {
+        m.insert(
+            "issuelinks".into(),
+            Value::Array(
+                i.links.iter().filter_map(|l| s.links.get(l)).filter_map(|l| link_from(s, base, l, &i.id)).collect(),
+            ),
+        );
+    }
     m.insert("assignee".into(), user_opt(s, base, i.assignee.as_deref()));
     m.insert("updated".into(), json!(ts(i.updated)));
     m.insert("status".into(), status_of(s, base, &i.status));
@@ -519,24 +529,29 @@ pub fn all_fields(s: &JiraState, base: &str, i: &Issue, v3: bool, viewer: &str) 
     }
     m.insert("timetracking".into(), Value::Object(tt));
     m.insert("security".into(), Value::Null);
-    m.insert(
-        "attachment".into(),
-        Value::Array(
-            i.attachments.iter().filter_map(|a| s.attachments.get(a)).map(|a| attachment(s, base, a)).collect(),
-        ),
-    );
+    if want("attachment") {
+        m.insert(
+            "attachment".into(),
+            Value::Array(
+                i.attachments.iter().filter_map(|a| s.attachments.get(a)).map(|a| attachment(s, base, a)).collect(),
+            ),
+        );
+    }
     m.insert("aggregatetimeestimate".into(), opt_num(i.remaining_estimate));
     m.insert("summary".into(), json!(i.summary));
     m.insert("creator".into(), user_opt(s, base, Some(&i.creator)));
-    let subtasks: Vec<Value> = s
-        .issues
-        .values()
-        .filter(|x| {
-            x.parent.as_deref() == Some(i.id.as_str()) && s.issue_types.get(&x.issue_type).is_some_and(|t| t.subtask)
-        })
-        .map(|x| issue_ref(s, base, x))
-        .collect();
-    m.insert("subtasks".into(), Value::Array(subtasks));
+    if want("subtasks") {
+        let subtasks: Vec<Value> = s
+            .issues
+            .values()
+            .filter(|x| {
+                x.parent.as_deref() == Some(i.id.as_str())
+                    && s.issue_types.get(&x.issue_type).is_some_and(|t| t.subtask)
+            })
+            .map(|x| issue_ref(s, base, x))
+            .collect();
+        m.insert("subtasks".into(), Value::Array(subtasks));
+    }
     m.insert("reporter".into(), user_opt(s, base, i.reporter.as_deref()));
     let total = i.original_estimate.unwrap_or(0).max(spent + i.remaining_estimate.unwrap_or(0));
     let progress = json!({"progress": spent, "total": total});
@@ -546,15 +561,22 @@ pub fn all_fields(s: &JiraState, base: &str, i: &Issue, v3: bool, viewer: &str) 
         "votes".into(),
         json!({"self": format!("{base}/rest/api/3/issue/{}/votes", i.key), "votes": i.voters.len(), "hasVoted": i.voters.iter().any(|v| v == viewer)}),
     );
-    let comments: Vec<Value> =
-        i.comments.iter().filter_map(|c| s.comments.get(c)).map(|c| comment(s, base, c, v3, false)).collect();
-    m.insert(
-        "comment".into(),
-        json!({"comments": comments, "self": format!("{base}/rest/api/{}/issue/{}/comment", if v3 { 3 } else { 2 }, i.id), "maxResults": comments.len(), "total": comments.len(), "startAt": 0}),
-    );
-    let worklogs: Vec<Value> =
-        i.worklogs.iter().filter_map(|w| s.worklogs.get(w)).map(|w| worklog(s, base, w, v3)).collect();
-    m.insert("worklog".into(), json!({"startAt": 0, "maxResults": 20, "total": worklogs.len(), "worklogs": worklogs}));
+    if want("comment") {
+        let comments: Vec<Value> =
+            i.comments.iter().filter_map(|c| s.comments.get(c)).map(|c| comment(s, base, c, v3, false)).collect();
+        m.insert(
+            "comment".into(),
+            json!({"comments": comments, "self": format!("{base}/rest/api/{}/issue/{}/comment", if v3 { 3 } else { 2 }, i.id), "maxResults": comments.len(), "total": comments.len(), "startAt": 0}),
+        );
+    }
+    if want("worklog") {
+        let worklogs: Vec<Value> =
+            i.worklogs.iter().filter_map(|w| s.worklogs.get(w)).map(|w| worklog(s, base, w, v3)).collect();
+        m.insert(
+            "worklog".into(),
+            json!({"startAt": 0, "maxResults": 20, "total": worklogs.len(), "worklogs": worklogs}),
+        );
+    }
     m.insert("duedate".into(), i.duedate.as_ref().map_or(Value::Null, |d| json!(d)));
     m.insert("environment".into(), rich(i.environment.as_ref(), v3));
     if let Some(p) = i.parent.as_deref().and_then(|p| s.issues.get(p)) {
