@@ -77,9 +77,9 @@ impl Twin for SlackTwin {
 
     /// Slack's reads are POSTs too: a method writes when a scope it takes does.
     fn grows_state(&self, _method: &Method, operation: Option<&str>) -> bool {
-        operation.and_then(methods::find).is_some_and(|m| {
-            [m.bot, m.user].into_iter().flatten().flatten().any(|scope| scope.ends_with(":write"))
-        })
+        operation
+            .and_then(methods::find)
+            .is_some_and(|m| [m.bot, m.user].into_iter().flatten().flatten().any(|scope| scope.ends_with(":write")))
     }
 
     /// A full workspace answers as Slack does when a team sends too much.

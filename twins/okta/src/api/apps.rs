@@ -725,12 +725,14 @@ fn check_app_credentials(c: &Map<String, Value>) -> Result<(), OktaError> {
             ("password", _) => {
                 return Err(OktaError::validation("password", "password: Does not match required type: object"))
             }
-            _ => return Err(OktaError::validation(
-                "credentials",
-                format!(
+            _ => {
+                return Err(OktaError::validation(
+                    "credentials",
+                    format!(
                     "credentials: Property '{key}' is not recognized; app user credentials are userName and password"
                 ),
-            )),
+                ))
+            }
         }
     }
     Ok(())
