@@ -586,3 +586,15 @@ def test_fixture_headcount_exports_values_before_sheets_opens_it(universe):
     assert rows[0][:3] == ["Name", "Email", "Department"]
     assert rows[17][0] == "Active" and rows[17][5] == "13"
     assert rows[18][6] == "14"
+
+
+def test_formula_results_take_automatic_formats(svc):
+    sid = new_book(svc)["spreadsheetId"]
+    put(svc, sid, "A1", [["$1,200.50"], ["$99.50"], ["=SUM(A1:A2)"], ["2024-01-15"], ["=A4+14"], ["=DATE(2024,2,29)"]])
+    assert values(svc, sid, "A3:A6")["values"] == [["$1,300.00"], ["2024-01-15"], ["2024-01-29"], ["2/29/2024"]]
+    assert values(svc, sid, "A3", valueRenderOption="UNFORMATTED_VALUE")["values"] == [[1300]]
+    grid = svc.spreadsheets().get(spreadsheetId=sid, ranges=["A3"], includeGridData=True).execute()
+    conforms(grid, "Spreadsheet")
+    cell = grid["sheets"][0]["data"][0]["rowData"][0]["values"][0]
+    assert cell["effectiveFormat"]["numberFormat"]["type"] == "CURRENCY"
+    assert "userEnteredFormat" not in cell

@@ -149,7 +149,7 @@ pub fn cell_data(cell: &Cell) -> Json {
         if let Some(e) = values::extended(&value) {
             out.insert("effectiveValue".into(), e);
         }
-        out.insert("formattedValue".into(), json!(values::formatted(&value, cell.number_format.as_ref())));
+        out.insert("formattedValue".into(), json!(values::formatted(&value, cell.effective_format())));
     }
     let mut format = cell.format.clone().unwrap_or(Json::Null);
     if let Some(nf) = &cell.number_format {
@@ -158,9 +158,18 @@ pub fn cell_data(cell: &Cell) -> Json {
         }
         format["numberFormat"] = json!({"type": nf.kind, "pattern": nf.pattern});
     }
+    let mut effective = format.clone();
+    if let (None, Some(nf)) = (&cell.number_format, &cell.auto_format) {
+        if !effective.is_object() {
+            effective = json!({});
+        }
+        effective["numberFormat"] = json!({"type": nf.kind, "pattern": nf.pattern});
+    }
     if format.is_object() {
-        out.insert("userEnteredFormat".into(), format.clone());
-        out.insert("effectiveFormat".into(), format);
+        out.insert("userEnteredFormat".into(), format);
+    }
+    if effective.is_object() {
+        out.insert("effectiveFormat".into(), effective);
     }
     if let Some(n) = &cell.note {
         out.insert("note".into(), json!(n));

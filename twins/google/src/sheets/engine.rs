@@ -6,7 +6,7 @@
 use ironcalc_base::types::CellType;
 use ironcalc_base::Model;
 
-use super::model::{CellValue, Input, Spreadsheet};
+use super::model::{CellValue, Input, NumberFormat, Spreadsheet};
 
 /// Sheets' name of a formula that does not parse.
 pub const PARSE_ERROR: &str = "#ERROR!";
@@ -25,13 +25,53 @@ pub fn recalc(book: &mut Spreadsheet) {
     }
     let Some(mut model) = load(book) else { return };
     model.evaluate();
-    for (i, sheet) in book.sheets.iter_mut().enumerate() {
-        let i = i as u32;
-        for (r, c) in formula_cells(sheet) {
-            let value = read(&model, i, r as i32 + 1, c as i32 + 1);
-            sheet.update(r, c, |cell| cell.result = Some(value));
+    for i in 0..book.sheets.len() {
+        for (r, c) in formula_cells(&book.sheets[i]) {
+            let value = read(&model, i as u32, r as i32 + 1, c as i32 + 1);
+            let auto = match (&value, book.sheets[i].cell(r, c).and_then(|x| x.input.clone())) {
+                (CellValue::Number(_), Some(Input::Formula(f))) => auto_format(book, i, &f),
+                _ => None,
+            };
+            book.sheets[i].update(r, c, |cell| {
+                cell.result = Some(value);
+                cell.auto_format = auto;
+            });
         }
     }
+}
+
+/// The format Sheets gives a numeric formula result: dates for date functions,
+/// otherwise the format of the first cell the formula reads.
+fn auto_format(book: &Spreadsheet, sheet: usize, formula: &str) -> Option<NumberFormat> {
+    let upper = formula.trim_start_matches('=').trim_start().to_ascii_uppercase();
+    let date = |pattern: &str| Some(NumberFormat { kind: "DATE".into(), pattern: pattern.into() });
+    for f in ["TODAY(", "DATE(", "EDATE(", "EOMONTH(", "DATEVALUE(", "WORKDAY("] {
+        if upper.starts_with(f) {
+            return date("M/d/yyyy");
+        }
+    }
+    if upper.starts_with("NOW(") {
+        return Some(NumberFormat { kind: "DATE_TIME".into(), pattern: "M/d/yyyy H:mm:ss".into() });
+    }
+    let delims = |c: char| "()+-*/,;:&=<>^% ".contains(c);
+    for token in formula.trim_start_matches('=').split(delims).filter(|t| !t.is_empty()) {
+        let Ok(a1) = super::a1::parse(token) else { continue };
+        let Some((start, _)) = a1.cells else { continue };
+        let (Some(row), Some(col)) = (start.row, start.col) else { continue };
+        let target = match &a1.sheet {
+            Some(name) => book.sheet_by_title(name),
+            None => book.sheets.get(sheet),
+        }?;
+        let f = target.cell(row, col).and_then(|c| c.effective_format().cloned())?;
+        // A count of dates is no date.
+        if matches!(f.kind.as_str(), "DATE" | "TIME" | "DATE_TIME")
+            && (upper.starts_with("COUNT") || upper.starts_with("ROWS"))
+        {
+            return None;
+        }
+        return Some(f);
+    }
+    None
 }
 
 fn formula_cells(sheet: &super::model::Sheet) -> Vec<(u32, u32)> {
@@ -204,6 +244,23 @@ mod tests {
         recalc(&mut book);
         assert_eq!(shown(&book, 0, 0, 2), "132.5");
         assert_eq!(shown(&book, 1, 0, 0), "265");
+    }
+
+    #[test]
+    fn results_take_automatic_formats() {
+        let mut book = Spreadsheet::new();
+        set(&mut book, 0, 0, 0, "$1,200.50");
+        set(&mut book, 0, 1, 0, "$99.50");
+        set(&mut book, 0, 2, 0, "=SUM(A1:A2)");
+        set(&mut book, 0, 3, 0, "2024-01-15");
+        set(&mut book, 0, 4, 0, "=A4+14");
+        set(&mut book, 0, 5, 0, "=DATE(2024,2,29)");
+        set(&mut book, 0, 6, 0, "=COUNT(A4:A5)");
+        recalc(&mut book);
+        assert_eq!(shown(&book, 0, 2, 0), "$1,300.00");
+        assert_eq!(shown(&book, 0, 4, 0), "2024-01-29");
+        assert_eq!(shown(&book, 0, 5, 0), "2/29/2024");
+        assert_eq!(shown(&book, 0, 6, 0), "2");
     }
 
     #[test]

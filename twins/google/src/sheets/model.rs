@@ -58,9 +58,18 @@ pub struct Cell {
     pub number_format: Option<NumberFormat>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The format Sheets gives a formula's result when none was set (a date for
+    /// TODAY(), the currency of the cells a SUM reads).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_format: Option<NumberFormat>,
 }
 
 impl Cell {
+    /// The number format that applies: the one set, else the automatic one.
+    pub fn effective_format(&self) -> Option<&NumberFormat> {
+        self.number_format.as_ref().or(self.auto_format.as_ref())
+    }
+
     pub fn is_blank(&self) -> bool {
         self.input.is_none() && self.format.is_none() && self.number_format.is_none() && self.note.is_none()
     }

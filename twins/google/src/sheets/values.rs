@@ -266,12 +266,12 @@ pub fn render(cell: &Cell, render: Render, dates: DateRender) -> Option<Json> {
         }
     }
     Some(match (render, &value) {
-        (Render::Formatted, v) => json!(formatted(v, cell.number_format.as_ref())),
+        (Render::Formatted, v) => json!(formatted(v, cell.effective_format())),
         (_, CellValue::Number(n)) => {
             let is_date =
-                cell.number_format.as_ref().is_some_and(|f| matches!(f.kind.as_str(), "DATE" | "TIME" | "DATE_TIME"));
+                cell.effective_format().is_some_and(|f| matches!(f.kind.as_str(), "DATE" | "TIME" | "DATE_TIME"));
             if is_date && dates == DateRender::FormattedString {
-                json!(formatted(&value, cell.number_format.as_ref()))
+                json!(formatted(&value, cell.effective_format()))
             } else {
                 number_json(*n)
             }
