@@ -261,6 +261,11 @@ def test_domain_admin_access_to_shared_drives(universe):
     with pytest.raises(HttpError) as e:
         admin.drives().get(driveId=sales["id"]).execute()
     http_error(e, 404)
+    found = admin.drives().list(q="name contains 'eng' or name = 'Sales'", useDomainAdminAccess=True).execute()["drives"]
+    assert sorted(d["name"] for d in found) == ["Engineering", "Sales"]
+    with pytest.raises(HttpError) as e:
+        admin.drives().list(q="name = ").execute()
+    http_error(e, 400, "invalid")
     not_admin = {d["name"] for d in frank.drives().list(pageSize=100, useDomainAdminAccess=True).execute()["drives"]}
     assert not_admin == {"Sales", "Company Handbook"}, "the flag grants nothing to others"
     made = frank.files().create(body={"name": "deal.txt", "parents": [sales["id"]]}, supportsAllDrives=True).execute()

@@ -121,7 +121,7 @@ pub const ROUTES: &[Route] = &[
     r("DELETE", "/drive/v3/drives/{driveId}", I, drives::delete, m("drive.drives.delete", "allowItemDeletion? useDomainAdminAccess?", None, None)),
     r("GET", "/drive/v3/drives/{driveId}", I, drives::get, m("drive.drives.get", "useDomainAdminAccess?", None, Some("Drive"))),
     r("POST", "/drive/v3/drives/{driveId}/hide", I, drives::hide, m("drive.drives.hide", "", None, Some("Drive"))),
-    r("GET", "/drive/v3/drives", P("q is not supported"), drives::list, m("drive.drives.list", "pageSize# pageToken q useDomainAdminAccess?", None, Some("DriveList"))),
+    r("GET", "/drive/v3/drives", P("q: name and createdTime terms only"), drives::list, m("drive.drives.list", "pageSize# pageToken q useDomainAdminAccess?", None, Some("DriveList"))),
     r("POST", "/drive/v3/drives/{driveId}/unhide", I, drives::unhide, m("drive.drives.unhide", "", None, Some("Drive"))),
     r("PATCH", "/drive/v3/drives/{driveId}", I, drives::update, m("drive.drives.update", "useDomainAdminAccess?", Some("Drive"), Some("Drive"))),
     r("POST", "/drive/v3/files/{fileId}/copy", I, files::copy,
@@ -159,7 +159,7 @@ pub const ROUTES: &[Route] = &[
     r("POST", "/drive/v3/teamdrives", P("deprecated alias of drives.create"), drives::team_create, m("drive.teamdrives.create", "requestId!", Some("TeamDrive"), Some("TeamDrive"))),
     r("DELETE", "/drive/v3/teamdrives/{teamDriveId}", P("deprecated alias of drives.delete"), drives::team_delete, m("drive.teamdrives.delete", "", None, None)),
     r("GET", "/drive/v3/teamdrives/{teamDriveId}", P("deprecated alias of drives.get"), drives::team_get, m("drive.teamdrives.get", "useDomainAdminAccess?", None, Some("TeamDrive"))),
-    r("GET", "/drive/v3/teamdrives", P("deprecated alias of drives.list; q is not supported"), drives::team_list, m("drive.teamdrives.list", "pageSize# pageToken q useDomainAdminAccess?", None, Some("TeamDriveList"))),
+    r("GET", "/drive/v3/teamdrives", P("deprecated alias of drives.list; q: name and createdTime terms only"), drives::team_list, m("drive.teamdrives.list", "pageSize# pageToken q useDomainAdminAccess?", None, Some("TeamDriveList"))),
     r("PATCH", "/drive/v3/teamdrives/{teamDriveId}", P("deprecated alias of drives.update"), drives::team_update, m("drive.teamdrives.update", "useDomainAdminAccess?", Some("TeamDrive"), Some("TeamDrive"))),
     // Media uploads and batch: the same methods on the paths discovery names.
     x("POST", "/upload/drive/v3/files", "drive.files.create", files::create),

@@ -4,9 +4,12 @@
 use axum::response::Response;
 use serde_json::{json, Value};
 
+use chrono::{DateTime, Utc};
+
 use super::access::{self, Viewer};
 use super::files::viewer;
 use super::model::{Grantee, Permission, Role, SharedDrive};
+use super::query::{BoolField, Collection, Facts, Query, TimeField};
 use super::{drive_json, page, page_offset, page_size};
 use crate::api::{no_content, ok, Call};
 use crate::errors::{GoogleError, Result};
@@ -58,6 +61,39 @@ impl Flavor {
             }
         }
         v
+    }
+}
+
+/// What a drives `q` can ask of a drive.
+struct DriveFacts<'a>(&'a SharedDrive);
+
+impl Facts for DriveFacts<'_> {
+    fn name(&self) -> &str {
+        &self.0.name
+    }
+    fn mime_type(&self) -> &str {
+        ""
+    }
+    fn full_text(&self) -> String {
+        self.0.name.clone()
+    }
+    fn time(&self, _: TimeField) -> DateTime<Utc> {
+        self.0.created_time
+    }
+    fn flag(&self, _: BoolField) -> bool {
+        false
+    }
+    fn in_collection(&self, _: &str, _: Collection) -> bool {
+        false
+    }
+    fn property(&self, _: bool, _: &str) -> Option<&str> {
+        None
+    }
+    fn visibility(&self) -> &str {
+        "limited"
+    }
+    fn shortcut_target(&self) -> Option<&str> {
+        None
     }
 }
 
@@ -161,6 +197,11 @@ fn list_as(call: &Call, flavor: Flavor) -> Result<Response> {
     let key = format!("drives|{}", viewer.email);
     let offset = page_offset(call.q("pageToken"), &key)?;
     let admin = admin_access(call, &viewer)?;
+    // `q` over drives: name (`=`, `!=`, `contains`) and createdTime terms with and/or/not.
+    let query = match call.q("q").map(str::trim).filter(|q| !q.is_empty()) {
+        Some(q) => Some(Query::parse(q).map_err(|_| GoogleError::invalid_value("q"))?),
+        None => None,
+    };
     let (items, next) = call.read(|s| {
         let mut mine: Vec<Value> = s
             .drive
@@ -168,6 +209,7 @@ fn list_as(call: &Call, flavor: Flavor) -> Result<Response> {
             .values()
             .filter_map(|d| access::drive_role(d, &viewer).or(admin.then_some(Role::Organizer)).map(|r| (d, r)))
             .filter(|(d, _)| admin || !d.hidden)
+            .filter(|(d, _)| query.as_ref().is_none_or(|q| q.eval(&DriveFacts(d))))
             .map(|(d, r)| flavor.render(d, Some(r)))
             .collect();
         mine.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
