@@ -119,3 +119,20 @@ def test_management_is_admin_only_and_validated(universe, receiver):
     assert bad.status_code == 400 and "events" in bad.json()["errors"]
     assert raw(universe, "DELETE", f"/rest/webhooks/1.0/webhook/{hook_id}").status_code == 204
     assert raw(universe, "GET", f"/rest/webhooks/1.0/webhook/{hook_id}").status_code == 404
+
+
+def test_sprint_and_link_events(universe, jira, receiver):
+    register(universe, receiver, events=["sprint_created", "sprint_started", "sprint_closed", "issuelink_created"])
+    board = next(b for b in jira.boards() if b.name == "ENG board")
+    active = next(s for s in jira.sprints(board.id) if s.state == "active")
+    created = raw(universe, "POST", "/rest/agile/1.0/sprint", json={"name": "Hooked sprint", "originBoardId": board.id,
+                                                                    "endDate": "2027-01-01T00:00:00.000Z"}).json()
+    assert raw(universe, "POST", f"/rest/agile/1.0/sprint/{active.id}", json={"state": "closed"}).status_code == 200
+    assert raw(universe, "POST", f"/rest/agile/1.0/sprint/{created['id']}", json={"state": "active"}).status_code == 200
+    jira.create_issue_link("Relates", "ENG-5", "ENG-6")
+    got = receiver.wait(4)
+    events = sorted((b["webhookEvent"], b.get("sprint", {}).get("name")) for _, b, _ in got)
+    assert events == sorted([("sprint_created", "Hooked sprint"), ("sprint_closed", "ENG Sprint 2"),
+                             ("sprint_started", "Hooked sprint"), ("issuelink_created", None)])
+    link = next(b for _, b, _ in got if b["webhookEvent"] == "issuelink_created")
+    assert link["issueLink"]["issueLinkType"]["name"] == "Relates"

@@ -20,7 +20,7 @@ use sha2::Sha256;
 use crate::api::issues::render_issue;
 use crate::api::render::{self, FieldSel};
 use crate::jql::{self, Env};
-use crate::model::{History, Issue, JiraState, User, Webhook};
+use crate::model::{History, Issue, JiraState, SprintState, User, Webhook};
 
 /// The events the twin produces, by Jira's names.
 pub const EVENTS: &[&str] = &[
@@ -33,6 +33,13 @@ pub const EVENTS: &[&str] = &[
     "worklog_created",
     "worklog_updated",
     "worklog_deleted",
+    "sprint_created",
+    "sprint_updated",
+    "sprint_started",
+    "sprint_closed",
+    "sprint_deleted",
+    "issuelink_created",
+    "issuelink_deleted",
 ];
 
 /// Attempts per delivery.
@@ -182,6 +189,48 @@ pub fn derive(
         events.push((event.into(), body, issue.clone(), std::ptr::eq(state, before)));
     }
     let mut out = Vec::new();
+    // Sprint and link events concern no single issue: JQL filters do not apply to them.
+    let mut plain: Vec<(String, Value)> = Vec::new();
+    for d in before.sprints.diff(&after.sprints) {
+        let (event, sp) = match d {
+            imbl::ordmap::DiffItem::Add(_, sp) => ("sprint_created", sp),
+            imbl::ordmap::DiffItem::Update { old: (_, old), new: (_, sp) } => {
+                let event = match (old.state, sp.state) {
+                    (SprintState::Future, SprintState::Active) => "sprint_started",
+                    (SprintState::Active, SprintState::Closed) => "sprint_closed",
+                    _ => "sprint_updated",
+                };
+                (event, sp)
+            }
+            imbl::ordmap::DiffItem::Remove(_, sp) => ("sprint_deleted", sp),
+        };
+        plain.push((event.into(), json!({"timestamp": ts, "webhookEvent": event, "sprint": render::sprint(base, sp)})));
+    }
+    for d in before.links.diff(&after.links) {
+        let (event, l, state) = match d {
+            imbl::ordmap::DiffItem::Add(_, l) => ("issuelink_created", l, after),
+            imbl::ordmap::DiffItem::Remove(_, l) => ("issuelink_deleted", l, before),
+            imbl::ordmap::DiffItem::Update { new: (_, l), .. } => ("issuelink_created", l, after),
+        };
+        let type_name = state.link_types.get(&l.type_id).map(|t| t.name.clone()).unwrap_or_default();
+        plain.push((
+            event.into(),
+            json!({"timestamp": ts, "webhookEvent": event, "issueLink": {
+                "id": l.id.parse::<u64>().unwrap_or(0),
+                "sourceIssueId": l.outward.parse::<u64>().unwrap_or(0),
+                "destinationIssueId": l.inward.parse::<u64>().unwrap_or(0),
+                "issueLinkType": {"id": l.type_id.parse::<u64>().unwrap_or(0), "name": type_name},
+            }}),
+        ));
+    }
+    for (event, body) in plain {
+        for w in &hooks {
+            if wants(w, &event) {
+                let body = if w.exclude_body { json!({"timestamp": ts, "webhookEvent": event}) } else { body.clone() };
+                out.push(Delivery { url: w.url.clone(), secret: w.secret.clone(), event: event.clone(), body });
+            }
+        }
+    }
     for (event, body, issue, gone) in events {
         for w in &hooks {
             let state = if gone { before } else { after };

@@ -71,7 +71,8 @@ const NOTES: &str = "## Twin specifics
   Closed; `Start Progress`, `Resolve Issue`, `Close Issue`, `Reopen Issue`, `Stop Progress`).
 - **JQL** is parsed by a real grammar (`src/jql.rs`); unbounded queries are refused by
   `search/jql`; `WAS` and `CHANGED` (with FROM/TO/BY/AFTER/BEFORE) read the changelog; `issueHistory()` is not supported.
-- **Webhooks** (`/rest/webhooks/1.0/webhook`, admins only) are derived from state changes and sent
+- **Webhooks** (`/rest/webhooks/1.0/webhook`, admins only; issue, comment, worklog, sprint and issue link
+  events) are derived from state changes and sent
   by a simple loopback sender in this crate (three attempts, `X-Hub-Signature` with a secret); the
   dynamic `/rest/api/3/webhook` (Connect/OAuth apps) is not served.
 - **Fixture section** (`jira:` in a fixture; see `fixtures/default.yaml`): `admin` (the manifest's
