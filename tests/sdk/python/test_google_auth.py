@@ -292,3 +292,20 @@ def test_the_journal_names_googles_operations(universe, control, tmp_path):
     assert resp.status_code == 200, resp.text
     ops = [json.loads(line)["operation"] for line in resp.text.splitlines() if line.strip()]
     assert ops == ["discovery.apis.getRest", "oauth2.token", "drive.files.create", "drive.files.list"], ops
+
+
+def test_export_and_import_carry_files_and_their_bytes(universe, control):
+    svc = drive(universe)
+    made = svc.files().create(
+        body={"name": "carried.bin"}, media_body=MediaIoBaseUpload(io.BytesIO(bytes(range(256))), mimetype="application/octet-stream")
+    ).execute()
+    exported = control.get(f"universes/{universe['id']}/export")
+    assert exported.status_code == 200, exported.text
+    other = control.post("universes", json={}).json()
+    try:
+        resp = control.put(f"universes/{other['id']}/import", data=exported.content, headers={"Content-Type": "application/json"})
+        assert resp.status_code in (200, 204), resp.text
+        again = drive(other)
+        assert again.files().get_media(fileId=made["id"]).execute() == bytes(range(256))
+    finally:
+        control.delete(f"universes/{other['id']}")
