@@ -309,3 +309,13 @@ def test_export_and_import_carry_files_and_their_bytes(universe, control):
         assert again.files().get_media(fileId=made["id"]).execute() == bytes(range(256))
     finally:
         control.delete(f"universes/{other['id']}")
+
+
+def test_discovery_at_both_addresses(universe):
+    g = universe["google"]
+    by_path = requests.get(g["discovery_urls"]["drive"]).json()
+    by_query = requests.get(g["endpoint"] + "/$discovery/rest", params={"version": "v3"}).json()
+    assert by_path == by_query
+    assert by_path["rootUrl"] == g["endpoint"] + "/" and by_path["servicePath"] == "drive/v3/"
+    missing = requests.get(g["endpoint"] + "/discovery/v1/apis/nothing/v9/rest")
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == 404
