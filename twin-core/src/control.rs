@@ -23,7 +23,7 @@ use crate::{ControlError, Core, CreateUniverse, Export};
 pub const OPENAPI_YAML: &str = include_str!("../../openapi/dtu-control.yaml");
 
 /// The largest control-plane body (an import of a large universe).
-const MAX_CONTROL_BODY: usize = 256 * 1024 * 1024;
+pub const MAX_CONTROL_BODY: usize = 256 * 1024 * 1024;
 
 type Result<T> = std::result::Result<T, ControlError>;
 type CoreState = State<Arc<Core>>;
@@ -188,6 +188,27 @@ pub const CONTROL_SERVICE: &str = "control";
 /// The operation name of a refused control-plane request in the journal.
 pub const REFUSED_OPERATION: &str = "control.refused";
 
+/// A control request's body, read whole; a body that cannot be read (truncated, badly
+/// chunked, over the cap) is refused in the control plane's dialect, not axum's text.
+pub struct ControlBody(pub Bytes);
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for ControlBody {
+    type Rejection = ControlError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> std::result::Result<Self, ControlError> {
+        use axum::extract::rejection::BytesRejection;
+        match Bytes::from_request(req, state).await {
+            Ok(bytes) => Ok(Self(bytes)),
+            Err(BytesRejection::FailedToBufferBody(e)) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ControlError::PayloadTooLarge(format!(
+                    "a control request body may be at most {MAX_CONTROL_BODY} bytes"
+                )))
+            }
+            Err(e) => Err(ControlError::BadRequest(format!("the request body could not be read: {}", e.body_text()))),
+        }
+    }
+}
+
 /// Parses a JSON body into `T`, answering in the control plane's dialect when it is
 /// not JSON, not the right shape, or not sent as JSON. An empty body reads as `{}`.
 /// Twins' own control endpoints use it too.
@@ -251,7 +272,11 @@ async fn openapi() -> Response {
     ([(CONTENT_TYPE, "application/yaml")], OPENAPI_YAML).into_response()
 }
 
-async fn create_universe(State(core): CoreState, headers: HeaderMap, body: Bytes) -> Result<Response> {
+async fn create_universe(
+    State(core): CoreState,
+    headers: HeaderMap,
+    ControlBody(body): ControlBody,
+) -> Result<Response> {
     let req: CreateUniverse = json_body(&headers, &body)?;
     // Seeding a large fixture is CPU work: keep it off the async workers.
     let worker = core.clone();
@@ -299,7 +324,7 @@ async fn take_snapshot(
     State(core): CoreState,
     Path(u): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    ControlBody(body): ControlBody,
 ) -> Result<Response> {
     let universe = core.universe(&u)?;
     let SnapshotName { name } = json_body(&headers, &body)?;
@@ -403,7 +428,12 @@ impl std::io::Write for ChunkWriter {
     }
 }
 
-async fn import(State(core): CoreState, Path(u): Path<String>, headers: HeaderMap, body: Bytes) -> Result<Json<Value>> {
+async fn import(
+    State(core): CoreState,
+    Path(u): Path<String>,
+    headers: HeaderMap,
+    ControlBody(body): ControlBody,
+) -> Result<Json<Value>> {
     let universe = core.universe(&u)?;
     let export: Export = json_body(&headers, &body)?;
     core.import(&universe, export)?;
@@ -484,7 +514,7 @@ async fn set_clock(
     State(core): CoreState,
     Path(u): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    ControlBody(body): ControlBody,
 ) -> Result<Json<Value>> {
     let universe = core.universe(&u)?;
     let SetClock { now, frozen } = json_body(&headers, &body)?;
@@ -503,7 +533,7 @@ async fn advance_clock(
     State(core): CoreState,
     Path(u): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    ControlBody(body): ControlBody,
 ) -> Result<Json<Value>> {
     let universe = core.universe(&u)?;
     let Advance { seconds } = json_body(&headers, &body)?;
@@ -556,7 +586,11 @@ fn scoped(core: &Core, u: &str) -> Result<Arc<Universe>> {
     core.universe(u)
 }
 
-async fn add_global_rule(State(core): CoreState, headers: HeaderMap, body: Bytes) -> Result<Response> {
+async fn add_global_rule(
+    State(core): CoreState,
+    headers: HeaderMap,
+    ControlBody(body): ControlBody,
+) -> Result<Response> {
     add_to(&core.chaos, &core, &headers, &body)
 }
 
@@ -577,7 +611,12 @@ async fn delete_global_rule(State(core): CoreState, Path(id): Path<String>) -> R
     }
 }
 
-async fn add_rule(State(core): CoreState, Path(u): Path<String>, headers: HeaderMap, body: Bytes) -> Result<Response> {
+async fn add_rule(
+    State(core): CoreState,
+    Path(u): Path<String>,
+    headers: HeaderMap,
+    ControlBody(body): ControlBody,
+) -> Result<Response> {
     let universe = scoped(&core, &u)?;
     add_to(&universe.chaos, &core, &headers, &body)
 }

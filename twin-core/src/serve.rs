@@ -62,7 +62,7 @@ pub fn control_router(core: Arc<Core>) -> Router {
 
 /// The most a control request may announce; the control plane's own extractors cap
 /// what they read at the same size (`control.rs`).
-pub const CONTROL_BODY_CAP: u64 = 256 * 1024 * 1024;
+pub const CONTROL_BODY_CAP: u64 = control::MAX_CONTROL_BODY as u64;
 
 /// The control plane's routes, refusing a body announced over [`CONTROL_BODY_CAP`]
 /// with its 413 at once rather than waiting for bytes that may never come, and ending

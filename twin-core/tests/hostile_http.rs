@@ -234,3 +234,20 @@ async fn the_control_plane_refuses_a_huge_announced_body_at_once() {
         assert!(answer.contains("payload_too_large"), "the control plane's JSON error: {answer}");
     }
 }
+
+#[tokio::test]
+async fn a_truncated_or_badly_chunked_control_body_is_the_control_planes_400() {
+    let s = start(ConnLimits::default(), 1024 * 1024).await;
+    let control = s.core.endpoint("control").expect("control").trim_start_matches("http://").to_string();
+    let truncated = "POST /_dtu/universes HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"id\": \"cut";
+    let bad_chunks = "POST /_dtu/universes HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n";
+    for request in [truncated, bad_chunks] {
+        let mut conn = TcpStream::connect(&control).await.expect("connect");
+        conn.write_all(request.as_bytes()).await.expect("write");
+        conn.shutdown().await.expect("shutdown");
+        let answer = read_answer(&mut conn, Duration::from_secs(5)).await;
+        assert!(status_of(&answer).contains(" 400 "), "{answer}");
+        assert!(answer.contains("application/json") && answer.contains("\"bad_request\""), "{answer}");
+    }
+    assert!(s.core.universe_ids().len() == 2, "nothing was created");
+}

@@ -9,7 +9,6 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use axum::body::Bytes;
 use axum::extract::Extension;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -17,7 +16,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Deserializer};
 use serde_json::{json, Value};
-use twin_core::control::json_body;
+use twin_core::control::{json_body, ControlBody};
 use twin_core::{ControlCtx, ControlError, RequestCtx, Universe};
 
 use crate::delivery;
@@ -105,7 +104,11 @@ struct AppUpdate {
     delivery: Option<DeliverySettings>,
 }
 
-async fn put_app(ext: Option<Extension<ControlCtx>>, headers: HeaderMap, body: Bytes) -> Result<Json<Value>> {
+async fn put_app(
+    ext: Option<Extension<ControlCtx>>,
+    headers: HeaderMap,
+    ControlBody(body): ControlBody,
+) -> Result<Json<Value>> {
     let ctl = ctx(ext)?;
     let update: AppUpdate = json_body(&headers, &body)?;
     let mut app = current_app(&ctl.universe)?;
@@ -269,7 +272,11 @@ struct SimulateMessage {
     reply_broadcast: bool,
 }
 
-async fn simulate_message(ext: Option<Extension<ControlCtx>>, headers: HeaderMap, body: Bytes) -> Result<Response> {
+async fn simulate_message(
+    ext: Option<Extension<ControlCtx>>,
+    headers: HeaderMap,
+    ControlBody(body): ControlBody,
+) -> Result<Response> {
     let ctl = ctx(ext)?;
     let req: SimulateMessage = json_body(&headers, &body)?;
     let text = req.text.unwrap_or_default();
@@ -306,7 +313,11 @@ struct SimulateReaction {
     remove: bool,
 }
 
-async fn simulate_reaction(ext: Option<Extension<ControlCtx>>, headers: HeaderMap, body: Bytes) -> Result<Response> {
+async fn simulate_reaction(
+    ext: Option<Extension<ControlCtx>>,
+    headers: HeaderMap,
+    ControlBody(body): ControlBody,
+) -> Result<Response> {
     let ctl = ctx(ext)?;
     let req: SimulateReaction = json_body(&headers, &body)?;
     let actor = person(&ctl.universe, &req.user)?;
@@ -427,7 +438,7 @@ fn queue_interaction(
 async fn simulate_slash_command(
     ext: Option<Extension<ControlCtx>>,
     headers: HeaderMap,
-    body: Bytes,
+    ControlBody(body): ControlBody,
 ) -> Result<Response> {
     let ctl = ctx(ext)?;
     let req: SimulateSlashCommand = json_body(&headers, &body)?;
@@ -504,7 +515,7 @@ fn find_element(blocks: &Value, action_id: &str) -> Option<(String, Value)> {
 async fn simulate_block_action(
     ext: Option<Extension<ControlCtx>>,
     headers: HeaderMap,
-    body: Bytes,
+    ControlBody(body): ControlBody,
 ) -> Result<Response> {
     let ctl = ctx(ext)?;
     let req: SimulateBlockAction = json_body(&headers, &body)?;
