@@ -134,3 +134,31 @@ def test_clear_and_delete_rows(gc):
     assert ws.col_values(1) == ["", "", "3", "4"]
     ws.clear()
     assert ws.get_all_values() == [[]]  # gspread fills an absent `values` so
+
+
+def test_sheet_housekeeping_calls(gc):
+    sh = gc.create("Housekeeping")
+    ws = sh.sheet1
+    ws.update([["name", "n"], ["b", 2], ["a", 1]], "A1")
+    ws.freeze(rows=1)
+    ws.set_basic_filter("A1:B3")
+    ws.sort((2, "asc"), range="A2:B3")
+    ws.update_note("A1", "header row")
+    ws.columns_auto_resize(0, 2)
+    ws.merge_cells("D1:E1")
+    ws.update_tab_color("#ff0000")
+    prot = ws.add_protected_range("A1:B1", description="headers")
+    pid = prot["replies"][0]["addProtectedRange"]["protectedRange"]["protectedRangeId"]
+    meta = sh.fetch_sheet_metadata()
+    props = meta["sheets"][0]
+    assert props["properties"]["gridProperties"]["frozenRowCount"] == 1
+    assert props["basicFilter"]["range"]["endRowIndex"] == 3
+    assert props["protectedRanges"][0]["description"] == "headers"
+    assert props["merges"][0]["startColumnIndex"] == 3
+    assert props["properties"]["tabColorStyle"]["rgbColor"]["red"] == 1
+    assert ws.get_note("A1") == "header row"
+    assert ws.col_values(1) == ["name", "a", "b"]
+    ws.clear_basic_filter()
+    sh.batch_update({"requests": [{"deleteProtectedRange": {"protectedRangeId": pid}}]})
+    props = sh.fetch_sheet_metadata()["sheets"][0]
+    assert "basicFilter" not in props and "protectedRanges" not in props

@@ -236,6 +236,12 @@ pub fn spreadsheet_json(id: &str, title: &str, book: &Spreadsheet, grid: bool, r
             if !sh.merges.is_empty() {
                 out["merges"] = json!(sh.merges.iter().map(grid_range_json).collect::<Vec<_>>());
             }
+            if let Some(f) = &sh.basic_filter {
+                out["basicFilter"] = f.clone();
+            }
+            if !sh.protected.is_empty() {
+                out["protectedRanges"] = json!(sh.protected);
+            }
             out
         })
         .collect();

@@ -143,6 +143,12 @@ pub struct Sheet {
     pub row_sizes: OrdMap<u32, u32>,
     #[serde(default)]
     pub col_sizes: OrdMap<u32, u32>,
+    /// The sheet's basic filter (`BasicFilter`, its range as a grid range).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basic_filter: Option<Json>,
+    /// Protected ranges (`ProtectedRange` resources as the API returns them).
+    #[serde(default)]
+    pub protected: Vec<Json>,
 }
 
 impl Sheet {
@@ -161,6 +167,8 @@ impl Sheet {
             merges: Vec::new(),
             row_sizes: OrdMap::new(),
             col_sizes: OrdMap::new(),
+            basic_filter: None,
+            protected: Vec::new(),
         }
     }
 

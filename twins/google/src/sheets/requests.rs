@@ -50,6 +50,15 @@ pub fn apply(book: &mut Spreadsheet, title: &mut String, req: &Json, index: usiz
         "deleteNamedRange" => delete_named_range(book, body).map(|_| json!({})),
         "sortRange" => sort_range(book, body).map(|_| json!({})),
         "updateBorders" => update_borders(book, body).map(|_| json!({})),
+        "setBasicFilter" => set_basic_filter(book, body).map(|_| json!({})),
+        "clearBasicFilter" => {
+            let id = sheet_id_of(&body["sheetId"]);
+            sheet_mut(book, id).map(|s| s.basic_filter = None).map(|_| json!({}))
+        }
+        "addProtectedRange" => {
+            add_protected_range(book, body).map(|p| json!({"addProtectedRange": {"protectedRange": p}}))
+        }
+        "deleteProtectedRange" => delete_protected_range(book, body).map(|_| json!({})),
         "copyPaste" => copy_paste(book, body, false).map(|_| json!({})),
         "cutPaste" => copy_paste(book, body, true).map(|_| json!({})),
         "moveDimension" => move_dimension(book, body).map(|_| json!({})),
@@ -993,6 +1002,54 @@ fn move_dimension(book: &mut Spreadsheet, body: &Json) -> std::result::Result<()
                 (*r, row)
             })
             .collect();
+    }
+    Ok(())
+}
+
+fn grid_json(r: &Rect) -> Json {
+    json!({"sheetId": r.sheet_id, "startRowIndex": r.start_row, "endRowIndex": r.end_row,
+           "startColumnIndex": r.start_col, "endColumnIndex": r.end_col})
+}
+
+fn set_basic_filter(book: &mut Spreadsheet, body: &Json) -> std::result::Result<(), Refusal> {
+    let filter = &body["filter"];
+    let rect = grid_range(book, &filter["range"])?;
+    let mut kept = filter.as_object().cloned().unwrap_or_default();
+    kept.insert("range".into(), grid_json(&rect));
+    sheet_mut(book, rect.sheet_id)?.basic_filter = Some(Json::Object(kept));
+    Ok(())
+}
+
+fn add_protected_range(book: &mut Spreadsheet, body: &Json) -> std::result::Result<Json, Refusal> {
+    let p = &body["protectedRange"];
+    let rect = grid_range(book, &p["range"])?;
+    let id = match p["protectedRangeId"].as_i64() {
+        Some(id) => id,
+        None => book.new_sheet_id(),
+    };
+    if book.sheets.iter().any(|s| s.protected.iter().any(|q| q["protectedRangeId"].as_i64() == Some(id))) {
+        return Err(format!("A protected range with id {id} already exists."));
+    }
+    let mut out = p.as_object().cloned().unwrap_or_default();
+    out.insert("protectedRangeId".into(), json!(id));
+    out.insert("range".into(), grid_json(&rect));
+    out.remove("requestingUserCanEdit");
+    out.insert("requestingUserCanEdit".into(), json!(true));
+    let out = Json::Object(out);
+    sheet_mut(book, rect.sheet_id)?.protected.push(out.clone());
+    Ok(out)
+}
+
+fn delete_protected_range(book: &mut Spreadsheet, body: &Json) -> std::result::Result<(), Refusal> {
+    let id = body["protectedRangeId"].as_i64().ok_or("protectedRangeId is required.")?;
+    let mut found = false;
+    for s in &mut book.sheets {
+        let before = s.protected.len();
+        s.protected.retain(|q| q["protectedRangeId"].as_i64() != Some(id));
+        found |= s.protected.len() != before;
+    }
+    if !found {
+        return Err(format!("No protected range with id: {id}"));
     }
     Ok(())
 }
