@@ -320,3 +320,27 @@ def test_named_range_content_headers_footers_and_document_style(svc):
     with pytest.raises(HttpError) as e:
         batch(svc, did, {"createHeader": {"type": "DEFAULT"}})
     assert error_of(e, 400)["message"].startswith("Invalid requests[0].createHeader: ")
+
+
+def test_inline_images(svc):
+    did = svc.documents().create(body={"title": "Pictures"}).execute()["documentId"]
+    batch(svc, did, {"insertText": {"location": {"index": 1}, "text": "Graph: after"}})
+    r = batch(svc, did, {"insertInlineImage": {"uri": "https://example.com/graph.png", "location": {"index": 8},
+                                               "objectSize": {"width": {"magnitude": 200, "unit": "PT"},
+                                                              "height": {"magnitude": 100, "unit": "PT"}}}})
+    oid = r["replies"][0]["insertInlineImage"]["objectId"]
+    doc = svc.documents().get(documentId=did).execute()
+    conforms(doc, "Document")
+    elements = doc["body"]["content"][1]["paragraph"]["elements"]
+    [img] = [e for e in elements if "inlineObjectElement" in e]
+    assert (img["startIndex"], img["endIndex"]) == (8, 9)
+    assert img["inlineObjectElement"]["inlineObjectId"] == oid
+    props = doc["inlineObjects"][oid]["inlineObjectProperties"]["embeddedObject"]
+    assert props["imageProperties"]["contentUri"] == "https://example.com/graph.png"
+    assert doc["body"]["content"][1]["endIndex"] == 1 + len("Graph: after") + 1 + 1
+    with pytest.raises(HttpError) as e:
+        batch(svc, did, {"insertInlineImage": {"uri": "file:///etc/passwd", "location": {"index": 1}}})
+    assert error_of(e, 400)["message"].startswith("Invalid requests[0].insertInlineImage: ")
+    batch(svc, did, {"deleteContentRange": {"range": {"startIndex": 8, "endIndex": 9}}})
+    doc = svc.documents().get(documentId=did).execute()
+    assert "inlineObjects" not in doc and text_of(doc) == "Graph: after\n"

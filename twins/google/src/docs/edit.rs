@@ -40,6 +40,7 @@ pub fn apply(doc: &mut Document, req: &Json, index: usize) -> Result<Json> {
         "deleteParagraphBullets" => bullets(doc, body, false).map(|_| json!({})),
         "insertTable" => insert_table(doc, body).map(|_| json!({})),
         "insertPageBreak" => insert_page_break(doc, body).map(|_| json!({})),
+        "insertInlineImage" => insert_image(doc, body).map(|id| json!({"insertInlineImage": {"objectId": id}})),
         "insertTableRow" => table_op(doc, body, TableOp::InsertRow).map(|_| json!({})),
         "insertTableColumn" => table_op(doc, body, TableOp::InsertColumn).map(|_| json!({})),
         "deleteTableRow" => table_op(doc, body, TableOp::DeleteRow).map(|_| json!({})),
@@ -116,19 +117,34 @@ fn clean(text: &str) -> String {
 
 /// Inserts text (newlines split paragraphs) at `index`; returns the units inserted.
 fn insert_at(doc: &mut Document, index: u32, text: &str, page_break: bool) -> std::result::Result<u32, Refusal> {
+    insert_units(doc, index, text, if page_break { Some(('\u{c}', None)) } else { None })
+}
+
+/// Inserts text, led by a page break or an inline object when `lead` says so.
+fn insert_units(
+    doc: &mut Document,
+    index: u32,
+    text: &str,
+    lead: Option<(char, Option<&str>)>,
+) -> std::result::Result<u32, Refusal> {
     let placed = locate(doc, index)?;
     let para = doc.para(placed.path).ok_or(OUTSIDE)?.clone();
     let mut units = para.units();
     let at = unit_at(&units, index - placed.start, index)?;
     // Inserted text takes the style of the character before it (or after, at the start).
-    let style = if at > 0 {
+    let mut style = if at > 0 {
         units[at - 1].1.clone()
     } else {
         units.first().map(|u| u.1.clone()).unwrap_or_else(|| para.end_style.clone())
     };
+    style.remove(super::model::OBJECT_KEY);
     let mut new: Vec<(char, Map<String, Json>)> = text.chars().map(|c| (c, style.clone())).collect();
-    if page_break {
-        new.insert(0, ('\u{c}', style.clone()));
+    if let Some((c, object)) = lead {
+        let mut s = style.clone();
+        if let Some(id) = object {
+            s.insert(super::model::OBJECT_KEY.into(), json!(id));
+        }
+        new.insert(0, (c, s));
     }
     let added: u32 = new.iter().map(|(c, _)| unit_len(*c)).sum();
     let tail = units.split_off(at);
@@ -201,6 +217,30 @@ fn insert_text(doc: &mut Document, body: &Json) -> std::result::Result<(), Refus
         return Ok(());
     }
     insert_at(doc, index, &text, false).map(|_| ())
+}
+
+fn points(v: &Json) -> std::result::Result<Option<f64>, Refusal> {
+    match v {
+        Json::Null => Ok(None),
+        v => match (v["magnitude"].as_f64(), v["unit"].as_str()) {
+            (Some(m), Some("PT") | None) if m > 0.0 => Ok(Some(m)),
+            _ => Err("The object size must be a positive magnitude in PT.".into()),
+        },
+    }
+}
+
+fn insert_image(doc: &mut Document, body: &Json) -> std::result::Result<String, Refusal> {
+    let uri = body["uri"].as_str().unwrap_or("");
+    if uri.is_empty() || uri.len() > 2048 || !(uri.starts_with("https://") || uri.starts_with("http://")) {
+        return Err("The image URI must be a public http(s) URL of at most 2 kB.".into());
+    }
+    let width = points(&body["objectSize"]["width"])?;
+    let height = points(&body["objectSize"]["height"])?;
+    let index = location(doc, body)?;
+    let id = doc.fresh_id("kix.");
+    insert_units(doc, index, "", Some((super::model::OBJECT_UNIT, Some(&id))))?;
+    doc.inline_objects.push(super::model::InlineObject { id: id.clone(), uri: uri.to_string(), width, height });
+    Ok(id)
 }
 
 fn insert_page_break(doc: &mut Document, body: &Json) -> std::result::Result<(), Refusal> {

@@ -17,6 +17,25 @@ pub struct Run {
     /// A page break (one index, no text).
     #[serde(default)]
     pub page_break: bool,
+    /// An inline object (an image): one index, no text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object: Option<String>,
+}
+
+/// The unit an inline object takes while a paragraph is edited as units; its id
+/// rides in the unit's style under this key.
+pub const OBJECT_UNIT: char = '\u{fffc}';
+pub const OBJECT_KEY: &str = "\u{0}object";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InlineObject {
+    pub id: String,
+    pub uri: String,
+    /// Width and height in points, when the request gave them.
+    #[serde(default)]
+    pub width: Option<f64>,
+    #[serde(default)]
+    pub height: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -54,14 +73,18 @@ impl Para {
     }
 
     pub fn text(&self) -> String {
-        self.runs.iter().filter(|r| !r.page_break).map(|r| r.text.as_str()).collect()
+        self.runs.iter().filter(|r| !r.page_break && r.object.is_none()).map(|r| r.text.as_str()).collect()
     }
 
     /// One unit per character (page breaks as U+000C), with its style.
     pub fn units(&self) -> Vec<(char, Map<String, Json>)> {
         let mut out = Vec::new();
         for r in &self.runs {
-            if r.page_break {
+            if let Some(id) = &r.object {
+                let mut style = r.style.clone();
+                style.insert(OBJECT_KEY.into(), Json::String(id.clone()));
+                out.push((OBJECT_UNIT, style));
+            } else if r.page_break {
                 out.push(('\u{c}', r.style.clone()));
             } else {
                 out.extend(r.text.chars().map(|c| (c, r.style.clone())));
@@ -75,12 +98,22 @@ impl Para {
         let mut runs: Vec<Run> = Vec::new();
         for (c, style) in units {
             if c == '\u{c}' {
-                runs.push(Run { text: String::new(), style, page_break: true });
+                runs.push(Run { text: String::new(), style, page_break: true, object: None });
+                continue;
+            }
+            if c == OBJECT_UNIT {
+                let mut style = style;
+                if let Some(Json::String(id)) = style.remove(OBJECT_KEY) {
+                    runs.push(Run { text: String::new(), style, page_break: false, object: Some(id) });
+                    continue;
+                }
+                // A stray U+FFFC typed as text stays text.
+                runs.push(Run { text: c.to_string(), style, page_break: false, object: None });
                 continue;
             }
             match runs.last_mut() {
-                Some(last) if !last.page_break && last.style == style => last.text.push(c),
-                _ => runs.push(Run { text: c.to_string(), style, page_break: false }),
+                Some(last) if !last.page_break && last.object.is_none() && last.style == style => last.text.push(c),
+                _ => runs.push(Run { text: c.to_string(), style, page_break: false, object: None }),
             }
         }
         self.runs = runs;
@@ -94,7 +127,7 @@ impl Default for Para {
 }
 
 pub fn run_len(r: &Run) -> u32 {
-    if r.page_break {
+    if r.page_break || r.object.is_some() {
         1
     } else {
         r.text.encode_utf16().count() as u32
@@ -173,6 +206,8 @@ pub struct Document {
     /// Headers and footers: (id, is a footer), each an empty segment.
     #[serde(default)]
     pub segments: Vec<(String, bool)>,
+    #[serde(default)]
+    pub inline_objects: Vec<InlineObject>,
 }
 
 /// Where a paragraph lives: a body block, or a paragraph of a table cell.
@@ -200,6 +235,7 @@ impl Document {
             document_style: Map::new(),
             next_id: 1,
             segments: Vec::new(),
+            inline_objects: Vec::new(),
         }
     }
 
@@ -215,7 +251,7 @@ impl Document {
                     let mut p = Para::new();
                     let line = line.trim_end_matches('\r');
                     if !line.is_empty() {
-                        p.runs.push(Run { text: line.to_string(), style: Map::new(), page_break: false });
+                        p.runs.push(Run { text: line.to_string(), style: Map::new(), page_break: false, object: None });
                     }
                     Block::Para(p)
                 })

@@ -18,6 +18,12 @@ fn paragraph(p: &Para, start: u32) -> Json {
     let last = p.runs.len();
     for (i, r) in p.runs.iter().enumerate() {
         let len = super::model::run_len(r);
+        if let Some(id) = &r.object {
+            elements.push(json!({"startIndex": at, "endIndex": at + len,
+                                 "inlineObjectElement": {"inlineObjectId": id, "textStyle": r.style}}));
+            at += len;
+            continue;
+        }
         if r.page_break {
             elements.push(json!({"startIndex": at, "endIndex": at + len, "pageBreak": {"textStyle": r.style}}));
             at += len;
@@ -30,7 +36,7 @@ fn paragraph(p: &Para, start: u32) -> Json {
             .push(json!({"startIndex": at, "endIndex": end, "textRun": {"content": content, "textStyle": r.style}}));
         at = end;
     }
-    let newline_joined = p.runs.last().is_some_and(|r| !r.page_break && r.style == p.end_style);
+    let newline_joined = p.runs.last().is_some_and(|r| !r.page_break && r.object.is_none() && r.style == p.end_style);
     if !newline_joined {
         elements.push(
             json!({"startIndex": at, "endIndex": at + 1, "textRun": {"content": "\n", "textStyle": p.end_style}}),
@@ -165,6 +171,30 @@ pub fn document_json(id: &str, title: &str, doc: &Document, tabs: bool) -> Json 
             })
             .collect();
         body_part["lists"] = Json::Object(lists);
+    }
+    // Objects whose element was deleted are gone, as in Docs.
+    let mut live = std::collections::BTreeSet::new();
+    for placed in doc.paragraphs() {
+        if let Some(p) = doc.para(placed.path) {
+            live.extend(p.runs.iter().filter_map(|r| r.object.clone()));
+        }
+    }
+    if doc.inline_objects.iter().any(|o| live.contains(&o.id)) {
+        let objects: Map<String, Json> = doc
+            .inline_objects
+            .iter()
+            .filter(|o| live.contains(&o.id))
+            .map(|o| {
+                let mut embedded = json!({"imageProperties": {"contentUri": o.uri, "sourceUri": o.uri},
+                                          "embeddedObjectBorder": {"propertyState": "NOT_RENDERED"}});
+                if let (Some(w), Some(h)) = (o.width, o.height) {
+                    embedded["size"] =
+                        json!({"width": {"magnitude": w, "unit": "PT"}, "height": {"magnitude": h, "unit": "PT"}});
+                }
+                (o.id.clone(), json!({"objectId": o.id, "inlineObjectProperties": {"embeddedObject": embedded}}))
+            })
+            .collect();
+        body_part["inlineObjects"] = Json::Object(objects);
     }
     for (id, footer) in &doc.segments {
         let (key, id_key) = if *footer { ("footers", "footerId") } else { ("headers", "headerId") };
