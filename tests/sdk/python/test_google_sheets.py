@@ -598,3 +598,27 @@ def test_formula_results_take_automatic_formats(svc):
     cell = grid["sheets"][0]["data"][0]["rowData"][0]["values"][0]
     assert cell["effectiveFormat"]["numberFormat"]["type"] == "CURRENCY"
     assert "userEnteredFormat" not in cell
+
+
+def test_validation_and_conditional_formats(svc):
+    sid = new_book(svc)["spreadsheetId"]
+    col = {"sheetId": 0, "startRowIndex": 1, "endRowIndex": 4, "startColumnIndex": 1, "endColumnIndex": 2}
+    rule = {"condition": {"type": "ONE_OF_LIST", "values": [{"userEnteredValue": "yes"}, {"userEnteredValue": "no"}]},
+            "strict": True, "showCustomUi": True}
+    cf = {"ranges": [col], "booleanRule": {"condition": {"type": "NUMBER_GREATER", "values": [{"userEnteredValue": "10"}]},
+                                           "format": {"backgroundColor": {"red": 1}}}}
+    batch(svc, sid, {"setDataValidation": {"range": col, "rule": rule}},
+          {"addConditionalFormatRule": {"rule": cf, "index": 0}})
+    got = svc.spreadsheets().get(spreadsheetId=sid, ranges=["B2:B2"], includeGridData=True).execute()
+    conforms(got, "Spreadsheet")
+    sheet = got["sheets"][0]
+    assert sheet["data"][0]["rowData"][0]["values"][0]["dataValidation"]["condition"]["type"] == "ONE_OF_LIST"
+    assert sheet["conditionalFormats"][0]["booleanRule"]["condition"]["type"] == "NUMBER_GREATER"
+    r = batch(svc, sid, {"deleteConditionalFormatRule": {"sheetId": 0, "index": 0}},
+              {"setDataValidation": {"range": col}})
+    assert r["replies"][0]["deleteConditionalFormatRule"]["rule"]["booleanRule"]["format"]["backgroundColor"]["red"] == 1
+    sheet = svc.spreadsheets().get(spreadsheetId=sid, includeGridData=True).execute()["sheets"][0]
+    assert "conditionalFormats" not in sheet and "rowData" not in sheet["data"][0]
+    with pytest.raises(HttpError) as e:
+        batch(svc, sid, {"addConditionalFormatRule": {"rule": {"ranges": [col]}}})
+    assert error_of(e, 400)["message"].startswith("Invalid requests[0].addConditionalFormatRule: ")

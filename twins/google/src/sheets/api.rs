@@ -174,6 +174,9 @@ pub fn cell_data(cell: &Cell) -> Json {
     if let Some(n) = &cell.note {
         out.insert("note".into(), json!(n));
     }
+    if let Some(v) = &cell.validation {
+        out.insert("dataValidation".into(), v.clone());
+    }
     Json::Object(out)
 }
 
@@ -241,6 +244,9 @@ pub fn spreadsheet_json(id: &str, title: &str, book: &Spreadsheet, grid: bool, r
             }
             if !sh.protected.is_empty() {
                 out["protectedRanges"] = json!(sh.protected);
+            }
+            if !sh.conditional.is_empty() {
+                out["conditionalFormats"] = json!(sh.conditional);
             }
             out
         })

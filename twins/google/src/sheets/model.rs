@@ -62,6 +62,9 @@ pub struct Cell {
     /// TODAY(), the currency of the cells a SUM reads).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_format: Option<NumberFormat>,
+    /// A `DataValidationRule` set by setDataValidation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation: Option<Json>,
 }
 
 impl Cell {
@@ -71,7 +74,11 @@ impl Cell {
     }
 
     pub fn is_blank(&self) -> bool {
-        self.input.is_none() && self.format.is_none() && self.number_format.is_none() && self.note.is_none()
+        self.input.is_none()
+            && self.format.is_none()
+            && self.number_format.is_none()
+            && self.note.is_none()
+            && self.validation.is_none()
     }
 
     /// What the cell shows.
@@ -149,6 +156,9 @@ pub struct Sheet {
     /// Protected ranges (`ProtectedRange` resources as the API returns them).
     #[serde(default)]
     pub protected: Vec<Json>,
+    /// Conditional format rules, in order (`ConditionalFormatRule`).
+    #[serde(default)]
+    pub conditional: Vec<Json>,
 }
 
 impl Sheet {
@@ -169,6 +179,7 @@ impl Sheet {
             col_sizes: OrdMap::new(),
             basic_filter: None,
             protected: Vec::new(),
+            conditional: Vec::new(),
         }
     }
 

@@ -62,12 +62,11 @@ pub fn apply(book: &mut Spreadsheet, title: &mut String, req: &Json, index: usiz
         "copyPaste" => copy_paste(book, body, false).map(|_| json!({})),
         "cutPaste" => copy_paste(book, body, true).map(|_| json!({})),
         "moveDimension" => move_dimension(book, body).map(|_| json!({})),
-        // Accepted after checking their ranges; the twin keeps no rules or validation.
-        "setDataValidation" => grid_range(book, &body["range"]).map(|_| json!({})),
-        "addConditionalFormatRule" => match body["rule"]["ranges"].as_array().and_then(|r| r.first()) {
-            Some(r) => grid_range(book, r).map(|_| json!({})),
-            None => Err("The rule must name at least one range.".to_string()),
-        },
+        "setDataValidation" => set_data_validation(book, body).map(|_| json!({})),
+        "addConditionalFormatRule" => add_conditional(book, body).map(|_| json!({})),
+        "deleteConditionalFormatRule" => {
+            delete_conditional(book, body).map(|rule| json!({"deleteConditionalFormatRule": {"rule": rule}}))
+        }
         other => {
             return Err(ApiError::invalid(format!(
                 "Invalid JSON payload received. Unknown name \"{other}\" at 'requests[{index}]': Cannot find field."
@@ -1004,6 +1003,54 @@ fn move_dimension(book: &mut Spreadsheet, body: &Json) -> std::result::Result<()
             .collect();
     }
     Ok(())
+}
+
+fn set_data_validation(book: &mut Spreadsheet, body: &Json) -> std::result::Result<(), Refusal> {
+    let rect = grid_range(book, &body["range"])?;
+    let rule = match &body["rule"] {
+        Json::Null => None,
+        r @ Json::Object(o) if o.get("condition").is_some_and(Json::is_object) => Some(r.clone()),
+        _ => return Err("A data validation rule needs a condition.".into()),
+    };
+    if rect.rows() as u64 * rect.cols() as u64 > 2_000_000 {
+        return Err("The range is too large.".into());
+    }
+    let sheet = sheet_mut(book, rect.sheet_id)?;
+    for r in rect.start_row..rect.end_row {
+        for c in rect.start_col..rect.end_col {
+            let rule = rule.clone();
+            sheet.update(r, c, |cell| cell.validation = rule);
+        }
+    }
+    Ok(())
+}
+
+fn add_conditional(book: &mut Spreadsheet, body: &Json) -> std::result::Result<(), Refusal> {
+    let rule = &body["rule"];
+    let ranges = rule["ranges"].as_array().filter(|r| !r.is_empty()).ok_or("The rule must name at least one range.")?;
+    let rects = ranges.iter().map(|r| grid_range(book, r)).collect::<std::result::Result<Vec<_>, _>>()?;
+    if rule["booleanRule"].is_null() == rule["gradientRule"].is_null() {
+        return Err("A conditional format rule needs exactly one of booleanRule or gradientRule.".into());
+    }
+    let sheet_id = rects[0].sheet_id;
+    if rects.iter().any(|r| r.sheet_id != sheet_id) {
+        return Err("All ranges of a conditional format rule must be on one sheet.".into());
+    }
+    let mut kept = rule.clone();
+    kept["ranges"] = json!(rects.iter().map(grid_json).collect::<Vec<_>>());
+    let sheet = sheet_mut(book, sheet_id)?;
+    let index = u32_of(&body["index"], "index")?.map_or(0, |i| i as usize).min(sheet.conditional.len());
+    sheet.conditional.insert(index, kept);
+    Ok(())
+}
+
+fn delete_conditional(book: &mut Spreadsheet, body: &Json) -> std::result::Result<Json, Refusal> {
+    let sheet = sheet_mut(book, sheet_id_of(&body["sheetId"]))?;
+    let index = u32_of(&body["index"], "index")?.unwrap_or(0) as usize;
+    if index >= sheet.conditional.len() {
+        return Err(format!("No conditional format on sheet {} at index {index}.", sheet.id));
+    }
+    Ok(sheet.conditional.remove(index))
 }
 
 fn grid_json(r: &Rect) -> Json {
