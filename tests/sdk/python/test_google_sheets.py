@@ -622,3 +622,40 @@ def test_validation_and_conditional_formats(svc):
     with pytest.raises(HttpError) as e:
         batch(svc, sid, {"addConditionalFormatRule": {"rule": {"ranges": [col]}}})
     assert error_of(e, 400)["message"].startswith("Invalid requests[0].addConditionalFormatRule: ")
+
+
+def test_more_requests_copy_to_and_data_filters(svc):
+    sid = new_book(svc, "Source")["spreadsheetId"]
+    dest = new_book(svc, "Dest")["spreadsheetId"]
+    put(svc, sid, "A1", [["k", "v"], ["x", "=1+1"]])
+    r = batch(svc, sid,
+              {"appendCells": {"sheetId": 0, "rows": [{"values": [{"userEnteredValue": {"stringValue": "y"}},
+                                                                 {"userEnteredValue": {"numberValue": 3}}]}],
+                               "fields": "userEnteredValue"}},
+              {"updateDimensionProperties": {"range": {"sheetId": 0, "dimension": "COLUMNS", "startIndex": 0, "endIndex": 1},
+                                             "properties": {"pixelSize": 180}, "fields": "pixelSize"}},
+              {"mergeCells": {"range": {"sheetId": 0, "startRowIndex": 5, "endRowIndex": 6, "startColumnIndex": 0,
+                                        "endColumnIndex": 3}, "mergeType": "MERGE_ALL"}},
+              {"unmergeCells": {"range": {"sheetId": 0, "startRowIndex": 5, "endRowIndex": 6, "startColumnIndex": 0,
+                                          "endColumnIndex": 3}}},
+              {"addNamedRange": {"namedRange": {"name": "keys", "namedRangeId": "nr1",
+                                                "range": {"sheetId": 0, "startColumnIndex": 0, "endColumnIndex": 1}}}},
+              {"deleteNamedRange": {"namedRangeId": "nr1"}},
+              includeSpreadsheetInResponse=True, responseRanges=["A1:A1"], responseIncludeGridData=True)
+    book = r["updatedSpreadsheet"]
+    conforms(book, "Spreadsheet")
+    assert "merges" not in book["sheets"][0] and "namedRanges" not in book
+    assert book["sheets"][0]["data"][0]["columnMetadata"] == [{"pixelSize": 180}]
+    assert values(svc, sid, "A3:B3", valueRenderOption="UNFORMATTED_VALUE")["values"] == [["y", 3]]
+    props = svc.spreadsheets().sheets().copyTo(spreadsheetId=sid, sheetId=0, body={"destinationSpreadsheetId": dest}).execute()
+    conforms(props, "SheetProperties")
+    assert props["title"] == "Copy of Sheet1"
+    assert values(svc, dest, "'Copy of Sheet1'!B2", valueRenderOption="FORMULA")["values"] == [["=1+1"]]
+    got = svc.spreadsheets().values().batchGetByDataFilter(spreadsheetId=sid, body={
+        "dataFilters": [{"a1Range": "A1:B1"}, {"gridRange": {"sheetId": 0, "startRowIndex": 1, "endRowIndex": 2}}],
+        "valueRenderOption": "UNFORMATTED_VALUE"}).execute()
+    conforms(got, "BatchGetValuesByDataFilterResponse")
+    assert [v["valueRange"]["values"] for v in got["valueRanges"]] == [[["k", "v"]], [["x", 2]]]
+    by_filter = svc.spreadsheets().getByDataFilter(spreadsheetId=sid, body={
+        "dataFilters": [{"a1Range": "B2"}], "includeGridData": True}).execute()
+    assert by_filter["sheets"][0]["data"][0]["rowData"][0]["values"][0]["effectiveValue"] == {"numberValue": 2}

@@ -566,6 +566,41 @@ pub fn values_batch_get(call: &Call) -> crate::errors::Result<Response> {
     })())
 }
 
+/// `values.batchGetByDataFilter`: value ranges named by A1 text or grid ranges.
+pub fn values_batch_get_by_data_filter(call: &Call) -> crate::errors::Result<Response> {
+    respond((|| {
+        let (_, _, book) = read_book(call)?;
+        let body = call.json()?;
+        let render = match body["valueRenderOption"].as_str() {
+            None | Some("FORMATTED_VALUE") => Render::Formatted,
+            Some("UNFORMATTED_VALUE") => Render::Unformatted,
+            Some("FORMULA") => Render::Formula,
+            Some(other) => return Err(invalid_enum("valueRenderOption", "ValueRenderOption", other)),
+        };
+        let dates = match body["dateTimeRenderOption"].as_str() {
+            None | Some("SERIAL_NUMBER") => DateRender::SerialNumber,
+            Some("FORMATTED_STRING") => DateRender::FormattedString,
+            Some(other) => return Err(invalid_enum("dateTimeRenderOption", "DateTimeRenderOption", other)),
+        };
+        let dim = major(body["majorDimension"].as_str(), "majorDimension")?;
+        let mut out = Vec::new();
+        for (i, f) in body["dataFilters"].as_array().into_iter().flatten().enumerate() {
+            let rect = if let Some(a1) = f["a1Range"].as_str() {
+                read_rect(&book, a1)?
+            } else if f["gridRange"].is_object() {
+                requests::grid_range(&book, &f["gridRange"])
+                    .map_err(|m| ApiError::invalid(format!("Invalid dataFilters[{i}]: {m}")))?
+            } else {
+                return Err(ApiError::invalid(format!(
+                    "Invalid dataFilters[{i}]: developer metadata filters are not supported by this twin."
+                )));
+            };
+            out.push(json!({"valueRange": value_range(&book, &rect, render, dates, dim), "dataFilters": [f]}));
+        }
+        reply(call, json!({"spreadsheetId": call.param("spreadsheetId"), "valueRanges": out}))
+    })())
+}
+
 /// Grows a sheet so `rows × cols` fit (writes past the grid extend it, as Sheets does).
 fn grow(sheet: &mut Sheet, rows: u32, cols: u32) {
     sheet.row_count = sheet.row_count.max(rows);

@@ -19,6 +19,7 @@ pub const SHEETS: &[Method] = &[
     ("sheets.spreadsheets.values.batchGet", "GET", "v4/spreadsheets/{spreadsheetId}/values:batchGet", "ranges[] majorDimension valueRenderOption dateTimeRenderOption", None, "BatchGetValuesResponse"),
     ("sheets.spreadsheets.values.batchUpdate", "POST", "v4/spreadsheets/{spreadsheetId}/values:batchUpdate", "", Some("BatchUpdateValuesRequest"), "BatchUpdateValuesResponse"),
     ("sheets.spreadsheets.values.batchClear", "POST", "v4/spreadsheets/{spreadsheetId}/values:batchClear", "", Some("BatchClearValuesRequest"), "BatchClearValuesResponse"),
+    ("sheets.spreadsheets.values.batchGetByDataFilter", "POST", "v4/spreadsheets/{spreadsheetId}/values:batchGetByDataFilter", "", Some("BatchGetValuesByDataFilterRequest"), "BatchGetValuesByDataFilterResponse"),
     ("sheets.spreadsheets.sheets.copyTo", "POST", "v4/spreadsheets/{spreadsheetId}/sheets/{sheetId}:copyTo", "", Some("CopySheetToAnotherSpreadsheetRequest"), "SheetProperties"),
 ];
 
