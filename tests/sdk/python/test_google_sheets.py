@@ -659,3 +659,25 @@ def test_more_requests_copy_to_and_data_filters(svc):
     by_filter = svc.spreadsheets().getByDataFilter(spreadsheetId=sid, body={
         "dataFilters": [{"a1Range": "B2"}], "includeGridData": True}).execute()
     assert by_filter["sheets"][0]["data"][0]["rowData"][0]["values"][0]["effectiveValue"] == {"numberValue": 2}
+
+
+def test_forks_snapshots_and_export_keep_cells(universe, control, svc):
+    sid = new_book(svc, "Forked")["spreadsheetId"]
+    put(svc, sid, "A1", [[4, "=A1*10"]])
+    assert control.post(f"universes/{universe['id']}/snapshots", json={"name": "before"}).status_code == 201
+    fork_id = f"{universe['id']}-fork"
+    assert control.post("universes", json={"from": universe["id"], "id": fork_id}).status_code == 201
+    try:
+        put(svc, sid, "A1", [[5]])
+        assert values(svc, sid, "B1")["values"] == [["50"]]
+        fork = control.get(f"universes/{fork_id}").json()
+        forked = sheets(fork)
+        assert values(forked, sid, "B1")["values"] == [["40"]]  # the fork kept its own cells
+        exported = control.get(f"universes/{universe['id']}/export")
+        assert exported.status_code == 200
+        assert control.put(f"universes/{fork_id}/import", json=exported.json()).status_code in (200, 204)
+        assert values(sheets(control.get(f"universes/{fork_id}").json()), sid, "B1")["values"] == [["50"]]
+        assert control.post(f"universes/{universe['id']}/snapshots/before/restore").status_code in (200, 204)
+        assert values(svc, sid, "B1")["values"] == [["40"]]
+    finally:
+        control.delete(f"universes/{fork_id}")

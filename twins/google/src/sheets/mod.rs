@@ -136,6 +136,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn state_round_trips_through_json() {
+        let book = from_csv("a,=1/0\n2,=A2*3\n");
+        let content = crate::drive::model::Content::Editor(crate::drive::model::EditorContent::Sheet(Box::new(book)));
+        let json = serde_json::to_value(&content).unwrap();
+        let back: crate::drive::model::Content = serde_json::from_value(json).unwrap();
+        assert_eq!(back, content);
+        let doc = crate::docs::Document::from_text("x😀\n");
+        let content = crate::drive::model::Content::Editor(crate::drive::model::EditorContent::Doc(Box::new(doc)));
+        let back: crate::drive::model::Content =
+            serde_json::from_value(serde_json::to_value(&content).unwrap()).unwrap();
+        assert_eq!(back, content);
+    }
+
+    #[test]
     fn csv_round_trip_with_formulas() {
         let book = from_csv("Name,Amount\n\"Smith, J\",10\nLee,32\nTotal,=SUM(B2:B3)\n");
         assert_eq!(export_delimited(&book, ','), "Name,Amount\r\n\"Smith, J\",10\r\nLee,32\r\nTotal,42");
