@@ -652,6 +652,12 @@ fn write_values(
                     r + 1
                 )));
             }
+            if v.as_str().is_some_and(|s| s.chars().count() > super::model::CELL_TEXT_LIMIT) {
+                return Err(ApiError::invalid(format!(
+                    "Your input contains more than the maximum of {} characters in a single cell.",
+                    super::model::CELL_TEXT_LIMIT
+                )));
+            }
             cells.push((r, c, v));
         }
     }

@@ -195,6 +195,10 @@ fn read(model: &Model<'_>, sheet: u32, row: i32, col: i32) -> CellValue {
         (Ok(CellType::ErrorValue), _) => CellValue::Error(PARSE_ERROR.into()),
         (_, Ok(ironcalc_base::cell::CellValue::Number(n))) => CellValue::Number(n),
         (_, Ok(ironcalc_base::cell::CellValue::Boolean(b))) => CellValue::Bool(b),
+        // Sheets caps a cell's text at 50,000 characters.
+        (_, Ok(ironcalc_base::cell::CellValue::String(s))) if s.chars().count() > super::model::CELL_TEXT_LIMIT => {
+            CellValue::Error("#VALUE!".into())
+        }
         (_, Ok(ironcalc_base::cell::CellValue::String(s))) => CellValue::Text(s),
         (_, Ok(ironcalc_base::cell::CellValue::None)) => CellValue::Empty,
         (_, Err(_)) => CellValue::Error(PARSE_ERROR.into()),
@@ -261,6 +265,44 @@ mod tests {
         assert_eq!(shown(&book, 0, 4, 0), "2024-01-29");
         assert_eq!(shown(&book, 0, 5, 0), "2/29/2024");
         assert_eq!(shown(&book, 0, 6, 0), "2");
+    }
+
+    #[test]
+    fn hostile_formulas_neither_panic_nor_hang() {
+        let started = std::time::Instant::now();
+        let mut book = Spreadsheet::new();
+        let formulas = [
+            "=",
+            "=(((",
+            "=A1",
+            "=B1+A1",
+            "=SUM(A1:ZZZ1000000)",
+            "=INDIRECT(\"A\"&1)",
+            "=RAND()",
+            "={1,2;3,4}",
+            "=REPT(\"x\",100000000)",
+            "=LAMBDA(x,x)(1)",
+            "=1/0+",
+            "=\"unterminated",
+            "=SUM(Sheet9!A:A)",
+            "=A1:B2",
+            "=OFFSET(A1,1000000,1000)",
+            "=SEQUENCE(100000)",
+            "=POWER(10,400)",
+            "=FACT(200)",
+            "=CONCAT(A:A)",
+            "=REPT(\"ab\",30000)",
+        ];
+        for (i, f) in formulas.iter().enumerate() {
+            set(&mut book, 0, i as u32, 0, f);
+        }
+        recalc(&mut book);
+        for i in 0..formulas.len() {
+            let _ = shown(&book, 0, i as u32, 0);
+        }
+        // 60,000 characters is past a cell's limit.
+        assert_eq!(shown(&book, 0, formulas.len() as u32 - 1, 0), "#VALUE!");
+        assert!(started.elapsed() < std::time::Duration::from_secs(20), "{:?}", started.elapsed());
     }
 
     #[test]

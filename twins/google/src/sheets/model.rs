@@ -13,6 +13,8 @@ use super::a1::{self, A1};
 /// Sheets' limit on the cells of one spreadsheet.
 pub const CELL_LIMIT: u64 = 10_000_000;
 pub const DEFAULT_ROWS: u32 = 1000;
+/// The most characters one cell holds.
+pub const CELL_TEXT_LIMIT: usize = 50_000;
 pub const DEFAULT_COLS: u32 = 26;
 
 /// What a user entered in a cell.

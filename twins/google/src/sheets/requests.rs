@@ -352,6 +352,15 @@ fn merge_masked(dst: &mut Map<String, Json>, src: &Json, sel: &Selection) {
 fn set_cell(cell: &mut Cell, data: &Json, sel: &Selection) -> std::result::Result<(), Refusal> {
     if selected(sel, "userEnteredValue").is_some() {
         let v = &data["userEnteredValue"];
+        let long = ["stringValue", "formulaValue"]
+            .iter()
+            .any(|k| v[*k].as_str().is_some_and(|s| s.chars().count() > super::model::CELL_TEXT_LIMIT));
+        if long {
+            return Err(format!(
+                "Your input contains more than the maximum of {} characters in a single cell.",
+                super::model::CELL_TEXT_LIMIT
+            ));
+        }
         cell.result = None;
         cell.input = if let Some(n) = v.get("numberValue") {
             Some(Input::Number(n.as_f64().ok_or("Invalid numberValue")?))
