@@ -162,6 +162,24 @@ fn banner(manifest: &Value, bind: IpAddr) -> String {
         out += &format!("    org_url      {}\n", s(&okta["org_url"]));
         out += &format!("    api_token    {}\n", s(&okta["api_token"]));
     }
+    if let Some(jira) = manifest.get("jira") {
+        out += "\n  Jira     JIRA(server, basic_auth=(email, api_token))  /  createCloudClient({host, auth: {type: 'basic', email, apiToken}})\n";
+        out += &format!("    base_url     {}\n", s(&jira["base_url"]));
+        out += &format!("    email        {}\n", s(&jira["email"]));
+        out += &format!("    api_token    {}\n", s(&jira["api_token"]));
+        out += &format!("    bearer_token {}\n", s(&jira["bearer_token"]));
+    }
+    if let Some(google) = manifest.get("google") {
+        out += "\n  Google   build('drive', 'v3', credentials=..., discoveryServiceUrl=...)  /  google.drive({version: 'v3', auth, rootUrl})\n";
+        out += &format!("    endpoint       {}\n", s(&google["endpoint"]));
+        out += &format!("    drive_endpoint {}\n", s(&google["drive_endpoint"]));
+        out += &format!("    discovery      {}\n", s(&google["discovery_urls"]["drive"]));
+        out += &format!("    access_token   {}   ({})\n", s(&google["access_token"]), s(&google["user"]));
+        out += &format!(
+            "    token_uri      {}   (service account key: the manifest's google.service_account)\n",
+            s(&google["token_uri"])
+        );
+    }
     out += "\n  universe 'default' (fixture ";
     out += &s(&manifest["fixture"]);
     out += "); Ctrl-C stops.\n";
@@ -212,6 +230,7 @@ async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     }
     let universe = core.create_universe(CreateUniverse { id: Some("default".into()), ..Default::default() })?;
     let bound = twin_core::serve::bind_all(&core, args.bind, args.port_base).await.map_err(ServeError::Bind)?;
+    let shutdown = shutdown_signal();
     let mut manifest = core.universe_object(&universe);
     // The manifest is the harness's: it alone carries the admin token (the universe
     // object that the control plane serves, and that agents' settings come from, does not).
@@ -226,27 +245,35 @@ async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     println!("{}", banner(&manifest, args.bind));
     let ports = Value::from(bound.iter().map(|b| json!({"name": b.name, "url": b.base_url()})).collect::<Vec<_>>());
     tracing::info!(%ports, "listening");
-    twin_core::serve::run(bound, shutdown_signal()).await;
+    twin_core::serve::run(bound, shutdown).await;
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Ctrl-C or SIGTERM. The handlers are installed when this is called, not when the
+/// future is first polled: a harness that signals as soon as the manifest appears must
+/// find them in place (the manifest is written after this call).
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let interrupt = signal(SignalKind::interrupt());
+        let terminate = signal(SignalKind::terminate());
+        async move {
+            match (interrupt, terminate) {
+                (Ok(mut i), Ok(mut t)) => {
+                    tokio::select! {
+                        _ = i.recv() => {},
+                        _ = t.recv() => {},
+                    }
+                }
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
-            Err(_) => std::future::pending::<()>().await,
         }
-    };
+    }
     #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate => {},
+    async {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
