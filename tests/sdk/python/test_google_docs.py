@@ -211,6 +211,8 @@ def test_access_export_and_unknown_documents(universe, svc):
     batch(svc, did, {"insertText": {"location": {"index": 1}, "text": "Root cause: expired cert.\nFix: renew."}})
     text = drive(universe).files().export(fileId=did, mimeType="text/plain").execute().decode("utf-8-sig")
     assert text == "Root cause: expired cert.\nFix: renew.\n"
+    html = drive(universe).files().export(fileId=did, mimeType="text/html").execute().decode()
+    assert "<p>Root cause: expired cert.</p>" in html and html.startswith("<html>")
     hits = drive(universe).files().list(q="fullText contains 'expired'", fields="files(id)").execute()["files"]
     assert {"id": did} in hits
     bob = docs(universe, "bob@acme.test")
