@@ -681,3 +681,18 @@ def test_forks_snapshots_and_export_keep_cells(universe, control, svc):
         assert values(svc, sid, "B1")["values"] == [["40"]]
     finally:
         control.delete(f"universes/{fork_id}")
+
+
+def test_fill_down_moves_relative_references(svc):
+    sid = new_book(svc)["spreadsheetId"]
+    put(svc, sid, "A1", [[1, 10], [2, 20], [3, 30]])
+    batch(svc, sid, {"repeatCell": {
+        "range": {"sheetId": 0, "startRowIndex": 0, "endRowIndex": 3, "startColumnIndex": 2, "endColumnIndex": 3},
+        "cell": {"userEnteredValue": {"formulaValue": "=A1*B1+$B$1"}}, "fields": "userEnteredValue"}})
+    assert values(svc, sid, "C1:C3", valueRenderOption="FORMULA")["values"] == [["=A1*B1+$B$1"], ["=A2*B2+$B$1"], ["=A3*B3+$B$1"]]
+    assert values(svc, sid, "C1:C3", valueRenderOption="UNFORMATTED_VALUE")["values"] == [[20], [50], [100]]
+    batch(svc, sid, {"copyPaste": {
+        "source": {"sheetId": 0, "startRowIndex": 0, "endRowIndex": 1, "startColumnIndex": 2, "endColumnIndex": 3},
+        "destination": {"sheetId": 0, "startRowIndex": 0, "endRowIndex": 1, "startColumnIndex": 3, "endColumnIndex": 4}}})
+    assert values(svc, sid, "D1", valueRenderOption="FORMULA")["values"] == [["=B1*C1+$B$1"]]
+    assert values(svc, sid, "D1", valueRenderOption="UNFORMATTED_VALUE")["values"] == [[210]]

@@ -138,6 +138,43 @@ pub fn formulas_after(book: &Spreadsheet, shift: Shift) -> Vec<(usize, u32, u32,
     out
 }
 
+/// Moves a formula's relative references as a copy from one cell to another does
+/// (`=A1*2` copied one row down reads `=A2*2`; `$A$1` stays). One engine workbook
+/// with the spreadsheet's sheet names serves every copy of a request.
+pub struct Shifter {
+    model: Option<Model<'static>>,
+}
+
+impl Shifter {
+    pub fn new(book: &Spreadsheet) -> Self {
+        let Ok(mut model) = Model::new_empty("book", "en", "UTC", "en") else { return Shifter { model: None } };
+        for (i, sheet) in book.sheets.iter().enumerate() {
+            if i > 0 && model.add_sheet(&format!("__dtu_sheet_{i}")).is_err() {
+                return Shifter { model: None };
+            }
+            let _ = model.rename_sheet_by_index(i as u32, &sheet.title);
+        }
+        Shifter { model: Some(model) }
+    }
+
+    /// `formula` written at (sheet, row, col) `from`, as it reads at `to` (0-based).
+    pub fn shift(&mut self, formula: &str, from: (usize, u32, u32), to: (usize, u32, u32)) -> String {
+        if from == to {
+            return formula.to_string();
+        }
+        let Some(model) = self.model.as_mut() else { return formula.to_string() };
+        let at = |(s, r, c): (usize, u32, u32)| ironcalc_base::expressions::types::CellReferenceIndex {
+            sheet: s as u32,
+            row: r as i32 + 1,
+            column: c as i32 + 1,
+        };
+        match model.extend_copied_value(formula, &at(from), &at(to)) {
+            Ok(f) if f.starts_with('=') => f.replace("#REF!:#REF!", "#REF!"),
+            _ => formula.to_string(),
+        }
+    }
+}
+
 /// An engine workbook holding the spreadsheet's inputs, sheet i at index i.
 fn load(book: &Spreadsheet) -> Option<Model<'static>> {
     let Ok(mut model) = Model::new_empty("book", "en", "UTC", "en") else {
@@ -303,6 +340,15 @@ mod tests {
         // 60,000 characters is past a cell's limit.
         assert_eq!(shown(&book, 0, formulas.len() as u32 - 1, 0), "#VALUE!");
         assert!(started.elapsed() < std::time::Duration::from_secs(20), "{:?}", started.elapsed());
+    }
+
+    #[test]
+    fn copies_move_relative_references() {
+        let mut book = Spreadsheet::new();
+        book.sheets.push(super::super::model::Sheet::new(9, "My Data", 10, 10));
+        let mut s = Shifter::new(&book);
+        assert_eq!(s.shift("=A1*$B$1+'My Data'!C2", (0, 0, 2), (0, 3, 3)), "=B4*$B$1+'My Data'!D5");
+        assert_eq!(s.shift("=SUM(A1:A3)", (0, 4, 1), (0, 5, 1)), "=SUM(A2:A4)");
     }
 
     #[test]

@@ -487,14 +487,26 @@ fn update_cells(book: &mut Spreadsheet, body: &Json) -> std::result::Result<(), 
 fn repeat_cell(book: &mut Spreadsheet, body: &Json) -> std::result::Result<(), Refusal> {
     let rect = grid_range(book, &body["range"])?;
     let sel = mask(&body["fields"])?;
-    let sheet = sheet_mut(book, rect.sheet_id)?;
     if rect.rows() as u64 * rect.cols() as u64 > 2_000_000 {
         return Err("The range is too large to repeat a cell over.".into());
     }
+    // A formula is written at the range's first cell and moves relatively to the others.
+    let formula = body["cell"]["userEnteredValue"]["formulaValue"].as_str().map(str::to_string);
+    let index = book.sheets.iter().position(|s| s.id == rect.sheet_id).unwrap_or(0);
+    let mut shifter = formula.as_ref().map(|_| super::engine::Shifter::new(book));
+    let sheet = sheet_mut(book, rect.sheet_id)?;
     for r in rect.start_row..rect.end_row {
         for c in rect.start_col..rect.end_col {
             let mut cell = sheet.cell(r, c).cloned().unwrap_or_default();
-            set_cell(&mut cell, &body["cell"], &sel)?;
+            match (&formula, shifter.as_mut()) {
+                (Some(f), Some(sh)) => {
+                    let mut data = body["cell"].clone();
+                    data["userEnteredValue"]["formulaValue"] =
+                        json!(sh.shift(f, (index, rect.start_row, rect.start_col), (index, r, c)));
+                    set_cell(&mut cell, &data, &sel)?;
+                }
+                _ => set_cell(&mut cell, &body["cell"], &sel)?,
+            }
             sheet.put(r, c, cell);
         }
     }
@@ -925,10 +937,19 @@ fn copy_paste(book: &mut Spreadsheet, body: &Json, cut: bool) -> std::result::Re
     }
     let source = book.sheet(src.sheet_id).ok_or_else(|| format!("No grid with id: {}", src.sheet_id))?;
     let (h, w) = (src.rows().max(1), src.cols().max(1));
+    let src_index = book.sheets.iter().position(|s| s.id == src.sheet_id).unwrap_or(0);
+    let dest_index = book.sheets.iter().position(|s| s.id == dest_sheet).unwrap_or(0);
+    // A copy moves relative references; a cut keeps formulas as they were.
+    let mut shifter = (!cut).then(|| super::engine::Shifter::new(book));
     let mut cells = Vec::new();
     for i in 0..dest_rows {
         for j in 0..dest_cols {
-            let from = source.cell(src.start_row + i % h, src.start_col + j % w).cloned().unwrap_or_default();
+            let (sr, sc) = (src.start_row + i % h, src.start_col + j % w);
+            let mut from = source.cell(sr, sc).cloned().unwrap_or_default();
+            if let (Some(Input::Formula(f)), Some(sh)) = (&from.input, shifter.as_mut()) {
+                from.input =
+                    Some(Input::Formula(sh.shift(f, (src_index, sr, sc), (dest_index, dest_row + i, dest_col + j))));
+            }
             cells.push((dest_row + i, dest_col + j, from));
         }
     }
