@@ -696,3 +696,12 @@ def test_fill_down_moves_relative_references(svc):
         "destination": {"sheetId": 0, "startRowIndex": 0, "endRowIndex": 1, "startColumnIndex": 3, "endColumnIndex": 4}}})
     assert values(svc, sid, "D1", valueRenderOption="FORMULA")["values"] == [["=B1*C1+$B$1"]]
     assert values(svc, sid, "D1", valueRenderOption="UNFORMATTED_VALUE")["values"] == [[210]]
+
+
+def test_sort_moves_row_formulas_with_their_rows(svc):
+    sid = new_book(svc)["spreadsheetId"]
+    put(svc, sid, "A1", [["c", 3, "=B1*2"], ["a", 1, "=B2*2"], ["b", 2, "=B3*2"]])
+    batch(svc, sid, {"sortRange": {"range": {"sheetId": 0, "startRowIndex": 0, "endRowIndex": 3, "startColumnIndex": 0,
+                                             "endColumnIndex": 3}, "sortSpecs": [{"dimensionIndex": 0}]}})
+    assert values(svc, sid, "A1:C3", valueRenderOption="UNFORMATTED_VALUE")["values"] == [["a", 1, 2], ["b", 2, 4], ["c", 3, 6]]
+    assert values(svc, sid, "C1", valueRenderOption="FORMULA")["values"] == [["=B1*2"]]

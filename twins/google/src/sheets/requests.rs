@@ -1203,12 +1203,14 @@ fn sort_range(book: &mut Spreadsheet, body: &Json) -> std::result::Result<(), Re
     if specs.is_empty() {
         specs.push((rect.start_col, false));
     }
+    let index = book.sheets.iter().position(|s| s.id == rect.sheet_id).unwrap_or(0);
+    let mut shifter = super::engine::Shifter::new(book);
     let sheet = sheet_mut(book, rect.sheet_id)?;
     let end_row = sheet.rows.range(rect.start_row..rect.end_row).next_back().map_or(rect.start_row, |(r, _)| r + 1);
-    let mut lines: Vec<Vec<Option<Cell>>> = (rect.start_row..end_row)
-        .map(|r| (rect.start_col..rect.end_col).map(|c| sheet.cell(r, c).cloned()).collect())
+    let mut lines: Vec<(u32, Vec<Option<Cell>>)> = (rect.start_row..end_row)
+        .map(|r| (r, (rect.start_col..rect.end_col).map(|c| sheet.cell(r, c).cloned()).collect()))
         .collect();
-    lines.sort_by(|a, b| {
+    lines.sort_by(|(_, a), (_, b)| {
         for (dim, desc) in &specs {
             let i = (dim - rect.start_col) as usize;
             let (ka, kb) = (sort_key(a[i].as_ref()), sort_key(b[i].as_ref()));
@@ -1232,9 +1234,16 @@ fn sort_range(book: &mut Spreadsheet, body: &Json) -> std::result::Result<(), Re
         }
         std::cmp::Ordering::Equal
     });
-    for (i, line) in lines.into_iter().enumerate() {
+    // Rows move whole: their formulas' relative references move with them.
+    for (i, (from_row, line)) in lines.into_iter().enumerate() {
+        let to_row = rect.start_row + i as u32;
         for (j, cell) in line.into_iter().enumerate() {
-            sheet.put(rect.start_row + i as u32, rect.start_col + j as u32, cell.unwrap_or_default());
+            let col = rect.start_col + j as u32;
+            let mut cell = cell.unwrap_or_default();
+            if let Some(Input::Formula(f)) = &cell.input {
+                cell.input = Some(Input::Formula(shifter.shift(f, (index, from_row, col), (index, to_row, col))));
+            }
+            sheet.put(to_row, col, cell);
         }
     }
     Ok(())
