@@ -705,3 +705,14 @@ def test_sort_moves_row_formulas_with_their_rows(svc):
                                              "endColumnIndex": 3}, "sortSpecs": [{"dimensionIndex": 0}]}})
     assert values(svc, sid, "A1:C3", valueRenderOption="UNFORMATTED_VALUE")["values"] == [["a", 1, 2], ["b", 2, 4], ["c", 3, 6]]
     assert values(svc, sid, "C1", valueRenderOption="FORMULA")["values"] == [["=B1*2"]]
+
+
+def test_unknown_members_are_refused(svc):
+    sid = new_book(svc)["spreadsheetId"]
+    with pytest.raises(HttpError) as e:
+        svc.spreadsheets().values().update(spreadsheetId=sid, range="A1", valueInputOption="RAW",
+                                           body={"rows": [[1]]}).execute()
+    assert error_of(e, 400)["message"] == 'Invalid JSON payload received. Unknown name "rows": Cannot find field.'
+    with pytest.raises(HttpError) as e:
+        svc.spreadsheets().batchUpdate(spreadsheetId=sid, body={"request": []}).execute()
+    assert 'Unknown name "request"' in error_of(e, 400)["message"]

@@ -62,6 +62,28 @@ pub fn create(call: &Call) -> crate::errors::Result<Response> {
     respond((|| {
         let viewer = viewer(call)?;
         let body = call.json()?;
+        crate::sheets::api::known(
+            &body,
+            &[
+                "title",
+                "documentId",
+                "body",
+                "revisionId",
+                "suggestionsViewMode",
+                "documentStyle",
+                "namedStyles",
+                "lists",
+                "namedRanges",
+                "inlineObjects",
+                "headers",
+                "footers",
+                "footnotes",
+                "tabs",
+                "positionedObjects",
+                "suggestedDocumentStyleChanges",
+                "suggestedNamedStylesChanges",
+            ],
+        )?;
         let title = body["title"].as_str().filter(|t| !t.is_empty()).unwrap_or("Untitled document").to_string();
         let now = call.now();
         let doc = Document::new();
@@ -107,6 +129,7 @@ pub fn batch_update(call: &Call) -> crate::errors::Result<Response> {
         let viewer = viewer(call)?;
         let id = call.param("documentId").to_string();
         let body = call.json()?;
+        crate::sheets::api::known(&body, &["requests", "writeControl"])?;
         let requests = match &body["requests"] {
             Json::Array(a) => a.clone(),
             Json::Null => Vec::new(),

@@ -267,6 +267,18 @@ pub fn spreadsheet_json(id: &str, title: &str, book: &Spreadsheet, grid: bool, r
     out
 }
 
+/// Sheets and Docs refuse members their request schema lacks.
+pub fn known(body: &Json, names: &[&str]) -> Result<()> {
+    if let Some(o) = body.as_object() {
+        if let Some(k) = o.keys().find(|k| !names.contains(&k.as_str())) {
+            return Err(ApiError::invalid(format!(
+                "Invalid JSON payload received. Unknown name \"{k}\": Cannot find field."
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn selection(call: &Call) -> Result<Option<Selection>> {
     match call.q("fields").map(str::trim) {
         Some(f) if !f.is_empty() => Selection::parse(f)
@@ -299,6 +311,19 @@ fn create_inner(call: &Call) -> Result<Response> {
     engine::set_clock(call.now());
     let viewer = viewer(call)?;
     let body = call.json()?;
+    known(
+        &body,
+        &[
+            "spreadsheetId",
+            "properties",
+            "sheets",
+            "namedRanges",
+            "spreadsheetUrl",
+            "developerMetadata",
+            "dataSources",
+            "dataSourceSchedules",
+        ],
+    )?;
     let title = body["properties"]["title"].as_str().unwrap_or("Untitled spreadsheet").to_string();
     let mut book = Spreadsheet::new();
     if let Some(l) = body["properties"]["locale"].as_str() {
@@ -363,6 +388,7 @@ pub fn get_by_data_filter(call: &Call) -> crate::errors::Result<Response> {
     respond((|| {
         let (_, title, book) = read_book(call)?;
         let body = call.json()?;
+        known(&body, &["dataFilters", "includeGridData", "excludeTablesInBandedRanges"])?;
         let grid = body["includeGridData"].as_bool().unwrap_or(false);
         let mut ranges = Vec::new();
         for (i, f) in body["dataFilters"].as_array().into_iter().flatten().enumerate() {
@@ -389,6 +415,7 @@ pub fn batch_update(call: &Call) -> crate::errors::Result<Response> {
 
 fn batch_update_inner(call: &Call) -> Result<Response> {
     let body = call.json()?;
+    known(&body, &["requests", "includeSpreadsheetInResponse", "responseRanges", "responseIncludeGridData"])?;
     let reqs = match &body["requests"] {
         Json::Array(a) => a.clone(),
         Json::Null => Vec::new(),
@@ -571,6 +598,7 @@ pub fn values_batch_get_by_data_filter(call: &Call) -> crate::errors::Result<Res
     respond((|| {
         let (_, _, book) = read_book(call)?;
         let body = call.json()?;
+        known(&body, &["dataFilters", "majorDimension", "valueRenderOption", "dateTimeRenderOption"])?;
         let render = match body["valueRenderOption"].as_str() {
             None | Some("FORMATTED_VALUE") => Render::Formatted,
             Some("UNFORMATTED_VALUE") => Render::Unformatted,
@@ -741,6 +769,7 @@ pub fn values_update(call: &Call) -> crate::errors::Result<Response> {
     respond((|| {
         let option = input_option(call.q("valueInputOption"), "valueInputOption")?;
         let body = call.json()?;
+        known(&body, &["range", "majorDimension", "values"])?;
         let range = call.param("range").to_string();
         // The body may name the range too; it must be the same range (spelled as it likes).
         let body_range = body["range"].as_str().map(str::to_string);
@@ -765,6 +794,16 @@ pub fn values_update(call: &Call) -> crate::errors::Result<Response> {
 pub fn values_batch_update(call: &Call) -> crate::errors::Result<Response> {
     respond((|| {
         let body = call.json()?;
+        known(
+            &body,
+            &[
+                "valueInputOption",
+                "data",
+                "includeValuesInResponse",
+                "responseValueRenderOption",
+                "responseDateTimeRenderOption",
+            ],
+        )?;
         let option = input_option(body["valueInputOption"].as_str(), "valueInputOption")?;
         let data = body["data"].as_array().cloned().unwrap_or_default();
         let (written, book, _) = edit(call, |book, _| {
@@ -836,6 +875,7 @@ pub fn values_append(call: &Call) -> crate::errors::Result<Response> {
             Some(other) => return Err(invalid_enum("insertDataOption", "InsertDataOption", other)),
         };
         let body = call.json()?;
+        known(&body, &["range", "majorDimension", "values"])?;
         let range = call.param("range").to_string();
         let dim = major(body["majorDimension"].as_str(), "majorDimension")?;
         let ((written, table), book, _) = edit(call, |book, _| {
@@ -917,6 +957,7 @@ pub fn values_clear(call: &Call) -> crate::errors::Result<Response> {
 pub fn values_batch_clear(call: &Call) -> crate::errors::Result<Response> {
     respond((|| {
         let body = call.json()?;
+        known(&body, &["ranges"])?;
         let ranges: Vec<String> =
             body["ranges"].as_array().into_iter().flatten().filter_map(|v| v.as_str().map(str::to_string)).collect();
         let (rects, book, _) = edit(call, |book, _| {
@@ -937,6 +978,7 @@ pub fn values_batch_clear(call: &Call) -> crate::errors::Result<Response> {
 pub fn copy_to(call: &Call) -> crate::errors::Result<Response> {
     respond((|| {
         let body = call.json()?;
+        known(&body, &["destinationSpreadsheetId"])?;
         let dest = body["destinationSpreadsheetId"].as_str().unwrap_or("").to_string();
         let sheet_id: i64 = call.param("sheetId").parse().map_err(|_| ApiError::invalid("Invalid sheetId"))?;
         let (_, _, src) = read_book(call)?;
