@@ -346,3 +346,12 @@ def test_inline_images(svc):
     batch(svc, did, {"deleteContentRange": {"range": {"startIndex": 8, "endIndex": 9}}})
     doc = svc.documents().get(documentId=did).execute()
     assert "inlineObjects" not in doc and text_of(doc) == "Graph: after\n"
+
+
+def test_unknown_request_members_are_refused(svc):
+    did = svc.documents().create(body={"title": "Strict"}).execute()["documentId"]
+    with pytest.raises(HttpError) as e:
+        batch(svc, did, {"insertText": {"location": {"index": 1}, "txt": "typo"}})
+    assert error_of(e, 400)["message"] == (
+        "Invalid JSON payload received. Unknown name \"txt\" at 'requests[0].insert_text': Cannot find field."
+    )

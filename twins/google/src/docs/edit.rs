@@ -24,6 +24,14 @@ pub fn apply(doc: &mut Document, req: &Json, index: usize) -> Result<Json> {
             return Err(ApiError::invalid(format!("Invalid requests[{index}]: Only one kind of request may be set.")))
         }
     };
+    if let (Some(fields), Some(o)) = (request_fields(kind), body.as_object()) {
+        if let Some(k) = o.keys().find(|k| !fields.contains(&k.as_str())) {
+            return Err(ApiError::invalid(format!(
+                "Invalid JSON payload received. Unknown name \"{k}\" at 'requests[{index}].{}': Cannot find field.",
+                snake(kind)
+            )));
+        }
+    }
     let out = match kind.as_str() {
         "insertText" => insert_text(doc, body).map(|_| json!({})),
         "deleteContentRange" => delete_range(doc, body).map(|_| json!({})),
@@ -58,6 +66,43 @@ pub fn apply(doc: &mut Document, req: &Json, index: usize) -> Result<Json> {
         }
     };
     out.map_err(|m| ApiError::request(index, kind, m))
+}
+
+/// The members each request kind has.
+fn request_fields(kind: &str) -> Option<&'static [&'static str]> {
+    Some(match kind {
+        "insertText" => &["text", "location", "endOfSegmentLocation"],
+        "deleteContentRange" => &["range"],
+        "replaceAllText" => &["replaceText", "containsText", "tabsCriteria"],
+        "updateTextStyle" | "updateParagraphStyle" => &["range", "textStyle", "paragraphStyle", "fields"],
+        "createParagraphBullets" => &["range", "bulletPreset"],
+        "deleteParagraphBullets" => &["range"],
+        "insertTable" => &["rows", "columns", "location", "endOfSegmentLocation"],
+        "insertPageBreak" => &["location", "endOfSegmentLocation"],
+        "insertInlineImage" => &["uri", "location", "endOfSegmentLocation", "objectSize"],
+        "insertTableRow" => &["tableCellLocation", "insertBelow"],
+        "insertTableColumn" => &["tableCellLocation", "insertRight"],
+        "deleteTableRow" | "deleteTableColumn" => &["tableCellLocation"],
+        "createNamedRange" => &["name", "range"],
+        "deleteNamedRange" => &["namedRangeId", "name", "tabsCriteria"],
+        "replaceNamedRangeContent" => &["text", "namedRangeId", "namedRangeName", "tabsCriteria"],
+        "updateDocumentStyle" => &["documentStyle", "fields", "tabId"],
+        "createHeader" | "createFooter" => &["type", "sectionBreakLocation"],
+        _ => return None,
+    })
+}
+
+fn snake(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// The paragraph holding `index` (an index at a paragraph's newline included).
