@@ -716,3 +716,13 @@ def test_unknown_members_are_refused(svc):
     with pytest.raises(HttpError) as e:
         svc.spreadsheets().batchUpdate(spreadsheetId=sid, body={"request": []}).execute()
     assert 'Unknown name "request"' in error_of(e, 400)["message"]
+
+
+def test_unknown_request_members_are_refused(svc):
+    sid = new_book(svc)["spreadsheetId"]
+    with pytest.raises(HttpError) as e:
+        batch(svc, sid, {"addSheet": {"properties": {"title": "ok"}}}, {"deleteSheet": {"sheetID": 0}})
+    assert error_of(e, 400)["message"] == (
+        "Invalid JSON payload received. Unknown name \"sheetID\" at 'requests[1].delete_sheet': Cannot find field."
+    )
+    assert len(svc.spreadsheets().get(spreadsheetId=sid).execute()["sheets"]) == 1

@@ -27,6 +27,14 @@ pub fn apply(book: &mut Spreadsheet, title: &mut String, req: &Json, index: usiz
             )))
         }
     };
+    if let (Some(fields), Some(o)) = (request_fields(kind), body.as_object()) {
+        if let Some(k) = o.keys().find(|k| !fields.contains(&k.as_str())) {
+            return Err(ApiError::invalid(format!(
+                "Invalid JSON payload received. Unknown name \"{k}\" at 'requests[{index}].{}': Cannot find field.",
+                snake(kind)
+            )));
+        }
+    }
     let out = match kind.as_str() {
         "addSheet" => add_sheet(book, &body["properties"], book.sheets.len())
             .map(|i| json!({"addSheet": {"properties": sheet_properties(&book.sheets[i], i)}})),
@@ -74,6 +82,66 @@ pub fn apply(book: &mut Spreadsheet, title: &mut String, req: &Json, index: usiz
         }
     };
     out.map_err(|m| ApiError::request(index, kind, m))
+}
+
+/// The members each request kind has.
+fn request_fields(kind: &str) -> Option<&'static [&'static str]> {
+    Some(match kind {
+        "addSheet" => &["properties"],
+        "deleteSheet" => &["sheetId"],
+        "duplicateSheet" => &["insertSheetIndex", "newSheetId", "newSheetName", "sourceSheetId"],
+        "updateSheetProperties" => &["fields", "properties"],
+        "updateSpreadsheetProperties" => &["fields", "properties"],
+        "updateCells" => &["fields", "range", "rows", "start"],
+        "repeatCell" => &["cell", "fields", "range"],
+        "appendCells" => &["fields", "rows", "sheetId", "tableId"],
+        "appendDimension" => &["dimension", "length", "sheetId"],
+        "insertDimension" => &["inheritFromBefore", "range"],
+        "deleteDimension" => &["range"],
+        "updateDimensionProperties" => &["dataSourceSheetRange", "fields", "properties", "range"],
+        "autoResizeDimensions" => &["dataSourceSheetDimensions", "dimensions"],
+        "mergeCells" => &["mergeType", "range"],
+        "unmergeCells" => &["range"],
+        "findReplace" => &[
+            "allSheets",
+            "find",
+            "includeFormulas",
+            "matchCase",
+            "matchEntireCell",
+            "range",
+            "replacement",
+            "searchByRegex",
+            "sheetId",
+        ],
+        "addNamedRange" => &["namedRange"],
+        "deleteNamedRange" => &["namedRangeId"],
+        "sortRange" => &["range", "sortSpecs"],
+        "updateBorders" => &["bottom", "innerHorizontal", "innerVertical", "left", "range", "right", "top"],
+        "copyPaste" => &["destination", "pasteOrientation", "pasteType", "source"],
+        "cutPaste" => &["destination", "pasteType", "source"],
+        "moveDimension" => &["destinationIndex", "source"],
+        "setDataValidation" => &["filteredRowsIncluded", "range", "rule"],
+        "addConditionalFormatRule" => &["index", "rule"],
+        "deleteConditionalFormatRule" => &["index", "sheetId"],
+        "setBasicFilter" => &["filter"],
+        "clearBasicFilter" => &["sheetId"],
+        "addProtectedRange" => &["protectedRange"],
+        "deleteProtectedRange" => &["protectedRangeId"],
+        _ => return None,
+    })
+}
+
+fn snake(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn u32_of(v: &Json, name: &str) -> std::result::Result<Option<u32>, Refusal> {
