@@ -162,3 +162,16 @@ def test_sheet_housekeeping_calls(gc):
     sh.batch_update({"requests": [{"deleteProtectedRange": {"protectedRangeId": pid}}]})
     props = sh.fetch_sheet_metadata()["sheets"][0]
     assert "basicFilter" not in props and "protectedRanges" not in props
+
+
+def test_openall_copy_export_and_delete(gc):
+    sh = gc.create("Quarterly")
+    sh.sheet1.update([["q", "amount"], ["Q1", 10], ["Q2", "=B2*2"]], "A1", value_input_option="USER_ENTERED")
+    assert "Quarterly" in [s.title for s in gc.openall()]
+    copy = gc.copy(sh.id, title="Quarterly copy")
+    assert copy.sheet1.get_values("B3") == [["20"]]
+    data = sh.export(gspread.utils.ExportFormat.CSV)
+    assert data.decode() == "q,amount\r\nQ1,10\r\nQ2,20"
+    gc.del_spreadsheet(copy.id)
+    with pytest.raises(SpreadsheetNotFound):
+        gc.open_by_key(copy.id)
