@@ -335,6 +335,18 @@ pub fn agent_env(manifest: &Value, prompt: &str) -> Vec<(String, String)> {
         }
         env.push(("OKTA_TESTING_TESTINGDISABLEHTTPSCHECK".to_string(), "true".to_string()));
     }
+    if let Some(jira) = manifest.get("jira") {
+        for (var, key) in [
+            ("JIRA_BASE_URL", "base_url"),
+            ("JIRA_EMAIL", "email"),
+            ("JIRA_API_TOKEN", "api_token"),
+            ("JIRA_BEARER_TOKEN", "bearer_token"),
+        ] {
+            if let Some(v) = s(jira, key) {
+                env.push((var.to_string(), v));
+            }
+        }
+    }
     if let Some(google) = manifest.get("google") {
         // The service account's key file content (GOOGLE_APPLICATION_CREDENTIALS names a
         // file; an agent writes it out or uses from_service_account_info).

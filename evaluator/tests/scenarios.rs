@@ -26,8 +26,14 @@ fn python_agent(name: &str) -> String {
     format!(".venv/bin/python examples/agents/{name}.py")
 }
 
+/// Every twin `dtu serve` serves: the examples span all of them.
 fn twins() -> Vec<Arc<dyn Twin>> {
-    vec![Arc::new(twin_slack::SlackTwin::new()), Arc::new(twin_okta::OktaTwin::new())]
+    vec![
+        Arc::new(twin_slack::SlackTwin::new()),
+        Arc::new(twin_okta::OktaTwin::new()),
+        Arc::new(twin_jira::JiraTwin::new()),
+        Arc::new(twin_google::GoogleTwin::new()),
+    ]
 }
 
 fn options(out: &std::path::Path) -> EvalOptions {

@@ -6,6 +6,9 @@ the SDKs' own variables:
 
     SLACK_BOT_TOKEN, SLACK_USER_TOKEN, SLACK_APP_TOKEN, SLACK_API_URL   (slack_sdk)
     OKTA_CLIENT_ORGURL, OKTA_CLIENT_TOKEN, OKTA_TESTING_TESTINGDISABLEHTTPSCHECK (okta)
+    GOOGLE_API_ENDPOINT, GOOGLE_DRIVE_DISCOVERY_URL, GOOGLE_ACCESS_TOKEN,
+    GOOGLE_SERVICE_ACCOUNT_KEY (the key file's JSON)          (google-api-python-client)
+    JIRA_BASE_URL, JIRA_EMAIL, JIRA_API_TOKEN, JIRA_BEARER_TOKEN          (jira, atlassian-python-api)
 
 These agents are scripted (no LLM): `solve` recognises the example scenarios' tasks
 by their wording and carries them out. Options change *how* (see `Style`), which is
@@ -456,6 +459,12 @@ TASKS: list[tuple[re.Pattern, Callable]] = [
     (re.compile(r"\((?P<email>[^)@\s]+@[^)\s]+)\).*[Dd]eactivate", re.S), deactivate),
     (re.compile(r"[Aa]dd .*\((?P<email>[^)@\s]+@[^)\s]+)\) to the Okta group (?P<group>[\w -]+?)\.", re.S), add_to_group),
 ]
+
+from google_tasks import TASKS as GOOGLE_TASKS  # noqa: E402  (Drive and Drive-crossing tasks, matched first)
+
+TASKS[:0] = GOOGLE_TASKS
+from jira_tasks import TASKS as JIRA_TASKS  # noqa: E402  (Jira and Jira-crossing tasks, matched first)
+TASKS[:0] = JIRA_TASKS
 
 
 def solve(text: str, style: Style) -> None:

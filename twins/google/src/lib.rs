@@ -14,6 +14,7 @@
 #![recursion_limit = "256"]
 
 pub mod api;
+pub mod docs;
 pub mod drive;
 pub mod errors;
 pub mod ids;
@@ -21,6 +22,7 @@ pub mod keys;
 pub mod md5;
 pub mod model;
 pub mod seed;
+pub mod sheets;
 
 use axum::http::{HeaderMap, Method};
 use axum::response::{IntoResponse, Response};

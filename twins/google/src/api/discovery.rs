@@ -167,6 +167,9 @@ pub fn get_rest(call: &Call) -> Result<Response> {
     };
     match (api.as_str(), version.as_str()) {
         ("drive", "v3") => Ok(ok(&drive_document(&root(call)))),
+        (api, version) if crate::sheets::discovery::for_api(api, version, "").is_some() => {
+            Ok(ok(&crate::sheets::discovery::for_api(api, version, &root(call)).unwrap_or_default()))
+        }
         _ => Err(GoogleError::Api {
             status: 404,
             domain: "global",

@@ -10,6 +10,7 @@ use axum::response::Response;
 use super::{auth, batch, discovery, Call};
 use crate::drive::{about, changes, comments, drives, files, permissions, revisions, uploads};
 use crate::errors::Result;
+use crate::sheets;
 
 pub type Handler = fn(&Call) -> Result<Response>;
 
@@ -168,6 +169,27 @@ pub const ROUTES: &[Route] = &[
     x("PATCH", "/resumable/upload/drive/v3/files/{fileId}", "drive.files.update", files::update),
     x("PUT", "/upload/drive/v3/files", "drive.files.upload", uploads::put),
     x("POST", "/batch/drive/v3", "drive.batch", batch::handle),
+    // Sheets v4 (their discovery document comes from `sheets::discovery`).
+    x("POST", "/v4/spreadsheets", "sheets.spreadsheets.create", sheets::api::create),
+    x("GET", "/v4/spreadsheets/{spreadsheetId}", "sheets.spreadsheets.get", sheets::api::get),
+    x("POST", "/v4/spreadsheets/{spreadsheetId}:batchUpdate", "sheets.spreadsheets.batchUpdate", sheets::api::batch_update),
+    x("POST", "/v4/spreadsheets/{spreadsheetId}:getByDataFilter", "sheets.spreadsheets.getByDataFilter", sheets::api::get_by_data_filter),
+    // google-spreadsheet joins its prefix and `:verb` with a slash, which Google accepts.
+    x("POST", "/v4/spreadsheets/{spreadsheetId}/:batchUpdate", "sheets.spreadsheets.batchUpdate", sheets::api::batch_update),
+    x("POST", "/v4/spreadsheets/{spreadsheetId}/:getByDataFilter", "sheets.spreadsheets.getByDataFilter", sheets::api::get_by_data_filter),
+    x("GET", "/v4/spreadsheets/{spreadsheetId}/values/{range}", "sheets.spreadsheets.values.get", sheets::api::values_get),
+    x("PUT", "/v4/spreadsheets/{spreadsheetId}/values/{range}", "sheets.spreadsheets.values.update", sheets::api::values_update),
+    x("POST", "/v4/spreadsheets/{spreadsheetId}/values/{range}:append", "sheets.spreadsheets.values.append", sheets::api::values_append),
+    x("POST", "/v4/spreadsheets/{spreadsheetId}/values/{range}:clear", "sheets.spreadsheets.values.clear", sheets::api::values_clear),
+    x("GET", "/v4/spreadsheets/{spreadsheetId}/values:batchGet", "sheets.spreadsheets.values.batchGet", sheets::api::values_batch_get),
+    x("POST", "/v4/spreadsheets/{spreadsheetId}/values:batchUpdate", "sheets.spreadsheets.values.batchUpdate", sheets::api::values_batch_update),
+    x("POST", "/v4/spreadsheets/{spreadsheetId}/values:batchClear", "sheets.spreadsheets.values.batchClear", sheets::api::values_batch_clear),
+    x("POST", "/v4/spreadsheets/{spreadsheetId}/values:batchGetByDataFilter", "sheets.spreadsheets.values.batchGetByDataFilter", sheets::api::values_batch_get_by_data_filter),
+    x("POST", "/v4/spreadsheets/{spreadsheetId}/sheets/{sheetId}:copyTo", "sheets.spreadsheets.sheets.copyTo", sheets::api::copy_to),
+    // Docs v1.
+    x("POST", "/v1/documents", "docs.documents.create", crate::docs::api::create),
+    x("GET", "/v1/documents/{documentId}", "docs.documents.get", crate::docs::api::get),
+    x("POST", "/v1/documents/{documentId}:batchUpdate", "docs.documents.batchUpdate", crate::docs::api::batch_update),
     x("POST", "/batch", "drive.batch", batch::handle),
 ];
 
@@ -179,11 +201,13 @@ fn segments_match(pattern: &str, path: &str, params: &mut Vec<(String, String)>)
         match (p.next(), q.next()) {
             (None, None) => return true,
             (Some(a), Some(b)) => {
-                if let Some(name) = a.strip_prefix('{').and_then(|a| a.strip_suffix('}')) {
-                    if b.is_empty() {
+                if let Some((name, verb)) = a.strip_prefix('{').and_then(|a| a.split_once('}')) {
+                    // `{range}:append`: a parameter, then a literal custom verb.
+                    let Some(raw) = b.strip_suffix(verb) else { return false };
+                    if raw.is_empty() {
                         return false;
                     }
-                    let value = percent_decode(b);
+                    let value = percent_decode(raw);
                     params.push((name.to_string(), value));
                 } else if a != b {
                     return false;

@@ -155,6 +155,10 @@ pub struct Revision {
 #[serde(rename_all = "snake_case")]
 pub enum EditorContent {
     Text(String),
+    /// A spreadsheet the Sheets API has opened (its cells and formulas).
+    Sheet(Box<crate::sheets::model::Spreadsheet>),
+    /// A document the Docs API has opened (its structure).
+    Doc(Box<crate::docs::Document>),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -170,12 +174,14 @@ pub enum Content {
 
 impl Content {
     /// The indexable text of the content, for `fullText contains`.
-    pub fn text(&self, mime: &str) -> Option<&str> {
+    pub fn text(&self, mime: &str) -> Option<std::borrow::Cow<'_, str>> {
         match self {
             Content::Blob { bytes, .. } if mime.starts_with("text/") || mime == "application/json" => {
-                std::str::from_utf8(bytes.0.as_slice()).ok()
+                std::str::from_utf8(bytes.0.as_slice()).ok().map(Into::into)
             }
-            Content::Editor(EditorContent::Text(t)) => Some(t),
+            Content::Editor(EditorContent::Text(t)) => Some(t.into()),
+            Content::Editor(EditorContent::Sheet(book)) => Some(crate::sheets::full_text(book).into()),
+            Content::Editor(EditorContent::Doc(doc)) => Some(doc.plain_text().into()),
             _ => None,
         }
     }
@@ -183,7 +189,28 @@ impl Content {
     /// Renders an editor file in `target` (Drive's export), or None when this
     /// content cannot be converted to it.
     pub fn export(&self, mime: &str, target: &str) -> Option<(Vec<u8>, String)> {
-        let Content::Editor(EditorContent::Text(text)) = self else { return None };
+        let text = match self {
+            Content::Editor(EditorContent::Text(text)) => text,
+            Content::Editor(EditorContent::Sheet(book)) => {
+                return match target {
+                    "text/csv" => Some((crate::sheets::export_delimited(book, ',').into_bytes(), "text/csv".into())),
+                    "text/tab-separated-values" => Some((
+                        crate::sheets::export_delimited(book, '\t').into_bytes(),
+                        "text/tab-separated-values".into(),
+                    )),
+                    _ => None,
+                }
+            }
+            Content::Editor(EditorContent::Doc(doc)) => {
+                return match target {
+                    "text/plain" => Some((format!("\u{feff}{}", doc.plain_text()).into_bytes(), "text/plain".into())),
+                    "text/markdown" => Some((doc.plain_text().into_bytes(), "text/markdown".into())),
+                    "text/html" => Some((crate::docs::to_html(doc).into_bytes(), "text/html".into())),
+                    _ => None,
+                }
+            }
+            _ => return None,
+        };
         let escape = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
         match (mime, target) {
             (DOCUMENT, "text/plain") => Some((format!("\u{feff}{text}").into_bytes(), "text/plain".into())),
@@ -192,6 +219,16 @@ impl Content {
                 let body: String = text.lines().map(|l| format!("<p>{}</p>", escape(l))).collect();
                 Some((format!("<html><head><meta content=\"text/html; charset=UTF-8\" http-equiv=\"content-type\"></head><body>{body}</body></html>").into_bytes(), "text/html".into()))
             }
+            // Seeded or uploaded CSV holding formulas is read as Sheets reads it, so the
+            // formulas export their values.
+            (SPREADSHEET, "text/csv") if crate::sheets::has_formula(text) => Some((
+                crate::sheets::export_delimited(&crate::sheets::from_csv(text), ',').into_bytes(),
+                "text/csv".into(),
+            )),
+            (SPREADSHEET, "text/tab-separated-values") if crate::sheets::has_formula(text) => Some((
+                crate::sheets::export_delimited(&crate::sheets::from_csv(text), '\t').into_bytes(),
+                "text/tab-separated-values".into(),
+            )),
             (SPREADSHEET, "text/csv") => Some((text.clone().into_bytes(), "text/csv".into())),
             (SPREADSHEET, "text/tab-separated-values") => {
                 Some((text.replace(',', "\t").into_bytes(), "text/tab-separated-values".into()))

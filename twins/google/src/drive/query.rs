@@ -151,18 +151,18 @@ impl Query {
 
 /// The nesting depth of parentheses outside quoted strings.
 fn paren_depth(text: &str) -> usize {
-    let (mut depth, mut max, mut quoted, mut escaped) = (0usize, 0usize, false, false);
+    let (mut depth, mut max, mut quoted, mut escaped) = (0usize, 0usize, None, false);
     for c in text.chars() {
         match (quoted, escaped, c) {
-            (true, true, _) => escaped = false,
-            (true, false, '\\') => escaped = true,
-            (true, false, '\'') => quoted = false,
-            (false, _, '\'') => quoted = true,
-            (false, _, '(') => {
+            (Some(_), true, _) => escaped = false,
+            (Some(_), false, '\\') => escaped = true,
+            (Some(q), false, c) if c == q => quoted = None,
+            (None, _, '\'' | '"') => quoted = Some(c),
+            (None, _, '(') => {
                 depth += 1;
                 max = max.max(depth);
             }
-            (false, _, ')') => depth = depth.saturating_sub(1),
+            (None, _, ')') => depth = depth.saturating_sub(1),
             _ => {}
         }
     }
@@ -351,16 +351,20 @@ fn kw<'a>(word: &'static str) -> impl Parser<&'a str, &'a str, ErrMode<ContextEr
     }
 }
 
+/// A string literal in single quotes, or in double quotes as gspread writes them.
 fn string(input: &mut &str) -> ModalResult<String> {
+    alt((quoted_by('\''), quoted_by('"'))).parse_next(input)
+}
+
+fn quoted_by<'a>(q: char) -> impl Parser<&'a str, String, ErrMode<ContextError>> {
     delimited(
-        '\'',
-        repeat(0.., alt((preceded('\\', any), none_of(['\'', '\\'])))).fold(String::new, |mut s, c| {
+        q,
+        repeat(0.., alt((preceded('\\', any), none_of([q, '\\'])))).fold(String::new, |mut s, c| {
             s.push(c);
             s
         }),
-        '\'',
+        q,
     )
-    .parse_next(input)
 }
 
 fn op(input: &mut &str) -> ModalResult<Cmp> {
