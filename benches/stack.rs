@@ -172,7 +172,7 @@ fn throughput(seconds: u64, rounds: usize, connections: usize) -> Vec<Vec<Load>>
     let large = large.expect("large universe");
     let bound = server.block_on(twin_core::serve::bind_all(&core, localhost, 0)).expect("bind");
     let addr_of = |name: &str| bound.iter().find(|b| b.name == name).map(|b| b.addr).expect("port");
-    let (slack_addr, okta_addr) = (addr_of("slack"), addr_of("okta"));
+    let (slack_addr, okta_addr, jira_addr) = (addr_of("slack"), addr_of("okta"), addr_of("jira"));
     server.spawn(twin_core::serve::run(bound, twin_core::serve::forever()));
     let token = default.credential_of("slack", "bot").expect("bot token");
     let default_okta = core.universe_object(&default)["okta"].clone();
@@ -192,6 +192,32 @@ fn throughput(seconds: u64, rounds: usize, connections: usize) -> Vec<Vec<Load>>
     let json_type = ("content-type", "application/json; charset=utf-8".to_string());
     let bearer = ("authorization", format!("Bearer {token}"));
     let basic = format!("{}:{}", text(&default_okta, "client_id"), text(&default_okta, "client_secret"));
+    let default_jira = core.universe_object(&default)["jira"].clone();
+    let large_jira = core.universe_object(&large)["jira"].clone();
+    let jira_auth = |site: &Value| {
+        let pair = format!("{}:{}", text(site, "email"), text(site, "api_token"));
+        ("authorization", format!("Basic {}", BASE64.encode(pair)))
+    };
+    let json_only = ("content-type", "application/json".to_string());
+    // Issues the transition figure cycles through, each To Do ↔ In Progress in turn: with
+    // 64 of them and 32 connections, an issue's next move starts after its last ended.
+    let (transition_issues, to_progress, to_do) = client.block_on(jira_transition_setup(jira_addr, &default_jira));
+    let transition_count = Arc::new(AtomicU64::new(0));
+    let transition_path = format!("{}/rest/api/3/issue", path_of(&text(&default_jira, "base_url")));
+    let transition_auth = jira_auth(&default_jira);
+    let transition: MakeRequest = Arc::new(move || {
+        let n = transition_count.fetch_add(1, Ordering::Relaxed) as usize;
+        let issue = &transition_issues[n % transition_issues.len()];
+        let to = if (n / transition_issues.len()).is_multiple_of(2) { &to_progress } else { &to_do };
+        Request::builder()
+            .method("POST")
+            .uri(format!("{transition_path}/{issue}/transitions"))
+            .header("host", "127.0.0.1")
+            .header(transition_auth.0, transition_auth.1.as_str())
+            .header("content-type", "application/json")
+            .body(Full::new(Bytes::from(json!({"transition": {"id": to}}).to_string())))
+            .expect("request")
+    });
     let targets: Vec<(&str, SocketAddr, MakeRequest)> = vec![
         (
             "bare axum",
@@ -244,6 +270,35 @@ fn throughput(seconds: u64, rounds: usize, connections: usize) -> Vec<Vec<Load>>
                 Bytes::from_static(b"grant_type=client_credentials&scope=orders%3Aread"),
             ),
         ),
+        (
+            "jira search/jql, 10k issues",
+            jira_addr,
+            request(
+                "POST",
+                format!("{}/rest/api/3/search/jql", path_of(&text(&large_jira, "base_url"))),
+                vec![jira_auth(&large_jira), json_only.clone()],
+                Bytes::from(
+                    json!({"jql": "project = ENG AND status != Done ORDER BY updated DESC", "maxResults": 50,
+                           "fields": ["summary", "status", "assignee"]})
+                    .to_string(),
+                ),
+            ),
+        ),
+        (
+            "jira create issue",
+            jira_addr,
+            request(
+                "POST",
+                format!("{}/rest/api/3/issue", path_of(&text(&default_jira, "base_url"))),
+                vec![jira_auth(&default_jira), json_only],
+                Bytes::from(
+                    json!({"fields": {"project": {"key": "ENG"}, "issuetype": {"name": "Task"},
+                                      "summary": "A task filed by the benchmark"}})
+                    .to_string(),
+                ),
+            ),
+        ),
+        ("jira transition issue", jira_addr, transition),
     ];
     assert_eq!(targets.len(), LOADS_PER_ROUND);
     // DTU_BENCH_ONLY=<text> keeps the baseline and the targets whose name contains it
@@ -269,7 +324,61 @@ fn throughput(seconds: u64, rounds: usize, connections: usize) -> Vec<Vec<Load>>
 }
 
 /// Loads per round: the bare baseline first, then each stack figure.
-const LOADS_PER_ROUND: usize = 6;
+const LOADS_PER_ROUND: usize = 9;
+
+/// 64 fresh ENG issues, and the ids of the transitions to In Progress and to To Do.
+async fn jira_transition_setup(addr: SocketAddr, site: &Value) -> (Vec<String>, String, String) {
+    let client = reqwest::Client::builder().no_proxy().build().expect("client");
+    let base = format!("http://{addr}{}/rest/api/3", path_of(site["base_url"].as_str().expect("base_url")));
+    let (email, token) = (site["email"].as_str().expect("email"), site["api_token"].as_str().expect("api_token"));
+    let mut issues = Vec::new();
+    for i in 0..64 {
+        let body = json!({"fields": {"project": {"key": "ENG"}, "issuetype": {"name": "Task"},
+                                     "summary": format!("Moved back and forth by the benchmark ({i})")}});
+        let r = client.post(format!("{base}/issue")).basic_auth(email, Some(token)).json(&body).send().await;
+        let created: Value = r.expect("send").json().await.expect("json");
+        issues.push(created["key"].as_str().expect("an issue key").to_string());
+    }
+    let r = client.get(format!("{base}/issue/{}/transitions", issues[0])).basic_auth(email, Some(token)).send().await;
+    let listed: Value = r.expect("send").json().await.expect("json");
+    let id_to = |status: &str| {
+        listed["transitions"]
+            .as_array()
+            .and_then(|ts| ts.iter().find(|t| t["to"]["name"] == status))
+            .and_then(|t| t["id"].as_str())
+            .unwrap_or_else(|| panic!("a transition to {status}: {listed}"))
+            .to_string()
+    };
+    // A fresh issue is To Do, so its own list offers In Progress; To Do is offered once
+    // it has moved (global transitions skip the current status).
+    let to_progress = id_to("In Progress");
+    let moved = client
+        .post(format!("{base}/issue/{}/transitions", issues[0]))
+        .basic_auth(email, Some(token))
+        .json(&json!({"transition": {"id": to_progress}}))
+        .send()
+        .await
+        .expect("send");
+    assert!(moved.status().is_success(), "transition: {}", moved.status());
+    let r = client.get(format!("{base}/issue/{}/transitions", issues[0])).basic_auth(email, Some(token)).send().await;
+    let listed: Value = r.expect("send").json().await.expect("json");
+    let to_do = listed["transitions"]
+        .as_array()
+        .and_then(|ts| ts.iter().find(|t| t["to"]["name"] == "To Do"))
+        .and_then(|t| t["id"].as_str())
+        .unwrap_or_else(|| panic!("a transition to To Do: {listed}"))
+        .to_string();
+    // Back to To Do, so every issue starts where the cycle expects it.
+    let back = client
+        .post(format!("{base}/issue/{}/transitions", issues[0]))
+        .basic_auth(email, Some(token))
+        .json(&json!({"transition": {"id": to_do}}))
+        .send()
+        .await
+        .expect("send");
+    assert!(back.status().is_success(), "transition: {}", back.status());
+    (issues, to_progress, to_do)
+}
 
 fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
