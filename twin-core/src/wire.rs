@@ -36,3 +36,56 @@ mod tests {
         assert_eq!(authorization(&h, "Bearer"), None);
     }
 }
+
+/// Whether a route pattern spelled as in the vendor's OpenAPI document
+/// (`/api/v1/users/{userId}`) matches a request path: literal segments equal, each
+/// `{param}` one non-empty segment; a trailing `/` on the path is ignored.
+pub fn path_matches(pattern: &str, path: &str) -> bool {
+    let path = path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path);
+    let mut p = pattern.split('/');
+    let mut q = path.split('/');
+    loop {
+        match (p.next(), q.next()) {
+            (None, None) => return true,
+            (Some(a), Some(b)) => {
+                let parameter = a.starts_with('{') && a.ends_with('}');
+                if (parameter && b.is_empty()) || (!parameter && a != b) {
+                    return false;
+                }
+            }
+            _ => return false,
+        }
+    }
+}
+
+/// Of the routes whose pattern matches `path`, the one with the most literal segments
+/// (`/groups/rules` is not the group `rules`), as a router resolves them.
+pub fn best_route<R>(routes: impl IntoIterator<Item = R>, pattern: impl Fn(&R) -> &str, path: &str) -> Option<R> {
+    let mut best: Option<(usize, R)> = None;
+    for r in routes {
+        if path_matches(pattern(&r), path) {
+            let literals = pattern(&r).split('/').filter(|s| !s.starts_with('{')).count();
+            if best.as_ref().is_none_or(|(n, _)| literals > *n) {
+                best = Some((literals, r));
+            }
+        }
+    }
+    best.map(|(_, r)| r)
+}
+
+#[cfg(test)]
+mod route_tests {
+    use super::*;
+
+    #[test]
+    fn patterns_match_segments_and_literals_win() {
+        assert!(path_matches("/api/v1/users/{id}", "/api/v1/users/00u1"));
+        assert!(path_matches("/api/v1/users/{id}", "/api/v1/users/00u1/"));
+        assert!(!path_matches("/api/v1/users/{id}", "/api/v1/users/"));
+        assert!(!path_matches("/api/v1/users/{id}", "/api/v1/users/00u1/groups"));
+        let routes = ["/api/v1/groups/{id}", "/api/v1/groups/rules"];
+        assert_eq!(best_route(routes, |r| r, "/api/v1/groups/rules"), Some("/api/v1/groups/rules"));
+        assert_eq!(best_route(routes, |r| r, "/api/v1/groups/00g1"), Some("/api/v1/groups/{id}"));
+        assert_eq!(best_route(routes, |r| r, "/api/v2/groups"), None);
+    }
+}

@@ -399,45 +399,15 @@ fn normalize(path: &str) -> String {
     path.to_string()
 }
 
-fn segments_match(pattern: &str, path: &str) -> bool {
-    let path = path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path);
-    let mut p = pattern.split('/');
-    let mut q = path.split('/');
-    loop {
-        match (p.next(), q.next()) {
-            (None, None) => return true,
-            (Some(a), Some(b)) => {
-                if a.starts_with('{') && a.ends_with('}') {
-                    if b.is_empty() {
-                        return false;
-                    }
-                } else if a != b {
-                    return false;
-                }
-            }
-            _ => return false,
-        }
-    }
-}
-
 /// The route serving `method path`; literal segments win over parameters.
 pub fn find(method: &Method, path: &str) -> Option<Route> {
     let path = normalize(path);
-    let mut best: Option<(usize, Route)> = None;
-    for r in all() {
-        if r.method == method.as_str() && segments_match(r.path, &path) {
-            let literals = r.path.split('/').filter(|s| !s.starts_with('{')).count();
-            if best.as_ref().is_none_or(|(n, _)| literals > *n) {
-                best = Some((literals, r));
-            }
-        }
-    }
-    best.map(|(_, r)| r)
+    twin_core::wire::best_route(all().into_iter().filter(|r| r.method == method.as_str()), |r| r.path, &path)
 }
 
 pub fn path_known(path: &str) -> bool {
     let path = normalize(path);
-    all().iter().any(|r| segments_match(r.path, &path))
+    all().iter().any(|r| twin_core::wire::path_matches(r.path, &path))
 }
 
 #[cfg(test)]
