@@ -200,7 +200,9 @@ fn throughput(seconds: u64, rounds: usize, connections: usize) -> Vec<Vec<Load>>
     };
     let json_only = ("content-type", "application/json".to_string());
     // Issues the transition figure cycles through, each To Do ↔ In Progress in turn: with
-    // 64 of them and 32 connections, an issue's next move starts after its last ended.
+    // 512 of them and 32 connections, an issue's next move is sent after 480 other moves
+    // have finished, so its last one has ended (with 64, a stalled request now and then
+    // was overtaken and its issue refused the repeated move).
     let (transition_issues, to_progress, to_do) = client.block_on(jira_transition_setup(jira_addr, &default_jira));
     let transition_count = Arc::new(AtomicU64::new(0));
     let transition_path = format!("{}/rest/api/3/issue", path_of(&text(&default_jira, "base_url")));
@@ -326,13 +328,13 @@ fn throughput(seconds: u64, rounds: usize, connections: usize) -> Vec<Vec<Load>>
 /// Loads per round: the bare baseline first, then each stack figure.
 const LOADS_PER_ROUND: usize = 9;
 
-/// 64 fresh ENG issues, and the ids of the transitions to In Progress and to To Do.
+/// 512 fresh ENG issues, and the ids of the transitions to In Progress and to To Do.
 async fn jira_transition_setup(addr: SocketAddr, site: &Value) -> (Vec<String>, String, String) {
     let client = reqwest::Client::builder().no_proxy().build().expect("client");
     let base = format!("http://{addr}{}/rest/api/3", path_of(site["base_url"].as_str().expect("base_url")));
     let (email, token) = (site["email"].as_str().expect("email"), site["api_token"].as_str().expect("api_token"));
     let mut issues = Vec::new();
-    for i in 0..64 {
+    for i in 0..512 {
         let body = json!({"fields": {"project": {"key": "ENG"}, "issuetype": {"name": "Task"},
                                      "summary": format!("Moved back and forth by the benchmark ({i})")}});
         let r = client.post(format!("{base}/issue")).basic_auth(email, Some(token)).json(&body).send().await;

@@ -89,3 +89,11 @@ mod route_tests {
         assert_eq!(best_route(routes, |r| r, "/api/v2/groups"), None);
     }
 }
+
+/// A JSON document as response bytes. `serde_json::to_vec` writes straight into the
+/// buffer; `Value::to_string` goes through `fmt::Display`, which cost a search
+/// answer of 50 issues (about 50 KB) a noticeable share of its time.
+pub fn json_body(value: &serde_json::Value) -> bytes::Bytes {
+    // Serializing a `Value` cannot fail: its keys are strings.
+    bytes::Bytes::from(serde_json::to_vec(value).unwrap_or_default())
+}

@@ -7,6 +7,8 @@
 //! relative dates (`-7d`, `-2w`, `4h`) on the universe clock. Errors are Jira's
 //! messages, naming the offending token.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use winnow::ascii::multispace0;
 use winnow::combinator::{alt, delimited, preceded, repeat};
@@ -886,42 +888,44 @@ pub fn op_text(op: Op) -> &'static str {
 }
 
 /// What an issue holds for a field.
-enum Have {
-    One(Option<String>),
-    Many(Vec<String>),
+/// Borrowed from the issue where it can be: a search evaluates this for every issue
+/// of the site, and copying each value was most of its cost.
+enum Have<'a> {
+    One(Option<&'a str>),
+    Many(Cow<'a, [String]>),
     Time(Option<DateTime<Utc>>),
     Num(Option<f64>),
-    Text(String),
+    Text(Cow<'a, str>),
 }
 
-fn have(env: &Env<'_>, issue: &Issue, field: &str) -> Have {
+fn have<'a>(env: &Env<'_>, issue: &'a Issue, field: &str) -> Have<'a> {
     let s = env.state;
     match field {
-        "project" => Have::One(Some(issue.project_id.clone())),
-        "key" => Have::One(Some(issue.id.clone())),
-        "issuetype" => Have::One(Some(issue.issue_type.clone())),
-        "status" => Have::One(Some(issue.status.clone())),
+        "project" => Have::One(Some(&issue.project_id)),
+        "key" => Have::One(Some(&issue.id)),
+        "issuetype" => Have::One(Some(&issue.issue_type)),
+        "status" => Have::One(Some(&issue.status)),
         "statusCategory" => Have::Num(s.status(&issue.status).map(|x| f64::from(x.category))),
-        "resolution" => Have::One(issue.resolution.clone()),
-        "priority" => Have::One(issue.priority.clone()),
-        "assignee" => Have::One(issue.assignee.clone()),
-        "reporter" => Have::One(issue.reporter.clone()),
-        "creator" => Have::One(Some(issue.creator.clone())),
-        "watcher" => Have::Many(issue.watchers.clone()),
-        "labels" => Have::Many(issue.labels.clone()),
-        "component" => Have::Many(issue.components.clone()),
-        "sprint" => Have::Many(issue.sprints.iter().map(u64::to_string).collect()),
-        "parent" => Have::One(issue.parent.clone()),
+        "resolution" => Have::One(issue.resolution.as_deref()),
+        "priority" => Have::One(issue.priority.as_deref()),
+        "assignee" => Have::One(issue.assignee.as_deref()),
+        "reporter" => Have::One(issue.reporter.as_deref()),
+        "creator" => Have::One(Some(&issue.creator)),
+        "watcher" => Have::Many(Cow::Borrowed(&issue.watchers)),
+        "labels" => Have::Many(Cow::Borrowed(&issue.labels)),
+        "component" => Have::Many(Cow::Borrowed(&issue.components)),
+        "sprint" => Have::Many(Cow::Owned(issue.sprints.iter().map(u64::to_string).collect())),
+        "parent" => Have::One(issue.parent.as_deref()),
         "created" => Have::Time(Some(issue.created)),
         "updated" => Have::Time(Some(issue.updated)),
         "resolved" => Have::Time(issue.resolution_date),
         "statusCategoryChangedDate" => Have::Time(Some(issue.status_changed)),
         "duedate" => Have::Time(issue.duedate.as_deref().and_then(absolute)),
         "storyPoints" => Have::Num(issue.custom.get(crate::model::STORY_POINTS_FIELD).and_then(|v| v.as_f64())),
-        "summary" => Have::Text(issue.summary.clone()),
-        "description" => Have::Text(issue.description.as_ref().map(adf::plain_text).unwrap_or_default()),
-        "environment" => Have::Text(issue.environment.as_ref().map(adf::plain_text).unwrap_or_default()),
-        "comment" => Have::Text(
+        "summary" => Have::Text(Cow::Borrowed(&issue.summary)),
+        "description" => Have::Text(Cow::Owned(issue.description.as_ref().map(adf::plain_text).unwrap_or_default())),
+        "environment" => Have::Text(Cow::Owned(issue.environment.as_ref().map(adf::plain_text).unwrap_or_default())),
+        "comment" => Have::Text(Cow::Owned(
             issue
                 .comments
                 .iter()
@@ -929,7 +933,7 @@ fn have(env: &Env<'_>, issue: &Issue, field: &str) -> Have {
                 .map(|c| adf::plain_text(&c.body))
                 .collect::<Vec<_>>()
                 .join(" "),
-        ),
+        )),
         "text" => {
             let mut t = issue.summary.clone();
             for part in [&issue.description, &issue.environment].into_iter().flatten() {
@@ -940,7 +944,7 @@ fn have(env: &Env<'_>, issue: &Issue, field: &str) -> Have {
                 t.push(' ');
                 t.push_str(&adf::plain_text(&c.body));
             }
-            Have::Text(t)
+            Have::Text(Cow::Owned(t))
         }
         _ => Have::One(None),
     }
@@ -970,9 +974,9 @@ fn text_matches(have: &str, query: &str) -> bool {
 
 fn eq_val(have: &Have, v: &Val) -> bool {
     match (have, v) {
-        (Have::One(h), Val::Text(t)) => h.as_deref() == Some(t.as_str()),
+        (Have::One(h), Val::Text(t)) => *h == Some(t.as_str()),
         (Have::One(h), Val::Empty) => h.is_none(),
-        (Have::One(h), Val::Set(set)) => h.as_ref().is_some_and(|x| set.contains(x)),
+        (Have::One(h), Val::Set(set)) => h.is_some_and(|x| set.iter().any(|s| s == x)),
         (Have::Many(h), Val::Text(t)) => h.iter().any(|x| x.eq_ignore_ascii_case(t)),
         (Have::Many(h), Val::Empty) => h.is_empty(),
         (Have::Many(h), Val::Set(set)) => h.iter().any(|x| set.contains(x)),
@@ -997,7 +1001,7 @@ fn cmp_val(env: &Env<'_>, have: &Have, v: &Val, field: &str) -> Option<std::cmp:
             Some(b.cmp(&a))
         }
         (Have::One(Some(h)), Val::Text(t)) if field == "key" => {
-            let a = env.state.issues.get(h)?;
+            let a = env.state.issues.get(*h)?;
             let b = env.state.issues.get(t)?;
             (a.project_id == b.project_id).then(|| a.number().cmp(&b.number()))
         }
@@ -1125,18 +1129,52 @@ impl Compiled {
         self.clause.is_some()
     }
 
+    /// The projects the query confines itself to (`project = X` or `project IN (…)`,
+    /// alone or as a term of a top-level AND), so a search can read only their issues.
+    pub fn projects(&self) -> Option<Vec<String>> {
+        fn pinned(c: &CClause) -> Option<Vec<String>> {
+            match c {
+                CClause::Cmp { field: "project", op: Op::Eq | Op::In, values } => values
+                    .iter()
+                    .map(|v| match v {
+                        Val::Text(id) => Some(id.clone()),
+                        _ => None,
+                    })
+                    .collect(),
+                CClause::And(parts) => parts.iter().find_map(pinned),
+                _ => None,
+            }
+        }
+        self.clause.as_ref().and_then(pinned)
+    }
+
+    /// Whether the order is `updated` alone, and which way (`Some(true)` newest first),
+    /// the order the issue index keeps.
+    pub fn by_updated(&self) -> Option<bool> {
+        match self.order.as_slice() {
+            [k] if canonical_field(&k.field) == Some("updated") => Some(k.desc),
+            _ => None,
+        }
+    }
+
     pub fn matches(&self, env: &Env<'_>, issue: &Issue) -> bool {
         self.clause.as_ref().is_none_or(|c| eval(env, c, issue))
     }
 
     /// Sorts issues by the ORDER BY keys (then by id, newest first, for stability).
     pub fn sort(&self, env: &Env<'_>, issues: &mut [&Issue]) {
+        issues.sort_by(self.comparator(env));
+    }
+
+    /// The order of the ORDER BY keys, ties broken by id: a total order, so a partial
+    /// sort and a full one agree on every page.
+    pub fn comparator<'e>(&self, env: &'e Env<'_>) -> impl Fn(&&Issue, &&Issue) -> std::cmp::Ordering + 'e {
         use std::cmp::Ordering;
         let s = env.state;
         let keys: Vec<(&'static str, bool)> =
             self.order.iter().filter_map(|k| canonical_field(&k.field).map(|f| (f, k.desc))).collect();
         let key_of = |i: &Issue| (s.projects.get(&i.project_id).map(|p| p.key.clone()).unwrap_or_default(), i.number());
-        issues.sort_by(|a, b| {
+        move |a: &&Issue, b: &&Issue| {
             for (f, desc) in &keys {
                 let o = match *f {
                     "key" => key_of(a).cmp(&key_of(b)),
@@ -1177,7 +1215,7 @@ impl Compiled {
                 return b.id_num().cmp(&a.id_num());
             }
             a.id_num().cmp(&b.id_num())
-        });
+        }
     }
 }
 

@@ -323,6 +323,121 @@ pub struct Counters {
     pub remote_link: u64,
 }
 
+/// Where an issue sits in the index by project and last update.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct IssueOrder {
+    pub project_id: String,
+    pub updated: DateTime<Utc>,
+    pub id_num: u64,
+    pub id: String,
+}
+
+impl IssueOrder {
+    fn of(issue: &Issue) -> Self {
+        Self {
+            project_id: issue.project_id.clone(),
+            updated: issue.updated,
+            id_num: issue.id_num(),
+            id: issue.id.clone(),
+        }
+    }
+}
+
+/// The issues of the site, keyed by id, with an index by project and last update
+/// kept beside them. `search/jql`'s commonest shape (`project = X … ORDER BY updated
+/// DESC`) walks that index and stops at the page, where a scan would read and sort
+/// every issue of a 10,000-issue site. Both halves are persistent maps, so a fork
+/// still copies nothing; only the records are serialized, and the index is rebuilt
+/// on import. Writes go through `insert` and `remove`, so the index cannot drift.
+#[derive(Debug, Clone, Default)]
+pub struct IssueTable {
+    records: Collection<Issue>,
+    by_project_updated: imbl::OrdSet<IssueOrder>,
+    /// (parent id, child id): an issue's subtasks without reading the site.
+    children: imbl::OrdSet<(String, String)>,
+}
+
+impl IssueTable {
+    pub fn records(&self) -> &Collection<Issue> {
+        &self.records
+    }
+
+    pub fn insert(&mut self, id: String, issue: Issue) -> Option<Issue> {
+        let order = IssueOrder::of(&issue);
+        let child = issue.parent.clone().map(|p| (p, issue.id.clone()));
+        let old = self.records.insert(id, issue);
+        if let Some(before) = &old {
+            self.unindex(before);
+        }
+        self.by_project_updated.insert(order);
+        if let Some(c) = child {
+            self.children.insert(c);
+        }
+        old
+    }
+
+    pub fn remove(&mut self, id: &str) -> Option<Issue> {
+        let old = self.records.remove(id)?;
+        self.unindex(&old);
+        Some(old)
+    }
+
+    fn unindex(&mut self, issue: &Issue) {
+        self.by_project_updated.remove(&IssueOrder::of(issue));
+        if let Some(p) = &issue.parent {
+            self.children.remove(&(p.clone(), issue.id.clone()));
+        }
+    }
+
+    /// The ids of the issues whose parent is `parent_id`, in id order.
+    pub fn children_of<'a>(&'a self, parent_id: &str) -> impl Iterator<Item = &'a str> + 'a {
+        let low = (parent_id.to_string(), String::new());
+        let high = (parent_id.to_string(), char::MAX.to_string());
+        self.children.range(low..=high).map(|(_, child)| child.as_str())
+    }
+
+    /// A project's issues from least to most recently updated (ties by id).
+    pub fn in_project_by_updated(&self, project_id: &str) -> impl DoubleEndedIterator<Item = &IssueOrder> {
+        let low = IssueOrder {
+            project_id: project_id.to_string(),
+            updated: DateTime::<Utc>::MIN_UTC,
+            id_num: 0,
+            id: String::new(),
+        };
+        let high = IssueOrder {
+            project_id: project_id.to_string(),
+            updated: DateTime::<Utc>::MAX_UTC,
+            id_num: u64::MAX,
+            id: char::MAX.to_string(),
+        };
+        self.by_project_updated.range(low..=high)
+    }
+}
+
+impl std::ops::Deref for IssueTable {
+    type Target = imbl::OrdMap<String, Issue>;
+    fn deref(&self) -> &Self::Target {
+        &self.records
+    }
+}
+
+impl Serialize for IssueTable {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.records.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for IssueTable {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let records = Collection::<Issue>::deserialize(deserializer)?;
+        let mut table = Self::default();
+        for (id, issue) in records.0 {
+            table.insert(id, issue);
+        }
+        Ok(table)
+    }
+}
+
 /// The whole site.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct JiraState {
@@ -339,7 +454,7 @@ pub struct JiraState {
     pub priorities: Collection<Named>,
     pub resolutions: Collection<Named>,
     pub projects: Collection<Project>,
-    pub issues: Collection<Issue>,
+    pub issues: IssueTable,
     /// Issue key (upper case) → issue id; keys of moved issues stay.
     pub issue_keys: Collection<String>,
     pub comments: Collection<Comment>,
@@ -368,7 +483,7 @@ impl Store for JiraState {
             ("priorities", &self.priorities),
             ("resolutions", &self.resolutions),
             ("projects", &self.projects),
-            ("issues", &self.issues),
+            ("issues", self.issues.records()),
             ("issue_keys", &self.issue_keys),
             ("comments", &self.comments),
             ("worklogs", &self.worklogs),

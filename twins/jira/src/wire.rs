@@ -36,7 +36,7 @@ pub fn parse_ts(text: &str) -> Option<DateTime<Utc>> {
 }
 
 pub fn json(status: StatusCode, value: &Value) -> Response {
-    (status, [(CONTENT_TYPE, JSON)], value.to_string()).into_response()
+    (status, [(CONTENT_TYPE, JSON)], twin_core::wire::json_body(value)).into_response()
 }
 
 pub fn ok(value: &Value) -> Response {

@@ -16,6 +16,7 @@ use twin_jira::JiraTwin;
 struct Site {
     router: axum::Router,
     auth: String,
+    universe: Arc<twin_core::Universe>,
 }
 
 fn site_with(fixture: Fixture) -> Site {
@@ -29,7 +30,7 @@ fn site_with(fixture: Fixture) -> Site {
     let email = manifest["email"].as_str().expect("email").to_string();
     let token = manifest["api_token"].as_str().expect("token").to_string();
     let auth = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{email}:{token}")));
-    Site { router: twin_core::serve::twin_router(core, twin), auth }
+    Site { router: twin_core::serve::twin_router(core, twin), auth, universe }
 }
 
 fn site() -> Site {
@@ -265,4 +266,77 @@ jira:
     let core = Core::new(Config::default(), vec![twin], fixtures, "default");
     let err = core.create_universe(CreateUniverse::default()).err().map(|e| e.to_string()).unwrap_or_default();
     assert!(err.contains("unknown workflow 'kanban'"), "{err}");
+}
+
+/// Every key of a query's answer, page by page to the end (`maxResults` per page).
+async fn keys_paged(site: &Site, jql: &str, per_page: usize) -> Vec<String> {
+    let mut keys = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let mut body = serde_json::json!({"jql": jql, "maxResults": per_page, "fields": ["summary"]});
+        if let Some(t) = &token {
+            body["nextPageToken"] = Value::String(t.clone());
+        }
+        let (status, value, _) = site.call("POST", "/rest/api/3/search/jql", Some(&body.to_string())).await;
+        assert_eq!(status, 200, "{jql}: {value}");
+        let page = value["issues"].as_array().expect("issues");
+        assert!(page.len() <= per_page);
+        keys.extend(page.iter().map(|i| i["key"].as_str().expect("key").to_string()));
+        match value["nextPageToken"].as_str() {
+            Some(t) => {
+                assert_eq!(value["isLast"], false);
+                token = Some(t.to_string());
+            }
+            None => {
+                assert_eq!(value["isLast"], true, "{jql}: the last page says so");
+                return keys;
+            }
+        }
+        assert!(keys.len() < 10_000, "{jql}: pages never end");
+    }
+}
+
+/// A query pinned to projects and ordered by `updated` walks the issue index and
+/// stops at the page; the same query written so that nothing pins it (an OR) scans
+/// and sorts the site. Both must give the same issues in the same order, page after
+/// page, after edits that move issues in that order and with ties on `updated`.
+#[tokio::test]
+async fn indexed_search_pages_agree_with_the_scan() {
+    let site = site();
+    // A frozen clock, moved on every sixth issue: `updated` ties (four ENG issues at
+    // a time), as on a busy site, and ties must still come out in the scan's order.
+    site.universe.clock.set(chrono::Utc::now(), true);
+    for n in 0..18 {
+        if n % 6 == 0 {
+            site.universe.clock.advance(chrono::Duration::seconds(1));
+        }
+        let project = if n % 3 == 0 { "OPS" } else { "ENG" };
+        let body = format!(
+            r#"{{"fields": {{"project": {{"key": "{project}"}}, "issuetype": {{"name": "Task"}}, "summary": "Indexed {n}"}}}}"#
+        );
+        let (status, value, _) = site.call("POST", "/rest/api/3/issue", Some(&body)).await;
+        assert_eq!(status, 201, "{value}");
+    }
+    // Edits move older issues to the front of `updated DESC`.
+    site.universe.clock.advance(chrono::Duration::seconds(1));
+    for key in ["ENG-1", "OPS-1", "ENG-3"] {
+        let (status, value, _) =
+            site.call("PUT", &format!("/rest/api/3/issue/{key}"), Some(r#"{"fields": {"summary": "Edited"}}"#)).await;
+        assert_eq!(status, 204, "{key}: {value}");
+    }
+    for (indexed, scanned) in [
+        ("project = ENG ORDER BY updated DESC", "(project = ENG OR project = ENG) ORDER BY updated DESC"),
+        ("project = ENG ORDER BY updated ASC", "(project = ENG OR project = ENG) ORDER BY updated ASC"),
+        ("project in (ENG, OPS) ORDER BY updated DESC", "(project = ENG OR project = OPS) ORDER BY updated DESC"),
+        (
+            "project = ENG AND status != Done ORDER BY updated DESC",
+            "(project = ENG OR project = ENG) AND status != Done ORDER BY updated DESC",
+        ),
+    ] {
+        let all = keys_paged(&site, scanned, 100).await;
+        assert!(all.len() > 18, "{scanned}: {all:?}");
+        for per_page in [1, 3, 7] {
+            assert_eq!(keys_paged(&site, indexed, per_page).await, all, "{indexed}, {per_page} per page");
+        }
+    }
 }

@@ -52,7 +52,7 @@ pub fn rate_limit_headers(limit: u32, remaining: u32, reset_in_s: u64) -> Vec<(H
 
 /// A JSON response with Okta's content type.
 pub fn json(status: StatusCode, value: &Value) -> Response {
-    (status, [(CONTENT_TYPE, JSON)], value.to_string()).into_response()
+    (status, [(CONTENT_TYPE, JSON)], twin_core::wire::json_body(value)).into_response()
 }
 
 pub fn ok(value: &Value) -> Response {

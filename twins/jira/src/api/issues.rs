@@ -914,8 +914,7 @@ pub async fn delete(call: Call) -> R {
     let delete_subtasks = call.query.bool("deleteSubtasks", false)?;
     call.write(|s, _| {
         let issue = visible(s, &user, &key)?.clone();
-        let subtasks: Vec<String> =
-            s.issues.values().filter(|x| x.parent.as_deref() == Some(issue.id.as_str())).map(|x| x.id.clone()).collect();
+        let subtasks: Vec<String> = s.issues.children_of(&issue.id).map(str::to_string).collect();
         if !subtasks.is_empty() && !delete_subtasks {
             return Err(JiraError::bad_request(format!(
                 "The issue '{}' has subtasks.  You must specify the 'deleteSubtasks' parameter to delete this issue and all its subtasks.",

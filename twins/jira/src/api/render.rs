@@ -471,32 +471,66 @@ pub fn all_fields(
     let project = s.projects.get(&i.project_id);
     let spent: i64 = i.worklogs.iter().filter_map(|w| s.worklogs.get(w)).map(|w| w.seconds).sum();
     let spent_v = if i.worklogs.is_empty() { None } else { Some(spent) };
-    m.insert("statuscategorychangedate".into(), json!(ts(i.status_changed)));
-    m.insert("issuetype".into(), s.issue_types.get(&i.issue_type).map_or(Value::Null, |t| issue_type(base, t)));
-    m.insert("timespent".into(), opt_num(spent_v));
-    m.insert("project".into(), project.map_or(Value::Null, |p| project_ref(base, p)));
-    m.insert("fixVersions".into(), json!([]));
-    m.insert("aggregatetimespent".into(), opt_num(spent_v));
-    m.insert(
-        "resolution".into(),
-        i.resolution.as_deref().and_then(|r| s.resolutions.get(r)).map_or(Value::Null, |r| resolution(base, r)),
-    );
-    m.insert("resolutiondate".into(), ts_opt(i.resolution_date));
-    m.insert("workratio".into(), json!(-1));
-    m.insert("lastViewed".into(), Value::Null);
-    m.insert(
+    if want("statuscategorychangedate") {
+        m.insert("statuscategorychangedate".into(), json!(ts(i.status_changed)));
+    }
+    if want("issuetype") {
+        m.insert("issuetype".into(), s.issue_types.get(&i.issue_type).map_or(Value::Null, |t| issue_type(base, t)));
+    }
+    if want("timespent") {
+        m.insert("timespent".into(), opt_num(spent_v));
+    }
+    if want("project") {
+        m.insert("project".into(), project.map_or(Value::Null, |p| project_ref(base, p)));
+    }
+    if want("fixVersions") {
+        m.insert("fixVersions".into(), json!([]));
+    }
+    if want("aggregatetimespent") {
+        m.insert("aggregatetimespent".into(), opt_num(spent_v));
+    }
+    if want("resolution") {
+        m.insert(
+            "resolution".into(),
+            i.resolution.as_deref().and_then(|r| s.resolutions.get(r)).map_or(Value::Null, |r| resolution(base, r)),
+        );
+    }
+    if want("resolutiondate") {
+        m.insert("resolutiondate".into(), ts_opt(i.resolution_date));
+    }
+    if want("workratio") {
+        m.insert("workratio".into(), json!(-1));
+    }
+    if want("lastViewed") {
+        m.insert("lastViewed".into(), Value::Null);
+    }
+    if want("watches") {
+        m.insert(
         "watches".into(),
         json!({"self": format!("{base}/rest/api/3/issue/{}/watchers", i.key), "watchCount": i.watchers.len(), "isWatching": i.watchers.iter().any(|w| w == viewer)}),
     );
-    m.insert("created".into(), json!(ts(i.created)));
-    m.insert(
-        "priority".into(),
-        i.priority.as_deref().and_then(|p| s.priorities.get(p)).map_or(Value::Null, |p| priority(base, p)),
-    );
-    m.insert("labels".into(), json!(i.labels));
-    m.insert("timeestimate".into(), opt_num(i.remaining_estimate));
-    m.insert("aggregatetimeoriginalestimate".into(), opt_num(i.original_estimate));
-    m.insert("versions".into(), json!([]));
+    }
+    if want("created") {
+        m.insert("created".into(), json!(ts(i.created)));
+    }
+    if want("priority") {
+        m.insert(
+            "priority".into(),
+            i.priority.as_deref().and_then(|p| s.priorities.get(p)).map_or(Value::Null, |p| priority(base, p)),
+        );
+    }
+    if want("labels") {
+        m.insert("labels".into(), json!(i.labels));
+    }
+    if want("timeestimate") {
+        m.insert("timeestimate".into(), opt_num(i.remaining_estimate));
+    }
+    if want("aggregatetimeoriginalestimate") {
+        m.insert("aggregatetimeoriginalestimate".into(), opt_num(i.original_estimate));
+    }
+    if want("versions") {
+        m.insert("versions".into(), json!([]));
+    }
     if want("issuelinks") {
         m.insert(
             "issuelinks".into(),
@@ -505,15 +539,27 @@ pub fn all_fields(
             ),
         );
     }
-    m.insert("assignee".into(), user_opt(s, base, i.assignee.as_deref()));
-    m.insert("updated".into(), json!(ts(i.updated)));
-    m.insert("status".into(), status_of(s, base, &i.status));
-    m.insert(
-        "components".into(),
-        Value::Array(i.components.iter().filter_map(|c| project.map(|p| component(base, p, c))).collect()),
-    );
-    m.insert("timeoriginalestimate".into(), opt_num(i.original_estimate));
-    m.insert("description".into(), rich(i.description.as_ref(), v3));
+    if want("assignee") {
+        m.insert("assignee".into(), user_opt(s, base, i.assignee.as_deref()));
+    }
+    if want("updated") {
+        m.insert("updated".into(), json!(ts(i.updated)));
+    }
+    if want("status") {
+        m.insert("status".into(), status_of(s, base, &i.status));
+    }
+    if want("components") {
+        m.insert(
+            "components".into(),
+            Value::Array(i.components.iter().filter_map(|c| project.map(|p| component(base, p, c))).collect()),
+        );
+    }
+    if want("timeoriginalestimate") {
+        m.insert("timeoriginalestimate".into(), opt_num(i.original_estimate));
+    }
+    if want("description") {
+        m.insert("description".into(), rich(i.description.as_ref(), v3));
+    }
     let mut tt = Map::new();
     if let Some(o) = i.original_estimate {
         tt.insert("originalEstimate".into(), json!(duration_text(o)));
@@ -527,8 +573,12 @@ pub fn all_fields(
         tt.insert("timeSpent".into(), json!(duration_text(sp)));
         tt.insert("timeSpentSeconds".into(), json!(sp));
     }
-    m.insert("timetracking".into(), Value::Object(tt));
-    m.insert("security".into(), Value::Null);
+    if want("timetracking") {
+        m.insert("timetracking".into(), Value::Object(tt));
+    }
+    if want("security") {
+        m.insert("security".into(), Value::Null);
+    }
     if want("attachment") {
         m.insert(
             "attachment".into(),
@@ -537,30 +587,42 @@ pub fn all_fields(
             ),
         );
     }
-    m.insert("aggregatetimeestimate".into(), opt_num(i.remaining_estimate));
-    m.insert("summary".into(), json!(i.summary));
-    m.insert("creator".into(), user_opt(s, base, Some(&i.creator)));
+    if want("aggregatetimeestimate") {
+        m.insert("aggregatetimeestimate".into(), opt_num(i.remaining_estimate));
+    }
+    if want("summary") {
+        m.insert("summary".into(), json!(i.summary));
+    }
+    if want("creator") {
+        m.insert("creator".into(), user_opt(s, base, Some(&i.creator)));
+    }
     if want("subtasks") {
         let subtasks: Vec<Value> = s
             .issues
-            .values()
-            .filter(|x| {
-                x.parent.as_deref() == Some(i.id.as_str())
-                    && s.issue_types.get(&x.issue_type).is_some_and(|t| t.subtask)
-            })
+            .children_of(&i.id)
+            .filter_map(|c| s.issues.get(c))
+            .filter(|x| s.issue_types.get(&x.issue_type).is_some_and(|t| t.subtask))
             .map(|x| issue_ref(s, base, x))
             .collect();
         m.insert("subtasks".into(), Value::Array(subtasks));
     }
-    m.insert("reporter".into(), user_opt(s, base, i.reporter.as_deref()));
+    if want("reporter") {
+        m.insert("reporter".into(), user_opt(s, base, i.reporter.as_deref()));
+    }
     let total = i.original_estimate.unwrap_or(0).max(spent + i.remaining_estimate.unwrap_or(0));
     let progress = json!({"progress": spent, "total": total});
-    m.insert("aggregateprogress".into(), progress.clone());
-    m.insert("progress".into(), progress);
-    m.insert(
+    if want("aggregateprogress") {
+        m.insert("aggregateprogress".into(), progress.clone());
+    }
+    if want("progress") {
+        m.insert("progress".into(), progress);
+    }
+    if want("votes") {
+        m.insert(
         "votes".into(),
         json!({"self": format!("{base}/rest/api/3/issue/{}/votes", i.key), "votes": i.voters.len(), "hasVoted": i.voters.iter().any(|v| v == viewer)}),
     );
+    }
     if want("comment") {
         let comments: Vec<Value> =
             i.comments.iter().filter_map(|c| s.comments.get(c)).map(|c| comment(s, base, c, v3, false)).collect();
@@ -577,16 +639,28 @@ pub fn all_fields(
             json!({"startAt": 0, "maxResults": 20, "total": worklogs.len(), "worklogs": worklogs}),
         );
     }
-    m.insert("duedate".into(), i.duedate.as_ref().map_or(Value::Null, |d| json!(d)));
-    m.insert("environment".into(), rich(i.environment.as_ref(), v3));
+    if want("duedate") {
+        m.insert("duedate".into(), i.duedate.as_ref().map_or(Value::Null, |d| json!(d)));
+    }
+    if want("environment") {
+        m.insert("environment".into(), rich(i.environment.as_ref(), v3));
+    }
     if let Some(p) = i.parent.as_deref().and_then(|p| s.issues.get(p)) {
         m.insert("parent".into(), issue_ref(s, base, p));
     }
     let sprints: Vec<Value> = i.sprints.iter().filter_map(|id| s.sprint(*id)).map(|sp| sprint(base, sp)).collect();
-    m.insert(SPRINT_FIELD.into(), if sprints.is_empty() { Value::Null } else { Value::Array(sprints) });
-    m.insert(STORY_POINTS_FIELD.into(), i.custom.get(STORY_POINTS_FIELD).cloned().unwrap_or(Value::Null));
-    m.insert(RANK_FIELD.into(), json!(format!("0|i{:05}:", i.id_num())));
-    m.insert(START_DATE_FIELD.into(), i.custom.get(START_DATE_FIELD).cloned().unwrap_or(Value::Null));
+    if want(SPRINT_FIELD) {
+        m.insert(SPRINT_FIELD.into(), if sprints.is_empty() { Value::Null } else { Value::Array(sprints) });
+    }
+    if want(STORY_POINTS_FIELD) {
+        m.insert(STORY_POINTS_FIELD.into(), i.custom.get(STORY_POINTS_FIELD).cloned().unwrap_or(Value::Null));
+    }
+    if want(RANK_FIELD) {
+        m.insert(RANK_FIELD.into(), json!(format!("0|i{:05}:", i.id_num())));
+    }
+    if want(START_DATE_FIELD) {
+        m.insert(START_DATE_FIELD.into(), i.custom.get(START_DATE_FIELD).cloned().unwrap_or(Value::Null));
+    }
     m
 }
 

@@ -32,21 +32,90 @@ pub fn run(
     now: chrono::DateTime<chrono::Utc>,
     bounded: bool,
 ) -> Result<Vec<String>, JiraError> {
+    Ok(select(s, user, text, now, bounded, None)?.issues.into_iter().map(|i| i.id.clone()).collect())
+}
+
+/// The first issues of a query's answer, in order.
+pub struct Selection<'s> {
+    pub issues: Vec<&'s Issue>,
+    /// Whether the answer goes on past `issues` (only ever set under a limit).
+    pub more: bool,
+}
+
+/// The issues a query selects for a user, in order: all of them, or under `limit`
+/// the first `limit` and whether more follow.
+///
+/// A query pinned to projects reads only their issues, through the index by project
+/// and last update; ordered by `updated` as well (the shape boards and agents send)
+/// it walks that index in order and stops once the page is full, so its cost is the
+/// page, not the site. Anything else is a scan, and under a limit a partial sort.
+pub fn select<'s>(
+    s: &'s JiraState,
+    user: &User,
+    text: &str,
+    now: chrono::DateTime<chrono::Utc>,
+    bounded: bool,
+    limit: Option<usize>,
+) -> Result<Selection<'s>, JiraError> {
     let q = jql::parse(text).map_err(JiraError::bad_request)?;
     let env = Env { state: s, current_user: Some(&user.account_id), now };
     let compiled = env.compile(&q).map_err(JiraError::bad_request)?;
     if bounded && !compiled.is_bounded() {
         return Err(JiraError::bad_request(UNBOUNDED));
     }
-    let visible: Vec<&str> = s.projects.values().filter(|p| s.can_browse(user, p)).map(|p| p.id.as_str()).collect();
-    let mut hits: Vec<&Issue> = s
-        .issues
-        .values()
-        .filter(|i| visible.contains(&i.project_id.as_str()))
-        .filter(|i| compiled.matches(&env, i))
-        .collect();
-    compiled.sort(&env, &mut hits);
-    Ok(hits.into_iter().map(|i| i.id.clone()).collect())
+    let visible = |project_id: &str| s.projects.get(project_id).is_some_and(|p| s.can_browse(user, p));
+    let order = compiled.comparator(&env);
+    let mut hits: Vec<&Issue> = match (compiled.projects(), compiled.by_updated(), limit) {
+        (Some(projects), Some(newest_first), Some(n)) => {
+            let mut hits = Vec::new();
+            for p in projects.iter().filter(|p| visible(p)) {
+                let walk = s.issues.in_project_by_updated(p);
+                let walk: Box<dyn Iterator<Item = _>> =
+                    if newest_first { Box::new(walk.rev()) } else { Box::new(walk) };
+                let mut taken = 0usize;
+                let mut last = None;
+                for entry in walk {
+                    // Past the page, only ties on `updated` can still sort into it.
+                    if taken > n && last != Some(entry.updated) {
+                        break;
+                    }
+                    let Some(issue) = s.issues.get(&entry.id) else { continue };
+                    if compiled.matches(&env, issue) {
+                        hits.push(issue);
+                        taken += 1;
+                        last = Some(entry.updated);
+                    }
+                }
+            }
+            hits
+        }
+        (Some(projects), _, _) => projects
+            .iter()
+            .filter(|p| visible(p))
+            .flat_map(|p| s.issues.in_project_by_updated(p))
+            .filter_map(|entry| s.issues.get(&entry.id))
+            .filter(|i| compiled.matches(&env, i))
+            .collect(),
+        (None, _, _) => {
+            let visible: Vec<&str> =
+                s.projects.values().filter(|p| s.can_browse(user, p)).map(|p| p.id.as_str()).collect();
+            s.issues
+                .values()
+                .filter(|i| visible.contains(&i.project_id.as_str()))
+                .filter(|i| compiled.matches(&env, i))
+                .collect()
+        }
+    };
+    let more = match limit {
+        Some(n) if hits.len() > n => {
+            hits.select_nth_unstable_by(n, &order);
+            hits.truncate(n);
+            true
+        }
+        _ => false,
+    };
+    hits.sort_by(&order);
+    Ok(Selection { issues: hits, more })
 }
 
 pub fn token_encode(offset: usize, jql: &str) -> String {
@@ -109,16 +178,15 @@ fn execute(call: &Call, p: Params) -> R {
     let sel = FieldSel::parse(&p.fields, false);
     let v3 = call.v3;
     call.read(|s| {
-        let ids = run(s, &user, &p.jql, now, true)?;
         let start = match &p.token {
             Some(t) => token_decode(t, &p.jql)?,
             None => 0,
         };
-        let page: Vec<Value> = ids
+        let selection = select(s, &user, &p.jql, now, true, Some(start.saturating_add(p.max)))?;
+        let page: Vec<Value> = selection
+            .issues
             .iter()
             .skip(start)
-            .take(p.max)
-            .filter_map(|id| s.issues.get(id))
             .map(|i| {
                 let mut v = render_issue(s, &base, i, v3, &sel, &p.expand, &user);
                 if !p.properties.is_empty() {
@@ -134,8 +202,8 @@ fn execute(call: &Call, p: Params) -> R {
             })
             .collect();
         let end = start + page.len();
-        let mut out = json!({"issues": page, "isLast": end >= ids.len()});
-        if end < ids.len() {
+        let mut out = json!({"issues": page, "isLast": !selection.more});
+        if selection.more {
             out["nextPageToken"] = json!(token_encode(end, &p.jql));
         }
         if p.expand.iter().any(|e| e == "names") {
