@@ -346,7 +346,7 @@ TASKS: list[tuple[re.Pattern, Callable]] = [
     (re.compile(rf"\((?P<owner>{EMAIL})\).*?spreadsheet '(?P<file>[^']+)': rename its worksheet '(?P<old>[^']+)' to '(?P<new>[^']+)' and add a worksheet '(?P<added>[^']+)'", re.S), new_quarter_tab),
     (re.compile(rf"\((?P<owner>{EMAIL})\) document '(?P<file>[^']+)', replace '(?P<old>[^']+)' with '(?P<new>[^']+)'", re.S), replace_text),
     (re.compile(rf"\((?P<owner>{EMAIL})\).*?add a section to (?:his|her|their) document '(?P<file>[^']+)', just before the '(?P<before>[^']+)' paragraph: a heading '(?P<heading>[^']+)' \((?P<level>Heading \d)\) followed by the paragraph '(?P<text>[^']+)'", re.S), insert_section),
-    (re.compile(rf"weeks \d+ to (?P<to>\d+) of .*?'(?P<file>[^']+)' \((?P<owner>{EMAIL})\).*?Okta group (?P<group>[\w -]+?),.*?in #(?P<chan>[\w-]+)", re.S), fill_rota),
+    (re.compile(rf"weeks \d+ to (?P<to>\d+) of .*?\((?P<owner>{EMAIL})\) spreadsheet '(?P<file>[^']+)'.*?Okta group (?P<group>[\w -]+?),.*?in #(?P<chan>[\w-]+)", re.S), fill_rota),
     (re.compile(rf"\((?P<owner>{EMAIL})\) spreadsheet '(?P<file>[^']+)' must agree with Okta", re.S), reconcile_headcount),
     (re.compile(rf"(?P<inc>INC-\d+) is over\. Write its postmortem as a new Google Doc named '(?P<title>[^']+)' in .*?\((?P<owner>{EMAIL})\).*?#(?P<chan>[\w-]+).*?group \((?P<group>{EMAIL})\)", re.S), postmortem_from_jira_and_slack),
 ]
