@@ -465,6 +465,8 @@ from google_tasks import TASKS as GOOGLE_TASKS  # noqa: E402  (Drive and Drive-c
 TASKS[:0] = GOOGLE_TASKS
 from jira_tasks import TASKS as JIRA_TASKS  # noqa: E402  (Jira and Jira-crossing tasks, matched first)
 TASKS[:0] = JIRA_TASKS
+from docs_sheets_tasks import TASKS as DOCS_SHEETS_TASKS  # noqa: E402  (Docs, Sheets and crossing tasks, matched first)
+TASKS[:0] = DOCS_SHEETS_TASKS
 
 
 def solve(text: str, style: Style) -> None:

@@ -23,6 +23,7 @@ pub mod md5;
 pub mod model;
 pub mod seed;
 pub mod sheets;
+pub mod views;
 
 use axum::http::{HeaderMap, Method};
 use axum::response::{IntoResponse, Response};

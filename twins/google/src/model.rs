@@ -82,7 +82,8 @@ pub struct AccessGrant {
     pub expires_at: chrono::DateTime<chrono::Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Exported with the derived `editor_views` beside its fields (see `Serialize` below).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct GoogleState {
     pub domain: String,
     pub company: String,
@@ -97,6 +98,28 @@ pub struct GoogleState {
     /// Uploaded bytes a universe may hold (answered as the storage quota error past it).
     pub storage_cap: u64,
     pub drive: DriveState,
+}
+
+/// The fields, then `editor_views` ([`crate::views`]): what each document and
+/// spreadsheet shows, for scenario checks. Derived, so an import ignores it.
+impl Serialize for GoogleState {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut out = s.serialize_struct("GoogleState", 13)?;
+        out.serialize_field("domain", &self.domain)?;
+        out.serialize_field("company", &self.company)?;
+        out.serialize_field("admin", &self.admin)?;
+        out.serialize_field("users", &self.users)?;
+        out.serialize_field("groups", &self.groups)?;
+        out.serialize_field("refresh_tokens", &self.refresh_tokens)?;
+        out.serialize_field("grants", &self.grants)?;
+        out.serialize_field("client", &self.client)?;
+        out.serialize_field("service_account", &self.service_account)?;
+        out.serialize_field("storage_cap", &self.storage_cap)?;
+        out.serialize_field("drive", &self.drive)?;
+        out.serialize_field("editor_views", &crate::views::editor_views(&self.drive))?;
+        out.end()
+    }
 }
 
 impl Store for GoogleState {
