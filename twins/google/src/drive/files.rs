@@ -765,8 +765,18 @@ pub fn list(call: &Call) -> Result<Response> {
             }
         }
         let mut hits: Vec<&File> = Vec::new();
+        // A query that names the folder (`'F' in parents and …`) looks at its
+        // children only; anything else scans every file.
+        let folder = query.as_ref().and_then(Query::required_parent).map(|p| match p {
+            "root" => viewer.root_id.as_str(),
+            p => p,
+        });
+        let candidates: Box<dyn Iterator<Item = &File>> = match folder {
+            Some(p) => Box::new(s.drive.files.children_of(p).filter_map(|id| s.drive.files.get(id))),
+            None => Box::new(s.drive.files.values()),
+        };
         if drive_space {
-            for f in s.drive.files.values() {
+            for f in candidates {
                 if f.is_root {
                     continue;
                 }

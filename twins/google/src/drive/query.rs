@@ -139,6 +139,16 @@ impl Query {
         }
     }
 
+    /// A folder every match must be in (`'F' in parents` at the top level of the
+    /// query or under `and`): `files.list` then looks only at that folder's children.
+    pub fn required_parent(&self) -> Option<&str> {
+        match self {
+            Query::And(a, b) => a.required_parent().or_else(|| b.required_parent()),
+            Query::Term(Term::In(value, Collection::Parents)) => Some(value),
+            _ => None,
+        }
+    }
+
     pub fn eval(&self, f: &dyn Facts) -> bool {
         match self {
             Query::And(a, b) => a.eval(f) && b.eval(f),
