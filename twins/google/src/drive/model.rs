@@ -411,17 +411,49 @@ pub struct Files {
     /// `'F' in parents` and a folder's descendants scanned every file (100,000 on the
     /// large fixture).
     children: imbl::OrdMap<String, imbl::OrdSet<String>>,
+    /// Lowercase word of a name (a run of letters and digits) → the ids of the files
+    /// whose name holds it, for `name contains` (a word-prefix match).
+    words: imbl::OrdMap<String, imbl::OrdSet<String>>,
+}
+
+/// The words `name contains` matches at the start of: runs of letters and digits of
+/// the lowercase name, as the query's matcher splits it.
+fn name_words(name: &str) -> Vec<String> {
+    let mut words: Vec<String> = name
+        .to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect();
+    words.sort_unstable();
+    words.dedup();
+    words
+}
+
+fn old_name<'a>(records: &'a Collection<File>, id: &str) -> Option<&'a str> {
+    records.get(id).map(|f| f.name.as_str())
 }
 
 impl Files {
     /// Adds or replaces a file; answers the file it replaced.
     pub fn insert(&mut self, id: String, file: File) -> Option<File> {
         let parents = file.parents.clone();
+        let name = (old_name(&self.records, &id) != Some(file.name.as_str())).then(|| file.name.clone());
         let old = self.records.insert(id.clone(), file);
+        if let Some(name) = name {
+            if let Some(was) = &old {
+                for w in name_words(&was.name) {
+                    Self::unlink_in(&mut self.words, &w, &id);
+                }
+            }
+            for w in name_words(&name) {
+                self.words.entry(w).or_default().insert(id.clone());
+            }
+        }
         let before: &[String] = old.as_ref().map_or(&[], |f| f.parents.as_slice());
         if before != parents.as_slice() {
             for p in before.iter().filter(|p| !parents.contains(p)) {
-                self.unlink(p, &id);
+                Self::unlink_in(&mut self.children, p, &id);
             }
             for p in parents.iter().filter(|p| !before.contains(p)) {
                 self.children.entry(p.clone()).or_default().insert(id.clone());
@@ -433,7 +465,10 @@ impl Files {
     pub fn remove(&mut self, id: &str) -> Option<File> {
         let old = self.records.remove(id)?;
         for p in &old.parents {
-            self.unlink(p, id);
+            Self::unlink_in(&mut self.children, p, id);
+        }
+        for w in name_words(&old.name) {
+            Self::unlink_in(&mut self.words, &w, id);
         }
         Some(old)
     }
@@ -447,8 +482,8 @@ impl Files {
         true
     }
 
-    fn unlink(&mut self, parent: &str, id: &str) {
-        let emptied = match self.children.get_mut(parent) {
+    fn unlink_in(index: &mut imbl::OrdMap<String, imbl::OrdSet<String>>, key: &str, id: &str) {
+        let emptied = match index.get_mut(key) {
             Some(set) => {
                 set.remove(id);
                 set.is_empty()
@@ -456,8 +491,22 @@ impl Files {
             None => false,
         };
         if emptied {
-            self.children.remove(parent);
+            index.remove(key);
         }
+    }
+
+    /// The ids of the files whose name holds a word starting with `prefix` (lowercase),
+    /// each once, in id order.
+    pub fn named_with_word_prefix(&self, prefix: &str) -> Vec<&String> {
+        let mut ids: Vec<&String> = self
+            .words
+            .range(prefix.to_string()..)
+            .take_while(|(w, _)| w.starts_with(prefix))
+            .flat_map(|(_, set)| set.iter())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
     }
 
     /// The ids of the files directly in `parent`, in id order.
@@ -474,12 +523,16 @@ impl Files {
 impl From<Collection<File>> for Files {
     fn from(records: Collection<File>) -> Self {
         let mut children: imbl::OrdMap<String, imbl::OrdSet<String>> = imbl::OrdMap::new();
+        let mut words: imbl::OrdMap<String, imbl::OrdSet<String>> = imbl::OrdMap::new();
         for f in records.values() {
             for p in &f.parents {
                 children.entry(p.clone()).or_default().insert(f.id.clone());
             }
+            for w in name_words(&f.name) {
+                words.entry(w).or_default().insert(f.id.clone());
+            }
         }
-        Files { records, children }
+        Files { records, children, words }
     }
 }
 
