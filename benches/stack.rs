@@ -10,6 +10,12 @@
 //!    Also Okta: a `search` over the users of the 10,000-person fixture (one page of
 //!    200), and token issuance (`client_credentials` on the `default` authorization
 //!    server, a signed JWT each time).
+//!    And Google (Drive, Sheets, Docs): `files.list` with a `q` on the default fixture
+//!    and on the large one (100,000 files), a 64 KiB multipart upload and `alt=media`
+//!    download on both, `values.get` of A1:Z1000 and `values.update` of 100 cells that
+//!    formulas read on a 1,000-row spreadsheet, and a `documents.batchUpdate` of 10
+//!    inserts on a 50-page document (the spreadsheet and document are written by the
+//!    bench through the API first).
 //! 2. Universe fork time for the default and the 10,000-person fixture (their ratio
 //!    shows fork is O(1)), and the memory a fork costs.
 //! 3. Cold start of `dtu serve` to the first successful `auth.test`, against
@@ -121,10 +127,25 @@ fn core_with(fixtures: FixtureLibrary) -> Arc<Core> {
 
 fn library() -> FixtureLibrary {
     let mut fixtures = FixtureLibrary::default();
-    fixtures.insert("default", Fixture::from_yaml("default", DEFAULT_FIXTURE).expect("default fixture"));
-    fixtures.insert("large", Fixture::generated(twin_core::fixture::LARGE_PEOPLE));
+    let mut default = Fixture::from_yaml("default", DEFAULT_FIXTURE).expect("default fixture");
+    let mut large = Fixture::large();
+    // The upload figures store 64 KiB a call, thousands a second: far past Drive's
+    // default 64 MiB per universe. Their universes are reset before each run, so
+    // memory stays bounded by one run's uploads.
+    for f in [&mut default, &mut large] {
+        if let Some(Value::Object(google)) = f.google.as_mut() {
+            google.insert("storage_cap_bytes".into(), json!(UPLOAD_CAP));
+        } else {
+            f.google = Some(json!({"storage_cap_bytes": UPLOAD_CAP}));
+        }
+    }
+    fixtures.insert("default", default);
+    fixtures.insert("large", large);
     fixtures
 }
+
+/// The storage cap of the bench's universes (what a run of uploads may store).
+const UPLOAD_CAP: u64 = 16 << 30;
 
 async fn slack_call(addr: SocketAddr, token: &str, method: &str, body: Value) -> Value {
     let client = reqwest::Client::builder().no_proxy().build().expect("client");
@@ -173,6 +194,7 @@ fn throughput(seconds: u64, rounds: usize, connections: usize) -> Vec<Vec<Load>>
     let bound = server.block_on(twin_core::serve::bind_all(&core, localhost, 0)).expect("bind");
     let addr_of = |name: &str| bound.iter().find(|b| b.name == name).map(|b| b.addr).expect("port");
     let (slack_addr, okta_addr, jira_addr) = (addr_of("slack"), addr_of("okta"), addr_of("jira"));
+    let google_addr = addr_of("google");
     server.spawn(twin_core::serve::run(bound, twin_core::serve::forever()));
     let token = default.credential_of("slack", "bot").expect("bot token");
     let default_okta = core.universe_object(&default)["okta"].clone();
@@ -220,7 +242,121 @@ fn throughput(seconds: u64, rounds: usize, connections: usize) -> Vec<Vec<Load>>
             .body(Full::new(Bytes::from(json!({"transition": {"id": to}}).to_string())))
             .expect("request")
     });
-    let targets: Vec<(&str, SocketAddr, MakeRequest)> = vec![
+    let fork = |from: &str, id: &str| {
+        core.create_universe(CreateUniverse { id: Some(id.into()), from: Some(from.into()), ..Default::default() })
+            .expect("fork")
+    };
+    // Writes that would pile up (uploads, a growing document) run in forks that are
+    // reset before each of their runs, so every round starts from the same state.
+    let uploads = fork("default", "uploads");
+    let uploads_large = fork("large", "uploads-large");
+    let docs_base = fork("default", "docs-base");
+    let g = |u: &twin_core::Universe| Google::of(&core.universe_object(u)["google"]);
+    let (g_default, g_large, g_uploads, g_uploads_large) = (g(&default), g(&large), g(&uploads), g(&uploads_large));
+    let setup = client.block_on(google_setup(google_addr, &g_default, &g_large, &g(&docs_base)));
+    // The document's fork is taken after the document is written, so a reset keeps it.
+    let docs = fork("docs-base", "docs");
+    let g_docs = g(&docs);
+    let resets: Vec<(&str, Arc<twin_core::Universe>)> = vec![
+        ("google drive upload 64 KiB multipart", uploads.clone()),
+        ("google drive upload 64 KiB multipart, 100k files", uploads_large.clone()),
+        ("google docs batchUpdate 10 inserts, 50 pages", docs.clone()),
+    ];
+    let list_fields = "files(id,name,mimeType,modifiedTime)";
+    let list = |g: &Google, q: &str| {
+        let query: String = form_urlencoded::Serializer::new(String::new())
+            .append_pair("q", q)
+            .append_pair("pageSize", "100")
+            .append_pair("fields", list_fields)
+            .finish();
+        request("GET", format!("{}/drive/v3/files?{query}", g.prefix), vec![g.bearer()], Bytes::new())
+    };
+    let upload = |g: &Google| {
+        let mut body = b"--bench\r\ncontent-type: application/json; charset=UTF-8\r\n\r\n".to_vec();
+        body.extend_from_slice(br#"{"name": "bench upload.bin"}"#);
+        body.extend_from_slice(b"\r\n--bench\r\ncontent-type: application/octet-stream\r\n\r\n");
+        body.extend((0..64 * 1024).map(|i| (i % 251) as u8));
+        body.extend_from_slice(b"\r\n--bench--\r\n");
+        request(
+            "POST",
+            format!("{}/upload/drive/v3/files?uploadType=multipart", g.prefix),
+            vec![g.bearer(), ("content-type", "multipart/related; boundary=bench".into())],
+            Bytes::from(body),
+        )
+    };
+    let media = |g: &Google, id: &str| {
+        request("GET", format!("{}/drive/v3/files/{id}?alt=media", g.prefix), vec![g.bearer()], Bytes::new())
+    };
+    // values.update: 100 numbers in B1:B100, fresh each call, which E1:E100 sum.
+    let sheet_writes = Arc::new(AtomicU64::new(0));
+    let sheet_update: MakeRequest = {
+        let path = format!(
+            "{}/v4/spreadsheets/{}/values/Sheet1!B1:B100?valueInputOption=USER_ENTERED",
+            g_default.prefix, setup.sheet
+        );
+        let auth = g_default.bearer();
+        Arc::new(move || {
+            let n = sheet_writes.fetch_add(1, Ordering::Relaxed);
+            let values: Vec<Value> = (0..100).map(|r| json!([n as f64 + r as f64])).collect();
+            Request::builder()
+                .method("PUT")
+                .uri(path.as_str())
+                .header("host", "127.0.0.1")
+                .header(auth.0, auth.1.as_str())
+                .header("content-type", "application/json")
+                .body(Full::new(Bytes::from(json!({"values": values}).to_string())))
+                .expect("request")
+        })
+    };
+    // batchUpdate: 10 words inserted at spread-out places of the 50-page document.
+    let doc_inserts = {
+        let requests: Vec<Value> =
+            (0..10).map(|i| json!({"insertText": {"location": {"index": 1 + i * 15_000}, "text": "edit "}})).collect();
+        Bytes::from(json!({"requests": requests}).to_string())
+    };
+    let google_targets: Vec<(&str, SocketAddr, MakeRequest)> = vec![
+        (
+            "google drive files.list q in parents, 100k files",
+            google_addr,
+            list(&g_large, &format!("'{}' in parents and trashed = false", setup.large_folder)),
+        ),
+        (
+            "google drive files.list q in parents",
+            google_addr,
+            list(&g_default, "'root' in parents and trashed = false"),
+        ),
+        (
+            "google drive files.list name contains, 100k files",
+            google_addr,
+            list(&g_large, "name contains 'p00000' and trashed = false"),
+        ),
+        ("google drive upload 64 KiB multipart", google_addr, upload(&g_uploads)),
+        ("google drive upload 64 KiB multipart, 100k files", google_addr, upload(&g_uploads_large)),
+        ("google drive files.get alt=media 64 KiB", google_addr, media(&g_default, &setup.default_blob)),
+        ("google drive files.get alt=media 64 KiB, 100k files", google_addr, media(&g_large, &setup.large_blob)),
+        (
+            "google sheets values.get A1:Z1000",
+            google_addr,
+            request(
+                "GET",
+                format!("{}/v4/spreadsheets/{}/values/Sheet1!A1:Z1000", g_default.prefix, setup.sheet),
+                vec![g_default.bearer()],
+                Bytes::new(),
+            ),
+        ),
+        ("google sheets values.update 100 cells, formulas", google_addr, sheet_update),
+        (
+            "google docs batchUpdate 10 inserts, 50 pages",
+            google_addr,
+            request(
+                "POST",
+                format!("{}/v1/documents/{}:batchUpdate", g_docs.prefix, setup.doc),
+                vec![g_docs.bearer(), ("content-type", "application/json".into())],
+                doc_inserts,
+            ),
+        ),
+    ];
+    let mut targets: Vec<(&str, SocketAddr, MakeRequest)> = vec![
         (
             "bare axum",
             bare_addr,
@@ -302,6 +438,7 @@ fn throughput(seconds: u64, rounds: usize, connections: usize) -> Vec<Vec<Load>>
         ),
         ("jira transition issue", jira_addr, transition),
     ];
+    targets.extend(google_targets);
     assert_eq!(targets.len(), LOADS_PER_ROUND);
     // DTU_BENCH_ONLY=<text> keeps the baseline and the targets whose name contains it
     // (for profiling one figure).
@@ -317,6 +454,9 @@ fn throughput(seconds: u64, rounds: usize, connections: usize) -> Vec<Vec<Load>>
         for _ in 0..rounds {
             let mut round = Vec::new();
             for (name, addr, make) in &targets {
+                if let Some((_, universe)) = resets.iter().find(|(n, _)| n == name) {
+                    universe.reset();
+                }
                 round.push(load(name, *addr, make.clone(), connections, duration).await);
             }
             out.push(round);
@@ -326,7 +466,119 @@ fn throughput(seconds: u64, rounds: usize, connections: usize) -> Vec<Vec<Load>>
 }
 
 /// Loads per round: the bare baseline first, then each stack figure.
-const LOADS_PER_ROUND: usize = 9;
+const LOADS_PER_ROUND: usize = 19;
+
+/// A Google universe as the bench calls it: its path prefix and access token.
+struct Google {
+    prefix: String,
+    token: String,
+}
+
+impl Google {
+    fn of(manifest: &Value) -> Self {
+        Google {
+            prefix: path_of(manifest["endpoint"].as_str().expect("google endpoint")),
+            token: manifest["access_token"].as_str().expect("google access_token").to_string(),
+        }
+    }
+
+    fn bearer(&self) -> (&'static str, String) {
+        ("authorization", format!("Bearer {}", self.token))
+    }
+}
+
+/// What the Google figures work on.
+struct GoogleSetup {
+    /// The admin's `Generated` folder on the large fixture (10 of its 100,000 files).
+    large_folder: String,
+    /// A 64 KiB file of the admin's, on each fixture.
+    default_blob: String,
+    large_blob: String,
+    /// A spreadsheet of 1,000 rows (A text, B–D numbers, E1:E100 `=SUM(B:D)` of their row).
+    sheet: String,
+    /// A document of 50 pages (each a page break and 40 lines of 75 characters).
+    doc: String,
+}
+
+async fn google_setup(addr: SocketAddr, default: &Google, large: &Google, docs: &Google) -> GoogleSetup {
+    let client = reqwest::Client::builder().no_proxy().build().expect("client");
+    let base = |g: &Google| format!("http://{addr}{}", g.prefix);
+    let call = |g: &Google, method: reqwest::Method, path: String| {
+        client.request(method, format!("{}{path}", base(g))).bearer_auth(&g.token)
+    };
+    let json = |r: Result<reqwest::Response, reqwest::Error>| async move {
+        let r = r.expect("send");
+        assert!(r.status().is_success(), "google setup: {}", r.status());
+        r.json::<Value>().await.expect("json")
+    };
+    let listed = json(
+        call(large, reqwest::Method::GET, "/drive/v3/files".into())
+            .query(&[("q", "name = 'Generated' and 'root' in parents"), ("fields", "files(id)")])
+            .send()
+            .await,
+    )
+    .await;
+    let large_folder = listed["files"][0]["id"].as_str().expect("the Generated folder").to_string();
+    let blob = |g: &Google| {
+        let mut body = b"--b\r\ncontent-type: application/json\r\n\r\n{\"name\": \"blob.bin\"}\r\n--b\r\n".to_vec();
+        body.extend_from_slice(b"content-type: application/octet-stream\r\n\r\n");
+        body.extend((0..64 * 1024).map(|i| (i % 13) as u8));
+        body.extend_from_slice(b"\r\n--b--\r\n");
+        call(g, reqwest::Method::POST, "/upload/drive/v3/files?uploadType=multipart".into())
+            .header("content-type", "multipart/related; boundary=b")
+            .body(body)
+            .send()
+    };
+    let default_blob = json(blob(default).await).await["id"].as_str().expect("id").to_string();
+    let large_blob = json(blob(large).await).await["id"].as_str().expect("id").to_string();
+
+    let created = json(
+        call(default, reqwest::Method::POST, "/v4/spreadsheets".into())
+            .json(&json!({"properties": {"title": "Bench 1,000 rows"}}))
+            .send()
+            .await,
+    )
+    .await;
+    let sheet = created["spreadsheetId"].as_str().expect("spreadsheetId").to_string();
+    let rows: Vec<Value> = (1..=1000)
+        .map(|r| {
+            let sum = if r <= 100 { json!(format!("=SUM(B{r}:D{r})")) } else { json!("") };
+            json!([format!("Item {r}"), r, r * 2, r * 3, sum])
+        })
+        .collect();
+    json(
+        call(default, reqwest::Method::PUT, format!("/v4/spreadsheets/{sheet}/values/Sheet1!A1:E1000"))
+            .query(&[("valueInputOption", "USER_ENTERED")])
+            .json(&json!({"values": rows}))
+            .send()
+            .await,
+    )
+    .await;
+
+    let created = json(
+        call(docs, reqwest::Method::POST, "/v1/documents".into())
+            .json(&json!({"title": "Bench 50 pages"}))
+            .send()
+            .await,
+    )
+    .await;
+    let doc = created["documentId"].as_str().expect("documentId").to_string();
+    let line = "The quick brown fox jumps over the lazy dog while the twin keeps count. ab\n";
+    let page: String = line.repeat(40);
+    let mut requests = Vec::new();
+    for _ in 0..50 {
+        requests.push(json!({"insertText": {"endOfSegmentLocation": {}, "text": page}}));
+        requests.push(json!({"insertPageBreak": {"endOfSegmentLocation": {}}}));
+    }
+    json(
+        call(docs, reqwest::Method::POST, format!("/v1/documents/{doc}:batchUpdate"))
+            .json(&json!({"requests": requests}))
+            .send()
+            .await,
+    )
+    .await;
+    GoogleSetup { large_folder, default_blob, large_blob, sheet, doc }
+}
 
 /// 512 fresh ENG issues, and the ids of the transitions to In Progress and to To Do.
 async fn jira_transition_setup(addr: SocketAddr, site: &Value) -> (Vec<String>, String, String) {

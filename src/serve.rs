@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 use twin_core::chaos::RuleSpec;
-use twin_core::fixture::LARGE_PEOPLE;
 use twin_core::{Config, ControlAccess, Core, CreateUniverse, Fixture, FixtureLibrary};
 
 /// The default fixture, built in so `dtu serve` works from any directory.
@@ -89,7 +88,7 @@ struct ChaosProfile {
 fn fixture_library(args: &ServeArgs) -> Result<(FixtureLibrary, String), ServeError> {
     let mut library = FixtureLibrary::default();
     library.insert("default", Fixture::from_yaml("fixtures/default.yaml", DEFAULT_FIXTURE)?);
-    library.insert("large", Fixture::generated(LARGE_PEOPLE));
+    library.insert("large", Fixture::large());
     if let Some(dir) = &args.fixtures_dir {
         library.load_dir(dir)?;
     }

@@ -11,7 +11,6 @@ use std::path::Path;
 use std::sync::Arc;
 
 use tokio::sync::oneshot;
-use twin_core::fixture::LARGE_PEOPLE;
 use twin_core::{Config, ControlAccess, Core, Fixture, FixtureLibrary, Twin};
 
 use crate::error::{EvalError, Result};
@@ -34,7 +33,7 @@ pub fn fixture_library(dir: Option<&Path>) -> Result<FixtureLibrary> {
     let default = Fixture::from_yaml("fixtures/default.yaml", DEFAULT_FIXTURE)
         .map_err(|e| EvalError::Server(format!("the built-in default fixture: {e}")))?;
     library.insert("default", default);
-    library.insert("large", Fixture::generated(LARGE_PEOPLE));
+    library.insert("large", Fixture::large());
     if let Some(dir) = dir {
         library.load_dir(dir).map_err(|e| EvalError::Server(format!("fixtures in {}: {e}", dir.display())))?;
     }

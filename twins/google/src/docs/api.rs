@@ -2,6 +2,8 @@
 //! `writeControl`). Access is Drive's: a document the caller cannot see is 404,
 //! one it may only read refuses edits with 403.
 
+use std::sync::Arc;
+
 use axum::response::Response;
 use serde_json::{json, Value as Json};
 
@@ -34,13 +36,13 @@ fn find(s: &GoogleState, viewer: &Viewer, id: &str) -> Result<(String, Document,
     Ok((file.name.clone(), doc_of(&file.content), role))
 }
 
-fn store(s: &mut GoogleState, id: &str, doc: &Document, who: &str, now: chrono::DateTime<chrono::Utc>) {
-    if let Some(file) = s.drive.files.get_mut(id) {
-        file.content = Content::Editor(EditorContent::Doc(Box::new(doc.clone())));
+fn store(s: &mut GoogleState, id: &str, doc: Document, who: &str, now: chrono::DateTime<chrono::Utc>) {
+    s.drive.files.update(id, |file| {
+        file.content = Content::Editor(EditorContent::Doc(Arc::new(doc)));
         file.version += 1;
         file.modified_time = now;
         file.last_modifying_user = Some(who.to_string());
-    }
+    });
     s.drive.record_change(Some(id), None, false, now);
 }
 
@@ -90,9 +92,7 @@ pub fn create(call: &Call) -> crate::errors::Result<Response> {
         let id = call.write(|s, ids| {
             let meta = json!({"name": title, "mimeType": DOCUMENT});
             let id = create_file(s, ids, &viewer, &meta, None, Opts { all_drives: true, keep_forever: false, now })?;
-            if let Some(f) = s.drive.files.get_mut(&id) {
-                f.content = Content::Editor(EditorContent::Doc(Box::new(doc.clone())));
-            }
+            s.drive.files.update(&id, |f| f.content = Content::Editor(EditorContent::Doc(Arc::new(doc.clone()))));
             Ok(id)
         })?;
         reply(call, document_json(&id, &title, &doc, false))
@@ -167,11 +167,12 @@ pub fn batch_update(call: &Call) -> crate::errors::Result<Response> {
                 for (i, req) in requests.iter().enumerate() {
                     replies.push(edit::apply(&mut doc, req, i)?);
                 }
+                let revision = doc.revision + u64::from(!requests.is_empty());
                 if !requests.is_empty() {
-                    doc.revision += 1;
-                    store(s, &id, &doc, &viewer.email, now);
+                    doc.revision = revision;
+                    store(s, &id, doc, &viewer.email, now);
                 }
-                Ok((replies, revision_id(&id, doc.revision)))
+                Ok((replies, revision_id(&id, revision)))
             })())
         })??;
         let (replies, revision) = out;

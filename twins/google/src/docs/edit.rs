@@ -107,11 +107,18 @@ fn snake(name: &str) -> String {
 
 /// The paragraph holding `index` (an index at a paragraph's newline included).
 fn locate(doc: &Document, index: u32) -> std::result::Result<Placed, Refusal> {
-    let end = doc.end();
-    if index >= end {
-        return Err(format!("Index {index} must be less than the end index of the referenced segment, {end}."));
+    // One walk that stops at the paragraph, rather than measuring the whole document
+    // twice (its end, then every paragraph) for each request of a batch.
+    match doc.paragraph_at(index) {
+        Some(p) => Ok(p),
+        None => {
+            let end = doc.end();
+            if index >= end {
+                return Err(format!("Index {index} must be less than the end index of the referenced segment, {end}."));
+            }
+            Err(OUTSIDE.to_string())
+        }
     }
-    doc.paragraphs().into_iter().find(|p| p.start <= index && index < p.end).ok_or_else(|| OUTSIDE.to_string())
 }
 
 /// The unit position of a UTF-16 offset in a paragraph; refused inside a surrogate pair.

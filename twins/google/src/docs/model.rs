@@ -129,6 +129,10 @@ impl Default for Para {
 pub fn run_len(r: &Run) -> u32 {
     if r.page_break || r.object.is_some() {
         1
+    } else if r.text.is_ascii() {
+        // Every edit measures the document up to where it applies; ASCII text (most of
+        // it) is one unit a byte, and checking that is far cheaper than encoding.
+        r.text.len() as u32
     } else {
         r.text.encode_utf16().count() as u32
     }
@@ -296,6 +300,51 @@ impl Document {
             }
         }
         out
+    }
+
+    /// The paragraph holding `index` (its newline included), found as
+    /// [`Document::paragraphs`] would place it, without placing the ones after it.
+    pub fn paragraph_at(&self, index: u32) -> Option<Placed> {
+        let mut at = 1;
+        for (b, block) in self.body.iter().enumerate() {
+            match block {
+                Block::Para(p) => {
+                    let len = p.len();
+                    if at <= index && index < at + len {
+                        return Some(Placed { path: Path::Body(b), start: at, end: at + len });
+                    }
+                    at += len;
+                }
+                Block::Table(t) => {
+                    if index >= at + t.len() {
+                        at += t.len();
+                        continue;
+                    }
+                    return self.paragraphs_of_table(b, t, at).find(|p| p.start <= index && index < p.end);
+                }
+            }
+        }
+        None
+    }
+
+    fn paragraphs_of_table<'a>(&'a self, b: usize, t: &'a Table, start: u32) -> impl Iterator<Item = Placed> + 'a {
+        let mut at = start + 1;
+        let mut out = Vec::new();
+        for (r, row) in t.rows.iter().enumerate() {
+            at += 1;
+            for (c, cell) in row.iter().enumerate() {
+                at += 1;
+                for (i, p) in cell.iter().enumerate() {
+                    out.push(Placed {
+                        path: Path::Cell { block: b, row: r, col: c, para: i },
+                        start: at,
+                        end: at + p.len(),
+                    });
+                    at += p.len();
+                }
+            }
+        }
+        out.into_iter()
     }
 
     pub fn para(&self, path: Path) -> Option<&Para> {

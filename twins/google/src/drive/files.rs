@@ -765,8 +765,23 @@ pub fn list(call: &Call) -> Result<Response> {
             }
         }
         let mut hits: Vec<&File> = Vec::new();
+        // A query that names the folder (`'F' in parents and …`) looks at its
+        // children only, one with `name contains 'x'` at the files with a word
+        // starting with x; anything else scans every file.
+        let folder = query.as_ref().and_then(Query::required_parent).map(|p| match p {
+            "root" => viewer.root_id.as_str(),
+            p => p,
+        });
+        let word = if folder.is_none() { query.as_ref().and_then(Query::required_name_word) } else { None };
+        let candidates: Box<dyn Iterator<Item = &File>> = match (folder, word) {
+            (Some(p), _) => Box::new(s.drive.files.children_of(p).filter_map(|id| s.drive.files.get(id))),
+            (None, Some(w)) => {
+                Box::new(s.drive.files.named_with_word_prefix(&w).into_iter().filter_map(|id| s.drive.files.get(id)))
+            }
+            (None, None) => Box::new(s.drive.files.values()),
+        };
         if drive_space {
-            for f in s.drive.files.values() {
+            for f in candidates {
                 if f.is_root {
                     continue;
                 }

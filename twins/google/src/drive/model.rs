@@ -157,8 +157,9 @@ pub enum EditorContent {
     Text(String),
     /// A spreadsheet the Sheets API has opened (its cells and formulas).
     Sheet(Box<crate::sheets::model::Spreadsheet>),
-    /// A document the Docs API has opened (its structure).
-    Doc(Box<crate::docs::Document>),
+    /// A document the Docs API has opened (its structure). Shared, not boxed: a
+    /// write copies the file record, and a 50-page document is too big to copy each time.
+    Doc(Arc<crate::docs::Document>),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -394,9 +395,175 @@ pub struct UploadSession {
     pub created: DateTime<Utc>,
 }
 
+/// Drive's files, with an index of each folder's children kept beside them.
+///
+/// The index is derived: it is neither exported nor compared (`Serialize`,
+/// `Deserialize` and `PartialEq` see only the records, so the state stays
+/// canonical), and it is rebuilt when a state is imported. It lives in persistent
+/// maps like the records, so copying the state (a fork, a write's draft) stays O(1).
+/// Records are read through `Deref`; every change goes through [`Files::insert`],
+/// [`Files::remove`] or [`Files::update`], which keep the index in step, so no
+/// writer can leave it stale.
+#[derive(Debug, Clone, Default)]
+pub struct Files {
+    records: Collection<File>,
+    /// Parent id → the ids of the files whose `parents` name it. Without it,
+    /// `'F' in parents` and a folder's descendants scanned every file (100,000 on the
+    /// large fixture).
+    children: imbl::OrdMap<String, imbl::OrdSet<String>>,
+    /// Lowercase word of a name (a run of letters and digits) → the ids of the files
+    /// whose name holds it, for `name contains` (a word-prefix match).
+    words: imbl::OrdMap<String, imbl::OrdSet<String>>,
+}
+
+/// The words `name contains` matches at the start of: runs of letters and digits of
+/// the lowercase name, as the query's matcher splits it.
+fn name_words(name: &str) -> Vec<String> {
+    let mut words: Vec<String> = name
+        .to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect();
+    words.sort_unstable();
+    words.dedup();
+    words
+}
+
+fn old_name<'a>(records: &'a Collection<File>, id: &str) -> Option<&'a str> {
+    records.get(id).map(|f| f.name.as_str())
+}
+
+impl Files {
+    /// Adds or replaces a file; answers the file it replaced.
+    pub fn insert(&mut self, id: String, file: File) -> Option<File> {
+        let parents = file.parents.clone();
+        let name = (old_name(&self.records, &id) != Some(file.name.as_str())).then(|| file.name.clone());
+        let old = self.records.insert(id.clone(), file);
+        if let Some(name) = name {
+            if let Some(was) = &old {
+                for w in name_words(&was.name) {
+                    Self::unlink_in(&mut self.words, &w, &id);
+                }
+            }
+            for w in name_words(&name) {
+                self.words.entry(w).or_default().insert(id.clone());
+            }
+        }
+        let before: &[String] = old.as_ref().map_or(&[], |f| f.parents.as_slice());
+        if before != parents.as_slice() {
+            for p in before.iter().filter(|p| !parents.contains(p)) {
+                Self::unlink_in(&mut self.children, p, &id);
+            }
+            for p in parents.iter().filter(|p| !before.contains(p)) {
+                self.children.entry(p.clone()).or_default().insert(id.clone());
+            }
+        }
+        old
+    }
+
+    pub fn remove(&mut self, id: &str) -> Option<File> {
+        let old = self.records.remove(id)?;
+        for p in &old.parents {
+            Self::unlink_in(&mut self.children, p, id);
+        }
+        for w in name_words(&old.name) {
+            Self::unlink_in(&mut self.words, &w, id);
+        }
+        Some(old)
+    }
+
+    /// Changes a file in place (through [`Files::insert`], so a move is indexed);
+    /// false when there is no such file.
+    pub fn update(&mut self, id: &str, change: impl FnOnce(&mut File)) -> bool {
+        let Some(mut file) = self.records.get(id).cloned() else { return false };
+        change(&mut file);
+        self.insert(id.to_string(), file);
+        true
+    }
+
+    fn unlink_in(index: &mut imbl::OrdMap<String, imbl::OrdSet<String>>, key: &str, id: &str) {
+        let emptied = match index.get_mut(key) {
+            Some(set) => {
+                set.remove(id);
+                set.is_empty()
+            }
+            None => false,
+        };
+        if emptied {
+            index.remove(key);
+        }
+    }
+
+    /// The ids of the files whose name holds a word starting with `prefix` (lowercase),
+    /// each once, in id order.
+    pub fn named_with_word_prefix(&self, prefix: &str) -> Vec<&String> {
+        let mut ids: Vec<&String> = self
+            .words
+            .range(prefix.to_string()..)
+            .take_while(|(w, _)| w.starts_with(prefix))
+            .flat_map(|(_, set)| set.iter())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
+    /// The ids of the files directly in `parent`, in id order.
+    pub fn children_of(&self, parent: &str) -> impl Iterator<Item = &String> {
+        self.children.get(parent).into_iter().flat_map(|set| set.iter())
+    }
+
+    /// The records, as a collection (for diffs and sizes).
+    pub fn records(&self) -> &Collection<File> {
+        &self.records
+    }
+}
+
+impl From<Collection<File>> for Files {
+    fn from(records: Collection<File>) -> Self {
+        let mut children: imbl::OrdMap<String, imbl::OrdSet<String>> = imbl::OrdMap::new();
+        let mut words: imbl::OrdMap<String, imbl::OrdSet<String>> = imbl::OrdMap::new();
+        for f in records.values() {
+            for p in &f.parents {
+                children.entry(p.clone()).or_default().insert(f.id.clone());
+            }
+            for w in name_words(&f.name) {
+                words.entry(w).or_default().insert(f.id.clone());
+            }
+        }
+        Files { records, children, words }
+    }
+}
+
+impl std::ops::Deref for Files {
+    type Target = Collection<File>;
+    fn deref(&self) -> &Collection<File> {
+        &self.records
+    }
+}
+
+impl PartialEq for Files {
+    fn eq(&self, other: &Self) -> bool {
+        self.records == other.records
+    }
+}
+
+impl Serialize for Files {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.records.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Files {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Collection::<File>::deserialize(d).map(Files::from)
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DriveState {
-    pub files: Collection<File>,
+    pub files: Files,
     pub drives: Collection<SharedDrive>,
     /// Keyed by the zero-padded sequence number.
     pub changes: Collection<Change>,
@@ -413,7 +580,7 @@ pub const MAX_CHANGES: usize = 10_000;
 impl DriveState {
     pub fn collections(&self) -> Vec<(&'static str, &dyn AnyCollection)> {
         vec![
-            ("files", &self.files),
+            ("files", self.files.records()),
             ("drives", &self.drives),
             ("changes", &self.changes),
             ("comments", &self.comments),
@@ -450,8 +617,8 @@ impl DriveState {
         let mut out = Vec::new();
         let mut stack = vec![folder.to_string()];
         while let Some(parent) = stack.pop() {
-            for f in self.files.values() {
-                if f.parents.contains(&parent) && !out.contains(&f.id) && f.id != folder {
+            for f in self.files.children_of(&parent).filter_map(|id| self.files.get(id)) {
+                if !out.contains(&f.id) && f.id != folder {
                     out.push(f.id.clone());
                     if f.is_folder() {
                         stack.push(f.id.clone());

@@ -139,6 +139,30 @@ impl Query {
         }
     }
 
+    /// A folder every match must be in (`'F' in parents` at the top level of the
+    /// query or under `and`): `files.list` then looks only at that folder's children.
+    pub fn required_parent(&self) -> Option<&str> {
+        match self {
+            Query::And(a, b) => a.required_parent().or_else(|| b.required_parent()),
+            Query::Term(Term::In(value, Collection::Parents)) => Some(value),
+            _ => None,
+        }
+    }
+
+    /// A word every match's name holds a word starting with (from `name contains 'x'`
+    /// at the top level or under `and`): the lowercase run of letters and digits the
+    /// text starts with. `files.list` then looks only at files with such a word.
+    pub fn required_name_word(&self) -> Option<String> {
+        match self {
+            Query::And(a, b) => a.required_name_word().or_else(|| b.required_name_word()),
+            Query::Term(Term::Name(Cmp::Contains, v)) => {
+                let word: String = v.to_lowercase().chars().take_while(|c| c.is_alphanumeric()).collect();
+                (!word.is_empty()).then_some(word)
+            }
+            _ => None,
+        }
+    }
+
     pub fn eval(&self, f: &dyn Facts) -> bool {
         match self {
             Query::And(a, b) => a.eval(f) && b.eval(f),

@@ -54,6 +54,7 @@ fn edit<R>(
     let id = call.param("spreadsheetId").to_string();
     let now = call.now();
     engine::set_clock(now);
+    let cache = engine_cache(call);
     // The spreadsheet is an owned copy: a refusal returns before `store`, so the
     // state is untouched and nothing is half-applied.
     call.write(|s, _| {
@@ -68,22 +69,27 @@ fn edit<R>(
                     "This action would increase the number of cells in the workbook above the limit of {CELL_LIMIT} cells."
                 )));
             }
-            engine::recalc(&mut book);
+            engine::recalc_cached(&mut book, &cache, &id);
             store(s, &id, &book, &title, &viewer.email, now);
             Ok((r, book, title))
         })())
     })?
 }
 
+/// The universe's evaluated engine workbooks (runtime, not state).
+fn engine_cache(call: &Call) -> std::sync::Arc<engine::Cache> {
+    call.ctx.universe.runtime(engine::Cache::default)
+}
+
 /// Writes the spreadsheet back into its Drive file (a new version of it).
 pub fn store(s: &mut GoogleState, id: &str, book: &Spreadsheet, title: &str, who: &str, now: DateTime<Utc>) {
-    if let Some(file) = s.drive.files.get_mut(id) {
+    s.drive.files.update(id, |file| {
         file.content = Content::Editor(EditorContent::Sheet(Box::new(book.clone())));
         file.name = title.to_string();
         file.version += 1;
         file.modified_time = now;
         file.last_modifying_user = Some(who.to_string());
-    }
+    });
     s.drive.record_change(Some(id), None, false, now);
 }
 
@@ -356,9 +362,7 @@ fn create_inner(call: &Call) -> Result<Response> {
         let meta = json!({"name": title, "mimeType": SPREADSHEET});
         let id = create_file(s, ids, &viewer, &meta, None, Opts { all_drives: true, keep_forever: false, now })?;
         store(s, &id, &book, &title, &viewer.email, now);
-        if let Some(f) = s.drive.files.get_mut(&id) {
-            f.version = 1;
-        }
+        s.drive.files.update(&id, |f| f.version = 1);
         Ok(id)
     })?;
     reply(call, spreadsheet_json(&id, &title, &book, false, &[]))
@@ -429,12 +433,14 @@ fn batch_update_inner(call: &Call) -> Result<Response> {
         .flatten()
         .filter_map(|v| v.as_str().map(str::to_string))
         .collect();
+    let cache = engine_cache(call);
+    let id = call.param("spreadsheetId").to_string();
     let (replies, book, title) = edit(call, |book, title| {
         let mut replies = Vec::with_capacity(reqs.len());
         for (i, req) in reqs.iter().enumerate() {
             replies.push(requests::apply(book, title, req, i)?);
             // Formulas see earlier requests' results (findReplace, sortRange read values).
-            engine::recalc(book);
+            engine::recalc_cached(book, &cache, &id);
         }
         Ok(replies)
     })?;

@@ -2,11 +2,21 @@
 //! formulas) are loaded into an engine workbook, evaluated, and each formula's
 //! result is written back beside its input. Runs after every change of a
 //! spreadsheet that holds a formula; one without formulas never pays for it.
+//!
+//! Loading is most of the cost (every cell set, every formula parsed), so an edit
+//! through the API keeps the evaluated workbook in a [`Cache`] (a universe's runtime
+//! value, never its state) and the next edit of the same spreadsheet only hands the
+//! engine the cells that changed: [`recalc_cached`]. The state written back is the
+//! same as [`recalc`]'s.
 
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+
+use ironcalc_base::expressions::types::Area;
 use ironcalc_base::types::CellType;
 use ironcalc_base::Model;
 
-use super::model::{CellValue, Input, NumberFormat, Spreadsheet};
+use super::model::{Cell, CellValue, Input, NumberFormat, Sheet, Spreadsheet};
 
 /// Sheets' name of a formula that does not parse.
 pub const PARSE_ERROR: &str = "#ERROR!";
@@ -25,14 +35,25 @@ pub fn recalc(book: &mut Spreadsheet) {
     }
     let Some(mut model) = load(book) else { return };
     model.evaluate();
-    for i in 0..book.sheets.len() {
-        for (r, c) in formula_cells(&book.sheets[i]) {
-            let value = read(&model, i as u32, r as i32 + 1, c as i32 + 1);
-            let auto = match (&value, book.sheets[i].cell(r, c).and_then(|x| x.input.clone())) {
-                (CellValue::Number(_), Some(Input::Formula(f))) => auto_format(book, i, &f),
-                _ => None,
-            };
-            book.sheets[i].update(r, c, |cell| {
+    let formulas = formula_specs(book);
+    write_results(book, &model, &formulas);
+}
+
+/// Writes each formula's value and automatic format beside it, in sheet, row and
+/// column order (a format read from another formula is the one written before it in
+/// this order, as it always was). Cells whose value and format did not change are
+/// left alone, so their B-tree nodes stay shared with the state before the edit.
+fn write_results(book: &mut Spreadsheet, model: &Model<'_>, formulas: &BTreeMap<(usize, u32, u32), AutoSpec>) {
+    for (&(i, r, c), spec) in formulas {
+        let value = read(model, i as u32, r as i32 + 1, c as i32 + 1);
+        let auto = match value {
+            CellValue::Number(_) => spec.resolve(book, i),
+            _ => None,
+        };
+        let Some(sheet) = book.sheets.get_mut(i) else { continue };
+        let same = sheet.cell(r, c).is_some_and(|x| x.result.as_ref() == Some(&value) && x.auto_format == auto);
+        if !same {
+            sheet.update(r, c, |cell| {
                 cell.result = Some(value);
                 cell.auto_format = auto;
             });
@@ -40,38 +61,220 @@ pub fn recalc(book: &mut Spreadsheet) {
     }
 }
 
-/// The format Sheets gives a numeric formula result: dates for date functions,
-/// otherwise the format of the first cell the formula reads.
-fn auto_format(book: &Spreadsheet, sheet: usize, formula: &str) -> Option<NumberFormat> {
-    let upper = formula.trim_start_matches('=').trim_start().to_ascii_uppercase();
-    let date = |pattern: &str| Some(NumberFormat { kind: "DATE".into(), pattern: pattern.into() });
-    for f in ["TODAY(", "DATE(", "EDATE(", "EOMONTH(", "DATEVALUE(", "WORKDAY("] {
-        if upper.starts_with(f) {
-            return date("M/d/yyyy");
+/// What a formula's automatic format depends on, worked out once per formula text.
+#[derive(Debug, Clone, PartialEq)]
+enum AutoSpec {
+    None,
+    /// Date functions: always this format.
+    Fixed(NumberFormat),
+    /// The effective format of the first cell the formula reads (`count`: a count
+    /// of dates is no date).
+    FirstRef {
+        sheet: Option<String>,
+        row: u32,
+        col: u32,
+        count: bool,
+    },
+}
+
+impl AutoSpec {
+    fn of(formula: &str) -> AutoSpec {
+        let upper = formula.trim_start_matches('=').trim_start().to_ascii_uppercase();
+        let date = |pattern: &str| AutoSpec::Fixed(NumberFormat { kind: "DATE".into(), pattern: pattern.into() });
+        for f in ["TODAY(", "DATE(", "EDATE(", "EOMONTH(", "DATEVALUE(", "WORKDAY("] {
+            if upper.starts_with(f) {
+                return date("M/d/yyyy");
+            }
+        }
+        if upper.starts_with("NOW(") {
+            return AutoSpec::Fixed(NumberFormat { kind: "DATE_TIME".into(), pattern: "M/d/yyyy H:mm:ss".into() });
+        }
+        let delims = |c: char| "()+-*/,;:&=<>^% ".contains(c);
+        for token in formula.trim_start_matches('=').split(delims).filter(|t| !t.is_empty()) {
+            let Ok(a1) = super::a1::parse(token) else { continue };
+            let Some((start, _)) = a1.cells else { continue };
+            let (Some(row), Some(col)) = (start.row, start.col) else { continue };
+            let count = upper.starts_with("COUNT") || upper.starts_with("ROWS");
+            return AutoSpec::FirstRef { sheet: a1.sheet, row, col, count };
+        }
+        AutoSpec::None
+    }
+
+    /// The format Sheets gives a numeric result of this formula on `sheet`: dates
+    /// for date functions, otherwise the format of the first cell the formula reads.
+    fn resolve(&self, book: &Spreadsheet, sheet: usize) -> Option<NumberFormat> {
+        match self {
+            AutoSpec::None => None,
+            AutoSpec::Fixed(f) => Some(f.clone()),
+            AutoSpec::FirstRef { sheet: name, row, col, count } => {
+                let target = match name {
+                    Some(name) => book.sheet_by_title(name),
+                    None => book.sheets.get(sheet),
+                }?;
+                let f = target.cell(*row, *col).and_then(Cell::effective_format)?;
+                if *count && matches!(f.kind.as_str(), "DATE" | "TIME" | "DATE_TIME") {
+                    return None;
+                }
+                Some(f.clone())
+            }
         }
     }
-    if upper.starts_with("NOW(") {
-        return Some(NumberFormat { kind: "DATE_TIME".into(), pattern: "M/d/yyyy H:mm:ss".into() });
-    }
-    let delims = |c: char| "()+-*/,;:&=<>^% ".contains(c);
-    for token in formula.trim_start_matches('=').split(delims).filter(|t| !t.is_empty()) {
-        let Ok(a1) = super::a1::parse(token) else { continue };
-        let Some((start, _)) = a1.cells else { continue };
-        let (Some(row), Some(col)) = (start.row, start.col) else { continue };
-        let target = match &a1.sheet {
-            Some(name) => book.sheet_by_title(name),
-            None => book.sheets.get(sheet),
-        }?;
-        let f = target.cell(row, col).and_then(|c| c.effective_format().cloned())?;
-        // A count of dates is no date.
-        if matches!(f.kind.as_str(), "DATE" | "TIME" | "DATE_TIME")
-            && (upper.starts_with("COUNT") || upper.starts_with("ROWS"))
-        {
-            return None;
+}
+
+/// Every formula cell of the book, in evaluation order, with its format rule.
+fn formula_specs(book: &Spreadsheet) -> BTreeMap<(usize, u32, u32), AutoSpec> {
+    let mut out = BTreeMap::new();
+    for (i, sheet) in book.sheets.iter().enumerate() {
+        for (r, row) in &sheet.rows {
+            for (c, cell) in row {
+                if let Some(Input::Formula(f)) = &cell.input {
+                    out.insert((i, *r, *c), AutoSpec::of(f));
+                }
+            }
         }
-        return Some(f);
     }
-    None
+    out
+}
+
+/// Evaluated engine workbooks of the spreadsheets a universe edits, by file id: a
+/// runtime value of the universe (`Universe::runtime`), so it is never part of the
+/// state, a fork or an export, and a fork starts without one.
+#[derive(Default)]
+pub struct Cache(Mutex<HashMap<String, Warm>>);
+
+/// Spreadsheets one universe keeps warm; past this, the least recently edited goes.
+const CACHED_BOOKS: usize = 8;
+/// Cells handed to one engine workbook before it is loaded afresh: its string and
+/// formula tables only grow, so a spreadsheet edited forever is reloaded now and then.
+const CHANGES_PER_LOAD: usize = 100_000;
+
+struct Warm {
+    /// The spreadsheet as stored after the last recalculation: what `model` holds.
+    book: Spreadsheet,
+    model: Model<'static>,
+    formulas: BTreeMap<(usize, u32, u32), AutoSpec>,
+    /// Cells handed to `model` since it was loaded.
+    changes: usize,
+    /// When it was last used (the cache's own counter), for eviction.
+    used: u64,
+}
+
+impl Cache {
+    fn take(&self, id: &str) -> Option<Warm> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(id)
+    }
+
+    fn keep(&self, id: &str, mut warm: Warm) {
+        let mut books = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        warm.used = books.values().map(|w| w.used).max().unwrap_or(0) + 1;
+        books.insert(id.to_string(), warm);
+        while books.len() > CACHED_BOOKS {
+            let Some(oldest) = books.iter().min_by_key(|(_, w)| w.used).map(|(k, _)| k.clone()) else { break };
+            books.remove(&oldest);
+        }
+    }
+}
+
+/// [`recalc`] for the spreadsheet stored as file `id`, with the engine workbook the
+/// last edit left in `cache` when the sheets and named ranges are the same: only
+/// the cells that differ from the book it holds are handed to the engine. Anything
+/// else (a first edit, sheets added, renamed or moved, named ranges changed, a cell
+/// the engine refuses) loads the workbook afresh, as `recalc` does.
+pub fn recalc_cached(book: &mut Spreadsheet, cache: &Cache, id: &str) {
+    if let Some(mut warm) = cache.take(id) {
+        if warm.changes < CHANGES_PER_LOAD && same_layout(&warm.book, book) && apply_changes(&mut warm, book) {
+            if !warm.formulas.is_empty() {
+                warm.model.evaluate();
+                write_results(book, &warm.model, &warm.formulas);
+            }
+            warm.book = book.clone();
+            cache.keep(id, warm);
+            return;
+        }
+    }
+    if !book.has_formulas() {
+        return;
+    }
+    let Some(mut model) = load(book) else { return };
+    model.evaluate();
+    let formulas = formula_specs(book);
+    write_results(book, &model, &formulas);
+    cache.keep(id, Warm { book: book.clone(), model, formulas, changes: 0, used: 0 });
+}
+
+/// The same sheets (ids and titles, in order) and named ranges: what the engine
+/// workbook's structure is built from.
+fn same_layout(a: &Spreadsheet, b: &Spreadsheet) -> bool {
+    a.named_ranges == b.named_ranges
+        && a.sheets.len() == b.sheets.len()
+        && a.sheets.iter().zip(&b.sheets).all(|(x, y)| x.id == y.id && x.title == y.title)
+}
+
+/// Hands the engine every cell whose input differs between the warm book and `book`
+/// (the persistent maps' diff skips what they still share, so this costs what
+/// changed). False when the engine refused one: the caller then loads afresh.
+fn apply_changes(warm: &mut Warm, book: &Spreadsheet) -> bool {
+    for (i, (before, after)) in warm.book.sheets.iter().zip(&book.sheets).enumerate() {
+        let mut changed: Vec<(u32, u32, Option<&Input>)> = Vec::new();
+        for item in before.rows.diff(&after.rows) {
+            match item {
+                imbl::ordmap::DiffItem::Add(r, row) => {
+                    changed.extend(row.iter().map(|(c, cell)| (*r, *c, cell.input.as_ref())));
+                }
+                imbl::ordmap::DiffItem::Remove(r, row) => {
+                    changed.extend(row.keys().map(|c| (*r, *c, None)));
+                }
+                imbl::ordmap::DiffItem::Update { old, new } => {
+                    for cell in old.1.diff(new.1) {
+                        match cell {
+                            imbl::ordmap::DiffItem::Add(c, x) => changed.push((*new.0, *c, x.input.as_ref())),
+                            imbl::ordmap::DiffItem::Remove(c, _) => changed.push((*new.0, *c, None)),
+                            imbl::ordmap::DiffItem::Update { old: (_, was), new: (c, x) } => {
+                                if was.input != x.input {
+                                    changed.push((*new.0, *c, x.input.as_ref()));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for (r, c, input) in changed {
+            if before_input(before, r, c) == input {
+                continue;
+            }
+            if !set_input(&mut warm.model, i as u32, r, c, input) {
+                return false;
+            }
+            warm.changes += 1;
+            match input {
+                Some(Input::Formula(f)) => {
+                    warm.formulas.insert((i, r, c), AutoSpec::of(f));
+                }
+                _ => {
+                    warm.formulas.remove(&(i, r, c));
+                }
+            }
+        }
+    }
+    true
+}
+
+fn before_input(sheet: &Sheet, r: u32, c: u32) -> Option<&Input> {
+    sheet.cell(r, c).and_then(|x| x.input.as_ref())
+}
+
+/// One cell's input into the engine workbook, as `load` sets it; None clears it.
+fn set_input(model: &mut Model<'static>, sheet: u32, r: u32, c: u32, input: Option<&Input>) -> bool {
+    let (row, col) = (r as i32 + 1, c as i32 + 1);
+    let done = match input {
+        Some(Input::Number(n)) => model.update_cell_with_number(sheet, row, col, *n),
+        Some(Input::Text(t)) => model.update_cell_with_text(sheet, row, col, t),
+        Some(Input::Bool(b)) => model.update_cell_with_bool(sheet, row, col, *b),
+        Some(Input::Formula(f)) => model.update_cell_with_formula(sheet, row, col, f.clone()),
+        None => model.range_clear_contents(&Area { sheet, row, column: col, width: 1, height: 1 }),
+    };
+    done.is_ok()
 }
 
 fn formula_cells(sheet: &super::model::Sheet) -> Vec<(u32, u32)> {
@@ -340,6 +543,46 @@ mod tests {
         // 60,000 characters is past a cell's limit.
         assert_eq!(shown(&book, 0, formulas.len() as u32 - 1, 0), "#VALUE!");
         assert!(started.elapsed() < std::time::Duration::from_secs(20), "{:?}", started.elapsed());
+    }
+
+    /// A warm engine workbook gives exactly the state a fresh load gives, edit after
+    /// edit: numbers, text, formulas written, changed and cleared, formats, and a
+    /// sheet added (which loads afresh).
+    #[test]
+    fn cached_recalculation_matches_a_fresh_one() {
+        let cache = Cache::default();
+        let mut warm = Spreadsheet::new();
+        let mut edits: Vec<Box<dyn Fn(&mut Spreadsheet)>> = vec![
+            Box::new(|b| {
+                for r in 0..20 {
+                    set(b, 0, r, 1, &format!("{}", r * 3));
+                    set(b, 0, r, 2, &format!("=B{}*2", r + 1));
+                }
+                set(b, 0, 0, 4, "=SUM(C1:C20)");
+                set(b, 0, 1, 4, "=E1/0");
+                set(b, 0, 2, 4, "=C3");
+            }),
+            Box::new(|b| set(b, 0, 4, 1, "$1,200.50")),
+            Box::new(|b| set(b, 0, 2, 1, "hello")),
+            Box::new(|b| set(b, 0, 3, 4, "=CONCATENATE(A1,\"x\")")),
+            Box::new(|b| b.sheets[0].put(5, 1, Cell::default())),
+            Box::new(|b| set(b, 0, 0, 4, "=AVERAGE(C1:C20)")),
+            Box::new(|b| b.sheets[0].put(2, 4, Cell::default())),
+            Box::new(|b| {
+                b.sheets.push(Sheet::new(3, "Other", 10, 5));
+                set(b, 1, 0, 0, "=Sheet1!E1+1");
+            }),
+            Box::new(|b| set(b, 0, 7, 1, "2024-01-15")),
+            Box::new(|b| set(b, 0, 6, 2, "=TODAY()")),
+            Box::new(|b| set(b, 0, 9, 1, "TRUE")),
+        ];
+        for (i, edit) in edits.iter_mut().enumerate() {
+            edit(&mut warm);
+            let mut fresh = warm.clone();
+            recalc(&mut fresh);
+            recalc_cached(&mut warm, &cache, "book");
+            assert_eq!(warm, fresh, "after edit {i}");
+        }
     }
 
     #[test]

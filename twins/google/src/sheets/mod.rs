@@ -143,7 +143,8 @@ mod tests {
         let back: crate::drive::model::Content = serde_json::from_value(json).unwrap();
         assert_eq!(back, content);
         let doc = crate::docs::Document::from_text("x😀\n");
-        let content = crate::drive::model::Content::Editor(crate::drive::model::EditorContent::Doc(Box::new(doc)));
+        let content =
+            crate::drive::model::Content::Editor(crate::drive::model::EditorContent::Doc(std::sync::Arc::new(doc)));
         let back: crate::drive::model::Content =
             serde_json::from_value(serde_json::to_value(&content).unwrap()).unwrap();
         assert_eq!(back, content);
