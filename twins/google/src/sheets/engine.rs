@@ -548,11 +548,13 @@ mod tests {
     /// A warm engine workbook gives exactly the state a fresh load gives, edit after
     /// edit: numbers, text, formulas written, changed and cleared, formats, and a
     /// sheet added (which loads afresh).
+    type Edit = Box<dyn Fn(&mut Spreadsheet)>;
+
     #[test]
     fn cached_recalculation_matches_a_fresh_one() {
         let cache = Cache::default();
         let mut warm = Spreadsheet::new();
-        let mut edits: Vec<Box<dyn Fn(&mut Spreadsheet)>> = vec![
+        let mut edits: Vec<Edit> = vec![
             Box::new(|b| {
                 for r in 0..20 {
                     set(b, 0, r, 1, &format!("{}", r * 3));
