@@ -115,11 +115,14 @@ pub async fn dispatch(State(svc): State<Arc<TwinService>>, req: Request, next: N
     // 3. Realistic rate limits, when no rule already decided the answer.
     let mut limited = None;
     if decision.action.is_none() && core.config.realistic_limits {
-        if let Some(limit) = operation.as_deref().and_then(|op| twin.rate_limit(op)) {
-            let who = principal.as_ref().map_or("anonymous", |p| p.subject.as_str());
-            if let Err(retry_after_s) = universe.buckets.take(who, &limit, universe.now()) {
+        let limits = operation.as_deref().map(|op| twin.rate_limits(op, &path)).unwrap_or_default();
+        let who = principal.as_ref().map_or("anonymous", |p| p.subject.as_str());
+        for limit in limits {
+            let bucket_owner = if limit.shared { "" } else { who };
+            if let Err(retry_after_s) = universe.buckets.take(bucket_owner, &limit, universe.now()) {
                 fault = Some((format!("rate_limit:{}", limit.class), "rate_limit"));
-                limited = Some(Fault::RateLimited { retry_after_s });
+                limited = Some(Fault::RateLimited { retry_after_s, class: limit.class });
+                break;
             }
         }
     }
@@ -299,7 +302,9 @@ fn frees_state(method: &axum::http::Method, operation: Option<&str>) -> bool {
 /// Carries out the fault a rule chose.
 async fn apply(action: Action, twin: &dyn Twin, req: Request, next: Next) -> Response {
     match action {
-        Action::RateLimit { retry_after_s } => twin.render_fault(&Fault::RateLimited { retry_after_s }),
+        Action::RateLimit { retry_after_s } => {
+            twin.render_fault(&Fault::RateLimited { retry_after_s, class: String::new() })
+        }
         Action::Error { status, error } => twin.render_fault(&Fault::Error { status, error }),
         Action::Reset => abort(),
         Action::Hang { ms } => {

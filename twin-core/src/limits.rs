@@ -65,7 +65,7 @@ mod tests {
     #[test]
     fn bucket_empties_then_refills_on_the_universe_clock() {
         let buckets = Buckets::default();
-        let limit = RateLimit { class: "tier2".into(), limit: 2, per_seconds: 60 };
+        let limit = RateLimit { class: "tier2".into(), limit: 2, per_seconds: 60, shared: false };
         let t0 = Utc::now();
         assert!(buckets.take("U1", &limit, t0).is_ok());
         assert!(buckets.take("U1", &limit, t0).is_ok());

@@ -17,19 +17,23 @@ use crate::universe::{Principal, SeedCtx, Universe};
 /// A fault the core decided to inject, for the twin to render as its vendor would.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Fault {
-    /// Too many requests: the vendor's 429 with its retry headers.
-    RateLimited { retry_after_s: u64 },
+    /// Too many requests: the vendor's 429 with its retry headers. `class` names the
+    /// realistic limit that ran out (a twin renders its limiters apart: Jira's
+    /// per-issue write limit, Sheets' read and write quotas); empty for a chaos rule.
+    RateLimited { retry_after_s: u64, class: String },
     /// An error response: `status`, and the vendor's error name when one was given.
     Error { status: u16, error: Option<String> },
 }
 
 /// A rate-limit class of an operation: `limit` requests per `per_seconds`, per
-/// (universe, principal, class).
-#[derive(Debug, Clone, PartialEq)]
+/// (universe, principal, class), or per (universe, class) when `shared`.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct RateLimit {
     pub class: String,
     pub limit: u32,
     pub per_seconds: u32,
+    /// One bucket for every caller (a limit on the thing written, not on who writes).
+    pub shared: bool,
 }
 
 /// How much of the vendor's surface a twin implements.
@@ -100,6 +104,13 @@ pub trait Twin: Send + Sync + 'static {
     /// The rate-limit class of an operation, for `--realistic-limits`.
     fn rate_limit(&self, _operation: &str) -> Option<RateLimit> {
         None
+    }
+
+    /// Every limit a call counts against under `--realistic-limits`, in the order they
+    /// are checked: by default the one of `rate_limit`. A twin whose limits depend on
+    /// what the call targets (Jira's per-issue write limit) adds them here.
+    fn rate_limits(&self, operation: &str, _path: &str) -> Vec<RateLimit> {
+        self.rate_limit(operation).into_iter().collect()
     }
 
     fn coverage(&self) -> Coverage {

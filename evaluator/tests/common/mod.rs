@@ -196,7 +196,7 @@ impl Twin for MiniSlack {
 
     fn render_fault(&self, fault: &Fault) -> Response {
         match fault {
-            Fault::RateLimited { retry_after_s } => {
+            Fault::RateLimited { retry_after_s, .. } => {
                 let mut r =
                     (StatusCode::TOO_MANY_REQUESTS, Json(json!({"ok": false, "error": "ratelimited"}))).into_response();
                 if let Ok(v) = retry_after_s.to_string().parse() {

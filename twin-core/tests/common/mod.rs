@@ -153,7 +153,7 @@ impl Twin for NotesTwin {
 
     fn render_fault(&self, fault: &Fault) -> Response {
         match fault {
-            Fault::RateLimited { retry_after_s } => (
+            Fault::RateLimited { retry_after_s, .. } => (
                 StatusCode::TOO_MANY_REQUESTS,
                 [("retry-after", retry_after_s.to_string())],
                 Json(json!({"error": "slow_down"})),
@@ -176,7 +176,12 @@ impl Twin for NotesTwin {
     }
 
     fn rate_limit(&self, operation: &str) -> Option<RateLimit> {
-        (operation == "notes.create").then(|| RateLimit { class: "writes".into(), limit: 2, per_seconds: 60 })
+        (operation == "notes.create").then(|| RateLimit {
+            class: "writes".into(),
+            limit: 2,
+            per_seconds: 60,
+            shared: false,
+        })
     }
 }
 

@@ -97,7 +97,8 @@ impl Twin for GoogleTwin {
 
     fn render_fault(&self, fault: &Fault) -> Response {
         match fault {
-            Fault::RateLimited { .. } => GoogleError::for_status(403, Some("userRateLimitExceeded")).into_response(),
+            Fault::RateLimited { retry_after_s, class } => sheets::errors::quota_exceeded(class, *retry_after_s)
+                .unwrap_or_else(|| GoogleError::for_status(403, Some("userRateLimitExceeded")).into_response()),
             Fault::Error { status, error } => GoogleError::for_status(*status, error.as_deref()).into_response(),
         }
     }
@@ -148,13 +149,28 @@ impl Twin for GoogleTwin {
 
     /// Drive's per-user quota (the older projects' 12,000 queries a minute, as a
     /// per-second bucket), answered as 403 `userRateLimitExceeded`.
+    /// Sheets' and Docs' per-minute quotas per user (reads and writes apart), answered
+    /// as 429 RESOURCE_EXHAUSTED.
     fn rate_limit(&self, operation: &str) -> Option<RateLimit> {
         let class = match operation {
             op if op.starts_with("drive.") => "drive",
             op if op.starts_with("oauth2.") => "oauth2",
+            op if op.starts_with("sheets.") => {
+                let read = [".get", ".batchGet", "getByDataFilter", ".batchGetByDataFilter"];
+                if read.iter().any(|r| op.ends_with(r)) {
+                    "sheets-read"
+                } else {
+                    "sheets-write"
+                }
+            }
+            "docs.documents.get" => "docs-read",
+            op if op.starts_with("docs.") => "docs-write",
             _ => return None,
         };
-        Some(RateLimit { class: class.into(), limit: 200, per_seconds: 1 })
+        if let Some((_, _, _, per_minute)) = sheets::errors::QUOTAS.iter().find(|(c, ..)| *c == class) {
+            return Some(RateLimit { class: class.into(), limit: *per_minute, per_seconds: 60, shared: false });
+        }
+        Some(RateLimit { class: class.into(), limit: 200, per_seconds: 1, shared: false })
     }
 
     /// A universe whose state is full refuses new content as Drive refuses a full

@@ -21,12 +21,16 @@ struct Domain {
 }
 
 fn domain() -> Domain {
+    domain_configured(Config::default())
+}
+
+fn domain_configured(config: Config) -> Domain {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/default.yaml");
     let mut fixtures = FixtureLibrary::default();
     fixtures.insert("default", Fixture::from_file(std::path::Path::new(path)).expect("default fixture"));
     fixtures.insert("large", Fixture::generated(10_000));
     let twin: Arc<dyn Twin> = Arc::new(GoogleTwin::new());
-    let core = Arc::new(Core::new(Config::default(), vec![twin.clone()], fixtures, "default"));
+    let core = Arc::new(Core::new(config, vec![twin.clone()], fixtures, "default"));
     let universe =
         core.create_universe(CreateUniverse { id: Some("default".into()), ..Default::default() }).expect("universe");
     let token = universe.credential_of("google", "access_token").expect("a token");
@@ -264,7 +268,7 @@ async fn faults_render_in_googles_dialect() {
     let d = domain();
     let twin = GoogleTwin::new();
     for (fault, status, reason) in [
-        (twin_core::Fault::RateLimited { retry_after_s: 1 }, 403, "userRateLimitExceeded"),
+        (twin_core::Fault::RateLimited { retry_after_s: 1, class: String::new() }, 403, "userRateLimitExceeded"),
         (twin_core::Fault::Error { status: 429, error: None }, 429, "rateLimitExceeded"),
         (twin_core::Fault::Error { status: 503, error: None }, 503, "backendError"),
         (twin_core::Fault::Error { status: 403, error: Some("rateLimitExceeded".into()) }, 403, "rateLimitExceeded"),
@@ -424,4 +428,40 @@ async fn random_queries_and_selectors_never_fail_the_server() {
             }
         }
     }
+}
+
+/// Under `--realistic-limits`, Sheets counts a user's reads and writes apart, 60 a
+/// minute each: the 61st read is Google's 429 RESOURCE_EXHAUSTED naming the quota,
+/// a write still passes, and a minute on the universe clock refills the reads.
+#[tokio::test]
+async fn sheets_per_minute_quotas_under_realistic_limits() {
+    let d = domain_configured(Config { realistic_limits: true, ..Config::default() });
+    let u = d.core.universe("default").expect("default");
+    u.clock.set(chrono::Utc::now(), true);
+    let created = d.call("POST", "/v4/spreadsheets", &[("content-type", "application/json")], "{}").await;
+    assert_eq!(created.status, 200, "{}", String::from_utf8_lossy(&created.body));
+    let id = created.json()["spreadsheetId"].as_str().expect("id").to_string();
+    let read = format!("/v4/spreadsheets/{id}/values/A1:B2");
+    for n in 0..60 {
+        let r = d.call("GET", &read, &[], "").await;
+        assert_eq!(r.status, 200, "read {n}: {}", String::from_utf8_lossy(&r.body));
+    }
+    let r = d.call("GET", &read, &[], "").await;
+    assert_eq!(r.status, 429);
+    let body = r.json();
+    assert_eq!(body["error"]["status"], "RESOURCE_EXHAUSTED");
+    assert!(body["error"]["message"].as_str().unwrap().contains("'Read requests per minute per user'"), "{body}");
+    assert_eq!(body["error"]["details"][0]["reason"], "RATE_LIMIT_EXCEEDED");
+    assert!(r.headers.contains_key("retry-after"));
+    let write = d
+        .call(
+            "PUT",
+            &format!("{read}?valueInputOption=RAW"),
+            &[("content-type", "application/json")],
+            r#"{"values": [["a", "b"]]}"#,
+        )
+        .await;
+    assert_eq!(write.status, 200, "{}", String::from_utf8_lossy(&write.body));
+    u.clock.advance(chrono::Duration::seconds(60));
+    assert_eq!(d.call("GET", &read, &[], "").await.status, 200);
 }

@@ -20,13 +20,25 @@ pub struct JiraError {
     pub errors: BTreeMap<String, String>,
     /// Seconds, for 429 and 503.
     pub retry_after_s: Option<u64>,
+    /// A 429 of the per-issue write limit rather than the burst limit.
+    pub per_issue_limit: bool,
 }
+
+/// `RateLimit-Reason` of the per-issue write limit (the burst limit's is
+/// `jira-burst-based`).
+pub const PER_ISSUE_REASON: &str = "jira-per-issue-on-write";
 
 pub const ISSUE_NOT_FOUND: &str = "Issue does not exist or you do not have permission to see it.";
 
 impl JiraError {
     pub fn new(status: u16, message: impl Into<String>) -> Self {
-        Self { status, messages: vec![message.into()], errors: BTreeMap::new(), retry_after_s: None }
+        Self {
+            status,
+            messages: vec![message.into()],
+            errors: BTreeMap::new(),
+            retry_after_s: None,
+            per_issue_limit: false,
+        }
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -37,12 +49,12 @@ impl JiraError {
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
         let mut errors = BTreeMap::new();
         errors.insert(field.into(), message.into());
-        Self { status: 400, messages: vec![], errors, retry_after_s: None }
+        Self { status: 400, messages: vec![], errors, retry_after_s: None, per_issue_limit: false }
     }
 
     /// Several field errors at once.
     pub fn fields(errors: BTreeMap<String, String>) -> Self {
-        Self { status: 400, messages: vec![], errors, retry_after_s: None }
+        Self { status: 400, messages: vec![], errors, retry_after_s: None, per_issue_limit: false }
     }
 
     pub fn not_found(message: impl Into<String>) -> Self {
@@ -81,6 +93,10 @@ impl JiraError {
         Self { retry_after_s: Some(retry_after_s.max(1)), ..Self::new(429, "Rate limit exceeded.") }
     }
 
+    pub fn per_issue(self, per_issue_limit: bool) -> Self {
+        Self { per_issue_limit, ..self }
+    }
+
     /// The answer for an injected status (chaos `error` rules).
     pub fn for_status(status: u16, message: Option<&str>) -> Self {
         let default = match status {
@@ -110,15 +126,15 @@ impl JiraError {
 }
 
 /// `X-RateLimit-*` and `RateLimit-Reason`, as Jira sends them with a 429.
-pub fn rate_limit_headers(retry_after_s: u64) -> Vec<(HeaderName, HeaderValue)> {
+pub fn rate_limit_headers(retry_after_s: u64, per_issue: bool) -> Vec<(HeaderName, HeaderValue)> {
     let reset = chrono::Utc::now() + chrono::Duration::seconds(i64::try_from(retry_after_s).unwrap_or(60));
     let mut out = Vec::new();
     for (name, value) in [
         ("retry-after", retry_after_s.to_string()),
-        ("x-ratelimit-limit", "100".to_string()),
+        ("x-ratelimit-limit", if per_issue { "20" } else { "100" }.to_string()),
         ("x-ratelimit-remaining", "0".to_string()),
         ("x-ratelimit-reset", reset.format("%Y-%m-%dT%H:%MZ").to_string()),
-        ("ratelimit-reason", "jira-burst-based".to_string()),
+        ("ratelimit-reason", if per_issue { PER_ISSUE_REASON } else { "jira-burst-based" }.to_string()),
     ] {
         if let Ok(v) = HeaderValue::from_str(&value) {
             out.push((HeaderName::from_static(name), v));
@@ -133,7 +149,7 @@ impl IntoResponse for JiraError {
         let mut response = (status, [(CONTENT_TYPE, JSON)], self.body().to_string()).into_response();
         let headers = response.headers_mut();
         if self.status == 429 {
-            for (name, value) in rate_limit_headers(self.retry_after_s.unwrap_or(1)) {
+            for (name, value) in rate_limit_headers(self.retry_after_s.unwrap_or(1), self.per_issue_limit) {
                 headers.insert(name, value);
             }
         } else if let Some(s) = self.retry_after_s {

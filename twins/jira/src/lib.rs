@@ -74,7 +74,10 @@ impl Twin for JiraTwin {
 
     fn render_fault(&self, fault: &Fault) -> Response {
         match fault {
-            Fault::RateLimited { retry_after_s } => JiraError::rate_limited(*retry_after_s),
+            Fault::RateLimited { retry_after_s, class } => {
+                let per_issue = class.starts_with(errors::PER_ISSUE_REASON);
+                JiraError::rate_limited(*retry_after_s).per_issue(per_issue)
+            }
             Fault::Error { status, error } => JiraError::for_status(*status, error.as_deref()),
         }
         .into_response()
@@ -118,11 +121,27 @@ impl Twin for JiraTwin {
     }
 
     fn rate_limit(&self, operation: &str) -> Option<RateLimit> {
-        let write = [".create", ".edit", ".delete", ".add", ".do", ".assign", ".update", ".move", ".set", ".remove"]
-            .iter()
-            .any(|s| operation.ends_with(s));
-        let (class, limit) = if write { ("jira-write", 50) } else { ("jira-read", 100) };
-        Some(RateLimit { class: class.into(), limit, per_seconds: 1 })
+        let (class, limit) = if is_write(operation) { ("jira-write", 50) } else { ("jira-read", 100) };
+        Some(RateLimit { class: class.into(), limit, per_seconds: 1, shared: false })
+    }
+
+    /// The burst limit of `rate_limit`, and for a write to one issue Jira's per-issue
+    /// write limits, which count every caller's writes to that issue: 20 in 2 seconds
+    /// and 100 in 30 (Atlassian's rate-limiting page; the issue is named as the path
+    /// names it, so its key and its id count apart).
+    fn rate_limits(&self, operation: &str, path: &str) -> Vec<RateLimit> {
+        let mut out: Vec<RateLimit> = self.rate_limit(operation).into_iter().collect();
+        if let Some(issue) = is_write(operation).then(|| issue_in_path(path)).flatten() {
+            for (limit, per_seconds) in [(20, 2), (100, 30)] {
+                out.push(RateLimit {
+                    class: format!("{}:{per_seconds}s:{issue}", errors::PER_ISSUE_REASON),
+                    limit,
+                    per_seconds,
+                    shared: true,
+                });
+            }
+        }
+        out
     }
 
     fn coverage(&self) -> Coverage {
@@ -131,4 +150,23 @@ impl Twin for JiraTwin {
         let partial = table.iter().filter(|r| matches!(r.coverage, Cov::Partial(_))).count();
         Coverage { implemented, partial, missing: SPEC_OPERATIONS.saturating_sub(implemented + partial) }
     }
+}
+
+fn is_write(operation: &str) -> bool {
+    [".create", ".edit", ".delete", ".add", ".do", ".assign", ".update", ".move", ".set", ".remove"]
+        .iter()
+        .any(|s| operation.ends_with(s))
+}
+
+/// The issue a `/rest/api/{v}/issue/{idOrKey}/…` path names, upper-cased (not the
+/// collection paths `issue/bulk`, `issue/picker`, `issue/createmeta`, …).
+fn issue_in_path(path: &str) -> Option<String> {
+    let rest = path.split("/rest/api/").nth(1)?;
+    let mut parts = rest.split('/');
+    let (_version, kind, issue) = (parts.next()?, parts.next()?, parts.next()?);
+    let looks_like_issue = issue.chars().all(|c| c.is_ascii_digit())
+        || issue
+            .split_once('-')
+            .is_some_and(|(p, n)| !p.is_empty() && !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
+    (kind == "issue" && looks_like_issue).then(|| issue.to_ascii_uppercase())
 }

@@ -20,10 +20,14 @@ struct Site {
 }
 
 fn site_with(fixture: Fixture) -> Site {
+    site_configured(fixture, Config::default())
+}
+
+fn site_configured(fixture: Fixture, config: Config) -> Site {
     let mut fixtures = FixtureLibrary::default();
     fixtures.insert("default", fixture);
     let twin: Arc<dyn Twin> = Arc::new(JiraTwin::new());
-    let core = Arc::new(Core::new(Config::default(), vec![twin.clone()], fixtures, "default"));
+    let core = Arc::new(Core::new(config, vec![twin.clone()], fixtures, "default"));
     let universe =
         core.create_universe(CreateUniverse { id: Some("default".into()), ..Default::default() }).expect("universe");
     let manifest = twin.manifest(&universe, "http://jira.test");
@@ -33,9 +37,13 @@ fn site_with(fixture: Fixture) -> Site {
     Site { router: twin_core::serve::twin_router(core, twin), auth, universe }
 }
 
-fn site() -> Site {
+fn default_fixture() -> Fixture {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/default.yaml");
-    site_with(Fixture::from_file(std::path::Path::new(path)).expect("default fixture"))
+    Fixture::from_file(std::path::Path::new(path)).expect("default fixture")
+}
+
+fn site() -> Site {
+    site_with(default_fixture())
 }
 
 impl Site {
@@ -156,7 +164,7 @@ async fn unknown_paths_and_methods_answer_in_jiras_dialect() {
 async fn faults_render_as_jira_answers() {
     use twin_core::Fault;
     let twin = JiraTwin::new();
-    let resp = twin.render_fault(&Fault::RateLimited { retry_after_s: 2 });
+    let resp = twin.render_fault(&Fault::RateLimited { retry_after_s: 2, class: String::new() });
     assert_eq!(resp.status().as_u16(), 429);
     assert_eq!(resp.headers()["retry-after"], "2");
     assert_eq!(resp.headers()["x-ratelimit-remaining"], "0");
@@ -339,4 +347,32 @@ async fn indexed_search_pages_agree_with_the_scan() {
             assert_eq!(keys_paged(&site, indexed, per_page).await, all, "{indexed}, {per_page} per page");
         }
     }
+}
+
+/// Under `--realistic-limits`, writes to one issue count against Jira's per-issue
+/// write limit (20 in 2 seconds, whoever writes): the 21st is a 429 whose
+/// `RateLimit-Reason` names that limiter, another issue is still writable, and the
+/// universe clock moving on refills it.
+#[tokio::test]
+async fn per_issue_write_limit_under_realistic_limits() {
+    let site = site_configured(default_fixture(), Config { realistic_limits: true, ..Config::default() });
+    site.universe.clock.set(chrono::Utc::now(), true);
+    let edit = r#"{"fields": {"summary": "Edited again"}}"#;
+    for n in 0..20 {
+        let (status, value, _) = site.call("PUT", "/rest/api/3/issue/ENG-1", Some(edit)).await;
+        assert_eq!(status, 204, "write {n}: {value}");
+    }
+    let (status, value, resp) = site.call("PUT", "/rest/api/3/issue/ENG-1", Some(edit)).await;
+    assert_eq!(status, 429, "{value}");
+    assert_eq!(resp.headers()["ratelimit-reason"], "jira-per-issue-on-write");
+    assert!(resp.headers()["retry-after"].to_str().expect("ascii").parse::<u64>().is_ok());
+    assert_eq!(value["errorMessages"][0], "Rate limit exceeded.");
+    // Reads of that issue, and writes to another, are not limited by it.
+    let (status, _, _) = site.call("GET", "/rest/api/3/issue/ENG-1", None).await;
+    assert_eq!(status, 200);
+    let (status, value, _) = site.call("PUT", "/rest/api/3/issue/ENG-2", Some(edit)).await;
+    assert_eq!(status, 204, "{value}");
+    site.universe.clock.advance(chrono::Duration::seconds(3));
+    let (status, value, _) = site.call("PUT", "/rest/api/3/issue/ENG-1", Some(edit)).await;
+    assert_eq!(status, 204, "{value}");
 }

@@ -73,7 +73,7 @@ impl Twin for OktaTwin {
 
     fn render_fault(&self, fault: &Fault) -> Response {
         let err = match fault {
-            Fault::RateLimited { retry_after_s } => OktaError::RateLimited { retry_after_s: *retry_after_s },
+            Fault::RateLimited { retry_after_s, .. } => OktaError::RateLimited { retry_after_s: *retry_after_s },
             Fault::Error { status, error } => OktaError::for_status(*status, error.as_deref()),
         };
         let mut response = err.into_response();
@@ -130,7 +130,7 @@ impl Twin for OktaTwin {
             "okta.authn" => ("api/v1/authn", 600),
             _ => ("api/v1", 1200),
         };
-        Some(RateLimit { class: class.into(), limit, per_seconds: 60 })
+        Some(RateLimit { class: class.into(), limit, per_seconds: 60, shared: false })
     }
 
     fn coverage(&self) -> Coverage {

@@ -111,7 +111,7 @@ impl IntoResponse for SlackError {
 /// An injected fault as Slack shows it.
 pub fn render_fault(fault: &Fault) -> Response {
     match fault {
-        Fault::RateLimited { retry_after_s } => {
+        Fault::RateLimited { retry_after_s, .. } => {
             let mut response =
                 json_response(StatusCode::TOO_MANY_REQUESTS, &json!({"ok": false, "error": "ratelimited"}));
             if let Ok(value) = HeaderValue::from_str(&retry_after_s.to_string()) {
@@ -156,7 +156,7 @@ mod tests {
 
     #[test]
     fn faults_render_as_slack_does() {
-        let r = render_fault(&Fault::RateLimited { retry_after_s: 3 });
+        let r = render_fault(&Fault::RateLimited { retry_after_s: 3, class: String::new() });
         assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(r.headers()[RETRY_AFTER], "3");
         let r = render_fault(&Fault::Error { status: 503, error: None });

@@ -48,6 +48,50 @@ impl ApiError {
     }
 }
 
+/// A per-minute quota of Sheets or Docs, as `rate_limit` names it: (class, service,
+/// quota metric, per-user limit a minute). Google documents 60 reads and 60 writes a
+/// minute per user for Sheets, 300 reads and 60 writes for Docs.
+pub const QUOTAS: [(&str, &str, &str, u32); 4] = [
+    ("sheets-read", "sheets.googleapis.com", "Read requests", 60),
+    ("sheets-write", "sheets.googleapis.com", "Write requests", 60),
+    ("docs-read", "docs.googleapis.com", "Read requests", 300),
+    ("docs-write", "docs.googleapis.com", "Write requests", 60),
+];
+
+/// The 429 of a spent Sheets or Docs quota, as Google sends it: RESOURCE_EXHAUSTED,
+/// the metric and limit named in the message, and an `ErrorInfo` detail that
+/// clients read the reason from. None for a class that is not one of these quotas.
+pub fn quota_exceeded(class: &str, retry_after_s: u64) -> Option<Response> {
+    let (_, service, metric, limit) = QUOTAS.iter().find(|(c, ..)| *c == class)?;
+    let quota_limit = format!("{}PerMinutePerProjectPerUser", metric.replace(' ', ""));
+    let consumer = "projects/dtu";
+    let message = format!(
+        "Quota exceeded for quota metric '{metric}' and limit '{metric} per minute per user' of service '{service}' for consumer '{consumer}'."
+    );
+    let body = json!({"error": {
+        "code": 429,
+        "message": message,
+        "status": "RESOURCE_EXHAUSTED",
+        "details": [{
+            "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+            "reason": "RATE_LIMIT_EXCEEDED",
+            "domain": "googleapis.com",
+            "metadata": {
+                "service": service,
+                "consumer": consumer,
+                "quota_metric": format!("{service}/{}", metric.to_lowercase().replace(' ', "_")),
+                "quota_limit": quota_limit,
+                "quota_limit_value": limit.to_string(),
+            }
+        }]
+    }});
+    let mut response = json_response(429, &body);
+    if let Ok(v) = axum::http::HeaderValue::from_str(&retry_after_s.max(1).to_string()) {
+        response.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+    }
+    Some(response)
+}
+
 fn canonical(code: u16) -> &'static str {
     match code {
         400 => "INVALID_ARGUMENT",

@@ -324,7 +324,7 @@ pub fn find(name: &str) -> Option<&'static Method> {
 pub fn rate_limit(operation: &str) -> Option<RateLimit> {
     let method = find(operation)?;
     let limit = if method.name == "chat.postMessage" { 60 } else { method.tier.per_minute()? };
-    Some(RateLimit { class: method.name.to_string(), limit, per_seconds: 60 })
+    Some(RateLimit { class: method.name.to_string(), limit, per_seconds: 60, shared: false })
 }
 
 /// One API call as a handler sees it.
