@@ -1037,7 +1037,7 @@ fn history_matches(
         })
     };
     let mut changes = Vec::new();
-    for h in issue.histories.iter().filter_map(|h| s.histories.get(h)) {
+    for h in s.histories.of_issue(&issue.id) {
         for it in h.items.iter().filter(|it| it.field_id == field) {
             changes.push((h, it));
         }

@@ -144,7 +144,6 @@ pub struct Issue {
     pub attachments: Vec<String>,
     pub links: Vec<String>,
     pub watchers: Vec<String>,
-    pub histories: Vec<String>,
     pub sprints: Vec<u64>,
     pub original_estimate: Option<i64>,
     pub remaining_estimate: Option<i64>,
@@ -438,6 +437,74 @@ impl<'de> Deserialize<'de> for IssueTable {
     }
 }
 
+/// Changelog histories keyed by id, with an index by issue beside them: an issue's
+/// history is read without the issue carrying a list of ids, which grew with every
+/// change and was copied, diffed and journaled on each write to it. Persistent like
+/// the records; only the records are serialized, the index is rebuilt on import.
+#[derive(Debug, Clone, Default)]
+pub struct HistoryTable {
+    records: Collection<History>,
+    /// (issue id, history number).
+    by_issue: imbl::OrdSet<(String, u64)>,
+}
+
+impl HistoryTable {
+    pub fn records(&self) -> &Collection<History> {
+        &self.records
+    }
+
+    fn number(id: &str) -> u64 {
+        id.parse().unwrap_or(0)
+    }
+
+    pub fn insert(&mut self, id: String, history: History) -> Option<History> {
+        let entry = (history.issue_id.clone(), Self::number(&id));
+        let old = self.records.insert(id, history);
+        if let Some(o) = &old {
+            self.by_issue.remove(&(o.issue_id.clone(), Self::number(&o.id)));
+        }
+        self.by_issue.insert(entry);
+        old
+    }
+
+    pub fn remove(&mut self, id: &str) -> Option<History> {
+        let old = self.records.remove(id)?;
+        self.by_issue.remove(&(old.issue_id.clone(), Self::number(&old.id)));
+        Some(old)
+    }
+
+    /// An issue's histories, oldest first.
+    pub fn of_issue<'a>(&'a self, issue_id: &str) -> impl DoubleEndedIterator<Item = &'a History> + 'a {
+        self.by_issue
+            .range((issue_id.to_string(), 0)..=(issue_id.to_string(), u64::MAX))
+            .filter_map(|(_, n)| self.records.get(&n.to_string()))
+    }
+}
+
+impl std::ops::Deref for HistoryTable {
+    type Target = imbl::OrdMap<String, History>;
+    fn deref(&self) -> &Self::Target {
+        &self.records
+    }
+}
+
+impl Serialize for HistoryTable {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.records.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for HistoryTable {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let records = Collection::<History>::deserialize(deserializer)?;
+        let mut table = Self::default();
+        for (id, history) in records.0 {
+            table.insert(id, history);
+        }
+        Ok(table)
+    }
+}
+
 /// The whole site.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct JiraState {
@@ -462,7 +529,7 @@ pub struct JiraState {
     pub attachments: Collection<Attachment>,
     pub link_types: Collection<LinkType>,
     pub links: Collection<IssueLink>,
-    pub histories: Collection<History>,
+    pub histories: HistoryTable,
     pub boards: Collection<Board>,
     pub sprints: Collection<Sprint>,
     #[serde(default)]
@@ -490,7 +557,7 @@ impl Store for JiraState {
             ("attachments", &self.attachments),
             ("link_types", &self.link_types),
             ("links", &self.links),
-            ("histories", &self.histories),
+            ("histories", self.histories.records()),
             ("boards", &self.boards),
             ("sprints", &self.sprints),
             ("webhooks", &self.webhooks),
@@ -601,10 +668,6 @@ impl JiraState {
             id.clone(),
             History { id: id.clone(), issue_id: issue_id.to_string(), author: author.to_string(), created: now, items },
         );
-        if let Some(mut issue) = self.issues.get(issue_id).cloned() {
-            issue.histories.push(id);
-            self.issues.insert(issue_id.to_string(), issue);
-        }
     }
 
     /// Removes an issue and everything that hangs off it (comments, worklogs,
@@ -620,8 +683,9 @@ impl JiraState {
         for a in &issue.attachments {
             self.attachments.remove(a);
         }
-        for h in &issue.histories {
-            self.histories.remove(h);
+        let histories: Vec<String> = self.histories.of_issue(&issue.id).map(|h| h.id.clone()).collect();
+        for h in histories {
+            self.histories.remove(&h);
         }
         let remote: Vec<String> =
             self.remote_links.iter().filter(|(_, r)| r.issue_id == issue.id).map(|(k, _)| k.clone()).collect();

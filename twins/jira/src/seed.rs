@@ -388,7 +388,6 @@ pub fn insert_issue(state: &mut JiraState, new: NewIssue<'_>) -> Option<String> 
         attachments: vec![],
         links: vec![],
         watchers,
-        histories: vec![],
         sprints: vec![],
         original_estimate: None,
         remaining_estimate: None,

@@ -134,13 +134,8 @@ pub fn derive(
                 });
                 events.push(("jira:issue_created".into(), body, issue.clone(), false));
             }
-            imbl::ordmap::DiffItem::Update { old: (_, old), new: (_, issue) } => {
-                let history = issue
-                    .histories
-                    .iter()
-                    .rev()
-                    .find(|h| !old.histories.contains(h))
-                    .and_then(|h| after.histories.get(h));
+            imbl::ordmap::DiffItem::Update { new: (_, issue), .. } => {
+                let history = after.histories.of_issue(&issue.id).rev().find(|h| !before.histories.contains_key(&h.id));
                 let commented = issue.comments.iter().any(|c| new_comments.contains(c));
                 if history.is_none() && !commented {
                     continue; // Watching, voting, properties: not issue updates.

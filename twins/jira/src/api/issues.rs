@@ -125,8 +125,7 @@ pub fn render_issue(
         v.insert("transitions".into(), Value::Array(ts));
     }
     if wants("changelog") {
-        let hs: Vec<Value> =
-            i.histories.iter().filter_map(|h| s.histories.get(h)).map(|h| render::history(s, base, h)).collect();
+        let hs: Vec<Value> = s.histories.of_issue(&i.id).map(|h| render::history(s, base, h)).collect();
         v.insert("changelog".into(), json!({"startAt": 0, "maxResults": hs.len(), "total": hs.len(), "histories": hs}));
     }
     if wants("editmeta") {

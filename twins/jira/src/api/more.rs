@@ -797,8 +797,7 @@ pub async fn changelog(call: Call) -> R {
     let (start, max) = call.query.paging(100, 100)?;
     call.read(|s| {
         let i = visible(s, &user, &key)?;
-        let all: Vec<Value> =
-            i.histories.iter().filter_map(|h| s.histories.get(h)).map(|h| render::history(s, &base, h)).collect();
+        let all: Vec<Value> = s.histories.of_issue(&i.id).map(|h| render::history(s, &base, h)).collect();
         let self_url = format!("{base}/rest/api/3/issue/{}/changelog?maxResults={max}&startAt={start}", i.key);
         let next = format!("{base}/rest/api/3/issue/{}/changelog?maxResults={max}&startAt={}", i.key, start + max);
         Ok(ok(&page_envelope(&self_url, Some(next), start, max, all.len(), slice(&all, start, max))))
@@ -821,12 +820,7 @@ pub async fn changelog_bulk(call: Call) -> R {
         keys.iter()
             .filter_map(|k| visible(s, &user, k).ok())
             .map(|i| {
-                let hs: Vec<Value> = i
-                    .histories
-                    .iter()
-                    .filter_map(|h| s.histories.get(h))
-                    .map(|h| render::history(s, &base, h))
-                    .collect();
+                let hs: Vec<Value> = s.histories.of_issue(&i.id).map(|h| render::history(s, &base, h)).collect();
                 json!({"issueId": i.id, "changeHistories": hs})
             })
             .collect()
