@@ -78,7 +78,9 @@ pub async fn dispatch(State(svc): State<Arc<TwinService>>, req: Request, next: N
     } else {
         match read_body(&parts.headers, body, core.config.max_body_bytes).await {
             Ok(bytes) => (bytes.clone(), Body::from(bytes)),
-            Err(e) => return twin.render_fault(&Fault::Error { status: e.status(), error: None }),
+            Err(e) => {
+                return twin.render_fault_for(&Fault::Error { status: e.status(), error: None }, operation.as_deref())
+            }
         }
     };
     let credential = twin.credential(&parts.headers, parts.uri.query(), &bytes);
@@ -164,8 +166,8 @@ pub async fn dispatch(State(svc): State<Arc<TwinService>>, req: Request, next: N
 
     let response = match (limited, decision.action) {
         _ if over_budget => twin.render_state_budget_exceeded(),
-        (Some(fault), _) => twin.render_fault(&fault),
-        (None, Some((_, action))) => apply(action, twin.as_ref(), req, next).await,
+        (Some(fault), _) => twin.render_fault_for(&fault, operation.as_deref()),
+        (None, Some((_, action))) => apply(action, twin.as_ref(), operation.as_deref(), req, next).await,
         (None, None) => next.run(req).await,
     };
 
@@ -300,12 +302,12 @@ fn frees_state(method: &axum::http::Method, operation: Option<&str>) -> bool {
 }
 
 /// Carries out the fault a rule chose.
-async fn apply(action: Action, twin: &dyn Twin, req: Request, next: Next) -> Response {
+async fn apply(action: Action, twin: &dyn Twin, operation: Option<&str>, req: Request, next: Next) -> Response {
     match action {
         Action::RateLimit { retry_after_s } => {
-            twin.render_fault(&Fault::RateLimited { retry_after_s, class: String::new() })
+            twin.render_fault_for(&Fault::RateLimited { retry_after_s, class: String::new() }, operation)
         }
-        Action::Error { status, error } => twin.render_fault(&Fault::Error { status, error }),
+        Action::Error { status, error } => twin.render_fault_for(&Fault::Error { status, error }, operation),
         Action::Reset => abort(),
         Action::Hang { ms } => {
             tokio::time::sleep(Duration::from_millis(ms)).await;
@@ -316,7 +318,7 @@ async fn apply(action: Action, twin: &dyn Twin, req: Request, next: Next) -> Res
         Action::CommitThenFail { status } => {
             // The write happens; the client never learns it did.
             let _committed = next.run(req).await;
-            twin.render_fault(&Fault::Error { status, error: None })
+            twin.render_fault_for(&Fault::Error { status, error: None }, operation)
         }
         // Latency rules only add delay; they never decide the response.
         Action::Latency { .. } => next.run(req).await,

@@ -98,6 +98,13 @@ pub trait Twin: Send + Sync + 'static {
     /// An injected fault, in the vendor's dialect.
     fn render_fault(&self, fault: &Fault) -> Response;
 
+    /// A fault on one operation (None when the path matched none): by default
+    /// `render_fault`. A twin serving several dialects on one port (Google: Drive's
+    /// `errors` list, Sheets' and Docs' `status` envelope) picks by operation.
+    fn render_fault_for(&self, fault: &Fault, _operation: Option<&str>) -> Response {
+        self.render_fault(fault)
+    }
+
     /// This twin's part of the universe object (base URLs and credentials).
     fn manifest(&self, universe: &Universe, base_url: &str) -> Value;
 

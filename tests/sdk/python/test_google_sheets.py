@@ -726,3 +726,29 @@ def test_unknown_request_members_are_refused(svc):
         "Invalid JSON payload received. Unknown name \"sheetID\" at 'requests[1].delete_sheet': Cannot find field."
     )
     assert len(svc.spreadsheets().get(spreadsheetId=sid).execute()["sheets"]) == 1
+
+
+def test_chaos_faults_in_the_sheets_envelope(universe, control, svc):
+    """A chaos fault on a Sheets call is rendered as Sheets renders errors (`status`,
+    no Drive `errors` list); a rate limit is the quota's RESOURCE_EXHAUSTED, which
+    the client retries like Google's own."""
+    book = new_book(svc)
+    sid = book["spreadsheetId"]
+    rule = {"match": {"service": "google", "operation": "sheets.spreadsheets.values.get"}, "trigger": {"first_n": 1}}
+    resp = control.post(f"universes/{universe['id']}/chaos/rules", json={**rule, "action": {"kind": "error", "status": 503}})
+    assert resp.status_code in (200, 201), resp.text
+    with pytest.raises(HttpError) as e:
+        values(svc, sid, "A1:B2")
+    assert error_of(e, 503)["status"] == "UNAVAILABLE"
+    resp = control.post(f"universes/{universe['id']}/chaos/rules", json={**rule, "action": {"kind": "rate_limit", "retry_after_s": 1}})
+    assert resp.status_code in (200, 201), resp.text
+    with pytest.raises(HttpError) as e:
+        values(svc, sid, "A1:B2")
+    body = error_of(e, 429)
+    assert body["status"] == "RESOURCE_EXHAUSTED"
+    assert "'Read requests per minute per user'" in body["message"]
+    assert body["details"][0]["reason"] == "RATE_LIMIT_EXCEEDED"
+    # The client's own retry gets past a single injected 429.
+    resp = control.post(f"universes/{universe['id']}/chaos/rules", json={**rule, "action": {"kind": "rate_limit", "retry_after_s": 1}})
+    assert resp.status_code in (200, 201), resp.text
+    assert "range" in svc.spreadsheets().values().get(spreadsheetId=sid, range="A1:B2").execute(num_retries=2)

@@ -103,6 +103,23 @@ impl Twin for GoogleTwin {
         }
     }
 
+    /// Sheets and Docs answer in their own envelope (`status`, no `errors` list), and
+    /// a rate limit there is the quota's RESOURCE_EXHAUSTED; Drive keeps its dialect.
+    fn render_fault_for(&self, fault: &Fault, operation: Option<&str>) -> Response {
+        let Some(op) = operation.filter(|op| op.starts_with("sheets.") || op.starts_with("docs.")) else {
+            return self.render_fault(fault);
+        };
+        match fault {
+            Fault::RateLimited { retry_after_s, class } => {
+                let class = if class.is_empty() { self.rate_limit(op).map(|l| l.class) } else { Some(class.clone()) };
+                class
+                    .and_then(|c| sheets::errors::quota_exceeded(&c, *retry_after_s))
+                    .unwrap_or_else(|| sheets::errors::ApiError::for_status(429).into_response())
+            }
+            Fault::Error { status, .. } => sheets::errors::ApiError::for_status(*status).into_response(),
+        }
+    }
+
     /// Every URL carries the `/u/{id}` prefix for universes other than `default`:
     /// the token endpoint and the discovery documents are fetched without a
     /// credential the request could be routed by.

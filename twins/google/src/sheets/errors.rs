@@ -34,6 +34,24 @@ impl ApiError {
         Self::new(403, "The caller does not have permission")
     }
 
+    /// An injected status, with the message Google's newer APIs give it.
+    pub fn for_status(code: u16) -> Self {
+        let message = match code {
+            400 => "Request contains an invalid argument.",
+            401 => "Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential.",
+            403 => "The caller does not have permission",
+            404 => "Requested entity was not found.",
+            409 => "The operation was aborted.",
+            413 => "Request payload size exceeds the limit.",
+            429 => "Resource has been exhausted (e.g. check quota).",
+            503 => "The service is currently unavailable.",
+            504 => "The request timed out. Please try again.",
+            c if c >= 500 => "Internal error encountered.",
+            _ => "Precondition check failed.",
+        };
+        Self::new(code, message)
+    }
+
     pub fn bad_range(range: &str) -> Self {
         Self::invalid(format!("Unable to parse range: {range}"))
     }
@@ -102,6 +120,7 @@ fn canonical(code: u16) -> &'static str {
         429 => "RESOURCE_EXHAUSTED",
         501 => "UNIMPLEMENTED",
         503 => "UNAVAILABLE",
+        504 => "DEADLINE_EXCEEDED",
         _ if code >= 500 => "INTERNAL",
         _ => "FAILED_PRECONDITION",
     }
