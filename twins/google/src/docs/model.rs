@@ -280,22 +280,8 @@ impl Document {
                     at += p.len();
                 }
                 Block::Table(t) => {
-                    at += 1;
-                    for (r, row) in t.rows.iter().enumerate() {
-                        at += 1;
-                        for (c, cell) in row.iter().enumerate() {
-                            at += 1;
-                            for (i, p) in cell.iter().enumerate() {
-                                out.push(Placed {
-                                    path: Path::Cell { block: b, row: r, col: c, para: i },
-                                    start: at,
-                                    end: at + p.len(),
-                                });
-                                at += p.len();
-                            }
-                        }
-                    }
-                    at += 1;
+                    out.extend(self.paragraphs_of_table(b, t, at));
+                    at += t.len();
                 }
             }
         }

@@ -30,13 +30,20 @@ pub fn set_clock(now: chrono::DateTime<chrono::Utc>) {
 
 /// Recomputes every formula of the spreadsheet.
 pub fn recalc(book: &mut Spreadsheet) {
+    evaluate_afresh(book);
+}
+
+/// Loads the workbook into the engine, evaluates it and writes the results back;
+/// the evaluated engine and the formulas, for a cache to keep (None without formulas).
+fn evaluate_afresh(book: &mut Spreadsheet) -> Option<(Model<'static>, Formulas)> {
     if !book.has_formulas() {
-        return;
+        return None;
     }
-    let Some(mut model) = load(book) else { return };
+    let mut model = load(book)?;
     model.evaluate();
     let formulas = formula_specs(book);
     write_results(book, &model, &formulas);
+    Some((model, formulas))
 }
 
 /// Writes each formula's value and automatic format beside it, in sheet, row and
@@ -122,7 +129,7 @@ impl AutoSpec {
 }
 
 /// Every formula cell of the book, in evaluation order, with its format rule.
-fn formula_specs(book: &Spreadsheet) -> BTreeMap<(usize, u32, u32), AutoSpec> {
+fn formula_specs(book: &Spreadsheet) -> Formulas {
     let mut out = BTreeMap::new();
     for (i, sheet) in book.sheets.iter().enumerate() {
         for (r, row) in &sheet.rows {
@@ -148,11 +155,14 @@ const CACHED_BOOKS: usize = 8;
 /// formula tables only grow, so a spreadsheet edited forever is reloaded now and then.
 const CHANGES_PER_LOAD: usize = 100_000;
 
+/// Each formula cell (sheet index, row, column) with its automatic format rule.
+type Formulas = BTreeMap<(usize, u32, u32), AutoSpec>;
+
 struct Warm {
     /// The spreadsheet as stored after the last recalculation: what `model` holds.
     book: Spreadsheet,
     model: Model<'static>,
-    formulas: BTreeMap<(usize, u32, u32), AutoSpec>,
+    formulas: Formulas,
     /// Cells handed to `model` since it was loaded.
     changes: usize,
     /// When it was last used (the cache's own counter), for eviction.
@@ -192,13 +202,7 @@ pub fn recalc_cached(book: &mut Spreadsheet, cache: &Cache, id: &str) {
             return;
         }
     }
-    if !book.has_formulas() {
-        return;
-    }
-    let Some(mut model) = load(book) else { return };
-    model.evaluate();
-    let formulas = formula_specs(book);
-    write_results(book, &model, &formulas);
+    let Some((model, formulas)) = evaluate_afresh(book) else { return };
     cache.keep(id, Warm { book: book.clone(), model, formulas, changes: 0, used: 0 });
 }
 
