@@ -41,6 +41,18 @@ mod tests {
 /// (`/api/v1/users/{userId}`) matches a request path: literal segments equal, each
 /// `{param}` one non-empty segment; a trailing `/` on the path is ignored.
 pub fn path_matches(pattern: &str, path: &str) -> bool {
+    match_segments(pattern, path, |_, _| {})
+}
+
+/// The path parameters of `path` under `pattern` (percent-decoded), or None when it
+/// does not match. A parameter may be followed by a literal custom verb in its
+/// segment, as Google spells them (`/values/{range}:append`).
+pub fn path_params(pattern: &str, path: &str) -> Option<Vec<(String, String)>> {
+    let mut params = Vec::new();
+    match_segments(pattern, path, |name, raw| params.push((name.to_string(), percent_decode(raw)))).then_some(params)
+}
+
+fn match_segments(pattern: &str, path: &str, mut on_param: impl FnMut(&str, &str)) -> bool {
     let path = path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path);
     let mut p = pattern.split('/');
     let mut q = path.split('/');
@@ -48,14 +60,37 @@ pub fn path_matches(pattern: &str, path: &str) -> bool {
         match (p.next(), q.next()) {
             (None, None) => return true,
             (Some(a), Some(b)) => {
-                let parameter = a.starts_with('{') && a.ends_with('}');
-                if (parameter && b.is_empty()) || (!parameter && a != b) {
+                if let Some((name, verb)) = a.strip_prefix('{').and_then(|a| a.split_once('}')) {
+                    match b.strip_suffix(verb) {
+                        Some(raw) if !raw.is_empty() => on_param(name, raw),
+                        _ => return false,
+                    }
+                } else if a != b {
                     return false;
                 }
             }
             _ => return false,
         }
     }
+}
+
+/// `%XX` escapes decoded (a malformed escape is kept as it is).
+pub fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            if let Some(b) = s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Of the routes whose pattern matches `path`, the one with the most literal segments

@@ -193,67 +193,12 @@ pub const ROUTES: &[Route] = &[
     x("POST", "/batch", "drive.batch", batch::handle),
 ];
 
-fn segments_match(pattern: &str, path: &str, params: &mut Vec<(String, String)>) -> bool {
-    let path = path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path);
-    let mut p = pattern.split('/');
-    let mut q = path.split('/');
-    loop {
-        match (p.next(), q.next()) {
-            (None, None) => return true,
-            (Some(a), Some(b)) => {
-                if let Some((name, verb)) = a.strip_prefix('{').and_then(|a| a.split_once('}')) {
-                    // `{range}:append`: a parameter, then a literal custom verb.
-                    let Some(raw) = b.strip_suffix(verb) else { return false };
-                    if raw.is_empty() {
-                        return false;
-                    }
-                    let value = percent_decode(raw);
-                    params.push((name.to_string(), value));
-                } else if a != b {
-                    return false;
-                }
-            }
-            _ => return false,
-        }
-    }
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            if let Some(b) = s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// The route serving `method path` and its path parameters; literal segments win
 /// over parameters (`files/trash`, `files/generateIds` are not file ids).
 pub fn resolve(method: &Method, path: &str) -> Option<(&'static Route, Vec<(String, String)>)> {
-    type Match = (usize, &'static Route, Vec<(String, String)>);
-    let mut best: Option<Match> = None;
-    for route in ROUTES {
-        if route.method != method.as_str() {
-            continue;
-        }
-        let mut params = Vec::new();
-        if segments_match(route.path, path, &mut params) {
-            let literals = route.path.split('/').filter(|s| !s.starts_with('{')).count();
-            if best.as_ref().is_none_or(|(n, _, _)| literals > *n) {
-                best = Some((literals, route, params));
-            }
-        }
-    }
-    best.map(|(_, r, p)| (r, p))
+    let candidates = ROUTES.iter().filter(|r| r.method == method.as_str());
+    let route = twin_core::wire::best_route(candidates, |r| r.path, path)?;
+    Some((route, twin_core::wire::path_params(route.path, path)?))
 }
 
 pub fn find(method: &Method, path: &str) -> Option<&'static Route> {
@@ -261,7 +206,7 @@ pub fn find(method: &Method, path: &str) -> Option<&'static Route> {
 }
 
 pub fn path_known(path: &str) -> bool {
-    ROUTES.iter().any(|r| segments_match(r.path, path, &mut Vec::new()))
+    ROUTES.iter().any(|r| twin_core::wire::path_matches(r.path, path))
 }
 
 /// The API methods of the table (one per discovery method).

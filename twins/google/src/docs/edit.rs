@@ -6,7 +6,7 @@ use serde_json::{json, Map, Value as Json};
 
 use super::model::{unit_len, Block, Bullet, Document, NamedRange, Para, Path, Placed, Table};
 use crate::drive::fields::{Node, Selection};
-use crate::sheets::errors::{ApiError, Result};
+use crate::sheets::errors::{snake, ApiError, Result};
 
 type Refusal = String;
 
@@ -90,19 +90,6 @@ fn request_fields(kind: &str) -> Option<&'static [&'static str]> {
         "createHeader" | "createFooter" => &["type", "sectionBreakLocation"],
         _ => return None,
     })
-}
-
-fn snake(name: &str) -> String {
-    let mut out = String::new();
-    for c in name.chars() {
-        if c.is_ascii_uppercase() {
-            out.push('_');
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// The paragraph holding `index` (an index at a paragraph's newline included).

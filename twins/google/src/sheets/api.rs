@@ -6,7 +6,7 @@ use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value as Json};
 
-use super::errors::{respond, ApiError, Result};
+use super::errors::{respond, snake, ApiError, Result};
 use super::model::{Cell, Rect, Sheet, Spreadsheet, CELL_LIMIT};
 use super::values::{self, DateRender, InputOption, Render};
 use super::{engine, from_csv, requests};
@@ -473,19 +473,6 @@ fn date_option(call: &Call, name: &str) -> Result<DateRender> {
         Some("FORMATTED_STRING") => Ok(DateRender::FormattedString),
         Some(other) => Err(invalid_enum(name, "DateTimeRenderOption", other)),
     }
-}
-
-fn snake(name: &str) -> String {
-    let mut out = String::new();
-    for c in name.chars() {
-        if c.is_ascii_uppercase() {
-            out.push('_');
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 fn invalid_enum(name: &str, kind: &str, value: &str) -> ApiError {

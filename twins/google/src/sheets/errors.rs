@@ -110,6 +110,21 @@ pub fn quota_exceeded(class: &str, retry_after_s: u64) -> Option<Response> {
     Some(response)
 }
 
+/// A camelCase field or request name as these APIs' messages spell it
+/// (`addSheet` → `add_sheet`).
+pub fn snake(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn canonical(code: u16) -> &'static str {
     match code {
         400 => "INVALID_ARGUMENT",

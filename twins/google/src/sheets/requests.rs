@@ -5,7 +5,7 @@
 use serde_json::{json, Map, Value as Json};
 
 use super::api::sheet_properties;
-use super::errors::{ApiError, Result};
+use super::errors::{snake, ApiError, Result};
 use super::model::{Cell, Input, NamedRange, NumberFormat, Rect, Sheet, Spreadsheet, DEFAULT_COLS, DEFAULT_ROWS};
 use super::values::{self, DateRender, Render};
 use crate::drive::fields::{Node, Selection};
@@ -129,19 +129,6 @@ fn request_fields(kind: &str) -> Option<&'static [&'static str]> {
         "deleteProtectedRange" => &["protectedRangeId"],
         _ => return None,
     })
-}
-
-fn snake(name: &str) -> String {
-    let mut out = String::new();
-    for c in name.chars() {
-        if c.is_ascii_uppercase() {
-            out.push('_');
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 fn u32_of(v: &Json, name: &str) -> std::result::Result<Option<u32>, Refusal> {
