@@ -17,9 +17,13 @@ fn start(extra: &[&str]) -> Serve {
 }
 
 fn start_with_env(extra: &[&str], env: &[(&str, &str)]) -> Serve {
-    let dir = std::env::temp_dir().join(format!("dtu-serve-test-{}-{}", std::process::id(), extra.len()));
+    // One manifest per server: tests run in parallel, and two servers writing one path
+    // let a test read (and later lose) another test's server.
+    static SERVERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = SERVERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("dtu-serve-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let manifest_path = dir.join(format!("manifest-{}.json", Instant::now().elapsed().as_nanos()));
+    let manifest_path = dir.join(format!("manifest-{n}.json"));
     let _ = std::fs::remove_file(&manifest_path);
     let child = Command::new(env!("CARGO_BIN_EXE_dtu"))
         .args(["serve", "--port-base", "0", "--manifest"])
@@ -32,11 +36,15 @@ fn start_with_env(extra: &[&str], env: &[(&str, &str)]) -> Serve {
         .spawn()
         .unwrap();
     let started = Instant::now();
-    while !manifest_path.exists() {
+    // The file may exist before it is whole: wait until it parses.
+    let manifest = loop {
+        let text = std::fs::read_to_string(&manifest_path).unwrap_or_default();
+        if let Ok(manifest) = serde_json::from_str::<Value>(&text) {
+            break manifest;
+        }
         assert!(started.elapsed() < Duration::from_secs(20), "no manifest after 20 s");
         std::thread::sleep(Duration::from_millis(10));
-    }
-    let manifest = serde_json::from_str(&std::fs::read_to_string(&manifest_path).unwrap()).unwrap();
+    };
     Serve { child, manifest }
 }
 
