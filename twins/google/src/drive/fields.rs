@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use crate::drive::schema;
+use crate::drive::schema::{self, Schemas};
 use crate::errors::GoogleError;
 
 /// The longest selector accepted and the deepest nesting.
@@ -42,17 +42,22 @@ impl Selection {
         Ok(sel)
     }
 
-    /// The selection's first unknown name against `schema_name`, if any.
+    /// The selection's first unknown name against v3's `schema_name`, if any.
     pub fn check(&self, schema_name: &str) -> Result<(), String> {
-        let Some(fields) = schema::schema(schema_name) else { return Ok(()) };
+        self.check_in(&schema::V3, schema_name)
+    }
+
+    /// The selection's first unknown name against `schema_name` of `schemas`, if any.
+    pub fn check_in(&self, schemas: &Schemas, schema_name: &str) -> Result<(), String> {
+        let Some(fields) = schemas.get(schema_name) else { return Ok(()) };
         for (name, node) in &self.0 {
             if name == "*" {
                 continue;
             }
             let Some((_, ty)) = fields.iter().find(|(n, _)| n == name) else { return Err(name.clone()) };
             if let Node::Sub(sub) = node {
-                match schema::referent(ty) {
-                    Some(child) => sub.check(child).map_err(|e| format!("{name}({e})"))?,
+                match schemas.referent(ty) {
+                    Some(child) => sub.check_in(schemas, child).map_err(|e| format!("{name}({e})"))?,
                     None if matches!(*ty, "any" | "map" | "[any]") => {}
                     None => return Err(format!("{name}/{}", sub.0.keys().next().cloned().unwrap_or_default())),
                 }
@@ -201,8 +206,13 @@ fn parse_item(chars: &[char], pos: &mut usize, depth: usize) -> Result<(String, 
 
 /// Parses and checks `fields` against the response schema: the 400 Drive answers otherwise.
 pub fn selection(text: &str, schema_name: &str) -> Result<Selection, GoogleError> {
+    selection_in(&schema::V3, text, schema_name)
+}
+
+/// [`selection`] against another version's schemas.
+pub fn selection_in(schemas: &Schemas, text: &str, schema_name: &str) -> Result<Selection, GoogleError> {
     let sel = Selection::parse(text).map_err(|bad| GoogleError::invalid_fields(&bad))?;
-    sel.check(schema_name).map_err(|bad| GoogleError::invalid_fields(&bad))?;
+    sel.check_in(schemas, schema_name).map_err(|bad| GoogleError::invalid_fields(&bad))?;
     Ok(sel)
 }
 

@@ -90,6 +90,38 @@ pub enum Query {
     Term(Term),
 }
 
+/// Which version's field names a query uses: v2 says `title`, `modifiedDate`,
+/// `createdDate` and `lastViewedByMeDate` where v3 says `name`, `modifiedTime`,
+/// `createdTime` and `viewedByMeTime`; each refuses the other's names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    V3,
+    V2,
+}
+
+/// (v2 name, v3 name) of the fields the versions name differently.
+const V2_FIELDS: &[(&str, &str)] = &[
+    ("title", "name"),
+    ("modifiedDate", "modifiedTime"),
+    ("createdDate", "createdTime"),
+    ("lastViewedByMeDate", "viewedByMeTime"),
+];
+
+impl Dialect {
+    /// The v3 name of a field as this dialect spells it; None when the dialect has no such field.
+    fn canonical(self, field: &str) -> Option<&str> {
+        match self {
+            Dialect::V3 if V2_FIELDS.iter().any(|(v2, _)| *v2 == field) => None,
+            Dialect::V3 => Some(field),
+            Dialect::V2 => match V2_FIELDS.iter().find(|(v2, v3)| *v2 == field || *v3 == field) {
+                Some((v2, v3)) if *v2 == field => Some(v3),
+                Some(_) => None,
+                None => Some(field),
+            },
+        }
+    }
+}
+
 /// A query Drive would refuse (400 Invalid Value on `q`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("Invalid Value")]
@@ -111,6 +143,11 @@ pub trait Facts {
 
 impl Query {
     pub fn parse(text: &str) -> Result<Query, InvalidQuery> {
+        Query::parse_in(text, Dialect::V3)
+    }
+
+    /// Parses a query written with `dialect`'s field names.
+    pub fn parse_in(text: &str, dialect: Dialect) -> Result<Query, InvalidQuery> {
         if text.len() > MAX_LEN || paren_depth(text) > MAX_DEPTH {
             return Err(InvalidQuery);
         }
@@ -119,7 +156,7 @@ impl Query {
         if !input.is_empty() {
             return Err(InvalidQuery);
         }
-        raw.check().map_err(|_| InvalidQuery)
+        raw.canonical(dialect).and_then(RawQuery::check).map_err(|_| InvalidQuery)
     }
 
     pub fn has_full_text(&self) -> bool {
@@ -328,6 +365,20 @@ enum RawQuery {
 }
 
 impl RawQuery {
+    /// The query with the dialect's field names replaced by v3's.
+    fn canonical(self, dialect: Dialect) -> Result<RawQuery, ()> {
+        let all = |items: Vec<RawQuery>| items.into_iter().map(|q| q.canonical(dialect)).collect::<Result<Vec<_>, _>>();
+        Ok(match self {
+            RawQuery::Term(Raw::Compare(field, cmp, lit)) => {
+                RawQuery::Term(Raw::Compare(dialect.canonical(&field).ok_or(())?.to_string(), cmp, lit))
+            }
+            RawQuery::Term(raw) => RawQuery::Term(raw),
+            RawQuery::Not(n, inner) => RawQuery::Not(n, Box::new(inner.canonical(dialect)?)),
+            RawQuery::And(items) => RawQuery::And(all(items)?),
+            RawQuery::Or(items) => RawQuery::Or(all(items)?),
+        })
+    }
+
     fn check(self) -> Result<Query, ()> {
         Ok(match self {
             RawQuery::Term(raw) => Query::Term(raw.term()?),
@@ -532,6 +583,18 @@ mod tests {
         assert!(matches("'ann@acme.test' in owners"));
         assert!(matches("properties has { key='team' and value='eng' }"));
         assert!(!matches("appProperties has { key='team' and value='eng' }"));
+    }
+
+    #[test]
+    fn v2_names() {
+        let v2 = |q: &str| Query::parse_in(q, Dialect::V2).map(|q| q.eval(&file()));
+        assert_eq!(v2("title = 'Quarterly Report 2026.txt' and trashed = false"), Ok(true));
+        assert_eq!(v2("title contains 'quart' and modifiedDate > '2026-01-01T00:00:00'"), Ok(true));
+        assert_eq!(v2("not (createdDate < '2020-01-01' or title = 'x')"), Ok(true));
+        assert_eq!(v2("'FOLDER1' in parents"), Ok(true));
+        assert!(v2("name = 'x'").is_err(), "v2 has no name");
+        assert!(v2("modifiedTime > '2026-01-01'").is_err());
+        assert!(Query::parse("title = 'x'").is_err(), "v3 has no title");
     }
 
     #[test]

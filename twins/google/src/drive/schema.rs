@@ -263,15 +263,33 @@ pub const ALL: &[(&str, &[Field])] = &[
     ("User", USER),
 ];
 
-pub fn schema(name: &str) -> Option<&'static [Field]> {
-    ALL.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
+/// One API version's schemas by name.
+#[derive(Debug, Clone, Copy)]
+pub struct Schemas(pub &'static [(&'static str, &'static [Field])]);
+
+impl Schemas {
+    pub fn get(&self, name: &str) -> Option<&'static [Field]> {
+        self.0.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
+    }
+
+    /// The schema a field's type refers to (`#File`, `[#File]`), if any.
+    pub fn referent(&self, ty: &str) -> Option<&'static str> {
+        let inner = ty.trim_start_matches('[').trim_end_matches(']');
+        let name = inner.strip_prefix('#')?;
+        self.0.iter().find(|(n, _)| *n == name).map(|(n, _)| *n)
+    }
 }
 
-/// The schema a field's type refers to (`#File`, `[#File]`), if any.
+/// Drive v3's schemas.
+pub const V3: Schemas = Schemas(ALL);
+
+pub fn schema(name: &str) -> Option<&'static [Field]> {
+    V3.get(name)
+}
+
+/// The v3 schema a field's type refers to (`#File`, `[#File]`), if any.
 pub fn referent(ty: &str) -> Option<&'static str> {
-    let inner = ty.trim_start_matches('[').trim_end_matches(']');
-    let name = inner.strip_prefix('#')?;
-    ALL.iter().find(|(n, _)| *n == name).map(|(n, _)| *n)
+    V3.referent(ty)
 }
 
 /// A field type as a discovery JSON-schema fragment.
