@@ -143,6 +143,7 @@ impl Twin for GoogleTwin {
             "token_uri": format!("{base}/token"),
             "discovery_urls": {
                 "drive": format!("{base}/discovery/v1/apis/drive/v3/rest"),
+                "drive_v2": format!("{base}/discovery/v1/apis/drive/v2/rest"),
                 "docs": format!("{base}/discovery/v1/apis/docs/v1/rest"),
                 "sheets": format!("{base}/discovery/v1/apis/sheets/v4/rest"),
             },

@@ -6,9 +6,9 @@
 use axum::response::Response;
 use serde_json::{json, Map, Value};
 
-use super::routes::{api_methods, DRIVE_PREFIX};
+use super::routes::{api_methods_under, DRIVE_PREFIX, DRIVE_V2_PREFIX};
 use super::{ok, Call};
-use crate::drive::schema;
+use crate::drive::schema::{self, Schemas};
 use crate::errors::{GoogleError, Result};
 
 /// The most bytes one upload may carry (the request body cap of the twin).
@@ -46,8 +46,8 @@ fn global_parameters() -> Value {
     Value::Object(p)
 }
 
-fn method_json(http: &str, path: &str, api: &super::routes::ApiMethod) -> Value {
-    let rel = path.strip_prefix(DRIVE_PREFIX).unwrap_or(path);
+fn method_json(http: &str, path: &str, prefix: &str, api: &super::routes::ApiMethod) -> Value {
+    let rel = path.strip_prefix(prefix).unwrap_or(path);
     let mut params = Map::new();
     let mut order = Vec::new();
     for seg in rel.split('/') {
@@ -109,9 +109,9 @@ fn method_json(http: &str, path: &str, api: &super::routes::ApiMethod) -> Value 
     m
 }
 
-fn schemas() -> Value {
+fn schemas(set: &Schemas) -> Value {
     let mut out = Map::new();
-    for (name, fields) in schema::ALL {
+    for (name, fields) in set.0 {
         let props: Map<String, Value> =
             fields.iter().map(|(f, ty)| (f.to_string(), schema::to_discovery(ty))).collect();
         out.insert(name.to_string(), json!({"id": name, "type": "object", "properties": props}));
@@ -121,32 +121,42 @@ fn schemas() -> Value {
 
 /// Drive v3's discovery document with `rootUrl` = `root` (ending in `/`).
 pub fn drive_document(root: &str) -> Value {
+    document(root, "v3", DRIVE_PREFIX, &schema::V3)
+}
+
+/// Drive v2's discovery document (what PyDrive2 builds its service from).
+pub fn drive_v2_document(root: &str) -> Value {
+    document(root, "v2", DRIVE_V2_PREFIX, &crate::drive::v2::schema::V2)
+}
+
+fn document(root: &str, version: &str, prefix: &'static str, set: &Schemas) -> Value {
     let mut resources: Map<String, Value> = Map::new();
-    for (route, api) in api_methods() {
+    for (route, api) in api_methods_under(prefix) {
         let mut parts = api.id.split('.').skip(1);
         let (Some(resource), Some(method)) = (parts.next(), parts.next()) else { continue };
         let entry = resources.entry(resource.to_string()).or_insert_with(|| json!({"methods": {}}));
-        entry["methods"][method] = method_json(route.method, route.path, api);
+        entry["methods"][method] = method_json(route.method, route.path, prefix, api);
     }
+    let service_path = prefix.trim_start_matches('/');
     json!({
         "kind": "discovery#restDescription",
         "discoveryVersion": "v1",
-        "id": "drive:v3",
+        "id": format!("drive:{version}"),
         "name": "drive",
-        "version": "v3",
+        "version": version,
         "revision": "dtu",
         "title": "Drive API (DTU twin)",
         "description": "Files, folders, sharing and shared drives of the DTU Google twin.",
         "protocol": "rest",
         "rootUrl": root,
         "mtlsRootUrl": root,
-        "servicePath": "drive/v3/",
-        "basePath": "/drive/v3/",
-        "baseUrl": format!("{root}drive/v3/"),
-        "batchPath": "batch/drive/v3",
+        "servicePath": service_path,
+        "basePath": prefix,
+        "baseUrl": format!("{root}{service_path}"),
+        "batchPath": format!("batch/drive/{version}"),
         "parameters": global_parameters(),
         "auth": {"oauth2": {"scopes": SCOPES.iter().map(|s| (s.to_string(), json!({"description": "Drive access"}))).collect::<Map<_, _>>()}},
-        "schemas": schemas(),
+        "schemas": schemas(set),
         "resources": resources,
     })
 }
@@ -167,6 +177,7 @@ pub fn get_rest(call: &Call) -> Result<Response> {
     };
     match (api.as_str(), version.as_str()) {
         ("drive", "v3") => Ok(ok(&drive_document(&root(call)))),
+        ("drive", "v2") => Ok(ok(&drive_v2_document(&root(call)))),
         (api, version) if crate::sheets::discovery::for_api(api, version, "").is_some() => {
             Ok(ok(&crate::sheets::discovery::for_api(api, version, &root(call)).unwrap_or_default()))
         }

@@ -8,6 +8,7 @@ use axum::http::Method;
 use axum::response::Response;
 
 use super::{auth, batch, discovery, Call};
+use crate::drive::v2::api as v2;
 use crate::drive::{about, changes, comments, drives, files, permissions, revisions, uploads};
 use crate::errors::Result;
 use crate::sheets;
@@ -51,6 +52,8 @@ pub struct Route {
 
 /// The Drive API's service path.
 pub const DRIVE_PREFIX: &str = "/drive/v3/";
+/// Drive v2's service path.
+pub const DRIVE_V2_PREFIX: &str = crate::drive::v2::PREFIX;
 
 const fn m(
     id: &'static str,
@@ -169,6 +172,50 @@ pub const ROUTES: &[Route] = &[
     x("PATCH", "/resumable/upload/drive/v3/files/{fileId}", "drive.files.update", files::update),
     x("PUT", "/upload/drive/v3/files", "drive.files.upload", uploads::put),
     x("POST", "/batch/drive/v3", "drive.batch", batch::handle),
+    // Drive v2 (PyDrive2): the same state rendered in v2's names. Operation names
+    // are Google's method ids, which v2 shares with v3 where the names agree.
+    r("GET", "/drive/v2/about", P("no change ids or app roles"), v2::about_get,
+        m("drive.about.get", "includeSubscribed? maxChangeIdCount startChangeId", None, Some("About"))),
+    r("GET", "/drive/v2/files/{folderId}/children", I, v2::children_list,
+        m("drive.children.list", "maxResults# orderBy pageToken q", None, Some("ChildList"))),
+    r("POST", "/drive/v2/files/{fileId}/copy", P("convert, ocr and visibility are ignored"), v2::files_copy,
+        m("drive.files.copy", "convert? enforceSingleParent? includeLabels includePermissionsForView ocr? ocrLanguage pinned? supportsAllDrives? supportsTeamDrives? timedTextLanguage timedTextTrackName visibility", Some("File"), Some("File"))),
+    r("DELETE", "/drive/v2/files/{fileId}", I, files::delete, m("drive.files.delete", "enforceSingleParent? supportsAllDrives? supportsTeamDrives?", None, None)),
+    r("DELETE", "/drive/v2/files/trash", I, files::empty_trash, m("drive.files.emptyTrash", "driveId enforceSingleParent?", None, None)),
+    r("GET", "/drive/v2/files/{fileId}/export", P("Docs to text/plain, text/markdown, text/html; Sheets to text/csv, text/tab-separated-values"), files::export,
+        media("drive.files.export", "mimeType!", None, None, false, true)),
+    r("GET", "/drive/v2/files/{fileId}", P("projection, revisionId and updateViewedDate are ignored"), v2::files_get,
+        media("drive.files.get", "acknowledgeAbuse? includeLabels includePermissionsForView projection revisionId supportsAllDrives? supportsTeamDrives? updateViewedDate?", None, Some("File"), false, true)),
+    r("POST", "/drive/v2/files", P("convert and ocr are ignored"), v2::files_insert,
+        media("drive.files.insert", "convert? enforceSingleParent? includeLabels includePermissionsForView ocr? ocrLanguage pinned? supportsAllDrives? supportsTeamDrives? timedTextLanguage timedTextTrackName useContentAsIndexableText? visibility", Some("File"), Some("File"), true, false)),
+    r("GET", "/drive/v2/files", P("as v3's files.list; corpus DEFAULT and DOMAIN"), v2::files_list,
+        m("drive.files.list", "corpora corpus driveId includeItemsFromAllDrives? includeLabels includePermissionsForView includeTeamDriveItems? maxResults# orderBy pageToken projection q spaces supportsAllDrives? supportsTeamDrives? teamDriveId", None, Some("FileList"))),
+    r("PATCH", "/drive/v2/files/{fileId}", I, v2::files_update,
+        m("drive.files.patch", "addParents convert? enforceSingleParent? includeLabels includePermissionsForView modifiedDateBehavior newRevision? ocr? ocrLanguage pinned? removeParents setModifiedDate? supportsAllDrives? supportsTeamDrives? timedTextLanguage timedTextTrackName updateViewedDate? useContentAsIndexableText?", Some("File"), Some("File"))),
+    r("POST", "/drive/v2/files/{fileId}/touch", I, v2::files_touch,
+        m("drive.files.touch", "includeLabels includePermissionsForView supportsAllDrives? supportsTeamDrives?", None, Some("File"))),
+    r("POST", "/drive/v2/files/{fileId}/trash", I, v2::files_trash,
+        m("drive.files.trash", "includeLabels includePermissionsForView supportsAllDrives? supportsTeamDrives?", None, Some("File"))),
+    r("POST", "/drive/v2/files/{fileId}/untrash", I, v2::files_untrash,
+        m("drive.files.untrash", "includeLabels includePermissionsForView supportsAllDrives? supportsTeamDrives?", None, Some("File"))),
+    r("PUT", "/drive/v2/files/{fileId}", I, v2::files_update,
+        media("drive.files.update", "addParents convert? enforceSingleParent? includeLabels includePermissionsForView modifiedDateBehavior newRevision? ocr? ocrLanguage pinned? removeParents setModifiedDate? supportsAllDrives? supportsTeamDrives? timedTextLanguage timedTextTrackName updateViewedDate? useContentAsIndexableText?", Some("File"), Some("File"), true, false)),
+    r("GET", "/drive/v2/files/{fileId}/parents", I, v2::parents_list, m("drive.parents.list", "", None, Some("ParentList"))),
+    r("DELETE", "/drive/v2/files/{fileId}/permissions/{permissionId}", I, permissions::delete,
+        m("drive.permissions.delete", "enforceExpansiveAccess? supportsAllDrives? supportsTeamDrives? useDomainAdminAccess?", None, None)),
+    r("GET", "/drive/v2/files/{fileId}/permissions/{permissionId}", I, v2::permissions_get,
+        m("drive.permissions.get", "supportsAllDrives? supportsTeamDrives? useDomainAdminAccess?", None, Some("Permission"))),
+    r("GET", "/drive/v2/permissionIds/{email}", I, v2::permissions_id_for_email, m("drive.permissions.getIdForEmail", "", None, Some("PermissionId"))),
+    r("POST", "/drive/v2/files/{fileId}/permissions", P("files only (not shared drives' members); no notification emails"), v2::permissions_insert,
+        m("drive.permissions.insert", "emailMessage enforceExpansiveAccess? enforceSingleParent? moveToNewOwnersRoot? sendNotificationEmails? supportsAllDrives? supportsTeamDrives? useDomainAdminAccess?", Some("Permission"), Some("Permission"))),
+    r("GET", "/drive/v2/files/{fileId}/permissions", P("one page with every permission"), v2::permissions_list,
+        m("drive.permissions.list", "includePermissionsForView maxResults# pageToken supportsAllDrives? supportsTeamDrives? useDomainAdminAccess?", None, Some("PermissionList"))),
+    x("POST", "/upload/drive/v2/files", "drive.files.insert", v2::files_insert),
+    x("POST", "/resumable/upload/drive/v2/files", "drive.files.insert", v2::files_insert),
+    x("PUT", "/upload/drive/v2/files/{fileId}", "drive.files.update", v2::files_update),
+    x("PUT", "/resumable/upload/drive/v2/files/{fileId}", "drive.files.update", v2::files_update),
+    x("PUT", "/upload/drive/v2/files", "drive.files.upload", v2::upload_put),
+    x("POST", "/batch/drive/v2", "drive.batch", batch::handle),
     // Sheets v4 (their discovery document comes from `sheets::discovery`).
     x("POST", "/v4/spreadsheets", "sheets.spreadsheets.create", sheets::api::create),
     x("GET", "/v4/spreadsheets/{spreadsheetId}", "sheets.spreadsheets.get", sheets::api::get),
@@ -209,9 +256,14 @@ pub fn path_known(path: &str) -> bool {
     ROUTES.iter().any(|r| twin_core::wire::path_matches(r.path, path))
 }
 
-/// The API methods of the table (one per discovery method).
+/// Drive v3's API methods of the table (one per discovery method).
 pub fn api_methods() -> impl Iterator<Item = (&'static Route, &'static ApiMethod)> {
-    ROUTES.iter().filter_map(|r| r.api.as_ref().map(|a| (r, a)))
+    api_methods_under(DRIVE_PREFIX)
+}
+
+/// The API methods of the version whose service path is `prefix`.
+pub fn api_methods_under(prefix: &'static str) -> impl Iterator<Item = (&'static Route, &'static ApiMethod)> {
+    ROUTES.iter().filter(move |r| r.path.starts_with(prefix)).filter_map(|r| r.api.as_ref().map(|a| (r, a)))
 }
 
 #[cfg(test)]
@@ -234,17 +286,22 @@ mod tests {
 
     #[test]
     fn api_method_ids_are_unique_and_uploads_are_served() {
-        let mut seen = std::collections::HashSet::new();
-        for (route, api) in api_methods() {
-            assert!(seen.insert(api.id), "{}", api.id);
-            assert!(route.path.starts_with(DRIVE_PREFIX));
-            if api.upload {
-                let upload = format!("/upload{}", route.path);
-                let resumable = format!("/resumable/upload{}", route.path);
-                let m = Method::from_bytes(route.method.as_bytes()).unwrap();
-                assert!(find(&m, &upload.replace("{fileId}", "x")).is_some(), "{upload}");
-                assert!(find(&m, &resumable.replace("{fileId}", "x")).is_some(), "{resumable}");
+        for prefix in [DRIVE_PREFIX, DRIVE_V2_PREFIX] {
+            let mut seen = std::collections::HashSet::new();
+            for (route, api) in api_methods_under(prefix) {
+                assert!(seen.insert(api.id), "{}", api.id);
+                if api.upload {
+                    let upload = format!("/upload{}", route.path);
+                    let resumable = format!("/resumable/upload{}", route.path);
+                    let m = Method::from_bytes(route.method.as_bytes()).unwrap();
+                    assert!(find(&m, &upload.replace("{fileId}", "x")).is_some(), "{upload}");
+                    assert!(find(&m, &resumable.replace("{fileId}", "x")).is_some(), "{resumable}");
+                }
             }
         }
+        assert_eq!(
+            api_methods().count(),
+            ROUTES.iter().filter(|r| r.api.is_some() && r.path.starts_with(DRIVE_PREFIX)).count()
+        );
     }
 }

@@ -12,8 +12,8 @@ use twin_core::ids::IdGen;
 
 use super::access::{self, Can, Viewer};
 use super::model::{Blob, Content, EditorContent, File, Revision, Role, DOCUMENT, FOLDER, GOOGLE_APPS, SPREADSHEET};
-use super::query::{BoolField, Collection, Facts, Query, TimeField};
-use super::{all_drives, file_json, multipart, page, page_offset, page_size, uploads, visible};
+use super::query::{BoolField, Collection, Dialect, Facts, Query, TimeField};
+use super::{all_drives, file_json, multipart, page, page_offset, page_size_of, uploads, visible};
 use crate::api::{bytes, no_content, ok, Call};
 use crate::errors::{GoogleError, Result};
 use crate::model::GoogleState;
@@ -420,7 +420,7 @@ pub fn create(call: &Call) -> Result<Response> {
     call.fields("File", DEFAULT_FILE_FIELDS)?;
     let now = call.now();
     match read_upload(call)? {
-        Upload::Resumable(meta) => uploads::start(call, &viewer, None, meta),
+        Upload::Resumable(meta) => uploads::start(call, &viewer, None, meta, uploads::V3_SESSIONS),
         Upload::Metadata(meta) => {
             let id = call.write(|s, ids| {
                 create_file(s, ids, &viewer, &meta, None, Opts { all_drives: all, keep_forever: keep, now })
@@ -627,7 +627,7 @@ enum OrderKey {
     Starred,
 }
 
-fn parse_order(text: &str) -> Result<Vec<(OrderKey, bool)>> {
+fn parse_order(text: &str, dialect: Dialect) -> Result<Vec<(OrderKey, bool)>> {
     let mut out = Vec::new();
     for part in text.split(',') {
         let mut words = part.split_whitespace();
@@ -641,6 +641,18 @@ fn parse_order(text: &str) -> Result<Vec<(OrderKey, bool)>> {
         if words.next().is_some() {
             return Err(GoogleError::invalid_value("orderBy"));
         }
+        let key = match (dialect, key) {
+            (Dialect::V2, "title") => "name",
+            (Dialect::V2, "title_natural") => "name_natural",
+            (Dialect::V2, "createdDate") => "createdTime",
+            (Dialect::V2, "modifiedDate" | "modifiedByMeDate" | "lastViewedByMeDate" | "sharedWithMeDate") => {
+                "modifiedTime"
+            }
+            (Dialect::V2, "name" | "name_natural" | "createdTime" | "modifiedTime") => {
+                return Err(GoogleError::invalid_value("orderBy"))
+            }
+            (_, key) => key,
+        };
         let key = match key {
             "createdTime" => OrderKey::CreatedTime,
             "folder" => OrderKey::Folder,
@@ -713,12 +725,25 @@ fn compare(a: &File, b: &File, keys: &[(OrderKey, bool)]) -> Ordering {
     a.id.cmp(&b.id)
 }
 
-pub fn list(call: &Call) -> Result<Response> {
-    let viewer = viewer(call)?;
-    let sel = call.fields("FileList", DEFAULT_LIST_FIELDS)?;
-    let file_sel = sel.child("files");
+/// A `files.list` request, read from either version's parameters.
+pub struct Search {
+    query: Option<Query>,
+    order: Vec<(OrderKey, bool)>,
+    size: usize,
+    include_drives: bool,
+    drive_id: Option<String>,
+    corpora: String,
+    drive_space: bool,
+    /// What the page tokens are tied to.
+    key: String,
+    offset: usize,
+}
+
+/// Reads a `files.list` request: `q` and `orderBy` in `dialect`'s names, the page
+/// size from `pageSize` (v3) or `maxResults` (v2).
+pub fn search_request(call: &Call, viewer: &Viewer, dialect: Dialect) -> Result<Search> {
     let query = match call.q("q").map(str::trim).filter(|q| !q.is_empty()) {
-        Some(q) => Some(Query::parse(q).map_err(|_| GoogleError::invalid_value("q"))?),
+        Some(q) => Some(Query::parse_in(q, dialect).map_err(|_| GoogleError::invalid_value("q"))?),
         None => None,
     };
     let order_text = call.q("orderBy").map(str::trim).filter(|o| !o.is_empty());
@@ -729,20 +754,32 @@ pub fn list(call: &Call) -> Result<Response> {
         .at("orderBy"));
     }
     let order = match order_text {
-        Some(o) => parse_order(o)?,
+        Some(o) => parse_order(o, dialect)?,
         None => vec![(OrderKey::ModifiedTime, true)],
     };
-    let size = page_size(call, 100, 1000)?;
+    let size_param = match dialect {
+        Dialect::V3 => "pageSize",
+        Dialect::V2 => "maxResults",
+    };
+    let size = page_size_of(call, size_param, 100, 1000)?;
     let include_drives = call.flag("includeItemsFromAllDrives")? || call.flag("includeTeamDriveItems")?;
     let supports = all_drives(call)?;
-    let drive_id = call.q("driveId").or(call.q("teamDriveId")).filter(|d| !d.is_empty());
+    let drive_id = call.q("driveId").or(call.q("teamDriveId")).filter(|d| !d.is_empty()).map(str::to_string);
     let corpora = call.q("corpora").or(call.q("corpus")).unwrap_or(if drive_id.is_some() { "drive" } else { "user" });
     match corpora {
         "user" | "domain" | "allDrives" => {}
         "drive" if drive_id.is_none() => return Err(GoogleError::required("driveId")),
         "drive" => {}
+        // v2's `corpus` names: `DEFAULT` (the user's) and `DOMAIN`.
+        "DEFAULT" if dialect == Dialect::V2 => {}
+        "DOMAIN" if dialect == Dialect::V2 => {}
         _ => return Err(GoogleError::invalid_value("corpora")),
     }
+    let corpora = match corpora {
+        "DEFAULT" => "user",
+        "DOMAIN" => "domain",
+        c => c,
+    };
     if (corpora == "drive" || corpora == "allDrives" || drive_id.is_some()) && !(include_drives && supports) {
         return Err(GoogleError::forbidden(
             "teamDriveIncludeItemsRequired",
@@ -750,61 +787,88 @@ pub fn list(call: &Call) -> Result<Response> {
         )
         .at("includeItemsFromAllDrives"));
     }
-    // `user` (and a drive's or all drives' items): what is shared with the caller
-    // directly or through a group; `domain`: also what the domain may find.
-    let reach = if corpora == "domain" { access::Reach::Discoverable } else { access::Reach::Direct };
     let spaces = call.q("spaces").unwrap_or("drive");
     let drive_space = spaces.split(',').any(|s| s.trim() == "drive");
     let key = format!("{:?}|{:?}|{corpora}|{drive_id:?}|{}", call.q("q"), order_text, viewer.email);
     let offset = page_offset(call.q("pageToken"), &key)?;
-    let (files, next) = call.read(|s| {
-        if let Some(d) = drive_id {
-            let member = s.drive.drives.get(d).and_then(|d| access::drive_role(d, &viewer));
-            if member.is_none() {
-                return Err(GoogleError::drive_not_found(d));
-            }
-        }
-        let mut hits: Vec<&File> = Vec::new();
-        // A query that names the folder (`'F' in parents and …`) looks at its
-        // children only, one with `name contains 'x'` at the files with a word
-        // starting with x; anything else scans every file.
-        let folder = query.as_ref().and_then(Query::required_parent).map(|p| match p {
-            "root" => viewer.root_id.as_str(),
-            p => p,
+    Ok(Search { query, order, size, include_drives, drive_id, corpora: corpora.to_string(), drive_space, key, offset })
+}
+
+impl Search {
+    /// Narrows the search to a folder's children (v2's `children.list`).
+    pub fn in_folder(&mut self, folder: &str) {
+        let term = Query::Term(super::query::Term::In(folder.to_string(), Collection::Parents));
+        self.query = Some(match self.query.take() {
+            Some(q) => Query::And(Box::new(term), Box::new(q)),
+            None => term,
         });
-        let word = if folder.is_none() { query.as_ref().and_then(Query::required_name_word) } else { None };
-        let candidates: Box<dyn Iterator<Item = &File>> = match (folder, word) {
-            (Some(p), _) => Box::new(s.drive.files.children_of(p).filter_map(|id| s.drive.files.get(id))),
-            (None, Some(w)) => {
-                Box::new(s.drive.files.named_with_word_prefix(&w).into_iter().filter_map(|id| s.drive.files.get(id)))
-            }
-            (None, None) => Box::new(s.drive.files.values()),
-        };
-        if drive_space {
-            for f in candidates {
-                if f.is_root {
-                    continue;
-                }
-                match (&f.drive_id, corpora) {
-                    (Some(d), "drive") if Some(d.as_str()) != drive_id => continue,
-                    (None, "drive") => continue,
-                    (Some(_), _) if !include_drives => continue,
-                    _ => {}
-                }
-                // The query first: it is cheaper than walking the folders for access.
-                if let Some(q) = &query {
-                    if !q.eval(&FileFacts { s, f, viewer: &viewer }) {
-                        continue;
-                    }
-                }
-                if access::role_in(s, f, &viewer, reach).is_none() {
-                    continue;
-                }
-                hits.push(f);
-            }
+    }
+}
+
+/// One page of the files a search finds, in its order, and the next page's token.
+pub fn search<'a>(s: &'a GoogleState, viewer: &Viewer, req: &Search) -> Result<(Vec<&'a File>, Option<String>)> {
+    let corpora = req.corpora.as_str();
+    let drive_id = req.drive_id.as_deref();
+    if let Some(d) = drive_id {
+        let member = s.drive.drives.get(d).and_then(|d| access::drive_role(d, viewer));
+        if member.is_none() {
+            return Err(GoogleError::drive_not_found(d));
         }
-        hits.sort_by(|a, b| compare(a, b, &order));
-        let (page_files, next) = page(&hits, offset, size, &key);
+    }
+    // `user` (and a drive's or all drives' items): what is shared with the caller
+    // directly or through a group; `domain`: also what the domain may find.
+    let reach = if corpora == "domain" { access::Reach::Discoverable } else { access::Reach::Direct };
+    let mut hits: Vec<&File> = Vec::new();
+    // A query that names the folder (`'F' in parents and …`) looks at its
+    // children only, one with `name contains 'x'` at the files with a word
+    // starting with x; anything else scans every file.
+    let query = req.query.as_ref();
+    let folder = query.and_then(Query::required_parent).map(|p| match p {
+        "root" => viewer.root_id.as_str(),
+        p => p,
+    });
+    let word = if folder.is_none() { query.and_then(Query::required_name_word) } else { None };
+    let candidates: Box<dyn Iterator<Item = &File>> = match (folder, word) {
+        (Some(p), _) => Box::new(s.drive.files.children_of(p).filter_map(|id| s.drive.files.get(id))),
+        (None, Some(w)) => {
+            Box::new(s.drive.files.named_with_word_prefix(&w).into_iter().filter_map(|id| s.drive.files.get(id)))
+        }
+        (None, None) => Box::new(s.drive.files.values()),
+    };
+    if req.drive_space {
+        for f in candidates {
+            if f.is_root {
+                continue;
+            }
+            match (&f.drive_id, corpora) {
+                (Some(d), "drive") if Some(d.as_str()) != drive_id => continue,
+                (None, "drive") => continue,
+                (Some(_), _) if !req.include_drives => continue,
+                _ => {}
+            }
+            // The query first: it is cheaper than walking the folders for access.
+            if let Some(q) = query {
+                if !q.eval(&FileFacts { s, f, viewer }) {
+                    continue;
+                }
+            }
+            if access::role_in(s, f, viewer, reach).is_none() {
+                continue;
+            }
+            hits.push(f);
+        }
+    }
+    hits.sort_by(|a, b| compare(a, b, &req.order));
+    Ok(page(&hits, req.offset, req.size, &req.key))
+}
+
+pub fn list(call: &Call) -> Result<Response> {
+    let viewer = viewer(call)?;
+    let sel = call.fields("FileList", DEFAULT_LIST_FIELDS)?;
+    let file_sel = sel.child("files");
+    let req = search_request(call, &viewer, Dialect::V3)?;
+    let (files, next) = call.read(|s| {
+        let (page_files, next) = search(s, &viewer, &req)?;
         let rendered: Vec<Value> = match &file_sel {
             Some(fs) => page_files
                 .iter()
@@ -815,7 +879,7 @@ pub fn list(call: &Call) -> Result<Response> {
                 .collect(),
             None => Vec::new(),
         };
-        Ok((rendered, next))
+        Ok::<_, GoogleError>((rendered, next))
     })??;
     let mut body = json!({"kind": "drive#fileList", "incompleteSearch": false, "files": files});
     if let Some(n) = next {
@@ -861,7 +925,7 @@ pub fn update(call: &Call) -> Result<Response> {
             if real.1 < Role::Writer {
                 return Err(GoogleError::insufficient(&id));
             }
-            return uploads::start(call, &viewer, Some(real.0), meta);
+            return uploads::start(call, &viewer, Some(real.0), meta, uploads::V3_SESSIONS);
         }
         Upload::Metadata(meta) => (meta, None),
         Upload::WithMedia(meta, media) => (meta, Some(media)),
@@ -1053,54 +1117,66 @@ pub fn copy(call: &Call) -> Result<Response> {
     let meta = call.json()?;
     let id = call.param("fileId").to_string();
     let now = call.now();
-    let new_id = call.write(|s, ids| {
-        let (src, role) = visible(s, &viewer, &id, all)?;
-        if src.is_folder() {
-            return Err(GoogleError::forbidden("cannotCopyFile", "This file cannot be copied by the user."));
-        }
-        if src.copy_requires_writer_permission && role < Role::Writer {
-            return Err(GoogleError::insufficient(&src.id));
-        }
-        let src = src.clone();
-        let mut m = Map::new();
-        m.insert("name".into(), json!(format!("Copy of {}", src.name)));
-        m.insert("mimeType".into(), json!(src.mime_type));
-        if let Some(d) = &src.description {
-            m.insert("description".into(), json!(d));
-        }
-        if !src.properties.is_empty() {
-            m.insert("properties".into(), json!(src.properties));
-        }
-        if !src.app_properties.is_empty() {
-            m.insert("appProperties".into(), json!(src.app_properties));
-        }
-        // The copy lands next to the original when the caller may write there, else in root.
-        let parent = src.parents.first().cloned();
-        let parent_ok = parent.as_deref().is_some_and(|p| check_parent(s, &viewer, p, all).is_ok());
-        if parent_ok {
-            m.insert("parents".into(), json!(src.parents));
-        }
-        if let Value::Object(over) = &meta {
-            for (k, v) in over {
-                m.insert(k.clone(), v.clone());
-            }
-        }
-        let meta = Value::Object(m);
-        let media = match &src.content {
-            Content::Blob { bytes, .. } => Some(Media { bytes: bytes.0.to_vec(), mime_type: src.mime_type.clone() }),
-            _ => None,
-        };
-        let new_id = create_file(s, ids, &viewer, &meta, media, Opts { all_drives: all, keep_forever: keep, now })?;
-        if let (Content::Editor(c), Some(f)) = (&src.content, s.drive.files.get(&new_id).cloned()) {
-            let mut f = f;
-            if f.mime_type == src.mime_type {
-                f.content = Content::Editor(c.clone());
-                s.drive.files.insert(new_id.clone(), f);
-            }
-        }
-        Ok(new_id)
-    })?;
+    let new_id =
+        call.write(|s, ids| copy_file(s, ids, &viewer, &id, &meta, Opts { all_drives: all, keep_forever: keep, now }))?;
     respond_file(call, &viewer, &new_id, 200, None)
+}
+
+/// Copies a file (`meta` overrides the copy's metadata); returns the copy's id.
+pub fn copy_file(
+    s: &mut GoogleState,
+    ids: &mut IdGen,
+    viewer: &Viewer,
+    id: &str,
+    meta: &Value,
+    opts: Opts,
+) -> Result<String> {
+    let all = opts.all_drives;
+    let (src, role) = visible(s, viewer, id, all)?;
+    if src.is_folder() {
+        return Err(GoogleError::forbidden("cannotCopyFile", "This file cannot be copied by the user."));
+    }
+    if src.copy_requires_writer_permission && role < Role::Writer {
+        return Err(GoogleError::insufficient(&src.id));
+    }
+    let src = src.clone();
+    let mut m = Map::new();
+    m.insert("name".into(), json!(format!("Copy of {}", src.name)));
+    m.insert("mimeType".into(), json!(src.mime_type));
+    if let Some(d) = &src.description {
+        m.insert("description".into(), json!(d));
+    }
+    if !src.properties.is_empty() {
+        m.insert("properties".into(), json!(src.properties));
+    }
+    if !src.app_properties.is_empty() {
+        m.insert("appProperties".into(), json!(src.app_properties));
+    }
+    // The copy lands next to the original when the caller may write there, else in root.
+    let parent = src.parents.first().cloned();
+    let parent_ok = parent.as_deref().is_some_and(|p| check_parent(s, viewer, p, all).is_ok());
+    if parent_ok {
+        m.insert("parents".into(), json!(src.parents));
+    }
+    if let Value::Object(over) = meta {
+        for (k, v) in over {
+            m.insert(k.clone(), v.clone());
+        }
+    }
+    let meta = Value::Object(m);
+    let media = match &src.content {
+        Content::Blob { bytes, .. } => Some(Media { bytes: bytes.0.to_vec(), mime_type: src.mime_type.clone() }),
+        _ => None,
+    };
+    let new_id = create_file(s, ids, viewer, &meta, media, opts)?;
+    if let (Content::Editor(c), Some(f)) = (&src.content, s.drive.files.get(&new_id).cloned()) {
+        let mut f = f;
+        if f.mime_type == src.mime_type {
+            f.content = Content::Editor(c.clone());
+            s.drive.files.insert(new_id.clone(), f);
+        }
+    }
+    Ok(new_id)
 }
 
 /// Deletes a file (and a folder's descendants) for good, releasing their bytes.
@@ -1229,9 +1305,11 @@ mod tests {
 
     #[test]
     fn orders() {
-        assert!(parse_order("folder,modifiedTime desc,name").is_ok());
-        assert!(parse_order("bogus").is_err());
-        assert!(parse_order("name sideways").is_err());
+        assert!(parse_order("folder,modifiedTime desc,name", Dialect::V3).is_ok());
+        assert!(parse_order("bogus", Dialect::V3).is_err());
+        assert!(parse_order("name sideways", Dialect::V3).is_err());
+        assert_eq!(parse_order("title desc", Dialect::V2).ok(), Some(vec![(OrderKey::Name, true)]));
+        assert!(parse_order("name", Dialect::V2).is_err());
         assert_eq!(natural_cmp("file 2", "file 12"), Ordering::Less);
         assert_eq!("file 12".cmp("file 2"), Ordering::Less);
     }

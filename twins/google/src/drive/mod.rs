@@ -17,6 +17,7 @@ pub mod query;
 pub mod revisions;
 pub mod schema;
 pub mod uploads;
+pub mod v2;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -347,9 +348,14 @@ pub fn fnv(s: &str) -> u64 {
 
 /// `pageSize` within `1..=max` (larger values are lowered to `max`), `default` when absent.
 pub fn page_size(call: &crate::api::Call, default: usize, max: usize) -> Result<usize> {
-    match call.int("pageSize")? {
+    page_size_of(call, "pageSize", default, max)
+}
+
+/// [`page_size`] from another parameter (v2's `maxResults`).
+pub fn page_size_of(call: &crate::api::Call, name: &str, default: usize, max: usize) -> Result<usize> {
+    match call.int(name)? {
         None => Ok(default),
-        Some(n) if n < 1 => Err(GoogleError::invalid_value("pageSize")),
+        Some(n) if n < 1 => Err(GoogleError::invalid_value(name)),
         Some(n) => Ok((n as usize).min(max)),
     }
 }

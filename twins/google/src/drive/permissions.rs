@@ -136,103 +136,124 @@ pub fn create(call: &Call) -> Result<Response> {
     let body = call.json()?;
     let id = call.param("fileId").to_string();
     let now = call.now();
-    let pid = call.write(|s, idgen| {
-        let (mut f, role) = can_share(s, &viewer, &id, all)?;
-        let grantee = match body.get("type") {
-            None | Some(Value::Null) => return Err(GoogleError::required("permission.type")),
-            Some(Value::String(t)) => Grantee::parse(t).ok_or_else(|| bad_field("permission.type"))?,
-            Some(_) => return Err(bad_field("permission.type")),
-        };
-        let new_role = match body.get("role") {
-            None | Some(Value::Null) => return Err(GoogleError::required("permission.role")),
-            Some(Value::String(r)) => Role::parse(r).ok_or_else(|| bad_field("permission.role"))?,
-            Some(_) => return Err(bad_field("permission.role")),
-        };
-        let email = body.get("emailAddress").and_then(Value::as_str).map(|e| e.trim().to_ascii_lowercase());
-        let domain = body.get("domain").and_then(Value::as_str).map(|d| d.trim().to_ascii_lowercase());
-        let discover = body.get("allowFileDiscovery").and_then(Value::as_bool).unwrap_or(false);
-        match grantee {
-            Grantee::User | Grantee::Group => {
-                let valid = email
-                    .as_deref()
-                    .is_some_and(|e| e.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.')));
-                if !valid {
-                    return Err(GoogleError::bad_request(
-                        "The permission's emailAddress must be a valid email address.",
-                    )
+    let pid = call
+        .write(|s, idgen| share(s, idgen, &viewer, &id, &body, Sharing { all_drives: all, transfer_ownership, now }))?;
+    let body = call.read(|s| permission_of(s, &viewer, &id, &pid, all))?;
+    let body = body.ok_or_else(|| GoogleError::not_found("Permission", &pid, "permissionId"))?;
+    Ok(ok(&sel.apply(body)))
+}
+
+/// What a share takes from its request besides the permission.
+#[derive(Debug, Clone, Copy)]
+pub struct Sharing {
+    pub all_drives: bool,
+    pub transfer_ownership: bool,
+    pub now: chrono::DateTime<chrono::Utc>,
+}
+
+/// Shares file `id` as the v3 permission `body` says; returns the permission's id.
+pub fn share(
+    s: &mut GoogleState,
+    idgen: &mut twin_core::ids::IdGen,
+    viewer: &Viewer,
+    id: &str,
+    body: &Value,
+    sharing: Sharing,
+) -> Result<String> {
+    let Sharing { all_drives: all, transfer_ownership, now } = sharing;
+    let (mut f, role) = can_share(s, viewer, id, all)?;
+    let grantee = match body.get("type") {
+        None | Some(Value::Null) => return Err(GoogleError::required("permission.type")),
+        Some(Value::String(t)) => Grantee::parse(t).ok_or_else(|| bad_field("permission.type"))?,
+        Some(_) => return Err(bad_field("permission.type")),
+    };
+    let new_role = match body.get("role") {
+        None | Some(Value::Null) => return Err(GoogleError::required("permission.role")),
+        Some(Value::String(r)) => Role::parse(r).ok_or_else(|| bad_field("permission.role"))?,
+        Some(_) => return Err(bad_field("permission.role")),
+    };
+    let email = body.get("emailAddress").and_then(Value::as_str).map(|e| e.trim().to_ascii_lowercase());
+    let domain = body.get("domain").and_then(Value::as_str).map(|d| d.trim().to_ascii_lowercase());
+    let discover = body.get("allowFileDiscovery").and_then(Value::as_bool).unwrap_or(false);
+    match grantee {
+        Grantee::User | Grantee::Group => {
+            let valid = email
+                .as_deref()
+                .is_some_and(|e| e.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.')));
+            if !valid {
+                return Err(GoogleError::bad_request("The permission's emailAddress must be a valid email address.")
                     .at("permission.emailAddress"));
-                }
             }
-            Grantee::Domain if domain.as_deref().is_none_or(str::is_empty) => {
-                return Err(GoogleError::required("permission.domain"));
-            }
-            _ => {}
         }
-        if new_role == Role::Owner {
-            if !transfer_ownership {
-                return Err(GoogleError::forbidden(
-                    "forbidden",
-                    "The transferOwnership parameter must be enabled when the permission role is 'owner'.",
-                )
-                .at("transferOwnership"));
-            }
-            if role != Role::Owner || grantee != Grantee::User {
-                return Err(GoogleError::insufficient(&f.id));
-            }
-            let new_owner = email.clone().unwrap_or_default();
-            transfer(s, &mut f, &new_owner)?;
-            let pid = s.user(&new_owner).map(|u| u.permission_id.clone()).unwrap_or_default();
-            f.version += 1;
-            let fid = f.id.clone();
-            s.drive.files.insert(fid.clone(), f);
-            s.drive.record_change(Some(&fid), None, false, now);
-            return Ok(pid);
+        Grantee::Domain if domain.as_deref().is_none_or(str::is_empty) => {
+            return Err(GoogleError::required("permission.domain"));
         }
-        if f.drive_id.is_none() && matches!(new_role, Role::Organizer | Role::FileOrganizer) {
-            return Err(bad_field("permission.role"));
+        _ => {}
+    }
+    if new_role == Role::Owner {
+        if !transfer_ownership {
+            return Err(GoogleError::forbidden(
+                "forbidden",
+                "The transferOwnership parameter must be enabled when the permission role is 'owner'.",
+            )
+            .at("transferOwnership"));
         }
-        if f.owner.is_some() && email.is_some() && f.owner == email {
-            return Err(GoogleError::bad_request("The owner's permission cannot be changed this way.")
-                .at("permission.emailAddress"));
+        if role != Role::Owner || grantee != Grantee::User {
+            return Err(GoogleError::insufficient(&f.id));
         }
-        let pid = permission_id_for(s, grantee, email.as_deref(), domain.as_deref(), discover)
-            .unwrap_or_else(|| ids::permission_id(idgen));
-        let expiration = match body.get("expirationTime").and_then(Value::as_str) {
-            Some(t) => Some(
-                chrono::DateTime::parse_from_rfc3339(t)
-                    .map_err(|_| bad_field("permission.expirationTime"))?
-                    .with_timezone(&chrono::Utc),
-            ),
-            None => None,
-        };
-        let permission = Permission {
-            id: pid.clone(),
-            grantee,
-            role: new_role,
-            email: email.filter(|_| matches!(grantee, Grantee::User | Grantee::Group)),
-            domain: domain.filter(|_| grantee == Grantee::Domain),
-            allow_file_discovery: discover && matches!(grantee, Grantee::Domain | Grantee::Anyone),
-            expiration_time: expiration,
-            pending_owner: false,
-        };
-        // Sharing again with the same grantee changes its role.
-        f.permissions.retain(|p| p.id != pid);
-        f.permissions.push(permission);
+        let new_owner = email.clone().unwrap_or_default();
+        transfer(s, &mut f, &new_owner)?;
+        let pid = s.user(&new_owner).map(|u| u.permission_id.clone()).unwrap_or_default();
         f.version += 1;
         let fid = f.id.clone();
         s.drive.files.insert(fid.clone(), f);
         s.drive.record_change(Some(&fid), None, false, now);
-        Ok(pid)
-    })?;
-    let body = call.read(|s| {
-        let (f, _) = visible(s, &viewer, &id, all).ok()?;
-        all_permissions(s, f)
-            .into_iter()
-            .find(|(p, _)| p.id == pid)
-            .map(|(p, from)| permission_json(s, &p, from.as_deref()))
-    })?;
-    let body = body.ok_or_else(|| GoogleError::not_found("Permission", &pid, "permissionId"))?;
-    Ok(ok(&sel.apply(body)))
+        return Ok(pid);
+    }
+    if f.drive_id.is_none() && matches!(new_role, Role::Organizer | Role::FileOrganizer) {
+        return Err(bad_field("permission.role"));
+    }
+    if f.owner.is_some() && email.is_some() && f.owner == email {
+        return Err(GoogleError::bad_request("The owner's permission cannot be changed this way.")
+            .at("permission.emailAddress"));
+    }
+    let pid = permission_id_for(s, grantee, email.as_deref(), domain.as_deref(), discover)
+        .unwrap_or_else(|| ids::permission_id(idgen));
+    let expiration = match body.get("expirationTime").and_then(Value::as_str) {
+        Some(t) => Some(
+            chrono::DateTime::parse_from_rfc3339(t)
+                .map_err(|_| bad_field("permission.expirationTime"))?
+                .with_timezone(&chrono::Utc),
+        ),
+        None => None,
+    };
+    let permission = Permission {
+        id: pid.clone(),
+        grantee,
+        role: new_role,
+        email: email.filter(|_| matches!(grantee, Grantee::User | Grantee::Group)),
+        domain: domain.filter(|_| grantee == Grantee::Domain),
+        allow_file_discovery: discover && matches!(grantee, Grantee::Domain | Grantee::Anyone),
+        expiration_time: expiration,
+        pending_owner: false,
+    };
+    // Sharing again with the same grantee changes its role.
+    f.permissions.retain(|p| p.id != pid);
+    f.permissions.push(permission);
+    f.version += 1;
+    let fid = f.id.clone();
+    s.drive.files.insert(fid.clone(), f);
+    s.drive.record_change(Some(&fid), None, false, now);
+    Ok(pid)
+}
+
+/// A file's permission as v3 renders it, if the viewer sees the file and it has one.
+pub fn permission_of(s: &GoogleState, viewer: &Viewer, id: &str, pid: &str, all: bool) -> Option<Value> {
+    let (f, _) = visible(s, viewer, id, all).ok()?;
+    all_permissions(s, f)
+        .into_iter()
+        .find(|(p, _)| p.id == pid)
+        .map(|(p, from)| permission_json(s, &p, from.as_deref()))
 }
 
 fn readable(s: &GoogleState, viewer: &Viewer, id: &str, all: bool) -> Result<File> {
@@ -243,6 +264,12 @@ fn readable(s: &GoogleState, viewer: &Viewer, id: &str, all: bool) -> Result<Fil
     Ok(f.clone())
 }
 
+/// Every permission of a file as v3 renders them, for a viewer who may see them.
+pub fn rendered_permissions(s: &GoogleState, viewer: &Viewer, id: &str, all: bool) -> Result<Vec<Value>> {
+    let f = readable(s, viewer, id, all)?;
+    Ok(all_permissions(s, &f).iter().map(|(p, from)| permission_json(s, p, from.as_deref())).collect())
+}
+
 pub fn list(call: &Call) -> Result<Response> {
     let viewer = viewer(call)?;
     let all = all_drives(call)?;
@@ -251,12 +278,8 @@ pub fn list(call: &Call) -> Result<Response> {
     let size = page_size(call, 100, 100)?;
     let key = format!("perms|{id}");
     let offset = page_offset(call.q("pageToken"), &key)?;
-    let (items, next) = call.read(|s| {
-        let f = readable(s, &viewer, &id, all)?;
-        let perms: Vec<Value> =
-            all_permissions(s, &f).iter().map(|(p, from)| permission_json(s, p, from.as_deref())).collect();
-        Ok::<_, GoogleError>(page(&perms, offset, size, &key))
-    })??;
+    let (items, next) =
+        call.read(|s| Ok::<_, GoogleError>(page(&rendered_permissions(s, &viewer, &id, all)?, offset, size, &key)))??;
     let mut body = json!({"kind": "drive#permissionList", "permissions": items});
     if let Some(n) = next {
         body["nextPageToken"] = json!(n);

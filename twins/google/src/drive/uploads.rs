@@ -15,7 +15,14 @@ use crate::api::Call;
 use crate::errors::{GoogleError, Result};
 use crate::ids;
 
-pub fn start(call: &Call, viewer: &Viewer, file_id: Option<String>, meta: Value) -> Result<Response> {
+/// Where a version's session `PUT`s go (under the universe's public base).
+pub const V3_SESSIONS: &str = "/upload/drive/v3/files";
+
+/// Renders the file a finished upload made: the call, the viewer, the file's id and the `fields` of the initiating request.
+pub type Render = fn(&Call, &Viewer, &str, &str) -> Result<Response>;
+
+/// Opens a session; its chunks go to `sessions` (a path that routes to [`put`] or its v2 twin).
+pub fn start(call: &Call, viewer: &Viewer, file_id: Option<String>, meta: Value, sessions: &str) -> Result<Response> {
     let mime = call
         .header("x-upload-content-type")
         .map(str::to_string)
@@ -51,7 +58,7 @@ pub fn start(call: &Call, viewer: &Viewer, file_id: Option<String>, meta: Value)
         s.drive.uploads.insert(id.clone(), session);
         Ok(id)
     })?;
-    let location = format!("{}/upload/drive/v3/files?uploadType=resumable&upload_id={id}", call.public_base());
+    let location = format!("{}{sessions}?uploadType=resumable&upload_id={id}", call.public_base());
     let mut response = StatusCode::OK.into_response();
     if let Ok(v) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(header::LOCATION, v);
@@ -107,6 +114,11 @@ fn content_range(value: Option<&str>, body_len: u64) -> Result<ContentRange> {
 
 /// `PUT` on a session's Location.
 pub fn put(call: &Call) -> Result<Response> {
+    put_rendered(call, |call, viewer, id, fields| respond_file(call, viewer, id, 200, Some(fields)))
+}
+
+/// `PUT` on a session's Location, the finished file rendered by `render`.
+pub fn put_rendered(call: &Call, render: Render) -> Result<Response> {
     let upload_id =
         call.q("upload_id").filter(|s| !s.is_empty()).ok_or_else(|| GoogleError::required("upload_id"))?.to_string();
     let session = call.read(|s| s.drive.uploads.get(&upload_id).cloned())?;
@@ -118,7 +130,7 @@ pub fn put(call: &Call) -> Result<Response> {
         ContentRange::Status(total) => {
             if total.is_some_and(|t| t == received) && total.is_some() && received > 0 {
                 // Everything is there but the file was never made (a lost final response): finish now.
-                return finish(call, session);
+                return finish(call, session, render);
             }
             return Ok(incomplete(received));
         }
@@ -149,12 +161,12 @@ pub fn put(call: &Call) -> Result<Response> {
         Ok(session)
     })?;
     match total {
-        Some(t) if session.received.len() == t => finish(call, session),
+        Some(t) if session.received.len() == t => finish(call, session, render),
         _ => Ok(incomplete(session.received.len())),
     }
 }
 
-fn finish(call: &Call, session: UploadSession) -> Result<Response> {
+fn finish(call: &Call, session: UploadSession, render: Render) -> Result<Response> {
     let viewer = viewer(call)?;
     if viewer.email != session.user {
         return Err(GoogleError::unauthenticated());
@@ -198,5 +210,5 @@ fn finish(call: &Call, session: UploadSession) -> Result<Response> {
             ),
         }
     })?;
-    respond_file(call, &viewer, &id, 200, Some(&fields))
+    render(call, &viewer, &id, &fields)
 }
