@@ -173,6 +173,7 @@ fn banner(manifest: &Value, bind: IpAddr) -> String {
         out += &format!("    endpoint       {}\n", s(&google["endpoint"]));
         out += &format!("    drive_endpoint {}\n", s(&google["drive_endpoint"]));
         out += &format!("    discovery      {}\n", s(&google["discovery_urls"]["drive"]));
+        out += &format!("    discovery v2   {}   (PyDrive2)\n", s(&google["discovery_urls"]["drive_v2"]));
         out += &format!("    access_token   {}   ({})\n", s(&google["access_token"]), s(&google["user"]));
         out += &format!(
             "    token_uri      {}   (service account key: the manifest's google.service_account)\n",

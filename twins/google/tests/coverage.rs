@@ -15,7 +15,7 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 use twin_core::Twin;
-use twin_google::api::routes::{self, Cov, DRIVE_PREFIX};
+use twin_google::api::routes::{self, Cov, DRIVE_PREFIX, DRIVE_V2_PREFIX};
 use twin_google::{GoogleTwin, SPEC_METHODS};
 
 fn manifest_dir() -> PathBuf {
@@ -23,6 +23,10 @@ fn manifest_dir() -> PathBuf {
 }
 
 fn discovery_doc() -> Option<Value> {
+    discovery_doc_named("drive.v3.json")
+}
+
+fn discovery_doc_named(name: &str) -> Option<Value> {
     let dir = match std::env::var_os("DTU_GOOGLE_DISCOVERY_DIR") {
         Some(d) => PathBuf::from(d),
         None => {
@@ -34,7 +38,7 @@ fn discovery_doc() -> Option<Value> {
             python.path().join("site-packages/googleapiclient/discovery_cache/documents")
         }
     };
-    let text = std::fs::read_to_string(dir.join("drive.v3.json")).ok()?;
+    let text = std::fs::read_to_string(dir.join(name)).ok()?;
     serde_json::from_str(&text).ok()
 }
 
@@ -91,7 +95,8 @@ Also served, outside the API document: the token endpoint (`POST /token`, JWT-be
 refresh-token grants), `GET /oauth2/v3/tokeninfo`, `GET /oauth2/v3/userinfo`, discovery
 (`/discovery/v1/apis/{api}/{version}/rest`, `/$discovery/rest?version=`), media uploads
 (`/upload/drive/v3/...` simple and multipart, `/resumable/upload/drive/v3/...` and the
-session `PUT`s) and batch (`POST /batch/drive/v3`).
+session `PUT`s) and batch (`POST /batch/drive/v3`); the same for Drive v2 (the table at
+the end), which PyDrive2 uses.
 
 ## Twin specifics
 
@@ -118,9 +123,15 @@ session `PUT`s) and batch (`POST /batch/drive/v3`).
   exported with it), bounded per universe (`storage_cap_bytes`, 64 MiB by default:
   `403 storageQuotaExceeded`). Editor files hold text until Docs and Sheets own them;
   export renders Docs as text/plain, text/html, text/markdown and Sheets as CSV/TSV.
-- **Not modelled.** Drive v2 (so PyDrive2, which builds v2 from the static document,
-  cannot be pointed at the twin unchanged), labels, approvals, access proposals,
-  apps, long-running downloads, push notifications (watch is accepted, never delivered).
+- **Drive v2** is a second rendering of the same state (v2's names; `q` with `title`,
+  `modifiedDate`, `createdDate`; `downloadUrl` and `exportLinks` lead back to the twin,
+  `google.discovery_urls.drive_v2` names its discovery document). PyDrive2 signs in with
+  its own service-account settings and needs one line: `gauth.service = build(\"drive\",
+  \"v2\", http=gauth.http, discoveryServiceUrl=...)`. Not in v2: changes, comments,
+  replies, revisions, properties, apps, teamdrives/drives, children/parents insert and
+  delete, permissions patch/update, watch, generateIds.
+- **Not modelled.** Labels, approvals, access proposals, apps, long-running downloads,
+  push notifications (watch is accepted, never delivered).
 
 ";
 
@@ -140,6 +151,19 @@ fn render(spec: &BTreeMap<String, (String, String)>) -> String {
             Some(r) => out += r,
             None => out += &row(id, http, path, "missing", ""),
         }
+    }
+    out += "\n## Drive v2 (for PyDrive2)\n\nThe v2 methods served, against `drive.v2.json`; the rest of v2 is missing.\n\n";
+    out += "| method | request | status | notes |\n|---|---|---|---|\n";
+    let mut v2: Vec<_> = routes::api_methods_under(DRIVE_V2_PREFIX).collect();
+    v2.sort_by_key(|(_, a)| a.id);
+    for (r, a) in v2 {
+        let path = r.path.strip_prefix(DRIVE_V2_PREFIX).unwrap_or(r.path);
+        let (status, note) = match r.coverage {
+            Cov::Implemented => ("implemented", ""),
+            Cov::Partial(n) => ("partial", n),
+            Cov::Extra => ("extra", ""),
+        };
+        out += &format!("| v2 `{}` | {} `{path}` | {status} | {note} |\n", a.id, r.method);
     }
     out
 }
@@ -161,6 +185,14 @@ fn coverage_table_matches_the_route_table() {
         let (http, p) = spec.get(a.id).unwrap_or_else(|| panic!("{} is not a Drive v3 method", a.id));
         assert_eq!(http, r.method, "{}", a.id);
         assert_eq!(Some(p.as_str()), r.path.strip_prefix(DRIVE_PREFIX), "{}", a.id);
+    }
+    if let Some(v2) = discovery_doc_named("drive.v2.json") {
+        let v2_spec = spec_methods(&v2);
+        for (r, a) in routes::api_methods_under(DRIVE_V2_PREFIX) {
+            let (http, p) = v2_spec.get(a.id).unwrap_or_else(|| panic!("{} is not a Drive v2 method", a.id));
+            assert_eq!(http, r.method, "v2 {}", a.id);
+            assert_eq!(Some(p.as_str()), r.path.strip_prefix(DRIVE_V2_PREFIX), "v2 {}", a.id);
+        }
     }
     let cov = GoogleTwin::new().coverage();
     assert_eq!(cov.implemented + cov.partial + cov.missing, spec.len());
