@@ -14,6 +14,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
 use common::{bare_router, request, MakeRequest, DEFAULT_FIXTURE};
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
@@ -30,6 +32,27 @@ async fn per_call(router: &Router, make: &MakeRequest, calls: u64) -> f64 {
         std::hint::black_box(body);
     }
     started.elapsed().as_secs_f64() * 1e6 / calls as f64
+}
+
+/// One setup call through a router; its answer must be a success.
+async fn call(
+    router: &Router,
+    method: &'static str,
+    path: String,
+    headers: Vec<(&'static str, String)>,
+    body: Value,
+) -> Value {
+    let body = if body.is_null() { String::new() } else { body.to_string() };
+    let response = router.clone().oneshot(request(method, path, headers, body)()).await.expect("infallible");
+    let status = response.status();
+    let bytes = response.into_body().collect().await.expect("body").to_bytes();
+    assert!(status.is_success(), "setup call: {status} {}", String::from_utf8_lossy(&bytes));
+    serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+}
+
+/// The path of a manifest URL (`http://host:port/path` → `/path`).
+fn path_of(url: &str) -> String {
+    url.splitn(4, '/').nth(3).map(|p| format!("/{}", p.trim_end_matches('/'))).unwrap_or_default()
 }
 
 fn main() {
@@ -69,6 +92,164 @@ fn main() {
     let post_body = json!({"channel": general, "text": "Here's a message for you"}).to_string();
     let json_type = ("content-type", "application/json; charset=utf-8".to_string());
     let bearer = ("authorization", format!("Bearer {token}"));
+    let twin = |service: &str| {
+        let t = core.twins.iter().find(|t| t.service() == service).cloned().expect("twin");
+        twin_core::serve::twin_router(core.clone(), t)
+    };
+    let (jira, google) = (twin("jira"), twin("google"));
+    // No port is bound here; the manifests need an address to name.
+    core.set_endpoint("jira", "http://127.0.0.1:9".into());
+    core.set_endpoint("google", "http://127.0.0.1:9".into());
+    let site = core.universe_object(&universe)["jira"].clone();
+    let jira_base = format!("{}/rest/api/3", path_of(site["base_url"].as_str().expect("base_url")));
+    let basic = format!("{}:{}", site["email"].as_str().expect("email"), site["api_token"].as_str().expect("token"));
+    let jira_auth = ("authorization", format!("Basic {}", BASE64.encode(basic)));
+    let json_only = ("content-type", "application/json".to_string());
+    let issue = runtime.block_on(call(
+        &jira,
+        "POST",
+        format!("{jira_base}/issue"),
+        vec![jira_auth.clone(), json_only.clone()],
+        json!({"fields": {"project": {"key": "ENG"}, "issuetype": {"name": "Task"}, "summary": "Moved by the bench"}}),
+    ));
+    let issue = issue["key"].as_str().expect("issue key").to_string();
+    let listed = runtime.block_on(call(
+        &jira,
+        "GET",
+        format!("{jira_base}/issue/{issue}/transitions"),
+        vec![jira_auth.clone()],
+        Value::Null,
+    ));
+    let transition_to = |listed: &Value, status: &str| {
+        listed["transitions"]
+            .as_array()
+            .and_then(|ts| ts.iter().find(|t| t["to"]["name"] == status))
+            .and_then(|t| t["id"].as_str())
+            .expect("a transition")
+            .to_string()
+    };
+    let to_progress = transition_to(&listed, "In Progress");
+    runtime.block_on(call(
+        &jira,
+        "POST",
+        format!("{jira_base}/issue/{issue}/transitions"),
+        vec![jira_auth.clone(), json_only.clone()],
+        json!({"transition": {"id": to_progress}}),
+    ));
+    let listed = runtime.block_on(call(
+        &jira,
+        "GET",
+        format!("{jira_base}/issue/{issue}/transitions"),
+        vec![jira_auth.clone()],
+        Value::Null,
+    ));
+    let to_do = transition_to(&listed, "To Do");
+    // Each call moves the issue the other way (In Progress now, so To Do first).
+    let moves = std::cell::Cell::new(0u64);
+    let transition: MakeRequest = {
+        let (path, auth) = (format!("{jira_base}/issue/{issue}/transitions"), jira_auth.1.clone());
+        Box::new(move || {
+            let n = moves.get();
+            moves.set(n + 1);
+            let to = if n % 2 == 0 { &to_do } else { &to_progress };
+            hyper::Request::builder()
+                .method("POST")
+                .uri(path.as_str())
+                .header("host", "127.0.0.1:9")
+                .header("authorization", auth.as_str())
+                .header("content-type", "application/json")
+                .body(axum::body::Body::from(json!({"transition": {"id": to}}).to_string()))
+                .expect("request")
+        })
+    };
+    let g = core.universe_object(&universe)["google"].clone();
+    let g_prefix = path_of(g["endpoint"].as_str().expect("google endpoint"));
+    let g_auth = ("authorization", format!("Bearer {}", g["access_token"].as_str().expect("access_token")));
+    let created = runtime.block_on(call(
+        &google,
+        "POST",
+        format!("{g_prefix}/v4/spreadsheets"),
+        vec![g_auth.clone(), json_only.clone()],
+        json!({"properties": {"title": "Bench"}}),
+    ));
+    let sheet = created["spreadsheetId"].as_str().expect("spreadsheetId").to_string();
+    let rows: Vec<Value> = (1..=1000)
+        .map(|r| {
+            let sum = if r <= 100 { json!(format!("=SUM(B{r}:D{r})")) } else { json!("") };
+            json!([format!("Item {r}"), r, r * 2, r * 3, sum])
+        })
+        .collect();
+    runtime.block_on(call(
+        &google,
+        "PUT",
+        format!("{g_prefix}/v4/spreadsheets/{sheet}/values/Sheet1!A1:E1000?valueInputOption=USER_ENTERED"),
+        vec![g_auth.clone(), json_only.clone()],
+        json!({"values": rows}),
+    ));
+    let created = runtime.block_on(call(
+        &google,
+        "POST",
+        format!("{g_prefix}/v1/documents"),
+        vec![g_auth.clone(), json_only.clone()],
+        json!({"title": "Bench 50 pages"}),
+    ));
+    let doc = created["documentId"].as_str().expect("documentId").to_string();
+    let page = "The quick brown fox jumps over the lazy dog while the twin keeps count. ab\n".repeat(40);
+    let pages: Vec<Value> = (0..50)
+        .flat_map(|_| {
+            [
+                json!({"insertText": {"endOfSegmentLocation": {}, "text": page}}),
+                json!({"insertPageBreak": {"endOfSegmentLocation": {}}}),
+            ]
+        })
+        .collect();
+    runtime.block_on(call(
+        &google,
+        "POST",
+        format!("{g_prefix}/v1/documents/{doc}:batchUpdate"),
+        vec![g_auth.clone(), json_only.clone()],
+        json!({"requests": pages}),
+    ));
+    let sheet_writes = std::cell::Cell::new(0u64);
+    let sheet_update: MakeRequest = {
+        let (path, auth) = (
+            format!("{g_prefix}/v4/spreadsheets/{sheet}/values/Sheet1!B1:B100?valueInputOption=USER_ENTERED"),
+            g_auth.1.clone(),
+        );
+        Box::new(move || {
+            let n = sheet_writes.get();
+            sheet_writes.set(n + 1);
+            let values: Vec<Value> = (0..100).map(|r| json!([n as f64 + r as f64])).collect();
+            hyper::Request::builder()
+                .method("PUT")
+                .uri(path.as_str())
+                .header("host", "127.0.0.1:9")
+                .header("authorization", auth.as_str())
+                .header("content-type", "application/json")
+                .body(axum::body::Body::from(json!({"values": values}).to_string()))
+                .expect("request")
+        })
+    };
+    // As in the stack bench: 10 inserts at places that move on with each call.
+    let doc_edits = std::cell::Cell::new(0u64);
+    let doc_inserts: MakeRequest = {
+        let (path, auth) = (format!("{g_prefix}/v1/documents/{doc}:batchUpdate"), g_auth.1.clone());
+        Box::new(move || {
+            let n = doc_edits.get();
+            doc_edits.set(n + 1);
+            let requests: Vec<Value> = (0..10)
+                .map(|i| json!({"insertText": {"location": {"index": 1 + (i * 15_000 + n * 7_919) % 149_000}, "text": "edit "}}))
+                .collect();
+            hyper::Request::builder()
+                .method("POST")
+                .uri(path.as_str())
+                .header("host", "127.0.0.1:9")
+                .header("authorization", auth.as_str())
+                .header("content-type", "application/json")
+                .body(axum::body::Body::from(json!({"requests": requests}).to_string()))
+                .expect("request")
+        })
+    };
     let bare = bare_router();
     let targets: Vec<(&str, &Router, MakeRequest)> = vec![
         (
@@ -92,6 +273,25 @@ fn main() {
                 String::new(),
             ),
         ),
+        (
+            "jira create issue",
+            &jira,
+            request("POST", format!("{jira_base}/issue"), vec![jira_auth.clone(), json_only.clone()],
+                json!({"fields": {"project": {"key": "ENG"}, "issuetype": {"name": "Task"}, "summary": "A task filed by the benchmark"}}).to_string()),
+        ),
+        ("jira transition issue", &jira, transition),
+        (
+            "jira get issue",
+            &jira,
+            request("GET", format!("{jira_base}/issue/{issue}"), vec![jira_auth.clone()], String::new()),
+        ),
+        (
+            "google sheets values.get A1:Z1000",
+            &google,
+            request("GET", format!("{g_prefix}/v4/spreadsheets/{sheet}/values/Sheet1!A1:Z1000"), vec![g_auth.clone()], String::new()),
+        ),
+        ("google sheets values.update 100 cells, formulas", &google, sheet_update),
+        ("google docs batchUpdate 10 inserts, 50 pages", &google, doc_inserts),
     ];
     println!("| call | µs per call (round 1) | µs per call (round 2) | ÷ bare (round 2) |");
     println!("|---|---|---|---|");

@@ -308,11 +308,27 @@ fn throughput(seconds: u64, rounds: usize, connections: usize) -> Vec<Vec<Load>>
                 .expect("request")
         })
     };
-    // batchUpdate: 10 words inserted at spread-out places of the 50-page document.
-    let doc_inserts = {
-        let requests: Vec<Value> =
-            (0..10).map(|i| json!({"insertText": {"location": {"index": 1 + i * 15_000}, "text": "edit "}})).collect();
-        Bytes::from(json!({"requests": requests}).to_string())
+    // batchUpdate: 10 words inserted at spread-out places of the 50-page document,
+    // places that move on with each call: fixed places would grow ten paragraphs to
+    // tens of kilobytes within a round, which is no longer the document named.
+    let doc_edits = Arc::new(AtomicU64::new(0));
+    let doc_inserts: MakeRequest = {
+        let path = format!("{}/v1/documents/{}:batchUpdate", g_docs.prefix, setup.doc);
+        let auth = g_docs.bearer();
+        Arc::new(move || {
+            let n = doc_edits.fetch_add(1, Ordering::Relaxed);
+            let requests: Vec<Value> = (0..10)
+                .map(|i| json!({"insertText": {"location": {"index": 1 + (i * 15_000 + n * 7_919) % 149_000}, "text": "edit "}}))
+                .collect();
+            Request::builder()
+                .method("POST")
+                .uri(path.as_str())
+                .header("host", "127.0.0.1")
+                .header(auth.0, auth.1.as_str())
+                .header("content-type", "application/json")
+                .body(Full::new(Bytes::from(json!({"requests": requests}).to_string())))
+                .expect("request")
+        })
     };
     let google_targets: Vec<(&str, SocketAddr, MakeRequest)> = vec![
         (
@@ -345,16 +361,7 @@ fn throughput(seconds: u64, rounds: usize, connections: usize) -> Vec<Vec<Load>>
             ),
         ),
         ("google sheets values.update 100 cells, formulas", google_addr, sheet_update),
-        (
-            "google docs batchUpdate 10 inserts, 50 pages",
-            google_addr,
-            request(
-                "POST",
-                format!("{}/v1/documents/{}:batchUpdate", g_docs.prefix, setup.doc),
-                vec![g_docs.bearer(), ("content-type", "application/json".into())],
-                doc_inserts,
-            ),
-        ),
+        ("google docs batchUpdate 10 inserts, 50 pages", google_addr, doc_inserts),
     ];
     let mut targets: Vec<(&str, SocketAddr, MakeRequest)> = vec![
         (

@@ -209,8 +209,13 @@ impl GoogleError {
 }
 
 pub fn json_response(status: u16, body: &Value) -> Response {
+    json_bytes_response(status, twin_core::wire::json_body(body))
+}
+
+/// A JSON answer from bytes already serialized.
+pub fn json_bytes_response(status: u16, body: impl Into<bytes::Bytes>) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut response = (status, twin_core::wire::json_body(body)).into_response();
+    let mut response = (status, body.into()).into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=UTF-8"));
     response
 }

@@ -80,7 +80,7 @@ fn document(view: &mut EditorView, doc: &Document) {
         paragraphs.push(ParagraphView { style: style.to_string(), text: p.text() });
     };
     for block in &doc.body {
-        match block {
+        match &**block {
             Block::Para(p) => push(p),
             Block::Table(t) => t.rows.iter().flatten().flatten().for_each(&mut push),
         }

@@ -219,6 +219,14 @@ pub fn ok(body: &Value) -> Response {
     json_response(200, body)
 }
 
+/// A 200 JSON answer serialized straight from a typed body (no `Value` tree).
+pub fn ok_serialized<T: serde::Serialize>(body: &T) -> Response {
+    match serde_json::to_vec(body) {
+        Ok(bytes) => crate::errors::json_bytes_response(200, bytes),
+        Err(_) => ok(&serde_json::Value::Null),
+    }
+}
+
 pub fn no_content() -> Response {
     StatusCode::NO_CONTENT.into_response()
 }

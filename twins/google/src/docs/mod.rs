@@ -22,7 +22,7 @@ pub fn to_html(doc: &Document) -> String {
             _ => "p",
         };
         let inner: String = p
-            .runs
+            .runs()
             .iter()
             .map(|r| {
                 let t = esc(&r.text);
@@ -39,7 +39,7 @@ pub fn to_html(doc: &Document) -> String {
     };
     let mut body = String::new();
     for block in &doc.body {
-        match block {
+        match &**block {
             model::Block::Para(p) => body.push_str(&para(p)),
             model::Block::Table(t) => {
                 body.push_str("<table>");

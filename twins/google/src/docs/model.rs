@@ -5,6 +5,8 @@
 //! index 0, each paragraph its text and a newline, a table one index for itself,
 //! one per row, one per cell and one at its end.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 
@@ -46,8 +48,9 @@ pub struct Bullet {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Para {
-    /// The text without the paragraph's final newline.
-    pub runs: Vec<Run>,
+    /// The text without the paragraph's final newline; changed only through
+    /// `set_units` and `push_run`, which keep `len` true.
+    runs: Vec<Run>,
     /// The newline's text style.
     #[serde(default)]
     pub end_style: Map<String, Json>,
@@ -56,16 +59,45 @@ pub struct Para {
     pub style: Map<String, Json>,
     #[serde(default)]
     pub bullet: Option<Bullet>,
+    /// The UTF-16 length, measured once: every edit finds its paragraph by walking
+    /// the body, and measuring each paragraph on each walk dominated a batch.
+    #[serde(skip)]
+    len: LenCache,
+}
+
+/// A length computed on first use; never part of what a paragraph is (equality,
+/// serialization), so a cached and an uncached copy are the same paragraph.
+#[derive(Debug, Clone, Default)]
+struct LenCache(std::sync::OnceLock<u32>);
+
+impl PartialEq for LenCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 impl Para {
     pub fn new() -> Self {
-        Para { runs: Vec::new(), end_style: Map::new(), style: Map::new(), bullet: None }
+        Para::styled(Map::new(), Map::new(), None)
+    }
+
+    /// An empty paragraph with its newline's style, its paragraph style and bullet.
+    pub fn styled(end_style: Map<String, Json>, style: Map<String, Json>, bullet: Option<Bullet>) -> Self {
+        Para { runs: Vec::new(), end_style, style, bullet, len: LenCache::default() }
+    }
+
+    pub fn runs(&self) -> &[Run] {
+        &self.runs
+    }
+
+    pub fn push_run(&mut self, run: Run) {
+        self.runs.push(run);
+        self.len = LenCache::default();
     }
 
     /// Length in UTF-16 units, newline included.
     pub fn len(&self) -> u32 {
-        self.runs.iter().map(run_len).sum::<u32>() + 1
+        *self.len.0.get_or_init(|| self.runs.iter().map(run_len).sum::<u32>() + 1)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -74,6 +106,68 @@ impl Para {
 
     pub fn text(&self) -> String {
         self.runs.iter().filter(|r| !r.page_break && r.object.is_none()).map(|r| r.text.as_str()).collect()
+    }
+
+    /// Inserts text without newlines at a UTF-16 offset that follows a character of
+    /// a text run (or, at 0, leads one), in that run and so in its style: what the
+    /// unit-by-unit edit gives, without taking the paragraph apart. `None` when the
+    /// place is not such a run; `Some(Err(()))` inside a surrogate pair. Returns the
+    /// units inserted.
+    pub fn insert_in_run(&mut self, offset: u32, text: &str) -> Option<Result<u32, ()>> {
+        let mut at = 0;
+        let mut target = None;
+        for (i, r) in self.runs.iter().enumerate() {
+            let len = run_len(r);
+            if (at < offset || offset == 0) && offset <= at + len {
+                if r.page_break || r.object.is_some() || r.text.is_empty() {
+                    return None;
+                }
+                target = Some((i, offset - at));
+                break;
+            }
+            at += len;
+        }
+        let (i, within) = target?;
+        let run = &mut self.runs[i];
+        let mut units = 0;
+        let mut byte = run.text.len();
+        // ASCII (most text) is a unit a byte: no walk through a long run.
+        let chars = if run.text.is_ascii() {
+            byte = within as usize;
+            None
+        } else {
+            Some(run.text.char_indices())
+        };
+        for (b, c) in chars.into_iter().flatten() {
+            if units == within {
+                byte = b;
+                break;
+            }
+            units += unit_len(c);
+            if units > within {
+                return Some(Err(()));
+            }
+        }
+        run.text.insert_str(byte, text);
+        // Neighbours of one style are one run, as `set_units` leaves them.
+        let mut merged: Vec<Run> = Vec::with_capacity(self.runs.len());
+        for r in std::mem::take(&mut self.runs) {
+            match merged.last_mut() {
+                Some(last)
+                    if !last.page_break
+                        && last.object.is_none()
+                        && !r.page_break
+                        && r.object.is_none()
+                        && last.style == r.style =>
+                {
+                    last.text.push_str(&r.text)
+                }
+                _ => merged.push(r),
+            }
+        }
+        self.runs = merged;
+        self.len = LenCache::default();
+        Some(Ok(text.encode_utf16().count() as u32))
     }
 
     /// One unit per character (page breaks as U+000C), with its style.
@@ -117,6 +211,7 @@ impl Para {
             }
         }
         self.runs = runs;
+        self.len = LenCache::default();
     }
 }
 
@@ -197,7 +292,9 @@ pub struct NamedRange {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Document {
     pub revision: u64,
-    pub body: Vec<Block>,
+    /// Blocks are shared: a batch works on a copy of the document, and copying a
+    /// 50-page body block by block cost more than the edits themselves.
+    pub body: Vec<Arc<Block>>,
     #[serde(default)]
     pub named_ranges: Vec<NamedRange>,
     /// List id → glyph preset.
@@ -233,7 +330,7 @@ impl Document {
     pub fn new() -> Self {
         Document {
             revision: 1,
-            body: vec![Block::Para(Para::new())],
+            body: vec![Arc::new(Block::Para(Para::new()))],
             named_ranges: Vec::new(),
             lists: Vec::new(),
             document_style: Map::new(),
@@ -255,9 +352,9 @@ impl Document {
                     let mut p = Para::new();
                     let line = line.trim_end_matches('\r');
                     if !line.is_empty() {
-                        p.runs.push(Run { text: line.to_string(), style: Map::new(), page_break: false, object: None });
+                        p.push_run(Run { text: line.to_string(), style: Map::new(), page_break: false, object: None });
                     }
-                    Block::Para(p)
+                    Arc::new(Block::Para(p))
                 })
                 .collect();
         }
@@ -266,7 +363,7 @@ impl Document {
 
     /// The index just past the body's last newline.
     pub fn end(&self) -> u32 {
-        1 + self.body.iter().map(Block::len).sum::<u32>()
+        1 + self.body.iter().map(|b| b.len()).sum::<u32>()
     }
 
     /// Every paragraph with its indexes, in order.
@@ -274,7 +371,7 @@ impl Document {
         let mut out = Vec::new();
         let mut at = 1;
         for (b, block) in self.body.iter().enumerate() {
-            match block {
+            match &**block {
                 Block::Para(p) => {
                     out.push(Placed { path: Path::Body(b), start: at, end: at + p.len() });
                     at += p.len();
@@ -293,7 +390,7 @@ impl Document {
     pub fn paragraph_at(&self, index: u32) -> Option<Placed> {
         let mut at = 1;
         for (b, block) in self.body.iter().enumerate() {
-            match block {
+            match &**block {
                 Block::Para(p) => {
                     let len = p.len();
                     if at <= index && index < at + len {
@@ -335,11 +432,11 @@ impl Document {
 
     pub fn para(&self, path: Path) -> Option<&Para> {
         match path {
-            Path::Body(b) => match self.body.get(b)? {
+            Path::Body(b) => match &**self.body.get(b)? {
                 Block::Para(p) => Some(p),
                 Block::Table(_) => None,
             },
-            Path::Cell { block, row, col, para } => match self.body.get(block)? {
+            Path::Cell { block, row, col, para } => match &**self.body.get(block)? {
                 Block::Table(t) => t.rows.get(row)?.get(col)?.get(para),
                 Block::Para(_) => None,
             },
@@ -348,11 +445,11 @@ impl Document {
 
     pub fn para_mut(&mut self, path: Path) -> Option<&mut Para> {
         match path {
-            Path::Body(b) => match self.body.get_mut(b)? {
+            Path::Body(b) => match Arc::make_mut(self.body.get_mut(b)?) {
                 Block::Para(p) => Some(p),
                 Block::Table(_) => None,
             },
-            Path::Cell { block, row, col, para } => match self.body.get_mut(block)? {
+            Path::Cell { block, row, col, para } => match Arc::make_mut(self.body.get_mut(block)?) {
                 Block::Table(t) => t.rows.get_mut(row)?.get_mut(col)?.get_mut(para),
                 Block::Para(_) => None,
             },
@@ -363,7 +460,7 @@ impl Document {
     /// split and merge paragraphs in place.
     pub fn container_mut(&mut self, path: Path) -> Option<(&mut Vec<Para>, usize)> {
         match path {
-            Path::Cell { block, row, col, para } => match self.body.get_mut(block)? {
+            Path::Cell { block, row, col, para } => match Arc::make_mut(self.body.get_mut(block)?) {
                 Block::Table(t) => Some((t.rows.get_mut(row)?.get_mut(col)?, para)),
                 Block::Para(_) => None,
             },
@@ -375,7 +472,7 @@ impl Document {
     pub fn plain_text(&self) -> String {
         let mut out = String::new();
         for block in &self.body {
-            match block {
+            match &**block {
                 Block::Para(p) => {
                     out.push_str(&p.text());
                     out.push('\n');
@@ -419,7 +516,7 @@ mod tests {
         assert_eq!(doc.end(), 1 + 5 + 3);
         let ps = doc.paragraphs();
         assert_eq!((ps[0].start, ps[0].end, ps[1].start, ps[1].end), (1, 6, 6, 9));
-        doc.body.insert(1, Block::Table(Table::new(2, 2)));
+        doc.body.insert(1, Arc::new(Block::Table(Table::new(2, 2))));
         // table 6, row 7, cell 8, para 9-10, cell 10, para 11-12, row 12, cell 13, para 14-15, cell 15, para 16-17, end 17
         let ps = doc.paragraphs();
         assert_eq!(ps[1].start, 9);

@@ -15,8 +15,8 @@ pub fn revision_id(doc_id: &str, revision: u64) -> String {
 fn paragraph(p: &Para, start: u32) -> Json {
     let mut elements = Vec::new();
     let mut at = start;
-    let last = p.runs.len();
-    for (i, r) in p.runs.iter().enumerate() {
+    let last = p.runs().len();
+    for (i, r) in p.runs().iter().enumerate() {
         let len = super::model::run_len(r);
         if let Some(id) = &r.object {
             elements.push(json!({"startIndex": at, "endIndex": at + len,
@@ -36,7 +36,7 @@ fn paragraph(p: &Para, start: u32) -> Json {
             .push(json!({"startIndex": at, "endIndex": end, "textRun": {"content": content, "textStyle": r.style}}));
         at = end;
     }
-    let newline_joined = p.runs.last().is_some_and(|r| !r.page_break && r.object.is_none() && r.style == p.end_style);
+    let newline_joined = p.runs().last().is_some_and(|r| !r.page_break && r.object.is_none() && r.style == p.end_style);
     if !newline_joined {
         elements.push(
             json!({"startIndex": at, "endIndex": at + 1, "textRun": {"content": "\n", "textStyle": p.end_style}}),
@@ -69,7 +69,7 @@ pub fn body_content(doc: &Document) -> Vec<Json> {
         "columnSeparatorStyle": "NONE", "contentDirection": "LEFT_TO_RIGHT", "sectionType": "CONTINUOUS"}}})];
     let mut at = 1;
     for block in &doc.body {
-        match block {
+        match &**block {
             Block::Para(p) => {
                 content.push(paragraph(p, at));
                 at += p.len();
@@ -176,7 +176,7 @@ pub fn document_json(id: &str, title: &str, doc: &Document, tabs: bool) -> Json 
     let mut live = std::collections::BTreeSet::new();
     for placed in doc.paragraphs() {
         if let Some(p) = doc.para(placed.path) {
-            live.extend(p.runs.iter().filter_map(|r| r.object.clone()));
+            live.extend(p.runs().iter().filter_map(|r| r.object.clone()));
         }
     }
     if doc.inline_objects.iter().any(|o| live.contains(&o.id)) {

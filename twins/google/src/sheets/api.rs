@@ -524,40 +524,56 @@ fn read_rect(book: &Spreadsheet, range: &str) -> Result<Rect> {
 }
 
 /// A `ValueRange`: trailing empty rows and cells dropped, `values` absent when
-/// nothing is left.
-fn value_range(book: &Spreadsheet, rect: &Rect, render: Render, dates: DateRender, dim: Major) -> Json {
-    let mut out =
-        json!({"range": book.a1_of(rect), "majorDimension": if dim == Major::Rows { "ROWS" } else { "COLUMNS" }});
+/// nothing is left. Borrowed from the spreadsheet, and serialized straight out.
+#[derive(serde::Serialize)]
+struct ValueRange<'a> {
+    range: String,
+    #[serde(rename = "majorDimension")]
+    major_dimension: &'static str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    values: Vec<Vec<values::Shown<'a>>>,
+}
+
+fn value_range_of<'a>(
+    book: &'a Spreadsheet,
+    rect: &Rect,
+    render: Render,
+    dates: DateRender,
+    dim: Major,
+) -> ValueRange<'a> {
+    let major_dimension = if dim == Major::Rows { "ROWS" } else { "COLUMNS" };
+    let mut out = ValueRange { range: book.a1_of(rect), major_dimension, values: Vec::new() };
     let Some(sheet) = book.sheet(rect.sheet_id) else { return out };
-    let mut grid: Vec<Vec<Json>> = Vec::new();
     let (outer, inner) = match dim {
-        Major::Rows => ((rect.start_row, rect.end_row), (rect.start_col, rect.end_col)),
-        Major::Columns => ((rect.start_col, rect.end_col), (rect.start_row, rect.end_row)),
+        Major::Rows => (rect.start_row, rect.start_col),
+        Major::Columns => (rect.start_col, rect.start_row),
     };
-    // Only positions holding a cell matter; walk the stored cells of the rectangle.
-    let mut cells: Vec<(u32, u32, Json)> = sheet
-        .cells_in(rect)
-        .filter_map(|(r, c, cell)| values::render(cell, render, dates).map(|v| (r, c, v)))
-        .collect();
-    if dim == Major::Columns {
-        cells.sort_by_key(|(r, c, _)| (*c, *r));
-    }
-    for (r, c, v) in cells {
-        let (o, i) = if dim == Major::Rows { (r, c) } else { (c, r) };
-        let (o, i) = ((o - outer.0) as usize, (i - inner.0) as usize);
+    // Only positions holding a cell matter; walk the stored cells of the rectangle
+    // (row by row, which is the order of a ROWS answer).
+    let shown = sheet.cells_in(rect).filter_map(|(r, c, cell)| values::shown(cell, render, dates).map(|v| (r, c, v)));
+    let place = |grid: &mut Vec<Vec<values::Shown<'a>>>, (o, i): (u32, u32), v| {
+        let (o, i) = ((o - outer) as usize, (i - inner) as usize);
         if grid.len() <= o {
             grid.resize(o + 1, Vec::new());
         }
         let line = &mut grid[o];
-        if line.len() <= i {
-            line.resize(i + 1, json!(""));
+        if line.len() < i {
+            line.resize(i, values::Shown::BLANK);
         }
-        line[i] = v;
-    }
-    if !grid.is_empty() {
-        out["values"] = json!(grid);
+        line.push(v);
+    };
+    if dim == Major::Rows {
+        shown.for_each(|(r, c, v)| place(&mut out.values, (r, c), v));
+    } else {
+        let mut cells: Vec<_> = shown.collect();
+        cells.sort_by_key(|(r, c, _)| (*c, *r));
+        cells.into_iter().for_each(|(r, c, v)| place(&mut out.values, (c, r), v));
     }
     out
+}
+
+fn value_range(book: &Spreadsheet, rect: &Rect, render: Render, dates: DateRender, dim: Major) -> Json {
+    serde_json::to_value(value_range_of(book, rect, render, dates, dim)).unwrap_or(Json::Null)
 }
 
 pub fn values_get(call: &Call) -> crate::errors::Result<Response> {
@@ -567,7 +583,10 @@ pub fn values_get(call: &Call) -> crate::errors::Result<Response> {
         let dates = date_option(call, "dateTimeRenderOption")?;
         let dim = major(call.q("majorDimension"), "majorDimension")?;
         let rect = read_rect(&book, call.param("range"))?;
-        reply(call, value_range(&book, &rect, render, dates, dim))
+        match selection(call)? {
+            Some(sel) => Ok(ok(&sel.apply(value_range(&book, &rect, render, dates, dim)))),
+            None => Ok(crate::api::ok_serialized(&value_range_of(&book, &rect, render, dates, dim))),
+        }
     })())
 }
 

@@ -4,6 +4,9 @@
 //! `valueRenderOption` shows a cell (FORMATTED_VALUE, UNFORMATTED_VALUE, FORMULA).
 
 use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
+use std::borrow::Cow;
+
+use serde::{Serialize, Serializer};
 use serde_json::{json, Value as Json};
 
 use super::model::{Cell, CellValue, Input, NumberFormat};
@@ -195,7 +198,7 @@ pub fn general(n: f64) -> String {
     }
     let abs = n.abs();
     if n.fract() == 0.0 && abs < 1e15 {
-        return format!("{}", n as i64);
+        return itoa::Buffer::new().format(n as i64).to_string();
     }
     if !(1e-9..1e15).contains(&abs) {
         let s = format!("{:.2E}", n);
@@ -254,33 +257,89 @@ pub fn formatted(value: &CellValue, format: Option<&NumberFormat>) -> String {
     }
 }
 
-/// A cell under a render option; None for an empty cell.
-pub fn render(cell: &Cell, render: Render, dates: DateRender) -> Option<Json> {
-    let value = cell.value();
-    if matches!(value, CellValue::Empty) && !matches!(cell.input, Some(Input::Formula(_))) {
-        return None;
-    }
-    if render == Render::Formula {
-        if let Some(Input::Formula(f)) = &cell.input {
-            return Some(json!(f));
+/// A cell as a value range shows it, borrowed from the cell where it can be (a
+/// read of thousands of cells writes them straight out, without a JSON tree).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Shown<'a> {
+    Text(Cow<'a, str>),
+    Number(f64),
+    /// A number as text in the automatic format (`general`), written when serialized.
+    General(f64),
+    Bool(bool),
+}
+
+impl Shown<'_> {
+    pub const BLANK: Shown<'static> = Shown::Text(Cow::Borrowed(""));
+
+    pub fn into_json(self) -> Json {
+        match self {
+            Shown::Text(t) => Json::String(t.into_owned()),
+            Shown::Number(n) => number_json(n),
+            Shown::General(n) => Json::String(general(n)),
+            Shown::Bool(b) => Json::Bool(b),
         }
     }
-    Some(match (render, &value) {
-        (Render::Formatted, v) => json!(formatted(v, cell.effective_format())),
-        (_, CellValue::Number(n)) => {
-            let is_date =
-                cell.effective_format().is_some_and(|f| matches!(f.kind.as_str(), "DATE" | "TIME" | "DATE_TIME"));
-            if is_date && dates == DateRender::FormattedString {
-                json!(formatted(&value, cell.effective_format()))
+}
+
+impl Serialize for Shown<'_> {
+    fn serialize<S: Serializer>(&self, out: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            Shown::Text(t) => out.serialize_str(t),
+            // As `number_json`: integers without a fraction.
+            Shown::Number(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => out.serialize_i64(*n as i64),
+            Shown::Number(n) => out.serialize_f64(*n),
+            Shown::General(n) if n.fract() == 0.0 && n.abs() < 1e15 => {
+                out.serialize_str(itoa::Buffer::new().format(*n as i64))
+            }
+            Shown::General(n) => out.serialize_str(&general(*n)),
+            Shown::Bool(b) => out.serialize_bool(*b),
+        }
+    }
+}
+
+/// A cell under a render option; None for an empty cell.
+pub fn shown(cell: &Cell, render: Render, dates: DateRender) -> Option<Shown<'_>> {
+    let formula = match &cell.input {
+        Some(Input::Formula(f)) => Some(f),
+        _ => None,
+    };
+    if render == Render::Formula {
+        if let Some(f) = formula {
+            return Some(Shown::Text(Cow::Borrowed(f)));
+        }
+    }
+    Some(match (&cell.input, &cell.result) {
+        (None, _) | (Some(Input::Formula(_)), None | Some(CellValue::Empty)) => {
+            return formula.map(|_| Shown::BLANK);
+        }
+        (Some(Input::Number(n)), _) | (Some(Input::Formula(_)), Some(CellValue::Number(n))) => {
+            let format = cell.effective_format();
+            let is_date = format.is_some_and(|f| matches!(f.kind.as_str(), "DATE" | "TIME" | "DATE_TIME"));
+            if render == Render::Formatted || is_date && dates == DateRender::FormattedString {
+                match format {
+                    Some(f) => Shown::Text(Cow::Owned(with_pattern(*n, f))),
+                    None => Shown::General(*n),
+                }
             } else {
-                number_json(*n)
+                Shown::Number(*n)
             }
         }
-        (_, CellValue::Text(t)) => json!(t),
-        (_, CellValue::Bool(b)) => json!(b),
-        (_, CellValue::Error(e)) => json!(e),
-        (_, CellValue::Empty) => json!(""),
+        (Some(Input::Text(t)), _) | (Some(Input::Formula(_)), Some(CellValue::Text(t) | CellValue::Error(t))) => {
+            Shown::Text(Cow::Borrowed(t))
+        }
+        (Some(Input::Bool(b)), _) | (Some(Input::Formula(_)), Some(CellValue::Bool(b))) => {
+            if render == Render::Formatted {
+                Shown::Text(Cow::Borrowed(if *b { "TRUE" } else { "FALSE" }))
+            } else {
+                Shown::Bool(*b)
+            }
+        }
     })
+}
+
+/// A cell under a render option as JSON; None for an empty cell.
+pub fn render(cell: &Cell, render: Render, dates: DateRender) -> Option<Json> {
+    shown(cell, render, dates).map(Shown::into_json)
 }
 
 /// The `ExtendedValue` of a value (grid data's `effectiveValue`, `userEnteredValue`).
