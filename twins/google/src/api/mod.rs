@@ -176,18 +176,20 @@ impl Call {
     pub fn write<R>(&self, f: impl FnOnce(&mut GoogleState, &mut IdGen) -> Result<R>) -> Result<R> {
         self.ctx
             .universe
-            .write::<GoogleState, Result<R>>(|state, ids| {
+            .write::<GoogleState, Result<(R, GoogleState)>>(|state, ids| {
                 let mut draft = state.clone();
                 let mut draft_ids = *ids;
                 let out = f(&mut draft, &mut draft_ids)?;
-                *state = draft;
                 *ids = draft_ids;
-                Ok(out)
+                // The state replaced is dropped after the lock is released: freeing
+                // the nodes only it held is no reason for other writers to wait.
+                Ok((out, std::mem::replace(state, draft)))
             })
             .map_err(|e| {
                 tracing::error!("{e}");
                 GoogleError::internal()
             })?
+            .map(|(out, _replaced)| out)
     }
 
     /// The signed-in user: a token this universe minted for an active person.

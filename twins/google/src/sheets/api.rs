@@ -198,7 +198,7 @@ fn grid_data(sheet: &Sheet, rect: &Rect) -> Json {
                 match (row, last) {
                     (Some(row), Some(last)) => {
                         let cells: Vec<Json> = (rect.start_col..last)
-                            .map(|c| row.get(&c).map(cell_data).unwrap_or_else(|| json!({})))
+                            .map(|c| row.get(&c).map(|cell| cell_data(cell)).unwrap_or_else(|| json!({})))
                             .collect();
                         json!({"values": cells})
                     }

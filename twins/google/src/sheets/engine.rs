@@ -16,7 +16,7 @@ use ironcalc_base::expressions::types::Area;
 use ironcalc_base::types::CellType;
 use ironcalc_base::Model;
 
-use super::model::{Cell, CellValue, Input, NumberFormat, Sheet, Spreadsheet};
+use super::model::{Cell, CellValue, Input, NumberFormat, Spreadsheet};
 
 /// Sheets' name of a formula that does not parse.
 pub const PARSE_ERROR: &str = "#ERROR!";
@@ -35,15 +35,260 @@ pub fn recalc(book: &mut Spreadsheet) {
 
 /// Loads the workbook into the engine, evaluates it and writes the results back;
 /// the evaluated engine and the formulas, for a cache to keep (None without formulas).
-fn evaluate_afresh(book: &mut Spreadsheet) -> Option<(Model<'static>, Formulas)> {
+fn evaluate_afresh(book: &mut Spreadsheet) -> Option<(Model<'static>, Formulas, Reach)> {
     if !book.has_formulas() {
         return None;
     }
-    let mut model = load(book)?;
+    let reach = Reach::of(book);
+    let mut model = load(book, &reach)?;
     model.evaluate();
     let formulas = formula_specs(book);
     write_results(book, &model, &formulas);
-    Some((model, formulas))
+    Some((model, formulas, reach))
+}
+
+/// The cells the engine workbook needs: those the formulas can read, when every
+/// formula names them plainly. The engine walks every cell it holds on every
+/// evaluation, so a workbook of data with a few formulas is evaluated as those
+/// formulas and their inputs rather than as all of its cells.
+/// (sheet index, rows, columns), 0-based and end-exclusive.
+type Block = (usize, std::ops::Range<u32>, std::ops::Range<u32>);
+
+#[derive(Debug, Clone, PartialEq)]
+enum Reach {
+    /// Some formula reads what its text does not bound (a name, INDIRECT, an array
+    /// that may spill over other cells, a function not known to be plain).
+    Everything,
+    Within(Vec<Block>),
+}
+
+/// Functions whose result is one value whatever their arguments, each of which may
+/// be a range (an array or a range inside any other function may spill).
+const AGGREGATES: &[&str] = &[
+    "SUM",
+    "AVERAGE",
+    "AVERAGEA",
+    "MIN",
+    "MAX",
+    "MINA",
+    "MAXA",
+    "COUNT",
+    "COUNTA",
+    "COUNTBLANK",
+    "PRODUCT",
+    "MEDIAN",
+    "STDEV",
+    "STDEV.S",
+    "STDEV.P",
+    "VAR",
+    "VAR.S",
+    "VAR.P",
+    "SUMSQ",
+    "AND",
+    "OR",
+    "XOR",
+    "CONCAT",
+    "SUMPRODUCT",
+];
+/// Whether argument i of a function may be a range.
+type RangeArgument = fn(usize) -> bool;
+
+/// Conditional aggregates: one value when only their range arguments are ranges.
+const CONDITIONALS: &[(&str, RangeArgument)] = &[
+    ("COUNTIF", |i| i == 0),
+    ("SUMIF", |i| i == 0 || i == 2),
+    ("AVERAGEIF", |i| i == 0 || i == 2),
+    ("COUNTIFS", |i| i % 2 == 0),
+    ("SUMIFS", |i| i % 2 == 1 || i == 0),
+    ("AVERAGEIFS", |i| i % 2 == 1 || i == 0),
+    ("MAXIFS", |i| i % 2 == 1 || i == 0),
+    ("MINIFS", |i| i % 2 == 1 || i == 0),
+];
+/// Functions of single values that give one value (and read no cell of their own).
+const SCALARS: &[&str] = &[
+    "IF",
+    "IFERROR",
+    "IFNA",
+    "ROUND",
+    "ROUNDUP",
+    "ROUNDDOWN",
+    "INT",
+    "ABS",
+    "MOD",
+    "POWER",
+    "SQRT",
+    "NOT",
+    "LEN",
+    "UPPER",
+    "LOWER",
+    "TRIM",
+    "LEFT",
+    "RIGHT",
+    "MID",
+    "CONCATENATE",
+    "TEXT",
+    "VALUE",
+    "DATE",
+    "YEAR",
+    "MONTH",
+    "DAY",
+    "TODAY",
+    "NOW",
+    "ISBLANK",
+    "ISNUMBER",
+    "ISTEXT",
+    "ISERROR",
+    "N",
+    "EXACT",
+    "REPT",
+    "SUBSTITUTE",
+    "FIND",
+    "SEARCH",
+    "HOUR",
+    "MINUTE",
+    "SECOND",
+    "WEEKDAY",
+    "EDATE",
+    "EOMONTH",
+    "DAYS",
+    "PI",
+];
+
+impl Reach {
+    fn of(book: &Spreadsheet) -> Reach {
+        let mut rects = Vec::new();
+        for (i, sheet) in book.sheets.iter().enumerate() {
+            for row in sheet.rows.values() {
+                for cell in row.values() {
+                    if let Some(Input::Formula(f)) = &cell.input {
+                        if !formula_reach(book, i, f, &mut rects) {
+                            return Reach::Everything;
+                        }
+                    }
+                }
+            }
+        }
+        // Rows of the same columns that touch become one rectangle (a column of
+        // row-wise formulas reads one block), so a lookup walks few of them.
+        rects.sort_by_key(|(i, r, c)| (*i, c.start, c.end, r.start, r.end));
+        let mut merged: Vec<Block> = Vec::with_capacity(rects.len());
+        for (i, rows, cols) in rects {
+            match merged.last_mut() {
+                Some((j, r, c)) if *j == i && *c == cols && rows.start <= r.end => r.end = r.end.max(rows.end),
+                _ => merged.push((i, rows, cols)),
+            }
+        }
+        Reach::Within(merged)
+    }
+
+    fn covers(&self, sheet: usize, r: u32, c: u32) -> bool {
+        match self {
+            Reach::Everything => true,
+            Reach::Within(rects) => {
+                rects.iter().any(|(i, rows, cols)| *i == sheet && rows.contains(&r) && cols.contains(&c))
+            }
+        }
+    }
+
+    /// Whether every cell `other` needs is one this reach holds.
+    fn includes(&self, other: &Reach) -> bool {
+        match (self, other) {
+            (Reach::Everything, _) => true,
+            (Reach::Within(_), Reach::Everything) => false,
+            (Reach::Within(mine), Reach::Within(theirs)) => theirs.iter().all(|(i, rows, cols)| {
+                mine.iter().any(|(j, r, c)| {
+                    i == j && r.start <= rows.start && rows.end <= r.end && c.start <= cols.start && cols.end <= c.end
+                })
+            }),
+        }
+    }
+}
+
+/// Adds the rectangles one formula on sheet `sheet` reads; false when its text does
+/// not bound them (see [`Reach::Everything`]).
+fn formula_reach(book: &Spreadsheet, sheet: usize, formula: &str, out: &mut Vec<Block>) -> bool {
+    use ironcalc_base::expressions::token::TokenType;
+    let tokens = ironcalc_base::expressions::lexer::util::get_tokens(formula.strip_prefix('=').unwrap_or(formula));
+    // Open parentheses: the function each one calls ("" for grouping) and the
+    // argument being read.
+    let mut open: Vec<(String, usize)> = Vec::new();
+    let sheet_of = |name: &Option<String>| match name {
+        None => Some(sheet),
+        Some(n) => book.sheets.iter().position(|s| s.title.eq_ignore_ascii_case(n)),
+    };
+    let innermost = |open: &[(String, usize)]| open.iter().rev().find(|(f, _)| !f.is_empty()).cloned();
+    for (k, marked) in tokens.iter().enumerate() {
+        match &marked.token {
+            TokenType::Ident(name) => {
+                let name = name.to_ascii_uppercase();
+                let called = matches!(tokens.get(k + 1).map(|t| &t.token), Some(TokenType::LeftParenthesis));
+                let known = AGGREGATES.contains(&name.as_str())
+                    || SCALARS.contains(&name.as_str())
+                    || CONDITIONALS.iter().any(|(f, _)| *f == name);
+                if !called || !known {
+                    return false;
+                }
+                open.push((name, 0));
+            }
+            TokenType::LeftParenthesis => {
+                // A function's own parenthesis was pushed with its name.
+                let after_ident = k > 0 && matches!(tokens[k - 1].token, TokenType::Ident(_));
+                if !after_ident {
+                    open.push((String::new(), 0));
+                }
+            }
+            TokenType::RightParenthesis => {
+                if open.pop().is_none() {
+                    return false;
+                }
+            }
+            TokenType::Comma => match open.last_mut() {
+                Some((f, arg)) if !f.is_empty() => *arg += 1,
+                _ => return false,
+            },
+            TokenType::Reference { sheet: name, row, column, .. } => {
+                let (Some(i), Ok(r), Ok(c)) = (sheet_of(name), u32::try_from(*row - 1), u32::try_from(*column - 1))
+                else {
+                    return false;
+                };
+                out.push((i, r..r + 1, c..c + 1));
+            }
+            TokenType::Range { sheet: name, left, right } => {
+                let range_allowed = match innermost(&open) {
+                    Some((f, arg)) => {
+                        AGGREGATES.contains(&f.as_str())
+                            || CONDITIONALS.iter().any(|(name, may)| *name == f && may(arg))
+                    }
+                    None => false,
+                };
+                let bounds = (
+                    sheet_of(name),
+                    u32::try_from(left.row.min(right.row) - 1),
+                    u32::try_from(left.row.max(right.row)),
+                    u32::try_from(left.column.min(right.column) - 1),
+                    u32::try_from(left.column.max(right.column)),
+                );
+                let (true, (Some(i), Ok(r0), Ok(r1), Ok(c0), Ok(c1))) = (range_allowed, bounds) else {
+                    return false;
+                };
+                out.push((i, r0..r1, c0..c1));
+            }
+            TokenType::Number(_)
+            | TokenType::String(_)
+            | TokenType::Boolean(_)
+            | TokenType::Error(_)
+            | TokenType::Compare(_)
+            | TokenType::Addition(_)
+            | TokenType::Product(_)
+            | TokenType::Power
+            | TokenType::Percent
+            | TokenType::And
+            | TokenType::EOF => {}
+            // Arrays, names, tables, spills, intersections, anything else.
+            _ => return false,
+        }
+    }
+    open.is_empty()
 }
 
 /// Writes each formula's value and automatic format beside it, in sheet, row and
@@ -163,6 +408,8 @@ struct Warm {
     book: Spreadsheet,
     model: Model<'static>,
     formulas: Formulas,
+    /// The cells `model` holds besides the formulas.
+    reach: Reach,
     /// Cells handed to `model` since it was loaded.
     changes: usize,
     /// When it was last used (the cache's own counter), for eviction.
@@ -202,8 +449,8 @@ pub fn recalc_cached(book: &mut Spreadsheet, cache: &Cache, id: &str) {
             return;
         }
     }
-    let Some((model, formulas)) = evaluate_afresh(book) else { return };
-    cache.keep(id, Warm { book: book.clone(), model, formulas, changes: 0, used: 0 });
+    let Some((model, formulas, reach)) = evaluate_afresh(book) else { return };
+    cache.keep(id, Warm { book: book.clone(), model, formulas, reach, changes: 0, used: 0 });
 }
 
 /// The same sheets (ids and titles, in order) and named ranges: what the engine
@@ -216,35 +463,41 @@ fn same_layout(a: &Spreadsheet, b: &Spreadsheet) -> bool {
 
 /// Hands the engine every cell whose input differs between the warm book and `book`
 /// (the persistent maps' diff skips what they still share, so this costs what
-/// changed). False when the engine refused one: the caller then loads afresh.
+/// changed). False when the engine refused one, or when a formula changed and now
+/// reads cells the engine was not given: the caller then loads afresh.
 fn apply_changes(warm: &mut Warm, book: &Spreadsheet) -> bool {
+    let mut formulas_changed = false;
     for (i, (before, after)) in warm.book.sheets.iter().zip(&book.sheets).enumerate() {
-        let mut changed: Vec<(u32, u32, Option<&Input>)> = Vec::new();
+        // (row, column, input before, input now), from the diff itself.
+        let mut changed: Vec<(u32, u32, Option<&Input>, Option<&Input>)> = Vec::new();
         for item in before.rows.diff(&after.rows) {
             match item {
                 imbl::ordmap::DiffItem::Add(r, row) => {
-                    changed.extend(row.iter().map(|(c, cell)| (*r, *c, cell.input.as_ref())));
+                    changed.extend(row.iter().map(|(c, cell)| (*r, *c, None, cell.input.as_ref())));
                 }
                 imbl::ordmap::DiffItem::Remove(r, row) => {
-                    changed.extend(row.keys().map(|c| (*r, *c, None)));
+                    changed.extend(row.iter().map(|(c, cell)| (*r, *c, cell.input.as_ref(), None)));
                 }
                 imbl::ordmap::DiffItem::Update { old, new } => {
                     for cell in old.1.diff(new.1) {
                         match cell {
-                            imbl::ordmap::DiffItem::Add(c, x) => changed.push((*new.0, *c, x.input.as_ref())),
-                            imbl::ordmap::DiffItem::Remove(c, _) => changed.push((*new.0, *c, None)),
+                            imbl::ordmap::DiffItem::Add(c, x) => changed.push((*new.0, *c, None, x.input.as_ref())),
+                            imbl::ordmap::DiffItem::Remove(c, x) => changed.push((*new.0, *c, x.input.as_ref(), None)),
                             imbl::ordmap::DiffItem::Update { old: (_, was), new: (c, x) } => {
-                                if was.input != x.input {
-                                    changed.push((*new.0, *c, x.input.as_ref()));
-                                }
+                                changed.push((*new.0, *c, was.input.as_ref(), x.input.as_ref()))
                             }
                         }
                     }
                 }
             }
         }
-        for (r, c, input) in changed {
-            if before_input(before, r, c) == input {
+        for (r, c, was, input) in changed {
+            if was == input {
+                continue;
+            }
+            let formula = matches!(input, Some(Input::Formula(_))) || matches!(was, Some(Input::Formula(_)));
+            formulas_changed |= formula;
+            if !formula && !warm.reach.covers(i, r, c) {
                 continue;
             }
             if !set_input(&mut warm.model, i as u32, r, c, input) {
@@ -261,11 +514,10 @@ fn apply_changes(warm: &mut Warm, book: &Spreadsheet) -> bool {
             }
         }
     }
+    if formulas_changed && !warm.reach.includes(&Reach::of(book)) {
+        return false;
+    }
     true
-}
-
-fn before_input(sheet: &Sheet, r: u32, c: u32) -> Option<&Input> {
-    sheet.cell(r, c).and_then(|x| x.input.as_ref())
 }
 
 /// One cell's input into the engine workbook, as `load` sets it; None clears it.
@@ -307,7 +559,8 @@ pub fn formulas_after(book: &Spreadsheet, shift: Shift) -> Vec<(usize, u32, u32,
     if !book.has_formulas() {
         return Vec::new();
     }
-    let Some(mut model) = load(book) else { return Vec::new() };
+    // Only the formulas move; the engine needs none of the other cells.
+    let Some(mut model) = load(book, &Reach::Within(Vec::new())) else { return Vec::new() };
     let (s, at, n) = (shift.sheet as u32, shift.start as i32 + 1, shift.count as i32);
     let done = match (shift.rows, shift.insert) {
         (true, true) => model.insert_rows(s, at, n),
@@ -382,8 +635,9 @@ impl Shifter {
     }
 }
 
-/// An engine workbook holding the spreadsheet's inputs, sheet i at index i.
-fn load(book: &Spreadsheet) -> Option<Model<'static>> {
+/// An engine workbook holding the spreadsheet's formulas and the inputs `reach`
+/// covers, sheet i at index i.
+fn load(book: &Spreadsheet, reach: &Reach) -> Option<Model<'static>> {
     let Ok(mut model) = Model::new_empty("book", "en", "UTC", "en") else {
         tracing::error!("the formula engine could not start");
         return None;
@@ -400,6 +654,9 @@ fn load(book: &Spreadsheet) -> Option<Model<'static>> {
             for (c, cell) in row {
                 let (row, col) = (*r as i32 + 1, *c as i32 + 1);
                 let Some(input) = &cell.input else { continue };
+                if !matches!(input, Input::Formula(_)) && !reach.covers(i as usize, *r, *c) {
+                    continue;
+                }
                 let result = match input {
                     Input::Number(n) => model.update_cell_with_number(i, row, col, *n),
                     Input::Text(t) => model.update_cell_with_text(i, row, col, t),
@@ -460,7 +717,7 @@ fn google_error(e: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::model::{Cell, Sheet};
+    use super::super::model::{Cell, Rect, Sheet};
     use super::super::values::{parse_user_entered, Render};
     use super::*;
 
@@ -581,6 +838,11 @@ mod tests {
             Box::new(|b| set(b, 0, 7, 1, "2024-01-15")),
             Box::new(|b| set(b, 0, 6, 2, "=TODAY()")),
             Box::new(|b| set(b, 0, 9, 1, "TRUE")),
+            // A cell no formula reads, then a formula that reads it (the engine was
+            // never given it, so it loads afresh).
+            Box::new(|b| set(b, 0, 15, 3, "7")),
+            Box::new(|b| set(b, 0, 5, 4, "=D16+1")),
+            Box::new(|b| set(b, 0, 15, 3, "9")),
         ];
         for (i, edit) in edits.iter_mut().enumerate() {
             edit(&mut warm);
@@ -588,6 +850,60 @@ mod tests {
             recalc(&mut fresh);
             recalc_cached(&mut warm, &cache, "book");
             assert_eq!(warm, fresh, "after edit {i}");
+        }
+    }
+
+    /// The engine given only the cells the formulas reach computes what it computes
+    /// given every cell, for formulas whose reach is bounded and ones whose is not.
+    #[test]
+    fn reach_limited_evaluation_matches_a_full_one() {
+        let mut book = Spreadsheet::new();
+        book.sheets.push(Sheet::new(3, "Other", 10, 5));
+        for r in 0..30 {
+            for c in 0..4 {
+                set(&mut book, 0, r, c, &format!("{}", (r * 7 + c * 3) % 11));
+            }
+        }
+        set(&mut book, 0, 40, 0, "far away");
+        set(&mut book, 0, 41, 1, "100");
+        for r in 0..5 {
+            set(&mut book, 1, r, 0, &format!("{}", r + 1));
+        }
+        book.named_ranges.push(super::super::model::NamedRange {
+            id: "n1".into(),
+            name: "Total".into(),
+            range: Rect { sheet_id: 0, start_row: 0, end_row: 3, start_col: 1, end_col: 2 },
+        });
+        let cases = [
+            ("=SUM(B1:D1)", true),
+            ("=SUM(B:B)", true),
+            ("=Other!A1+B2", true),
+            ("=SUM(Other!A1:A5)*2", true),
+            ("=COUNTIF(A1:A30,\">5\")", true),
+            ("=SUMIF(A1:A30,\">5\",B1:B30)", true),
+            ("=IF(A1>3,B1,C1)", true),
+            ("=ROUND(AVERAGE(B1:B10),2)", true),
+            ("=B1:B3", false),
+            ("=INDIRECT(\"B42\")", false),
+            ("=SUM(Total)", false),
+            ("=VLOOKUP(3,A1:D30,2,FALSE)", false),
+            ("=COUNTIF(A1:A30,B1:B3)", false),
+            ("=IF(A1:A3>3,1,0)", false),
+        ];
+        for (formula, bounded) in cases {
+            let mut limited = book.clone();
+            set(&mut limited, 0, 0, 5, formula);
+            set(&mut limited, 0, 1, 5, "=F1*2");
+            let reach = Reach::of(&limited);
+            assert_eq!(matches!(reach, Reach::Within(_)), bounded, "{formula}: {reach:?}");
+            let mut full = limited.clone();
+            let mut model = load(&full, &Reach::Everything).expect("engine");
+            model.evaluate();
+            let specs = formula_specs(&full);
+            write_results(&mut full, &model, &specs);
+            recalc(&mut limited);
+            assert_eq!(limited, full, "{formula}");
+            assert_ne!(shown(&limited, 0, 1, 5), "", "{formula}");
         }
     }
 

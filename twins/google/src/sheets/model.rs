@@ -4,6 +4,8 @@
 //! [`engine`](super::engine) after every change and kept beside the input. Plain
 //! Rust, no HTTP.
 
+use std::sync::Arc;
+
 use imbl::OrdMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
@@ -125,7 +127,7 @@ impl Rect {
     }
 }
 
-pub type Row = OrdMap<u32, Cell>;
+pub type Row = OrdMap<u32, Arc<Cell>>;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Sheet {
@@ -186,7 +188,7 @@ impl Sheet {
     }
 
     pub fn cell(&self, row: u32, col: u32) -> Option<&Cell> {
-        self.rows.get(&row).and_then(|r| r.get(&col))
+        self.rows.get(&row).and_then(|r| r.get(&col)).map(|c| &**c)
     }
 
     /// Sets a cell (a blank cell is removed).
@@ -203,13 +205,26 @@ impl Sheet {
                 self.rows.remove(&row);
             }
         } else {
-            self.rows.entry(row).or_default().insert(col, cell);
+            self.rows.entry(row).or_default().insert(col, Arc::new(cell));
         }
     }
 
     /// Changes a cell in place (created blank when absent).
     pub fn update(&mut self, row: u32, col: u32, f: impl FnOnce(&mut Cell)) {
-        let mut cell = self.cell(row, col).cloned().unwrap_or_default();
+        if let Some(cells) = self.rows.get_mut(&row) {
+            if let Some(cell) = cells.get_mut(&col) {
+                let cell = Arc::make_mut(cell);
+                f(cell);
+                if cell.is_blank() {
+                    cells.remove(&col);
+                    if cells.is_empty() {
+                        self.rows.remove(&row);
+                    }
+                }
+                return;
+            }
+        }
+        let mut cell = Cell::default();
         f(&mut cell);
         self.put(row, col, cell);
     }
@@ -234,7 +249,7 @@ impl Sheet {
     pub fn cells_in<'a>(&'a self, rect: &Rect) -> impl Iterator<Item = (u32, u32, &'a Cell)> + 'a {
         let rect = *rect;
         self.rows.range(rect.start_row..rect.end_row.max(rect.start_row)).flat_map(move |(r, row)| {
-            row.range(rect.start_col..rect.end_col.max(rect.start_col)).map(move |(c, cell)| (*r, *c, cell))
+            row.range(rect.start_col..rect.end_col.max(rect.start_col)).map(move |(c, cell)| (*r, *c, &**cell))
         })
     }
 
