@@ -1001,7 +1001,7 @@ fn cmp_val(env: &Env<'_>, have: &Have, v: &Val, field: &str) -> Option<std::cmp:
             Some(b.cmp(&a))
         }
         (Have::One(Some(h)), Val::Text(t)) if field == "key" => {
-            let a = env.state.issues.get(*h)?;
+            let a = env.state.issues.get(h)?;
             let b = env.state.issues.get(t)?;
             (a.project_id == b.project_id).then(|| a.number().cmp(&b.number()))
         }

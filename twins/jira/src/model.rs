@@ -4,6 +4,7 @@
 //! fork, reset and export cover it all.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -350,18 +351,21 @@ impl IssueOrder {
 /// on import. Writes go through `insert` and `remove`, so the index cannot drift.
 #[derive(Debug, Clone, Default)]
 pub struct IssueTable {
-    records: Collection<Issue>,
+    /// Shared records: a write copies the path of the B-tree it changes, and a leaf
+    /// of whole issues was most of the cost of filing one.
+    records: Collection<Arc<Issue>>,
     by_project_updated: imbl::OrdSet<IssueOrder>,
     /// (parent id, child id): an issue's subtasks without reading the site.
     children: imbl::OrdSet<(String, String)>,
 }
 
 impl IssueTable {
-    pub fn records(&self) -> &Collection<Issue> {
+    pub fn records(&self) -> &Collection<Arc<Issue>> {
         &self.records
     }
 
-    pub fn insert(&mut self, id: String, issue: Issue) -> Option<Issue> {
+    pub fn insert(&mut self, id: String, issue: impl Into<Arc<Issue>>) -> Option<Arc<Issue>> {
+        let issue: Arc<Issue> = issue.into();
         let order = IssueOrder::of(&issue);
         let child = issue.parent.clone().map(|p| (p, issue.id.clone()));
         let old = self.records.insert(id, issue);
@@ -375,7 +379,21 @@ impl IssueTable {
         old
     }
 
-    pub fn remove(&mut self, id: &str) -> Option<Issue> {
+    /// The issue, as the map would give it but without its shared pointer (so a
+    /// caller that clones one to change it gets the issue, not the pointer).
+    pub fn get(&self, id: &str) -> Option<&Issue> {
+        self.records.get(id).map(|i| &**i)
+    }
+
+    pub fn values(&self) -> impl DoubleEndedIterator<Item = &Issue> + '_ {
+        self.records.values().map(|i| &**i)
+    }
+
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&String, &Issue)> + '_ {
+        self.records.iter().map(|(id, i)| (id, &**i))
+    }
+
+    pub fn remove(&mut self, id: &str) -> Option<Arc<Issue>> {
         let old = self.records.remove(id)?;
         self.unindex(&old);
         Some(old)
@@ -414,7 +432,7 @@ impl IssueTable {
 }
 
 impl std::ops::Deref for IssueTable {
-    type Target = imbl::OrdMap<String, Issue>;
+    type Target = imbl::OrdMap<String, Arc<Issue>>;
     fn deref(&self) -> &Self::Target {
         &self.records
     }

@@ -132,7 +132,7 @@ pub fn derive(
                     "timestamp": ts, "webhookEvent": "jira:issue_created", "issue_event_type_name": "issue_created",
                     "user": user, "issue": issue_body(after, base, issue, &actor),
                 });
-                events.push(("jira:issue_created".into(), body, issue.clone(), false));
+                events.push(("jira:issue_created".into(), body, Issue::clone(issue), false));
             }
             imbl::ordmap::DiffItem::Update { new: (_, issue), .. } => {
                 let history = after.histories.of_issue(&issue.id).rev().find(|h| !before.histories.contains_key(&h.id));
@@ -148,14 +148,14 @@ pub fn derive(
                 if let Some(h) = history {
                     body["changelog"] = changelog(h);
                 }
-                events.push(("jira:issue_updated".into(), body, issue.clone(), false));
+                events.push(("jira:issue_updated".into(), body, Issue::clone(issue), false));
             }
             imbl::ordmap::DiffItem::Remove(_, issue) => {
                 let body = json!({
                     "timestamp": ts, "webhookEvent": "jira:issue_deleted", "issue_event_type_name": "issue_deleted",
                     "user": user, "issue": issue_body(before, base, issue, &actor),
                 });
-                events.push(("jira:issue_deleted".into(), body, issue.clone(), true));
+                events.push(("jira:issue_deleted".into(), body, Issue::clone(issue), true));
             }
         }
     }
