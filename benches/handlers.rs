@@ -151,7 +151,7 @@ fn main() {
         Box::new(move || {
             let n = moves.get();
             moves.set(n + 1);
-            let to = if n % 2 == 0 { &to_do } else { &to_progress };
+            let to = if n.is_multiple_of(2) { &to_do } else { &to_progress };
             hyper::Request::builder()
                 .method("POST")
                 .uri(path.as_str())
