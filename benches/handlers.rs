@@ -16,7 +16,10 @@ use std::time::Instant;
 use axum::Router;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
-use common::{bare_router, request, MakeRequest, DEFAULT_FIXTURE};
+use common::{
+    bare_router, counted_request, doc_inserts_body, request, sheet_rows, sheet_update_body, MakeRequest,
+    DEFAULT_FIXTURE,
+};
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;
@@ -145,23 +148,12 @@ fn main() {
     ));
     let to_do = transition_to(&listed, "To Do");
     // Each call moves the issue the other way (In Progress now, so To Do first).
-    let moves = std::cell::Cell::new(0u64);
-    let transition: MakeRequest = {
-        let (path, auth) = (format!("{jira_base}/issue/{issue}/transitions"), jira_auth.1.clone());
-        Box::new(move || {
-            let n = moves.get();
-            moves.set(n + 1);
-            let to = if n.is_multiple_of(2) { &to_do } else { &to_progress };
-            hyper::Request::builder()
-                .method("POST")
-                .uri(path.as_str())
-                .header("host", "127.0.0.1:9")
-                .header("authorization", auth.as_str())
-                .header("content-type", "application/json")
-                .body(axum::body::Body::from(json!({"transition": {"id": to}}).to_string()))
-                .expect("request")
-        })
-    };
+    let transition = counted_request(
+        "POST",
+        format!("{jira_base}/issue/{issue}/transitions"),
+        jira_auth.1.clone(),
+        move |n| json!({"transition": {"id": if n.is_multiple_of(2) { &to_do } else { &to_progress }}}),
+    );
     let g = core.universe_object(&universe)["google"].clone();
     let g_prefix = path_of(g["endpoint"].as_str().expect("google endpoint"));
     let g_auth = ("authorization", format!("Bearer {}", g["access_token"].as_str().expect("access_token")));
@@ -173,12 +165,7 @@ fn main() {
         json!({"properties": {"title": "Bench"}}),
     ));
     let sheet = created["spreadsheetId"].as_str().expect("spreadsheetId").to_string();
-    let rows: Vec<Value> = (1..=1000)
-        .map(|r| {
-            let sum = if r <= 100 { json!(format!("=SUM(B{r}:D{r})")) } else { json!("") };
-            json!([format!("Item {r}"), r, r * 2, r * 3, sum])
-        })
-        .collect();
+    let rows = sheet_rows();
     runtime.block_on(call(
         &google,
         "PUT",
@@ -210,46 +197,19 @@ fn main() {
         vec![g_auth.clone(), json_only.clone()],
         json!({"requests": pages}),
     ));
-    let sheet_writes = std::cell::Cell::new(0u64);
-    let sheet_update: MakeRequest = {
-        let (path, auth) = (
-            format!("{g_prefix}/v4/spreadsheets/{sheet}/values/Sheet1!B1:B100?valueInputOption=USER_ENTERED"),
-            g_auth.1.clone(),
-        );
-        Box::new(move || {
-            let n = sheet_writes.get();
-            sheet_writes.set(n + 1);
-            let values: Vec<Value> = (0..100).map(|r| json!([n as f64 + r as f64])).collect();
-            hyper::Request::builder()
-                .method("PUT")
-                .uri(path.as_str())
-                .header("host", "127.0.0.1:9")
-                .header("authorization", auth.as_str())
-                .header("content-type", "application/json")
-                .body(axum::body::Body::from(json!({"values": values}).to_string()))
-                .expect("request")
-        })
-    };
+    let sheet_update = counted_request(
+        "PUT",
+        format!("{g_prefix}/v4/spreadsheets/{sheet}/values/Sheet1!B1:B100?valueInputOption=USER_ENTERED"),
+        g_auth.1.clone(),
+        sheet_update_body,
+    );
     // As in the stack bench: 10 inserts at places that move on with each call.
-    let doc_edits = std::cell::Cell::new(0u64);
-    let doc_inserts: MakeRequest = {
-        let (path, auth) = (format!("{g_prefix}/v1/documents/{doc}:batchUpdate"), g_auth.1.clone());
-        Box::new(move || {
-            let n = doc_edits.get();
-            doc_edits.set(n + 1);
-            let requests: Vec<Value> = (0..10)
-                .map(|i| json!({"insertText": {"location": {"index": 1 + (i * 15_000 + n * 7_919) % 149_000}, "text": "edit "}}))
-                .collect();
-            hyper::Request::builder()
-                .method("POST")
-                .uri(path.as_str())
-                .header("host", "127.0.0.1:9")
-                .header("authorization", auth.as_str())
-                .header("content-type", "application/json")
-                .body(axum::body::Body::from(json!({"requests": requests}).to_string()))
-                .expect("request")
-        })
-    };
+    let doc_inserts = counted_request(
+        "POST",
+        format!("{g_prefix}/v1/documents/{doc}:batchUpdate"),
+        g_auth.1.clone(),
+        doc_inserts_body,
+    );
     let bare = bare_router();
     let targets: Vec<(&str, &Router, MakeRequest)> = vec![
         (

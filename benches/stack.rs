@@ -39,7 +39,7 @@ use std::time::{Duration, Instant};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 use bytes::Bytes;
-use common::{bare_router, DEFAULT_FIXTURE};
+use common::{bare_router, doc_inserts_body, sheet_rows, sheet_update_body, DEFAULT_FIXTURE};
 use http_body_util::{BodyExt, Full};
 use hyper::Request;
 use hyper_util::rt::TokioIo;
@@ -288,48 +288,22 @@ fn throughput(seconds: u64, rounds: usize, connections: usize) -> Vec<Vec<Load>>
         request("GET", format!("{}/drive/v3/files/{id}?alt=media", g.prefix), vec![g.bearer()], Bytes::new())
     };
     // values.update: 100 numbers in B1:B100, fresh each call, which E1:E100 sum.
-    let sheet_writes = Arc::new(AtomicU64::new(0));
-    let sheet_update: MakeRequest = {
-        let path = format!(
+    let sheet_update = counted_json(
+        "PUT",
+        format!(
             "{}/v4/spreadsheets/{}/values/Sheet1!B1:B100?valueInputOption=USER_ENTERED",
             g_default.prefix, setup.sheet
-        );
-        let auth = g_default.bearer();
-        Arc::new(move || {
-            let n = sheet_writes.fetch_add(1, Ordering::Relaxed);
-            let values: Vec<Value> = (0..100).map(|r| json!([n as f64 + r as f64])).collect();
-            Request::builder()
-                .method("PUT")
-                .uri(path.as_str())
-                .header("host", "127.0.0.1")
-                .header(auth.0, auth.1.as_str())
-                .header("content-type", "application/json")
-                .body(Full::new(Bytes::from(json!({"values": values}).to_string())))
-                .expect("request")
-        })
-    };
-    // batchUpdate: 10 words inserted at spread-out places of the 50-page document,
-    // places that move on with each call: fixed places would grow ten paragraphs to
-    // tens of kilobytes within a round, which is no longer the document named.
-    let doc_edits = Arc::new(AtomicU64::new(0));
-    let doc_inserts: MakeRequest = {
-        let path = format!("{}/v1/documents/{}:batchUpdate", g_docs.prefix, setup.doc);
-        let auth = g_docs.bearer();
-        Arc::new(move || {
-            let n = doc_edits.fetch_add(1, Ordering::Relaxed);
-            let requests: Vec<Value> = (0..10)
-                .map(|i| json!({"insertText": {"location": {"index": 1 + (i * 15_000 + n * 7_919) % 149_000}, "text": "edit "}}))
-                .collect();
-            Request::builder()
-                .method("POST")
-                .uri(path.as_str())
-                .header("host", "127.0.0.1")
-                .header(auth.0, auth.1.as_str())
-                .header("content-type", "application/json")
-                .body(Full::new(Bytes::from(json!({"requests": requests}).to_string())))
-                .expect("request")
-        })
-    };
+        ),
+        g_default.bearer(),
+        sheet_update_body,
+    );
+    // batchUpdate: 10 words inserted at places that move on with each call.
+    let doc_inserts = counted_json(
+        "POST",
+        format!("{}/v1/documents/{}:batchUpdate", g_docs.prefix, setup.doc),
+        g_docs.bearer(),
+        doc_inserts_body,
+    );
     let google_targets: Vec<(&str, SocketAddr, MakeRequest)> = vec![
         (
             "google drive files.list q in parents, 100k files",
@@ -472,6 +446,27 @@ fn throughput(seconds: u64, rounds: usize, connections: usize) -> Vec<Vec<Load>>
     })
 }
 
+/// A JSON request made afresh for each call, its body from the call's number.
+fn counted_json(
+    method: &'static str,
+    path: String,
+    auth: (&'static str, String),
+    body_of: fn(u64) -> Value,
+) -> MakeRequest {
+    let calls = Arc::new(AtomicU64::new(0));
+    Arc::new(move || {
+        let n = calls.fetch_add(1, Ordering::Relaxed);
+        Request::builder()
+            .method(method)
+            .uri(path.as_str())
+            .header("host", "127.0.0.1")
+            .header(auth.0, auth.1.as_str())
+            .header("content-type", "application/json")
+            .body(Full::new(Bytes::from(body_of(n).to_string())))
+            .expect("request")
+    })
+}
+
 /// Loads per round: the bare baseline first, then each stack figure.
 const LOADS_PER_ROUND: usize = 19;
 
@@ -547,12 +542,7 @@ async fn google_setup(addr: SocketAddr, default: &Google, large: &Google, docs: 
     )
     .await;
     let sheet = created["spreadsheetId"].as_str().expect("spreadsheetId").to_string();
-    let rows: Vec<Value> = (1..=1000)
-        .map(|r| {
-            let sum = if r <= 100 { json!(format!("=SUM(B{r}:D{r})")) } else { json!("") };
-            json!([format!("Item {r}"), r, r * 2, r * 3, sum])
-        })
-        .collect();
+    let rows = sheet_rows();
     json(
         call(default, reqwest::Method::PUT, format!("/v4/spreadsheets/{sheet}/values/Sheet1!A1:E1000"))
             .query(&[("valueInputOption", "USER_ENTERED")])

@@ -47,3 +47,55 @@ pub fn request(method: &'static str, path: String, headers: Vec<(&'static str, S
         builder.body(axum::body::Body::from(body.clone())).expect("request")
     })
 }
+
+/// A JSON POST or PUT made afresh for each call, its body from the call's number
+/// (for figures whose requests must differ call to call).
+pub fn counted_request(
+    method: &'static str,
+    path: String,
+    authorization: String,
+    body_of: impl Fn(u64) -> serde_json::Value + 'static,
+) -> MakeRequest {
+    let calls = std::cell::Cell::new(0u64);
+    Box::new(move || {
+        let n = calls.get();
+        calls.set(n + 1);
+        hyper::Request::builder()
+            .method(method)
+            .uri(path.as_str())
+            .header("host", "127.0.0.1:9")
+            .header("authorization", authorization.as_str())
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(body_of(n).to_string()))
+            .expect("request")
+    })
+}
+
+/// The bench spreadsheet's 1,000 rows: A text, B–D numbers, E1:E100 `=SUM(B:D)` of
+/// their row.
+pub fn sheet_rows() -> Vec<serde_json::Value> {
+    (1..=1000)
+        .map(|r| {
+            let sum = if r <= 100 { json!(format!("=SUM(B{r}:D{r})")) } else { json!("") };
+            json!([format!("Item {r}"), r, r * 2, r * 3, sum])
+        })
+        .collect()
+}
+
+/// values.update call `n`: 100 fresh numbers for B1:B100.
+pub fn sheet_update_body(n: u64) -> serde_json::Value {
+    let values: Vec<serde_json::Value> = (0..100).map(|r| json!([n as f64 + r as f64])).collect();
+    json!({ "values": values })
+}
+
+/// Docs batchUpdate call `n`: 10 words inserted at spread-out places of the 50-page
+/// document, places that move on with each call (at fixed places ten paragraphs would
+/// grow to tens of kilobytes within a round, no longer the document the row names).
+pub fn doc_inserts_body(n: u64) -> serde_json::Value {
+    let requests: Vec<serde_json::Value> = (0..10)
+        .map(
+            |i| json!({"insertText": {"location": {"index": 1 + (i * 15_000 + n * 7_919) % 149_000}, "text": "edit "}}),
+        )
+        .collect();
+    json!({ "requests": requests })
+}
