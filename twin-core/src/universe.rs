@@ -130,6 +130,8 @@ pub struct Universe {
     /// Twins' per-universe runtime state (open sockets, delivery queues): one value per
     /// type, not part of snapshots or exports, dropped with the universe.
     runtime: Mutex<std::collections::HashMap<std::any::TypeId, Arc<dyn std::any::Any + Send + Sync>>>,
+    /// Where a twin's writing requests wait their turn (see [`Universe::write_turn`]).
+    write_turns: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl std::fmt::Debug for Universe {
@@ -195,7 +197,18 @@ impl Universe {
             deleted: AtomicBool::new(false),
             lifecycle: tokio::sync::watch::Sender::new(Lifecycle::default()),
             runtime: Mutex::new(std::collections::HashMap::new()),
+            write_turns: Arc::new(tokio::sync::Mutex::new(())),
         }
+    }
+
+    /// A turn to write: requests that will write this universe's state queue here,
+    /// in order, before they take its lock. One waiting here yields its worker thread,
+    /// which serves other connections meanwhile; one waiting on the lock itself would
+    /// park the thread, and with many writers of one universe the threads took turns
+    /// parking instead of working. Purely a schedule: the lock alone keeps the state
+    /// consistent, and a writer without a turn is still correct.
+    pub async fn write_turn(&self) -> tokio::sync::OwnedMutexGuard<()> {
+        self.write_turns.clone().lock_owned().await
     }
 
     pub fn now(&self) -> DateTime<Utc> {
@@ -405,6 +418,29 @@ mod tests {
             tokens: IdGen::new(1),
             journal_cap: 10,
         })
+    }
+
+    /// A writer waits while another holds its turn, and goes once that turn ends; the
+    /// turns of two universes are apart.
+    #[tokio::test]
+    async fn writers_take_turns_per_universe() {
+        let (a, b) = (Arc::new(test_universe("a")), test_universe("b"));
+        let first = a.write_turn().await;
+        let waiting = {
+            let a = a.clone();
+            tokio::spawn(async move {
+                let _turn = a.write_turn().await;
+            })
+        };
+        // Another universe's turn is free meanwhile.
+        drop(b.write_turn().await);
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        assert!(!waiting.is_finished(), "a second writer went while the first held its turn");
+        drop(first);
+        tokio::time::timeout(std::time::Duration::from_secs(5), waiting)
+            .await
+            .expect("the second writer goes once the first turn ends")
+            .expect("task");
     }
 
     #[test]

@@ -377,14 +377,32 @@ fn router_path(path: &str) -> String {
     }
 }
 
+/// Operations sent as POST that only read.
+const READS_BY_POST: &[&str] = &[
+    "jira.changelog.bulkfetch",
+    "jira.search.jql.post",
+    "jira.search.legacy.post",
+    "jira.search.count",
+    "jira.jql.parse",
+];
+
 pub fn router() -> Router {
     let mut by_path: BTreeMap<String, MethodRouter> = BTreeMap::new();
-    for r in all() {
+    for r in routes() {
         let Ok(method) = Method::from_bytes(r.method.as_bytes()) else { continue };
         let Ok(filter) = MethodFilter::try_from(method) else { continue };
         let handler = r.handler;
+        let writes = r.method != "GET" && !READS_BY_POST.contains(&r.operation);
         let entry = by_path.remove(&router_path(r.path)).unwrap_or_default();
-        by_path.insert(router_path(r.path), entry.on(filter, move |call: Call| handler(call)));
+        // Writes take a turn first (`Universe::write_turn`); reads go straight in.
+        let run = move |call: Call| async move {
+            let _turn = match writes {
+                true => Some(call.ctx.universe.write_turn().await),
+                false => None,
+            };
+            handler(call).await
+        };
+        by_path.insert(router_path(r.path), entry.on(filter, run));
     }
     by_path.into_iter().fold(Router::new(), |router, (path, mr)| router.route(&path, mr))
 }
@@ -402,12 +420,18 @@ fn normalize(path: &str) -> String {
 /// The route serving `method path`; literal segments win over parameters.
 pub fn find(method: &Method, path: &str) -> Option<Route> {
     let path = normalize(path);
-    twin_core::wire::best_route(all().into_iter().filter(|r| r.method == method.as_str()), |r| r.path, &path)
+    twin_core::wire::best_route(routes().iter().filter(|r| r.method == method.as_str()).cloned(), |r| r.path, &path)
+}
+
+/// The route table, built once (every request looks its operation up in it).
+fn routes() -> &'static [Route] {
+    static ROUTES: std::sync::LazyLock<Vec<Route>> = std::sync::LazyLock::new(all);
+    &ROUTES
 }
 
 pub fn path_known(path: &str) -> bool {
     let path = normalize(path);
-    all().iter().any(|r| twin_core::wire::path_matches(r.path, &path))
+    routes().iter().any(|r| twin_core::wire::path_matches(r.path, &path))
 }
 
 #[cfg(test)]
