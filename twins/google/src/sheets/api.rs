@@ -50,6 +50,16 @@ fn edit<R>(
     call: &Call,
     f: impl FnOnce(&mut Spreadsheet, &mut String) -> Result<R>,
 ) -> Result<(R, Spreadsheet, String)> {
+    edit_within(call, |book, title| Ok((f(book, title)?, None)))
+}
+
+/// [`edit`] for a change that writes cells of one rectangle and nothing else (`f`
+/// returns it, None when nothing was written): the engine is handed those cells
+/// without comparing the sheets.
+fn edit_within<R>(
+    call: &Call,
+    f: impl FnOnce(&mut Spreadsheet, &mut String) -> Result<(R, Option<Rect>)>,
+) -> Result<(R, Spreadsheet, String)> {
     let viewer = viewer(call)?;
     let id = call.param("spreadsheetId").to_string();
     let now = call.now();
@@ -63,13 +73,15 @@ fn edit<R>(
             if role < Role::Writer {
                 return Err(ApiError::denied());
             }
-            let r = f(&mut book, &mut title)?;
+            let base = book.clone();
+            let (r, wrote) = f(&mut book, &mut title)?;
             if book.cells() > CELL_LIMIT {
                 return Err(ApiError::invalid(format!(
                     "This action would increase the number of cells in the workbook above the limit of {CELL_LIMIT} cells."
                 )));
             }
-            engine::recalc_cached(&mut book, &cache, &id);
+            let touched = wrote.map(|rect| engine::Touched { base: &base, rect });
+            engine::recalc_cached(&mut book, &cache, &id, touched.as_ref());
             store(s, &id, &book, &title, &viewer.email, now);
             Ok((r, book, title))
         })())
@@ -440,7 +452,7 @@ fn batch_update_inner(call: &Call) -> Result<Response> {
         for (i, req) in reqs.iter().enumerate() {
             replies.push(requests::apply(book, title, req, i)?);
             // Formulas see earlier requests' results (findReplace, sortRange read values).
-            engine::recalc_cached(book, &cache, &id);
+            engine::recalc_cached(book, &cache, &id, None);
         }
         Ok(replies)
     })?;
@@ -786,7 +798,7 @@ pub fn values_update(call: &Call) -> crate::errors::Result<Response> {
         // The body may name the range too; it must be the same range (spelled as it likes).
         let body_range = body["range"].as_str().map(str::to_string);
         let dim = major(body["majorDimension"].as_str(), "majorDimension")?;
-        let ((written, rect), book, _) = edit(call, |book, _| {
+        let ((written, rect), book, _) = edit_within(call, |book, _| {
             let rect = book.resolve(&range).map_err(|_| ApiError::bad_range(&range))?;
             if let Some(r) = &body_range {
                 if book.resolve(r).ok() != Some(rect) {
@@ -795,7 +807,8 @@ pub fn values_update(call: &Call) -> crate::errors::Result<Response> {
                     )));
                 }
             }
-            Ok((write_values(book, &rect, is_bounded(&range), &body["values"], option, dim)?, rect))
+            let written = write_values(book, &rect, is_bounded(&range), &body["values"], option, dim)?;
+            Ok(((written, rect), written))
         })?;
         let mut out = update_response(&book, call.param("spreadsheetId"), written, &rect);
         values_in_response(call, &body, &book, written, &mut out)?;

@@ -437,9 +437,9 @@ impl Cache {
 /// the cells that differ from the book it holds are handed to the engine. Anything
 /// else (a first edit, sheets added, renamed or moved, named ranges changed, a cell
 /// the engine refuses) loads the workbook afresh, as `recalc` does.
-pub fn recalc_cached(book: &mut Spreadsheet, cache: &Cache, id: &str) {
+pub fn recalc_cached(book: &mut Spreadsheet, cache: &Cache, id: &str, touched: Option<&Touched>) {
     if let Some(mut warm) = cache.take(id) {
-        if warm.changes < CHANGES_PER_LOAD && same_layout(&warm.book, book) && apply_changes(&mut warm, book) {
+        if warm.changes < CHANGES_PER_LOAD && same_layout(&warm.book, book) && apply_changes(&mut warm, book, touched) {
             if !warm.formulas.is_empty() {
                 warm.model.evaluate();
                 write_results(book, &warm.model, &warm.formulas);
@@ -461,56 +461,88 @@ fn same_layout(a: &Spreadsheet, b: &Spreadsheet) -> bool {
         && a.sheets.iter().zip(&b.sheets).all(|(x, y)| x.id == y.id && x.title == y.title)
 }
 
-/// Hands the engine every cell whose input differs between the warm book and `book`
-/// (the persistent maps' diff skips what they still share, so this costs what
-/// changed). False when the engine refused one, or when a formula changed and now
-/// reads cells the engine was not given: the caller then loads afresh.
-fn apply_changes(warm: &mut Warm, book: &Spreadsheet) -> bool {
-    let mut formulas_changed = false;
-    for (i, (before, after)) in warm.book.sheets.iter().zip(&book.sheets).enumerate() {
-        // (row, column, input before, input now), from the diff itself.
-        let mut changed: Vec<(u32, u32, Option<&Input>, Option<&Input>)> = Vec::new();
+/// What an edit says it changed: the book it started from and the one rectangle
+/// holding every cell it wrote. When the warm workbook holds that same starting book,
+/// the rectangle's cells are the changes, and no diff of the sheets is needed.
+pub struct Touched<'a> {
+    pub base: &'a Spreadsheet,
+    pub rect: super::model::Rect,
+}
+
+/// (sheet index, row, column, input before, input now).
+type Change<'a> = (usize, u32, u32, Option<&'a Input>, Option<&'a Input>);
+
+/// The cells whose input may differ between the warm book and `book`: the touched
+/// rectangle's when the warm book is the edit's starting point, else the sheets'
+/// diff (the persistent maps' diff skips what they still share, so it costs what
+/// changed).
+fn changes<'a>(warm: &'a Spreadsheet, book: &'a Spreadsheet, touched: Option<&Touched>) -> Vec<Change<'a>> {
+    let input = |sheet: &'a super::model::Sheet, r, c| sheet.cell(r, c).and_then(|x| x.input.as_ref());
+    let started_here = touched.filter(|t| {
+        t.base.sheets.len() == warm.sheets.len()
+            && t.base.sheets.iter().zip(&warm.sheets).all(|(x, y)| x.rows.ptr_eq(&y.rows))
+    });
+    if let Some(t) = started_here {
+        if let Some(i) = book.sheets.iter().position(|s| s.id == t.rect.sheet_id) {
+            let (before, after) = (&warm.sheets[i], &book.sheets[i]);
+            let rect = t.rect;
+            return (rect.start_row..rect.end_row)
+                .flat_map(|r| (rect.start_col..rect.end_col).map(move |c| (r, c)))
+                .map(|(r, c)| (i, r, c, input(before, r, c), input(after, r, c)))
+                .collect();
+        }
+    }
+    let mut out = Vec::new();
+    for (i, (before, after)) in warm.sheets.iter().zip(&book.sheets).enumerate() {
         for item in before.rows.diff(&after.rows) {
             match item {
                 imbl::ordmap::DiffItem::Add(r, row) => {
-                    changed.extend(row.iter().map(|(c, cell)| (*r, *c, None, cell.input.as_ref())));
+                    out.extend(row.iter().map(|(c, cell)| (i, *r, *c, None, cell.input.as_ref())));
                 }
                 imbl::ordmap::DiffItem::Remove(r, row) => {
-                    changed.extend(row.iter().map(|(c, cell)| (*r, *c, cell.input.as_ref(), None)));
+                    out.extend(row.iter().map(|(c, cell)| (i, *r, *c, cell.input.as_ref(), None)));
                 }
                 imbl::ordmap::DiffItem::Update { old, new } => {
                     for cell in old.1.diff(new.1) {
-                        match cell {
-                            imbl::ordmap::DiffItem::Add(c, x) => changed.push((*new.0, *c, None, x.input.as_ref())),
-                            imbl::ordmap::DiffItem::Remove(c, x) => changed.push((*new.0, *c, x.input.as_ref(), None)),
+                        out.push(match cell {
+                            imbl::ordmap::DiffItem::Add(c, x) => (i, *new.0, *c, None, x.input.as_ref()),
+                            imbl::ordmap::DiffItem::Remove(c, x) => (i, *new.0, *c, x.input.as_ref(), None),
                             imbl::ordmap::DiffItem::Update { old: (_, was), new: (c, x) } => {
-                                changed.push((*new.0, *c, was.input.as_ref(), x.input.as_ref()))
+                                (i, *new.0, *c, was.input.as_ref(), x.input.as_ref())
                             }
-                        }
+                        });
                     }
                 }
             }
         }
-        for (r, c, was, input) in changed {
-            if was == input {
-                continue;
+    }
+    out
+}
+
+/// Hands the engine every cell whose input changed. False when the engine refused
+/// one, or when a formula changed and now reads cells the engine was not given: the
+/// caller then loads afresh.
+fn apply_changes(warm: &mut Warm, book: &Spreadsheet, touched: Option<&Touched>) -> bool {
+    let mut formulas_changed = false;
+    for (i, r, c, was, input) in changes(&warm.book, book, touched) {
+        if was == input {
+            continue;
+        }
+        let formula = matches!(input, Some(Input::Formula(_))) || matches!(was, Some(Input::Formula(_)));
+        formulas_changed |= formula;
+        if !formula && !warm.reach.covers(i, r, c) {
+            continue;
+        }
+        if !set_input(&mut warm.model, i as u32, r, c, input) {
+            return false;
+        }
+        warm.changes += 1;
+        match input {
+            Some(Input::Formula(f)) => {
+                warm.formulas.insert((i, r, c), AutoSpec::of(f));
             }
-            let formula = matches!(input, Some(Input::Formula(_))) || matches!(was, Some(Input::Formula(_)));
-            formulas_changed |= formula;
-            if !formula && !warm.reach.covers(i, r, c) {
-                continue;
-            }
-            if !set_input(&mut warm.model, i as u32, r, c, input) {
-                return false;
-            }
-            warm.changes += 1;
-            match input {
-                Some(Input::Formula(f)) => {
-                    warm.formulas.insert((i, r, c), AutoSpec::of(f));
-                }
-                _ => {
-                    warm.formulas.remove(&(i, r, c));
-                }
+            _ => {
+                warm.formulas.remove(&(i, r, c));
             }
         }
     }
@@ -848,9 +880,45 @@ mod tests {
             edit(&mut warm);
             let mut fresh = warm.clone();
             recalc(&mut fresh);
-            recalc_cached(&mut warm, &cache, "book");
+            recalc_cached(&mut warm, &cache, "book", None);
             assert_eq!(warm, fresh, "after edit {i}");
         }
+    }
+
+    /// An edit that names the rectangle it wrote gives what a fresh load gives; when
+    /// the warm workbook did not start from the edit's book (as after a reset or
+    /// another writer), the rectangle is not trusted and the diff finds the rest.
+    #[test]
+    fn touched_rectangles_are_trusted_only_from_the_warm_book() {
+        let cache = Cache::default();
+        let mut book = Spreadsheet::new();
+        for r in 0..10 {
+            set(&mut book, 0, r, 1, &format!("{r}"));
+            set(&mut book, 0, r, 2, &format!("=B{}*2", r + 1));
+        }
+        recalc_cached(&mut book, &cache, "b", None);
+        let id = book.sheets[0].id;
+        let column_b = |start_row, end_row| Rect { sheet_id: id, start_row, end_row, start_col: 1, end_col: 2 };
+
+        let base = book.clone();
+        for r in 2..5 {
+            set(&mut book, 0, r, 1, "100");
+        }
+        let mut fresh = book.clone();
+        recalc(&mut fresh);
+        recalc_cached(&mut book, &cache, "b", Some(&Touched { base: &base, rect: column_b(2, 5) }));
+        assert_eq!(book, fresh);
+
+        // A book equal in content but not the warm one, with a change the edit does
+        // not report.
+        let mut other = fresh.clone();
+        set(&mut other, 0, 7, 1, "5");
+        let base = other.clone();
+        set(&mut other, 0, 0, 1, "1000");
+        let mut fresh = other.clone();
+        recalc(&mut fresh);
+        recalc_cached(&mut other, &cache, "b", Some(&Touched { base: &base, rect: column_b(0, 1) }));
+        assert_eq!(other, fresh);
     }
 
     /// The engine given only the cells the formulas reach computes what it computes
