@@ -17,6 +17,7 @@ use crate::chaos::{Action, Decision, RequestFacts};
 use crate::journal::{capped_body, Entry};
 use crate::metrics::{FaultLabels, RequestLabels, ServiceLabels};
 use crate::twin::{Fault, RequestCtx, Twin};
+use crate::Universe;
 use crate::{ControlError, Core};
 
 /// The header a harness uses to pick a universe.
@@ -162,13 +163,16 @@ pub async fn dispatch(State(svc): State<Arc<TwinService>>, req: Request, next: N
         core: core.clone(),
     });
     let request_body = capped_body(&bytes);
+    // A write waits its turn in the universe's queue, not parked on the state's lock.
+    let turns = (twin.writes_take_turns() && twin.grows_state(&parts.method, operation.as_deref()))
+        .then_some(universe.as_ref());
     let req = Request::from_parts(parts, body);
 
     let response = match (limited, decision.action) {
         _ if over_budget => twin.render_state_budget_exceeded(),
         (Some(fault), _) => twin.render_fault_for(&fault, operation.as_deref()),
-        (None, Some((_, action))) => apply(action, twin.as_ref(), operation.as_deref(), req, next).await,
-        (None, None) => next.run(req).await,
+        (None, Some((_, action))) => apply(action, twin.as_ref(), operation.as_deref(), turns, req, next).await,
+        (None, None) => run_handler(turns, req, next).await,
     };
 
     let status = if response.extensions().get::<AbortConnection>().is_some() { 0 } else { response.status().as_u16() };
@@ -301,8 +305,25 @@ fn frees_state(method: &axum::http::Method, operation: Option<&str>) -> bool {
     ["delete", "remove", "revoke", "clear", "emptytrash", "trash"].iter().any(|w| op.contains(w))
 }
 
+/// Runs the twin's handler, in the universe's write turn when `turns` names it (only
+/// the handler: a chaos delay or hang never holds up the universe's other writers).
+async fn run_handler(turns: Option<&Universe>, req: Request, next: Next) -> Response {
+    let _turn = match turns {
+        Some(universe) => Some(universe.write_turn().await),
+        None => None,
+    };
+    next.run(req).await
+}
+
 /// Carries out the fault a rule chose.
-async fn apply(action: Action, twin: &dyn Twin, operation: Option<&str>, req: Request, next: Next) -> Response {
+async fn apply(
+    action: Action,
+    twin: &dyn Twin,
+    operation: Option<&str>,
+    turns: Option<&Universe>,
+    req: Request,
+    next: Next,
+) -> Response {
     match action {
         Action::RateLimit { retry_after_s } => {
             twin.render_fault_for(&Fault::RateLimited { retry_after_s, class: String::new() }, operation)
@@ -313,15 +334,15 @@ async fn apply(action: Action, twin: &dyn Twin, operation: Option<&str>, req: Re
             tokio::time::sleep(Duration::from_millis(ms)).await;
             abort()
         }
-        Action::Truncate => truncate(next.run(req).await).await,
-        Action::Malformed => malformed(next.run(req).await),
+        Action::Truncate => truncate(run_handler(turns, req, next).await).await,
+        Action::Malformed => malformed(run_handler(turns, req, next).await),
         Action::CommitThenFail { status } => {
             // The write happens; the client never learns it did.
-            let _committed = next.run(req).await;
+            let _committed = run_handler(turns, req, next).await;
             twin.render_fault_for(&Fault::Error { status, error: None }, operation)
         }
         // Latency rules only add delay; they never decide the response.
-        Action::Latency { .. } => next.run(req).await,
+        Action::Latency { .. } => run_handler(turns, req, next).await,
     }
 }
 

@@ -131,6 +131,13 @@ pub trait Twin: Send + Sync + 'static {
         matches!(*method, Method::POST | Method::PUT | Method::PATCH)
     }
 
+    /// Whether this twin's writing calls (`grows_state`) queue for the universe's
+    /// write turn before they run (see `Universe::write_turn`). Off by default: a twin
+    /// opts in once its figures show the queue helps (Jira, Google).
+    fn writes_take_turns(&self) -> bool {
+        false
+    }
+
     /// The vendor's answer to a write refused because the universe's state is full.
     fn render_state_budget_exceeded(&self) -> Response {
         self.render_fault(&Fault::Error { status: 403, error: Some("quota_exceeded".into()) })

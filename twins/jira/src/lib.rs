@@ -125,6 +125,16 @@ impl Twin for JiraTwin {
         Some(RateLimit { class: class.into(), limit, per_seconds: 1, shared: false })
     }
 
+    /// Searches and parses are POSTs that only read: a full site still answers them.
+    fn grows_state(&self, method: &Method, operation: Option<&str>) -> bool {
+        matches!(*method, Method::POST | Method::PUT | Method::PATCH)
+            && !operation.is_some_and(|op| READS_BY_POST.contains(&op))
+    }
+
+    fn writes_take_turns(&self) -> bool {
+        true
+    }
+
     /// The burst limit of `rate_limit`, and for a write to one issue Jira's per-issue
     /// write limits, which count every caller's writes to that issue: 20 in 2 seconds
     /// and 100 in 30 (Atlassian's rate-limiting page; the issue is named as the path
@@ -151,6 +161,15 @@ impl Twin for JiraTwin {
         Coverage { implemented, partial, missing: SPEC_OPERATIONS.saturating_sub(implemented + partial) }
     }
 }
+
+/// Operations sent as POST that only read.
+const READS_BY_POST: &[&str] = &[
+    "jira.changelog.bulkfetch",
+    "jira.search.jql.post",
+    "jira.search.legacy.post",
+    "jira.search.count",
+    "jira.jql.parse",
+];
 
 fn is_write(operation: &str) -> bool {
     [".create", ".edit", ".delete", ".add", ".do", ".assign", ".update", ".move", ".set", ".remove"]

@@ -376,3 +376,20 @@ async fn per_issue_write_limit_under_realistic_limits() {
     let (status, value, _) = site.call("PUT", "/rest/api/3/issue/ENG-1", Some(edit)).await;
     assert_eq!(status, 204, "{value}");
 }
+
+/// A site past its state budget refuses new issues but still answers searches,
+/// which Jira's clients send as POSTs.
+#[tokio::test]
+async fn a_full_site_refuses_writes_but_answers_searches() {
+    let config = Config { state_budget_records: 10, ..Config::default() };
+    let site = site_configured(default_fixture(), config);
+    let issue = r#"{"fields": {"project": {"key": "ENG"}, "issuetype": {"name": "Task"}, "summary": "one more"}}"#;
+    let (status, _, _) = site.call("POST", "/rest/api/3/issue", Some(issue)).await;
+    assert_eq!(status, 403, "a write past the budget is refused");
+    let search = r#"{"jql": "project = ENG ORDER BY updated DESC", "maxResults": 5, "fields": ["summary"]}"#;
+    let (status, body, _) = site.call("POST", "/rest/api/3/search/jql", Some(search)).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(!body["issues"].as_array().expect("issues").is_empty());
+    let (status, body, _) = site.call("POST", "/rest/api/3/jql/parse", Some(r#"{"queries": ["project = ENG"]}"#)).await;
+    assert_eq!(status, 200, "{body}");
+}

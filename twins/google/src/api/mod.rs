@@ -36,11 +36,6 @@ async fn handle(req: Request) -> Response {
         Ok(b) => b,
         Err(_) => return GoogleError::bad_request("The request body could not be read.").into_response(),
     };
-    // Writes take a turn first (see `Universe::write_turn`); reads go straight in.
-    let _turn = match parts.method {
-        Method::GET | Method::HEAD => None,
-        _ => Some(ctx.universe.write_turn().await),
-    };
     let call = Call::new(ctx, parts.method, parts.uri.path(), parts.uri.query(), parts.headers, body);
     call.run()
 }

@@ -377,32 +377,14 @@ fn router_path(path: &str) -> String {
     }
 }
 
-/// Operations sent as POST that only read.
-const READS_BY_POST: &[&str] = &[
-    "jira.changelog.bulkfetch",
-    "jira.search.jql.post",
-    "jira.search.legacy.post",
-    "jira.search.count",
-    "jira.jql.parse",
-];
-
 pub fn router() -> Router {
     let mut by_path: BTreeMap<String, MethodRouter> = BTreeMap::new();
     for r in routes() {
         let Ok(method) = Method::from_bytes(r.method.as_bytes()) else { continue };
         let Ok(filter) = MethodFilter::try_from(method) else { continue };
         let handler = r.handler;
-        let writes = r.method != "GET" && !READS_BY_POST.contains(&r.operation);
         let entry = by_path.remove(&router_path(r.path)).unwrap_or_default();
-        // Writes take a turn first (`Universe::write_turn`); reads go straight in.
-        let run = move |call: Call| async move {
-            let _turn = match writes {
-                true => Some(call.ctx.universe.write_turn().await),
-                false => None,
-            };
-            handler(call).await
-        };
-        by_path.insert(router_path(r.path), entry.on(filter, run));
+        by_path.insert(router_path(r.path), entry.on(filter, move |call: Call| handler(call)));
     }
     by_path.into_iter().fold(Router::new(), |router, (path, mr)| router.route(&path, mr))
 }
