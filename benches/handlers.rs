@@ -116,14 +116,15 @@ fn main() {
         json!({"fields": {"project": {"key": "ENG"}, "issuetype": {"name": "Task"}, "summary": "Moved by the bench"}}),
     ));
     let issue = issue["key"].as_str().expect("issue key").to_string();
-    let listed = runtime.block_on(call(
-        &jira,
-        "GET",
-        format!("{jira_base}/issue/{issue}/transitions"),
-        vec![jira_auth.clone()],
-        Value::Null,
-    ));
-    let transition_to = |listed: &Value, status: &str| {
+    // The id of the transition to `status` the issue offers now.
+    let transition_to = |status: &str| {
+        let listed = runtime.block_on(call(
+            &jira,
+            "GET",
+            format!("{jira_base}/issue/{issue}/transitions"),
+            vec![jira_auth.clone()],
+            Value::Null,
+        ));
         listed["transitions"]
             .as_array()
             .and_then(|ts| ts.iter().find(|t| t["to"]["name"] == status))
@@ -131,7 +132,7 @@ fn main() {
             .expect("a transition")
             .to_string()
     };
-    let to_progress = transition_to(&listed, "In Progress");
+    let to_progress = transition_to("In Progress");
     runtime.block_on(call(
         &jira,
         "POST",
@@ -139,14 +140,7 @@ fn main() {
         vec![jira_auth.clone(), json_only.clone()],
         json!({"transition": {"id": to_progress}}),
     ));
-    let listed = runtime.block_on(call(
-        &jira,
-        "GET",
-        format!("{jira_base}/issue/{issue}/transitions"),
-        vec![jira_auth.clone()],
-        Value::Null,
-    ));
-    let to_do = transition_to(&listed, "To Do");
+    let to_do = transition_to("To Do");
     // Each call moves the issue the other way (In Progress now, so To Do first).
     let transition = counted_request(
         "POST",
