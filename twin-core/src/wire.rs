@@ -94,6 +94,78 @@ pub fn best_route<R>(routes: impl IntoIterator<Item = R>, pattern: impl Fn(&R) -
     best.map(|(_, r)| r)
 }
 
+/// A route table prepared for lookups: patterns split into segments once and grouped
+/// by method and segment count, so a request compares only against routes of its
+/// shape. Answers as [`best_route`] over the same routes (most literal segments win;
+/// on a tie, the first in the table).
+pub struct RouteIndex<R> {
+    groups: std::collections::HashMap<(String, usize), Vec<IndexedRoute<R>>>,
+}
+
+struct IndexedRoute<R> {
+    /// Per segment: `None` for a literal, `Some(verb)` for a parameter (with the
+    /// literal custom verb that may follow it, as Google spells `{range}:append`).
+    params: Vec<Option<String>>,
+    literals: Vec<String>,
+    literal_count: usize,
+    route: R,
+}
+
+impl<R> RouteIndex<R> {
+    pub fn new(routes: impl IntoIterator<Item = R>, method: impl Fn(&R) -> &str, pattern: impl Fn(&R) -> &str) -> Self {
+        let mut groups: std::collections::HashMap<(String, usize), Vec<IndexedRoute<R>>> = Default::default();
+        for route in routes {
+            let segments: Vec<&str> = pattern(&route).split('/').collect();
+            let mut params = Vec::with_capacity(segments.len());
+            let mut literals = Vec::with_capacity(segments.len());
+            for segment in &segments {
+                match segment.strip_prefix('{').and_then(|a| a.split_once('}')) {
+                    Some((_, verb)) => {
+                        params.push(Some(verb.to_string()));
+                        literals.push(String::new());
+                    }
+                    None => {
+                        params.push(None);
+                        literals.push(segment.to_string());
+                    }
+                }
+            }
+            let literal_count = params.iter().filter(|p| p.is_none()).count();
+            let key = (method(&route).to_ascii_uppercase(), segments.len());
+            groups.entry(key).or_default().push(IndexedRoute { params, literals, literal_count, route });
+        }
+        Self { groups }
+    }
+
+    /// The route serving `method path`, as [`best_route`] would choose it.
+    pub fn find(&self, method: &str, path: &str) -> Option<&R> {
+        let path = path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path);
+        let segments: Vec<&str> = path.split('/').collect();
+        let candidates = self.groups.get(&(method.to_string(), segments.len()))?;
+        let mut best: Option<&IndexedRoute<R>> = None;
+        for candidate in candidates {
+            let matches = segments.iter().enumerate().all(|(i, segment)| match &candidate.params[i] {
+                None => candidate.literals[i] == *segment,
+                Some(verb) => segment.strip_suffix(verb.as_str()).is_some_and(|raw| !raw.is_empty()),
+            });
+            if matches && best.is_none_or(|b| candidate.literal_count > b.literal_count) {
+                best = Some(candidate);
+            }
+        }
+        best.map(|b| &b.route)
+    }
+
+    /// Whether some route, of any method, serves `path`.
+    pub fn path_known(&self, path: &str) -> bool {
+        let path = path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path);
+        let segments: Vec<&str> = path.split('/').collect();
+        self.groups.iter().filter(|((_, n), _)| *n == segments.len()).any(|((method, _), _)| {
+            // The same test as `find`, for any method of this shape.
+            self.find(method, path).is_some()
+        })
+    }
+}
+
 #[cfg(test)]
 mod route_tests {
     use super::*;
@@ -108,6 +180,43 @@ mod route_tests {
         assert_eq!(best_route(routes, |r| r, "/api/v1/groups/rules"), Some("/api/v1/groups/rules"));
         assert_eq!(best_route(routes, |r| r, "/api/v1/groups/00g1"), Some("/api/v1/groups/{id}"));
         assert_eq!(best_route(routes, |r| r, "/api/v2/groups"), None);
+    }
+
+    #[test]
+    fn the_index_chooses_as_best_route_does() {
+        let routes = [
+            ("GET", "/api/v1/groups/{id}"),
+            ("GET", "/api/v1/groups/rules"),
+            ("GET", "/api/v1/groups/{id}/users"),
+            ("POST", "/api/v1/groups/{id}"),
+            ("POST", "/v4/s/{id}/values/{range}:append"),
+            ("POST", "/v4/s/{id}/values/{range}"),
+            ("GET", "/a/{x}/b"),
+            ("GET", "/a/{y}/b"),
+        ];
+        let index = RouteIndex::new(routes, |r| r.0, |r| r.1);
+        let paths = [
+            "/api/v1/groups/rules",
+            "/api/v1/groups/00g1",
+            "/api/v1/groups/00g1/",
+            "/api/v1/groups/",
+            "/api/v1/groups/00g1/users",
+            "/api/v1/groups/00g1/apps",
+            "/v4/s/1/values/A1:append",
+            "/v4/s/1/values/:append",
+            "/v4/s/1/values/A1",
+            "/a/1/b",
+            "/",
+            "",
+        ];
+        for method in ["GET", "POST", "PUT"] {
+            for path in paths {
+                let scanned = best_route(routes.iter().filter(|r| r.0 == method), |r| r.1, path);
+                assert_eq!(index.find(method, path), scanned, "{method} {path}");
+            }
+        }
+        assert!(index.path_known("/api/v1/groups/00g1/users"));
+        assert!(!index.path_known("/api/v1/groups/00g1/apps"));
     }
 }
 

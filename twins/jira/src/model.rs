@@ -326,19 +326,19 @@ pub struct Counters {
 /// Where an issue sits in the index by project and last update.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct IssueOrder {
-    pub project_id: String,
+    pub project_id: Arc<str>,
     pub updated: DateTime<Utc>,
     pub id_num: u64,
-    pub id: String,
+    pub id: Arc<str>,
 }
 
 impl IssueOrder {
     fn of(issue: &Issue) -> Self {
         Self {
-            project_id: issue.project_id.clone(),
+            project_id: issue.project_id.as_str().into(),
             updated: issue.updated,
             id_num: issue.id_num(),
-            id: issue.id.clone(),
+            id: issue.id.as_str().into(),
         }
     }
 }
@@ -351,24 +351,25 @@ impl IssueOrder {
 /// on import. Writes go through `insert` and `remove`, so the index cannot drift.
 #[derive(Debug, Clone, Default)]
 pub struct IssueTable {
-    /// Shared records: a write copies the path of the B-tree it changes, and a leaf
-    /// of whole issues was most of the cost of filing one.
-    records: Collection<Arc<Issue>>,
+    /// Shared records and keys: a write copies the path of the B-tree it changes, and
+    /// a leaf of whole issues, then of their id strings, was most of the cost of filing
+    /// one.
+    records: Collection<Arc<Issue>, Arc<str>>,
     by_project_updated: imbl::OrdSet<IssueOrder>,
     /// (parent id, child id): an issue's subtasks without reading the site.
-    children: imbl::OrdSet<(String, String)>,
+    children: imbl::OrdSet<(Arc<str>, Arc<str>)>,
 }
 
 impl IssueTable {
-    pub fn records(&self) -> &Collection<Arc<Issue>> {
+    pub fn records(&self) -> &Collection<Arc<Issue>, Arc<str>> {
         &self.records
     }
 
     pub fn insert(&mut self, id: String, issue: impl Into<Arc<Issue>>) -> Option<Arc<Issue>> {
         let issue: Arc<Issue> = issue.into();
         let order = IssueOrder::of(&issue);
-        let child = issue.parent.clone().map(|p| (p, issue.id.clone()));
-        let old = self.records.insert(id, issue);
+        let child = issue.parent.as_deref().map(|p| (Arc::from(p), order.id.clone()));
+        let old = self.records.insert(Arc::from(id), issue);
         if let Some(before) = &old {
             self.unindex(before);
         }
@@ -389,8 +390,8 @@ impl IssueTable {
         self.records.values().map(|i| &**i)
     }
 
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&String, &Issue)> + '_ {
-        self.records.iter().map(|(id, i)| (id, &**i))
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&str, &Issue)> + '_ {
+        self.records.iter().map(|(id, i)| (&**id, &**i))
     }
 
     pub fn remove(&mut self, id: &str) -> Option<Arc<Issue>> {
@@ -402,37 +403,39 @@ impl IssueTable {
     fn unindex(&mut self, issue: &Issue) {
         self.by_project_updated.remove(&IssueOrder::of(issue));
         if let Some(p) = &issue.parent {
-            self.children.remove(&(p.clone(), issue.id.clone()));
+            self.children.remove(&(Arc::from(p.as_str()), Arc::from(issue.id.as_str())));
         }
     }
 
     /// The ids of the issues whose parent is `parent_id`, in id order.
     pub fn children_of<'a>(&'a self, parent_id: &str) -> impl Iterator<Item = &'a str> + 'a {
-        let low = (parent_id.to_string(), String::new());
-        let high = (parent_id.to_string(), char::MAX.to_string());
-        self.children.range(low..=high).map(|(_, child)| child.as_str())
+        let parent: Arc<str> = parent_id.into();
+        let low = (parent.clone(), Arc::from(""));
+        let high = (parent, Arc::from(char::MAX.to_string()));
+        self.children.range(low..=high).map(|(_, child)| &**child)
     }
 
     /// A project's issues from least to most recently updated (ties by id).
     pub fn in_project_by_updated(&self, project_id: &str) -> impl DoubleEndedIterator<Item = &IssueOrder> {
+        let project_id: Arc<str> = project_id.into();
         let low = IssueOrder {
-            project_id: project_id.to_string(),
+            project_id: project_id.clone(),
             updated: DateTime::<Utc>::MIN_UTC,
             id_num: 0,
-            id: String::new(),
+            id: Arc::from(""),
         };
         let high = IssueOrder {
-            project_id: project_id.to_string(),
+            project_id,
             updated: DateTime::<Utc>::MAX_UTC,
             id_num: u64::MAX,
-            id: char::MAX.to_string(),
+            id: Arc::from(char::MAX.to_string()),
         };
         self.by_project_updated.range(low..=high)
     }
 }
 
 impl std::ops::Deref for IssueTable {
-    type Target = imbl::OrdMap<String, Arc<Issue>>;
+    type Target = imbl::OrdMap<Arc<str>, Arc<Issue>>;
     fn deref(&self) -> &Self::Target {
         &self.records
     }
@@ -461,13 +464,15 @@ impl<'de> Deserialize<'de> for IssueTable {
 /// the records; only the records are serialized, the index is rebuilt on import.
 #[derive(Debug, Clone, Default)]
 pub struct HistoryTable {
-    records: Collection<History>,
+    /// Shared, as the issues' records are: a transition adds one, and a leaf of whole
+    /// histories (items and all) was copied with it.
+    records: Collection<Arc<History>, Arc<str>>,
     /// (issue id, history number).
-    by_issue: imbl::OrdSet<(String, u64)>,
+    by_issue: imbl::OrdSet<(Arc<str>, u64)>,
 }
 
 impl HistoryTable {
-    pub fn records(&self) -> &Collection<History> {
+    pub fn records(&self) -> &Collection<Arc<History>, Arc<str>> {
         &self.records
     }
 
@@ -475,32 +480,33 @@ impl HistoryTable {
         id.parse().unwrap_or(0)
     }
 
-    pub fn insert(&mut self, id: String, history: History) -> Option<History> {
-        let entry = (history.issue_id.clone(), Self::number(&id));
-        let old = self.records.insert(id, history);
+    pub fn insert(&mut self, id: String, history: History) -> Option<Arc<History>> {
+        let entry = (Arc::from(history.issue_id.as_str()), Self::number(&id));
+        let old = self.records.insert(Arc::from(id), Arc::new(history));
         if let Some(o) = &old {
-            self.by_issue.remove(&(o.issue_id.clone(), Self::number(&o.id)));
+            self.by_issue.remove(&(Arc::from(o.issue_id.as_str()), Self::number(&o.id)));
         }
         self.by_issue.insert(entry);
         old
     }
 
-    pub fn remove(&mut self, id: &str) -> Option<History> {
+    pub fn remove(&mut self, id: &str) -> Option<Arc<History>> {
         let old = self.records.remove(id)?;
-        self.by_issue.remove(&(old.issue_id.clone(), Self::number(&old.id)));
+        self.by_issue.remove(&(Arc::from(old.issue_id.as_str()), Self::number(&old.id)));
         Some(old)
     }
 
     /// An issue's histories, oldest first.
     pub fn of_issue<'a>(&'a self, issue_id: &str) -> impl DoubleEndedIterator<Item = &'a History> + 'a {
+        let issue: Arc<str> = issue_id.into();
         self.by_issue
-            .range((issue_id.to_string(), 0)..=(issue_id.to_string(), u64::MAX))
-            .filter_map(|(_, n)| self.records.get(&n.to_string()))
+            .range((issue.clone(), 0)..=(issue, u64::MAX))
+            .filter_map(|(_, n)| self.records.get(n.to_string().as_str()).map(|h| &**h))
     }
 }
 
 impl std::ops::Deref for HistoryTable {
-    type Target = imbl::OrdMap<String, History>;
+    type Target = imbl::OrdMap<Arc<str>, Arc<History>>;
     fn deref(&self) -> &Self::Target {
         &self.records
     }
@@ -538,10 +544,11 @@ pub struct JiraState {
     pub issue_types: Collection<IssueType>,
     pub priorities: Collection<Named>,
     pub resolutions: Collection<Named>,
-    pub projects: Collection<Project>,
+    pub projects: Collection<Arc<Project>>,
     pub issues: IssueTable,
-    /// Issue key (upper case) → issue id; keys of moved issues stay.
-    pub issue_keys: Collection<String>,
+    /// Issue key (upper case) → issue id; keys of moved issues stay. Shared strings,
+    /// so that filing an issue copies pointers along the path it writes.
+    pub issue_keys: Collection<Arc<str>, Arc<str>>,
     pub comments: Collection<Comment>,
     pub worklogs: Collection<Worklog>,
     pub attachments: Collection<Attachment>,
@@ -624,11 +631,11 @@ impl JiraState {
         if let Some(p) = self.projects.get(id_or_key) {
             return Some(p);
         }
-        self.projects.values().find(|p| p.key.eq_ignore_ascii_case(id_or_key))
+        self.projects.values().find(|p| p.key.eq_ignore_ascii_case(id_or_key)).map(|p| &**p)
     }
 
     pub fn project_by_name(&self, text: &str) -> Option<&Project> {
-        self.project(text).or_else(|| self.projects.values().find(|p| p.name.eq_ignore_ascii_case(text)))
+        self.project(text).or_else(|| self.projects.values().find(|p| p.name.eq_ignore_ascii_case(text)).map(|p| &**p))
     }
 
     /// An issue by id or key (case-insensitive; old keys of moved issues too).
@@ -636,7 +643,7 @@ impl JiraState {
         if let Some(i) = self.issues.get(id_or_key) {
             return Some(i);
         }
-        let id = self.issue_keys.get(&id_or_key.to_ascii_uppercase())?;
+        let id = self.issue_keys.get(id_or_key.to_ascii_uppercase().as_str())?;
         self.issues.get(id)
     }
 
@@ -719,7 +726,7 @@ impl JiraState {
                 }
             }
         }
-        self.issue_keys.remove(&issue.key.to_ascii_uppercase());
+        self.issue_keys.remove(issue.key.to_ascii_uppercase().as_str());
     }
 }
 

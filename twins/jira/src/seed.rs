@@ -4,6 +4,7 @@
 //! section (the generated large fixture) three projects get one issue per person.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
@@ -323,7 +324,7 @@ pub fn add_project(
     let id = (10_000 + JiraState::next(&mut state.counters.project) - 1).to_string();
     state.projects.insert(
         id.clone(),
-        Project {
+        Arc::new(Project {
             id: id.clone(),
             key: key.to_string(),
             name: name.to_string(),
@@ -336,7 +337,7 @@ pub fn add_project(
             browse_groups,
             components,
             assignee_type: "UNASSIGNED".into(),
-        },
+        }),
     );
     id
 }
@@ -353,8 +354,9 @@ pub struct NewIssue<'a> {
 
 /// Creates an issue in its project's initial status; returns its id.
 pub fn insert_issue(state: &mut JiraState, new: NewIssue<'_>) -> Option<String> {
+    // Shared with the state before this write: only this project is copied.
     let mut project = state.projects.get(new.project_id)?.clone();
-    project.counter += 1;
+    Arc::make_mut(&mut project).counter += 1;
     let key = format!("{}-{}", project.key, project.counter);
     let id = (10_000 + JiraState::next(&mut state.counters.issue) - 1).to_string();
     let mut watchers = Vec::new();
@@ -397,7 +399,7 @@ pub fn insert_issue(state: &mut JiraState, new: NewIssue<'_>) -> Option<String> 
     };
     state.projects.insert(project.id.clone(), project);
     state.issues.insert(id.clone(), issue);
-    state.issue_keys.insert(key, id.clone());
+    state.issue_keys.insert(key.into(), id.as_str().into());
     Some(id)
 }
 
@@ -506,7 +508,7 @@ pub fn seed(fixture: &Fixture, ctx: &mut SeedCtx<'_>) -> Result<JiraState, Fixtu
             Some("classic") => {
                 classic_statuses(&mut state);
                 if let Some(mut project) = state.projects.get(&id).cloned() {
-                    project.workflow = classic_workflow();
+                    Arc::make_mut(&mut project).workflow = classic_workflow();
                     state.projects.insert(id, project);
                 }
             }

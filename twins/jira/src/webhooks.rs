@@ -135,7 +135,8 @@ pub fn derive(
                 events.push(("jira:issue_created".into(), body, Issue::clone(issue), false));
             }
             imbl::ordmap::DiffItem::Update { new: (_, issue), .. } => {
-                let history = after.histories.of_issue(&issue.id).rev().find(|h| !before.histories.contains_key(&h.id));
+                let history =
+                    after.histories.of_issue(&issue.id).rev().find(|h| !before.histories.contains_key(h.id.as_str()));
                 let commented = issue.comments.iter().any(|c| new_comments.contains(c));
                 if history.is_none() && !commented {
                     continue; // Watching, voting, properties: not issue updates.

@@ -243,8 +243,7 @@ pub const ROUTES: &[Route] = &[
 /// The route serving `method path` and its path parameters; literal segments win
 /// over parameters (`files/trash`, `files/generateIds` are not file ids).
 pub fn resolve(method: &Method, path: &str) -> Option<(&'static Route, Vec<(String, String)>)> {
-    let candidates = ROUTES.iter().filter(|r| r.method == method.as_str());
-    let route = twin_core::wire::best_route(candidates, |r| r.path, path)?;
+    let route: &'static Route = index().find(method.as_str(), path)?;
     Some((route, twin_core::wire::path_params(route.path, path)?))
 }
 
@@ -253,7 +252,14 @@ pub fn find(method: &Method, path: &str) -> Option<&'static Route> {
 }
 
 pub fn path_known(path: &str) -> bool {
-    ROUTES.iter().any(|r| twin_core::wire::path_matches(r.path, path))
+    index().path_known(path)
+}
+
+/// The table, indexed once: every request resolves its route in it.
+fn index() -> &'static twin_core::wire::RouteIndex<&'static Route> {
+    static INDEX: std::sync::LazyLock<twin_core::wire::RouteIndex<&'static Route>> =
+        std::sync::LazyLock::new(|| twin_core::wire::RouteIndex::new(ROUTES.iter(), |r| r.method, |r| r.path));
+    &INDEX
 }
 
 /// Drive v3's API methods of the table (one per discovery method).

@@ -4,7 +4,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::issues::{render_issue, set_sprints, visible};
+use super::issues::{render_issue, render_issue_in, set_sprints, visible};
 use super::render::{self, FieldSel};
 use super::Call;
 use crate::errors::JiraError;
@@ -177,12 +177,13 @@ fn issue_page(call: &Call, s: &JiraState, user: &User, mut ids: Vec<String>) -> 
     }
     let sel = FieldSel::parse(&call.query.list("fields"), true);
     let expand = call.expand();
+    let memo = crate::api::render::PageMemo::default();
     let all: Vec<Value> = ids
         .iter()
         .skip(start)
         .take(max)
         .filter_map(|i| s.issues.get(i))
-        .map(|i| render_issue(s, base, i, false, &sel, &expand, user))
+        .map(|i| render_issue_in(&memo, s, base, i, false, &sel, &expand, user))
         .collect();
     let total = ids.len();
     if tokens {

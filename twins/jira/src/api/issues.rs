@@ -72,6 +72,21 @@ pub fn render_issue(
     expand: &[String],
     viewer: &User,
 ) -> Value {
+    render_issue_in(&render::PageMemo::default(), s, base, i, v3, sel, expand, viewer)
+}
+
+/// An issue as one of a page's, sharing the page's renders of people and statuses.
+#[allow(clippy::too_many_arguments)]
+pub fn render_issue_in(
+    memo: &render::PageMemo,
+    s: &JiraState,
+    base: &str,
+    i: &Issue,
+    v3: bool,
+    sel: &FieldSel,
+    expand: &[String],
+    viewer: &User,
+) -> Value {
     let mut v = Map::new();
     v.insert("expand".into(), json!(render::ISSUE_EXPAND));
     v.insert("id".into(), json!(i.id));
@@ -79,7 +94,7 @@ pub fn render_issue(
     v.insert("key".into(), json!(i.key));
     let wants = |e: &str| expand.iter().any(|x| x.eq_ignore_ascii_case(e));
     if !sel.id_only() {
-        let all = render::all_fields(s, base, i, v3, &viewer.account_id, &|k| sel.wants(k));
+        let all = render::all_fields(s, base, i, v3, &viewer.account_id, &|k| sel.wants(k), memo);
         let fields: Map<String, Value> = all.into_iter().filter(|(k, _)| sel.wants(k)).collect();
         if wants("renderedFields") {
             let mut r = Map::new();
@@ -1098,6 +1113,7 @@ pub async fn createmeta(call: Call) -> R {
         let mut ps: Vec<&Project> = s
             .projects
             .values()
+            .map(|p| &**p)
             .filter(|p| s.can_browse(&user, p))
             .filter(|p| keys.is_empty() || keys.iter().any(|k| k.eq_ignore_ascii_case(&p.key)))
             .filter(|p| ids.is_empty() || ids.contains(&p.id))

@@ -279,6 +279,7 @@ pub async fn user_assignable(call: Call) -> R {
             (None, Some(i)) => s
                 .issue(i)
                 .and_then(|i| s.projects.get(&i.project_id))
+                .map(|p| &**p)
                 .filter(|p| s.can_browse(&me, p))
                 .ok_or_else(JiraError::issue_not_found),
             _ => Err(JiraError::bad_request("No project")),
@@ -311,7 +312,7 @@ pub async fn projects(call: Call) -> R {
     let base = call.base().to_string();
     let expand = call.expand();
     let out: Vec<Value> = call.read(|s| {
-        let mut ps: Vec<&Project> = s.projects.values().filter(|p| s.can_browse(&user, p)).collect();
+        let mut ps: Vec<&Project> = s.projects.values().map(|p| &**p).filter(|p| s.can_browse(&user, p)).collect();
         ps.sort_by(|a, b| a.key.cmp(&b.key));
         ps.into_iter().map(|p| render::project(s, &base, p, &expand)).collect()
     })?;
@@ -331,6 +332,7 @@ pub async fn project_search(call: Call) -> R {
         let mut ps: Vec<&Project> = s
             .projects
             .values()
+            .map(|p| &**p)
             .filter(|p| s.can_browse(&user, p))
             .filter(|p| {
                 query.as_deref().is_none_or(|q| p.key.to_lowercase().contains(q) || p.name.to_lowercase().contains(q))

@@ -172,20 +172,22 @@ impl Call {
         let (out, before, after) = self
             .ctx
             .universe
-            .write::<JiraState, Result<(R, JiraState, JiraState), JiraError>>(|state, ids| {
-                let before = state.clone();
+            .write::<JiraState, Result<(R, JiraState, Option<JiraState>), JiraError>>(|state, ids| {
                 let mut draft = state.clone();
                 let mut draft_ids = *ids;
                 let out = f(&mut draft, &mut draft_ids)?;
-                *state = draft;
+                // The states around the write are kept only for a site with webhooks.
+                let hooked = !draft.webhooks.is_empty();
+                let before = std::mem::replace(state, draft);
                 *ids = draft_ids;
-                Ok((out, before, state.clone()))
+                // The replaced state leaves the lock with the answer, to be dropped after it.
+                Ok((out, before, hooked.then(|| state.clone())))
             })
             .map_err(|e| {
                 tracing::error!("{e}");
                 JiraError::internal()
             })??;
-        if !after.webhooks.is_empty() {
+        if let Some(after) = after {
             let actor = self.ctx.principal.as_ref().map(|p| p.subject.as_str());
             let deliveries = crate::webhooks::derive(&before, &after, &self.ctx.base_url, actor, self.now());
             crate::webhooks::send(deliveries);

@@ -2,6 +2,9 @@
 //! used, rich text as ADF (v3) or wiki markup (v2), every system field of an issue
 //! present (null when unset).
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use serde_json::{json, Map, Value};
 
 use crate::adf;
@@ -459,6 +462,34 @@ fn opt_num(n: Option<i64>) -> Value {
 
 /// Every field of an issue, by id; fields `want` refuses are left out without being
 /// computed (subtasks, comments and links cost the most).
+/// What the issues of one answer share: a page of issues names a handful of people
+/// and statuses, each rendered once here and cloned after.
+#[derive(Default)]
+pub struct PageMemo {
+    users: RefCell<HashMap<String, Value>>,
+    statuses: RefCell<HashMap<String, Value>>,
+}
+
+impl PageMemo {
+    fn memoized(map: &RefCell<HashMap<String, Value>>, id: Option<&str>, render: impl FnOnce(&str) -> Value) -> Value {
+        let Some(id) = id else { return Value::Null };
+        if let Some(v) = map.borrow().get(id) {
+            return v.clone();
+        }
+        let v = render(id);
+        map.borrow_mut().insert(id.to_string(), v.clone());
+        v
+    }
+
+    pub fn user(&self, s: &JiraState, base: &str, id: Option<&str>) -> Value {
+        Self::memoized(&self.users, id, |id| user_opt(s, base, Some(id)))
+    }
+
+    pub fn status(&self, s: &JiraState, base: &str, id: &str) -> Value {
+        Self::memoized(&self.statuses, Some(id), |id| status_of(s, base, id))
+    }
+}
+
 pub fn all_fields(
     s: &JiraState,
     base: &str,
@@ -466,6 +497,7 @@ pub fn all_fields(
     v3: bool,
     viewer: &str,
     want: &dyn Fn(&str) -> bool,
+    memo: &PageMemo,
 ) -> Map<String, Value> {
     let mut m = Map::new();
     let project = s.projects.get(&i.project_id);
@@ -540,13 +572,13 @@ pub fn all_fields(
         );
     }
     if want("assignee") {
-        m.insert("assignee".into(), user_opt(s, base, i.assignee.as_deref()));
+        m.insert("assignee".into(), memo.user(s, base, i.assignee.as_deref()));
     }
     if want("updated") {
         m.insert("updated".into(), json!(ts(i.updated)));
     }
     if want("status") {
-        m.insert("status".into(), status_of(s, base, &i.status));
+        m.insert("status".into(), memo.status(s, base, &i.status));
     }
     if want("components") {
         m.insert(
@@ -560,20 +592,20 @@ pub fn all_fields(
     if want("description") {
         m.insert("description".into(), rich(i.description.as_ref(), v3));
     }
-    let mut tt = Map::new();
-    if let Some(o) = i.original_estimate {
-        tt.insert("originalEstimate".into(), json!(duration_text(o)));
-        tt.insert("originalEstimateSeconds".into(), json!(o));
-    }
-    if let Some(r) = i.remaining_estimate {
-        tt.insert("remainingEstimate".into(), json!(duration_text(r)));
-        tt.insert("remainingEstimateSeconds".into(), json!(r));
-    }
-    if let Some(sp) = spent_v {
-        tt.insert("timeSpent".into(), json!(duration_text(sp)));
-        tt.insert("timeSpentSeconds".into(), json!(sp));
-    }
     if want("timetracking") {
+        let mut tt = Map::new();
+        if let Some(o) = i.original_estimate {
+            tt.insert("originalEstimate".into(), json!(duration_text(o)));
+            tt.insert("originalEstimateSeconds".into(), json!(o));
+        }
+        if let Some(r) = i.remaining_estimate {
+            tt.insert("remainingEstimate".into(), json!(duration_text(r)));
+            tt.insert("remainingEstimateSeconds".into(), json!(r));
+        }
+        if let Some(sp) = spent_v {
+            tt.insert("timeSpent".into(), json!(duration_text(sp)));
+            tt.insert("timeSpentSeconds".into(), json!(sp));
+        }
         m.insert("timetracking".into(), Value::Object(tt));
     }
     if want("security") {
@@ -594,7 +626,7 @@ pub fn all_fields(
         m.insert("summary".into(), json!(i.summary));
     }
     if want("creator") {
-        m.insert("creator".into(), user_opt(s, base, Some(&i.creator)));
+        m.insert("creator".into(), memo.user(s, base, Some(&i.creator)));
     }
     if want("subtasks") {
         let subtasks: Vec<Value> = s
@@ -607,15 +639,15 @@ pub fn all_fields(
         m.insert("subtasks".into(), Value::Array(subtasks));
     }
     if want("reporter") {
-        m.insert("reporter".into(), user_opt(s, base, i.reporter.as_deref()));
+        m.insert("reporter".into(), memo.user(s, base, i.reporter.as_deref()));
     }
     let total = i.original_estimate.unwrap_or(0).max(spent + i.remaining_estimate.unwrap_or(0));
-    let progress = json!({"progress": spent, "total": total});
+    let progress = || json!({"progress": spent, "total": total});
     if want("aggregateprogress") {
-        m.insert("aggregateprogress".into(), progress.clone());
+        m.insert("aggregateprogress".into(), progress());
     }
     if want("progress") {
-        m.insert("progress".into(), progress);
+        m.insert("progress".into(), progress());
     }
     if want("votes") {
         m.insert(
@@ -645,11 +677,11 @@ pub fn all_fields(
     if want("environment") {
         m.insert("environment".into(), rich(i.environment.as_ref(), v3));
     }
-    if let Some(p) = i.parent.as_deref().and_then(|p| s.issues.get(p)) {
+    if let Some(p) = i.parent.as_deref().and_then(|p| s.issues.get(p)).filter(|_| want("parent")) {
         m.insert("parent".into(), issue_ref(s, base, p));
     }
-    let sprints: Vec<Value> = i.sprints.iter().filter_map(|id| s.sprint(*id)).map(|sp| sprint(base, sp)).collect();
     if want(SPRINT_FIELD) {
+        let sprints: Vec<Value> = i.sprints.iter().filter_map(|id| s.sprint(*id)).map(|sp| sprint(base, sp)).collect();
         m.insert(SPRINT_FIELD.into(), if sprints.is_empty() { Value::Null } else { Value::Array(sprints) });
     }
     if want(STORY_POINTS_FIELD) {

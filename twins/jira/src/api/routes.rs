@@ -401,19 +401,24 @@ fn normalize(path: &str) -> String {
 
 /// The route serving `method path`; literal segments win over parameters.
 pub fn find(method: &Method, path: &str) -> Option<Route> {
-    let path = normalize(path);
-    twin_core::wire::best_route(routes().iter().filter(|r| r.method == method.as_str()).cloned(), |r| r.path, &path)
+    index().find(method.as_str(), &normalize(path)).cloned()
 }
 
-/// The route table, built once (every request looks its operation up in it).
+/// The route table, built once and indexed (every request looks its operation up).
 fn routes() -> &'static [Route] {
     static ROUTES: std::sync::LazyLock<Vec<Route>> = std::sync::LazyLock::new(all);
     &ROUTES
 }
 
+fn index() -> &'static twin_core::wire::RouteIndex<Route> {
+    static INDEX: std::sync::LazyLock<twin_core::wire::RouteIndex<Route>> = std::sync::LazyLock::new(|| {
+        twin_core::wire::RouteIndex::new(routes().iter().cloned(), |r| r.method, |r| r.path)
+    });
+    &INDEX
+}
+
 pub fn path_known(path: &str) -> bool {
-    let path = normalize(path);
-    routes().iter().any(|r| twin_core::wire::path_matches(r.path, &path))
+    index().path_known(&normalize(path))
 }
 
 #[cfg(test)]

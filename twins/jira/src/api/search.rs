@@ -3,7 +3,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::issues::render_issue;
+use super::issues::render_issue_in;
 use super::render::FieldSel;
 use super::Call;
 use crate::errors::JiraError;
@@ -183,12 +183,13 @@ fn execute(call: &Call, p: Params) -> R {
             None => 0,
         };
         let selection = select(s, &user, &p.jql, now, true, Some(start.saturating_add(p.max)))?;
+        let memo = crate::api::render::PageMemo::default();
         let page: Vec<Value> = selection
             .issues
             .iter()
             .skip(start)
             .map(|i| {
-                let mut v = render_issue(s, &base, i, v3, &sel, &p.expand, &user);
+                let mut v = render_issue_in(&memo, s, &base, i, v3, &sel, &p.expand, &user);
                 if !p.properties.is_empty() {
                     let m: Map<String, Value> = i
                         .properties

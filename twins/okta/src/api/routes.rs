@@ -61,12 +61,19 @@ pub fn router() -> Router {
 /// The route serving `method path`. Literal segments win over parameters
 /// (`/api/v1/groups/rules` is not a group id), as in the router.
 pub fn find(method: &Method, path: &str) -> Option<Route> {
-    twin_core::wire::best_route(all().into_iter().filter(|r| r.method == method.as_str()), |r| r.path, path)
+    index().find(method.as_str(), path).copied()
 }
 
 /// Does any route serve this path (with some method)?
 pub fn path_known(path: &str) -> bool {
-    all().iter().any(|r| twin_core::wire::path_matches(r.path, path))
+    index().path_known(path)
+}
+
+/// The table, indexed once: every request looks its operation up in it.
+fn index() -> &'static twin_core::wire::RouteIndex<Route> {
+    static INDEX: std::sync::LazyLock<twin_core::wire::RouteIndex<Route>> =
+        std::sync::LazyLock::new(|| twin_core::wire::RouteIndex::new(all(), |r| r.method, |r| r.path));
+    &INDEX
 }
 
 #[cfg(test)]
