@@ -28,6 +28,15 @@ pub const EXPORT_LIMIT: usize = 10 * 1024 * 1024;
 pub struct Media {
     pub bytes: Vec<u8>,
     pub mime_type: String,
+    /// Computed as the request is read, so no write holds the state's lock for it.
+    pub md5: String,
+}
+
+impl Media {
+    pub fn new(bytes: Vec<u8>, mime_type: String) -> Self {
+        let md5 = md5::hex(&bytes);
+        Self { bytes, mime_type, md5 }
+    }
 }
 
 /// How the request carries its metadata and media.
@@ -51,12 +60,12 @@ pub fn read_upload(call: &Call) -> Result<Upload> {
         "media" => {
             let mime = call.content_type().split(';').next().unwrap_or("").trim();
             let mime = if mime.is_empty() { "application/octet-stream" } else { mime };
-            Ok(Upload::WithMedia(json!({}), Media { bytes: call.body.to_vec(), mime_type: mime.to_string() }))
+            Ok(Upload::WithMedia(json!({}), Media::new(call.body.to_vec(), mime.to_string())))
         }
         "multipart" => {
             let parts = multipart::parse(call.content_type(), &call.body)
                 .map_err(|why| GoogleError::bad_request(format!("Malformed multipart body: {why}.")))?;
-            let [meta, media] = parts.as_slice() else {
+            let Ok([meta, media]) = <[_; 2]>::try_from(parts) else {
                 return Err(GoogleError::bad_request("Malformed multipart body: expected metadata and media parts."));
             };
             let metadata: Value = if meta.body.iter().all(u8::is_ascii_whitespace) {
@@ -70,7 +79,7 @@ pub fn read_upload(call: &Call) -> Result<Upload> {
             }
             let mime = media.header("content-type").unwrap_or("application/octet-stream");
             let mime = mime.split(';').next().unwrap_or(mime).trim().to_string();
-            Ok(Upload::WithMedia(metadata, Media { bytes: media.body.clone(), mime_type: mime }))
+            Ok(Upload::WithMedia(metadata, Media::new(media.body, mime)))
         }
         "resumable" => Ok(Upload::Resumable(call.json()?)),
         _ => Err(GoogleError::invalid_value("uploadType")),
@@ -234,7 +243,7 @@ fn set_media(
         return Ok(());
     }
     reserve(s, media.bytes.len() as u64)?;
-    let md5 = md5::hex(&media.bytes);
+    let md5 = media.md5;
     let blob = Blob::new(media.bytes);
     f.revisions.push(Revision {
         id: ids::revision_id(ids),
@@ -359,15 +368,7 @@ pub fn create_file(
         }
         None if !file.mime_type.starts_with(GOOGLE_APPS) && file.shortcut_target.is_none() => {
             // A metadata-only binary file is an empty file with one revision.
-            set_media(
-                s,
-                ids,
-                &mut file,
-                Media { bytes: Vec::new(), mime_type: mime },
-                &viewer.email,
-                now,
-                keep_forever,
-            )?;
+            set_media(s, ids, &mut file, Media::new(Vec::new(), mime), &viewer.email, now, keep_forever)?;
         }
         None => {}
     }
@@ -1165,7 +1166,9 @@ pub fn copy_file(
     }
     let meta = Value::Object(m);
     let media = match &src.content {
-        Content::Blob { bytes, .. } => Some(Media { bytes: bytes.0.to_vec(), mime_type: src.mime_type.clone() }),
+        Content::Blob { bytes, md5 } => {
+            Some(Media { bytes: bytes.0.to_vec(), mime_type: src.mime_type.clone(), md5: md5.clone() })
+        }
         _ => None,
     };
     let new_id = create_file(s, ids, viewer, &meta, media, opts)?;

@@ -185,11 +185,11 @@ fn finish(call: &Call, session: UploadSession, render: Render) -> Result<Respons
     };
     let (add, remove) = (list("addParents"), list("removeParents"));
     let now = call.now();
+    let media = Media::new(session.received.0.as_ref().clone(), session.mime_type.clone());
     let id = call.write(|s, ids| {
         let held = session.received.len();
         s.drive.uploads.remove(&session.id);
         release(s, held);
-        let media = Media { bytes: session.received.0.as_ref().clone(), mime_type: session.mime_type.clone() };
         match &session.file_id {
             None => create_file(
                 s,
