@@ -236,10 +236,11 @@ function universePage() {
     const { snapshots } = await api('GET', `${base}/snapshots`);
     const tbody = $('#snapshots tbody');
     tbody.replaceChildren();
+    if (!snapshots.length) tbody.append(el('tr', {}, el('td', { colspan: 3, class: 'muted' }, 'No snapshots yet (the diff and reset start from the initial state).')));
     for (const s of snapshots) {
       tbody.append(el('tr', { dataset: { snapshot: s.name } }, el('td', {}, s.name), el('td', {}, s.created_at),
         el('td', { class: 'actions' },
-          s.name === 'initial' ? null : el('button', { type: 'button', class: 'restore', onclick: action(async () => {
+          el('button', { type: 'button', class: 'restore', onclick: action(async () => {
             await api('POST', `${base}/snapshots/${enc(s.name)}/restore`);
             flash(`Restored snapshot ${s.name}`);
             await renderClock();
@@ -362,7 +363,9 @@ function universePage() {
     const select = $('#diff-since');
     const want = select.dataset.want || select.value || 'initial';
     select.replaceChildren();
-    for (const s of snapshots) select.append(el('option', { value: s.name, selected: s.name === want }, s.name));
+    const names = snapshots.map((s) => s.name);
+    if (!names.includes('initial')) names.unshift('initial');
+    for (const name of names) select.append(el('option', { value: name, selected: name === want }, name));
     delete select.dataset.want;
     await renderDiff();
   }

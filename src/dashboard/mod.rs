@@ -136,6 +136,7 @@ fn page(status: StatusCode, title: &str, data: &[(&str, &str)], body: &str) -> R
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title} · DTU</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/dashboard/app.css">
 <script src="/dashboard/app.js" defer></script>
 </head>
