@@ -214,7 +214,10 @@ async fn eval_dirs(State(dash): Shared) -> Json<Value> {
 
 /// One file of an evaluation directory: the directory by its index on the command
 /// line, the file by one of the fixed names.
-async fn eval_file(State(dash): Shared, UrlPath((i, file)): UrlPath<(usize, String)>) -> Result<Response, ControlError> {
+async fn eval_file(
+    State(dash): Shared,
+    UrlPath((i, file)): UrlPath<(usize, String)>,
+) -> Result<Response, ControlError> {
     let dir = dash
         .eval_dirs
         .get(i)
@@ -237,7 +240,10 @@ async fn eval_file(State(dash): Shared, UrlPath((i, file)): UrlPath<(usize, Stri
     secure(response.headers_mut());
     if *name == "report.html" {
         // The evaluator's report, shown as a document of its own origin-less sandbox.
-        response.headers_mut().insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"));
+        response.headers_mut().insert(
+            CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"),
+        );
     }
     Ok(response)
 }

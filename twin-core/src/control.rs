@@ -670,3 +670,31 @@ async fn delete_rule(State(core): CoreState, Path((u, id)): Path<(String, String
         Err(ControlError::UnknownRule(id))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_auth(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(axum::http::header::AUTHORIZATION, value.parse().expect("header"));
+        headers
+    }
+
+    #[test]
+    fn the_admin_token_is_read_from_bearer_or_the_basic_password() {
+        assert_eq!(presented_admin_token(&with_auth("Bearer tok")).as_deref(), Ok("tok"));
+        assert_eq!(presented_admin_token(&with_auth("bearer  tok ")).as_deref(), Ok("tok"));
+        // "anyone:tok:with:colons" — the password is everything after the first colon.
+        assert_eq!(
+            presented_admin_token(&with_auth("Basic YW55b25lOnRvazp3aXRoOmNvbG9ucw==")).as_deref(),
+            Ok("tok:with:colons")
+        );
+        assert_eq!(presented_admin_token(&with_auth("Basic OnRvaw==")).as_deref(), Ok("tok")); // ":tok"
+        assert!(presented_admin_token(&with_auth("Basic dG9rOg==")).is_err()); // "tok:" (no password)
+        assert!(presented_admin_token(&with_auth("Basic dG9r")).is_err()); // "tok" (no colon)
+        assert!(presented_admin_token(&with_auth("Basic !!!")).is_err());
+        assert!(presented_admin_token(&with_auth("Token tok")).is_err());
+        assert!(presented_admin_token(&HeaderMap::new()).is_err());
+    }
+}

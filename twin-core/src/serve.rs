@@ -122,12 +122,7 @@ pub async fn bind_all_with(
     let port = |offset: u16| if port_base == 0 { 0 } else { port_base.saturating_add(offset) };
     let mut bound = Vec::new();
     let listener = TcpListener::bind((ip, port(0))).await?;
-    bound.push(Bound {
-        name: "control".into(),
-        addr: listener.local_addr()?,
-        listener,
-        router: control,
-    });
+    bound.push(Bound { name: "control".into(), addr: listener.local_addr()?, listener, router: control });
     for twin in &core.twins {
         let listener = TcpListener::bind((ip, port(twin.port_offset()))).await?;
         bound.push(Bound {
