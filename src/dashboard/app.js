@@ -402,10 +402,9 @@ function universePage() {
   $('#diff-form').addEventListener('submit', action(async (event) => { event.preventDefault(); await renderDiff(); }));
   $('#diff-since').addEventListener('change', action(renderDiff));
 
-  // Journal: polled as `dtu journal --follow` does (since the newest time seen, new seqs only).
+  // Journal: polled once a second for the entries after the last seq seen.
   const entries = [];
   let lastSeq = 0;
-  let since = null;
   const KEEP = 5000;
   const SHOW = 500;
   function journalFilter(e) {
@@ -461,7 +460,7 @@ function universePage() {
     if (gone) return;
     let fresh;
     try {
-      fresh = await api('GET', `${base}/journal` + (since ? `?since=${enc(since)}` : ''));
+      fresh = await api('GET', `${base}/journal?after_seq=${lastSeq}`);
     } catch (e) {
       if (e instanceof ApiError && e.status === 404) { markGone(); return; }
       $('#journal-live').textContent = `retrying: ${e.message}`;
@@ -469,11 +468,9 @@ function universePage() {
       return;
     }
     const added = fresh.filter((e) => e.seq > lastSeq);
-    if (fresh.length && lastSeq && fresh[0].seq > lastSeq + 1 && !since) entries.length = 0;
     for (const e of added) {
       entries.push(e);
       lastSeq = Math.max(lastSeq, e.seq);
-      since = e.time;
     }
     if (entries.length > KEEP) entries.splice(0, entries.length - KEEP);
     if (added.length || !$('#journal-count').textContent) renderJournal();
