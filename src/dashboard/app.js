@@ -590,8 +590,13 @@ async function evalsPage() {
       ' ', el('span', { class: 'muted' }, d.files.join(', ') || 'no results yet')));
   }
   const view = $('#eval-view');
+  const chosen = dirs.find((d) => location.hash === `#eval-${d.index}`) || (dirs.length === 1 ? dirs[0] : null);
+  if (chosen) guarded(() => openDir(chosen))();
 
+  let shown = null;
   async function openDir(d) {
+    if (shown === d.index) return;
+    shown = d.index;
     view.replaceChildren(el('p', { class: 'muted' }, 'loading…'));
     const results = d.files.includes('results.json') ? await api('GET', `/dashboard/api/evals/${d.index}/results.json`) : null;
     const runs = d.files.includes('runs.jsonl') ? await api('GET', `/dashboard/api/evals/${d.index}/runs.jsonl`) : [];

@@ -481,6 +481,23 @@ def test_chaos_rules_from_the_form_and_a_profile(page: Page, base: str, control:
     expect(page.locator("#rules tbody tr[data-rule]")).to_have_count(3)
     assert rule["id"] not in [r["id"] for r in control.get(f"universes/{u}/chaos/rules").json()["rules"]]
 
+    # A global rule: listed apart, and deleted from there (other tests share the server).
+    page.select_option("#rule-service", "okta")
+    page.fill("#rule-operation", "")
+    page.select_option("#rule-trigger", "always")
+    page.select_option("#rule-action", "latency")
+    page.fill("#rule-action-value", "5")
+    page.select_option("#rule-scope", "global")
+    page.click("#rule-form button[type=submit]")
+    (global_rule,) = control.get("chaos/rules").json()["rules"]
+    assert global_rule["match"] == {"service": "okta"} and global_rule["action"]["fixed_ms"] == 5
+    global_row = page.locator(f'#global-rules tr[data-rule="{global_rule["id"]}"]')
+    expect(global_row).to_contain_text("okta")
+    expect(page.locator("#rules tbody tr[data-rule]")).to_have_count(3)
+    global_row.locator("button.delete-rule").click()
+    expect(global_row).to_have_count(0)
+    assert control.get("chaos/rules").json()["rules"] == []
+
 
 # ---------------------------------------------------------------- evaluations
 
@@ -541,7 +558,7 @@ def test_evaluations_scenario_runs_and_one_run(browser: Browser, eval_server: di
         link = page.locator("a.eval-dir")
         expect(link).to_have_text(str(eval_server["out"]))
         expect(page.locator("#eval-dirs")).to_contain_text("results.json, runs.jsonl, report.html")
-        link.click()
+        link.click()  # (the only directory is open already; the click keeps it)
         expect(page.locator(".summary")).to_contain_text("satisfaction 0.00 over 1 scenarios, 2 runs")
         row = page.locator('#scenarios tr[data-scenario="slack-invite-new-hire"]')
         expect(row).to_contain_text("0/2")
