@@ -29,6 +29,7 @@ from slack_sdk.errors import SlackApiError
 from conftest import REPO_ROOT, Control, Dtu, _read_manifest, _stop, dtu_binary
 
 TIMEOUT_MS = 10_000
+expect.set_options(timeout=TIMEOUT_MS)  # a loaded CI machine; the journal polls once a second
 
 
 def chromium_path() -> str:
@@ -489,6 +490,7 @@ def test_chaos_rules_from_the_form_and_a_profile(page: Page, base: str, control:
     page.fill("#rule-action-value", "5")
     page.select_option("#rule-scope", "global")
     page.click("#rule-form button[type=submit]")
+    expect(page.locator("#global-rules tbody tr[data-rule]")).to_have_count(1)
     (global_rule,) = control.get("chaos/rules").json()["rules"]
     assert global_rule["match"] == {"service": "okta"} and global_rule["action"]["fixed_ms"] == 5
     global_row = page.locator(f'#global-rules tr[data-rule="{global_rule["id"]}"]')
