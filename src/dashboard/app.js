@@ -590,10 +590,10 @@ async function evalsPage() {
       ' ', el('span', { class: 'muted' }, d.files.join(', ') || 'no results yet')));
   }
   const view = $('#eval-view');
+  let shown = null;
   const chosen = dirs.find((d) => location.hash === `#eval-${d.index}`) || (dirs.length === 1 ? dirs[0] : null);
   if (chosen) guarded(() => openDir(chosen))();
 
-  let shown = null;
   async function openDir(d) {
     if (shown === d.index) return;
     shown = d.index;

@@ -116,6 +116,11 @@ def error_box(page: Page):
     return page.locator("#error")
 
 
+def no_error(page: Page) -> None:
+    """The page showed no refusal or failure (the error box stays hidden)."""
+    expect(error_box(page)).to_be_hidden()
+
+
 # ---------------------------------------------------------------- access
 
 
@@ -207,6 +212,7 @@ def test_universes_create_fork_reset_export_delete(page: Page, base: str, contro
         page.locator(f'#universes tr[data-universe="{u}"] button.delete').click()
         expect(page.locator(f'#universes tr[data-universe="{u}"]')).to_have_count(0)
         assert control.get(f"universes/{u}").status_code == 404
+    no_error(page)
 
 
 def test_a_refused_form_shows_the_control_planes_message(page: Page, base: str, control: Control) -> None:
@@ -284,6 +290,7 @@ def test_snapshots_restore_and_the_diff_as_a_change_list(
     expect(page.locator("#diff-summary")).to_have_text("No changes since before.")
     page.select_option("#diff-since", "initial")
     expect(page.locator("#diff-summary")).to_have_text("No changes since initial.")
+    no_error(page)
 
     # Unknown snapshot names are the plane's to refuse.
     page.click('#tabs a[data-tab="overview"]')
@@ -316,6 +323,7 @@ def test_state_collections_records_and_search(page: Page, base: str, control: Co
 
     page.select_option("#state-service", "jira")
     expect(page.locator('#collections a[data-collection="issues"]')).to_be_visible()
+    no_error(page)
 
 
 def test_clock_set_freeze_advance(page: Page, base: str, control: Control, universe: dict[str, Any]) -> None:
@@ -337,6 +345,7 @@ def test_clock_set_freeze_advance(page: Page, base: str, control: Control, unive
     assert control.get(f"universes/{u}/clock").json()["frozen"] is False
     page.click("#freeze-button")
     expect(page.locator("#clock-frozen")).to_have_text("frozen")
+    no_error(page)
 
     message = refusal(control, "PUT", f"universes/{u}/clock", {"frozen": True, "now": "not a time"})
     page.fill("#clock-input", "not a time")
@@ -405,6 +414,7 @@ def test_the_journal_is_live_filterable_and_expandable(
     expect(late).to_have_count(1)
     expect(late.locator(".time")).to_contain_text("2001-01-01T00:00:00")
     expect(page.locator("#journal-count")).to_have_text("4 of 4 entries")
+    no_error(page)
 
 
 def test_the_journal_survives_its_universe_being_deleted(page: Page, base: str, control: Control) -> None:
@@ -499,6 +509,7 @@ def test_chaos_rules_from_the_form_and_a_profile(page: Page, base: str, control:
     global_row.locator("button.delete-rule").click()
     expect(global_row).to_have_count(0)
     assert control.get("chaos/rules").json()["rules"] == []
+    no_error(page)
 
 
 # ---------------------------------------------------------------- evaluations
@@ -560,7 +571,10 @@ def test_evaluations_scenario_runs_and_one_run(browser: Browser, eval_server: di
         link = page.locator("a.eval-dir")
         expect(link).to_have_text(str(eval_server["out"]))
         expect(page.locator("#eval-dirs")).to_contain_text("results.json, runs.jsonl, report.html")
-        link.click()  # (the only directory is open already; the click keeps it)
+        # The only directory opens by itself; a click on it keeps it open.
+        expect(page.locator(".summary")).to_contain_text("satisfaction 0.00 over 1 scenarios, 2 runs")
+        no_error(page)
+        link.click()
         expect(page.locator(".summary")).to_contain_text("satisfaction 0.00 over 1 scenarios, 2 runs")
         row = page.locator('#scenarios tr[data-scenario="slack-invite-new-hire"]')
         expect(row).to_contain_text("0/2")
@@ -576,6 +590,7 @@ def test_evaluations_scenario_runs_and_one_run(browser: Browser, eval_server: di
         expect(detail.locator("tr.check.fail")).not_to_have_count(0)
         expect(detail.locator('tr.check.fail', has_text="in-both-channels")).to_have_count(1)
         expect(detail.locator("tr.check.pass", has_text="integrity")).to_have_count(1)
+        no_error(page)
         assert not errors, errors
 
         # Only the directory named on the command line, by index, and only its fixed files.
@@ -597,3 +612,4 @@ def test_evaluations_page_without_directories(page: Page, base: str) -> None:
     page.goto(base + "evals")
     expect(page.locator("#evals-none")).to_be_visible()
     expect(page.locator("#evals-none")).to_contain_text("--eval-dir")
+    no_error(page)
