@@ -641,10 +641,10 @@ async function evalsPage() {
   }
   function showRun(r, box) {
     const d = r.detail || {};
-    box.replaceChildren(
+    box.replaceChildren(...[
       el('h3', {}, `${r.scenario}, run ${r.repetition}: ${r.outcome}`),
-      r.error ? el('p', { class: 'error' }, r.error) : null,
-      r.agent ? el('p', { class: 'muted' }, `agent ${r.agent.description || ''}: exit ${r.agent.exit_code}${r.agent.timed_out ? ', timed out' : ''}, ${Math.round(r.agent.duration_ms)} ms`) : null,
+      r.error ? el('p', { class: 'error run-error' }, r.error) : null,
+      r.agent ? el('p', { class: 'muted agent' }, `the agent ${r.agent.description || `exited ${r.agent.exit_code}`}${r.agent.timed_out ? ' (timed out)' : ''} after ${Math.round(r.agent.duration_ms)} ms`) : null,
       el('h4', {}, 'Checks'),
       el('table', { class: 'grid checks' }, el('tbody', {}, (r.checks || []).map((c) => el('tr', { class: `check ${c.status}` },
         el('td', {}, c.status), el('td', {}, el('code', {}, c.id)), el('td', {}, c.kind), el('td', {}, c.message))))),
@@ -655,7 +655,7 @@ async function evalsPage() {
       el('h4', {}, 'Agent stdout'),
       el('pre', { class: 'stdout' }, d.stdout || '(empty)'),
       el('h4', {}, 'Agent stderr'),
-      el('pre', { class: 'stderr' }, d.stderr || '(empty)'));
+      el('pre', { class: 'stderr' }, d.stderr || '(empty)')].filter(Boolean));
   }
 }
 
