@@ -585,7 +585,8 @@ def test_evaluations_scenario_runs_and_one_run(browser: Browser, eval_server: di
         detail = page.locator("#run-detail")
         expect(detail.locator("h3")).to_contain_text("slack-invite-new-hire, run ")
         expect(detail.locator("p.agent")).to_contain_text("the agent exited 0 after ")
-        assert "null" not in detail.inner_text()
+        stray = detail.evaluate("n => [...n.childNodes].filter(c => c.nodeType === 3).map(c => c.textContent).join('')")
+        assert stray == "", f"stray text in the run's view: {stray!r}"
         expect(detail.locator("pre.stdout")).to_contain_text("hello from the agent")
         expect(detail.locator("pre.stderr")).to_contain_text("a warning from the agent")
         expect(detail.locator("pre.trajectory")).to_contain_text("chat.postMessage")
