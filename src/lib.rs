@@ -2,6 +2,7 @@
 //! binary, the benchmarks and the integration tests.
 
 pub mod control_cli;
+pub mod dashboard;
 pub mod serve;
 pub mod twins;
 

@@ -56,6 +56,10 @@ pub struct ServeArgs {
     /// a loopback --bind; cross-site browser requests are refused all the same.
     #[arg(long, conflicts_with = "admin_token")]
     open_control_plane: bool,
+    /// An evaluation's --out directory the dashboard may show (repeatable). The
+    /// dashboard reads no other directory.
+    #[arg(long = "eval-dir", value_name = "PATH")]
+    eval_dirs: Vec<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -72,6 +76,8 @@ pub enum ServeError {
     Universe(#[from] twin_core::ControlError),
     #[error("cannot start the runtime: {0}")]
     Runtime(std::io::Error),
+    #[error(transparent)]
+    Dashboard(#[from] crate::dashboard::DashboardError),
     #[error("{0}")]
     Usage(String),
 }
@@ -148,6 +154,11 @@ fn banner(manifest: &Value, bind: IpAddr) -> String {
     match manifest["admin_token"].as_str() {
         Some(token) => out += &format!("    admin_token  {token}   (Authorization: Bearer …)\n"),
         None => out += "    admin_token  none: --open-control-plane (loopback only)\n",
+    }
+    let dashboard = s(&manifest["control_url"]).trim_end_matches("/_dtu/").to_string();
+    match manifest["admin_token"].as_str() {
+        Some(_) => out += &format!("    dashboard    {dashboard}/   (any user name, the admin token as password)\n"),
+        None => out += &format!("    dashboard    {dashboard}/\n"),
     }
     if let Some(slack) = manifest.get("slack") {
         out += "\n  Slack    WebClient(token=..., base_url=...)  /  new WebClient(token, {slackApiUrl})\n";
@@ -229,7 +240,15 @@ async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         tracing::info!(rules = n, "chaos profile installed");
     }
     let universe = core.create_universe(CreateUniverse { id: Some("default".into()), ..Default::default() })?;
-    let bound = twin_core::serve::bind_all(&core, args.bind, args.port_base).await.map_err(ServeError::Bind)?;
+    for dir in &args.eval_dirs {
+        if !dir.is_dir() {
+            return Err(ServeError::Usage(format!("--eval-dir {}: not a directory", dir.display())));
+        }
+    }
+    let dashboard = crate::dashboard::Dashboard::new(core.clone(), args.eval_dirs.clone(), Path::new("chaos"))?;
+    let control = twin_core::serve::control_router_with(core.clone(), dashboard.router());
+    let bound =
+        twin_core::serve::bind_all_with(&core, args.bind, args.port_base, control).await.map_err(ServeError::Bind)?;
     let shutdown = shutdown_signal();
     let mut manifest = core.universe_object(&universe);
     // The manifest is the harness's: it alone carries the admin token (the universe

@@ -462,3 +462,81 @@ fn the_control_cli_drives_a_running_server() {
     let _ = std::fs::remove_dir_all(&dir);
     serve.stop();
 }
+
+/// The dashboard on the control port is behind the control plane's own rule: the admin
+/// token (as a Bearer, or as the Basic password a browser asks its user for), never a
+/// twin credential, never a cross-site request; twin ports do not serve it.
+#[test]
+fn the_dashboard_answers_only_the_admin_token() {
+    use base64::Engine as _;
+    let serve = start(&[]);
+    let m = serve.manifest.clone();
+    let token = m["admin_token"].as_str().unwrap().to_string();
+    let root = m["control_url"].as_str().unwrap().trim_end_matches("_dtu/").to_string();
+    let basic = |user_pass: &str| format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(user_pass));
+    let page = |path: &str, headers: &[(&str, String)]| {
+        let mut req = http().get(format!("{root}{path}"));
+        for (k, v) in headers {
+            req = req.header(*k, v);
+        }
+        req.send().unwrap()
+    };
+
+    let anonymous = page("", &[]);
+    assert_eq!(anonymous.status().as_u16(), 401);
+    let challenges: Vec<&str> =
+        anonymous.headers().get_all("www-authenticate").iter().filter_map(|v| v.to_str().ok()).collect();
+    assert!(challenges.iter().any(|c| c.starts_with("Bearer")), "{challenges:?}");
+    assert!(challenges.iter().any(|c| c.starts_with("Basic")), "{challenges:?}");
+
+    for auth in [basic(&format!("anyone:{token}")), basic(&format!(":{token}")), format!("Bearer {token}")] {
+        let ok = page("", &[("authorization", auth.clone())]);
+        assert_eq!(ok.status().as_u16(), 200, "{auth}");
+        assert_eq!(ok.headers()["x-frame-options"], "DENY");
+        assert!(ok.headers()["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+        assert!(ok.text().unwrap().contains("data-page=\"universes\""));
+        let api = page("_dtu/universes", &[("authorization", auth)]);
+        assert_eq!(api.status().as_u16(), 200);
+    }
+    let bot = format!("Bearer {}", m["slack"]["bot_token"].as_str().unwrap());
+    for (path, auth) in [
+        ("", basic("anyone:wrong-token-wrong-token")),
+        ("", basic(&format!("{token}:"))),
+        ("", "Basic not-base64!".to_string()),
+        ("universes/default", bot.clone()),
+        ("evals", basic(&m["slack"]["bot_token"].as_str().map(|t| format!("x:{t}")).unwrap())),
+        ("dashboard/app.js", String::new()),
+        ("dashboard/api/evals", bot),
+    ] {
+        let refused = page(path, &[("authorization", auth.clone())]);
+        assert_eq!(refused.status().as_u16(), 401, "{path} {auth}");
+        assert!(!refused.text().unwrap().contains("data-page"));
+    }
+    let cross = page("", &[("authorization", basic(&format!("x:{token}"))), ("sec-fetch-site", "cross-site".into())]);
+    assert_eq!(cross.status().as_u16(), 403);
+
+    let admin = [("authorization", format!("Bearer {token}"))];
+    let gone = page("universes/never-was", &admin);
+    assert_eq!(gone.status().as_u16(), 404);
+    assert!(gone.text().unwrap().contains("There is no universe <code>never-was</code>"));
+    assert_eq!(page("dashboard/api/evals/0/results.json", &admin).status().as_u16(), 404);
+    let profiles: Value = page("dashboard/api/chaos-profiles", &admin).json().unwrap();
+    assert!(profiles["profiles"].as_array().unwrap().iter().any(|p| p["name"] == "flaky-slack"));
+
+    // A twin's port answers its own `/`, never the dashboard.
+    let slack_root = m["slack"]["base_url"].as_str().unwrap().trim_end_matches("api/").to_string();
+    let twin = http().get(&slack_root).header("authorization", basic(&format!("x:{token}"))).send().unwrap();
+    assert!(!twin.text().unwrap().contains("data-page"));
+    let (_, out, _) = serve.stop();
+    assert!(out.contains(&format!("dashboard    {root}")), "{out}");
+}
+
+#[test]
+fn an_eval_dir_must_be_a_directory() {
+    let out = Command::new(env!("CARGO_BIN_EXE_dtu"))
+        .args(["serve", "--port-base", "0", "--eval-dir", "/no/such/dtu/eval/dir"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--eval-dir /no/such/dtu/eval/dir: not a directory"));
+}

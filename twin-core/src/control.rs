@@ -88,14 +88,27 @@ async fn guard(State(core): CoreState, req: axum::extract::Request, next: axum::
         None => next.run(req).await,
         Some(err) => {
             record_refusal(&core, &req, err.status().as_u16());
-            err.into_response()
+            let unauthorized = err.status() == StatusCode::UNAUTHORIZED;
+            let mut response = err.into_response();
+            if unauthorized {
+                // Beside the Bearer challenge: lets a browser ask its user for the token
+                // (the Basic password) to open the dashboard.
+                response.headers_mut().append(
+                    axum::http::header::WWW_AUTHENTICATE,
+                    axum::http::HeaderValue::from_static("Basic realm=\"dtu-control\", charset=\"UTF-8\""),
+                );
+            }
+            response
         }
     }
 }
 
-/// `Authorization: Bearer <token>`, the only place the admin token is read from (never
-/// a cookie or the query, which a browser or a log would leak).
-fn presented_admin_token(headers: &HeaderMap) -> std::result::Result<&str, String> {
+/// The `Authorization` header, the only place the admin token is read from (never a
+/// cookie or the query, which a browser or a log would leak): `Bearer <token>`, or
+/// `Basic` with the token as the password (any user name), which is how a browser
+/// sends it to the dashboard after asking its user once; a cross-site page cannot make
+/// the browser attach it (`cross_site`).
+fn presented_admin_token(headers: &HeaderMap) -> std::result::Result<String, String> {
     let Some(value) = headers.get(axum::http::header::AUTHORIZATION) else {
         return Err("the control plane needs the admin token: send Authorization: Bearer <admin token> \
                     (dtu serve prints it and writes it to --manifest as admin_token)"
@@ -103,9 +116,29 @@ fn presented_admin_token(headers: &HeaderMap) -> std::result::Result<&str, Strin
     };
     let value = value.to_str().map_err(|_| "the Authorization header is not readable text".to_string())?;
     match value.split_once(' ') {
-        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => Ok(token.trim()),
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+            Ok(token.trim().to_string())
+        }
+        Some((scheme, encoded)) if scheme.eq_ignore_ascii_case("basic") => {
+            use base64::Engine as _;
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(encoded.trim())
+                .ok()
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .ok_or_else(|| "the Authorization header's Basic credentials are not base64 text".to_string())?;
+            match decoded.split_once(':') {
+                Some((_, password)) if !password.is_empty() => Ok(password.to_string()),
+                _ => Err("Basic credentials must carry the admin token as the password".into()),
+            }
+        }
         _ => Err("the Authorization header must be Bearer <admin token>".into()),
     }
+}
+
+/// Wraps routes in the control plane's access rule (`guard`): the dashboard that
+/// `dtu serve` mounts on the control port is as closed as `/_dtu/` itself.
+pub fn guarded(core: Arc<Core>, routes: Router) -> Router {
+    routes.layer(axum::middleware::from_fn_with_state(core, guard))
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -635,5 +668,33 @@ async fn delete_rule(State(core): CoreState, Path((u, id)): Path<(String, String
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ControlError::UnknownRule(id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_auth(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(axum::http::header::AUTHORIZATION, value.parse().expect("header"));
+        headers
+    }
+
+    #[test]
+    fn the_admin_token_is_read_from_bearer_or_the_basic_password() {
+        assert_eq!(presented_admin_token(&with_auth("Bearer tok")).as_deref(), Ok("tok"));
+        assert_eq!(presented_admin_token(&with_auth("bearer  tok ")).as_deref(), Ok("tok"));
+        // "anyone:tok:with:colons" — the password is everything after the first colon.
+        assert_eq!(
+            presented_admin_token(&with_auth("Basic YW55b25lOnRvazp3aXRoOmNvbG9ucw==")).as_deref(),
+            Ok("tok:with:colons")
+        );
+        assert_eq!(presented_admin_token(&with_auth("Basic OnRvaw==")).as_deref(), Ok("tok")); // ":tok"
+        assert!(presented_admin_token(&with_auth("Basic dG9rOg==")).is_err()); // "tok:" (no password)
+        assert!(presented_admin_token(&with_auth("Basic dG9r")).is_err()); // "tok" (no colon)
+        assert!(presented_admin_token(&with_auth("Basic !!!")).is_err());
+        assert!(presented_admin_token(&with_auth("Token tok")).is_err());
+        assert!(presented_admin_token(&HeaderMap::new()).is_err());
     }
 }

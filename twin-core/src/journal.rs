@@ -52,6 +52,9 @@ pub struct Filter {
     pub service: Option<String>,
     pub operation: Option<String>,
     pub since: Option<DateTime<Utc>>,
+    /// Only entries after this `seq`: a follower's cursor, which a clock set back
+    /// (entries recorded "earlier" than the last seen) does not fool as `since` would.
+    pub after_seq: Option<u64>,
     pub limit: Option<usize>,
 }
 
@@ -80,6 +83,7 @@ impl Journal {
             .filter(|e| filter.service.as_deref().is_none_or(|s| e.service == s))
             .filter(|e| filter.operation.as_deref().is_none_or(|o| e.operation == o))
             .filter(|e| filter.since.is_none_or(|t| e.time >= t))
+            .filter(|e| filter.after_seq.is_none_or(|seq| e.seq > seq))
             .take(limit)
             .cloned()
             .collect()
@@ -158,6 +162,18 @@ mod tests {
         j.record(entry("b"));
         let f = Filter { operation: Some("b".into()), ..Default::default() };
         assert_eq!(j.query(&f).len(), 1);
+    }
+
+    #[test]
+    fn after_seq_follows_whatever_the_clock_says() {
+        let j = Journal::new(10);
+        let mut late = entry("late");
+        late.time = Utc::now() + chrono::Duration::days(365);
+        j.record(late);
+        j.record(entry("set back"));
+        let f = Filter { after_seq: Some(1), ..Default::default() };
+        let ops: Vec<_> = j.query(&f).into_iter().map(|e| e.operation).collect();
+        assert_eq!(ops, vec!["set back".to_string()]);
     }
 
     #[test]

@@ -55,8 +55,15 @@ pub fn twin_router(core: Arc<Core>, twin: Arc<dyn Twin>) -> Router {
 
 /// The router of the control port.
 pub fn control_router(core: Arc<Core>) -> Router {
+    control_router_with(core, Router::new())
+}
+
+/// The router of the control port with more routes beside `/_dtu` (the dashboard of
+/// `dtu serve`), behind the same access rule as the control plane.
+pub fn control_router_with(core: Arc<Core>, extra: Router) -> Router {
     Router::new()
-        .nest("/_dtu", guarded_control(core))
+        .nest("/_dtu", guarded_control(core.clone()))
+        .merge(control::guarded(core, extra))
         .fallback(|| async { ControlError::NotFound("the control plane lives under /_dtu/ (try /_dtu/info)".into()) })
 }
 
@@ -102,15 +109,20 @@ impl Bound {
 /// Binds the control port (`port_base`) and each twin's (`port_base + offset`);
 /// `port_base` 0 takes free ports. Records every base URL in the core.
 pub async fn bind_all(core: &Arc<Core>, ip: IpAddr, port_base: u16) -> std::io::Result<Vec<Bound>> {
+    bind_all_with(core, ip, port_base, control_router(core.clone())).await
+}
+
+/// [`bind_all`] with the control port serving `control` (see [`control_router_with`]).
+pub async fn bind_all_with(
+    core: &Arc<Core>,
+    ip: IpAddr,
+    port_base: u16,
+    control: Router,
+) -> std::io::Result<Vec<Bound>> {
     let port = |offset: u16| if port_base == 0 { 0 } else { port_base.saturating_add(offset) };
     let mut bound = Vec::new();
     let listener = TcpListener::bind((ip, port(0))).await?;
-    bound.push(Bound {
-        name: "control".into(),
-        addr: listener.local_addr()?,
-        listener,
-        router: control_router(core.clone()),
-    });
+    bound.push(Bound { name: "control".into(), addr: listener.local_addr()?, listener, router: control });
     for twin in &core.twins {
         let listener = TcpListener::bind((ip, port(twin.port_offset()))).await?;
         bound.push(Bound {
