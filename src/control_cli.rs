@@ -434,7 +434,6 @@ pub fn journal(target: &Target, args: JournalArgs) -> Result<()> {
     };
     let entries = fetch(&[])?;
     let mut last_seq = entries.iter().filter_map(|e| e["seq"].as_u64()).max();
-    let mut since = entries.last().map(|e| s(&e["time"]));
     if c.json {
         for e in &entries {
             println!("{e}");
@@ -447,7 +446,8 @@ pub fn journal(target: &Target, args: JournalArgs) -> Result<()> {
     }
     loop {
         std::thread::sleep(Duration::from_millis(500));
-        let extra: Vec<String> = since.iter().map(|t| format!("since={}", enc(t))).collect();
+        // By seq, not time: a clock set back must not hide new entries.
+        let extra: Vec<String> = last_seq.iter().map(|n| format!("after_seq={n}")).collect();
         let fresh = match fetch(&extra) {
             Ok(f) => f,
             Err(CliError::Refused(m)) if m.contains("(404)") => {
@@ -461,7 +461,6 @@ pub fn journal(target: &Target, args: JournalArgs) -> Result<()> {
             let line = if c.json { e.to_string() } else { journal_row(e).join("  ") };
             let _ = writeln!(out, "{line}");
             last_seq = e["seq"].as_u64().max(last_seq);
-            since = Some(s(&e["time"]));
         }
         let _ = out.flush();
     }

@@ -463,6 +463,89 @@ fn the_control_cli_drives_a_running_server() {
     serve.stop();
 }
 
+/// `dtu journal --follow` follows by seq: an entry made after the universe clock was set
+/// back (stamped earlier than the last one shown) still appears.
+#[test]
+fn journal_follow_sees_entries_after_the_clock_is_set_back() {
+    let serve = start(&[]);
+    let url = serve.manifest["control_url"].as_str().unwrap().to_string();
+    let token = serve.manifest["admin_token"].as_str().unwrap().to_string();
+    let trimmed = url.trim_end_matches('/');
+    let control = if trimmed.ends_with("/_dtu") { trimmed.to_string() } else { format!("{trimmed}/_dtu") };
+    let created =
+        http().post(format!("{control}/universes")).bearer_auth(&token).json(&json!({"id": "follow-u"})).send();
+    assert!(created.unwrap().status().is_success());
+    let universe: Value =
+        http().get(format!("{control}/universes/follow-u")).bearer_auth(&token).send().unwrap().json().unwrap();
+    let slack = universe["slack"]["base_url"].as_str().unwrap().to_string();
+    let bot = universe["slack"]["bot_token"].as_str().unwrap().to_string();
+    let post = |text: &str| {
+        let r: Value = http()
+            .post(format!("{slack}chat.postMessage"))
+            .bearer_auth(&bot)
+            .form(&[("channel", "general"), ("text", text)])
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        assert_eq!(r["ok"], true, "{r}");
+    };
+    let set_clock = |now: &str| {
+        let r = http()
+            .put(format!("{control}/universes/follow-u/clock"))
+            .bearer_auth(&token)
+            .json(&json!({"now": now, "frozen": true}))
+            .send()
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.status());
+    };
+    set_clock("2030-01-01T09:00:00Z");
+    post("first");
+    let mut follower = Command::new(env!("CARGO_BIN_EXE_dtu"))
+        .args(["journal", "follow-u", "--json", "--follow"])
+        .env("DTU_URL", &url)
+        .env("DTU_ADMIN_TOKEN", &token)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = follower.stdout.take().unwrap();
+    let (lines_tx, lines_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let first = lines_rx.recv_timeout(Duration::from_secs(20)).expect("the entry already there");
+    assert!(first.contains("chat.postMessage"), "{first}");
+    set_clock("2029-01-01T09:00:00Z");
+    post("after the clock went back");
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        match lines_rx.recv_timeout(Duration::from_millis(200)) {
+            Ok(line) => {
+                let entry: Value = serde_json::from_str(&line).unwrap();
+                seen.push(entry.clone());
+                if entry["operation"] == "chat.postMessage" {
+                    break;
+                }
+            }
+            Err(_) => continue,
+        }
+    }
+    let _ = follower.kill();
+    let _ = follower.wait();
+    assert!(
+        seen.iter()
+            .any(|e| e["operation"] == "chat.postMessage" && e["time"].as_str().is_some_and(|t| t.starts_with("2029"))),
+        "the follower missed the entry stamped before the last one: {seen:?}"
+    );
+    serve.stop();
+}
+
 /// The dashboard on the control port is behind the control plane's own rule: the admin
 /// token (as a Bearer, or as the Basic password a browser asks its user for), never a
 /// twin credential, never a cross-site request; twin ports do not serve it.
