@@ -489,6 +489,17 @@ pub struct SessionToken {
     pub expires_at: DateTime<Utc>,
 }
 
+/// A session made from a session token (`POST /api/v1/sessions`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    pub id: String,
+    pub user_id: String,
+    pub login: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub last_password_verification: DateTime<Utc>,
+}
+
 /// An authorization code waiting to be exchanged.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuthCode {
@@ -556,6 +567,8 @@ pub struct OktaState {
     /// Keyed by a zero-padded sequence number, so key order is time order.
     pub log_events: Collection<Value>,
     pub session_tokens: Collection<SessionToken>,
+    #[serde(default)]
+    pub sessions: Collection<Session>,
     pub auth_codes: Collection<AuthCode>,
     pub tokens: Collection<IssuedToken>,
     #[serde(default)]
@@ -577,6 +590,7 @@ impl Store for OktaState {
             ("group_rules", &self.group_rules),
             ("log_events", &self.log_events),
             ("session_tokens", &self.session_tokens),
+            ("sessions", &self.sessions),
             ("auth_codes", &self.auth_codes),
             ("tokens", &self.tokens),
             ("grants", &self.grants),
@@ -672,6 +686,7 @@ impl OktaState {
             group_rules: Collection::default(),
             log_events: Collection::default(),
             session_tokens: Collection::default(),
+            sessions: Collection::default(),
             auth_codes: Collection::default(),
             tokens: Collection::default(),
             grants: Collection::default(),
@@ -989,6 +1004,11 @@ impl OktaState {
             self.session_tokens.iter().filter(|(_, s)| s.expires_at <= now).map(|(k, _)| k.clone()).collect();
         for k in stale {
             self.session_tokens.remove(&k);
+        }
+        let stale: Vec<String> =
+            self.sessions.iter().filter(|(_, s)| s.expires_at <= now).map(|(k, _)| k.clone()).collect();
+        for k in stale {
+            self.sessions.remove(&k);
         }
         let stale: Vec<String> =
             self.auth_codes.iter().filter(|(_, c)| c.expires_at <= now).map(|(k, _)| k.clone()).collect();

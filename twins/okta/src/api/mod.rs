@@ -10,6 +10,7 @@ pub mod oauth;
 pub mod render;
 pub mod routes;
 pub mod rules;
+pub mod sessions;
 pub mod users;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -42,7 +43,25 @@ fn next_request_id() -> String {
 /// The twin's router: every resource's routes plus Okta's answers for unknown
 /// paths and methods, and the headers every response carries.
 pub fn router() -> Router {
-    routes::router().fallback(fallback).layer(axum::middleware::from_fn(okta_headers))
+    use tower::Layer;
+    let inner = routes::router().fallback(fallback).layer(axum::middleware::from_fn(okta_headers));
+    // Okta reads `//api/v1/users` as `/api/v1/users`: repeated slashes collapse before
+    // routing, so this layer wraps the whole router rather than its routes.
+    Router::new().fallback_service(axum::middleware::map_request(collapse_slashes).layer(inner))
+}
+
+async fn collapse_slashes(mut req: Request) -> Request {
+    if req.uri().path().contains("//") {
+        let path = routes::collapse_slashes(req.uri().path()).into_owned();
+        let rewritten = match req.uri().query() {
+            Some(q) => format!("{path}?{q}"),
+            None => path,
+        };
+        if let Ok(uri) = rewritten.parse() {
+            *req.uri_mut() = uri;
+        }
+    }
+    req
 }
 
 async fn fallback(method: Method, uri: axum::http::Uri) -> Response {

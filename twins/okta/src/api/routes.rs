@@ -6,7 +6,7 @@
 use axum::http::Method;
 use axum::Router;
 
-use super::{apps, authn, factors, groups, logs, oauth, rules, users};
+use super::{apps, authn, factors, groups, logs, oauth, rules, sessions, users};
 
 /// How completely a route follows the vendor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +41,7 @@ pub fn all() -> Vec<Route> {
         apps::ROUTES,
         factors::ROUTES,
         authn::ROUTES,
+        sessions::ROUTES,
         oauth::ROUTES,
     ]
     .concat()
@@ -55,18 +56,33 @@ pub fn router() -> Router {
     let r = apps::routes(r);
     let r = factors::routes(r);
     let r = authn::routes(r);
+    let r = sessions::routes(r);
     oauth::routes(r)
 }
 
 /// The route serving `method path`. Literal segments win over parameters
 /// (`/api/v1/groups/rules` is not a group id), as in the router.
 pub fn find(method: &Method, path: &str) -> Option<Route> {
-    index().find(method.as_str(), path).copied()
+    index().find(method.as_str(), &collapse_slashes(path)).copied()
 }
 
 /// Does any route serve this path (with some method)?
 pub fn path_known(path: &str) -> bool {
-    index().path_known(path)
+    index().path_known(&collapse_slashes(path))
+}
+
+/// The path with each run of slashes read as one, as Okta reads `//api/v1/users`.
+pub fn collapse_slashes(path: &str) -> std::borrow::Cow<'_, str> {
+    if !path.contains("//") {
+        return path.into();
+    }
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        if !(c == '/' && out.ends_with('/')) {
+            out.push(c);
+        }
+    }
+    out.into()
 }
 
 /// The table, indexed once: every request looks its operation up in it.

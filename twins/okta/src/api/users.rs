@@ -692,6 +692,11 @@ async fn revoke_sessions(Path(key): Path<String>, call: Call) -> Result<Response
         for k in stale {
             s.session_tokens.remove(&k);
         }
+        let sessions: Vec<String> =
+            s.sessions.iter().filter(|(_, x)| x.user_id == user.id).map(|(k, _)| k.clone()).collect();
+        for k in sessions {
+            s.sessions.remove(&k);
+        }
         caller.log(s, ids, now, Event::new("user.session.clear", "Clear user session", vec![Target::user(&user)]));
         Ok(())
     })?;
