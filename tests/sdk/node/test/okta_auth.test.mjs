@@ -190,3 +190,23 @@ test('@okta/jwt-verifier accepts the default server access and ID tokens', async
     assert.equal((await raw(org, 'GET', '/oauth2/default/v1/keys')).status, 200);
   });
 });
+
+test('Sessions API: the SDK makes a session from a session token, reads, refreshes and revokes it', async () => {
+  await withOkta(dtu, async ({ client, org }) => {
+    const { body } = await authn(org, 'carol@acme.test', SEEDED_PASSWORD);
+    const session = await client.sessionApi.createSession({ createSessionRequest: { sessionToken: body.sessionToken } });
+    const carol = await client.userApi.getUser({ userId: 'carol@acme.test' });
+    assert.equal(session.userId, carol.id);
+    assert.equal(session.login, 'carol@acme.test');
+    assert.equal(session.status, 'ACTIVE');
+    assert.ok(session.expiresAt instanceof Date && session.expiresAt > session.createdAt);
+    // The token was spent by the first exchange.
+    await expectOktaError(401, 'E0000004', client.sessionApi.createSession({ createSessionRequest: { sessionToken: body.sessionToken } }));
+    const read = await client.sessionApi.getSession({ sessionId: session.id });
+    assert.equal(read.id, session.id);
+    const refreshed = await client.sessionApi.refreshSession({ sessionId: session.id });
+    assert.equal(refreshed.id, session.id);
+    await client.sessionApi.revokeSession({ sessionId: session.id });
+    await expectOktaError(404, 'E0000007', client.sessionApi.getSession({ sessionId: session.id }));
+  });
+});
