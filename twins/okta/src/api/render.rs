@@ -103,7 +103,8 @@ pub fn user(state: &OktaState, u: &User, base: &str) -> Value {
     let lifecycle = |op: &str| post(format!("{me}/lifecycle/{op}"));
     let mut links = Map::new();
     let ops: &[&str] = match u.status {
-        UserStatus::Staged => &["activate", "deactivate"],
+        // As Okta's own answers have them: a staged user can only be activated.
+        UserStatus::Staged => &["activate"],
         UserStatus::Provisioned => &["resetPassword", "reactivate", "deactivate"],
         UserStatus::Active => &[
             "suspend",
@@ -116,7 +117,18 @@ pub fn user(state: &OktaState, u: &User, base: &str) -> Value {
             "resetFactors",
         ],
         UserStatus::Recovery => &["resetPassword", "deactivate"],
-        UserStatus::PasswordExpired => &["resetPassword", "deactivate", "changePassword"],
+        // A user whose password expired still signs in (to change it): the links of an
+        // active user.
+        UserStatus::PasswordExpired => &[
+            "suspend",
+            "resetPassword",
+            "expirePassword",
+            "forgotPassword",
+            "changeRecoveryQuestion",
+            "deactivate",
+            "changePassword",
+            "resetFactors",
+        ],
         UserStatus::LockedOut => &["unlock", "resetPassword", "deactivate"],
         UserStatus::Suspended => &["unsuspend", "deactivate"],
         UserStatus::Deprovisioned => &["activate"],
@@ -148,8 +160,15 @@ pub fn group_doc(g: &Group) -> Value {
         "lastUpdated": ts(g.last_updated),
         "lastMembershipUpdated": ts(g.last_membership_updated),
         "type": g.kind.as_str(),
-        "profile": Value::Object(g.profile.clone()),
+        "profile": group_profile(g),
     })
+}
+
+/// A group's profile; `description` is always there, null when never set.
+fn group_profile(g: &Group) -> Value {
+    let mut profile = g.profile.clone();
+    profile.entry("description").or_insert(Value::Null);
+    Value::Object(profile)
 }
 
 /// A group; `expand` may ask for `stats` and `app` in `_embedded`.

@@ -1,0 +1,61 @@
+"""Small shapes Okta's own answers have (from recordings of real traffic): the
+lifecycle links a user carries follow its status, a group's profile always has
+`description`, and deleting a group rule answers an empty object."""
+
+from __future__ import annotations
+
+from test_okta_support import okta, raw, unwrap  # noqa: F401  (okta is a fixture)
+
+ACTIVE_LINKS = {
+    "suspend",
+    "resetPassword",
+    "expirePassword",
+    "forgotPassword",
+    "changeRecoveryQuestion",
+    "deactivate",
+    "changePassword",
+    "resetFactors",
+}
+
+
+def links(universe, user_id: str) -> set[str]:
+    resp = raw(universe, "GET", f"/api/v1/users/{user_id}")
+    assert resp.status_code == 200, resp.text
+    return set(resp.json()["_links"]) - {"self", "schema", "type"}
+
+
+async def test_user_links_follow_the_status(okta, universe):
+    body = {"profile": {"firstName": "Sam", "lastName": "Staged", "email": "sam@acme.test", "login": "sam@acme.test"}}
+    staged = raw(universe, "POST", "/api/v1/users?activate=false", json=body).json()
+    assert staged["status"] == "STAGED"
+    assert links(universe, staged["id"]) == {"activate"}
+    carol = unwrap(await okta.get_user("carol@acme.test"))
+    assert links(universe, carol.id) == ACTIVE_LINKS
+    expired = raw(universe, "POST", f"/api/v1/users/{carol.id}/lifecycle/expire_password")
+    assert expired.status_code == 200, expired.text
+    assert expired.json()["status"] == "PASSWORD_EXPIRED"
+    assert links(universe, carol.id) == ACTIVE_LINKS
+
+
+async def test_a_group_without_a_description_shows_it_as_null(okta, universe):
+    made = raw(universe, "POST", "/api/v1/groups", json={"profile": {"name": "No description"}})
+    assert made.status_code == 200, made.text
+    assert made.json()["profile"] == {"name": "No description", "description": None}
+    group = unwrap(await okta.get_group(made.json()["id"]))
+    # GroupProfile is a oneOf: the SDK's model of an Okta group's profile is the instance.
+    profile = group.profile.actual_instance
+    assert (profile.name, profile.description) == ("No description", None)
+
+
+def test_deleting_a_group_rule_answers_an_empty_object(universe):
+    groups = raw(universe, "GET", "/api/v1/groups?q=Engineering").json()
+    rule = {
+        "type": "group_rule",
+        "name": "Engineers by department",
+        "conditions": {"expression": {"type": "urn:okta:expression:1.0", "value": 'user.department=="Engineering"'}},
+        "actions": {"assignUserToGroups": {"groupIds": [groups[0]["id"]]}},
+    }
+    made = raw(universe, "POST", "/api/v1/groups/rules", json=rule)
+    assert made.status_code == 200, made.text
+    gone = raw(universe, "DELETE", f"/api/v1/groups/rules/{made.json()['id']}")
+    assert gone.status_code == 202 and gone.json() == {}, gone.text
