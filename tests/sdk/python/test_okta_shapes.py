@@ -59,3 +59,48 @@ def test_deleting_a_group_rule_answers_an_empty_object(universe):
     assert made.status_code == 200, made.text
     gone = raw(universe, "DELETE", f"/api/v1/groups/rules/{made.json()['id']}")
     assert gone.status_code == 202 and gone.json() == {}, gone.text
+
+
+async def test_password_apps_through_the_sdk_swa_and_secure_password_store(okta, universe):
+    from okta import models
+
+    swa = models.Application.from_dict(
+        {
+            "label": "Expenses",
+            "signOnMode": "BROWSER_PLUGIN",
+            "name": "template_swa",
+            "settings": {
+                "app": {
+                    "url": "https://expenses.example.com/login",
+                    "usernameField": "#user",
+                    "passwordField": "#pass",
+                    "buttonField": "#go",
+                }
+            },
+        }
+    )
+    made = unwrap(await okta.create_application(swa))
+    assert type(made).__name__ == "BrowserPluginApplication" and made.sign_on_mode == "BROWSER_PLUGIN"
+    assert made.settings.app.button_field == "#go"
+    sps = models.Application.from_dict(
+        {
+            "label": "Vault",
+            "signOnMode": "SECURE_PASSWORD_STORE",
+            "name": "template_sps",
+            "settings": {"app": {"url": "https://vault.example.com", "usernameField": "u", "passwordField": "p"}},
+        }
+    )
+    made = unwrap(await okta.create_application(sps))
+    assert type(made).__name__ == "SecurePasswordStoreApplication"
+    assert made.credentials.scheme == "EDIT_USERNAME_AND_PASSWORD"
+
+
+def test_a_template_name_alone_chooses_the_sign_on_mode(universe):
+    body = {"name": "bookmark", "label": "Wiki", "settings": {"app": {"url": "https://wiki.example.com"}}}
+    made = raw(universe, "POST", "/api/v1/apps", json=body)
+    assert made.status_code == 200, made.text
+    assert (made.json()["signOnMode"], made.json()["name"]) == ("BOOKMARK", "bookmark")
+    swa = {"name": "template_swa", "label": "No fields", "settings": {"app": {"url": "https://x.example.com"}}}
+    refused = raw(universe, "POST", "/api/v1/apps", json=swa)
+    assert refused.status_code == 400 and refused.json()["errorCode"] == "E0000001", refused.text
+    assert raw(universe, "GET", "/api/v1/apps?q=No%20fields").json() == []

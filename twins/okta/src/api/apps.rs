@@ -28,14 +28,14 @@ pub const ROUTES: &[Route] = &[
         "POST",
         "/api/v1/apps",
         "okta.apps.create",
-        Cov::Partial("BOOKMARK, BASIC_AUTH and OPENID_CONNECT sign-on modes only"),
+        Cov::Partial("BOOKMARK, BASIC_AUTH, BROWSER_PLUGIN (SWA), SECURE_PASSWORD_STORE and OPENID_CONNECT; not AUTO_LOGIN, SAML 2.0 or WS-Federation"),
     ),
     route("GET", "/api/v1/apps/{appId}", "okta.apps.get", Cov::Implemented),
     route(
         "PUT",
         "/api/v1/apps/{appId}",
         "okta.apps.replace",
-        Cov::Partial("BOOKMARK, BASIC_AUTH and OPENID_CONNECT sign-on modes only"),
+        Cov::Partial("BOOKMARK, BASIC_AUTH, BROWSER_PLUGIN (SWA), SECURE_PASSWORD_STORE and OPENID_CONNECT; not AUTO_LOGIN, SAML 2.0 or WS-Federation"),
     ),
     route("DELETE", "/api/v1/apps/{appId}", "okta.apps.delete", Cov::Implemented),
     route("POST", "/api/v1/apps/{appId}/lifecycle/activate", "okta.apps.activate", Cov::Implemented),
@@ -82,10 +82,22 @@ fn template_name(mode: &str) -> Option<&'static str> {
     match mode {
         "BOOKMARK" => Some("bookmark"),
         "BASIC_AUTH" => Some("template_basic_auth"),
+        "BROWSER_PLUGIN" => Some("template_swa"),
+        "SECURE_PASSWORD_STORE" => Some("template_sps"),
         "OPENID_CONNECT" => Some("oidc_client"),
         _ => None,
     }
 }
+
+/// The sign-on mode Okta infers from a template app's `name` when the body gives none.
+fn mode_of_template(name: &str) -> Option<&'static str> {
+    ["BOOKMARK", "BASIC_AUTH", "BROWSER_PLUGIN", "SECURE_PASSWORD_STORE", "OPENID_CONNECT"]
+        .into_iter()
+        .find(|mode| template_name(mode) == Some(name))
+}
+
+/// The modes this twin serves, for its refusals.
+const SERVED_MODES: &str = "BOOKMARK, BASIC_AUTH, BROWSER_PLUGIN, SECURE_PASSWORD_STORE, OPENID_CONNECT";
 
 /// Deep-merges `patch` into `base` (objects merge, everything else replaces).
 fn merge(base: &mut Value, patch: &Value) {
@@ -117,6 +129,20 @@ fn defaults(mode: &str, url: &str, ids: &mut IdGen, id: &str) -> (Value, Value) 
         "BASIC_AUTH" => (
             json!({"app": {"url": url, "authURL": url}, "notes": notes}),
             json!({"scheme": "EDIT_USERNAME_AND_PASSWORD", "userNameTemplate": user_name_template, "revealPassword": false}),
+        ),
+        "BROWSER_PLUGIN" => (
+            json!({"app": {"buttonField": "", "passwordField": "", "usernameField": "", "url": url,
+                           "loginUrlRegex": null}, "notes": notes}),
+            json!({"scheme": "EDIT_USERNAME_AND_PASSWORD", "userNameTemplate": user_name_template,
+                   "revealPassword": false, "signing": {}}),
+        ),
+        "SECURE_PASSWORD_STORE" => (
+            json!({"app": {"url": url, "passwordField": "", "usernameField": "",
+                           "optionalField1": null, "optionalField1Value": null,
+                           "optionalField2": null, "optionalField2Value": null,
+                           "optionalField3": null, "optionalField3Value": null}, "notes": notes}),
+            json!({"scheme": "EDIT_USERNAME_AND_PASSWORD", "userNameTemplate": user_name_template,
+                   "revealPassword": false, "signing": {}}),
         ),
         _ => {
             let callback = format!("{}/authorization-code/callback", url.trim_end_matches('/'));
@@ -169,6 +195,16 @@ fn validate(app: &App) -> Result<(), OktaError> {
             url("/app/authURL")
                 .ok_or_else(|| OktaError::validation("authURL", "authURL: The field cannot be left blank"))?;
         }
+        "BROWSER_PLUGIN" | "SECURE_PASSWORD_STORE" => {
+            let mut required = vec!["url", "usernameField", "passwordField"];
+            if app.sign_on_mode == "BROWSER_PLUGIN" {
+                required.push("buttonField");
+            }
+            for field in required {
+                url(&format!("/app/{field}"))
+                    .ok_or_else(|| OktaError::validation(field, format!("{field}: The field cannot be left blank")))?;
+            }
+        }
         "OPENID_CONNECT" => {
             let grants = app.grant_types();
             if grants.is_empty() {
@@ -203,7 +239,7 @@ fn validate(app: &App) -> Result<(), OktaError> {
         other => {
             return Err(OktaError::validation(
                 "signOnMode",
-                format!("signOnMode: '{other}' is not supported by this twin (BOOKMARK, BASIC_AUTH, OPENID_CONNECT)"),
+                format!("signOnMode: '{other}' is not supported by this twin ({SERVED_MODES})"),
             ))
         }
     }
@@ -261,6 +297,7 @@ fn app_from_body(
         .and_then(Value::as_str)
         .map(str::to_string)
         .or_else(|| existing.map(|a| a.sign_on_mode.clone()))
+        .or_else(|| body.get("name").and_then(Value::as_str).and_then(mode_of_template).map(str::to_string))
         .ok_or_else(|| OktaError::validation("signOnMode", "signOnMode: The field cannot be left blank"))?;
     if let Some(e) = existing {
         if e.sign_on_mode != mode {
@@ -273,7 +310,7 @@ fn app_from_body(
     let name = template_name(&mode).ok_or_else(|| {
         OktaError::validation(
             "signOnMode",
-            format!("signOnMode: '{mode}' is not supported by this twin (BOOKMARK, BASIC_AUTH, OPENID_CONNECT)"),
+            format!("signOnMode: '{mode}' is not supported by this twin ({SERVED_MODES})"),
         )
     })?;
     if let Some(given) = body.get("name").and_then(Value::as_str) {
