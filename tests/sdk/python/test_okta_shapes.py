@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from test_okta_support import okta, raw, unwrap  # noqa: F401  (okta is a fixture)
 
+SEEDED_PASSWORD = "Tw1n-Passw0rd!"
+
 ACTIVE_LINKS = {
     "suspend",
     "resetPassword",
@@ -104,3 +106,43 @@ def test_a_template_name_alone_chooses_the_sign_on_mode(universe):
     refused = raw(universe, "POST", "/api/v1/apps", json=swa)
     assert refused.status_code == 400 and refused.json()["errorCode"] == "E0000001", refused.text
     assert raw(universe, "GET", "/api/v1/apps?q=No%20fields").json() == []
+
+
+async def test_forgot_password_gives_a_link_or_resets_by_recovery_question(okta, universe):
+    from okta import models
+
+    carol = unwrap(await okta.get_user("carol@acme.test"))
+    link = unwrap(await okta.forgot_password(carol.id, send_email=False))
+    assert link.reset_password_url and "/signin/reset-password/" in link.reset_password_url
+    mailed = raw(universe, "POST", f"/api/v1/users/{carol.id}/credentials/forgot_password")
+    assert mailed.status_code == 200 and mailed.json() == {}, mailed.text
+    assert unwrap(await okta.get_user(carol.id)).status == "ACTIVE"
+
+    set_question = raw(
+        universe,
+        "POST",
+        f"/api/v1/users/{carol.id}/credentials/change_recovery_question",
+        json={"password": {"value": SEEDED_PASSWORD}, "recovery_question": {"question": "First pet?", "answer": "Rex the dog"}},
+    )
+    assert set_question.status_code == 200, set_question.text
+    wrong = raw(
+        universe,
+        "POST",
+        f"/api/v1/users/{carol.id}/credentials/forgot_password_recovery_question",
+        json={"password": {"value": "N3w-Passw0rd!x"}, "recovery_question": {"answer": "Felix the cat"}},
+    )
+    assert wrong.status_code == 403 and wrong.json()["errorCode"] == "E0000014", wrong.text
+    creds = models.UserCredentials.from_dict(
+        {"password": {"value": "N3w-Passw0rd!x"}, "recovery_question": {"answer": "rex the dog"}}
+    )
+    out = unwrap(await okta.forgot_password_set_new_password(carol.id, creds))
+    assert out.recovery_question.question == "First pet?"
+    signed_in = raw(universe, "POST", "/api/v1/authn", json={"username": "carol@acme.test", "password": "N3w-Passw0rd!x"})
+    assert signed_in.status_code == 200 and signed_in.json()["status"] == "SUCCESS", signed_in.text
+
+
+async def test_forgot_password_is_refused_for_a_staged_user(okta, universe):
+    body = {"profile": {"firstName": "Ned", "lastName": "New", "email": "ned@acme.test", "login": "ned@acme.test"}}
+    staged = raw(universe, "POST", "/api/v1/users?activate=false", json=body).json()
+    refused = raw(universe, "POST", f"/api/v1/users/{staged['id']}/credentials/forgot_password?sendEmail=false")
+    assert refused.status_code == 403 and refused.json()["errorCode"] == "E0000038", refused.text

@@ -61,6 +61,18 @@ pub const ROUTES: &[Route] = &[
         "okta.users.change_recovery_question",
         Cov::Implemented,
     ),
+    route(
+        "POST",
+        "/api/v1/users/{userId}/credentials/forgot_password",
+        "okta.users.forgot_password",
+        Cov::Partial("no email is sent"),
+    ),
+    route(
+        "POST",
+        "/api/v1/users/{userId}/credentials/forgot_password_recovery_question",
+        "okta.users.forgot_password_recovery_question",
+        Cov::Implemented,
+    ),
     route("DELETE", "/api/v1/users/{userId}/sessions", "okta.users.revoke_sessions", Cov::Implemented),
 ];
 
@@ -71,6 +83,11 @@ pub fn routes(r: Router) -> Router {
         .route("/api/v1/users/{userId}/groups", get(list_groups))
         .route("/api/v1/users/{userId}/credentials/change_password", post(change_password))
         .route("/api/v1/users/{userId}/credentials/change_recovery_question", post(change_recovery_question))
+        .route("/api/v1/users/{userId}/credentials/forgot_password", post(forgot_password))
+        .route(
+            "/api/v1/users/{userId}/credentials/forgot_password_recovery_question",
+            post(forgot_password_recovery_question),
+        )
         .route("/api/v1/users/{userId}/sessions", delete(revoke_sessions))
 }
 
@@ -675,6 +692,86 @@ async fn change_recovery_question(Path(key): Path<String>, call: Call) -> Result
             ids,
             now,
             Event::new("user.account.update_password", "Update recovery question for user", vec![Target::user(&user)]),
+        );
+        Ok(credentials_body(s, &user.id))
+    })?;
+    Ok(wire::ok(&out))
+}
+
+/// Who may start a password reset: a user who signs in, or would but for the password.
+fn can_recover(status: UserStatus) -> bool {
+    matches!(status, UserStatus::Active | UserStatus::PasswordExpired | UserStatus::LockedOut | UserStatus::Recovery)
+}
+
+/// A one-time reset link (with `sendEmail=false`) or, when Okta would mail it, `{}`.
+/// The user keeps their status until the link is used.
+async fn forgot_password(Path(key): Path<String>, call: Call) -> Result<Response, OktaError> {
+    let caller = call.caller()?;
+    caller.require_scope("okta.users.manage")?;
+    let send_email = call.query.bool("sendEmail", true)?;
+    let now = call.now();
+    let base = call.base().to_string();
+    let out = call.write(|s, ids| {
+        let user = s.user(&key)?.clone();
+        if !can_recover(user.status) {
+            return Err(OktaError::WrongStatus);
+        }
+        caller.log(
+            s,
+            ids,
+            now,
+            Event::new("user.account.reset_password", "Fire user reset password event", vec![Target::user(&user)]),
+        );
+        Ok(if send_email {
+            json!({})
+        } else {
+            json!({"resetPasswordUrl": format!("{base}/signin/reset-password/{}", alnum(ids, 20))})
+        })
+    })?;
+    Ok(wire::ok(&out))
+}
+
+/// Sets a new password for the user who answers their recovery question.
+async fn forgot_password_recovery_question(Path(key): Path<String>, call: Call) -> Result<Response, OktaError> {
+    let caller = call.caller()?;
+    caller.require_scope("okta.users.manage")?;
+    let body = body_object(&call.body)?;
+    let new = body
+        .get("password")
+        .and_then(|v| v.get("value"))
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .ok_or(OktaError::MissingParameter { name: "password".into() })?;
+    let answer = body
+        .get("recovery_question")
+        .and_then(|v| v.get("answer"))
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .ok_or(OktaError::MissingParameter { name: "recovery_question".into() })?;
+    let now = call.now();
+    let out = call.write(|s, ids| {
+        let user = s.user(&key)?.clone();
+        if !can_recover(user.status) {
+            return Err(OktaError::WrongStatus);
+        }
+        let right =
+            user.recovery_question.as_ref().is_some_and(|q| q.answer.trim().eq_ignore_ascii_case(answer.trim()));
+        if !right {
+            return Err(OktaError::CredentialsFailed {
+                cause: "recovery_question: The recovery question answer did not match our records.".into(),
+            });
+        }
+        validate_password(&new, user.login())?;
+        s.apply_lifecycle(&user.id, Lifecycle::SetPassword, now)?;
+        if let Some(u) = s.users.get_mut(&user.id) {
+            u.password = Some(new.clone());
+            u.failed_logins = 0;
+        }
+        caller.log(
+            s,
+            ids,
+            now,
+            Event::new("user.account.update_password", "Update password for user", vec![Target::user(&user)]),
         );
         Ok(credentials_body(s, &user.id))
     })?;
