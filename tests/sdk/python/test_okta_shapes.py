@@ -146,3 +146,23 @@ async def test_forgot_password_is_refused_for_a_staged_user(okta, universe):
     staged = raw(universe, "POST", "/api/v1/users?activate=false", json=body).json()
     refused = raw(universe, "POST", f"/api/v1/users/{staged['id']}/credentials/forgot_password?sendEmail=false")
     assert refused.status_code == 403 and refused.json()["errorCode"] == "E0000038", refused.text
+
+
+def test_authn_embeds_the_users_own_locale_and_time_zone(universe):
+    body = {
+        "profile": {
+            "firstName": "Fleur",
+            "lastName": "Martin",
+            "email": "fleur@acme.test",
+            "login": "fleur@acme.test",
+            "locale": "fr_FR",
+            "timezone": "Europe/Paris",
+        },
+        "credentials": {"password": {"value": "Fl3ur-Passw0rd!"}},
+    }
+    made = raw(universe, "POST", "/api/v1/users?activate=true", json=body)
+    assert made.status_code == 200, made.text
+    resp = raw(universe, "POST", "/api/v1/authn", json={"username": "fleur@acme.test", "password": "Fl3ur-Passw0rd!"})
+    assert resp.status_code == 200, resp.text
+    profile = resp.json()["_embedded"]["user"]["profile"]
+    assert (profile["locale"], profile["timeZone"]) == ("fr_FR", "Europe/Paris")

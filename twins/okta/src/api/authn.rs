@@ -132,11 +132,13 @@ pub fn new_session_token(s: &mut OktaState, ids: &mut IdGen, user_id: &str, now:
 
 fn embedded_user(u: &User) -> Value {
     let p = |k: &str| u.profile.get(k).cloned().unwrap_or(Value::Null);
+    // The user's own locale and time zone; an org's defaults where the profile has none.
+    let or = |k: &str, default: &str| u.profile.get(k).filter(|v| !v.is_null()).cloned().unwrap_or(json!(default));
     json!({"user": {
         "id": u.id,
         "passwordChanged": u.password_changed.map(ts),
         "profile": {"login": p("login"), "firstName": p("firstName"), "lastName": p("lastName"),
-                    "locale": "en", "timeZone": p("timezone")}
+                    "locale": or("locale", "en"), "timeZone": or("timezone", "America/Los_Angeles")}
     }})
 }
 
