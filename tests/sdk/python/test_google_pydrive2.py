@@ -260,6 +260,30 @@ def test_another_persons_file_is_not_visible(gd, universe, tmp_path):
     assert e.value.error["code"] == 404
 
 
+def test_revisions_of_each_upload(gd):
+    f = gd.CreateFile({"title": "versions.txt"})
+    f.SetContentString("first")
+    f.Upload()
+    f.SetContentString("second, longer")
+    f.Upload()
+    revisions = f.GetRevisions()
+    assert [r["md5Checksum"] for r in revisions] == [
+        hashlib.md5(b"first").hexdigest(),
+        hashlib.md5(b"second, longer").hexdigest(),
+    ]
+    for r in revisions:
+        check(r, "Revision")
+        assert r["kind"] == "drive#revision" and r["lastModifyingUser"]["emailAddress"] == "alice@acme.test"
+    head = gd.auth.service.revisions().get(fileId=f["id"], revisionId="head").execute()
+    assert head["id"] == revisions[-1]["id"] and head["fileSize"] == str(len("second, longer"))
+    # v2 has no media method for revisions: clients follow downloadUrl, signed in.
+    resp, first = gd.auth.http.request(revisions[0]["downloadUrl"])
+    assert resp.status == 200 and first == b"first"
+    with pytest.raises(HttpError) as missing:
+        gd.auth.service.revisions().get(fileId=f["id"], revisionId="nope").execute()
+    assert missing.value.resp.status == 404
+
+
 def test_v2_discovery_methods_are_googles(universe):
     import requests
 

@@ -14,7 +14,7 @@ use crate::model::GoogleState;
 
 const DEFAULT: &str = "kind,id,mimeType,modifiedTime";
 
-fn revision_json(s: &GoogleState, r: &Revision, viewer: &Viewer) -> Value {
+pub fn revision_json(s: &GoogleState, r: &Revision, viewer: &Viewer) -> Value {
     let mut out = json!({
         "kind": "drive#revision",
         "id": r.id,
@@ -34,7 +34,8 @@ fn revision_json(s: &GoogleState, r: &Revision, viewer: &Viewer) -> Value {
     out
 }
 
-fn file_for(s: &GoogleState, viewer: &Viewer, id: &str) -> Result<File> {
+/// The file whose revisions `viewer` may read (writers only, as Drive has it).
+pub fn file_for(s: &GoogleState, viewer: &Viewer, id: &str) -> Result<File> {
     let (f, role) = visible(s, viewer, id, true)?;
     if role < Role::Writer {
         return Err(GoogleError::insufficient(&f.id));

@@ -7,7 +7,7 @@ use axum::response::Response;
 use serde_json::{json, Value};
 
 use super::schema::V2;
-use super::{file as file_v2, metadata, parent_ids, permission as permission_v2, permission_body, PREFIX};
+use super::{file as file_v2, metadata, parent_ids, permission as permission_v2, permission_body, revision, PREFIX};
 use crate::api::{ok, Call};
 use crate::drive::access::{self, Viewer};
 use crate::drive::fields::{selection_in, Selection};
@@ -359,4 +359,45 @@ pub fn permissions_id_for_email(call: &Call) -> Result<Response> {
     })?;
     let id = id.ok_or_else(|| GoogleError::not_found("Permission", &email, "email"))?;
     Ok(ok(&sel.apply(json!({"kind": "drive#permissionId", "id": id}))))
+}
+
+/// The file's revisions in v2's names (one page: v2 clients read them whole).
+pub fn revisions_list(call: &Call) -> Result<Response> {
+    let viewer = viewer(call)?;
+    let sel = fields(call, "RevisionList")?;
+    let fid = call.param("fileId").to_string();
+    let files = format!("{}{PREFIX}files", call.public_base());
+    let items = call.read(|s| {
+        let f = crate::drive::revisions::file_for(s, &viewer, &fid)?;
+        Ok::<_, GoogleError>(
+            f.revisions
+                .iter()
+                .map(|r| revision(&crate::drive::revisions::revision_json(s, r, &viewer), &files, &f.id))
+                .collect::<Vec<_>>(),
+        )
+    })??;
+    Ok(ok(&sel.apply(json!({
+        "kind": "drive#revisionList",
+        "selfLink": format!("{files}/{fid}/revisions"),
+        "items": items,
+    }))))
+}
+
+/// One revision in v2's names; `head` is the newest.
+pub fn revisions_get(call: &Call) -> Result<Response> {
+    if call.q("alt") == Some("media") {
+        // The bytes are the same in either version.
+        return crate::drive::revisions::get(call);
+    }
+    let viewer = viewer(call)?;
+    let sel = fields(call, "Revision")?;
+    let (fid, rid) = (call.param("fileId").to_string(), call.param("revisionId").to_string());
+    let files = format!("{}{PREFIX}files", call.public_base());
+    let found = call.read(|s| {
+        let f = crate::drive::revisions::file_for(s, &viewer, &fid)?;
+        let r = if rid == "head" { f.revisions.last() } else { f.revisions.iter().find(|r| r.id == rid) };
+        r.map(|r| revision(&crate::drive::revisions::revision_json(s, r, &viewer), &files, &f.id))
+            .ok_or_else(|| GoogleError::not_found("Revision", &rid, "revisionId"))
+    })??;
+    Ok(ok(&sel.apply(found)))
 }

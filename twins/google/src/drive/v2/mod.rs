@@ -25,6 +25,35 @@ fn etag(id: &str, version: u64) -> String {
     format!("\"{:016x}\"", fnv(&format!("{id}/{version}")))
 }
 
+/// A revision in v2's names, from v3's rendering of it.
+pub fn revision(v3: &Value, files: &str, file_id: &str) -> Value {
+    let id = v3["id"].as_str().unwrap_or_default();
+    let me = format!("{files}/{file_id}/revisions/{id}");
+    let mut out = json!({
+        "kind": "drive#revision",
+        "id": id,
+        "etag": etag(&me, 0),
+        "selfLink": me,
+        "mimeType": v3["mimeType"],
+        "modifiedDate": v3["modifiedTime"],
+        "pinned": v3["keepForever"],
+        "published": v3["published"],
+        "downloadUrl": format!("{files}/{file_id}/revisions/{id}?alt=media"),
+    });
+    for (v2_name, v3_name) in
+        [("md5Checksum", "md5Checksum"), ("fileSize", "size"), ("originalFilename", "originalFilename")]
+    {
+        if let Some(v) = v3.get(v3_name) {
+            out[v2_name] = v.clone();
+        }
+    }
+    if let Some(u) = v3.get("lastModifyingUser") {
+        out["lastModifyingUserName"] = u["displayName"].clone();
+        out["lastModifyingUser"] = user(u);
+    }
+    out
+}
+
 /// A person in v2's names, from v3's rendering of them.
 fn user(v3: &Value) -> Value {
     let mut out = json!({"kind": "drive#user", "isAuthenticatedUser": v3["me"].as_bool().unwrap_or(false)});

@@ -195,6 +195,31 @@ pub const USER: &[Field] = &[
     ("picture", "any"),
 ];
 
+pub const REVISION: &[Field] = &[
+    ("downloadUrl", "string"),
+    ("etag", "string"),
+    ("fileSize", "string"),
+    ("id", "string"),
+    ("kind", "string"),
+    ("lastModifyingUser", "#User"),
+    ("lastModifyingUserName", "string"),
+    ("md5Checksum", "string"),
+    ("mimeType", "string"),
+    ("modifiedDate", "string"),
+    ("originalFilename", "string"),
+    ("pinned", "boolean"),
+    ("published", "boolean"),
+    ("selfLink", "string"),
+];
+
+pub const REVISION_LIST: &[Field] = &[
+    ("etag", "string"),
+    ("items", "[#Revision]"),
+    ("kind", "string"),
+    ("nextPageToken", "string"),
+    ("selfLink", "string"),
+];
+
 /// Every schema by name.
 pub const ALL: &[(&str, &[Field])] = &[
     ("About", ABOUT),
@@ -208,6 +233,8 @@ pub const ALL: &[(&str, &[Field])] = &[
     ("PermissionId", PERMISSION_ID),
     ("PermissionList", PERMISSION_LIST),
     ("Property", PROPERTY),
+    ("Revision", REVISION),
+    ("RevisionList", REVISION_LIST),
     ("User", USER),
 ];
 
