@@ -24,6 +24,8 @@ pub const UPLOAD_PREFIX: &str = "/upload/v1/";
 /// The journal's name for a `response_url` (`{universe_url}/response/v1/{secret}`).
 pub const RESPONSE_OPERATION: &str = "response_url";
 pub const RESPONSE_PREFIX: &str = "/response/v1/";
+/// The journal's name for a list export's download URL (`slackLists.download.get`).
+pub const EXPORT_OPERATION: &str = "files.list_export";
 
 pub fn router() -> Router {
     Router::new()
@@ -31,6 +33,7 @@ pub fn router() -> Router {
         .route("/{method}", any(api_method))
         .route("/upload/v1/{secret}", any(upload))
         .route("/response/v1/{secret}", any(respond))
+        .route("/files-pri/lists/{job}/{file}", any(list_export))
         .route("/link", any(crate::socket::link))
         .route("/link/", any(crate::socket::link))
         .fallback(not_found)
@@ -43,6 +46,9 @@ pub fn operation_name(path: &str) -> Option<String> {
     }
     if path.starts_with(RESPONSE_PREFIX) {
         return Some(RESPONSE_OPERATION.to_string());
+    }
+    if path.starts_with(methods::lists::EXPORT_PREFIX) {
+        return Some(EXPORT_OPERATION.to_string());
     }
     if path == "/link" || path == "/link/" {
         return Some(crate::socket::LINK_OPERATION.to_string());
@@ -93,19 +99,23 @@ fn run(
     query: Option<&str>,
     body: &[u8],
 ) -> (Result<Reply, SlackError>, Option<Actor>) {
-    let actor = match authenticate(ctx) {
-        Ok(a) => a,
+    let (actor, anonymous) = match authenticate(ctx) {
+        Ok(a) => (a, false),
+        // api.test answers callers without a (valid) token too.
+        Err(_) if method.name == methods::misc::API_TEST => (Actor::anonymous(), true),
         Err(e) => return (Err(e), None),
     };
     let result = (|| {
-        check_scopes(method, &actor)?;
+        if !anonymous {
+            check_scopes(method, &actor)?;
+        }
         let params = parse_params(headers, query, body)?;
         let now = ctx.universe.now();
         materialise_scheduled(ctx, now)?;
         let call = Call { ctx, params: &params, actor: actor.clone(), now };
         (method.handler)(&call)
     })();
-    (result, Some(actor))
+    (result, (!anonymous).then_some(actor))
 }
 
 /// Who the credential speaks for.
@@ -185,6 +195,24 @@ pub(crate) fn materialise_scheduled(ctx: &RequestCtx, now: chrono::DateTime<chro
         crate::delivery::publish_change(&ctx.universe, before, after, None, now);
     }
     Ok(())
+}
+
+/// A list export's CSV, for a token of the person who asked for it (as Slack's private
+/// file URLs want one).
+async fn list_export(ctx: Option<Extension<RequestCtx>>, Path((job, _file)): Path<(String, String)>) -> Response {
+    let Some(Extension(ctx)) = ctx else { return text_response(StatusCode::INTERNAL_SERVER_ERROR, "error".into()) };
+    let Ok(actor) = authenticate(&ctx) else { return text_response(StatusCode::FORBIDDEN, "not_authed".into()) };
+    let csv = ctx
+        .universe
+        .read::<SlackState, _>(|s| s.list_exports.get(&job).filter(|e| e.user == actor.user).map(|e| e.csv.clone()));
+    match csv {
+        Ok(Some(csv)) => {
+            let mut response = (StatusCode::OK, csv).into_response();
+            response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+            response
+        }
+        _ => text_response(StatusCode::NOT_FOUND, "file_not_found".into()),
+    }
 }
 
 fn text_response(status: StatusCode, text: String) -> Response {

@@ -63,6 +63,9 @@ pub struct User {
     pub status_expiration: i64,
     /// The fixture person this user is.
     pub person_key: Option<String>,
+    /// A photo set with `users.setPhoto` (a hash of its bytes); `None`: the default avatar.
+    #[serde(default)]
+    pub photo: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -259,6 +262,22 @@ pub struct File {
     pub snippet_type: Option<String>,
     pub shares: Vec<Share>,
     pub deleted: bool,
+    /// A remote file (`files.remote.add`): kept by an app elsewhere, known here by its
+    /// link and the app's own id for it.
+    #[serde(default)]
+    pub external: Option<RemoteFile>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RemoteFile {
+    /// The app that added it; `external_id`s are unique per app.
+    pub app_id: String,
+    pub external_id: String,
+    pub external_url: String,
+    /// Search terms the app gave (`indexable_file_contents`), as text.
+    pub indexable: Option<String>,
+    pub has_preview: bool,
+    pub updated: i64,
 }
 
 /// An upload begun with `files.getUploadURLExternal` (`uploads` key: the file id).
@@ -374,6 +393,164 @@ pub struct SlackState {
     /// too), export and import.
     #[serde(default)]
     pub revoked_tokens: Collection<Revocation>,
+    /// Canvases by id (`F…`, from the file id space).
+    #[serde(default)]
+    pub canvases: Collection<Canvas>,
+    /// Calls registered by the app (`calls.add`), by id (`R…`).
+    #[serde(default)]
+    pub calls: Collection<CallRecord>,
+    /// Lists by id (`F…`, from the file id space).
+    #[serde(default)]
+    pub lists: Collection<SlackList>,
+    /// List items, by `{list_id}:{item_id}`.
+    #[serde(default)]
+    pub list_items: Collection<ListItem>,
+    /// List exports (`slackLists.download.start`), by job id.
+    #[serde(default)]
+    pub list_exports: Collection<ListExport>,
+}
+
+/// Who may use a canvas or a list beyond its owner: users and channels, each with
+/// `read` or `write` (`owner` is the creator's).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Grants {
+    pub users: BTreeMap<String, String>,
+    pub channels: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    None,
+    Read,
+    Write,
+    Owner,
+}
+
+impl Level {
+    pub fn parse(level: &str) -> Level {
+        match level {
+            "owner" => Level::Owner,
+            "write" => Level::Write,
+            "read" => Level::Read,
+            _ => Level::None,
+        }
+    }
+}
+
+impl Grants {
+    /// What `user` may do, given the owner and the channels the user is a member of.
+    pub fn level(&self, s: &SlackState, owner: &str, user: &str) -> Level {
+        if owner == user {
+            return Level::Owner;
+        }
+        let mut best = self.users.get(user).map(|l| Level::parse(l)).unwrap_or(Level::None);
+        for (channel, level) in &self.channels {
+            if s.is_member(channel, user) {
+                best = best.max(Level::parse(level));
+            }
+        }
+        best
+    }
+}
+
+/// One section of a canvas: a header or a block of text, with its markdown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Section {
+    /// `temp:C:…`
+    pub id: String,
+    /// `h1`, `h2`, `h3` or `text`.
+    pub kind: String,
+    pub markdown: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Canvas {
+    pub id: String,
+    pub title: String,
+    pub owner: String,
+    pub created: i64,
+    pub updated: i64,
+    /// The channel it is a tab of, or whose channel canvas it is.
+    pub channel_id: Option<String>,
+    /// The channel canvas of `channel_id` (one per channel).
+    pub is_channel_canvas: bool,
+    pub sections: Vec<Section>,
+    pub grants: Grants,
+}
+
+/// A Call registered by a calling app.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallRecord {
+    pub id: String,
+    pub app_id: Option<String>,
+    pub external_unique_id: String,
+    pub external_display_id: Option<String>,
+    pub join_url: String,
+    pub desktop_app_join_url: Option<String>,
+    pub title: Option<String>,
+    pub created_by: String,
+    pub date_start: i64,
+    /// Set by `calls.end`; an ended call takes no more changes.
+    pub date_end: Option<i64>,
+    pub duration: Option<i64>,
+    /// Participants: `{"slack_id": …}` or `{"external_id", "display_name", "avatar_url"}`.
+    pub users: Vec<Value>,
+}
+
+/// A column of a list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Column {
+    pub id: String,
+    pub key: String,
+    pub name: String,
+    pub kind: String,
+    pub is_primary_column: bool,
+    pub options: Option<Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SlackList {
+    pub id: String,
+    pub name: String,
+    pub description_blocks: Option<Value>,
+    pub todo_mode: bool,
+    pub schema: Vec<Column>,
+    pub owner: String,
+    pub created: i64,
+    pub updated: i64,
+    pub grants: Grants,
+}
+
+/// One cell of a list item: the column and the typed value (`{"rich_text": […]}`…).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cell {
+    pub column_id: String,
+    /// The input key (`rich_text`, `user`, `select`, `date`, `number`, `checkbox`, …).
+    pub kind: String,
+    pub value: Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ListItem {
+    pub id: String,
+    pub list_id: String,
+    pub parent_item_id: Option<String>,
+    pub cells: Vec<Cell>,
+    pub created_by: String,
+    pub updated_by: String,
+    pub created: i64,
+    pub updated: i64,
+    pub archived: bool,
+}
+
+/// An export of a list, taken when it was asked for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ListExport {
+    pub job_id: String,
+    pub list_id: String,
+    pub user: String,
+    pub created: i64,
+    pub csv: String,
 }
 
 /// A token revoked with `auth.revoke`.
@@ -415,6 +592,11 @@ impl Store for SlackState {
             ("token_scopes", &self.token_scopes),
             ("apps", &self.apps),
             ("revoked_tokens", &self.revoked_tokens),
+            ("canvases", &self.canvases),
+            ("calls", &self.calls),
+            ("lists", &self.lists),
+            ("list_items", &self.list_items),
+            ("list_exports", &self.list_exports),
         ]
     }
 }
@@ -449,6 +631,18 @@ pub struct Actor {
 }
 
 impl Actor {
+    /// A caller without a token (only `api.test` serves one).
+    pub fn anonymous() -> Self {
+        Actor {
+            kind: TokenKind::User,
+            user: String::new(),
+            bot_id: None,
+            app_id: None,
+            scopes: Arc::new(Vec::new()),
+            is_admin: false,
+        }
+    }
+
     pub fn is_bot(&self) -> bool {
         self.kind == TokenKind::Bot
     }
@@ -957,6 +1151,27 @@ impl SlackState {
 
     pub fn has_due_scheduled(&self, now: i64) -> bool {
         self.scheduled_messages.values().any(|s| s.post_at <= now)
+    }
+}
+
+impl SlackState {
+    /// A fresh file id (`F…`): files, uploads, canvases and lists share one id space.
+    pub fn fresh_file_id(&self, ids: &mut IdGen) -> String {
+        loop {
+            let id = ids.upper_id("F", 10);
+            let taken = self.files.contains_key(&id)
+                || self.uploads.contains_key(&id)
+                || self.canvases.contains_key(&id)
+                || self.lists.contains_key(&id);
+            if !taken {
+                return id;
+            }
+        }
+    }
+
+    /// The items of a list, in key order (callers sort).
+    pub fn items_of<'a>(&'a self, list_id: &str) -> impl Iterator<Item = &'a ListItem> + 'a {
+        self.list_items.range(format!("{list_id}:")..format!("{list_id};")).map(|(_, i)| i)
     }
 }
 

@@ -68,9 +68,7 @@ fn content(call: &Call<'_>, require: bool) -> Result<Content, SlackError> {
         Err(_) => return Err(SlackError::Code("invalid_metadata_format")),
         Ok(None) => None,
         Ok(Some(m)) => {
-            let valid = m.get("event_type").and_then(Value::as_str).is_some()
-                && m.get("event_payload").is_some_and(Value::is_object);
-            if !valid {
+            if !valid_metadata(&m) {
                 return Err(SlackError::Code("invalid_metadata_schema"));
             }
             Some(m)
@@ -84,6 +82,30 @@ fn content(call: &Call<'_>, require: bool) -> Result<Content, SlackError> {
         return Err(SlackError::Code("msg_too_long"));
     }
     Ok(content)
+}
+
+/// Message metadata: an event (`event_type` + an `event_payload` object), work object
+/// `entities` (each with an `entity_type` and an `entity_payload` object), or both.
+fn valid_metadata(m: &Value) -> bool {
+    let Some(obj) = m.as_object() else { return false };
+    let has_event = obj.contains_key("event_type") || obj.contains_key("event_payload");
+    let event_ok = obj.get("event_type").and_then(Value::as_str).is_some_and(|t| !t.is_empty())
+        && obj.get("event_payload").is_some_and(Value::is_object);
+    let entity_ok = |e: &Value| {
+        e.get("entity_type").and_then(Value::as_str).is_some_and(|t| !t.is_empty())
+            && e.get("entity_payload").is_some_and(Value::is_object)
+    };
+    let entities = match obj.get("entities") {
+        None => None,
+        Some(Value::Array(items)) if !items.is_empty() && items.iter().all(entity_ok) => Some(true),
+        Some(_) => Some(false),
+    };
+    match (has_event, entities) {
+        (true, None) => event_ok,
+        (true, Some(entities)) => event_ok && entities,
+        (false, Some(entities)) => entities,
+        (false, None) => false,
+    }
 }
 
 /// A message by the caller with this content.
@@ -156,7 +178,8 @@ pub fn chat_update(call: &Call<'_>) -> Result<Reply, SlackError> {
     let channel = call.channel_arg("channel")?;
     let ts = call.params.nonempty("ts").ok_or(SlackError::MessageNotFound)?;
     let content = content(call, false)?;
-    if content.text.is_none() && content.blocks.is_none() && content.attachments.is_none() {
+    let nothing = content.text.is_none() && content.blocks.is_none() && content.attachments.is_none();
+    if nothing && content.metadata.is_none() {
         return Err(SlackError::Code("no_text"));
     }
     let me = call.actor.user.clone();

@@ -4,10 +4,15 @@
 
 pub mod apps;
 pub mod auth;
+pub mod calls;
+pub mod canvases;
 pub mod chat;
 pub mod conversations;
 pub mod files;
 pub mod items;
+pub mod lists;
+pub mod misc;
+pub mod remote;
 pub mod teamwork;
 pub mod users;
 
@@ -113,10 +118,15 @@ const fn with_app(method: Method, app: &'static [&'static str]) -> Method {
 
 use apps::*;
 use auth::*;
+use calls::*;
+use canvases::*;
 use chat::*;
 use conversations::*;
 use files::*;
 use items::*;
+use lists::*;
+use misc::*;
+use remote::*;
 use teamwork::*;
 use users::*;
 
@@ -127,6 +137,9 @@ const CONVERSATIONS_HISTORY: Scopes = Some(&["groups:history", "im:history", "mp
 const CONVERSATIONS_WRITE_BOT: Scopes =
     Some(&["groups:write", "im:write", "mpim:write", "channels:write", "channels:manage"]);
 const CONVERSATIONS_WRITE_USER: Scopes = Some(&["groups:write", "im:write", "mpim:write", "channels:write"]);
+
+const LISTS_READ: Scopes = Some(&["lists:read"]);
+const LISTS_WRITE: Scopes = Some(&["lists:write"]);
 
 /// Every routed method. Scopes and tiers are the vendor spec's (checked by a test).
 pub static METHODS: &[Method] = &[
@@ -302,6 +315,62 @@ pub static METHODS: &[Method] = &[
     m("files.list", Tier::T3, Some(&["files:read"]), Some(&["files:read"]), files_list),
     m("files.delete", Tier::T3, Some(&["files:write"]), Some(&["files:write"]), files_delete),
     m("files.upload", Tier::T2, Some(&["files:write"]), Some(&["files:write"]), files_upload),
+    // Any token, or none (see `api::run`).
+    with_app(m(API_TEST, Tier::T4, Some(&[]), Some(&[]), api_test), &[]),
+    m("files.remote.add", Tier::T2, Some(&["remote_files:write"]), None, files_remote_add),
+    m("files.remote.info", Tier::T2, Some(&["remote_files:read"]), Some(&["remote_files:read"]), files_remote_info),
+    m("files.remote.list", Tier::T2, Some(&["remote_files:read"]), Some(&["remote_files:read"]), files_remote_list),
+    m("files.remote.remove", Tier::T2, Some(&["remote_files:write"]), None, files_remote_remove),
+    m("files.remote.share", Tier::T2, Some(&["remote_files:share"]), Some(&["remote_files:share"]), files_remote_share),
+    m("files.remote.update", Tier::T2, Some(&["remote_files:write"]), None, files_remote_update),
+    m("bookmarks.edit", Tier::T2, Some(&["bookmarks:write"]), Some(&["bookmarks:write"]), bookmarks_edit),
+    m("team.billing.info", Tier::T3, Some(&["team.billing:read"]), Some(&["team.billing:read"]), team_billing_info),
+    m(
+        "team.preferences.list",
+        Tier::T3,
+        Some(&["team.preferences:read"]),
+        Some(&["team.preferences:read"]),
+        team_preferences_list,
+    ),
+    m("users.setPhoto", Tier::T2, None, Some(&["users.profile:write"]), users_set_photo),
+    m("users.deletePhoto", Tier::T2, None, Some(&["users.profile:write"]), users_delete_photo),
+    m(
+        "conversations.canvases.create",
+        Tier::T2,
+        Some(&["canvases:write"]),
+        Some(&["canvases:write"]),
+        conversations_canvases_create,
+    ),
+    m("canvases.create", Tier::T2, Some(&["canvases:write"]), Some(&["canvases:write"]), canvases_create),
+    m("canvases.edit", Tier::T3, Some(&["canvases:write"]), Some(&["canvases:write"]), canvases_edit),
+    m("canvases.delete", Tier::T3, Some(&["canvases:write"]), Some(&["canvases:write"]), canvases_delete),
+    m("canvases.access.set", Tier::T3, Some(&["canvases:write"]), Some(&["canvases:write"]), canvases_access_set),
+    m("canvases.access.delete", Tier::T3, Some(&["canvases:write"]), Some(&["canvases:write"]), canvases_access_delete),
+    m(
+        "canvases.sections.lookup",
+        Tier::T3,
+        Some(&["canvases:read"]),
+        Some(&["canvases:read"]),
+        canvases_sections_lookup,
+    ),
+    m("calls.add", Tier::T3, Some(&["calls:write"]), Some(&["calls:write"]), calls_add),
+    m("calls.info", Tier::T3, Some(&["calls:read"]), Some(&["calls:read"]), calls_info),
+    m("calls.update", Tier::T3, Some(&["calls:write"]), Some(&["calls:write"]), calls_update),
+    m("calls.end", Tier::T3, Some(&["calls:write"]), Some(&["calls:write"]), calls_end),
+    m("calls.participants.add", Tier::T3, Some(&["calls:write"]), Some(&["calls:write"]), calls_participants_add),
+    m("calls.participants.remove", Tier::T3, Some(&["calls:write"]), Some(&["calls:write"]), calls_participants_remove),
+    m("slackLists.create", Tier::T2, LISTS_WRITE, LISTS_WRITE, slack_lists_create),
+    m("slackLists.update", Tier::T2, LISTS_WRITE, LISTS_WRITE, slack_lists_update),
+    m("slackLists.access.set", Tier::T3, LISTS_WRITE, LISTS_WRITE, slack_lists_access_set),
+    m("slackLists.access.delete", Tier::T3, LISTS_WRITE, LISTS_WRITE, slack_lists_access_delete),
+    m("slackLists.items.create", Tier::T3, LISTS_WRITE, LISTS_WRITE, slack_lists_items_create),
+    m("slackLists.items.list", Tier::T2, LISTS_READ, LISTS_READ, slack_lists_items_list),
+    m("slackLists.items.info", Tier::T2, LISTS_READ, LISTS_READ, slack_lists_items_info),
+    m("slackLists.items.update", Tier::T3, LISTS_WRITE, LISTS_WRITE, slack_lists_items_update),
+    m("slackLists.items.delete", Tier::T2, LISTS_WRITE, LISTS_WRITE, slack_lists_items_delete),
+    m("slackLists.items.deleteMultiple", Tier::T2, LISTS_WRITE, LISTS_WRITE, slack_lists_items_delete_multiple),
+    m("slackLists.download.start", Tier::T2, LISTS_READ, LISTS_READ, slack_lists_download_start),
+    m("slackLists.download.get", Tier::T4, LISTS_READ, LISTS_READ, slack_lists_download_get),
 ];
 
 impl Method {
