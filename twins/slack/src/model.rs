@@ -533,6 +533,10 @@ pub struct Cell {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListItem {
     pub id: String,
+    /// Creation order within the list (ids are random, and items made in one second
+    /// share their time).
+    #[serde(default)]
+    pub seq: u64,
     pub list_id: String,
     pub parent_item_id: Option<String>,
     pub cells: Vec<Cell>,

@@ -217,7 +217,9 @@ pub fn parse_params(headers: &HeaderMap, query: Option<&str>, body: &[u8]) -> Re
     if media == "application/json" || media.ends_with("+json") || (media.is_empty() && looks_json) {
         let value: Value = serde_json::from_slice(body).map_err(|_| SlackError::InvalidJson)?;
         let Value::Object(map) = value else { return Err(SlackError::JsonNotObject) };
-        for (k, v) in map {
+        // A null is an argument left out: it does not hide one given in the query string
+        // (slack_sdk sends `"cursor": null` in the body and the cursor in the query).
+        for (k, v) in map.into_iter().filter(|(_, v)| !v.is_null()) {
             params.set(&k, v);
         }
     } else if media == "multipart/form-data" {
@@ -312,6 +314,9 @@ mod tests {
                 .unwrap();
         assert_eq!(p.json("blocks").unwrap(), Some(json!([{"type": "divider"}])));
         assert_eq!(p.int("n").unwrap(), Some(5));
+        let p =
+            parse_params(&headers("application/json"), Some("cursor=abc"), br#"{"cursor":null,"limit":2}"#).unwrap();
+        assert_eq!(p.str("cursor").as_deref(), Some("abc"));
     }
 
     #[test]

@@ -482,8 +482,10 @@ pub fn slack_lists_items_create(call: &Call<'_>) -> Result<Reply, SlackError> {
             None => Vec::new(),
         };
         let given: Vec<Cell> = fields.iter().map(|f| cell(s, &l, f)).collect::<Result<_, _>>()?;
+        let seq = s.items_of(&l.id).map(|i| i.seq).max().map_or(0, |m| m + 1);
         let mut holder = ListItem {
             id: String::new(),
+            seq,
             list_id: l.id.clone(),
             parent_item_id: parent.as_ref().map(|p| p.trim().to_string()),
             cells: std::mem::take(&mut cells),
@@ -508,10 +510,10 @@ pub fn slack_lists_items_create(call: &Call<'_>) -> Result<Reply, SlackError> {
     })
 }
 
-/// Items in creation order: `(created, id)`.
+/// Items in creation order.
 fn sorted_items<'a>(s: &'a SlackState, list_id: &str) -> Vec<&'a ListItem> {
     let mut items: Vec<&ListItem> = s.items_of(list_id).collect();
-    items.sort_by(|a, b| (a.created, &a.id).cmp(&(b.created, &b.id)));
+    items.sort_by_key(|i| (i.seq, i.created));
     items
 }
 
@@ -523,7 +525,7 @@ pub fn slack_lists_items_list(call: &Call<'_>) -> Result<Reply, SlackError> {
         let items = sorted_items(s, &l.id)
             .into_iter()
             .filter(|i| i.archived == archived)
-            .map(|i| (format!("{:012}:{}", i.created, i.id), i));
+            .map(|i| (format!("{:012}", i.seq), i));
         let page = paginate(items, &req, "item", false);
         let items: Vec<Value> = page.items.iter().map(|i| item_json(l, i)).collect();
         Ok(ok(json!({ "items": items, "response_metadata": metadata(&page.next_cursor) })))
