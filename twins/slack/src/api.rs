@@ -568,12 +568,189 @@ mod tests {
         }
     }
 
+    /// Runs `method` as `kind` with a JSON body; the `error` of the answer (`""` when ok).
+    fn error_of(
+        core: &Arc<Core>,
+        universe: &Arc<twin_core::Universe>,
+        kind: &str,
+        method: &str,
+        body: Value,
+    ) -> String {
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        let bytes = serde_json::to_vec(&body).unwrap();
+        let (result, _) = run(&ctx(core, universe, kind), methods::find(method).unwrap(), &headers, None, &bytes);
+        match result {
+            Ok(_) => String::new(),
+            Err(e) => e.code(),
+        }
+    }
+
+    /// The argument errors of the methods added for the SDKs' own tests, as the vendor
+    /// specs name them.
+    #[test]
+    fn argument_errors_of_the_newer_methods() {
+        let (core, universe) = setup();
+        let general =
+            universe.read::<SlackState, _>(|s| s.channel_by_name("general").map(|c| c.id.clone())).unwrap().unwrap();
+        let cases: &[(&str, &str, Value, &str)] = &[
+            ("bot", "api.test", json!({"error": "my_error"}), "my_error"),
+            ("bot", "api.test", json!({"foo": "bar"}), ""),
+            ("bot", "files.remote.add", json!({"external_id": "x", "title": "t"}), "invalid_arguments"),
+            (
+                "bot",
+                "files.remote.add",
+                json!({"external_id": "x".repeat(300), "title": "t",
+              "external_url": "https://e.com"}),
+                "invalid_external_id",
+            ),
+            (
+                "bot",
+                "files.remote.add",
+                json!({"external_id": "x", "title": "t".repeat(300),
+              "external_url": "https://e.com"}),
+                "bad_title",
+            ),
+            ("user", "files.remote.add", json!({}), "not_allowed_token_type"),
+            ("bot", "files.remote.info", json!({}), "invalid_args"),
+            ("bot", "files.remote.info", json!({"file": "F1", "external_id": "x"}), "too_many_ids"),
+            ("bot", "files.remote.remove", json!({"external_id": "nope"}), "file_not_found"),
+            ("bot", "files.remote.share", json!({"external_id": "nope"}), "invalid_arguments"),
+            ("bot", "files.remote.update", json!({"external_id": "x", "external_url": "nope"}), "invalid_url"),
+            ("bot", "files.remote.update", json!({"external_id": "x", "title": " "}), "invalid_title"),
+            ("bot", "files.remote.list", json!({"cursor": "!!"}), "invalid_cursor"),
+            ("bot", "bookmarks.edit", json!({"bookmark_id": "Bk1"}), "channel_not_found"),
+            ("bot", "bookmarks.edit", json!({"channel_id": general}), "invalid_arguments"),
+            (
+                "bot",
+                "bookmarks.edit",
+                json!({"channel_id": general, "bookmark_id": "Bk1", "link": "x"}),
+                "invalid_link",
+            ),
+            ("bot", "bookmarks.edit", json!({"channel_id": general, "bookmark_id": "Bk1"}), "not_found"),
+            ("bot", "users.setPhoto", json!({}), "not_allowed_token_type"),
+            ("user", "users.setPhoto", json!({}), "bad_image"),
+            ("bot", "canvases.create", json!({"document_content": {"type": "html"}}), "invalid_arguments"),
+            ("bot", "canvases.create", json!({"channel_id": "C0NOPE"}), "channel_not_found"),
+            ("bot", "canvases.edit", json!({"canvas_id": "F1"}), "invalid_arguments"),
+            (
+                "bot",
+                "canvases.edit",
+                json!({"canvas_id": "F1", "changes": [{"operation": "rename"}]}),
+                "canvas_not_found",
+            ),
+            ("bot", "canvases.delete", json!({}), "invalid_arguments"),
+            ("bot", "canvases.delete", json!({"canvas_id": "F1"}), "canvas_not_found"),
+            (
+                "bot",
+                "canvases.access.set",
+                json!({"canvas_id": "F1", "access_level": "admin",
+              "user_ids": "U1"}),
+                "invalid_arguments",
+            ),
+            ("bot", "canvases.access.set", json!({"canvas_id": "F1", "access_level": "read"}), "invalid_parameters"),
+            ("bot", "canvases.access.delete", json!({"canvas_id": "F1"}), "invalid_parameters"),
+            ("bot", "canvases.sections.lookup", json!({"canvas_id": "F1"}), "invalid_arguments"),
+            (
+                "bot",
+                "canvases.sections.lookup",
+                json!({"canvas_id": "F1", "criteria": {"section_types": ["h9"]}}),
+                "invalid_arguments",
+            ),
+            (
+                "bot",
+                "canvases.sections.lookup",
+                json!({"canvas_id": "F1", "criteria": {"contains_text": "x"}}),
+                "canvas_not_found",
+            ),
+            ("bot", "conversations.canvases.create", json!({}), "channel_not_found"),
+            ("bot", "calls.add", json!({"join_url": "https://x"}), "invalid_arguments"),
+            (
+                "bot",
+                "calls.add",
+                json!({"external_unique_id": "x", "join_url": "https://x", "date_start": -5}),
+                "invalid_start_time",
+            ),
+            (
+                "bot",
+                "calls.add",
+                json!({"external_unique_id": "x", "join_url": "https://x", "created_by": "U0"}),
+                "invalid_created_by",
+            ),
+            ("bot", "calls.info", json!({}), "invalid_arguments"),
+            ("bot", "calls.info", json!({"id": "R0"}), "invalid_call_id"),
+            ("bot", "calls.end", json!({"id": "R0"}), "invalid_call_id"),
+            ("bot", "calls.update", json!({"id": "R0"}), "invalid_call_id"),
+            ("bot", "calls.participants.add", json!({"id": "R0"}), "invalid_arguments"),
+            ("bot", "calls.participants.add", json!({"id": "R0", "users": "nope"}), "bad_users"),
+            ("bot", "calls.participants.remove", json!({"id": "R0", "users": [{"slack_id": "U1"}]}), "invalid_call_id"),
+            ("bot", "slackLists.create", json!({}), "invalid_arguments"),
+            ("bot", "slackLists.create", json!({"name": "x".repeat(300)}), "over_title_length_maximum"),
+            ("bot", "slackLists.create", json!({"name": "x", "schema": "nope"}), "invalid_schema"),
+            (
+                "bot",
+                "slackLists.create",
+                json!({"name": "x", "include_copied_list_records": true}),
+                "missing_arg_copy_from_list_id",
+            ),
+            (
+                "bot",
+                "slackLists.create",
+                json!({"name": "x", "schema": [{"key": "a", "type": "warp",
+              "is_primary_column": true}]}),
+                "invalid_column_type",
+            ),
+            ("bot", "slackLists.update", json!({"id": "F1"}), "missing_arguments"),
+            ("bot", "slackLists.update", json!({"id": "F1", "name": "n"}), "list_not_found"),
+            ("bot", "slackLists.items.create", json!({}), "invalid_arguments"),
+            ("bot", "slackLists.items.create", json!({"list_id": "F1"}), "list_not_found"),
+            ("bot", "slackLists.items.list", json!({"list_id": "F1", "cursor": "!!"}), "invalid_cursor"),
+            ("bot", "slackLists.items.info", json!({"list_id": "F1"}), "invalid_arguments"),
+            ("bot", "slackLists.items.update", json!({"list_id": "F1"}), "invalid_arguments"),
+            ("bot", "slackLists.items.delete", json!({"list_id": "F1", "id": "Rec1"}), "list_not_found"),
+            ("bot", "slackLists.items.deleteMultiple", json!({"list_id": "F1"}), "invalid_arguments"),
+            ("bot", "slackLists.access.set", json!({"list_id": "F1", "access_level": "read"}), "invalid_parameters"),
+            ("bot", "slackLists.download.start", json!({"list_id": "F1"}), "list_not_found"),
+            ("bot", "slackLists.download.get", json!({"list_id": "F1"}), "invalid_arguments"),
+            (
+                "bot",
+                "chat.postMessage",
+                json!({"channel": general, "text": "x", "metadata": {"entities": "x"}}),
+                "invalid_metadata_schema",
+            ),
+            (
+                "bot",
+                "chat.postMessage",
+                json!({"channel": general, "text": "x", "metadata": {"entities": [
+              {"entity_type": "slack#/entities/file", "entity_payload": {}}]}}),
+                "",
+            ),
+        ];
+        for (kind, method, body, expected) in cases {
+            assert_eq!(error_of(&core, &universe, kind, method, body.clone()), *expected, "{method} {body}");
+        }
+    }
+
+    #[test]
+    fn api_test_needs_no_token() {
+        let (core, universe) = setup();
+        let mut anonymous = ctx(&core, &universe, "bot");
+        anonymous.credential = None;
+        anonymous.principal = None;
+        let (result, actor) = run(&anonymous, methods::find("api.test").unwrap(), &HeaderMap::new(), Some("a=1"), b"");
+        assert_eq!(result.unwrap().into_value(), json!({"ok": true, "args": {"a": "1"}}));
+        assert!(actor.is_none());
+        let (result, _) = run(&anonymous, methods::find("auth.test").unwrap(), &HeaderMap::new(), None, b"");
+        assert_eq!(result.unwrap_err(), SlackError::NotAuthed);
+    }
+
     #[test]
     fn unknown_and_known_operations() {
         assert_eq!(operation_name("/api/chat.postMessage").as_deref(), Some("chat.postMessage"));
         assert_eq!(operation_name("/chat.postMessage").as_deref(), Some("chat.postMessage"));
         assert_eq!(operation_name("/api/chat.nope"), None);
         assert_eq!(operation_name("/upload/v1/abc").as_deref(), Some(UPLOAD_OPERATION));
+        assert_eq!(operation_name("/files-pri/lists/Le1/F1.csv").as_deref(), Some(EXPORT_OPERATION));
     }
 
     #[test]

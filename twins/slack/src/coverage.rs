@@ -18,6 +18,12 @@ pub const PARTIAL: &[(&str, &str)] = &[
     ("users.profile.set", "standard fields only (no custom profile fields)"),
     ("files.info", "no file comments; content is not served back"),
     ("bookmarks.add", "type `link` only"),
+    ("canvases.create", "markdown kept as header and text sections; canvases are not files to files.*"),
+    ("canvases.edit", "markdown kept as header and text sections (no rich formatting model)"),
+    ("users.setPhoto", "PNG, JPEG or GIF checked by their first bytes; crop arguments checked, not applied"),
+    ("files.remote.add", "adding an app's `external_id` again replaces that file"),
+    ("team.preferences.list", "the preferences of a new workspace"),
+    ("slackLists.download.start", "CSV only; the export is ready at once"),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
