@@ -18,7 +18,7 @@ from typing import Any
 from slack_sdk import WebClient
 
 from conftest import REPO_ROOT
-from test_slack_support import expect_error, slack  # noqa: F401  (fixture)
+from test_slack_support import advance_clock, expect_error, slack  # noqa: F401  (fixture)
 
 VENDOR = Path(REPO_ROOT).parent / "shared" / "vendor" / "slack" / "methods"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -482,3 +482,93 @@ def test_entities_metadata_without_event_type(slack):
                  metadata={"entities": []})
     both = {"event_type": "doc_shared", "event_payload": {"id": "1"}, "entities": [ENTITY]}
     assert slack.bot.chat_postMessage(channel=general, text="both", metadata=both)["ok"]
+
+
+# --- dnd, reminders, stars -----------------------------------------------------------
+
+
+def test_dnd_snooze(slack, control, universe):
+    info = slack.user.dnd_info()
+    conforms("dnd.info", info)
+    assert info["snooze_enabled"] is False
+    expect_error("snooze_end_failed", slack.user.dnd_endSnooze)
+    expect_error("not_in_dnd", slack.user.dnd_endDnd)
+    snoozed = slack.user.dnd_setSnooze(num_minutes=30)
+    conforms("dnd.setSnooze", snoozed)
+    assert snoozed["snooze_remaining"] == 1800
+    mine = slack.user.dnd_info()
+    assert mine["snooze_enabled"] is True and mine["snooze_endtime"] == snoozed["snooze_endtime"]
+    # others see the schedule only
+    assert "snooze_enabled" not in slack.bot.dnd_info(user=slack.alice)
+    team = slack.bot.dnd_teamInfo(users=[slack.alice, slack.bot_user])
+    conforms("dnd.teamInfo", team)
+    assert set(team["users"]) == {slack.alice, slack.bot_user}
+    slack.user.dnd_endSnooze()
+    assert slack.user.dnd_info()["snooze_enabled"] is False
+    slack.user.dnd_setSnooze(num_minutes=5)
+    advance_clock(control, universe, 301)
+    assert slack.user.dnd_info()["snooze_enabled"] is False
+    slack.user.dnd_setSnooze(num_minutes=5)
+    assert slack.user.dnd_endDnd()["ok"]
+    expect_error("too_long", slack.user.dnd_setSnooze, num_minutes=100000)
+    expect_error("missing_duration", slack.user.api_call, "dnd.setSnooze")
+    expect_error("not_allowed_token_type", slack.bot.dnd_setSnooze, num_minutes=5)
+    expect_error("no_users_provided", slack.bot.api_call, "dnd.teamInfo")
+
+
+def slackbot_dm_texts(slack) -> list[str]:
+    for c in slack.user.conversations_list(types="im")["channels"]:
+        if c["user"] == "USLACKBOT":
+            return [m["text"] for m in slack.user.conversations_history(channel=c["id"])["messages"]]
+    return []
+
+
+def test_reminders_fire_on_the_universe_clock(slack, control, universe):
+    added = slack.user.reminders_add(text="stretch", time="in 10 minutes")
+    conforms("reminders.add", added)
+    r = added["reminder"]
+    assert r["recurring"] is False and r["complete_ts"] == 0 and r["user"] == slack.alice
+    daily = slack.user.reminders_add(text="water plants", time="every day")["reminder"]
+    assert daily["recurring"] is True and "time" not in daily
+    listed = slack.user.reminders_list()
+    conforms("reminders.list", listed)
+    assert {x["id"] for x in listed["reminders"]} == {r["id"], daily["id"]}
+    assert slack.user.reminders_info(reminder=r["id"])["reminder"] == r
+    assert "Reminder: stretch." not in slackbot_dm_texts(slack)
+    advance_clock(control, universe, 601)
+    assert "Reminder: stretch." in slackbot_dm_texts(slack)
+    # it fires once, and stays until completed
+    slack.user.auth_test()
+    assert slackbot_dm_texts(slack).count("Reminder: stretch.") == 1
+    slack.user.reminders_complete(reminder=r["id"])
+    assert slack.user.reminders_info(reminder=r["id"])["reminder"]["complete_ts"] > 0
+    expect_error("cannot_complete_recurring", slack.user.reminders_complete, reminder=daily["id"])
+    advance_clock(control, universe, 2 * 86400)
+    assert slackbot_dm_texts(slack).count("Reminder: water plants.") >= 1
+    slack.user.reminders_delete(reminder=daily["id"])
+    expect_error("not_found", slack.user.reminders_info, reminder=daily["id"])
+    expect_error("cannot_parse", slack.user.reminders_add, text="x", time="someday maybe")
+    expect_error("cannot_add_others", slack.user.reminders_add, text="x", time="60", user=slack.user_id("bob"))
+    expect_error("cannot_add_bot", slack.user.reminders_add, text="x", time="60", user=slack.bot_user)
+    expect_error("not_allowed_token_type", slack.bot.reminders_list)
+
+
+def test_stars(slack):
+    general = slack.channel("general")
+    ts = slack.bot.chat_postMessage(channel=general, text="star me")["ts"]
+    slack.user.stars_add(channel=general, timestamp=ts)
+    slack.user.stars_add(channel=general)
+    expect_error("already_starred", slack.user.stars_add, channel=general, timestamp=ts)
+    items = slack.user.stars_list()
+    conforms("stars.list", items)
+    kinds = sorted(i["type"] for i in items["items"])
+    assert kinds == ["channel", "message"]
+    message = next(i for i in items["items"] if i["type"] == "message")
+    assert message["message"]["ts"] == ts and message["channel"] == general
+    paged = [i for page in slack.user.stars_list(limit=1) for i in page["items"]]
+    assert len(paged) == 2
+    slack.user.stars_remove(channel=general, timestamp=ts)
+    expect_error("not_starred", slack.user.stars_remove, channel=general, timestamp=ts)
+    expect_error("no_item_specified", slack.user.stars_add)
+    expect_error("message_not_found", slack.user.stars_add, channel=general, timestamp="1000000000.000001")
+    expect_error("not_allowed_token_type", slack.bot.stars_list)

@@ -179,16 +179,18 @@ fn check_scopes(method: &Method, actor: &Actor) -> Result<(), SlackError> {
     Err(SlackError::MissingScope { needed: accepted.join(","), provided: actor.scopes.join(",") })
 }
 
-/// Posts the scheduled messages that are due (and raises their events).
+/// Posts the scheduled messages and fires the reminders that are due (and raises their
+/// events), lazily: on the next request after their time on the universe clock.
 pub(crate) fn materialise_scheduled(ctx: &RequestCtx, now: chrono::DateTime<chrono::Utc>) -> Result<(), SlackError> {
     let secs = now.timestamp();
     let due = ctx.universe.read::<SlackState, _>(|s| s.has_due_scheduled(secs)).map_err(|_| SlackError::Internal)?;
     if due {
         let (before, after) = ctx
             .universe
-            .write::<SlackState, _>(|s, _| {
+            .write::<SlackState, _>(|s, ids| {
                 let before = s.clone();
                 s.materialise_scheduled(secs);
+                s.fire_reminders(ids, secs);
                 (before, s.clone())
             })
             .map_err(|_| SlackError::Internal)?;
@@ -725,6 +727,37 @@ mod tests {
               {"entity_type": "slack#/entities/file", "entity_payload": {}}]}}),
                 "",
             ),
+            ("user", "dnd.setSnooze", json!({}), "missing_duration"),
+            ("user", "dnd.setSnooze", json!({"num_minutes": "soon"}), "missing_duration"),
+            ("user", "dnd.setSnooze", json!({"num_minutes": 100_000}), "too_long"),
+            ("user", "dnd.endSnooze", json!({}), "snooze_end_failed"),
+            ("user", "dnd.endDnd", json!({}), "not_in_dnd"),
+            ("bot", "dnd.setSnooze", json!({"num_minutes": 5}), "not_allowed_token_type"),
+            ("bot", "dnd.teamInfo", json!({}), "no_users_provided"),
+            ("user", "reminders.add", json!({"time": "in 5 minutes"}), "invalid_arguments"),
+            ("user", "reminders.add", json!({"text": "x", "time": "whenever"}), "cannot_parse"),
+            ("user", "reminders.add", json!({"text": "x", "time": "1000000000"}), "cannot_parse"),
+            ("user", "reminders.add", json!({"text": "x", "time": "60", "user": "U0NOPE"}), "user_not_found"),
+            ("user", "reminders.add", json!({"text": "x", "time": "60", "user": "USLACKBOT"}), "cannot_add_slackbot"),
+            (
+                "user",
+                "reminders.add",
+                json!({"text": "x", "time": "60", "recurrence": {"frequency": "hourly"}}),
+                "invalid_arguments",
+            ),
+            ("user", "reminders.info", json!({}), "invalid_arguments"),
+            ("user", "reminders.info", json!({"reminder": "Rm0"}), "not_found"),
+            ("user", "reminders.complete", json!({"reminder": "Rm0"}), "not_found"),
+            ("user", "reminders.delete", json!({"reminder": "Rm0"}), "not_found"),
+            ("bot", "reminders.list", json!({}), "not_allowed_token_type"),
+            ("user", "stars.add", json!({}), "no_item_specified"),
+            ("user", "stars.add", json!({"channel": general, "timestamp": "soon"}), "bad_timestamp"),
+            ("user", "stars.add", json!({"channel": general, "timestamp": "1.000001"}), "message_not_found"),
+            ("user", "stars.add", json!({"channel": "C0NOPE"}), "channel_not_found"),
+            ("user", "stars.add", json!({"file": "F0NOPE"}), "file_not_found"),
+            ("user", "stars.add", json!({"file_comment": "Fc1"}), "file_comment_not_found"),
+            ("user", "stars.remove", json!({"channel": general}), "not_starred"),
+            ("user", "stars.list", json!({"cursor": "!!"}), "invalid_cursor"),
         ];
         for (kind, method, body, expected) in cases {
             assert_eq!(error_of(&core, &universe, kind, method, body.clone()), *expected, "{method} {body}");

@@ -408,6 +408,58 @@ pub struct SlackState {
     /// List exports (`slackLists.download.start`), by job id.
     #[serde(default)]
     pub list_exports: Collection<ListExport>,
+    /// Do Not Disturb snoozes, by user id.
+    #[serde(default)]
+    pub dnd: Collection<Snooze>,
+    /// Reminders, by id (`Rm…`).
+    #[serde(default)]
+    pub reminders: Collection<Reminder>,
+    /// Starred items, by `{user}:{item key}`.
+    #[serde(default)]
+    pub stars: Collection<Star>,
+}
+
+/// A user's Do Not Disturb snooze (`dnd.setSnooze`), until `end` (Unix seconds).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snooze {
+    pub user: String,
+    pub end: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reminder {
+    pub id: String,
+    pub creator: String,
+    pub user: String,
+    pub text: String,
+    /// When it next fires (Unix seconds).
+    pub time: i64,
+    /// `daily`, `weekly` (with `weekdays`), `monthly` or `yearly`; `None`: once.
+    pub recurrence: Option<Recurrence>,
+    /// When a one-off reminder was marked complete (0: not yet).
+    pub complete_ts: i64,
+    /// A one-off reminder that has fired (Slackbot told the user).
+    pub fired: bool,
+    pub created: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Recurrence {
+    pub frequency: String,
+    /// For `weekly`: `monday`…`sunday`.
+    pub weekdays: Vec<String>,
+}
+
+/// A starred item: a message (`channel` + `ts`), a file, or a channel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Star {
+    pub user: String,
+    /// `message`, `file` or `channel`.
+    pub kind: String,
+    pub channel: Option<String>,
+    pub ts: Option<String>,
+    pub file: Option<String>,
+    pub created: i64,
 }
 
 /// Who may use a canvas or a list beyond its owner: users and channels, each with
@@ -568,6 +620,45 @@ pub struct Revocation {
     pub at: i64,
 }
 
+impl Reminder {
+    pub fn due(&self, now: i64) -> bool {
+        self.time <= now && (self.recurrence.is_some() || (!self.fired && self.complete_ts == 0))
+    }
+}
+
+pub const WEEKDAYS: [&str; 7] = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
+
+impl Recurrence {
+    /// The first time after `now` this recurrence lands on, from `time`.
+    pub fn next_after(&self, time: i64, now: i64) -> i64 {
+        use chrono::{Datelike, Months, TimeZone, Utc};
+        let Some(mut at) = Utc.timestamp_opt(time, 0).single() else { return now + 86_400 };
+        for _ in 0..100_000 {
+            if at.timestamp() > now {
+                break;
+            }
+            at = match self.frequency.as_str() {
+                "weekly" if !self.weekdays.is_empty() => {
+                    let mut next = at + chrono::Duration::days(1);
+                    for _ in 0..7 {
+                        let day = WEEKDAYS[next.weekday().num_days_from_monday() as usize];
+                        if self.weekdays.iter().any(|w| w == day) {
+                            break;
+                        }
+                        next += chrono::Duration::days(1);
+                    }
+                    next
+                }
+                "weekly" => at + chrono::Duration::days(7),
+                "monthly" => at.checked_add_months(Months::new(1)).unwrap_or(at + chrono::Duration::days(30)),
+                "yearly" => at.checked_add_months(Months::new(12)).unwrap_or(at + chrono::Duration::days(365)),
+                _ => at + chrono::Duration::days(1),
+            };
+        }
+        at.timestamp()
+    }
+}
+
 impl Revocation {
     pub fn key(kind: &str, subject: &str) -> String {
         format!("{kind}:{subject}")
@@ -601,6 +692,9 @@ impl Store for SlackState {
             ("lists", &self.lists),
             ("list_items", &self.list_items),
             ("list_exports", &self.list_exports),
+            ("dnd", &self.dnd),
+            ("reminders", &self.reminders),
+            ("stars", &self.stars),
         ]
     }
 }
@@ -1154,7 +1248,33 @@ impl SlackState {
     }
 
     pub fn has_due_scheduled(&self, now: i64) -> bool {
-        self.scheduled_messages.values().any(|s| s.post_at <= now)
+        self.scheduled_messages.values().any(|s| s.post_at <= now) || self.reminders.values().any(|r| r.due(now))
+    }
+
+    /// Fires the reminders whose time has come: Slackbot tells their user in its DM with
+    /// them. One-off reminders are then past (until completed or deleted); recurring ones
+    /// move to their next time after `now`.
+    pub fn fire_reminders(&mut self, ids: &mut IdGen, now: i64) {
+        let mut due: Vec<Reminder> = self.reminders.values().filter(|r| r.due(now)).cloned().collect();
+        due.sort_by(|a, b| (a.time, &a.id).cmp(&(b.time, &b.id)));
+        for mut r in due {
+            if self.users.get(&r.user).is_some_and(|u| !u.deleted) {
+                let at = u64::try_from(r.time.max(0)).unwrap_or(0).saturating_mul(1_000_000);
+                if let Ok((dm, _)) = self.open_dm(ids, &[SLACKBOT.to_string(), r.user.clone()], r.time, false) {
+                    let message = Message {
+                        user: Some(SLACKBOT.into()),
+                        text: format!("Reminder: {}.", r.text.trim_end_matches('.')),
+                        ..Message::default()
+                    };
+                    let _ = self.post(&dm.id, NewMessage { message, ..NewMessage::default() }, at);
+                }
+            }
+            match r.recurrence.clone() {
+                Some(rec) => r.time = rec.next_after(r.time, now),
+                None => r.fired = true,
+            }
+            self.reminders.insert(r.id.clone(), r);
+        }
     }
 }
 

@@ -12,6 +12,7 @@ pub mod files;
 pub mod items;
 pub mod lists;
 pub mod misc;
+pub mod personal;
 pub mod remote;
 pub mod teamwork;
 pub mod users;
@@ -126,6 +127,7 @@ use files::*;
 use items::*;
 use lists::*;
 use misc::*;
+use personal::*;
 use remote::*;
 use teamwork::*;
 use users::*;
@@ -371,6 +373,18 @@ pub static METHODS: &[Method] = &[
     m("slackLists.items.deleteMultiple", Tier::T2, LISTS_WRITE, LISTS_WRITE, slack_lists_items_delete_multiple),
     m("slackLists.download.start", Tier::T2, LISTS_READ, LISTS_READ, slack_lists_download_start),
     m("slackLists.download.get", Tier::T4, LISTS_READ, LISTS_READ, slack_lists_download_get),
+    m("dnd.setSnooze", Tier::T2, None, Some(&["dnd:write"]), dnd_set_snooze),
+    m("dnd.endSnooze", Tier::T2, None, Some(&["dnd:write"]), dnd_end_snooze),
+    m("dnd.endDnd", Tier::T2, None, Some(&["dnd:write"]), dnd_end_dnd),
+    m("dnd.teamInfo", Tier::T2, Some(&["dnd:read"]), Some(&["dnd:read"]), dnd_team_info),
+    m("reminders.add", Tier::T2, None, Some(&["reminders:write"]), reminders_add),
+    m("reminders.complete", Tier::T2, None, Some(&["reminders:write"]), reminders_complete),
+    m("reminders.delete", Tier::T2, None, Some(&["reminders:write"]), reminders_delete),
+    m("reminders.info", Tier::T2, None, Some(&["reminders:read"]), reminders_info),
+    m("reminders.list", Tier::T2, None, Some(&["reminders:read"]), reminders_list),
+    m("stars.add", Tier::T2, None, Some(&["stars:write"]), stars_add),
+    m("stars.list", Tier::T3, None, Some(&["stars:read"]), stars_list),
+    m("stars.remove", Tier::T2, None, Some(&["stars:write"]), stars_remove),
 ];
 
 impl Method {

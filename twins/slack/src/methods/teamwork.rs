@@ -1,4 +1,4 @@
-//! usergroups.*, search.messages, emoji.list, dnd.info.
+//! usergroups.*, search.messages, emoji.list.
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use serde_json::{json, Value};
@@ -366,18 +366,6 @@ pub fn emoji_list(call: &Call<'_>) -> Result<Reply, SlackError> {
         if call.params.flag("include_categories") {
             body["categories_version"] = json!("5");
             body["categories"] = json!([]);
-        }
-        Ok(ok(body))
-    })
-}
-
-pub fn dnd_info(call: &Call<'_>) -> Result<Reply, SlackError> {
-    let user = call.params.nonempty("user").unwrap_or_else(|| call.actor.user.clone());
-    call.read(|s| {
-        s.user(&user)?;
-        let mut body = json!({"dnd_enabled": false, "next_dnd_start_ts": 1, "next_dnd_end_ts": 1});
-        if user == call.actor.user {
-            body["snooze_enabled"] = json!(false);
         }
         Ok(ok(body))
     })
