@@ -572,3 +572,97 @@ def test_stars(slack):
     expect_error("no_item_specified", slack.user.stars_add)
     expect_error("message_not_found", slack.user.stars_add, channel=general, timestamp="1000000000.000001")
     expect_error("not_allowed_token_type", slack.bot.stars_list)
+
+
+# --- team.*, auth.teams.list, users.*, files extras, search, assistant, rtm -------------
+
+
+def test_team_admin_views(slack):
+    slack.user.auth_test()
+    slack.bot.auth_test()
+    logs = slack.user.team_accessLogs()
+    conforms("team.accessLogs", logs)
+    alice = next(row for row in logs["logins"] if row["user_id"] == slack.alice)
+    assert alice["count"] >= 1 and alice["username"] == "alice"
+    assert all(row["user_id"] != slack.bot_user for row in logs["logins"])
+    expect_error("over_pagination_limit", slack.user.team_accessLogs, page=101)
+    expect_error("not_allowed_token_type", slack.bot.team_accessLogs)
+    billable = slack.user.team_billableInfo()
+    conforms("team.billableInfo", billable)
+    assert billable["billable_info"][slack.alice] == {"billing_active": True}
+    assert slack.bot_user not in billable["billable_info"]
+    assert list(slack.user.team_billableInfo(user=slack.alice)["billable_info"]) == [slack.alice]
+    expect_error("user_not_found", slack.user.team_billableInfo, user="U0NOPE")
+    integrations = slack.user.team_integrationLogs()
+    assert integrations["logs"][0]["app_id"] == slack.info["app_id"]
+    assert integrations["logs"][0]["user_id"] == slack.alice
+    assert slack.user.team_integrationLogs(change_type="removed")["logs"] == []
+    profile = slack.bot.team_profile_get()
+    conforms("team.profile.get", profile)
+    assert profile["profile"]["fields"] == []
+    assert slack.bot.team_externalTeams_list()["organizations"] == []
+    expect_error("invalid_target_team", slack.bot.team_externalTeams_disconnect, target_team="T0OTHER")
+    teams = slack.user.auth_teams_list()
+    # The spec's schema requires `team` and items' `team_id`; its example (and the SDKs) use `teams` and `id`.
+    conforms("auth.teams.list", teams, skip=("team", "team_id"))
+    assert teams["teams"] == [{"id": slack.info["team_id"], "name": "Acme Corp"}]
+
+
+def test_users_identity_and_contacts(slack):
+    # a workspace user token has no Sign in with Slack scopes
+    response = expect_error("missing_scope", slack.user.users_identity)
+    assert response["needed"] == "identity:read"
+    expect_error("not_an_enterprise", slack.bot.users_discoverableContacts_lookup, email="bob@acme.test")
+    assert slack.user.api_call("users.setActive")["ok"]
+
+
+def test_public_file_links_and_comments(slack):
+    up = slack.user.files_getUploadURLExternal(filename="notes.txt", length=5)
+    urllib.request.urlopen(urllib.request.Request(up["upload_url"], data=b"hello", method="POST"), timeout=10).read()
+    slack.user.files_completeUploadExternal(files=[{"id": up["file_id"], "title": "Roadmap notes"}])
+    shared = slack.user.files_sharedPublicURL(file=up["file_id"])
+    assert shared["file"]["public_url_shared"] is True
+    assert slack.user.files_info(file=up["file_id"])["file"]["public_url_shared"] is True
+    slack.user.files_revokePublicURL(file=up["file_id"])
+    assert slack.user.files_info(file=up["file_id"])["file"]["public_url_shared"] is False
+    expect_error("not_allowed_token_type", slack.bot.files_sharedPublicURL, file=up["file_id"])
+    expect_error("file_not_found", slack.bot.files_revokePublicURL, file=up["file_id"])
+    expect_error("cant_delete", slack.user.files_comments_delete, file=up["file_id"], id="Fc0NOPE")
+    # search finds it by title; search.all has both sections
+    found = slack.user.search_files(query="roadmap")
+    conforms("search.files", found)
+    assert [f["id"] for f in found["files"]["matches"]] == [up["file_id"]]
+    assert slack.user.search_files(query="nothing-like-this")["files"]["total"] == 0
+    general = slack.channel("general")
+    slack.user.chat_postMessage(channel=general, text="the roadmap is out")
+    both = slack.user.search_all(query="roadmap")
+    conforms("search.all", both)
+    assert both["files"]["total"] == 1 and both["messages"]["total"] >= 1
+    expect_error("no_query", slack.user.search_files, query="")
+
+
+def test_assistant_threads(slack, control, universe):
+    general = slack.channel("general")
+    ts = slack.bot.chat_postMessage(channel=general, text="how can I help?")["ts"]
+    assert slack.bot.assistant_threads_setStatus(channel_id=general, thread_ts=ts, status="is thinking...")["ok"]
+    slack.bot.assistant_threads_setTitle(channel_id=general, thread_ts=ts, title="Help with expenses")
+    prompts = [{"title": "Summarize", "message": "Summarize the channel"}]
+    slack.bot.assistant_threads_setSuggestedPrompts(channel_id=general, thread_ts=ts, prompts=prompts)
+    state = control.get(f"universes/{universe['id']}/state", params={"service": "slack"}).json()["slack"]
+    thread = state["assistant_threads"][f"{general}:{ts}"]
+    assert thread["status"] == "is thinking..." and thread["title"] == "Help with expenses"
+    assert thread["prompts"] == prompts
+    slack.bot.assistant_threads_setStatus(channel_id=general, thread_ts=ts, status="")
+    state = control.get(f"universes/{universe['id']}/state", params={"service": "slack"}).json()["slack"]
+    assert state["assistant_threads"][f"{general}:{ts}"]["status"] == ""
+    expect_error("invalid_thread_ts", slack.bot.assistant_threads_setTitle, channel_id=general, thread_ts="1.000001", title="x")
+    expect_error("channel_not_found", slack.bot.assistant_threads_setStatus, channel_id=slack.channel("leadership"),
+                 thread_ts=ts, status="x")
+    expect_error("invalid_arguments", slack.bot.assistant_threads_setSuggestedPrompts, channel_id=general,
+                 prompts=[{"title": "no message"}])
+    expect_error("not_allowed_token_type", slack.user.assistant_threads_setTitle, channel_id=general, thread_ts=ts, title="x")
+
+
+def test_rtm_is_closed_to_granular_tokens(slack):
+    expect_error("not_allowed_token_type", slack.bot.rtm_connect)
+    expect_error("not_allowed_token_type", slack.user.rtm_start)

@@ -758,10 +758,78 @@ mod tests {
             ("user", "stars.add", json!({"file_comment": "Fc1"}), "file_comment_not_found"),
             ("user", "stars.remove", json!({"channel": general}), "not_starred"),
             ("user", "stars.list", json!({"cursor": "!!"}), "invalid_cursor"),
+            ("user", "team.accessLogs", json!({"page": 101}), "over_pagination_limit"),
+            ("user", "team.accessLogs", json!({"limit": 5000}), "invalid_limit"),
+            ("user", "team.accessLogs", json!({"team_id": "T0NOPE"}), "invalid_team_id"),
+            ("bot", "team.accessLogs", json!({}), "not_allowed_token_type"),
+            ("user", "team.billableInfo", json!({"user": "U0NOPE"}), "user_not_found"),
+            ("user", "team.billableInfo", json!({"cursor": "!!"}), "invalid_cursor"),
+            ("user", "team.integrationLogs", json!({"change_type": "exploded"}), "invalid_arguments"),
+            ("bot", "team.profile.get", json!({"visibility": "secret"}), "invalid_arguments"),
+            ("bot", "team.externalTeams.disconnect", json!({}), "invalid_arguments"),
+            ("bot", "team.externalTeams.disconnect", json!({"target_team": "T1"}), "invalid_target_team"),
+            ("bot", "auth.teams.list", json!({"limit": 5000}), "invalid_limit"),
+            ("user", "users.identity", json!({}), "missing_scope"),
+            ("bot", "users.discoverableContacts.lookup", json!({}), "invalid_arguments"),
+            ("bot", "users.discoverableContacts.lookup", json!({"email": "a@b.c"}), "not_an_enterprise"),
+            ("bot", "files.comments.delete", json!({"file": "F0NOPE", "id": "Fc1"}), "file_not_found"),
+            ("bot", "files.comments.delete", json!({"file": "F0NOPE"}), "invalid_arguments"),
+            ("user", "files.sharedPublicURL", json!({"file": "F0NOPE"}), "file_not_found"),
+            ("bot", "files.sharedPublicURL", json!({"file": "F0NOPE"}), "not_allowed_token_type"),
+            ("bot", "files.revokePublicURL", json!({}), "invalid_arguments"),
+            ("user", "search.files", json!({}), "no_query"),
+            ("user", "search.all", json!({"query": "x", "cursor": "!!"}), "invalid_cursor"),
+            ("bot", "search.all", json!({"query": "x"}), "not_allowed_token_type"),
+            ("bot", "assistant.threads.setStatus", json!({"channel_id": general, "status": "x"}), "invalid_arguments"),
+            (
+                "bot",
+                "assistant.threads.setStatus",
+                json!({"channel_id": general, "thread_ts": "1.000001",
+              "status": "x"}),
+                "invalid_thread_ts",
+            ),
+            (
+                "bot",
+                "assistant.threads.setStatus",
+                json!({"thread_ts": "1.000001", "status": "x"}),
+                "channel_not_found",
+            ),
+            (
+                "bot",
+                "assistant.threads.setTitle",
+                json!({"channel_id": general, "thread_ts": "1.1"}),
+                "invalid_arguments",
+            ),
+            (
+                "bot",
+                "assistant.threads.setSuggestedPrompts",
+                json!({"channel_id": general, "prompts": [{"title": "t"}]}),
+                "invalid_arguments",
+            ),
+            ("user", "assistant.threads.setTitle", json!({}), "not_allowed_token_type"),
+            ("bot", "rtm.connect", json!({}), "not_allowed_token_type"),
+            ("user", "rtm.start", json!({}), "not_allowed_token_type"),
         ];
         for (kind, method, body, expected) in cases {
             assert_eq!(error_of(&core, &universe, kind, method, body.clone()), *expected, "{method} {body}");
         }
+    }
+
+    /// users.identity answers with what the token's `identity.*` scopes open.
+    #[test]
+    fn users_identity_follows_identity_scopes() {
+        let (core, universe) = setup();
+        let scopes = ["identity:read", "identity.email", "identity.team"].map(String::from).to_vec();
+        universe
+            .write::<SlackState, _>(|s, _| {
+                s.token_scopes.insert("user".into(), Arc::new(scopes));
+            })
+            .unwrap();
+        let (result, _) =
+            run(&ctx(&core, &universe, "user"), methods::find("users.identity").unwrap(), &HeaderMap::new(), None, b"");
+        let body = result.unwrap().into_value();
+        assert!(body["user"]["email"].as_str().is_some_and(|e| e.contains('@')), "{body}");
+        assert!(body["team"]["domain"].is_string() && body["user"].get("image_24").is_none(), "{body}");
     }
 
     #[test]

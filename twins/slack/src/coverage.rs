@@ -24,6 +24,11 @@ pub const PARTIAL: &[(&str, &str)] = &[
     ("files.remote.add", "adding an app's `external_id` again replaces that file"),
     ("team.preferences.list", "the preferences of a new workspace"),
     ("slackLists.download.start", "CSV only; the export is ready at once"),
+    ("dnd.info", "snoozes only: no Do Not Disturb schedule is set in the workspace"),
+    ("reminders.add", "times: Unix timestamps, seconds, `in N minutes|hours|days|weeks`, `tomorrow`, `at HH:MM`, `every day|weekday|week|month|year|<weekday>` (UTC); fired on the next request after their time"),
+    ("team.accessLogs", "one row per person from the universe's journal (ip 127.0.0.1, no user agent)"),
+    ("search.files", "names, titles and remote files' search text; no file contents"),
+    ("search.all", "messages and files (see search.messages, search.files); no posts"),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -262,6 +262,9 @@ pub struct File {
     pub snippet_type: Option<String>,
     pub shares: Vec<Share>,
     pub deleted: bool,
+    /// Shared by a public link (`files.sharedPublicURL`).
+    #[serde(default)]
+    pub public_url_shared: bool,
     /// A remote file (`files.remote.add`): kept by an app elsewhere, known here by its
     /// link and the app's own id for it.
     #[serde(default)]
@@ -417,6 +420,22 @@ pub struct SlackState {
     /// Starred items, by `{user}:{item key}`.
     #[serde(default)]
     pub stars: Collection<Star>,
+    /// What an AI app shows on its threads, by `{channel}:{thread_ts}` (`{channel}:` for
+    /// the conversation itself).
+    #[serde(default)]
+    pub assistant_threads: Collection<AssistantThread>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AssistantThread {
+    pub channel: String,
+    pub thread_ts: String,
+    /// `is thinking…`; empty when cleared.
+    pub status: String,
+    pub loading_messages: Vec<String>,
+    pub title: Option<String>,
+    pub prompts: Vec<Value>,
+    pub prompts_title: Option<String>,
 }
 
 /// A user's Do Not Disturb snooze (`dnd.setSnooze`), until `end` (Unix seconds).
@@ -695,6 +714,7 @@ impl Store for SlackState {
             ("dnd", &self.dnd),
             ("reminders", &self.reminders),
             ("stars", &self.stars),
+            ("assistant_threads", &self.assistant_threads),
         ]
     }
 }

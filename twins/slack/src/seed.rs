@@ -18,6 +18,7 @@ use crate::model::{
 /// (presence), no `search:read` (bots cannot search).
 pub const BOT_SCOPES: &[&str] = &[
     "app_mentions:read",
+    "assistant:write",
     "bookmarks:read",
     "bookmarks:write",
     "calls:read",
@@ -33,6 +34,7 @@ pub const BOT_SCOPES: &[&str] = &[
     "chat:write",
     "chat:write.customize",
     "chat:write.public",
+    "conversations.connect:manage",
     "dnd:read",
     "emoji:read",
     "files:read",
@@ -71,6 +73,7 @@ pub const BOT_SCOPES: &[&str] = &[
 
 /// Scopes of the user token (it acts as `user_token_owner`).
 pub const USER_SCOPES: &[&str] = &[
+    "admin",
     "bookmarks:read",
     "bookmarks:write",
     "calls:read",

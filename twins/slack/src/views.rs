@@ -547,7 +547,7 @@ pub fn file_json(state: &SlackState, f: &File) -> Value {
         "is_external": false,
         "external_type": "",
         "is_public": !channels.is_empty(),
-        "public_url_shared": false,
+        "public_url_shared": f.public_url_shared,
         "display_as_bot": false,
         "username": "",
         "url_private": url,

@@ -132,6 +132,7 @@ pub fn files_complete_upload_external(call: &Call<'_>) -> Result<Reply, SlackErr
                 snippet_type: upload.snippet_type.clone(),
                 shares: Vec::new(),
                 deleted: false,
+                public_url_shared: false,
                 external: None,
             };
             s.uploads.remove(id);
@@ -273,6 +274,42 @@ pub(crate) fn delete_file(s: &mut SlackState, mut f: File) -> Result<(), SlackEr
     s.file_contents.remove(&f.id);
     s.files.insert(f.id.clone(), f);
     Ok(())
+}
+
+/// A file comment: files no longer take comments through the API (files.comments.add
+/// is gone), so none exists to delete.
+pub fn files_comments_delete(call: &Call<'_>) -> Result<Reply, SlackError> {
+    let file = call.arg("file")?;
+    call.arg("id")?;
+    call.read(|s| {
+        visible_file(s, call, &file)?;
+        Err(SlackError::Code("cant_delete"))
+    })
+}
+
+/// Makes a file public by link (its `permalink_public`); the owner's to do.
+pub fn files_shared_public_url(call: &Call<'_>) -> Result<Reply, SlackError> {
+    set_public(call, true)
+}
+
+pub fn files_revoke_public_url(call: &Call<'_>) -> Result<Reply, SlackError> {
+    set_public(call, false)
+}
+
+fn set_public(call: &Call<'_>, public: bool) -> Result<Reply, SlackError> {
+    let id = call.arg("file")?;
+    call.write(|s, _| {
+        let mut f = visible_file(s, call, &id)?.clone();
+        if f.user != call.actor.user {
+            return Err(SlackError::Code(if public { "not_allowed" } else { "file_not_found" }));
+        }
+        if f.external.is_some() {
+            return Err(SlackError::Code("public_file_type_not_allowed"));
+        }
+        f.public_url_shared = public;
+        s.files.insert(f.id.clone(), f.clone());
+        Ok(ok(json!({ "file": file_json(s, &f) })))
+    })
 }
 
 /// Retired by Slack (files.upload stopped working for everyone in November 2025): it

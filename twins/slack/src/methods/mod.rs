@@ -3,6 +3,7 @@
 //! against the vendor method specs.
 
 pub mod apps;
+pub mod assistant;
 pub mod auth;
 pub mod calls;
 pub mod canvases;
@@ -16,6 +17,7 @@ pub mod personal;
 pub mod remote;
 pub mod teamwork;
 pub mod users;
+pub mod workspace;
 
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
@@ -118,6 +120,7 @@ const fn with_app(method: Method, app: &'static [&'static str]) -> Method {
 }
 
 use apps::*;
+use assistant::*;
 use auth::*;
 use calls::*;
 use canvases::*;
@@ -131,6 +134,7 @@ use personal::*;
 use remote::*;
 use teamwork::*;
 use users::*;
+use workspace::*;
 
 /// The scope sets the vendor spec gives most conversation methods, one per conversation
 /// type (private, DM, group DM, public); bots may also hold `channels:manage` for writes.
@@ -385,6 +389,51 @@ pub static METHODS: &[Method] = &[
     m("stars.add", Tier::T2, None, Some(&["stars:write"]), stars_add),
     m("stars.list", Tier::T3, None, Some(&["stars:read"]), stars_list),
     m("stars.remove", Tier::T2, None, Some(&["stars:write"]), stars_remove),
+    m("team.accessLogs", Tier::T2, None, Some(&["admin"]), team_access_logs),
+    m("team.billableInfo", Tier::T2, None, Some(&["admin"]), team_billable_info),
+    m("team.integrationLogs", Tier::T2, None, Some(&["admin"]), team_integration_logs),
+    m("team.profile.get", Tier::T3, Some(&["users.profile:read"]), Some(&["users.profile:read"]), team_profile_get),
+    m(
+        "team.externalTeams.list",
+        Tier::T2,
+        Some(&["conversations.connect:manage", "team:read"]),
+        None,
+        team_external_teams_list,
+    ),
+    m(
+        "team.externalTeams.disconnect",
+        Tier::T1,
+        Some(&["conversations.connect:manage"]),
+        None,
+        team_external_teams_disconnect,
+    ),
+    m("auth.teams.list", Tier::T2, Some(&[]), Some(&[]), auth_teams_list),
+    m("users.identity", Tier::T3, None, Some(&["identity:read"]), users_identity),
+    m(
+        "users.discoverableContacts.lookup",
+        Tier::T2,
+        Some(&["conversations.connect:manage", "team:read"]),
+        None,
+        users_discoverable_contacts_lookup,
+    ),
+    m("users.setActive", Tier::T2, Some(&["users:write"]), Some(&["users:write"]), users_set_active),
+    m("files.comments.delete", Tier::T2, Some(&["files:write"]), Some(&["files:write"]), files_comments_delete),
+    m("files.sharedPublicURL", Tier::T3, None, Some(&["files:write"]), files_shared_public_url),
+    m("files.revokePublicURL", Tier::T3, Some(&["files:write"]), Some(&["files:write"]), files_revoke_public_url),
+    m("search.all", Tier::T2, None, Some(&["search:read"]), search_all),
+    m("search.files", Tier::T2, None, Some(&["search:read"]), search_files),
+    m("assistant.threads.setStatus", Tier::T5, Some(&["chat:write"]), None, assistant_threads_set_status),
+    m("assistant.threads.setTitle", Tier::T4, Some(&["assistant:write"]), None, assistant_threads_set_title),
+    m(
+        "assistant.threads.setSuggestedPrompts",
+        Tier::T4,
+        Some(&["assistant:write"]),
+        None,
+        assistant_threads_set_suggested_prompts,
+    ),
+    // Retired for the granular tokens the twin mints: no token type may call them.
+    m("rtm.connect", Tier::T1, None, None, rtm_retired),
+    m("rtm.start", Tier::T1, None, None, rtm_retired),
 ];
 
 impl Method {
@@ -522,6 +571,8 @@ mod tests {
 
     /// Methods whose spec lists no scopes but that Slack serves to app-level tokens only.
     const APP_ONLY: &[&str] = &["apps.connections.open"];
+    /// Methods the vendor retired for granular tokens: routed, open to no token type.
+    const RETIRED: &[&str] = &["rtm.connect", "rtm.start"];
 
     #[test]
     fn every_method_matches_the_vendor_spec() {
@@ -538,6 +589,10 @@ mod tests {
                 std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("{} is not a Slack method", method.name));
             let spec: Value = serde_json::from_str(&text).unwrap();
             assert_eq!(spec["rate_limits"], method.tier.name(), "{} tier", method.name);
+            if RETIRED.contains(&method.name) {
+                assert!(method.bot.is_none() && method.user.is_none() && method.app.is_none(), "{}", method.name);
+                continue;
+            }
             if APP_ONLY.contains(&method.name) {
                 assert!(method.bot.is_none() && method.user.is_none() && method.app.is_some(), "{}", method.name);
                 continue;

@@ -130,6 +130,7 @@ pub fn files_remote_add(call: &Call<'_>) -> Result<Reply, SlackError> {
             snippet_type: None,
             shares,
             deleted: false,
+            public_url_shared: false,
             external: Some(RemoteFile {
                 app_id: app_id.clone(),
                 external_id: external_id.clone(),
