@@ -666,3 +666,59 @@ def test_assistant_threads(slack, control, universe):
 def test_rtm_is_closed_to_granular_tokens(slack):
     expect_error("not_allowed_token_type", slack.bot.rtm_connect)
     expect_error("not_allowed_token_type", slack.user.rtm_start)
+
+
+# --- chat streams and unfurls, Slack Connect without partners ---------------------------
+
+
+def test_chat_streams(slack):
+    general = slack.channel("general")
+    question = slack.user.chat_postMessage(channel=general, text="what is our PTO policy?")["ts"]
+    started = slack.bot.chat_startStream(channel=general, thread_ts=question, markdown_text="Thinking")
+    ts = started["ts"]
+    slack.bot.chat_appendStream(channel=general, ts=ts, markdown_text=" about it")
+    slack.bot.chat_appendStream(channel=general, ts=ts, chunks=[{"type": "markdown_text", "text": "..."}])
+    reply = slack.user.conversations_replies(channel=general, ts=question)["messages"][-1]
+    assert reply["ts"] == ts and reply["text"] == "Thinking about it..."
+    stopped = slack.bot.chat_stopStream(channel=general, ts=ts, markdown_text=" Done.")
+    assert stopped["message"]["text"] == "Thinking about it... Done."
+    expect_error("message_not_in_streaming_state", slack.bot.chat_appendStream, channel=general, ts=ts, markdown_text="x")
+    expect_error("message_not_in_streaming_state", slack.bot.chat_stopStream, channel=general, ts=ts)
+    expect_error("channel_not_found", slack.bot.chat_startStream, channel="C0NOPE", thread_ts=question, markdown_text="x")
+
+
+def test_chat_unfurl(slack):
+    general = slack.channel("general")
+    ts = slack.user.chat_postMessage(channel=general, text="see https://issues.example.com/42")["ts"]
+    slack.bot.chat_unfurl(channel=general, ts=ts, unfurls={"https://issues.example.com/42": {"text": "Issue 42: login broken"}})
+    message = slack.user.conversations_history(channel=general, limit=1)["messages"][0]
+    unfurl = message["attachments"][0]
+    assert unfurl["from_url"] == "https://issues.example.com/42" and unfurl["text"] == "Issue 42: login broken"
+    expect_error("cannot_unfurl_url", slack.bot.chat_unfurl, channel=general, ts=ts, unfurls={"https://other.example.com": {"text": "x"}})
+    expect_error("cannot_find_message", slack.bot.chat_unfurl, channel=general, ts="1000000000.000001",
+                 unfurls={"https://issues.example.com/42": {"text": "x"}})
+
+
+def test_connect_invites_from_a_workspace_without_partners(slack):
+    incidents = slack.channel("incidents")
+    sent = slack.bot.conversations_inviteShared(channel=incidents, emails=["partner@vendor.example"])
+    conforms("conversations.inviteShared", sent)
+    invites = slack.bot.conversations_listConnectInvites()
+    conforms("conversations.listConnectInvites", invites)
+    assert [i["invite"]["id"] for i in invites["invites"]] == [sent["invite_id"]]
+    assert invites["invites"][0]["invite"]["recipient_email"] == "partner@vendor.example"
+    assert invites["invites"][0]["status"] == "pending"
+    expect_error("invite_from_same_org", slack.bot.conversations_acceptSharedInvite, channel_name="shared",
+                 invite_id=sent["invite_id"])
+    expect_error("invite_not_found", slack.bot.conversations_approveSharedInvite, invite_id="I0NOPE")
+    expect_error("invite_from_same_org", slack.bot.conversations_inviteShared, channel=incidents, emails=["bob@acme.test"])
+    expect_error("cannot_share_mandatory_channel", slack.bot.conversations_inviteShared,
+                 channel=slack.channel("general"), emails=["x@vendor.example"])
+    expect_error("not_in_channel", slack.bot.conversations_inviteShared, channel=slack.channel("engineering"),
+                 emails=["x@vendor.example"])
+    requests = slack.bot.conversations_requestSharedInvite_list()
+    conforms("conversations.requestSharedInvite.list", requests)
+    assert requests["invite_requests"] == []
+    expect_error("invite_not_found", slack.bot.conversations_requestSharedInvite_approve, invite_id="I0NOPE")
+    expect_error("invalid_target_team", slack.bot.conversations_externalInvitePermissions_set, channel=incidents,
+                 target_team="T0OTHER", action="upgrade")

@@ -424,6 +424,26 @@ pub struct SlackState {
     /// the conversation itself).
     #[serde(default)]
     pub assistant_threads: Collection<AssistantThread>,
+    /// Slack Connect invitations the workspace sent, by id (`I…`).
+    #[serde(default)]
+    pub connect_invites: Collection<ConnectInvite>,
+    /// Messages still streaming (`chat.startStream` until `chat.stopStream`), by
+    /// `{channel}:{ts}`: the user streaming them.
+    #[serde(default)]
+    pub streams: Collection<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConnectInvite {
+    pub id: String,
+    pub channel: String,
+    pub inviter: String,
+    pub emails: Vec<String>,
+    pub user_ids: Vec<String>,
+    pub external_limited: bool,
+    pub created: i64,
+    /// The code of its join link.
+    pub code: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -715,6 +735,8 @@ impl Store for SlackState {
             ("reminders", &self.reminders),
             ("stars", &self.stars),
             ("assistant_threads", &self.assistant_threads),
+            ("connect_invites", &self.connect_invites),
+            ("streams", &self.streams),
         ]
     }
 }

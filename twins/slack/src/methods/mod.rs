@@ -8,6 +8,7 @@ pub mod auth;
 pub mod calls;
 pub mod canvases;
 pub mod chat;
+pub mod connect;
 pub mod conversations;
 pub mod files;
 pub mod items;
@@ -125,6 +126,7 @@ use auth::*;
 use calls::*;
 use canvases::*;
 use chat::*;
+use connect::*;
 use conversations::*;
 use files::*;
 use items::*;
@@ -144,6 +146,8 @@ const CONVERSATIONS_WRITE_BOT: Scopes =
     Some(&["groups:write", "im:write", "mpim:write", "channels:write", "channels:manage"]);
 const CONVERSATIONS_WRITE_USER: Scopes = Some(&["groups:write", "im:write", "mpim:write", "channels:write"]);
 
+const CONNECT_WRITE: Scopes = Some(&["conversations.connect:write"]);
+const CONNECT_MANAGE: Scopes = Some(&["conversations.connect:manage"]);
 const LISTS_READ: Scopes = Some(&["lists:read"]);
 const LISTS_WRITE: Scopes = Some(&["lists:write"]);
 
@@ -430,6 +434,43 @@ pub static METHODS: &[Method] = &[
         Some(&["assistant:write"]),
         None,
         assistant_threads_set_suggested_prompts,
+    ),
+    m("chat.startStream", Tier::T2, Some(&["chat:write"]), None, chat_start_stream),
+    m("chat.appendStream", Tier::T4, Some(&["chat:write"]), None, chat_append_stream),
+    m("chat.stopStream", Tier::T2, Some(&["chat:write"]), None, chat_stop_stream),
+    m("chat.unfurl", Tier::T3, Some(&["links:write"]), Some(&["links:write"]), chat_unfurl),
+    m("conversations.inviteShared", Tier::T2, CONNECT_WRITE, None, conversations_invite_shared),
+    m("conversations.listConnectInvites", Tier::T1, CONNECT_MANAGE, None, conversations_list_connect_invites),
+    m("conversations.acceptSharedInvite", Tier::T2, CONNECT_WRITE, None, conversations_accept_shared_invite),
+    m("conversations.approveSharedInvite", Tier::T3, CONNECT_MANAGE, None, conversations_approve_shared_invite),
+    m("conversations.declineSharedInvite", Tier::T3, CONNECT_MANAGE, None, conversations_decline_shared_invite),
+    m(
+        "conversations.requestSharedInvite.approve",
+        Tier::T2,
+        CONNECT_MANAGE,
+        None,
+        conversations_request_shared_invite_approve,
+    ),
+    m(
+        "conversations.requestSharedInvite.deny",
+        Tier::T2,
+        CONNECT_MANAGE,
+        None,
+        conversations_request_shared_invite_deny,
+    ),
+    m(
+        "conversations.requestSharedInvite.list",
+        Tier::T2,
+        CONNECT_MANAGE,
+        None,
+        conversations_request_shared_invite_list,
+    ),
+    m(
+        "conversations.externalInvitePermissions.set",
+        Tier::T2,
+        CONNECT_MANAGE,
+        None,
+        conversations_external_invite_permissions_set,
     ),
     // Retired for the granular tokens the twin mints: no token type may call them.
     m("rtm.connect", Tier::T1, None, None, rtm_retired),
