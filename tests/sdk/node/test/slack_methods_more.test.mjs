@@ -127,3 +127,29 @@ test('users.setPhoto, bookmarks.edit, team billing and preferences, entity metad
     await expectSlackError('invalid_metadata_schema', bot.chat.postMessage({ channel: general, text: 'x', metadata: { entities: [{}] } }));
   });
 });
+
+test('dnd snoozes, reminders, chat streams, Connect invitations', async () => {
+  await withSlack(dtu, async ({ bot, user, channel }) => {
+    const snooze = await user.dnd.setSnooze({ num_minutes: 10 });
+    assert.equal(snooze.snooze_remaining, 600);
+    assert.equal((await user.dnd.info()).snooze_enabled, true);
+    await user.dnd.endSnooze();
+    await expectSlackError('snooze_end_failed', user.dnd.endSnooze());
+    const { reminder } = await user.reminders.add({ text: 'ship it', time: 'in 2 hours' });
+    assert.equal(reminder.recurring, false);
+    assert.deepEqual((await user.reminders.list()).reminders.map((r) => r.id), [reminder.id]);
+    await user.reminders.complete({ reminder: reminder.id });
+    await expectSlackError('cannot_parse', user.reminders.add({ text: 'x', time: 'eventually' }));
+    const general = await channel('general');
+    const { ts: parent } = await user.chat.postMessage({ channel: general, text: 'question' });
+    const { ts } = await bot.chat.startStream({ channel: general, thread_ts: parent, markdown_text: 'Hel' });
+    await bot.chat.appendStream({ channel: general, ts, markdown_text: 'lo' });
+    const stopped = await bot.chat.stopStream({ channel: general, ts });
+    assert.equal(stopped.message.text, 'Hello');
+    await expectSlackError('message_not_in_streaming_state', bot.chat.appendStream({ channel: general, ts, markdown_text: 'x' }));
+    const incidents = await channel('incidents');
+    const sent = await bot.conversations.inviteShared({ channel: incidents, emails: 'partner@vendor.example' });
+    const { invites } = await bot.conversations.listConnectInvites();
+    assert.deepEqual(invites.map((i) => i.invite.id), [sent.invite_id]);
+  });
+});

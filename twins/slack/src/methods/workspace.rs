@@ -49,7 +49,7 @@ pub fn team_access_logs(call: &Call<'_>) -> Result<Reply, SlackError> {
             if before.is_some_and(|b| t >= b) {
                 continue;
             }
-            if !s.users.get(user).is_some_and(|u| !u.is_bot) {
+            if s.users.get(user).is_none_or(|u| u.is_bot) {
                 continue;
             }
             let row = rows.entry(user.to_string()).or_insert((t, t, 0));
