@@ -722,3 +722,64 @@ def test_connect_invites_from_a_workspace_without_partners(slack):
     expect_error("invite_not_found", slack.bot.conversations_requestSharedInvite_approve, invite_id="I0NOPE")
     expect_error("invalid_target_team", slack.bot.conversations_externalInvitePermissions_set, channel=incidents,
                  target_team="T0OTHER", action="upgrade")
+
+
+# --- views.* and dialog.open, opened from simulated interactions ------------------------
+
+
+def trigger(control, universe, user: str = "alice") -> str:
+    resp = control.post(f"universes/{universe['id']}/slack/simulate/slash_command",
+                        json={"user": user, "channel": "general", "command": "/ticket"})
+    assert resp.status_code == 201, resp.text
+    return resp.json()["trigger_id"]
+
+
+def modal(title: str, **extra: Any) -> dict[str, Any]:
+    return {"type": "modal", "title": {"type": "plain_text", "text": title},
+            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": title}}], **extra}
+
+
+def test_views_open_push_update_publish(slack, control, universe):
+    t = trigger(control, universe)
+    opened = slack.bot.views_open(trigger_id=t, view=modal("New ticket", callback_id="ticket", external_id="tk-1"))
+    conforms("views.open", opened)
+    view = opened["view"]
+    assert view["id"].startswith("V") and view["callback_id"] == "ticket" and view["root_view_id"] == view["id"]
+    expect_error("exchanged_trigger_id", slack.bot.views_open, trigger_id=t, view=modal("Again"))
+    expect_error("invalid_trigger_id", slack.bot.views_open, trigger_id="1.2.nope", view=modal("x"))
+    expect_error("invalid_arguments", slack.bot.views_open, trigger_id=trigger(control, universe), view={"type": "modal"})
+
+    pushed = slack.bot.views_push(trigger_id=trigger(control, universe), view=modal("Details"))
+    assert pushed["view"]["previous_view_id"] == view["id"] and pushed["view"]["root_view_id"] == view["id"]
+    slack.bot.views_push(trigger_id=trigger(control, universe), view=modal("More"))
+    expect_error("push_limit_reached", slack.bot.views_push, trigger_id=trigger(control, universe), view=modal("Too many"))
+    expect_error("not_found", slack.bot.views_push, trigger_id=trigger(control, universe, "bob"), view=modal("x"))
+
+    updated = slack.bot.views_update(external_id="tk-1", view=modal("Ticket (edited)"), hash=view["hash"])
+    assert updated["view"]["id"] == view["id"] and updated["view"]["title"]["text"] == "Ticket (edited)"
+    expect_error("hash_conflict", slack.bot.views_update, view_id=view["id"], view=modal("x"), hash=view["hash"])
+    expect_error("not_found", slack.bot.views_update, view_id="V0NOPE", view=modal("x"))
+    expect_error("duplicate_external_id", slack.bot.views_open, trigger_id=trigger(control, universe),
+                 view=modal("Dup", external_id="tk-1"))
+
+    home = {"type": "home", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "Welcome home"}}]}
+    published = slack.bot.views_publish(user_id=slack.alice, view=home)
+    conforms("views.publish", published)
+    again = slack.bot.views_publish(user_id=slack.alice, view=home, hash=published["view"]["hash"])
+    assert again["view"]["id"] == published["view"]["id"] and again["view"]["hash"] != published["view"]["hash"]
+    expect_error("hash_conflict", slack.bot.views_publish, user_id=slack.alice, view=home, hash=published["view"]["hash"])
+    expect_error("invalid_arguments", slack.bot.views_publish, user_id=slack.alice, view=modal("not home"))
+    state = control.get(f"universes/{universe['id']}/state", params={"service": "slack"}).json()["slack"]
+    assert {v["kind"] for v in state["views"].values()} == {"modal", "home"}
+
+
+def test_dialog_open(slack, control, universe):
+    dialog = {"title": "Request", "callback_id": "req", "elements": [{"type": "text", "label": "What", "name": "what"}]}
+    t = trigger(control, universe)
+    assert slack.bot.dialog_open(trigger_id=t, dialog=dialog).data == {"ok": True}
+    expect_error("trigger_exchanged", slack.bot.dialog_open, trigger_id=t, dialog=dialog)
+    expect_error("invalid_trigger", slack.bot.dialog_open, trigger_id="9.9.nope", dialog=dialog)
+    bad = expect_error("validation_errors", slack.bot.dialog_open, trigger_id=trigger(control, universe),
+                       dialog={"title": "x" * 30, "callback_id": "c", "elements": []})
+    assert {e["name"] for e in bad["dialog_errors"]} == {"title", "elements"}
+    expect_error("missing_dialog", slack.bot.api_call, "dialog.open", json={"trigger_id": t})

@@ -29,6 +29,7 @@ pub const PARTIAL: &[(&str, &str)] = &[
     ("team.accessLogs", "one row per person from the universe's journal (ip 127.0.0.1, no user agent)"),
     ("search.files", "names, titles and remote files' search text; no file contents"),
     ("search.all", "messages and files (see search.messages, search.files); no posts"),
+    ("views.push", "onto the person's newest modal (submissions and closes are not simulated)"),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,9 +89,11 @@ pub fn markdown(vendor_methods: &[String]) -> String {
     out += "\nPeople's slash commands and button clicks (control plane `simulate/slash_command`,\n";
     out += "`simulate/block_action`) reach the app as `slash_commands` / `interactive` envelopes or signed form\n";
     out += "POSTs, never redelivered; acks and HTTP answers are recorded, and `response_url` answers (ephemeral,\n";
-    out += "`in_channel`, `replace_original`, `delete_original`; 5 uses in 30 minutes). Not simulated: modals\n";
-    out += "(`views.*`, `view_submission`), shortcuts, `block_suggestion`; an ack's response payload is recorded,\n";
-    out += "not shown as a message.\n";
+    out += "`in_channel`, `replace_original`, `delete_original`; 5 uses in 30 minutes). Their `trigger_id` opens\n";
+    out += "one modal or dialog within 3 seconds (`views.open`, `views.push`, `dialog.open`); `views.update` and\n";
+    out += "`views.publish` (App Home) need none. Not simulated: `view_submission` and `view_closed` (a modal\n";
+    out += "stays open), shortcuts, `block_suggestion`; an ack's response payload is recorded, not shown as a\n";
+    out += "message.\n";
     out += "\nNot produced: `app_home_opened`, `file_shared`, `team_join`, `user_change`, `group_*` events for\n";
     out += "private channels, `app_rate_limited`.\n";
     out += "\n## State, limits and time\n\n";

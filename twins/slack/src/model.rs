@@ -431,6 +431,28 @@ pub struct SlackState {
     /// `{channel}:{ts}`: the user streaming them.
     #[serde(default)]
     pub streams: Collection<String>,
+    /// Modals, App Home tabs and dialogs the app opened, by view id (`V…`).
+    #[serde(default)]
+    pub views: Collection<ViewRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ViewRecord {
+    pub id: String,
+    /// The person it is open for.
+    pub user: String,
+    /// `modal`, `home` or `dialog`.
+    pub kind: String,
+    /// The view as the app gave it.
+    pub view: serde_json::Map<String, Value>,
+    pub hash: String,
+    pub root_view_id: Option<String>,
+    pub previous_view_id: Option<String>,
+    pub external_id: Option<String>,
+    pub created: i64,
+    /// Opening order (views made in one second share their time).
+    #[serde(default)]
+    pub seq: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -737,6 +759,7 @@ impl Store for SlackState {
             ("assistant_threads", &self.assistant_threads),
             ("connect_invites", &self.connect_invites),
             ("streams", &self.streams),
+            ("views", &self.views),
         ]
     }
 }

@@ -14,6 +14,7 @@ pub mod files;
 pub mod items;
 pub mod lists;
 pub mod misc;
+pub mod modals;
 pub mod personal;
 pub mod remote;
 pub mod teamwork;
@@ -132,6 +133,7 @@ use files::*;
 use items::*;
 use lists::*;
 use misc::*;
+use modals::*;
 use personal::*;
 use remote::*;
 use teamwork::*;
@@ -472,6 +474,11 @@ pub static METHODS: &[Method] = &[
         None,
         conversations_external_invite_permissions_set,
     ),
+    m("views.open", Tier::T4, Some(&[]), Some(&[]), views_open),
+    m("views.push", Tier::T4, Some(&[]), Some(&[]), views_push),
+    m("views.update", Tier::T4, Some(&[]), Some(&[]), views_update),
+    m("views.publish", Tier::T4, Some(&[]), Some(&[]), views_publish),
+    m("dialog.open", Tier::T4, Some(&[]), Some(&[]), dialog_open),
     // Retired for the granular tokens the twin mints: no token type may call them.
     m("rtm.connect", Tier::T1, None, None, rtm_retired),
     m("rtm.start", Tier::T1, None, None, rtm_retired),
