@@ -783,3 +783,21 @@ def test_dialog_open(slack, control, universe):
                        dialog={"title": "x" * 30, "callback_id": "c", "elements": []})
     assert {e["name"] for e in bad["dialog_errors"]} == {"title", "elements"}
     expect_error("missing_dialog", slack.bot.api_call, "dialog.open", json={"trigger_id": t})
+
+
+# --- a plain app's platform: functions, datastores, workflows, entities, agents ----------
+
+
+def test_platform_methods_answer_as_for_a_plain_app(slack):
+    general = slack.channel("general")
+    expect_error("function_execution_not_found", slack.bot.functions_completeSuccess, function_execution_id="Fx0", outputs={})
+    expect_error("function_execution_not_found", slack.bot.functions_completeError, function_execution_id="Fx0", error="boom")
+    expect_error("missing_scope", slack.bot.api_call, "apps.datastore.get", json={"datastore": "tasks", "id": "1"})
+    expect_error("not_allowed_token_type", slack.bot.api_call, "apps.manifest.export", params={"app_id": slack.info["app_id"]})
+    featured = slack.bot.workflows_featured_list(channel_ids=[general])
+    conforms("workflows.featured.list", featured)
+    assert featured["featured_workflows"] == [{"channel_id": general, "triggers": []}]
+    expect_error("error_modifying_workflows", slack.bot.workflows_featured_add, channel_id=general, trigger_ids=["Ft0"])
+    expect_error("channel_not_found", slack.bot.workflows_featured_list, channel_ids=["C0NOPE"])
+    expect_error("invalid_trigger_id", slack.bot.entity_presentDetails, trigger_id="1.2.nope")
+    expect_error("feature_disabled", slack.bot.agents_sessions_setStatus, channel_id=general, status="working")

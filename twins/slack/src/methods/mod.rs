@@ -16,6 +16,7 @@ pub mod lists;
 pub mod misc;
 pub mod modals;
 pub mod personal;
+pub mod platform;
 pub mod remote;
 pub mod teamwork;
 pub mod users;
@@ -135,6 +136,7 @@ use lists::*;
 use misc::*;
 use modals::*;
 use personal::*;
+use platform::*;
 use remote::*;
 use teamwork::*;
 use users::*;
@@ -479,6 +481,80 @@ pub static METHODS: &[Method] = &[
     m("views.update", Tier::T4, Some(&[]), Some(&[]), views_update),
     m("views.publish", Tier::T4, Some(&[]), Some(&[]), views_publish),
     m("dialog.open", Tier::T4, Some(&[]), Some(&[]), dialog_open),
+    // A plain app: no hosted functions, datastores, workflow triggers or entity events;
+    // configuration-token methods are open to no token the twin mints.
+    m("functions.completeSuccess", Tier::T3, Some(&[]), Some(&[]), functions_complete_success),
+    m("functions.completeError", Tier::T3, Some(&[]), Some(&[]), functions_complete_error),
+    m("functions.workflows.steps.list", Tier::T3, Some(&[]), Some(&[]), functions_workflows_steps_list),
+    m(
+        "functions.workflows.steps.responses.export",
+        Tier::T3,
+        Some(&[]),
+        Some(&[]),
+        functions_workflows_steps_responses_export,
+    ),
+    m("functions.distributions.permissions.add", Tier::T3, None, None, configuration_only),
+    m("functions.distributions.permissions.list", Tier::T3, None, None, configuration_only),
+    m("functions.distributions.permissions.remove", Tier::T3, None, None, configuration_only),
+    m("functions.distributions.permissions.set", Tier::T3, None, None, configuration_only),
+    m("apps.manifest.create", Tier::T1, None, None, configuration_only),
+    m("apps.manifest.delete", Tier::T1, None, None, configuration_only),
+    m("apps.manifest.export", Tier::T3, None, None, configuration_only),
+    m("apps.manifest.update", Tier::T1, None, None, configuration_only),
+    m("apps.manifest.validate", Tier::T3, None, None, configuration_only),
+    m("apps.managed.permissions.set", Tier::T2, None, None, configuration_only),
+    m("apps.datastore.bulkDelete", Tier::T3, Some(&["datastore:write"]), None, apps_datastore),
+    m("apps.datastore.bulkGet", Tier::T3, Some(&["datastore:read"]), None, apps_datastore),
+    m("apps.datastore.bulkPut", Tier::T3, Some(&["datastore:write"]), None, apps_datastore),
+    m("apps.datastore.count", Tier::T3, Some(&["datastore:read"]), None, apps_datastore),
+    m("apps.datastore.delete", Tier::T4, Some(&["datastore:write"]), None, apps_datastore),
+    m("apps.datastore.get", Tier::T4, Some(&["datastore:read"]), None, apps_datastore),
+    m("apps.datastore.put", Tier::T4, Some(&["datastore:write"]), None, apps_datastore),
+    m("apps.datastore.query", Tier::T4, Some(&["datastore:read"]), None, apps_datastore),
+    m("apps.datastore.update", Tier::T4, Some(&["datastore:write"]), None, apps_datastore),
+    m("workflows.triggers.permissions.add", Tier::T3, Some(&["triggers:write"]), None, workflows_triggers_permissions),
+    m("workflows.triggers.permissions.list", Tier::T3, Some(&["triggers:read"]), None, workflows_triggers_permissions),
+    m(
+        "workflows.triggers.permissions.remove",
+        Tier::T3,
+        Some(&["triggers:write"]),
+        None,
+        workflows_triggers_permissions,
+    ),
+    m("workflows.triggers.permissions.set", Tier::T3, Some(&["triggers:write"]), None, workflows_triggers_permissions),
+    m(
+        "workflows.featured.list",
+        Tier::T2,
+        Some(&["bookmarks:read"]),
+        Some(&["bookmarks:read"]),
+        workflows_featured_list,
+    ),
+    m(
+        "workflows.featured.add",
+        Tier::T2,
+        Some(&["bookmarks:write"]),
+        Some(&["bookmarks:write"]),
+        workflows_featured_change,
+    ),
+    m(
+        "workflows.featured.remove",
+        Tier::T2,
+        Some(&["bookmarks:write"]),
+        Some(&["bookmarks:write"]),
+        workflows_featured_change,
+    ),
+    m(
+        "workflows.featured.set",
+        Tier::T2,
+        Some(&["bookmarks:write"]),
+        Some(&["bookmarks:write"]),
+        workflows_featured_change,
+    ),
+    m("entity.presentDetails", Tier::T3, Some(&[]), Some(&[]), entity_method),
+    m("entity.presentComments", Tier::T3, Some(&[]), Some(&[]), entity_method),
+    m("entity.acknowledgeCommentAction", Tier::T3, Some(&[]), Some(&[]), entity_method),
+    m("agents.sessions.rename", Tier::T3, Some(&["chat:write"]), None, agents_sessions),
+    m("agents.sessions.setStatus", Tier::T3, Some(&["chat:write"]), None, agents_sessions),
     // Retired for the granular tokens the twin mints: no token type may call them.
     m("rtm.connect", Tier::T1, None, None, rtm_retired),
     m("rtm.start", Tier::T1, None, None, rtm_retired),
