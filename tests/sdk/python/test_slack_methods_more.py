@@ -801,3 +801,29 @@ def test_platform_methods_answer_as_for_a_plain_app(slack):
     expect_error("channel_not_found", slack.bot.workflows_featured_list, channel_ids=["C0NOPE"])
     expect_error("invalid_trigger_id", slack.bot.entity_presentDetails, trigger_id="1.2.nope")
     expect_error("feature_disabled", slack.bot.agents_sessions_setStatus, channel_id=general, status="working")
+
+
+def test_event_authorizations_and_ai_search(slack):
+    import base64
+
+    general = slack.channel("general")
+    context = {"et": "message", "tid": slack.info["team_id"], "aid": slack.info["app_id"], "cid": general}
+    event_context = "4-" + base64.b64encode(json.dumps(context).encode()).decode().rstrip("=")
+    auths = slack.app.apps_event_authorizations_list(event_context=event_context)
+    conforms("apps.event.authorizations.list", auths)
+    assert [(a["user_id"], a["is_bot"]) for a in auths["authorizations"]] == [(slack.bot_user, True), (slack.alice, False)]
+    expect_error("invalid_event_context", slack.app.apps_event_authorizations_list, event_context="4-garbage!")
+    other = "4-" + base64.b64encode(json.dumps(dict(context, aid="A0OTHER")).encode()).decode()
+    expect_error("auth_mismatch", slack.app.apps_event_authorizations_list, event_context=other)
+    expect_error("not_allowed_token_type", slack.bot.apps_event_authorizations_list, event_context=event_context)
+
+    assert slack.bot.api_call("assistant.search.info")["is_ai_search_enabled"] is False
+    slack.user.chat_postMessage(channel=general, text="the quarterly offsite is in Lisbon")
+    found = slack.bot.api_call("assistant.search.context", json={"query": "offsite lisbon"})
+    conforms("assistant.search.context", found)
+    hit = found["results"]["messages"][0]
+    assert hit["content"] == "the quarterly offsite is in Lisbon" and hit["author_user_id"] == slack.alice
+    assert hit["channel_name"] == "general" and hit["is_author_bot"] is False
+    expect_error("missing_query", slack.bot.api_call, "assistant.search.context", json={})
+    # a workspace user token has no OpenID scopes
+    expect_error("missing_scope", slack.user.openid_connect_userInfo)

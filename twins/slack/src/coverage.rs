@@ -78,6 +78,8 @@ pub const PARTIAL: &[(&str, &str)] = &[
     ("team.externalTeams.disconnect", "no Slack Connect partners"),
     ("users.discoverableContacts.lookup", "`not_an_enterprise`"),
     ("files.comments.delete", "files take no comments, so none can be deleted"),
+    ("assistant.search.context", "messages only (no files, channels or users); AI search is off"),
+    ("apps.event.authorizations.list", "the app's bot, and its installer when they can see the channel"),
     ("chat.unfurl", "channel + ts unfurls; composer unfurls (`unfurl_id`) are refused"),
 ];
 

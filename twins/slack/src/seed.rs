@@ -63,6 +63,7 @@ pub const BOT_SCOPES: &[&str] = &[
     "remote_files:read",
     "remote_files:share",
     "remote_files:write",
+    "search:read.public",
     "team.billing:read",
     "team.preferences:read",
     "team:read",
@@ -118,6 +119,10 @@ pub const USER_SCOPES: &[&str] = &[
     "remote_files:read",
     "remote_files:share",
     "search:read",
+    "search:read.im",
+    "search:read.mpim",
+    "search:read.private",
+    "search:read.public",
     "stars:read",
     "stars:write",
     "team.billing:read",
@@ -132,7 +137,7 @@ pub const USER_SCOPES: &[&str] = &[
     "users:write",
 ];
 
-pub const APP_SCOPES: &[&str] = &["connections:write"];
+pub const APP_SCOPES: &[&str] = &["authorizations:read", "connections:write"];
 
 const COLORS: &[&str] =
     &["9f69e7", "4bbe2e", "e7392d", "3c989f", "674b1b", "e96699", "e0a729", "684b6c", "5b89d5", "2b6836"];

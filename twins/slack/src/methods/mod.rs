@@ -555,6 +555,33 @@ pub static METHODS: &[Method] = &[
     m("entity.acknowledgeCommentAction", Tier::T3, Some(&[]), Some(&[]), entity_method),
     m("agents.sessions.rename", Tier::T3, Some(&["chat:write"]), None, agents_sessions),
     m("agents.sessions.setStatus", Tier::T3, Some(&["chat:write"]), None, agents_sessions),
+    // App-level tokens (with authorizations:read); the vendor spec lists no scopes.
+    with_app(
+        m("apps.event.authorizations.list", Tier::T5, None, None, apps_event_authorizations_list),
+        &["authorizations:read"],
+    ),
+    m("openid.connect.userInfo", Tier::T3, None, Some(&["openid"]), openid_connect_user_info),
+    m(
+        "assistant.search.info",
+        Tier::T2,
+        Some(&["search:read.public"]),
+        Some(&["search:read.public"]),
+        assistant_search_info,
+    ),
+    m(
+        "assistant.search.context",
+        Tier::T5,
+        Some(&["search:read.public", "search:read.files", "search:read.users"]),
+        Some(&[
+            "search:read.public",
+            "search:read.private",
+            "search:read.im",
+            "search:read.mpim",
+            "search:read.files",
+            "search:read.users",
+        ]),
+        assistant_search_context,
+    ),
     // Retired for the granular tokens the twin mints: no token type may call them.
     m("rtm.connect", Tier::T1, None, None, rtm_retired),
     m("rtm.start", Tier::T1, None, None, rtm_retired),
@@ -694,7 +721,7 @@ mod tests {
     }
 
     /// Methods whose spec lists no scopes but that Slack serves to app-level tokens only.
-    const APP_ONLY: &[&str] = &["apps.connections.open"];
+    const APP_ONLY: &[&str] = &["apps.connections.open", "apps.event.authorizations.list"];
     /// Methods the vendor retired for granular tokens: routed, open to no token type.
     const RETIRED: &[&str] = &["rtm.connect", "rtm.start"];
 

@@ -108,3 +108,144 @@ pub fn agents_sessions(call: &Call<'_>) -> Result<Reply, SlackError> {
         Err(SlackError::Code("feature_disabled"))
     })
 }
+
+/// Who could see an event: decoded from its `event_context` (`4-` and base64 JSON with
+/// the event's team, app and channel). The app's bot, and its installing person when
+/// they can see the channel.
+pub fn apps_event_authorizations_list(call: &Call<'_>) -> Result<Reply, SlackError> {
+    let raw = call.arg("event_context")?;
+    let context = raw
+        .trim()
+        .strip_prefix("4-")
+        .and_then(crate::wire::base64_decode)
+        .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+        .ok_or(SlackError::Code("invalid_event_context"))?;
+    let field = |k: &str| context.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    if call.actor.app_id.as_deref() != Some(field("aid").as_str()) {
+        return Err(SlackError::Code("auth_mismatch"));
+    }
+    let req = crate::paging::page_request(call.params, "auth", crate::paging::DEFAULT_LIMITS)?;
+    call.read(|s| {
+        if field("tid") != s.team_id() {
+            return Err(SlackError::Code("invalid_event_context"));
+        }
+        let auth = |user: &str, is_bot: bool| {
+            json!({"enterprise_id": null, "team_id": s.team_id(), "user_id": user, "is_bot": is_bot,
+                   "is_enterprise_install": false})
+        };
+        let mut list = Vec::new();
+        if let Some(bot) = s.bot() {
+            list.push((format!("0:{}", bot.user_id), auth(&bot.user_id, true)));
+        }
+        let channel = field("cid");
+        if let Some(owner) = s.users.values().find(|u| u.is_primary_owner) {
+            let sees = channel.is_empty()
+                || s.channels.get(&channel).is_some_and(|c| c.is_public() || s.is_member(&c.id, &owner.id));
+            if sees {
+                list.push((format!("1:{}", owner.id), auth(&owner.id, false)));
+            }
+        }
+        let page = crate::paging::paginate(list, &req, "auth", false);
+        let mut body = json!({ "authorizations": page.items });
+        if !page.next_cursor.is_empty() {
+            body["cursor_next"] = json!(page.next_cursor);
+        }
+        Ok(ok(body))
+    })
+}
+
+/// Sign in with Slack (OpenID Connect): the token's person as claims.
+pub fn openid_connect_user_info(call: &Call<'_>) -> Result<Reply, SlackError> {
+    call.read(|s| {
+        let u = s.user(&call.actor.user)?;
+        let team = s.team();
+        let profile = crate::views::profile_json(u, true);
+        let mut body = json!({
+            "sub": u.id,
+            "https://slack.com/user_id": u.id,
+            "https://slack.com/team_id": s.team_id(),
+            "name": u.real_name,
+            "given_name": u.first_name,
+            "family_name": u.last_name,
+            "locale": "en-US",
+            "picture": profile["image_512"],
+            "https://slack.com/team_name": team.map(|t| t.name.clone()),
+            "https://slack.com/team_domain": team.map(|t| t.domain.clone()),
+        });
+        for size in ["24", "32", "48", "72", "192", "512"] {
+            body[format!("https://slack.com/user_image_{size}")] = profile[format!("image_{size}")].clone();
+        }
+        if call.actor.has("email") {
+            body["email"] = json!(u.email);
+            body["email_verified"] = json!(u.email.is_some());
+        }
+        Ok(ok(body))
+    })
+}
+
+pub fn assistant_search_info(_call: &Call<'_>) -> Result<Reply, SlackError> {
+    Ok(ok(json!({ "is_ai_search_enabled": false })))
+}
+
+const MAX_QUERY: usize = 500;
+
+/// Messages for an AI app's context: the query's terms (and `in:`, `from:`…) over the
+/// conversation types asked for that the caller can see, newest first.
+pub fn assistant_search_context(call: &Call<'_>) -> Result<Reply, SlackError> {
+    let query = call.params.nonempty("query").ok_or(SlackError::Code("missing_query"))?;
+    if query.chars().count() > MAX_QUERY {
+        return Err(SlackError::Code("query_too_long"));
+    }
+    let types = call.params.list("channel_types");
+    let types: Vec<String> = if types.is_empty() { vec!["public_channel".into()] } else { types };
+    if types.iter().any(|t| crate::model::ChannelKind::from_type_name(t).is_none()) {
+        return Err(SlackError::invalid("channel_types"));
+    }
+    let content = call.params.list("content_types");
+    if content.iter().any(|c| !matches!(c.as_str(), "messages" | "files" | "channels" | "users")) {
+        return Err(SlackError::invalid("content_types"));
+    }
+    let include_bots = call.params.flag("include_bots");
+    let before = call.params.int("before")?;
+    let req =
+        crate::paging::page_request(call.params, "ts", crate::paging::Limits { default: 20, max: 20, strict: false })?;
+    let q = super::teamwork::parse_query(&query);
+    let viewer = call.actor.user.clone();
+    call.read(|s| {
+        let mut found: Vec<(String, Value)> = s
+            .messages
+            .values()
+            .filter(|m| {
+                s.channels.get(&m.channel).is_some_and(|c| {
+                    types.iter().any(|t| t == c.kind.type_name()) && (c.is_public() || s.is_member(&c.id, &viewer))
+                })
+            })
+            .filter(|m| include_bots || m.bot_id.is_none())
+            .filter(|m| {
+                before.is_none_or(|b| crate::model::parse_ts(&m.ts).is_some_and(|t| ((t / 1_000_000) as i64) < b))
+            })
+            .filter(|m| super::teamwork::matches(s, &q, m))
+            .map(|m| {
+                let author = m.user.as_deref().and_then(|u| s.users.get(u));
+                let v = json!({
+                    "author_name": author.map(|a| a.real_name.clone()).unwrap_or_default(),
+                    "author_user_id": m.user,
+                    "team_id": s.team_id(),
+                    "channel_id": m.channel,
+                    "channel_name": s.channels.get(&m.channel).map(|c| c.name.clone()).unwrap_or_default(),
+                    "message_ts": m.ts,
+                    "content": m.text,
+                    "is_author_bot": m.bot_id.is_some() || author.is_some_and(|a| a.is_bot),
+                    "permalink": crate::views::permalink(s, &m.channel, m),
+                });
+                (format!("{}:{}", m.ts, m.channel), v)
+            })
+            .collect();
+        found.sort_by(|a, b| b.0.cmp(&a.0));
+        let page = crate::paging::paginate(found, &req, "ts", true);
+        Ok(ok(json!({
+            "results": { "messages": page.items },
+            "response_metadata": crate::paging::metadata(&page.next_cursor),
+        })))
+    })
+}

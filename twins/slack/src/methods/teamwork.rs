@@ -256,7 +256,7 @@ pub fn parse_query(q: &str) -> Query {
     query
 }
 
-fn matches(s: &SlackState, q: &Query, m: &Message) -> bool {
+pub(crate) fn matches(s: &SlackState, q: &Query, m: &Message) -> bool {
     let searchable = m.subtype.as_deref().is_none_or(|t| matches!(t, "thread_broadcast" | "me_message" | "file_share"));
     if !searchable {
         return false;
