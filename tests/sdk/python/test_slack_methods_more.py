@@ -827,3 +827,15 @@ def test_event_authorizations_and_ai_search(slack):
     expect_error("missing_query", slack.bot.api_call, "assistant.search.context", json={})
     # a workspace user token has no OpenID scopes
     expect_error("missing_scope", slack.user.openid_connect_userInfo)
+
+
+def test_oauth_exchanges_and_app_credentials(slack):
+    anonymous = WebClient(base_url=slack.info["base_url"])
+    # `code` is also expect_error's own parameter: pass the call's arguments through a closure.
+    expect_error("invalid_client_id", lambda: anonymous.oauth_v2_access(client_id="1.2", client_secret="s", code="c"))
+    expect_error("invalid_client_id", lambda: anonymous.openid_connect_token(client_id="1.2", client_secret="s", code="c"))
+    expect_error("invalid_client_id", slack.bot.apps_uninstall, client_id="1.2", client_secret="s")
+    expect_error("token_not_found", slack.bot.api_call, "apps.auth.external.get", params={"external_token_id": "Et0"})
+    expect_error("no_tokens_found", slack.bot.api_call, "apps.auth.external.delete")
+    expect_error("app_not_subscribed", slack.user.apps_user_connection_update, user_id=slack.alice, status="connected")
+    expect_error("user_not_found", slack.user.apps_user_connection_update, user_id="U0NOPE", status="connected")

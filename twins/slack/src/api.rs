@@ -101,8 +101,8 @@ fn run(
 ) -> (Result<Reply, SlackError>, Option<Actor>) {
     let (actor, anonymous) = match authenticate(ctx) {
         Ok(a) => (a, false),
-        // api.test answers callers without a (valid) token too.
-        Err(_) if method.name == methods::misc::API_TEST => (Actor::anonymous(), true),
+        // api.test and the OAuth exchanges answer callers without a (valid) token too.
+        Err(_) if methods::misc::NO_TOKEN.contains(&method.name) => (Actor::anonymous(), true),
         Err(e) => return (Err(e), None),
     };
     let result = (|| {
@@ -987,6 +987,25 @@ mod tests {
             ("bot", "assistant.search.context", json!({"query": "x".repeat(600)}), "query_too_long"),
             ("bot", "assistant.search.context", json!({"query": "x", "channel_types": "nope"}), "invalid_arguments"),
             ("bot", "assistant.search.info", json!({}), ""),
+            ("bot", "oauth.v2.access", json!({"client_id": "1.2", "code": "c"}), "invalid_client_id"),
+            ("bot", "oauth.v2.exchange", json!({"client_id": "1.2"}), "invalid_arguments"),
+            ("bot", "apps.uninstall", json!({"client_id": "1.2"}), "invalid_arguments"),
+            ("bot", "apps.uninstall", json!({"client_id": "1.2", "client_secret": "s"}), "invalid_client_id"),
+            ("bot", "apps.auth.external.get", json!({"external_token_id": "Et1"}), "token_not_found"),
+            ("bot", "apps.auth.external.delete", json!({"provider_key": "google"}), "providers_not_found"),
+            ("bot", "apps.auth.external.delete", json!({}), "no_tokens_found"),
+            (
+                "user",
+                "apps.user.connection.update",
+                json!({"user_id": "U0NOPE", "status": "connected"}),
+                "user_not_found",
+            ),
+            (
+                "user",
+                "apps.user.connection.update",
+                json!({"user_id": "U0NOPE", "status": "maybe"}),
+                "invalid_arguments",
+            ),
             ("bot", "rtm.connect", json!({}), "not_allowed_token_type"),
             ("user", "rtm.start", json!({}), "not_allowed_token_type"),
         ];
@@ -1023,6 +1042,9 @@ mod tests {
         assert!(actor.is_none());
         let (result, _) = run(&anonymous, methods::find("auth.test").unwrap(), &HeaderMap::new(), None, b"");
         assert_eq!(result.unwrap_err(), SlackError::NotAuthed);
+        let (result, _) =
+            run(&anonymous, methods::find("oauth.v2.access").unwrap(), &HeaderMap::new(), Some("code=x"), b"");
+        assert_eq!(result.unwrap_err(), SlackError::Code("invalid_client_id"));
     }
 
     #[test]

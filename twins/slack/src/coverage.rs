@@ -80,6 +80,15 @@ pub const PARTIAL: &[(&str, &str)] = &[
     ("files.comments.delete", "files take no comments, so none can be deleted"),
     ("assistant.search.context", "messages only (no files, channels or users); AI search is off"),
     ("apps.event.authorizations.list", "the app's bot, and its installer when they can see the channel"),
+    ("oauth.access", "no OAuth clients are registered: `invalid_client_id`"),
+    ("oauth.v2.access", "no OAuth clients are registered: `invalid_client_id`"),
+    ("oauth.v2.user.access", "no OAuth clients are registered: `invalid_client_id`"),
+    ("oauth.v2.exchange", "no OAuth clients are registered: `invalid_client_id`"),
+    ("openid.connect.token", "no OAuth clients are registered: `invalid_client_id`"),
+    ("apps.uninstall", "no OAuth clients are registered: `invalid_client_id`"),
+    ("apps.auth.external.get", "no external auth providers (a Slack-hosted app's)"),
+    ("apps.auth.external.delete", "no external auth providers (a Slack-hosted app's)"),
+    ("apps.user.connection.update", "the app subscribes to no person's connection"),
     ("chat.unfurl", "channel + ts unfurls; composer unfurls (`unfurl_id`) are refused"),
 ];
 

@@ -8,6 +8,10 @@ use crate::views::profile_json;
 
 pub const API_TEST: &str = "api.test";
 
+/// Methods that answer without a token (the OAuth exchanges take client credentials).
+pub const NO_TOKEN: &[&str] =
+    &[API_TEST, "oauth.access", "oauth.v2.access", "oauth.v2.user.access", "oauth.v2.exchange", "openid.connect.token"];
+
 /// The workspace's plan as `team.billing.info` names it (`std` is Slack's Pro plan).
 pub const TEAM_PLAN: &str = "std";
 

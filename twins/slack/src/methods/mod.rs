@@ -582,6 +582,16 @@ pub static METHODS: &[Method] = &[
         ]),
         assistant_search_context,
     ),
+    // No OAuth clients are registered in the twin (see `platform::oauth_exchange`).
+    m("oauth.access", Tier::T4, Some(&[]), Some(&[]), oauth_exchange),
+    m("oauth.v2.access", Tier::T5, Some(&[]), Some(&[]), oauth_exchange),
+    m("oauth.v2.user.access", Tier::T5, Some(&[]), Some(&[]), oauth_exchange),
+    m("openid.connect.token", Tier::T4, Some(&[]), Some(&[]), oauth_exchange),
+    m("oauth.v2.exchange", Tier::T3, Some(&[]), Some(&[]), oauth_v2_exchange),
+    m("apps.uninstall", Tier::T1, Some(&[]), Some(&[]), apps_uninstall),
+    m("apps.auth.external.get", Tier::T3, Some(&[]), Some(&[]), apps_auth_external_get),
+    m("apps.auth.external.delete", Tier::T4, Some(&[]), Some(&[]), apps_auth_external_delete),
+    m("apps.user.connection.update", Tier::T2, None, Some(&["users:write"]), apps_user_connection_update),
     // Retired for the granular tokens the twin mints: no token type may call them.
     m("rtm.connect", Tier::T1, None, None, rtm_retired),
     m("rtm.start", Tier::T1, None, None, rtm_retired),

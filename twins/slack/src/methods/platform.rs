@@ -249,3 +249,52 @@ pub fn assistant_search_context(call: &Call<'_>) -> Result<Reply, SlackError> {
         })))
     })
 }
+
+/// OAuth and OpenID Connect exchanges (no token needed): the twin registers no OAuth
+/// clients (its tokens are minted with the universe), so every client id is unknown.
+pub fn oauth_exchange(_call: &Call<'_>) -> Result<Reply, SlackError> {
+    Err(SlackError::Code("invalid_client_id"))
+}
+
+/// oauth.v2.exchange takes its client credentials as arguments.
+pub fn oauth_v2_exchange(call: &Call<'_>) -> Result<Reply, SlackError> {
+    call.arg("client_id")?;
+    call.arg("client_secret")?;
+    Err(SlackError::Code("invalid_client_id"))
+}
+
+pub fn apps_uninstall(call: &Call<'_>) -> Result<Reply, SlackError> {
+    call.arg("client_id")?;
+    call.arg("client_secret")?;
+    Err(SlackError::Code("invalid_client_id"))
+}
+
+/// External tokens are a Slack-hosted app's (its OAuth2 providers): there are none.
+pub fn apps_auth_external_get(call: &Call<'_>) -> Result<Reply, SlackError> {
+    call.arg("external_token_id")?;
+    Err(SlackError::Code("token_not_found"))
+}
+
+pub fn apps_auth_external_delete(call: &Call<'_>) -> Result<Reply, SlackError> {
+    if call.params.nonempty("external_token_id").is_some() {
+        return Err(SlackError::Code("token_not_found"));
+    }
+    if call.params.nonempty("provider_key").is_some() {
+        return Err(SlackError::Code("providers_not_found"));
+    }
+    Err(SlackError::Code("no_tokens_found"))
+}
+
+/// A person's connection status with an app that subscribes to them: the twin's app
+/// subscribes to none.
+pub fn apps_user_connection_update(call: &Call<'_>) -> Result<Reply, SlackError> {
+    let user = call.arg("user_id")?;
+    let status = call.arg("status")?;
+    if !matches!(status.trim(), "connected" | "disconnected") {
+        return Err(SlackError::invalid("status"));
+    }
+    call.read(|s| {
+        s.user(user.trim())?;
+        Err(SlackError::Code("app_not_subscribed"))
+    })
+}
