@@ -138,7 +138,7 @@ pub fn parse_time(text: &str, now: i64) -> Option<(i64, Option<Recurrence>)> {
     match words.as_slice() {
         ["in", n, u] => {
             let n: i64 = n.parse().ok().or_else(|| (*n == "a" || *n == "an").then_some(1))?;
-            Some((now + n.checked_mul(unit(u)?)?, None))
+            Some((now.checked_add(n.checked_mul(unit(u)?)?)?, None))
         }
         ["tomorrow"] => Some((at_nine(1)?, None)),
         ["at", clock] | ["today", "at", clock] => {
@@ -445,5 +445,6 @@ mod tests {
         assert_eq!(parse_time("whenever", now), None);
         assert_eq!(parse_time("-5", now), None);
         assert_eq!(parse_time("in 99999999999999999 weeks", now), None);
+        assert_eq!(parse_time("in 9223372036854775807 seconds", now), None);
     }
 }
