@@ -24,6 +24,8 @@ pub const UPLOAD_PREFIX: &str = "/upload/v1/";
 /// The journal's name for a `response_url` (`{universe_url}/response/v1/{secret}`).
 pub const RESPONSE_OPERATION: &str = "response_url";
 pub const RESPONSE_PREFIX: &str = "/response/v1/";
+/// The journal's name for a list export's download URL (`slackLists.download.get`).
+pub const EXPORT_OPERATION: &str = "files.list_export";
 
 pub fn router() -> Router {
     Router::new()
@@ -31,6 +33,7 @@ pub fn router() -> Router {
         .route("/{method}", any(api_method))
         .route("/upload/v1/{secret}", any(upload))
         .route("/response/v1/{secret}", any(respond))
+        .route("/files-pri/lists/{job}/{file}", any(list_export))
         .route("/link", any(crate::socket::link))
         .route("/link/", any(crate::socket::link))
         .fallback(not_found)
@@ -43,6 +46,9 @@ pub fn operation_name(path: &str) -> Option<String> {
     }
     if path.starts_with(RESPONSE_PREFIX) {
         return Some(RESPONSE_OPERATION.to_string());
+    }
+    if path.starts_with(methods::lists::EXPORT_PREFIX) {
+        return Some(EXPORT_OPERATION.to_string());
     }
     if path == "/link" || path == "/link/" {
         return Some(crate::socket::LINK_OPERATION.to_string());
@@ -93,19 +99,23 @@ fn run(
     query: Option<&str>,
     body: &[u8],
 ) -> (Result<Reply, SlackError>, Option<Actor>) {
-    let actor = match authenticate(ctx) {
-        Ok(a) => a,
+    let (actor, anonymous) = match authenticate(ctx) {
+        Ok(a) => (a, false),
+        // api.test and the OAuth exchanges answer callers without a (valid) token too.
+        Err(_) if methods::misc::NO_TOKEN.contains(&method.name) => (Actor::anonymous(), true),
         Err(e) => return (Err(e), None),
     };
     let result = (|| {
-        check_scopes(method, &actor)?;
+        if !anonymous {
+            check_scopes(method, &actor)?;
+        }
         let params = parse_params(headers, query, body)?;
         let now = ctx.universe.now();
         materialise_scheduled(ctx, now)?;
         let call = Call { ctx, params: &params, actor: actor.clone(), now };
         (method.handler)(&call)
     })();
-    (result, Some(actor))
+    (result, (!anonymous).then_some(actor))
 }
 
 /// Who the credential speaks for.
@@ -169,22 +179,42 @@ fn check_scopes(method: &Method, actor: &Actor) -> Result<(), SlackError> {
     Err(SlackError::MissingScope { needed: accepted.join(","), provided: actor.scopes.join(",") })
 }
 
-/// Posts the scheduled messages that are due (and raises their events).
+/// Posts the scheduled messages and fires the reminders that are due (and raises their
+/// events), lazily: on the next request after their time on the universe clock.
 pub(crate) fn materialise_scheduled(ctx: &RequestCtx, now: chrono::DateTime<chrono::Utc>) -> Result<(), SlackError> {
     let secs = now.timestamp();
     let due = ctx.universe.read::<SlackState, _>(|s| s.has_due_scheduled(secs)).map_err(|_| SlackError::Internal)?;
     if due {
         let (before, after) = ctx
             .universe
-            .write::<SlackState, _>(|s, _| {
+            .write::<SlackState, _>(|s, ids| {
                 let before = s.clone();
                 s.materialise_scheduled(secs);
+                s.fire_reminders(ids, secs);
                 (before, s.clone())
             })
             .map_err(|_| SlackError::Internal)?;
         crate::delivery::publish_change(&ctx.universe, before, after, None, now);
     }
     Ok(())
+}
+
+/// A list export's CSV, for a token of the person who asked for it (as Slack's private
+/// file URLs want one).
+async fn list_export(ctx: Option<Extension<RequestCtx>>, Path((job, _file)): Path<(String, String)>) -> Response {
+    let Some(Extension(ctx)) = ctx else { return text_response(StatusCode::INTERNAL_SERVER_ERROR, "error".into()) };
+    let Ok(actor) = authenticate(&ctx) else { return text_response(StatusCode::FORBIDDEN, "not_authed".into()) };
+    let csv = ctx
+        .universe
+        .read::<SlackState, _>(|s| s.list_exports.get(&job).filter(|e| e.user == actor.user).map(|e| e.csv.clone()));
+    match csv {
+        Ok(Some(csv)) => {
+            let mut response = (StatusCode::OK, csv).into_response();
+            response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+            response
+        }
+        _ => text_response(StatusCode::NOT_FOUND, "file_not_found".into()),
+    }
 }
 
 fn text_response(status: StatusCode, text: String) -> Response {
@@ -540,12 +570,490 @@ mod tests {
         }
     }
 
+    /// Runs `method` as `kind` with a JSON body; the `error` of the answer (`""` when ok).
+    fn error_of(
+        core: &Arc<Core>,
+        universe: &Arc<twin_core::Universe>,
+        kind: &str,
+        method: &str,
+        body: Value,
+    ) -> String {
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        let bytes = serde_json::to_vec(&body).unwrap();
+        let (result, _) = run(&ctx(core, universe, kind), methods::find(method).unwrap(), &headers, None, &bytes);
+        match result {
+            Ok(_) => String::new(),
+            Err(e) => e.code(),
+        }
+    }
+
+    /// The argument errors of the methods added for the SDKs' own tests, as the vendor
+    /// specs name them.
+    #[test]
+    fn argument_errors_of_the_newer_methods() {
+        let (core, universe) = setup();
+        let general =
+            universe.read::<SlackState, _>(|s| s.channel_by_name("general").map(|c| c.id.clone())).unwrap().unwrap();
+        let cases: &[(&str, &str, Value, &str)] = &[
+            ("bot", "api.test", json!({"error": "my_error"}), "my_error"),
+            ("bot", "api.test", json!({"foo": "bar"}), ""),
+            ("bot", "files.remote.add", json!({"external_id": "x", "title": "t"}), "invalid_arguments"),
+            (
+                "bot",
+                "files.remote.add",
+                json!({"external_id": "x".repeat(300), "title": "t",
+              "external_url": "https://e.com"}),
+                "invalid_external_id",
+            ),
+            (
+                "bot",
+                "files.remote.add",
+                json!({"external_id": "x", "title": "t".repeat(300),
+              "external_url": "https://e.com"}),
+                "bad_title",
+            ),
+            ("user", "files.remote.add", json!({}), "not_allowed_token_type"),
+            ("bot", "files.remote.info", json!({}), "invalid_args"),
+            ("bot", "files.remote.info", json!({"file": "F1", "external_id": "x"}), "too_many_ids"),
+            ("bot", "files.remote.remove", json!({"external_id": "nope"}), "file_not_found"),
+            ("bot", "files.remote.share", json!({"external_id": "nope"}), "invalid_arguments"),
+            ("bot", "files.remote.update", json!({"external_id": "x", "external_url": "nope"}), "invalid_url"),
+            ("bot", "files.remote.update", json!({"external_id": "x", "title": " "}), "invalid_title"),
+            ("bot", "files.remote.list", json!({"cursor": "!!"}), "invalid_cursor"),
+            ("bot", "bookmarks.edit", json!({"bookmark_id": "Bk1"}), "channel_not_found"),
+            ("bot", "bookmarks.edit", json!({"channel_id": general}), "invalid_arguments"),
+            (
+                "bot",
+                "bookmarks.edit",
+                json!({"channel_id": general, "bookmark_id": "Bk1", "link": "x"}),
+                "invalid_link",
+            ),
+            ("bot", "bookmarks.edit", json!({"channel_id": general, "bookmark_id": "Bk1"}), "not_found"),
+            ("bot", "users.setPhoto", json!({}), "not_allowed_token_type"),
+            ("user", "users.setPhoto", json!({}), "bad_image"),
+            ("bot", "canvases.create", json!({"document_content": {"type": "html"}}), "invalid_arguments"),
+            ("bot", "canvases.create", json!({"channel_id": "C0NOPE"}), "channel_not_found"),
+            ("bot", "canvases.edit", json!({"canvas_id": "F1"}), "invalid_arguments"),
+            (
+                "bot",
+                "canvases.edit",
+                json!({"canvas_id": "F1", "changes": [{"operation": "rename"}]}),
+                "canvas_not_found",
+            ),
+            ("bot", "canvases.delete", json!({}), "invalid_arguments"),
+            ("bot", "canvases.delete", json!({"canvas_id": "F1"}), "canvas_not_found"),
+            (
+                "bot",
+                "canvases.access.set",
+                json!({"canvas_id": "F1", "access_level": "admin",
+              "user_ids": "U1"}),
+                "invalid_arguments",
+            ),
+            ("bot", "canvases.access.set", json!({"canvas_id": "F1", "access_level": "read"}), "invalid_parameters"),
+            ("bot", "canvases.access.delete", json!({"canvas_id": "F1"}), "invalid_parameters"),
+            ("bot", "canvases.sections.lookup", json!({"canvas_id": "F1"}), "invalid_arguments"),
+            (
+                "bot",
+                "canvases.sections.lookup",
+                json!({"canvas_id": "F1", "criteria": {"section_types": ["h9"]}}),
+                "invalid_arguments",
+            ),
+            (
+                "bot",
+                "canvases.sections.lookup",
+                json!({"canvas_id": "F1", "criteria": {"contains_text": "x"}}),
+                "canvas_not_found",
+            ),
+            ("bot", "conversations.canvases.create", json!({}), "channel_not_found"),
+            ("bot", "calls.add", json!({"join_url": "https://x"}), "invalid_arguments"),
+            (
+                "bot",
+                "calls.add",
+                json!({"external_unique_id": "x", "join_url": "https://x", "date_start": -5}),
+                "invalid_start_time",
+            ),
+            (
+                "bot",
+                "calls.add",
+                json!({"external_unique_id": "x", "join_url": "https://x", "created_by": "U0"}),
+                "invalid_created_by",
+            ),
+            ("bot", "calls.info", json!({}), "invalid_arguments"),
+            ("bot", "calls.info", json!({"id": "R0"}), "invalid_call_id"),
+            ("bot", "calls.end", json!({"id": "R0"}), "invalid_call_id"),
+            ("bot", "calls.update", json!({"id": "R0"}), "invalid_call_id"),
+            ("bot", "calls.participants.add", json!({"id": "R0"}), "invalid_arguments"),
+            ("bot", "calls.participants.add", json!({"id": "R0", "users": "nope"}), "bad_users"),
+            ("bot", "calls.participants.remove", json!({"id": "R0", "users": [{"slack_id": "U1"}]}), "invalid_call_id"),
+            ("bot", "slackLists.create", json!({}), "invalid_arguments"),
+            ("bot", "slackLists.create", json!({"name": "x".repeat(300)}), "over_title_length_maximum"),
+            ("bot", "slackLists.create", json!({"name": "x", "schema": "nope"}), "invalid_schema"),
+            (
+                "bot",
+                "slackLists.create",
+                json!({"name": "x", "include_copied_list_records": true}),
+                "missing_arg_copy_from_list_id",
+            ),
+            (
+                "bot",
+                "slackLists.create",
+                json!({"name": "x", "schema": [{"key": "a", "type": "warp",
+              "is_primary_column": true}]}),
+                "invalid_column_type",
+            ),
+            ("bot", "slackLists.update", json!({"id": "F1"}), "missing_arguments"),
+            ("bot", "slackLists.update", json!({"id": "F1", "name": "n"}), "list_not_found"),
+            ("bot", "slackLists.items.create", json!({}), "invalid_arguments"),
+            ("bot", "slackLists.items.create", json!({"list_id": "F1"}), "list_not_found"),
+            ("bot", "slackLists.items.list", json!({"list_id": "F1", "cursor": "!!"}), "invalid_cursor"),
+            ("bot", "slackLists.items.info", json!({"list_id": "F1"}), "invalid_arguments"),
+            ("bot", "slackLists.items.update", json!({"list_id": "F1"}), "invalid_arguments"),
+            ("bot", "slackLists.items.delete", json!({"list_id": "F1", "id": "Rec1"}), "list_not_found"),
+            ("bot", "slackLists.items.deleteMultiple", json!({"list_id": "F1"}), "invalid_arguments"),
+            ("bot", "slackLists.access.set", json!({"list_id": "F1", "access_level": "read"}), "invalid_parameters"),
+            ("bot", "slackLists.download.start", json!({"list_id": "F1"}), "list_not_found"),
+            ("bot", "slackLists.download.get", json!({"list_id": "F1"}), "invalid_arguments"),
+            (
+                "bot",
+                "chat.postMessage",
+                json!({"channel": general, "text": "x", "metadata": {"entities": "x"}}),
+                "invalid_metadata_schema",
+            ),
+            (
+                "bot",
+                "chat.postMessage",
+                json!({"channel": general, "text": "x", "metadata": {"entities": [
+              {"entity_type": "slack#/entities/file", "entity_payload": {}}]}}),
+                "",
+            ),
+            ("user", "dnd.setSnooze", json!({}), "missing_duration"),
+            ("user", "dnd.setSnooze", json!({"num_minutes": "soon"}), "missing_duration"),
+            ("user", "dnd.setSnooze", json!({"num_minutes": 100_000}), "too_long"),
+            ("user", "dnd.endSnooze", json!({}), "snooze_end_failed"),
+            ("user", "dnd.endDnd", json!({}), "not_in_dnd"),
+            ("bot", "dnd.setSnooze", json!({"num_minutes": 5}), "not_allowed_token_type"),
+            ("bot", "dnd.teamInfo", json!({}), "no_users_provided"),
+            ("user", "reminders.add", json!({"time": "in 5 minutes"}), "invalid_arguments"),
+            ("user", "reminders.add", json!({"text": "x", "time": "whenever"}), "cannot_parse"),
+            ("user", "reminders.add", json!({"text": "x", "time": "1000000000"}), "cannot_parse"),
+            ("user", "reminders.add", json!({"text": "x", "time": "60", "user": "U0NOPE"}), "user_not_found"),
+            ("user", "reminders.add", json!({"text": "x", "time": "60", "user": "USLACKBOT"}), "cannot_add_slackbot"),
+            (
+                "user",
+                "reminders.add",
+                json!({"text": "x", "time": "60", "recurrence": {"frequency": "hourly"}}),
+                "invalid_arguments",
+            ),
+            ("user", "reminders.info", json!({}), "invalid_arguments"),
+            ("user", "reminders.info", json!({"reminder": "Rm0"}), "not_found"),
+            ("user", "reminders.complete", json!({"reminder": "Rm0"}), "not_found"),
+            ("user", "reminders.delete", json!({"reminder": "Rm0"}), "not_found"),
+            ("bot", "reminders.list", json!({}), "not_allowed_token_type"),
+            ("user", "stars.add", json!({}), "no_item_specified"),
+            ("user", "stars.add", json!({"channel": general, "timestamp": "soon"}), "bad_timestamp"),
+            ("user", "stars.add", json!({"channel": general, "timestamp": "1.000001"}), "message_not_found"),
+            ("user", "stars.add", json!({"channel": "C0NOPE"}), "channel_not_found"),
+            ("user", "stars.add", json!({"file": "F0NOPE"}), "file_not_found"),
+            ("user", "stars.add", json!({"file_comment": "Fc1"}), "file_comment_not_found"),
+            ("user", "stars.remove", json!({"channel": general}), "not_starred"),
+            ("user", "stars.list", json!({"cursor": "!!"}), "invalid_cursor"),
+            ("user", "team.accessLogs", json!({"page": 101}), "over_pagination_limit"),
+            ("user", "team.accessLogs", json!({"limit": 5000}), "invalid_limit"),
+            ("user", "team.accessLogs", json!({"team_id": "T0NOPE"}), "invalid_team_id"),
+            ("bot", "team.accessLogs", json!({}), "not_allowed_token_type"),
+            ("user", "team.billableInfo", json!({"user": "U0NOPE"}), "user_not_found"),
+            ("user", "team.billableInfo", json!({"cursor": "!!"}), "invalid_cursor"),
+            ("user", "team.integrationLogs", json!({"change_type": "exploded"}), "invalid_arguments"),
+            ("bot", "team.profile.get", json!({"visibility": "secret"}), "invalid_arguments"),
+            ("bot", "team.externalTeams.disconnect", json!({}), "invalid_arguments"),
+            ("bot", "team.externalTeams.disconnect", json!({"target_team": "T1"}), "invalid_target_team"),
+            ("bot", "auth.teams.list", json!({"limit": 5000}), "invalid_limit"),
+            ("user", "users.identity", json!({}), "missing_scope"),
+            ("bot", "users.discoverableContacts.lookup", json!({}), "invalid_arguments"),
+            ("bot", "users.discoverableContacts.lookup", json!({"email": "a@b.c"}), "not_an_enterprise"),
+            ("bot", "files.comments.delete", json!({"file": "F0NOPE", "id": "Fc1"}), "file_not_found"),
+            ("bot", "files.comments.delete", json!({"file": "F0NOPE"}), "invalid_arguments"),
+            ("user", "files.sharedPublicURL", json!({"file": "F0NOPE"}), "file_not_found"),
+            ("bot", "files.sharedPublicURL", json!({"file": "F0NOPE"}), "not_allowed_token_type"),
+            ("bot", "files.revokePublicURL", json!({}), "invalid_arguments"),
+            ("user", "search.files", json!({}), "no_query"),
+            ("user", "search.all", json!({"query": "x", "cursor": "!!"}), "invalid_cursor"),
+            ("bot", "search.all", json!({"query": "x"}), "not_allowed_token_type"),
+            ("bot", "assistant.threads.setStatus", json!({"channel_id": general, "status": "x"}), "invalid_arguments"),
+            (
+                "bot",
+                "assistant.threads.setStatus",
+                json!({"channel_id": general, "thread_ts": "1.000001",
+              "status": "x"}),
+                "invalid_thread_ts",
+            ),
+            (
+                "bot",
+                "assistant.threads.setStatus",
+                json!({"thread_ts": "1.000001", "status": "x"}),
+                "channel_not_found",
+            ),
+            (
+                "bot",
+                "assistant.threads.setTitle",
+                json!({"channel_id": general, "thread_ts": "1.1"}),
+                "invalid_arguments",
+            ),
+            (
+                "bot",
+                "assistant.threads.setSuggestedPrompts",
+                json!({"channel_id": general, "prompts": [{"title": "t"}]}),
+                "invalid_arguments",
+            ),
+            ("user", "assistant.threads.setTitle", json!({}), "not_allowed_token_type"),
+            ("bot", "chat.startStream", json!({}), "channel_not_found"),
+            ("bot", "chat.startStream", json!({"channel": general, "chunks": [{"text": 1}]}), "invalid_chunks"),
+            ("bot", "chat.appendStream", json!({"channel": general, "ts": "1.000001"}), "no_text"),
+            (
+                "bot",
+                "chat.appendStream",
+                json!({"channel": general, "ts": "1.000001", "markdown_text": "x"}),
+                "message_not_found",
+            ),
+            ("bot", "chat.stopStream", json!({"channel": general}), "invalid_arguments"),
+            ("user", "chat.startStream", json!({"channel": general}), "not_allowed_token_type"),
+            ("bot", "chat.unfurl", json!({"ts": "1.1", "unfurls": {}}), "missing_channel"),
+            ("bot", "chat.unfurl", json!({"channel": general, "unfurls": {}}), "missing_ts"),
+            ("bot", "chat.unfurl", json!({"channel": general, "ts": "1.1"}), "missing_unfurls"),
+            ("bot", "chat.unfurl", json!({"channel": general, "ts": "1.1", "unfurls": "[1"}), "invalid_unfurls_format"),
+            (
+                "bot",
+                "chat.unfurl",
+                json!({"channel": general, "ts": "1.1", "unfurls": {"https://a": {}}}),
+                "cannot_find_message",
+            ),
+            ("bot", "chat.unfurl", json!({"unfurl_id": "U1"}), "missing_source"),
+            ("bot", "conversations.inviteShared", json!({"channel": general}), "invalid_arguments"),
+            ("bot", "conversations.inviteShared", json!({"channel": general, "emails": "nope"}), "invalid_email"),
+            (
+                "bot",
+                "conversations.inviteShared",
+                json!({"channel": general, "emails": "x@partner.test"}),
+                "cannot_share_mandatory_channel",
+            ),
+            (
+                "bot",
+                "conversations.inviteShared",
+                json!({"channel": "C0NOPE", "emails": "x@partner.test"}),
+                "channel_not_found",
+            ),
+            ("bot", "conversations.listConnectInvites", json!({"cursor": "!!"}), "invalid_cursor"),
+            (
+                "bot",
+                "conversations.acceptSharedInvite",
+                json!({"channel_name": "shared", "invite_id": "I1"}),
+                "invite_not_found",
+            ),
+            (
+                "bot",
+                "conversations.acceptSharedInvite",
+                json!({"channel_name": "Bad Name", "invite_id": "I1"}),
+                "invalid_name_specials",
+            ),
+            ("bot", "conversations.approveSharedInvite", json!({}), "invalid_arguments"),
+            ("bot", "conversations.declineSharedInvite", json!({"invite_id": "I1"}), "invite_not_found"),
+            ("bot", "conversations.requestSharedInvite.approve", json!({"invite_id": "I1"}), "invite_not_found"),
+            ("bot", "conversations.requestSharedInvite.deny", json!({"invite_id": "I1"}), "invite_not_found"),
+            ("bot", "conversations.requestSharedInvite.list", json!({"user_id": "U0NOPE"}), "user_not_found"),
+            (
+                "bot",
+                "conversations.externalInvitePermissions.set",
+                json!({"channel": general, "target_team": "T1",
+              "action": "explode"}),
+                "invalid_action",
+            ),
+            (
+                "bot",
+                "conversations.externalInvitePermissions.set",
+                json!({"channel": general, "target_team": "T1",
+              "action": "upgrade"}),
+                "invalid_target_team",
+            ),
+            ("user", "conversations.listConnectInvites", json!({}), "not_allowed_token_type"),
+            ("bot", "views.open", json!({"trigger_id": "1.2.x"}), "invalid_arguments"),
+            (
+                "bot",
+                "views.open",
+                json!({"view": {"type": "modal", "title": {"type": "plain_text", "text": "t"},
+              "blocks": []}}),
+                "invalid_arguments",
+            ),
+            (
+                "bot",
+                "views.open",
+                json!({"trigger_id": "1.2.x", "view": {"type": "modal",
+              "title": {"type": "plain_text", "text": "t"}, "blocks": []}}),
+                "invalid_trigger_id",
+            ),
+            (
+                "bot",
+                "views.open",
+                json!({"trigger_id": "1.2.x", "view": {"type": "modal",
+              "title": {"type": "plain_text", "text": "x".repeat(30)}, "blocks": []}}),
+                "invalid_arguments",
+            ),
+            (
+                "bot",
+                "views.push",
+                json!({"trigger_id": "1.2.x", "view": {"type": "modal",
+              "title": {"type": "plain_text", "text": "t"}, "blocks": []}}),
+                "invalid_trigger_id",
+            ),
+            ("bot", "views.update", json!({"view": {"type": "modal"}}), "invalid_arguments"),
+            (
+                "bot",
+                "views.update",
+                json!({"view_id": "V0", "view": {"type": "modal",
+              "title": {"type": "plain_text", "text": "t"}, "blocks": []}}),
+                "not_found",
+            ),
+            ("bot", "views.publish", json!({"view": {"type": "home", "blocks": []}}), "invalid_arguments"),
+            (
+                "bot",
+                "views.publish",
+                json!({"user_id": "U0NOPE", "view": {"type": "home", "blocks": []}}),
+                "user_not_found",
+            ),
+            ("bot", "dialog.open", json!({"trigger_id": "1.2.x"}), "missing_dialog"),
+            ("bot", "dialog.open", json!({"dialog": {"title": "t"}}), "missing_trigger"),
+            (
+                "bot",
+                "dialog.open",
+                json!({"trigger_id": "1.2.x", "dialog": {"title": "t", "callback_id": "c",
+              "elements": [{"type": "text", "label": "l", "name": "n"}]}}),
+                "invalid_trigger",
+            ),
+            ("bot", "dialog.open", json!({"trigger_id": "1.2.x", "dialog": {"title": "t"}}), "validation_errors"),
+            ("bot", "functions.completeSuccess", json!({"function_execution_id": "Fx1"}), "invalid_arguments"),
+            (
+                "bot",
+                "functions.completeSuccess",
+                json!({"function_execution_id": "Fx1", "outputs": "[1]"}),
+                "invalid_arguments",
+            ),
+            (
+                "bot",
+                "functions.completeSuccess",
+                json!({"function_execution_id": "Fx1", "outputs": {}}),
+                "function_execution_not_found",
+            ),
+            (
+                "bot",
+                "functions.completeError",
+                json!({"function_execution_id": "Fx1", "error": "e"}),
+                "function_execution_not_found",
+            ),
+            ("bot", "functions.workflows.steps.list", json!({"function_id": "Fn1"}), "unknown_function_id"),
+            (
+                "bot",
+                "functions.workflows.steps.responses.export",
+                json!({"step_id": "S1", "workflow_id": "Wf1"}),
+                "unknown_workflow_id",
+            ),
+            ("bot", "functions.distributions.permissions.list", json!({}), "not_allowed_token_type"),
+            ("user", "apps.manifest.export", json!({"app_id": "A1"}), "not_allowed_token_type"),
+            ("bot", "apps.datastore.get", json!({"datastore": "d", "id": "1"}), "missing_scope"),
+            ("bot", "workflows.triggers.permissions.list", json!({"trigger_id": "Ft1"}), "missing_scope"),
+            ("bot", "workflows.featured.list", json!({}), "invalid_arguments"),
+            ("bot", "workflows.featured.list", json!({"channel_ids": "C0NOPE"}), "channel_not_found"),
+            (
+                "bot",
+                "workflows.featured.add",
+                json!({"channel_id": general, "trigger_ids": "Ft1"}),
+                "error_modifying_workflows",
+            ),
+            ("bot", "entity.presentDetails", json!({}), "invalid_arguments"),
+            ("bot", "entity.presentDetails", json!({"trigger_id": "1.2.x"}), "invalid_trigger_id"),
+            ("bot", "agents.sessions.setStatus", json!({"channel_id": general, "status": "x"}), "feature_disabled"),
+            ("bot", "agents.sessions.rename", json!({"title": "x"}), "channel_not_found"),
+            ("app", "apps.event.authorizations.list", json!({}), "invalid_arguments"),
+            ("app", "apps.event.authorizations.list", json!({"event_context": "4-!!"}), "invalid_event_context"),
+            (
+                "app",
+                "apps.event.authorizations.list",
+                json!({"event_context": format!("4-{}",
+              crate::wire::base64_encode(br#"{"aid":"A0OTHER","tid":"T1"}"#))}),
+                "auth_mismatch",
+            ),
+            ("bot", "apps.event.authorizations.list", json!({"event_context": "4-x"}), "not_allowed_token_type"),
+            ("user", "openid.connect.userInfo", json!({}), "missing_scope"),
+            ("bot", "assistant.search.context", json!({}), "missing_query"),
+            ("bot", "assistant.search.context", json!({"query": "x".repeat(600)}), "query_too_long"),
+            ("bot", "assistant.search.context", json!({"query": "x", "channel_types": "nope"}), "invalid_arguments"),
+            ("bot", "assistant.search.info", json!({}), ""),
+            ("bot", "oauth.v2.access", json!({"client_id": "1.2", "code": "c"}), "invalid_client_id"),
+            ("bot", "oauth.v2.exchange", json!({"client_id": "1.2"}), "invalid_arguments"),
+            ("bot", "apps.uninstall", json!({"client_id": "1.2"}), "invalid_arguments"),
+            ("bot", "apps.uninstall", json!({"client_id": "1.2", "client_secret": "s"}), "invalid_client_id"),
+            ("bot", "apps.auth.external.get", json!({"external_token_id": "Et1"}), "token_not_found"),
+            ("bot", "apps.auth.external.delete", json!({"provider_key": "google"}), "providers_not_found"),
+            ("bot", "apps.auth.external.delete", json!({}), "no_tokens_found"),
+            (
+                "user",
+                "apps.user.connection.update",
+                json!({"user_id": "U0NOPE", "status": "connected"}),
+                "user_not_found",
+            ),
+            (
+                "user",
+                "apps.user.connection.update",
+                json!({"user_id": "U0NOPE", "status": "maybe"}),
+                "invalid_arguments",
+            ),
+            ("bot", "rtm.connect", json!({}), "not_allowed_token_type"),
+            ("user", "rtm.start", json!({}), "not_allowed_token_type"),
+        ];
+        for (kind, method, body, expected) in cases {
+            assert_eq!(error_of(&core, &universe, kind, method, body.clone()), *expected, "{method} {body}");
+        }
+    }
+
+    /// users.identity answers with what the token's `identity.*` scopes open.
+    #[test]
+    fn users_identity_follows_identity_scopes() {
+        let (core, universe) = setup();
+        let scopes = ["identity:read", "identity.email", "identity.team"].map(String::from).to_vec();
+        universe
+            .write::<SlackState, _>(|s, _| {
+                s.token_scopes.insert("user".into(), Arc::new(scopes));
+            })
+            .unwrap();
+        let (result, _) =
+            run(&ctx(&core, &universe, "user"), methods::find("users.identity").unwrap(), &HeaderMap::new(), None, b"");
+        let body = result.unwrap().into_value();
+        assert!(body["user"]["email"].as_str().is_some_and(|e| e.contains('@')), "{body}");
+        assert!(body["team"]["domain"].is_string() && body["user"].get("image_24").is_none(), "{body}");
+    }
+
+    #[test]
+    fn api_test_needs_no_token() {
+        let (core, universe) = setup();
+        let mut anonymous = ctx(&core, &universe, "bot");
+        anonymous.credential = None;
+        anonymous.principal = None;
+        let (result, actor) = run(&anonymous, methods::find("api.test").unwrap(), &HeaderMap::new(), Some("a=1"), b"");
+        assert_eq!(result.unwrap().into_value(), json!({"ok": true, "args": {"a": "1"}}));
+        assert!(actor.is_none());
+        let (result, _) = run(&anonymous, methods::find("auth.test").unwrap(), &HeaderMap::new(), None, b"");
+        assert_eq!(result.unwrap_err(), SlackError::NotAuthed);
+        let (result, _) =
+            run(&anonymous, methods::find("oauth.v2.access").unwrap(), &HeaderMap::new(), Some("code=x"), b"");
+        assert_eq!(result.unwrap_err(), SlackError::Code("invalid_client_id"));
+    }
+
     #[test]
     fn unknown_and_known_operations() {
         assert_eq!(operation_name("/api/chat.postMessage").as_deref(), Some("chat.postMessage"));
         assert_eq!(operation_name("/chat.postMessage").as_deref(), Some("chat.postMessage"));
         assert_eq!(operation_name("/api/chat.nope"), None);
         assert_eq!(operation_name("/upload/v1/abc").as_deref(), Some(UPLOAD_OPERATION));
+        assert_eq!(operation_name("/files-pri/lists/Le1/F1.csv").as_deref(), Some(EXPORT_OPERATION));
     }
 
     #[test]

@@ -458,7 +458,7 @@ async fn simulate_slash_command(
     }
     let (actor, channel_id, channel_name) = interaction_place(&ctl, &req.user, &req.channel)?;
     let hub = delivery::hub(&ctl.universe);
-    let trigger_id = hub.trigger_id();
+    let trigger_id = hub.trigger_id(&actor.user);
     let target =
         delivery::ResponseTarget { channel: channel_id.clone(), user: actor.user.clone(), message_ts: None, uses: 0 };
     let response_url = response_url(&ctl, target);
@@ -530,7 +530,7 @@ async fn simulate_block_action(
         ControlError::BadRequest(format!("the message has no interactive element with action_id '{}'", req.action_id))
     })?;
     let hub = delivery::hub(&ctl.universe);
-    let trigger_id = hub.trigger_id();
+    let trigger_id = hub.trigger_id(&actor.user);
     let target = delivery::ResponseTarget {
         channel: channel_id.clone(),
         user: actor.user.clone(),

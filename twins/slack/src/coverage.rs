@@ -18,6 +18,78 @@ pub const PARTIAL: &[(&str, &str)] = &[
     ("users.profile.set", "standard fields only (no custom profile fields)"),
     ("files.info", "no file comments; content is not served back"),
     ("bookmarks.add", "type `link` only"),
+    ("canvases.create", "markdown kept as header and text sections; canvases are not files to files.*"),
+    ("canvases.edit", "markdown kept as header and text sections (no rich formatting model)"),
+    ("users.setPhoto", "PNG, JPEG or GIF checked by their first bytes; crop arguments checked, not applied"),
+    ("files.remote.add", "adding an app's `external_id` again replaces that file"),
+    ("team.preferences.list", "the preferences of a new workspace"),
+    ("slackLists.download.start", "CSV only; the export is ready at once"),
+    ("dnd.info", "snoozes only: no Do Not Disturb schedule is set in the workspace"),
+    ("reminders.add", "times: Unix timestamps, seconds, `in N minutes|hours|days|weeks`, `tomorrow`, `at HH:MM`, `every day|weekday|week|month|year|<weekday>` (UTC); fired on the next request after their time"),
+    ("team.accessLogs", "one row per person from the universe's journal (ip 127.0.0.1, no user agent)"),
+    ("search.files", "names, titles and remote files' search text; no file contents"),
+    ("search.all", "messages and files (see search.messages, search.files); no posts"),
+    ("views.push", "onto the person's newest modal (submissions and closes are not simulated)"),
+    ("functions.completeSuccess", "no function executions: the app is not Slack-hosted"),
+    ("functions.completeError", "no function executions: the app is not Slack-hosted"),
+    ("functions.workflows.steps.list", "no workflows or functions exist"),
+    ("functions.workflows.steps.responses.export", "no workflows or functions exist"),
+    ("functions.distributions.permissions.add", "configuration tokens only; the twin mints none"),
+    ("functions.distributions.permissions.list", "configuration tokens only; the twin mints none"),
+    ("functions.distributions.permissions.remove", "configuration tokens only; the twin mints none"),
+    ("functions.distributions.permissions.set", "configuration tokens only; the twin mints none"),
+    ("apps.manifest.create", "configuration tokens only; the twin mints none"),
+    ("apps.manifest.delete", "configuration tokens only; the twin mints none"),
+    ("apps.manifest.export", "configuration tokens only; the twin mints none"),
+    ("apps.manifest.update", "configuration tokens only; the twin mints none"),
+    ("apps.manifest.validate", "configuration tokens only; the twin mints none"),
+    ("apps.managed.permissions.set", "configuration tokens only; the twin mints none"),
+    ("apps.datastore.bulkDelete", "`app_not_hosted`: the app is not Slack-hosted"),
+    ("apps.datastore.bulkGet", "`app_not_hosted`: the app is not Slack-hosted"),
+    ("apps.datastore.bulkPut", "`app_not_hosted`: the app is not Slack-hosted"),
+    ("apps.datastore.count", "`app_not_hosted`: the app is not Slack-hosted"),
+    ("apps.datastore.delete", "`app_not_hosted`: the app is not Slack-hosted"),
+    ("apps.datastore.get", "`app_not_hosted`: the app is not Slack-hosted"),
+    ("apps.datastore.put", "`app_not_hosted`: the app is not Slack-hosted"),
+    ("apps.datastore.query", "`app_not_hosted`: the app is not Slack-hosted"),
+    ("apps.datastore.update", "`app_not_hosted`: the app is not Slack-hosted"),
+    ("workflows.triggers.permissions.add", "no workflow triggers exist"),
+    ("workflows.triggers.permissions.list", "no workflow triggers exist"),
+    ("workflows.triggers.permissions.remove", "no workflow triggers exist"),
+    ("workflows.triggers.permissions.set", "no workflow triggers exist"),
+    ("workflows.featured.list", "no workflow triggers exist: nothing is featured"),
+    ("workflows.featured.add", "no workflow triggers exist to feature"),
+    ("workflows.featured.remove", "no workflow triggers exist to feature"),
+    ("workflows.featured.set", "no workflow triggers exist to feature"),
+    ("entity.presentDetails", "work object events are not sent, so no trigger id is valid"),
+    ("entity.presentComments", "work object events are not sent, so no trigger id is valid"),
+    ("entity.acknowledgeCommentAction", "work object events are not sent, so no trigger id is valid"),
+    ("agents.sessions.rename", "the agent tasks feature is off"),
+    ("agents.sessions.setStatus", "the agent tasks feature is off"),
+    ("conversations.acceptSharedInvite", "no Slack Connect partner organisations: nothing is received"),
+    ("conversations.approveSharedInvite", "no Slack Connect partner organisations: nothing is received"),
+    ("conversations.declineSharedInvite", "no Slack Connect partner organisations: nothing is received"),
+    ("conversations.requestSharedInvite.approve", "no Slack Connect partner organisations: nothing is received"),
+    ("conversations.requestSharedInvite.deny", "no Slack Connect partner organisations: nothing is received"),
+    ("conversations.requestSharedInvite.list", "no Slack Connect partner organisations: nothing is received"),
+    ("conversations.externalInvitePermissions.set", "no Slack Connect partner organisations: nothing is received"),
+    ("conversations.inviteShared", "invitations are kept; no partner ever accepts"),
+    ("team.externalTeams.list", "no Slack Connect partners"),
+    ("team.externalTeams.disconnect", "no Slack Connect partners"),
+    ("users.discoverableContacts.lookup", "`not_an_enterprise`"),
+    ("files.comments.delete", "files take no comments, so none can be deleted"),
+    ("assistant.search.context", "messages only (no files, channels or users); AI search is off"),
+    ("apps.event.authorizations.list", "the app's bot, and its installer when they can see the channel"),
+    ("oauth.access", "no OAuth clients are registered: `invalid_client_id`"),
+    ("oauth.v2.access", "no OAuth clients are registered: `invalid_client_id`"),
+    ("oauth.v2.user.access", "no OAuth clients are registered: `invalid_client_id`"),
+    ("oauth.v2.exchange", "no OAuth clients are registered: `invalid_client_id`"),
+    ("openid.connect.token", "no OAuth clients are registered: `invalid_client_id`"),
+    ("apps.uninstall", "no OAuth clients are registered: `invalid_client_id`"),
+    ("apps.auth.external.get", "no external auth providers (a Slack-hosted app's)"),
+    ("apps.auth.external.delete", "no external auth providers (a Slack-hosted app's)"),
+    ("apps.user.connection.update", "the app subscribes to no person's connection"),
+    ("chat.unfurl", "channel + ts unfurls; composer unfurls (`unfurl_id`) are refused"),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,9 +149,11 @@ pub fn markdown(vendor_methods: &[String]) -> String {
     out += "\nPeople's slash commands and button clicks (control plane `simulate/slash_command`,\n";
     out += "`simulate/block_action`) reach the app as `slash_commands` / `interactive` envelopes or signed form\n";
     out += "POSTs, never redelivered; acks and HTTP answers are recorded, and `response_url` answers (ephemeral,\n";
-    out += "`in_channel`, `replace_original`, `delete_original`; 5 uses in 30 minutes). Not simulated: modals\n";
-    out += "(`views.*`, `view_submission`), shortcuts, `block_suggestion`; an ack's response payload is recorded,\n";
-    out += "not shown as a message.\n";
+    out += "`in_channel`, `replace_original`, `delete_original`; 5 uses in 30 minutes). Their `trigger_id` opens\n";
+    out += "one modal or dialog within 3 seconds (`views.open`, `views.push`, `dialog.open`); `views.update` and\n";
+    out += "`views.publish` (App Home) need none. Not simulated: `view_submission` and `view_closed` (a modal\n";
+    out += "stays open), shortcuts, `block_suggestion`; an ack's response payload is recorded, not shown as a\n";
+    out += "message.\n";
     out += "\nNot produced: `app_home_opened`, `file_shared`, `team_join`, `user_change`, `group_*` events for\n";
     out += "private channels, `app_rate_limited`.\n";
     out += "\n## State, limits and time\n\n";

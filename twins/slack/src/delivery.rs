@@ -42,6 +42,17 @@ pub const TICKET_TTL: Duration = Duration::from_secs(60);
 /// `response_url`s kept per universe; Slack's last 30 minutes and take 5 answers.
 pub const MAX_RESPONSE_URLS: usize = 256;
 pub const RESPONSE_URL_TTL: Duration = Duration::from_secs(30 * 60);
+/// How long a trigger id opens a modal (Slack: 3 seconds).
+pub const TRIGGER_TTL: Duration = Duration::from_secs(3);
+const MAX_TRIGGERS: usize = 1000;
+
+/// Why a trigger id opens nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TriggerRefused {
+    Invalid,
+    Expired,
+    Used,
+}
 pub const RESPONSE_URL_USES: u32 = 5;
 /// How long an event waits for a Socket Mode connection before it is dropped.
 pub const PENDING_TTL: Duration = Duration::from_secs(120);
@@ -261,6 +272,8 @@ struct HubState {
     round_robin: usize,
     tickets: VecDeque<(String, Instant)>,
     responses: VecDeque<(String, ResponseTarget, Instant)>,
+    /// Trigger ids handed out with interactions: (id, the person, when, used).
+    triggers: VecDeque<(String, String, Instant, bool)>,
     http_in_flight: usize,
     /// Bumped on reset, so answers to requests from before it are ignored.
     generation: u64,
@@ -291,6 +304,7 @@ pub fn hub(universe: &Arc<Universe>) -> Arc<Hub> {
             round_robin: 0,
             tickets: VecDeque::new(),
             responses: VecDeque::new(),
+            triggers: VecDeque::new(),
             http_in_flight: 0,
             generation: 0,
         }),
@@ -602,12 +616,32 @@ impl Hub {
         Ok(target.clone())
     }
 
-    /// A fresh `trigger_id` (`{digits}.{digits}.{hex}`, as Slack's look).
-    pub fn trigger_id(&self) -> String {
+    /// A fresh `trigger_id` (`{digits}.{digits}.{hex}`, as Slack's look) for an
+    /// interaction of `user`: it opens one modal or dialog within [`TRIGGER_TTL`].
+    pub fn trigger_id(&self, user: &str) -> String {
         let mut st = self.state.lock();
         let a = st.ids.next_u64() % 10_000_000_000_000;
         let b = st.ids.next_u64() % 10_000_000_000_000;
-        format!("{a}.{b}.{}", st.ids.hex(32))
+        let id = format!("{a}.{b}.{}", st.ids.hex(32));
+        st.triggers.push_back((id.clone(), user.to_string(), Instant::now(), false));
+        while st.triggers.len() > MAX_TRIGGERS {
+            st.triggers.pop_front();
+        }
+        id
+    }
+
+    /// Spends a trigger id: the person whose interaction it came from.
+    pub fn use_trigger(&self, id: &str) -> Result<String, TriggerRefused> {
+        let mut st = self.state.lock();
+        let Some(entry) = st.triggers.iter_mut().find(|(t, ..)| t == id) else { return Err(TriggerRefused::Invalid) };
+        if entry.3 {
+            return Err(TriggerRefused::Used);
+        }
+        if entry.2.elapsed() >= TRIGGER_TTL {
+            return Err(TriggerRefused::Expired);
+        }
+        entry.3 = true;
+        Ok(entry.1.clone())
     }
 
     pub fn connection_count(&self) -> usize {

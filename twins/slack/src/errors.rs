@@ -47,6 +47,9 @@ pub enum SlackError {
     /// Any other documented error code.
     #[error("{0}")]
     Code(&'static str),
+    /// An error the caller named (`api.test`'s `error`), with the arguments echoed.
+    #[error("{error}")]
+    Echo { error: String, args: Value },
     #[error("internal_error")]
     Internal,
 }
@@ -69,6 +72,7 @@ impl SlackError {
             SlackError::InvalidArguments(message) => {
                 body["response_metadata"] = json!({"messages": [format!("[ERROR] {message}")]});
             }
+            SlackError::Echo { args, .. } => body["args"] = args.clone(),
             SlackError::Detailed { extra, .. } => {
                 if let Value::Object(map) = &mut body {
                     for (k, v) in extra {

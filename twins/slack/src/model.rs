@@ -63,6 +63,9 @@ pub struct User {
     pub status_expiration: i64,
     /// The fixture person this user is.
     pub person_key: Option<String>,
+    /// A photo set with `users.setPhoto` (a hash of its bytes); `None`: the default avatar.
+    #[serde(default)]
+    pub photo: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -259,6 +262,25 @@ pub struct File {
     pub snippet_type: Option<String>,
     pub shares: Vec<Share>,
     pub deleted: bool,
+    /// Shared by a public link (`files.sharedPublicURL`).
+    #[serde(default)]
+    pub public_url_shared: bool,
+    /// A remote file (`files.remote.add`): kept by an app elsewhere, known here by its
+    /// link and the app's own id for it.
+    #[serde(default)]
+    pub external: Option<RemoteFile>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RemoteFile {
+    /// The app that added it; `external_id`s are unique per app.
+    pub app_id: String,
+    pub external_id: String,
+    pub external_url: String,
+    /// Search terms the app gave (`indexable_file_contents`), as text.
+    pub indexable: Option<String>,
+    pub has_preview: bool,
+    pub updated: i64,
 }
 
 /// An upload begun with `files.getUploadURLExternal` (`uploads` key: the file id).
@@ -374,6 +396,278 @@ pub struct SlackState {
     /// too), export and import.
     #[serde(default)]
     pub revoked_tokens: Collection<Revocation>,
+    /// Canvases by id (`F…`, from the file id space).
+    #[serde(default)]
+    pub canvases: Collection<Canvas>,
+    /// Calls registered by the app (`calls.add`), by id (`R…`).
+    #[serde(default)]
+    pub calls: Collection<CallRecord>,
+    /// Lists by id (`F…`, from the file id space).
+    #[serde(default)]
+    pub lists: Collection<SlackList>,
+    /// List items, by `{list_id}:{item_id}`.
+    #[serde(default)]
+    pub list_items: Collection<ListItem>,
+    /// List exports (`slackLists.download.start`), by job id.
+    #[serde(default)]
+    pub list_exports: Collection<ListExport>,
+    /// Do Not Disturb snoozes, by user id.
+    #[serde(default)]
+    pub dnd: Collection<Snooze>,
+    /// Reminders, by id (`Rm…`).
+    #[serde(default)]
+    pub reminders: Collection<Reminder>,
+    /// Starred items, by `{user}:{item key}`.
+    #[serde(default)]
+    pub stars: Collection<Star>,
+    /// What an AI app shows on its threads, by `{channel}:{thread_ts}` (`{channel}:` for
+    /// the conversation itself).
+    #[serde(default)]
+    pub assistant_threads: Collection<AssistantThread>,
+    /// Slack Connect invitations the workspace sent, by id (`I…`).
+    #[serde(default)]
+    pub connect_invites: Collection<ConnectInvite>,
+    /// Messages still streaming (`chat.startStream` until `chat.stopStream`), by
+    /// `{channel}:{ts}`: the user streaming them.
+    #[serde(default)]
+    pub streams: Collection<String>,
+    /// Modals, App Home tabs and dialogs the app opened, by view id (`V…`).
+    #[serde(default)]
+    pub views: Collection<ViewRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ViewRecord {
+    pub id: String,
+    /// The person it is open for.
+    pub user: String,
+    /// `modal`, `home` or `dialog`.
+    pub kind: String,
+    /// The view as the app gave it.
+    pub view: serde_json::Map<String, Value>,
+    pub hash: String,
+    pub root_view_id: Option<String>,
+    pub previous_view_id: Option<String>,
+    pub external_id: Option<String>,
+    pub created: i64,
+    /// Opening order (views made in one second share their time).
+    #[serde(default)]
+    pub seq: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConnectInvite {
+    pub id: String,
+    pub channel: String,
+    pub inviter: String,
+    pub emails: Vec<String>,
+    pub user_ids: Vec<String>,
+    pub external_limited: bool,
+    pub created: i64,
+    /// The code of its join link.
+    pub code: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AssistantThread {
+    pub channel: String,
+    pub thread_ts: String,
+    /// `is thinking…`; empty when cleared.
+    pub status: String,
+    pub loading_messages: Vec<String>,
+    pub title: Option<String>,
+    pub prompts: Vec<Value>,
+    pub prompts_title: Option<String>,
+}
+
+/// A user's Do Not Disturb snooze (`dnd.setSnooze`), until `end` (Unix seconds).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snooze {
+    pub user: String,
+    pub end: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reminder {
+    pub id: String,
+    pub creator: String,
+    pub user: String,
+    pub text: String,
+    /// When it next fires (Unix seconds).
+    pub time: i64,
+    /// `daily`, `weekly` (with `weekdays`), `monthly` or `yearly`; `None`: once.
+    pub recurrence: Option<Recurrence>,
+    /// When a one-off reminder was marked complete (0: not yet).
+    pub complete_ts: i64,
+    /// A one-off reminder that has fired (Slackbot told the user).
+    pub fired: bool,
+    pub created: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Recurrence {
+    pub frequency: String,
+    /// For `weekly`: `monday`…`sunday`.
+    pub weekdays: Vec<String>,
+}
+
+/// A starred item: a message (`channel` + `ts`), a file, or a channel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Star {
+    pub user: String,
+    /// `message`, `file` or `channel`.
+    pub kind: String,
+    pub channel: Option<String>,
+    pub ts: Option<String>,
+    pub file: Option<String>,
+    pub created: i64,
+}
+
+/// Who may use a canvas or a list beyond its owner: users and channels, each with
+/// `read` or `write` (`owner` is the creator's).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Grants {
+    pub users: BTreeMap<String, String>,
+    pub channels: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    None,
+    Read,
+    Write,
+    Owner,
+}
+
+impl Level {
+    pub fn parse(level: &str) -> Level {
+        match level {
+            "owner" => Level::Owner,
+            "write" => Level::Write,
+            "read" => Level::Read,
+            _ => Level::None,
+        }
+    }
+}
+
+impl Grants {
+    /// What `user` may do, given the owner and the channels the user is a member of.
+    pub fn level(&self, s: &SlackState, owner: &str, user: &str) -> Level {
+        if owner == user {
+            return Level::Owner;
+        }
+        let mut best = self.users.get(user).map(|l| Level::parse(l)).unwrap_or(Level::None);
+        for (channel, level) in &self.channels {
+            if s.is_member(channel, user) {
+                best = best.max(Level::parse(level));
+            }
+        }
+        best
+    }
+}
+
+/// One section of a canvas: a header or a block of text, with its markdown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Section {
+    /// `temp:C:…`
+    pub id: String,
+    /// `h1`, `h2`, `h3` or `text`.
+    pub kind: String,
+    pub markdown: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Canvas {
+    pub id: String,
+    pub title: String,
+    pub owner: String,
+    pub created: i64,
+    pub updated: i64,
+    /// The channel it is a tab of, or whose channel canvas it is.
+    pub channel_id: Option<String>,
+    /// The channel canvas of `channel_id` (one per channel).
+    pub is_channel_canvas: bool,
+    pub sections: Vec<Section>,
+    pub grants: Grants,
+}
+
+/// A Call registered by a calling app.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallRecord {
+    pub id: String,
+    pub app_id: Option<String>,
+    pub external_unique_id: String,
+    pub external_display_id: Option<String>,
+    pub join_url: String,
+    pub desktop_app_join_url: Option<String>,
+    pub title: Option<String>,
+    pub created_by: String,
+    pub date_start: i64,
+    /// Set by `calls.end`; an ended call takes no more changes.
+    pub date_end: Option<i64>,
+    pub duration: Option<i64>,
+    /// Participants: `{"slack_id": …}` or `{"external_id", "display_name", "avatar_url"}`.
+    pub users: Vec<Value>,
+}
+
+/// A column of a list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Column {
+    pub id: String,
+    pub key: String,
+    pub name: String,
+    pub kind: String,
+    pub is_primary_column: bool,
+    pub options: Option<Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SlackList {
+    pub id: String,
+    pub name: String,
+    pub description_blocks: Option<Value>,
+    pub todo_mode: bool,
+    pub schema: Vec<Column>,
+    pub owner: String,
+    pub created: i64,
+    pub updated: i64,
+    pub grants: Grants,
+}
+
+/// One cell of a list item: the column and the typed value (`{"rich_text": […]}`…).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cell {
+    pub column_id: String,
+    /// The input key (`rich_text`, `user`, `select`, `date`, `number`, `checkbox`, …).
+    pub kind: String,
+    pub value: Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ListItem {
+    pub id: String,
+    /// Creation order within the list (ids are random, and items made in one second
+    /// share their time).
+    #[serde(default)]
+    pub seq: u64,
+    pub list_id: String,
+    pub parent_item_id: Option<String>,
+    pub cells: Vec<Cell>,
+    pub created_by: String,
+    pub updated_by: String,
+    pub created: i64,
+    pub updated: i64,
+    pub archived: bool,
+}
+
+/// An export of a list, taken when it was asked for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ListExport {
+    pub job_id: String,
+    pub list_id: String,
+    pub user: String,
+    pub created: i64,
+    pub csv: String,
 }
 
 /// A token revoked with `auth.revoke`.
@@ -385,6 +679,45 @@ pub struct Revocation {
     pub subject: String,
     /// When (Unix seconds, on the universe clock).
     pub at: i64,
+}
+
+impl Reminder {
+    pub fn due(&self, now: i64) -> bool {
+        self.time <= now && (self.recurrence.is_some() || (!self.fired && self.complete_ts == 0))
+    }
+}
+
+pub const WEEKDAYS: [&str; 7] = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
+
+impl Recurrence {
+    /// The first time after `now` this recurrence lands on, from `time`.
+    pub fn next_after(&self, time: i64, now: i64) -> i64 {
+        use chrono::{Datelike, Months, TimeZone, Utc};
+        let Some(mut at) = Utc.timestamp_opt(time, 0).single() else { return now + 86_400 };
+        for _ in 0..100_000 {
+            if at.timestamp() > now {
+                break;
+            }
+            at = match self.frequency.as_str() {
+                "weekly" if !self.weekdays.is_empty() => {
+                    let mut next = at + chrono::Duration::days(1);
+                    for _ in 0..7 {
+                        let day = WEEKDAYS[next.weekday().num_days_from_monday() as usize];
+                        if self.weekdays.iter().any(|w| w == day) {
+                            break;
+                        }
+                        next += chrono::Duration::days(1);
+                    }
+                    next
+                }
+                "weekly" => at + chrono::Duration::days(7),
+                "monthly" => at.checked_add_months(Months::new(1)).unwrap_or(at + chrono::Duration::days(30)),
+                "yearly" => at.checked_add_months(Months::new(12)).unwrap_or(at + chrono::Duration::days(365)),
+                _ => at + chrono::Duration::days(1),
+            };
+        }
+        at.timestamp()
+    }
 }
 
 impl Revocation {
@@ -415,6 +748,18 @@ impl Store for SlackState {
             ("token_scopes", &self.token_scopes),
             ("apps", &self.apps),
             ("revoked_tokens", &self.revoked_tokens),
+            ("canvases", &self.canvases),
+            ("calls", &self.calls),
+            ("lists", &self.lists),
+            ("list_items", &self.list_items),
+            ("list_exports", &self.list_exports),
+            ("dnd", &self.dnd),
+            ("reminders", &self.reminders),
+            ("stars", &self.stars),
+            ("assistant_threads", &self.assistant_threads),
+            ("connect_invites", &self.connect_invites),
+            ("streams", &self.streams),
+            ("views", &self.views),
         ]
     }
 }
@@ -449,6 +794,18 @@ pub struct Actor {
 }
 
 impl Actor {
+    /// A caller without a token (only `api.test` serves one).
+    pub fn anonymous() -> Self {
+        Actor {
+            kind: TokenKind::User,
+            user: String::new(),
+            bot_id: None,
+            app_id: None,
+            scopes: Arc::new(Vec::new()),
+            is_admin: false,
+        }
+    }
+
     pub fn is_bot(&self) -> bool {
         self.kind == TokenKind::Bot
     }
@@ -956,7 +1313,54 @@ impl SlackState {
     }
 
     pub fn has_due_scheduled(&self, now: i64) -> bool {
-        self.scheduled_messages.values().any(|s| s.post_at <= now)
+        self.scheduled_messages.values().any(|s| s.post_at <= now) || self.reminders.values().any(|r| r.due(now))
+    }
+
+    /// Fires the reminders whose time has come: Slackbot tells their user in its DM with
+    /// them. One-off reminders are then past (until completed or deleted); recurring ones
+    /// move to their next time after `now`.
+    pub fn fire_reminders(&mut self, ids: &mut IdGen, now: i64) {
+        let mut due: Vec<Reminder> = self.reminders.values().filter(|r| r.due(now)).cloned().collect();
+        due.sort_by(|a, b| (a.time, &a.id).cmp(&(b.time, &b.id)));
+        for mut r in due {
+            if self.users.get(&r.user).is_some_and(|u| !u.deleted) {
+                let at = u64::try_from(r.time.max(0)).unwrap_or(0).saturating_mul(1_000_000);
+                if let Ok((dm, _)) = self.open_dm(ids, &[SLACKBOT.to_string(), r.user.clone()], r.time, false) {
+                    let message = Message {
+                        user: Some(SLACKBOT.into()),
+                        text: format!("Reminder: {}.", r.text.trim_end_matches('.')),
+                        ..Message::default()
+                    };
+                    let _ = self.post(&dm.id, NewMessage { message, ..NewMessage::default() }, at);
+                }
+            }
+            match r.recurrence.clone() {
+                Some(rec) => r.time = rec.next_after(r.time, now),
+                None => r.fired = true,
+            }
+            self.reminders.insert(r.id.clone(), r);
+        }
+    }
+}
+
+impl SlackState {
+    /// A fresh file id (`F…`): files, uploads, canvases and lists share one id space.
+    pub fn fresh_file_id(&self, ids: &mut IdGen) -> String {
+        loop {
+            let id = ids.upper_id("F", 10);
+            let taken = self.files.contains_key(&id)
+                || self.uploads.contains_key(&id)
+                || self.canvases.contains_key(&id)
+                || self.lists.contains_key(&id);
+            if !taken {
+                return id;
+            }
+        }
+    }
+
+    /// The items of a list, in key order (callers sort).
+    pub fn items_of<'a>(&'a self, list_id: &str) -> impl Iterator<Item = &'a ListItem> + 'a {
+        self.list_items.range(format!("{list_id}:")..format!("{list_id};")).map(|(_, i)| i)
     }
 }
 

@@ -18,8 +18,13 @@ use crate::model::{
 /// (presence), no `search:read` (bots cannot search).
 pub const BOT_SCOPES: &[&str] = &[
     "app_mentions:read",
+    "assistant:write",
     "bookmarks:read",
     "bookmarks:write",
+    "calls:read",
+    "calls:write",
+    "canvases:read",
+    "canvases:write",
     "channels:history",
     "channels:join",
     "channels:manage",
@@ -29,6 +34,8 @@ pub const BOT_SCOPES: &[&str] = &[
     "chat:write",
     "chat:write.customize",
     "chat:write.public",
+    "conversations.connect:manage",
+    "conversations.connect:write",
     "dnd:read",
     "emoji:read",
     "files:read",
@@ -42,6 +49,9 @@ pub const BOT_SCOPES: &[&str] = &[
     "im:read",
     "im:write",
     "im:write.topic",
+    "links:write",
+    "lists:read",
+    "lists:write",
     "mpim:history",
     "mpim:read",
     "mpim:write",
@@ -50,6 +60,12 @@ pub const BOT_SCOPES: &[&str] = &[
     "pins:write",
     "reactions:read",
     "reactions:write",
+    "remote_files:read",
+    "remote_files:share",
+    "remote_files:write",
+    "search:read.public",
+    "team.billing:read",
+    "team.preferences:read",
     "team:read",
     "usergroups:read",
     "usergroups:write",
@@ -60,8 +76,13 @@ pub const BOT_SCOPES: &[&str] = &[
 
 /// Scopes of the user token (it acts as `user_token_owner`).
 pub const USER_SCOPES: &[&str] = &[
+    "admin",
     "bookmarks:read",
     "bookmarks:write",
+    "calls:read",
+    "calls:write",
+    "canvases:read",
+    "canvases:write",
     "channels:history",
     "channels:read",
     "channels:write",
@@ -82,6 +103,9 @@ pub const USER_SCOPES: &[&str] = &[
     "im:read",
     "im:write",
     "im:write.topic",
+    "links:write",
+    "lists:read",
+    "lists:write",
     "mpim:history",
     "mpim:read",
     "mpim:write",
@@ -90,7 +114,19 @@ pub const USER_SCOPES: &[&str] = &[
     "pins:write",
     "reactions:read",
     "reactions:write",
+    "reminders:read",
+    "reminders:write",
+    "remote_files:read",
+    "remote_files:share",
     "search:read",
+    "search:read.im",
+    "search:read.mpim",
+    "search:read.private",
+    "search:read.public",
+    "stars:read",
+    "stars:write",
+    "team.billing:read",
+    "team.preferences:read",
     "team:read",
     "usergroups:read",
     "usergroups:write",
@@ -101,7 +137,7 @@ pub const USER_SCOPES: &[&str] = &[
     "users:write",
 ];
 
-pub const APP_SCOPES: &[&str] = &["connections:write"];
+pub const APP_SCOPES: &[&str] = &["authorizations:read", "connections:write"];
 
 const COLORS: &[&str] =
     &["9f69e7", "4bbe2e", "e7392d", "3c989f", "674b1b", "e96699", "e0a729", "684b6c", "5b89d5", "2b6836"];

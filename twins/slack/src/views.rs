@@ -130,9 +130,19 @@ fn images(hash: &str) -> Map<String, Value> {
     m
 }
 
+/// The URLs of a photo set with `users.setPhoto`.
+fn photo_images(team: &str, hash: &str) -> Map<String, Value> {
+    let mut m = Map::new();
+    for size in [24, 32, 48, 72, 192, 512, 1024] {
+        m.insert(format!("image_{size}"), json!(format!("https://avatars.slack-edge.com/{team}-{hash}_{size}.png")));
+    }
+    m.insert("image_original".into(), json!(format!("https://avatars.slack-edge.com/{team}-{hash}_original.png")));
+    m
+}
+
 /// A user's `profile` object.
 pub fn profile_json(user: &User, show_email: bool) -> Value {
-    let hash = avatar_hash(&user.id);
+    let hash = user.photo.clone().unwrap_or_else(|| avatar_hash(&user.id));
     let mut p = json!({
         "title": user.title,
         "phone": user.phone,
@@ -152,7 +162,13 @@ pub fn profile_json(user: &User, show_email: bool) -> Value {
         "team": user.team_id,
     });
     if let Value::Object(map) = &mut p {
-        map.extend(images(&hash));
+        match &user.photo {
+            Some(photo) => {
+                map.extend(photo_images(&user.team_id, photo));
+                map.insert("is_custom_image".into(), json!(true));
+            }
+            None => map.extend(images(&hash)),
+        }
         if let (true, Some(email)) = (show_email, &user.email) {
             map.insert("email".into(), json!(email));
         }
@@ -531,7 +547,7 @@ pub fn file_json(state: &SlackState, f: &File) -> Value {
         "is_external": false,
         "external_type": "",
         "is_public": !channels.is_empty(),
-        "public_url_shared": false,
+        "public_url_shared": f.public_url_shared,
         "display_as_bot": false,
         "username": "",
         "url_private": url,
@@ -549,6 +565,18 @@ pub fn file_json(state: &SlackState, f: &File) -> Value {
     });
     if let Some(alt) = &f.alt_txt {
         v["alt_txt"] = json!(alt);
+    }
+    if let (Some(ext), Value::Object(map)) = (&f.external, &mut v) {
+        map.insert("mode".into(), json!("external"));
+        map.insert("is_external".into(), json!(true));
+        map.insert("external_type".into(), json!("app"));
+        map.insert("external_id".into(), json!(ext.external_id));
+        map.insert("external_url".into(), json!(ext.external_url));
+        map.insert("url_private".into(), json!(ext.external_url));
+        map.insert("has_rich_preview".into(), json!(ext.has_preview));
+        map.insert("updated".into(), json!(ext.updated));
+        map.remove("url_private_download");
+        map.remove("permalink_public");
     }
     v
 }

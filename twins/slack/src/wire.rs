@@ -12,7 +12,7 @@ use crate::errors::SlackError;
 
 /// The merged arguments of one call.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Params(BTreeMap<String, Value>);
+pub struct Params(BTreeMap<String, Value>, BTreeMap<String, Vec<u8>>);
 
 impl Params {
     pub fn new() -> Self {
@@ -25,6 +25,20 @@ impl Params {
 
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.0.get(key).filter(|v| !v.is_null())
+    }
+
+    /// The arguments as sent (for `api.test`), without the token.
+    pub fn all(&self) -> impl Iterator<Item = (&String, &Value)> {
+        self.0.iter().filter(|(k, _)| k.as_str() != "token")
+    }
+
+    /// A file sent as a multipart part (`users.setPhoto`'s `image`).
+    pub fn file(&self, key: &str) -> Option<&[u8]> {
+        self.1.get(key).map(Vec::as_slice)
+    }
+
+    pub fn set_file(&mut self, key: &str, data: Vec<u8>) {
+        self.1.insert(key.to_string(), data);
     }
 
     /// The argument as text: strings as they are, numbers and booleans printed,
@@ -203,7 +217,9 @@ pub fn parse_params(headers: &HeaderMap, query: Option<&str>, body: &[u8]) -> Re
     if media == "application/json" || media.ends_with("+json") || (media.is_empty() && looks_json) {
         let value: Value = serde_json::from_slice(body).map_err(|_| SlackError::InvalidJson)?;
         let Value::Object(map) = value else { return Err(SlackError::JsonNotObject) };
-        for (k, v) in map {
+        // A null is an argument left out: it does not hide one given in the query string
+        // (slack_sdk sends `"cursor": null` in the body and the cursor in the query).
+        for (k, v) in map.into_iter().filter(|(_, v)| !v.is_null()) {
             params.set(&k, v);
         }
     } else if media == "multipart/form-data" {
@@ -211,6 +227,8 @@ pub fn parse_params(headers: &HeaderMap, query: Option<&str>, body: &[u8]) -> Re
         for part in multipart(body, &boundary) {
             if part.filename.is_none() {
                 params.set(&part.name, String::from_utf8_lossy(&part.data).into_owned());
+            } else {
+                params.set_file(&part.name, part.data);
             }
         }
     } else {
@@ -296,6 +314,9 @@ mod tests {
                 .unwrap();
         assert_eq!(p.json("blocks").unwrap(), Some(json!([{"type": "divider"}])));
         assert_eq!(p.int("n").unwrap(), Some(5));
+        let p =
+            parse_params(&headers("application/json"), Some("cursor=abc"), br#"{"cursor":null,"limit":2}"#).unwrap();
+        assert_eq!(p.str("cursor").as_deref(), Some("abc"));
     }
 
     #[test]

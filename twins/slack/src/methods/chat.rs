@@ -68,9 +68,7 @@ fn content(call: &Call<'_>, require: bool) -> Result<Content, SlackError> {
         Err(_) => return Err(SlackError::Code("invalid_metadata_format")),
         Ok(None) => None,
         Ok(Some(m)) => {
-            let valid = m.get("event_type").and_then(Value::as_str).is_some()
-                && m.get("event_payload").is_some_and(Value::is_object);
-            if !valid {
+            if !valid_metadata(&m) {
                 return Err(SlackError::Code("invalid_metadata_schema"));
             }
             Some(m)
@@ -84,6 +82,30 @@ fn content(call: &Call<'_>, require: bool) -> Result<Content, SlackError> {
         return Err(SlackError::Code("msg_too_long"));
     }
     Ok(content)
+}
+
+/// Message metadata: an event (`event_type` + an `event_payload` object), work object
+/// `entities` (each with an `entity_type` and an `entity_payload` object), or both.
+fn valid_metadata(m: &Value) -> bool {
+    let Some(obj) = m.as_object() else { return false };
+    let has_event = obj.contains_key("event_type") || obj.contains_key("event_payload");
+    let event_ok = obj.get("event_type").and_then(Value::as_str).is_some_and(|t| !t.is_empty())
+        && obj.get("event_payload").is_some_and(Value::is_object);
+    let entity_ok = |e: &Value| {
+        e.get("entity_type").and_then(Value::as_str).is_some_and(|t| !t.is_empty())
+            && e.get("entity_payload").is_some_and(Value::is_object)
+    };
+    let entities = match obj.get("entities") {
+        None => None,
+        Some(Value::Array(items)) if !items.is_empty() && items.iter().all(entity_ok) => Some(true),
+        Some(_) => Some(false),
+    };
+    match (has_event, entities) {
+        (true, None) => event_ok,
+        (true, Some(entities)) => event_ok && entities,
+        (false, Some(entities)) => entities,
+        (false, None) => false,
+    }
 }
 
 /// A message by the caller with this content.
@@ -156,7 +178,8 @@ pub fn chat_update(call: &Call<'_>) -> Result<Reply, SlackError> {
     let channel = call.channel_arg("channel")?;
     let ts = call.params.nonempty("ts").ok_or(SlackError::MessageNotFound)?;
     let content = content(call, false)?;
-    if content.text.is_none() && content.blocks.is_none() && content.attachments.is_none() {
+    let nothing = content.text.is_none() && content.blocks.is_none() && content.attachments.is_none();
+    if nothing && content.metadata.is_none() {
         return Err(SlackError::Code("no_text"));
     }
     let me = call.actor.user.clone();
@@ -324,5 +347,138 @@ pub fn chat_scheduled_messages_list(call: &Call<'_>) -> Result<Reply, SlackError
         items.sort_by(|a, b| a.0.cmp(&b.0));
         let page = paginate(items, &req, "scheduled", false);
         Ok(ok(json!({"scheduled_messages": page.items, "response_metadata": metadata(&page.next_cursor)})))
+    })
+}
+
+/// `markdown_text` and `chunks` (`{"type": "markdown_text", "text": …}`) as text.
+fn stream_text(call: &Call<'_>) -> Result<String, SlackError> {
+    let mut text = call.params.str("markdown_text").unwrap_or_default();
+    match call.params.json("chunks") {
+        Ok(None) => {}
+        Ok(Some(Value::Array(chunks))) => {
+            for chunk in chunks {
+                match (chunk.get("type").and_then(Value::as_str), chunk.get("text").and_then(Value::as_str)) {
+                    (Some("markdown_text"), Some(t)) => text.push_str(t),
+                    (Some(_), _) => {}
+                    _ => return Err(SlackError::Code("invalid_chunks")),
+                }
+            }
+        }
+        _ => return Err(SlackError::Code("invalid_chunks")),
+    }
+    if text.chars().count() > MAX_TEXT {
+        return Err(SlackError::Code("msg_too_long"));
+    }
+    Ok(text)
+}
+
+/// Starts a message the app writes in pieces (an AI answer): posted now, grown by
+/// chat.appendStream, finished by chat.stopStream.
+pub fn chat_start_stream(call: &Call<'_>) -> Result<Reply, SlackError> {
+    let target = call.channel_arg("channel")?;
+    let text = stream_text(call)?;
+    let thread_ts = call.params.nonempty("thread_ts");
+    let mut message = authored(call, Content { text: Some(text), ..Content::default() });
+    customize(call, &mut message);
+    let (now, micros) = (call.now_s(), call.now_micros());
+    call.write(|s, ids| {
+        let channel = s.resolve_target(ids, &target, &call.actor, now)?;
+        s.access(&channel, &call.actor, Access::Post)?;
+        let posted = s.post(&channel, NewMessage { message, thread_ts, reply_broadcast: false }, micros)?;
+        s.streams.insert(crate::model::message_key(&channel, &posted.ts), call.actor.user.clone());
+        Ok(ok(json!({"channel": channel, "ts": posted.ts})))
+    })
+}
+
+/// The streaming message `channel` + `ts` of the caller's.
+fn streaming(s: &crate::model::SlackState, call: &Call<'_>) -> Result<(String, crate::model::Message), SlackError> {
+    let channel = call.channel_arg("channel")?;
+    let ts = call.params.nonempty("ts").ok_or_else(|| SlackError::missing("ts"))?;
+    let ch = s.access(&channel, &call.actor, Access::See)?;
+    let m = s.message(&ch.id, ts.trim())?.clone();
+    let key = crate::model::message_key(&ch.id, &m.ts);
+    match s.streams.get(&key) {
+        Some(owner) if *owner == call.actor.user => Ok((key, m)),
+        Some(_) => Err(SlackError::Code("message_not_owned_by_app")),
+        None => Err(SlackError::Code("message_not_in_streaming_state")),
+    }
+}
+
+pub fn chat_append_stream(call: &Call<'_>) -> Result<Reply, SlackError> {
+    let text = stream_text(call)?;
+    if text.is_empty() {
+        return Err(SlackError::Code("no_text"));
+    }
+    call.write(|s, _| {
+        let (key, mut m) = streaming(s, call)?;
+        if m.text.chars().count() + text.chars().count() > MAX_TEXT {
+            return Err(SlackError::Code("msg_too_long"));
+        }
+        m.text.push_str(&text);
+        s.messages.insert(key.into(), std::sync::Arc::new(m.clone()));
+        Ok(ok(json!({"channel": m.channel, "ts": m.ts})))
+    })
+}
+
+pub fn chat_stop_stream(call: &Call<'_>) -> Result<Reply, SlackError> {
+    let text = stream_text(call)?;
+    let extra = content(call, false)?;
+    call.write(|s, _| {
+        let (key, mut m) = streaming(s, call)?;
+        m.text.push_str(&text);
+        if let Some(blocks) = extra.blocks.clone() {
+            m.blocks = blocks.as_array().is_some_and(|a| !a.is_empty()).then_some(blocks);
+        }
+        if extra.metadata.is_some() {
+            m.metadata = extra.metadata.clone();
+        }
+        s.streams.remove(&key);
+        s.messages.insert(key.into(), std::sync::Arc::new(m.clone()));
+        Ok(ok(json!({"channel": m.channel, "ts": m.ts, "message": message_json(s, &m)})))
+    })
+}
+
+/// Unfurls for links of a message: each URL must be in the message; its attachment is
+/// added to the message (`from_url`, `original_url`), replacing an earlier one.
+pub fn chat_unfurl(call: &Call<'_>) -> Result<Reply, SlackError> {
+    if call.params.nonempty("unfurl_id").is_some() && call.params.nonempty("source").is_none() {
+        return Err(SlackError::Code("missing_source"));
+    }
+    if call.params.nonempty("unfurl_id").is_some() {
+        // Composer unfurls come from link_shared events the twin does not send.
+        return Err(SlackError::Code("invalid_unfurl_id"));
+    }
+    let channel = call.params.nonempty("channel").ok_or(SlackError::Code("missing_channel"))?;
+    let ts = call.params.nonempty("ts").ok_or(SlackError::Code("missing_ts"))?;
+    let unfurls = match call.params.json("unfurls") {
+        Ok(Some(Value::Object(map))) if !map.is_empty() => map,
+        Ok(None) => return Err(SlackError::Code("missing_unfurls")),
+        _ => return Err(SlackError::Code("invalid_unfurls_format")),
+    };
+    if !unfurls.values().all(Value::is_object) {
+        return Err(SlackError::Code("cannot_parse_attachment"));
+    }
+    call.write(|s, _| {
+        let ch =
+            s.access(channel.trim(), &call.actor, Access::See).map_err(|_| SlackError::Code("cannot_find_channel"))?;
+        let ch_id = ch.id.clone();
+        let mut m = s.message(&ch_id, ts.trim()).map_err(|_| SlackError::Code("cannot_find_message"))?.clone();
+        let mut attachments: Vec<Value> = m.attachments.as_ref().and_then(Value::as_array).cloned().unwrap_or_default();
+        for (url, unfurl) in &unfurls {
+            if !m.text.contains(url.as_str()) {
+                return Err(SlackError::Code("cannot_unfurl_url"));
+            }
+            attachments.retain(|a| a.get("from_url").and_then(Value::as_str) != Some(url.as_str()));
+            let mut a = unfurl.clone();
+            a["from_url"] = json!(url);
+            a["original_url"] = json!(url);
+            a["app_unfurl_url"] = json!(url);
+            a["is_app_unfurl"] = json!(true);
+            a["app_id"] = json!(call.actor.app_id);
+            attachments.push(a);
+        }
+        m.attachments = Some(Value::Array(attachments));
+        s.messages.insert(crate::model::message_key(&ch_id, &m.ts).into(), std::sync::Arc::new(m));
+        Ok(ok(json!({})))
     })
 }

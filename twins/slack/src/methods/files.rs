@@ -35,7 +35,7 @@ const TYPES: &[(&str, &str, &str, &str)] = &[
     ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx", "Excel Spreadsheet"),
 ];
 
-fn file_type(name: &str) -> (&'static str, &'static str, &'static str) {
+pub(crate) fn file_type(name: &str) -> (&'static str, &'static str, &'static str) {
     let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
     TYPES.iter().find(|t| t.0 == ext).map(|t| (t.1, t.2, t.3)).unwrap_or((
         "application/octet-stream",
@@ -132,6 +132,8 @@ pub fn files_complete_upload_external(call: &Call<'_>) -> Result<Reply, SlackErr
                 snippet_type: upload.snippet_type.clone(),
                 shares: Vec::new(),
                 deleted: false,
+                public_url_shared: false,
+                external: None,
             };
             s.uploads.remove(id);
             s.files.insert(id.clone(), file);
@@ -163,7 +165,7 @@ pub fn files_complete_upload_external(call: &Call<'_>) -> Result<Reply, SlackErr
 }
 
 /// A file the caller may see: their own, or shared where they can see it.
-fn visible_file<'s>(s: &'s SlackState, call: &Call<'_>, id: &str) -> Result<&'s File, SlackError> {
+pub(crate) fn visible_file<'s>(s: &'s SlackState, call: &Call<'_>, id: &str) -> Result<&'s File, SlackError> {
     let f = s.files.get(id.trim()).ok_or(SlackError::Code("file_not_found"))?;
     if f.deleted {
         return Err(SlackError::Code("file_deleted"));
@@ -244,26 +246,69 @@ pub fn files_list(call: &Call<'_>) -> Result<Reply, SlackError> {
 pub fn files_delete(call: &Call<'_>) -> Result<Reply, SlackError> {
     let id = call.arg("file")?;
     call.write(|s, _| {
-        let mut f = visible_file(s, call, &id)?.clone();
+        let f = visible_file(s, call, &id)?.clone();
         let admin = call.actor.is_admin && !call.actor.is_bot();
         if f.user != call.actor.user && !admin {
             return Err(SlackError::Code("cant_delete_file"));
         }
-        for share in &f.shares {
-            let key = message_key(&share.channel, &share.ts);
-            if let Some(mut m) = s.messages.get(key.as_str()).map(|m| crate::model::Message::clone(m)) {
-                m.files.retain(|x| *x != f.id);
-                if m.files.is_empty() && m.text.trim().is_empty() && m.reply_count == 0 {
-                    s.delete_message(&share.channel, &share.ts)?;
-                } else {
-                    s.messages.insert(key.into(), std::sync::Arc::new(m));
-                }
+        delete_file(s, f)?;
+        Ok(ok(json!({})))
+    })
+}
+
+/// Takes a file out of the messages that share it (a message left with nothing goes)
+/// and marks it deleted.
+pub(crate) fn delete_file(s: &mut SlackState, mut f: File) -> Result<(), SlackError> {
+    for share in &f.shares {
+        let key = message_key(&share.channel, &share.ts);
+        if let Some(mut m) = s.messages.get(key.as_str()).map(|m| crate::model::Message::clone(m)) {
+            m.files.retain(|x| *x != f.id);
+            if m.files.is_empty() && m.text.trim().is_empty() && m.reply_count == 0 {
+                s.delete_message(&share.channel, &share.ts)?;
+            } else {
+                s.messages.insert(key.into(), std::sync::Arc::new(m));
             }
         }
-        f.deleted = true;
-        s.file_contents.remove(&f.id);
-        s.files.insert(f.id.clone(), f);
-        Ok(ok(json!({})))
+    }
+    f.deleted = true;
+    s.file_contents.remove(&f.id);
+    s.files.insert(f.id.clone(), f);
+    Ok(())
+}
+
+/// A file comment: files no longer take comments through the API (files.comments.add
+/// is gone), so none exists to delete.
+pub fn files_comments_delete(call: &Call<'_>) -> Result<Reply, SlackError> {
+    let file = call.arg("file")?;
+    call.arg("id")?;
+    call.read(|s| {
+        visible_file(s, call, &file)?;
+        Err(SlackError::Code("cant_delete"))
+    })
+}
+
+/// Makes a file public by link (its `permalink_public`); the owner's to do.
+pub fn files_shared_public_url(call: &Call<'_>) -> Result<Reply, SlackError> {
+    set_public(call, true)
+}
+
+pub fn files_revoke_public_url(call: &Call<'_>) -> Result<Reply, SlackError> {
+    set_public(call, false)
+}
+
+fn set_public(call: &Call<'_>, public: bool) -> Result<Reply, SlackError> {
+    let id = call.arg("file")?;
+    call.write(|s, _| {
+        let mut f = visible_file(s, call, &id)?.clone();
+        if f.user != call.actor.user {
+            return Err(SlackError::Code(if public { "not_allowed" } else { "file_not_found" }));
+        }
+        if f.external.is_some() {
+            return Err(SlackError::Code("public_file_type_not_allowed"));
+        }
+        f.public_url_shared = public;
+        s.files.insert(f.id.clone(), f.clone());
+        Ok(ok(json!({ "file": file_json(s, &f) })))
     })
 }
 

@@ -179,7 +179,7 @@ pub fn bookmarks_add(call: &Call<'_>) -> Result<Reply, SlackError> {
         return Err(SlackError::Code("invalid_bookmark_type"));
     }
     let link = call.params.nonempty("link").unwrap_or_default();
-    if !(link.starts_with("https://") || link.starts_with("http://")) || link.contains(char::is_whitespace) {
+    if !valid_link(&link) {
         return Err(SlackError::Code("invalid_link"));
     }
     let emoji = match call.params.nonempty("emoji") {
@@ -218,6 +218,55 @@ pub fn bookmarks_add(call: &Call<'_>) -> Result<Reply, SlackError> {
         };
         s.bookmarks.insert(id, bookmark.clone());
         Ok(ok(json!({ "bookmark": bookmark_json(&bookmark, &s.team_id()) })))
+    })
+}
+
+/// A bookmark's link: http(s), no spaces.
+fn valid_link(link: &str) -> bool {
+    (link.starts_with("https://") || link.starts_with("http://")) && !link.contains(char::is_whitespace)
+}
+
+/// `title`, `link`, `emoji`: whichever are given change; the others stay.
+pub fn bookmarks_edit(call: &Call<'_>) -> Result<Reply, SlackError> {
+    let channel = call.channel_arg("channel_id")?;
+    let id = call.arg("bookmark_id")?;
+    let title = call.params.str("title");
+    let link = call.params.str("link");
+    if link.as_deref().is_some_and(|l| !valid_link(l)) {
+        return Err(SlackError::Code("invalid_link"));
+    }
+    let emoji = match call.params.str("emoji") {
+        Some(e) if e.trim().is_empty() => Some(None),
+        Some(e) => Some(Some(format!(":{}:", emoji_name(&e).map_err(|_| SlackError::Code("invalid_emoji"))?))),
+        None => None,
+    };
+    let me = call.actor.user.clone();
+    let now = call.now_s();
+    call.write(|s, _| {
+        let ch = s.access(&channel, &call.actor, Access::See)?.clone();
+        if ch.is_archived {
+            return Err(SlackError::IsArchived);
+        }
+        let mut b = match s.bookmarks.get(id.trim()) {
+            Some(b) if b.channel_id == ch.id => b.clone(),
+            _ => return Err(SlackError::Code("not_found")),
+        };
+        if let Some(title) = &title {
+            if title.trim().is_empty() {
+                return Err(SlackError::missing("title"));
+            }
+            b.title = title.clone();
+        }
+        if let Some(link) = &link {
+            b.link = link.clone();
+        }
+        if let Some(emoji) = &emoji {
+            b.emoji = emoji.clone();
+        }
+        b.updated = now;
+        b.updated_by = me.clone();
+        s.bookmarks.insert(b.id.clone(), b.clone());
+        Ok(ok(json!({ "bookmark": bookmark_json(&b, &s.team_id()) })))
     })
 }
 

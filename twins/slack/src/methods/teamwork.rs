@@ -1,4 +1,4 @@
-//! usergroups.*, search.messages, emoji.list, dnd.info.
+//! usergroups.*, search.*, emoji.list.
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use serde_json::{json, Value};
@@ -256,7 +256,7 @@ pub fn parse_query(q: &str) -> Query {
     query
 }
 
-fn matches(s: &SlackState, q: &Query, m: &Message) -> bool {
+pub(crate) fn matches(s: &SlackState, q: &Query, m: &Message) -> bool {
     let searchable = m.subtype.as_deref().is_none_or(|t| matches!(t, "thread_broadcast" | "me_message" | "file_share"));
     if !searchable {
         return false;
@@ -279,8 +279,18 @@ fn matches(s: &SlackState, q: &Query, m: &Message) -> bool {
     q.users.is_empty() || q.users.iter().any(from)
 }
 
-pub fn search_messages(call: &Call<'_>) -> Result<Reply, SlackError> {
-    let query_text = call.params.nonempty("query").ok_or(SlackError::Code("no_query"))?;
+/// What every search method reads: the query, `count`, the page (or cursor), the order.
+struct Search {
+    text: String,
+    query: Query,
+    count: usize,
+    page: usize,
+    cursor: bool,
+    ascending: bool,
+}
+
+fn search_args(call: &Call<'_>) -> Result<Search, SlackError> {
+    let text = call.params.nonempty("query").ok_or(SlackError::Code("no_query"))?;
     let count = call.params.int("count")?.unwrap_or(20).clamp(1, 100) as usize;
     let cursor = call.params.nonempty("cursor");
     let page = match cursor.as_deref() {
@@ -289,72 +299,151 @@ pub fn search_messages(call: &Call<'_>) -> Result<Reply, SlackError> {
         Some(c) => decode_cursor("page", c)?.parse::<usize>().map_err(|_| SlackError::InvalidCursor)?,
     };
     let ascending = call.params.str("sort_dir").as_deref() == Some("asc");
-    let q = parse_query(&query_text);
+    Ok(Search { query: parse_query(&text), text, count, page, cursor: cursor.is_some(), ascending })
+}
+
+/// One section of results (`messages` or `files`): its matches, paging and pagination.
+fn section(matches: Vec<Value>, search: &Search) -> (Value, usize) {
+    let total = matches.len();
+    let count = search.count;
+    let offset = (search.page - 1).saturating_mul(count);
+    let pages = total.div_ceil(count).max(1);
+    let shown: Vec<Value> = matches.into_iter().skip(offset).take(count).collect();
+    let first = if total == 0 { 0 } else { offset.saturating_add(1) };
+    let last = offset.saturating_add(shown.len()).max(first);
+    let body = json!({
+        "total": total,
+        "matches": shown,
+        "paging": {"count": count, "total": total, "page": search.page, "pages": pages},
+        "pagination": {"total_count": total, "page": search.page, "per_page": count, "page_count": pages,
+                       "first": first, "last": last},
+    });
+    (body, pages)
+}
+
+fn message_matches(s: &SlackState, search: &Search, viewer: &str) -> Vec<Value> {
+    let q = &search.query;
+    let mut found: Vec<&Message> = s
+        .messages
+        .values()
+        .map(|m| m.as_ref())
+        .filter(|m| s.channels.get(&m.channel).is_some_and(|c| c.is_public() || s.is_member(&c.id, viewer)))
+        .filter(|m| matches(s, q, m))
+        .collect();
+    // `sort=score` ranks by recency too: the twin has no relevance model.
+    found.sort_by(|a, b| (&b.ts, &b.channel).cmp(&(&a.ts, &a.channel)));
+    if search.ascending {
+        found.reverse();
+    }
+    found
+        .iter()
+        .map(|m| {
+            let ch = s.channels.get(&m.channel);
+            let name = ch.map(|c| c.name.clone()).unwrap_or_default();
+            let kind = ch.map(|c| c.kind);
+            let username = m.user.as_deref().and_then(|u| s.users.get(u)).map(|u| u.name.clone());
+            json!({
+                "iid": format!("{}-{}", m.channel, m.ts),
+                "team": s.team_id(),
+                "score": 0,
+                "channel": {
+                    "id": m.channel, "name": name,
+                    "is_channel": kind.is_some_and(|k| !matches!(k, crate::model::ChannelKind::Im | crate::model::ChannelKind::Mpim)),
+                    "is_group": false,
+                    "is_im": kind == Some(crate::model::ChannelKind::Im),
+                    "is_mpim": kind == Some(crate::model::ChannelKind::Mpim),
+                    "is_private": ch.is_some_and(|c| !c.is_public()),
+                    "is_shared": false, "is_org_shared": false, "is_ext_shared": false,
+                    "is_pending_ext_shared": false, "pending_shared": [],
+                },
+                "type": "message",
+                "user": m.user,
+                "username": username,
+                "ts": m.ts,
+                "text": m.text,
+                "permalink": permalink(s, &m.channel, m),
+            })
+        })
+        .collect()
+}
+
+/// Files the viewer may see whose name or title (or a remote file's search text) holds
+/// every term; `in:` and `from:` as for messages, dates on the file's creation.
+fn file_matches(s: &SlackState, search: &Search, call: &Call<'_>) -> Vec<Value> {
+    let q = &search.query;
+    let mut found: Vec<&crate::model::File> = s
+        .files
+        .values()
+        .filter(|f| crate::methods::files::visible_file(s, call, &f.id).is_ok())
+        .filter(|f| {
+            let mut text = format!("{} {}", f.name, f.title).to_lowercase();
+            if let Some(extra) = f.external.as_ref().and_then(|e| e.indexable.as_ref()) {
+                text.push(' ');
+                text.push_str(&extra.to_lowercase());
+            }
+            let in_channel = |c: &String| {
+                f.shares.iter().any(|sh| {
+                    sh.channel == *c || s.channels.get(&sh.channel).is_some_and(|ch| !ch.is_dm() && ch.name == *c)
+                })
+            };
+            let author = s.users.get(&f.user);
+            let from = |u: &String| author.is_some_and(|a| a.id == *u || a.name == *u);
+            q.terms.iter().all(|t| text.contains(t.as_str()))
+                && !(q.after.is_some_and(|a| f.created < a) || q.before.is_some_and(|b| f.created >= b))
+                && (q.channels.is_empty() || q.channels.iter().any(in_channel))
+                && (q.users.is_empty() || q.users.iter().any(from))
+        })
+        .collect();
+    found.sort_by(|a, b| (b.created, &b.id).cmp(&(a.created, &a.id)));
+    if search.ascending {
+        found.reverse();
+    }
+    found.into_iter().map(|f| crate::views::file_json(s, f)).collect()
+}
+
+fn next_cursor(body: &mut Value, search: &Search, pages: usize) {
+    if search.cursor {
+        let next =
+            if search.page < pages { encode_cursor("page", &(search.page + 1).to_string()) } else { String::new() };
+        body["response_metadata"] = json!({ "next_cursor": next });
+    }
+}
+
+pub fn search_messages(call: &Call<'_>) -> Result<Reply, SlackError> {
+    let search = search_args(call)?;
     let viewer = call.actor.user.clone();
     call.read(|s| {
-        let mut found: Vec<&Message> = s
-            .messages
-            .values()
-            .map(|m| m.as_ref())
-            .filter(|m| s.channels.get(&m.channel).is_some_and(|c| c.is_public() || s.is_member(&c.id, &viewer)))
-            .filter(|m| matches(s, &q, m))
-            .collect();
-        // `sort=score` ranks by recency too: the twin has no relevance model.
-        found.sort_by(|a, b| (&b.ts, &b.channel).cmp(&(&a.ts, &a.channel)));
-        if ascending {
-            found.reverse();
-        }
-        let total = found.len();
-        let offset = (page - 1).saturating_mul(count);
-        let pages = total.div_ceil(count).max(1);
-        let matches: Vec<Value> = found
-            .iter()
-            .skip(offset)
-            .take(count)
-            .map(|m| {
-                let ch = s.channels.get(&m.channel);
-                let name = ch.map(|c| c.name.clone()).unwrap_or_default();
-                let kind = ch.map(|c| c.kind);
-                let username = m.user.as_deref().and_then(|u| s.users.get(u)).map(|u| u.name.clone());
-                json!({
-                    "iid": format!("{}-{}", m.channel, m.ts),
-                    "team": s.team_id(),
-                    "score": 0,
-                    "channel": {
-                        "id": m.channel, "name": name,
-                        "is_channel": kind.is_some_and(|k| !matches!(k, crate::model::ChannelKind::Im | crate::model::ChannelKind::Mpim)),
-                        "is_group": false,
-                        "is_im": kind == Some(crate::model::ChannelKind::Im),
-                        "is_mpim": kind == Some(crate::model::ChannelKind::Mpim),
-                        "is_private": ch.is_some_and(|c| !c.is_public()),
-                        "is_shared": false, "is_org_shared": false, "is_ext_shared": false,
-                        "is_pending_ext_shared": false, "pending_shared": [],
-                    },
-                    "type": "message",
-                    "user": m.user,
-                    "username": username,
-                    "ts": m.ts,
-                    "text": m.text,
-                    "permalink": permalink(s, &m.channel, m),
-                })
-            })
-            .collect();
-        let first = if total == 0 { 0 } else { offset.saturating_add(1) };
-        let last = offset.saturating_add(matches.len()).max(first);
+        let (messages, pages) = section(message_matches(s, &search, &viewer), &search);
+        let mut body = json!({ "query": search.text, "messages": messages });
+        next_cursor(&mut body, &search, pages);
+        Ok(ok(body))
+    })
+}
+
+pub fn search_files(call: &Call<'_>) -> Result<Reply, SlackError> {
+    let search = search_args(call)?;
+    call.read(|s| {
+        let (files, pages) = section(file_matches(s, &search, call), &search);
+        let mut body = json!({ "query": search.text, "files": files });
+        next_cursor(&mut body, &search, pages);
+        Ok(ok(body))
+    })
+}
+
+/// Messages and files together, each paged on its own.
+pub fn search_all(call: &Call<'_>) -> Result<Reply, SlackError> {
+    let search = search_args(call)?;
+    let viewer = call.actor.user.clone();
+    call.read(|s| {
+        let (messages, message_pages) = section(message_matches(s, &search, &viewer), &search);
+        let (files, file_pages) = section(file_matches(s, &search, call), &search);
         let mut body = json!({
-            "query": query_text,
-            "messages": {
-                "total": total,
-                "matches": matches,
-                "paging": {"count": count, "total": total, "page": page, "pages": pages},
-                "pagination": {"total_count": total, "page": page, "per_page": count, "page_count": pages,
-                               "first": first, "last": last},
-            },
+            "query": search.text,
+            "messages": messages,
+            "files": files,
+            "posts": {"total": 0, "matches": []},
         });
-        if cursor.is_some() {
-            let next = if page < pages { encode_cursor("page", &(page + 1).to_string()) } else { String::new() };
-            body["response_metadata"] = json!({ "next_cursor": next });
-        }
+        next_cursor(&mut body, &search, message_pages.max(file_pages));
         Ok(ok(body))
     })
 }
@@ -366,18 +455,6 @@ pub fn emoji_list(call: &Call<'_>) -> Result<Reply, SlackError> {
         if call.params.flag("include_categories") {
             body["categories_version"] = json!("5");
             body["categories"] = json!([]);
-        }
-        Ok(ok(body))
-    })
-}
-
-pub fn dnd_info(call: &Call<'_>) -> Result<Reply, SlackError> {
-    let user = call.params.nonempty("user").unwrap_or_else(|| call.actor.user.clone());
-    call.read(|s| {
-        s.user(&user)?;
-        let mut body = json!({"dnd_enabled": false, "next_dnd_start_ts": 1, "next_dnd_end_ts": 1});
-        if user == call.actor.user {
-            body["snooze_enabled"] = json!(false);
         }
         Ok(ok(body))
     })
