@@ -99,7 +99,8 @@ pub fn best_route<R>(routes: impl IntoIterator<Item = R>, pattern: impl Fn(&R) -
 /// shape. Answers as [`best_route`] over the same routes (most literal segments win;
 /// on a tie, the first in the table).
 pub struct RouteIndex<R> {
-    groups: std::collections::HashMap<(String, usize), Vec<IndexedRoute<R>>>,
+    /// By segment count, then by method: a lookup allocates nothing.
+    groups: std::collections::HashMap<usize, Vec<(String, Vec<IndexedRoute<R>>)>>,
 }
 
 struct IndexedRoute<R> {
@@ -111,9 +112,18 @@ struct IndexedRoute<R> {
     route: R,
 }
 
+impl<R> IndexedRoute<R> {
+    fn matches(&self, path: &str) -> bool {
+        path.split('/').enumerate().all(|(i, segment)| match &self.params[i] {
+            None => self.literals[i] == segment,
+            Some(verb) => segment.strip_suffix(verb.as_str()).is_some_and(|raw| !raw.is_empty()),
+        })
+    }
+}
+
 impl<R> RouteIndex<R> {
     pub fn new(routes: impl IntoIterator<Item = R>, method: impl Fn(&R) -> &str, pattern: impl Fn(&R) -> &str) -> Self {
-        let mut groups: std::collections::HashMap<(String, usize), Vec<IndexedRoute<R>>> = Default::default();
+        let mut groups: std::collections::HashMap<usize, Vec<(String, Vec<IndexedRoute<R>>)>> = Default::default();
         for route in routes {
             let segments: Vec<&str> = pattern(&route).split('/').collect();
             let mut params = Vec::with_capacity(segments.len());
@@ -131,8 +141,13 @@ impl<R> RouteIndex<R> {
                 }
             }
             let literal_count = params.iter().filter(|p| p.is_none()).count();
-            let key = (method(&route).to_ascii_uppercase(), segments.len());
-            groups.entry(key).or_default().push(IndexedRoute { params, literals, literal_count, route });
+            let method = method(&route).to_ascii_uppercase();
+            let by_method = groups.entry(segments.len()).or_default();
+            let indexed = IndexedRoute { params, literals, literal_count, route };
+            match by_method.iter_mut().find(|(m, _)| *m == method) {
+                Some((_, routes)) => routes.push(indexed),
+                None => by_method.push((method, vec![indexed])),
+            }
         }
         Self { groups }
     }
@@ -140,15 +155,11 @@ impl<R> RouteIndex<R> {
     /// The route serving `method path`, as [`best_route`] would choose it.
     pub fn find(&self, method: &str, path: &str) -> Option<&R> {
         let path = path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path);
-        let segments: Vec<&str> = path.split('/').collect();
-        let candidates = self.groups.get(&(method.to_string(), segments.len()))?;
+        let by_method = self.groups.get(&path.split('/').count())?;
+        let (_, candidates) = by_method.iter().find(|(m, _)| m == method)?;
         let mut best: Option<&IndexedRoute<R>> = None;
         for candidate in candidates {
-            let matches = segments.iter().enumerate().all(|(i, segment)| match &candidate.params[i] {
-                None => candidate.literals[i] == *segment,
-                Some(verb) => segment.strip_suffix(verb.as_str()).is_some_and(|raw| !raw.is_empty()),
-            });
-            if matches && best.is_none_or(|b| candidate.literal_count > b.literal_count) {
+            if best.is_none_or(|b| candidate.literal_count > b.literal_count) && candidate.matches(path) {
                 best = Some(candidate);
             }
         }
@@ -158,11 +169,9 @@ impl<R> RouteIndex<R> {
     /// Whether some route, of any method, serves `path`.
     pub fn path_known(&self, path: &str) -> bool {
         let path = path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path);
-        let segments: Vec<&str> = path.split('/').collect();
-        self.groups.iter().filter(|((_, n), _)| *n == segments.len()).any(|((method, _), _)| {
-            // The same test as `find`, for any method of this shape.
-            self.find(method, path).is_some()
-        })
+        self.groups
+            .get(&path.split('/').count())
+            .is_some_and(|by_method| by_method.iter().flat_map(|(_, routes)| routes).any(|r| r.matches(path)))
     }
 }
 

@@ -390,13 +390,13 @@ pub fn router() -> Router {
 }
 
 /// A request path in the table's spelling (`/rest/api/2/…` and `latest` → `3`).
-fn normalize(path: &str) -> String {
+fn normalize(path: &str) -> std::borrow::Cow<'_, str> {
     for v in ["/rest/api/2/", "/rest/api/latest/"] {
         if let Some(rest) = path.strip_prefix(v) {
-            return format!("{PLATFORM}{rest}");
+            return format!("{PLATFORM}{rest}").into();
         }
     }
-    path.to_string()
+    path.into()
 }
 
 /// The route serving `method path`; literal segments win over parameters.
