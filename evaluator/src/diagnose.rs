@@ -15,6 +15,15 @@ pub const EXCERPT_LINES: usize = 8;
 /// Longest cause line kept (characters).
 const MAX_HEADLINE: usize = 200;
 
+/// `s` without trailing whitespace, cut at `max` characters.
+fn clip(s: &str, max: usize) -> String {
+    let s = s.trim_end();
+    match s.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
+}
+
 /// Python modules the example agents import, all pinned in
 /// `tests/sdk/python/requirements.lock`.
 const PINNED_MODULES: [&str; 14] = [
@@ -70,11 +79,7 @@ pub struct Diagnosis {
 }
 
 fn truncate(s: &str, max: usize) -> String {
-    let s = s.trim();
-    match s.char_indices().nth(max) {
-        Some((i, _)) => format!("{}…", &s[..i]),
-        None => s.to_string(),
-    }
+    clip(s.trim_start(), max)
 }
 
 /// `Name: message` or a bare `Name`, where Name is a dotted identifier ending in
@@ -142,7 +147,13 @@ fn advice_for_agent(headline: &str, exit_code: Option<i32>) -> Option<String> {
             ));
         }
     }
-    if exit_code == Some(127) || headline.contains(": not found") || headline.contains("command not found") {
+    let not_found =
+        exit_code == Some(127) || headline.contains(": not found") || headline.contains("command not found");
+    if not_found && headline.contains(".venv/bin/python") {
+        // The scenarios' gold agents, before anything made the repository's .venv.
+        return Some(PINNED_SDK_ADVICE.into());
+    }
+    if not_found {
         return Some(
             "the agent command was not found: --agent runs with `sh -c` in the evaluator's directory (or --agent-cwd) \
              and the host PATH; check its path, or name its interpreter (--agent 'python3 my_agent.py')"
@@ -203,7 +214,8 @@ fn excerpt_of(record: &RunRecord, headline: &str) -> Vec<String> {
         _ => record.detail.as_ref().map(|d| d.stderr.clone()).unwrap_or_default(),
     };
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    let mut out: Vec<String> = lines.iter().take(EXCERPT_LINES).map(|l| truncate(l, MAX_HEADLINE)).collect();
+    // Indentation kept: a traceback's lines read as one.
+    let mut out: Vec<String> = lines.iter().take(EXCERPT_LINES).map(|l| clip(l, MAX_HEADLINE)).collect();
     if lines.len() > EXCERPT_LINES {
         out.push("…".into());
         // The line that names the cause, when the first lines do not reach it.
@@ -331,6 +343,8 @@ mod tests {
         assert!(other_module.advice.unwrap().contains("install `openai`"));
         let missing = cause_of(&agent_error("sh: 1: my-agent: not found", 127)).unwrap();
         assert!(missing.advice.unwrap().contains("was not found"));
+        let no_venv = cause_of(&agent_error("sh: 1: .venv/bin/python: not found", 127)).unwrap();
+        assert_eq!(no_venv.advice.as_deref(), Some(PINNED_SDK_ADVICE));
         let env = cause_of(&agent_error("Traceback:\nKeyError: 'OPENAI_API_KEY'", 1)).unwrap();
         assert!(env.advice.unwrap().contains("--agent-env OPENAI_API_KEY"));
         let silent = cause_of(&agent_error("", 3)).unwrap();

@@ -392,7 +392,7 @@ async fn the_summary_names_why_agents_failed_and_the_report_links_each_run() {
         text.contains("  stderr of post-hello run ") && text.contains("    Traceback (most recent call last):\n"),
         "{text}"
     );
-    assert!(text.contains("    from slack_sdk import WebClient\n"), "{text}");
+    assert!(text.contains("\n        from slack_sdk import WebClient\n"), "indentation kept: {text}");
     assert!(
         text.contains("  to fix: the example agents need the pinned Python SDKs in the repository's .venv: run `scripts/test` once, or `python3 -m venv .venv && .venv/bin/pip install -r tests/sdk/python/requirements.lock`"),
         "{text}"
