@@ -240,7 +240,7 @@ fn run_eval(args: &EvalArgs, twins: Vec<Arc<dyn Twin>>) -> Result<ExitCode> {
         println!("shard result in {}", opts.out.join("results.json").display());
         return Ok(ExitCode::SUCCESS);
     }
-    print!("{}", eval::summary_text(&outcome.public));
+    print!("{}", eval::console_summary(&outcome.public, &outcome.records));
     println!("outputs in {}", opts.out.display());
     if let Some(x) = args.fail_under {
         if outcome.public.summary.satisfaction < x {
@@ -255,7 +255,7 @@ fn run_merge(args: &MergeArgs) -> Result<ExitCode> {
     check_fail_under(args.fail_under)?;
     let merged = crate::shard::merge(&args.shards, &args.out, args.private_out.as_deref())?;
     print!("{}", crate::shard::merged_line(&merged));
-    print!("{}", eval::summary_text(&merged.public));
+    print!("{}", eval::console_summary(&merged.public, &merged.records));
     println!("outputs in {}", args.out.display());
     if let Some(x) = args.fail_under {
         if merged.public.summary.satisfaction < x {

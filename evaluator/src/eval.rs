@@ -340,6 +340,14 @@ pub async fn evaluate(opts: &EvalOptions, server: ServerSource) -> Result<EvalOu
     Ok(EvalOutcome { full, public, records, new_runs, shard: opts.shard })
 }
 
+/// What the terminal shows after an evaluation: the summary of the public results, then
+/// the most common cause of the agent and infra errors among the runs it may show
+/// (dev-split runs only: a holdout run's output never reaches the terminal).
+pub fn console_summary(results: &Results, records: &[RunRecord]) -> String {
+    let shown: Vec<RunRecord> = records.iter().filter(|r| r.split == Split::Dev).cloned().collect();
+    summary_text(results) + &crate::diagnose::console_text(&shown)
+}
+
 /// A plain-text summary of (public) results for the terminal.
 pub fn summary_text(results: &Results) -> String {
     let s = &results.summary;

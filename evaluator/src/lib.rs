@@ -8,6 +8,7 @@ pub mod checks;
 pub mod cli;
 pub mod compare;
 pub mod control;
+pub mod diagnose;
 pub mod error;
 pub mod eval;
 pub mod factory;

@@ -200,6 +200,36 @@ th{background:#f4f4f4}pre{background:#f8f8f8;padding:8px;overflow:auto;max-heigh
 .ok{color:#2e7d32}.bad{color:#c62828}.warn{color:#b26a00}details{margin:.5em 0;border:1px solid #ddd;padding:.3em .6em}\
 summary{cursor:pointer}.big{font-size:2em;font-weight:bold}";
 
+/// The id of a failed run's detail in the report (`run-<scenario>-<repetition>`, with
+/// anything but letters, digits, `-` and `_` as `_`).
+pub fn run_anchor(scenario: &str, repetition: u32) -> String {
+    let safe: String =
+        scenario.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
+    format!("run-{safe}-{repetition}")
+}
+
+fn outcome_word(o: Outcome) -> &'static str {
+    match o {
+        Outcome::AgentError => "agent error",
+        Outcome::InfraError => "infra error",
+        Outcome::Unsatisfied => "unsatisfied",
+        Outcome::Satisfied => "satisfied",
+    }
+}
+
+/// One line on why a run failed: its error's cause, or its failed checks.
+fn why(r: &RunRecord) -> String {
+    if let Some(c) = crate::diagnose::cause_of(r) {
+        return c.headline;
+    }
+    let failed: Vec<&str> = r.failed_checks().map(|c| c.id.as_str()).collect();
+    if failed.is_empty() {
+        String::new()
+    } else {
+        format!("failed checks: {}", failed.join(", "))
+    }
+}
+
 /// The HTML report. `records` are the runs that may be shown in detail.
 pub fn html(results: &Results, records: &[RunRecord]) -> String {
     let s = &results.summary;
@@ -254,18 +284,31 @@ pub fn html(results: &Results, records: &[RunRecord]) -> String {
             h.push_str("<p><em>Holdout scenarios are summarised only.</em></p>");
         }
     }
+    // The failed runs shown in detail below (the first MAX_DRILLDOWN).
+    let drilled: std::collections::BTreeSet<(&str, u32)> = records
+        .iter()
+        .filter(|r| r.outcome != Outcome::Satisfied)
+        .take(MAX_DRILLDOWN)
+        .map(|r| (r.scenario.as_str(), r.repetition))
+        .collect();
     if !results.scenarios.is_empty() {
         let rows: Vec<(String, f64, Option<[f64; 2]>)> =
             results.scenarios.iter().map(|r| (r.id.clone(), r.rate, Some(r.wilson95))).collect();
         h.push_str("<h2>By scenario</h2>");
         h.push_str(&svg_bars("Satisfaction per scenario (Wilson 95% CI)", &rows));
-        h.push_str("<table><tr><th>Scenario</th><th>Tags</th><th>Satisfied</th><th>Rate</th><th>pass^k (k = runs)</th><th>Failing checks (runs)</th></tr>");
+        h.push_str("<table><tr><th>Scenario</th><th>Tags</th><th>Satisfied</th><th>Rate</th><th>pass^k (k = runs)</th><th>Failing checks (runs)</th><th>Runs not satisfied</th></tr>");
         for r in &results.scenarios {
             let failing: Vec<String> = r.failed_checks.iter().map(|(k, v)| format!("{k} ({v})")).collect();
             let last = r.pass_hat_k.last().map(|kv| format!("{} (k={})", pct(kv.value), kv.k)).unwrap_or_default();
+            let links: Vec<String> = records
+                .iter()
+                .filter(|x| x.outcome != Outcome::Satisfied && x.scenario_hash == r.hash)
+                .filter(|x| drilled.contains(&(x.scenario.as_str(), x.repetition)))
+                .map(|x| format!("<a href=\"#{}\">run {}</a>", run_anchor(&x.scenario, x.repetition), x.repetition))
+                .collect();
             let _ = write!(
                 h,
-                "<tr><td><b>{}</b><br>{}</td><td>{}</td><td>{}/{}{}</td><td class=\"{}\">{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td><b>{}</b><br>{}</td><td>{}</td><td>{}/{}{}</td><td class=\"{}\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 html_escape(&r.id),
                 html_escape(&r.title),
                 html_escape(&r.tags.join(", ")),
@@ -275,7 +318,8 @@ pub fn html(results: &Results, records: &[RunRecord]) -> String {
                 if r.rate >= 0.9 { "ok" } else { "bad" },
                 pct(r.rate),
                 last,
-                html_escape(&failing.join(", "))
+                html_escape(&failing.join(", ")),
+                links.join(" ")
             );
         }
         h.push_str("</table>");
@@ -288,19 +332,46 @@ pub fn html(results: &Results, records: &[RunRecord]) -> String {
     }
     let failed: Vec<&RunRecord> = records.iter().filter(|r| r.outcome != Outcome::Satisfied).collect();
     if !failed.is_empty() {
-        let _ = write!(h, "<h2>Runs not satisfied ({})</h2>", failed.len());
-        for r in failed.iter().take(MAX_DRILLDOWN) {
-            let what = match r.outcome {
-                Outcome::AgentError => "agent error",
-                Outcome::InfraError => "infra error",
-                _ => "unsatisfied",
-            };
+        let _ = write!(h, "<h2 id=\"failed-runs\">Runs not satisfied ({})</h2>", failed.len());
+        if let Some(d) = crate::diagnose::diagnose(records) {
             let _ = write!(
                 h,
-                "<details><summary><b>{}</b> run {} — {}</summary>",
+                "<p id=\"cause\">Most common cause of the agent and infra errors ({} of {} run(s)): <code>{}</code> (<a href=\"#{}\">{} run {}</a>)",
+                d.runs,
+                d.failed,
+                html_escape(&d.cause.headline),
+                run_anchor(&d.scenario, d.repetition),
+                html_escape(&d.scenario),
+                d.repetition
+            );
+            if let Some(advice) = &d.cause.advice {
+                let _ = write!(h, "<br>To fix: {}", html_escape(advice));
+            }
+            h.push_str("</p>");
+        }
+        // An index: each run, why it failed, and a link to its detail below.
+        h.push_str("<table><tr><th>Run</th><th>Outcome</th><th>Why</th></tr>");
+        for r in failed.iter().take(MAX_DRILLDOWN) {
+            let _ = write!(
+                h,
+                "<tr><td><a href=\"#{}\">{} run {}</a></td><td class=\"{}\">{}</td><td>{}</td></tr>",
+                run_anchor(&r.scenario, r.repetition),
                 html_escape(&r.scenario),
                 r.repetition,
-                what
+                if r.outcome == Outcome::InfraError { "warn" } else { "bad" },
+                outcome_word(r.outcome),
+                html_escape(&why(r))
+            );
+        }
+        h.push_str("</table>");
+        for r in failed.iter().take(MAX_DRILLDOWN) {
+            let _ = write!(
+                h,
+                "<details id=\"{}\"><summary><b>{}</b> run {} — {}</summary>",
+                run_anchor(&r.scenario, r.repetition),
+                html_escape(&r.scenario),
+                r.repetition,
+                outcome_word(r.outcome)
             );
             if let Some(a) = &r.agent {
                 let _ = write!(h, "<p>Agent {} in {:.1} s.</p>", html_escape(&a.description), a.duration_ms / 1000.0);
@@ -309,7 +380,7 @@ pub fn html(results: &Results, records: &[RunRecord]) -> String {
                 let _ = write!(h, "<p class=\"warn\">{}</p>", html_escape(e));
             }
             if !r.checks.is_empty() {
-                h.push_str("<table><tr><th>Check</th><th>Result</th><th>Detail</th></tr>");
+                h.push_str("<h3>Checks</h3><table><tr><th>Check</th><th>Result</th><th>Detail</th></tr>");
                 for c in &r.checks {
                     let (cls, word) = match c.status {
                         Status::Pass => ("ok", "pass"),
@@ -327,17 +398,21 @@ pub fn html(results: &Results, records: &[RunRecord]) -> String {
                 h.push_str("</table>");
             }
             if let Some(d) = &r.detail {
-                let diff = serde_json::to_string_pretty(&d.diff).unwrap_or_default();
-                let _ = write!(h, "<p>Diff since the prepared state</p><pre>{}</pre>", html_escape(&diff));
-                let _ = write!(h, "<p>Journal</p><pre>{}</pre>", html_escape(&d.journal.join("\n")));
                 if !d.stderr.trim().is_empty() {
-                    let _ = write!(h, "<p>Agent stderr</p><pre>{}</pre>", html_escape(&d.stderr));
+                    let _ = write!(h, "<h3>Agent stderr</h3><pre>{}</pre>", html_escape(&d.stderr));
                 }
                 if !d.stdout.trim().is_empty() {
-                    let _ = write!(h, "<p>Agent stdout</p><pre>{}</pre>", html_escape(&d.stdout));
+                    let _ = write!(h, "<h3>Agent stdout</h3><pre>{}</pre>", html_escape(&d.stdout));
                 }
+                let diff = serde_json::to_string_pretty(&d.diff).unwrap_or_default();
+                let _ = write!(h, "<h3>Diff since the prepared state</h3><pre>{}</pre>", html_escape(&diff));
+                let _ = write!(
+                    h,
+                    "<h3>Trajectory (the run's requests, from the journal)</h3><pre>{}</pre>",
+                    if d.journal.is_empty() { "(no requests)".to_string() } else { html_escape(&d.journal.join("\n")) }
+                );
             }
-            h.push_str("</details>");
+            h.push_str("<p><a href=\"#failed-runs\">↑ runs not satisfied</a></p></details>");
         }
         if failed.len() > MAX_DRILLDOWN {
             let _ = write!(h, "<p>… and {} more (see runs.jsonl).</p>", failed.len() - MAX_DRILLDOWN);
@@ -519,6 +594,13 @@ mod tests {
         assert!(junit.contains("tests=\"4\" failures=\"2\" errors=\"1\""), "{junit}");
         assert!(junit.contains("<failure message=\"failed checks: trajectory-1\">"));
         assert!(junit.contains("name=\"holdout\""));
+        // Each failed run shown is linked from its scenario's row and the index to its detail.
+        assert!(html.contains("<a href=\"#run-dev1-1\">run 1</a> <a href=\"#run-dev1-2\">run 2</a>"), "{html}");
+        assert!(
+            html.contains("<details id=\"run-dev1-2\">") && html.contains("<td>exited 1 with nothing on stderr</td>")
+        );
+        assert!(html.contains("<td>failed checks: trajectory-1</td>"), "{html}");
+        assert_eq!(run_anchor("a b/c", 3), "run-a_b_c-3");
         let back: Results = serde_json::from_str(&json).unwrap();
         assert_eq!(back, results);
     }

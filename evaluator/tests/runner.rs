@@ -370,3 +370,73 @@ exit 1"#;
     assert!(msg.contains("2 time(s)"), "{msg}");
     assert!(msg.contains("DELETE /_dtu/universes/") && msg.contains("/clock/advance"), "{msg}");
 }
+
+/// An agent that cannot import its SDK: what a missing `.venv` looks like.
+const MISSING_SDK: &str = r#"printf 'Traceback (most recent call last):\n  File "agent.py", line 3, in <module>\n    from slack_sdk import WebClient\n' >&2; echo "ModuleNotFoundError: No module named 'slack_sdk'" >&2; exit 1"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_summary_names_why_agents_failed_and_the_report_links_each_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = dir.path().join("scenarios");
+    common::scenario(&sc, "hello.yaml", common::POST_HELLO);
+    let out = dir.path().join("out");
+    let r = evaluate(&EvalOptions { repetitions: Some(2), ..opts(&sc, &out, MISSING_SDK) }, server()).await.unwrap();
+    assert!(r.records.iter().all(|x| x.outcome == Outcome::AgentError), "{:#?}", r.records);
+    let text = dtu_evaluator::eval::console_summary(&r.public, &r.records);
+    assert!(
+        text.contains("why: 2 of 2 failed run(s) (agent errors): ModuleNotFoundError: No module named 'slack_sdk'\n"),
+        "{text}"
+    );
+    // The first lines of one run's stderr, then what to do.
+    assert!(
+        text.contains("  stderr of post-hello run ") && text.contains("    Traceback (most recent call last):\n"),
+        "{text}"
+    );
+    assert!(text.contains("\n        from slack_sdk import WebClient\n"), "indentation kept: {text}");
+    assert!(
+        text.contains("  to fix: the example agents need the pinned Python SDKs in the repository's .venv: run `scripts/test` once, or `python3 -m venv .venv && .venv/bin/pip install -r tests/sdk/python/requirements.lock`"),
+        "{text}"
+    );
+
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("<p id=\"cause\">Most common cause"), "{html}");
+    assert!(html.contains("No module named &#39;slack_sdk&#39;"), "{html}");
+    for rep in 0..2 {
+        let anchor = format!("run-post-hello-{rep}");
+        // Linked from the scenario's row and from the index, and the detail is there.
+        assert!(html.contains(&format!("<a href=\"#{anchor}\">run {rep}</a>")), "{anchor}: {html}");
+        assert!(html.contains(&format!("<td><a href=\"#{anchor}\">post-hello run {rep}</a></td>")), "{anchor}: {html}");
+        let start =
+            html.find(&format!("<details id=\"{anchor}\">")).unwrap_or_else(|| panic!("{anchor} has no detail"));
+        let detail = &html[start..start + html[start..].find("</details>").unwrap()];
+        for part in [
+            "<h3>Checks</h3>",
+            "<h3>Agent stderr</h3><pre>Traceback",
+            "<h3>Diff since the prepared state</h3>",
+            "<h3>Trajectory (the run's requests, from the journal)</h3><pre>(no requests)</pre>",
+        ] {
+            assert!(detail.contains(part), "{anchor} lacks {part}: {detail}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_summary_says_nothing_of_a_holdout_runs_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = dir.path().join("scenarios");
+    common::scenario(&sc, "hello.yaml", common::POST_HELLO);
+    let agent = "echo 'RuntimeError: secret holdout detail' >&2; exit 1";
+    let o = EvalOptions {
+        repetitions: Some(1),
+        holdout: true,
+        private_out: Some(dir.path().join("private")),
+        ..opts(&sc, &dir.path().join("out"), agent)
+    };
+    let r = evaluate(&o, server()).await.unwrap();
+    assert_eq!(r.records[0].outcome, Outcome::AgentError);
+    let text = dtu_evaluator::eval::console_summary(&r.public, &r.records);
+    assert!(!text.contains("secret") && !text.contains("why:"), "{text}");
+    // The private report names it.
+    let private = std::fs::read_to_string(dir.path().join("private/report.html")).unwrap();
+    assert!(private.contains("RuntimeError: secret holdout detail"), "{private}");
+}

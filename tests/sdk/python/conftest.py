@@ -1,24 +1,27 @@
-"""pytest harness: runs the official Slack SDKs against a real `dtu serve`.
+"""pytest harness: runs the official SDKs against a real `dtu serve`.
 
-Session fixture `dtu` starts the server binary once per test session
-(`$DTU_BIN`, else `<repo>/target/debug/dtu`) with `--port-base 0` and waits for
-its manifest. Function fixture `universe` gives each test a fresh universe
-created through the control plane and deletes it afterwards.
+The server and the universes come from the repository's own pytest plugin,
+`clients/python` (dtu-testing, which `scripts/test` installs into .venv): it starts
+the binary once per session (`dtu_bin` below: `$DTU_BIN`, else
+`<repo>/target/debug/dtu`) with `--port-base 0`, and forks each test a universe of
+its own, deleted afterwards. The fixtures these tests use are thin aliases: `dtu`
+(the server, with a requests-based `control`), `control`, and `universe` (the
+universe's manifest object).
 """
 
 from __future__ import annotations
 
-import json
 import os
-import signal
 import subprocess
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 import requests
+from dtu_testing import DtuServer, Universe
+from dtu_testing.server import read_manifest as _read_manifest  # noqa: F401 (test_dashboard's)
+from dtu_testing.server import stop_process as _stop  # noqa: F401 (test_dashboard's)
 
 
 def _extend_no_proxy() -> None:
@@ -33,9 +36,6 @@ def _extend_no_proxy() -> None:
 _extend_no_proxy()
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-MANIFEST_TIMEOUT_S = 30.0
-STOP_TIMEOUT_S = 5.0
-PANIC_MARKER = "panicked at"
 
 
 def dtu_binary() -> Path:
@@ -85,17 +85,34 @@ class Control:
 
 @dataclass
 class Dtu:
-    """A running `dtu serve` process and what its manifest says."""
+    """The session's `dtu serve` (the `dtu_server` fixture of the dtu-testing plugin)
+    and what its manifest says, with a requests-based `control` for these tests."""
 
-    manifest: dict[str, Any]
-    process: subprocess.Popen
-    workdir: Path
-    stderr_path: Path
-    stdout_path: Path
+    server: DtuServer
     control: Control = field(init=False)
 
     def __post_init__(self) -> None:
         self.control = Control(self.control_url, self.admin_token)
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        return self.server.manifest
+
+    @property
+    def process(self) -> subprocess.Popen | None:
+        return self.server.process
+
+    @property
+    def workdir(self) -> Path | None:
+        return self.server.workdir
+
+    @property
+    def stderr_path(self) -> Path | None:
+        return self.server.stderr_path
+
+    @property
+    def stdout_path(self) -> Path | None:
+        return self.server.stdout_path
 
     @property
     def control_url(self) -> str:
@@ -110,32 +127,12 @@ class Dtu:
         return self.manifest["slack"]
 
     def stderr(self) -> str:
-        return self.stderr_path.read_text(errors="replace")
-
-
-def _read_manifest(path: Path) -> dict[str, Any] | None:
-    try:
-        return json.loads(path.read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        # The server renames a complete temp file into place, so a partial read
-        # should not happen; retry anyway rather than fail on a race.
-        return None
-
-
-def _stop(proc: subprocess.Popen) -> tuple[int, bool]:
-    """SIGTERM, then SIGKILL after STOP_TIMEOUT_S. Returns (status, was_killed)."""
-    if proc.poll() is not None:
-        return proc.returncode, False
-    proc.send_signal(signal.SIGTERM)
-    try:
-        return proc.wait(timeout=STOP_TIMEOUT_S), False
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        return proc.wait(), True
+        return self.server.stderr()
 
 
 @pytest.fixture(scope="session")
-def dtu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dtu]:
+def dtu_bin() -> str:
+    """The plugin starts this binary: `$DTU_BIN`, else the workspace's debug build."""
     binary = dtu_binary()
     if not binary.is_file():
         pytest.fail(
@@ -143,72 +140,15 @@ def dtu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dtu]:
             "or set DTU_BIN",
             pytrace=False,
         )
+    return str(binary)
 
-    workdir = tmp_path_factory.mktemp("dtu")
-    manifest_path = workdir / "manifest.json"
-    stdout_path = workdir / "stdout.log"
-    stderr_path = workdir / "stderr.log"
-    env = dict(os.environ)
-    env.setdefault("RUST_BACKTRACE", "1")
 
-    with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
-        proc = subprocess.Popen(
-            [str(binary), "serve", "--port-base", "0", "--manifest", str(manifest_path)],
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=err,
-            env=env,
-            cwd=workdir,
-        )
-
-    manifest = None
-    deadline = time.monotonic() + MANIFEST_TIMEOUT_S
-    while time.monotonic() < deadline:
-        manifest = _read_manifest(manifest_path)
-        if manifest is not None or proc.poll() is not None:
-            break
-        time.sleep(0.05)
-
-    if manifest is None:
-        exited = proc.poll()
-        _stop(proc)
-        why = (
-            f"exited with status {exited} before writing its manifest"
-            if exited is not None
-            else f"wrote no manifest within {MANIFEST_TIMEOUT_S:.0f} s"
-        )
-        pytest.fail(
-            f"dtu serve {why}.\n--- stderr ({stderr_path}) ---\n"
-            + stderr_path.read_text(errors="replace")[-8000:],
-            pytrace=False,
-        )
-
-    server = Dtu(
-        manifest=manifest,
-        process=proc,
-        workdir=workdir,
-        stderr_path=stderr_path,
-        stdout_path=stdout_path,
-    )
-    try:
-        yield server
-    finally:
-        server.control.close()
-        status, killed = _stop(proc)
-        stderr = server.stderr()
-        problems = []
-        if killed:
-            problems.append(f"did not exit within {STOP_TIMEOUT_S:.0f} s of SIGTERM (killed)")
-        elif status != 0:
-            problems.append(f"exited with status {status}")
-        if PANIC_MARKER in stderr:
-            problems.append("panicked")
-        if problems:
-            pytest.fail(
-                "dtu serve " + " and ".join(problems)
-                + f".\n--- stderr ({stderr_path}) ---\n" + stderr[-8000:],
-                pytrace=False,
-            )
+@pytest.fixture(scope="session")
+def dtu(dtu_server: DtuServer) -> Iterator[Dtu]:
+    """The session's server (started, checked and stopped by the dtu-testing plugin)."""
+    server = Dtu(dtu_server)
+    yield server
+    server.control.close()
 
 
 @pytest.fixture(scope="session")
@@ -217,14 +157,7 @@ def control(dtu: Dtu) -> Control:
 
 
 @pytest.fixture
-def universe(control: Control) -> Iterator[dict[str, Any]]:
-    """A fresh universe (default fixture), deleted after the test."""
-    resp = control.post("universes", json={})
-    assert resp.status_code == 201, f"POST universes -> {resp.status_code}: {resp.text}"
-    created = resp.json()
-    yield created
-    resp = control.delete(f"universes/{created['id']}")
-    # 404: the test deleted it itself.
-    assert resp.status_code in (204, 404), (
-        f"DELETE universes/{created['id']} -> {resp.status_code}: {resp.text}"
-    )
+def universe(dtu_universe: Universe) -> dict[str, Any]:
+    """A fresh universe (a fork of the plugin's base universe of the default fixture)
+    as its manifest object; the plugin deletes it after the test."""
+    return dtu_universe.manifest
