@@ -100,8 +100,11 @@ pub fn best_route<R>(routes: impl IntoIterator<Item = R>, pattern: impl Fn(&R) -
 /// on a tie, the first in the table).
 pub struct RouteIndex<R> {
     /// By segment count, then by method: a lookup allocates nothing.
-    groups: std::collections::HashMap<usize, Vec<(String, Vec<IndexedRoute<R>>)>>,
+    groups: std::collections::HashMap<usize, Vec<MethodRoutes<R>>>,
 }
+
+/// The routes of one method (and one segment count).
+type MethodRoutes<R> = (String, Vec<IndexedRoute<R>>);
 
 struct IndexedRoute<R> {
     /// Per segment: `None` for a literal, `Some(verb)` for a parameter (with the
@@ -123,7 +126,7 @@ impl<R> IndexedRoute<R> {
 
 impl<R> RouteIndex<R> {
     pub fn new(routes: impl IntoIterator<Item = R>, method: impl Fn(&R) -> &str, pattern: impl Fn(&R) -> &str) -> Self {
-        let mut groups: std::collections::HashMap<usize, Vec<(String, Vec<IndexedRoute<R>>)>> = Default::default();
+        let mut groups: std::collections::HashMap<usize, Vec<MethodRoutes<R>>> = Default::default();
         for route in routes {
             let segments: Vec<&str> = pattern(&route).split('/').collect();
             let mut params = Vec::with_capacity(segments.len());
