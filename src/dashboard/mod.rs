@@ -109,20 +109,10 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
     ([(CONTENT_TYPE, content_type), (CACHE_CONTROL, "no-cache")], body).into_response()
 }
 
-/// Text for an HTML element or a double-quoted attribute.
+/// Text for an HTML element or a double-quoted attribute (the evaluator's report
+/// escapes the same way).
 fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    dtu_evaluator::report::html_escape(text)
 }
 
 /// A whole page: the navigation, then `body`. Data reaches the script through `data-`

@@ -95,6 +95,18 @@ impl search::Doc for UserDoc<'_> {
     }
 }
 
+/// The lifecycle and credential links of a user who signs in.
+const ACTIVE_USER_LINKS: &[&str] = &[
+    "suspend",
+    "resetPassword",
+    "expirePassword",
+    "forgotPassword",
+    "changeRecoveryQuestion",
+    "deactivate",
+    "changePassword",
+    "resetFactors",
+];
+
 /// A user as the Users API returns it.
 pub fn user(state: &OktaState, u: &User, base: &str) -> Value {
     let mut out = user_doc(u);
@@ -106,29 +118,11 @@ pub fn user(state: &OktaState, u: &User, base: &str) -> Value {
         // As Okta's own answers have them: a staged user can only be activated.
         UserStatus::Staged => &["activate"],
         UserStatus::Provisioned => &["resetPassword", "reactivate", "deactivate"],
-        UserStatus::Active => &[
-            "suspend",
-            "resetPassword",
-            "expirePassword",
-            "forgotPassword",
-            "changeRecoveryQuestion",
-            "deactivate",
-            "changePassword",
-            "resetFactors",
-        ],
+        UserStatus::Active => ACTIVE_USER_LINKS,
         UserStatus::Recovery => &["resetPassword", "deactivate"],
         // A user whose password expired still signs in (to change it): the links of an
         // active user.
-        UserStatus::PasswordExpired => &[
-            "suspend",
-            "resetPassword",
-            "expirePassword",
-            "forgotPassword",
-            "changeRecoveryQuestion",
-            "deactivate",
-            "changePassword",
-            "resetFactors",
-        ],
+        UserStatus::PasswordExpired => ACTIVE_USER_LINKS,
         UserStatus::LockedOut => &["unlock", "resetPassword", "deactivate"],
         UserStatus::Suspended => &["unsuspend", "deactivate"],
         UserStatus::Deprovisioned => &["activate"],
