@@ -39,7 +39,9 @@ mod tests {
 
 /// Whether a route pattern spelled as in the vendor's OpenAPI document
 /// (`/api/v1/users/{userId}`) matches a request path: literal segments equal, each
-/// `{param}` one non-empty segment; a trailing `/` on the path is ignored.
+/// `{param}` one non-empty segment; a trailing `/` on the path is ignored. The plain
+/// scan that [`RouteIndex`] must agree with (its test's oracle).
+#[cfg(test)]
 pub fn path_matches(pattern: &str, path: &str) -> bool {
     match_segments(pattern, path, |_, _| {})
 }
@@ -80,7 +82,9 @@ pub fn percent_decode(s: &str) -> String {
 }
 
 /// Of the routes whose pattern matches `path`, the one with the most literal segments
-/// (`/groups/rules` is not the group `rules`), as a router resolves them.
+/// (`/groups/rules` is not the group `rules`), as a router resolves them. The plain
+/// scan that [`RouteIndex`] must agree with (its test's oracle).
+#[cfg(test)]
 pub fn best_route<R>(routes: impl IntoIterator<Item = R>, pattern: impl Fn(&R) -> &str, path: &str) -> Option<R> {
     let mut best: Option<(usize, R)> = None;
     for r in routes {
@@ -96,8 +100,8 @@ pub fn best_route<R>(routes: impl IntoIterator<Item = R>, pattern: impl Fn(&R) -
 
 /// A route table prepared for lookups: patterns split into segments once and grouped
 /// by method and segment count, so a request compares only against routes of its
-/// shape. Answers as [`best_route`] over the same routes (most literal segments win;
-/// on a tie, the first in the table).
+/// shape. Of the routes that match, the most literal segments win (`/groups/rules` is
+/// not the group `rules`), as a router resolves them; on a tie, the first in the table.
 pub struct RouteIndex<R> {
     /// By segment count, then by method: a lookup allocates nothing.
     groups: std::collections::HashMap<usize, Vec<MethodRoutes<R>>>,
@@ -155,7 +159,7 @@ impl<R> RouteIndex<R> {
         Self { groups }
     }
 
-    /// The route serving `method path`, as [`best_route`] would choose it.
+    /// The route serving `method path`.
     pub fn find(&self, method: &str, path: &str) -> Option<&R> {
         let path = path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path);
         let by_method = self.groups.get(&path.split('/').count())?;

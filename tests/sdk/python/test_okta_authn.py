@@ -7,14 +7,13 @@ from __future__ import annotations
 from okta import models
 
 from test_okta_support import (  # noqa: F401  (okta is a fixture)
+    SEEDED_PASSWORD,
     okta,
     raw,
     unwrap,
     void_error,
     void_ok,
 )
-
-SEEDED_PASSWORD = "Tw1n-Passw0rd!"
 
 
 def authn(universe, username: str, password: str):

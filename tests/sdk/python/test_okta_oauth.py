@@ -19,14 +19,13 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from okta import models
 
 from test_okta_support import (  # noqa: F401  (okta is a fixture)
+    SEEDED_PASSWORD,
     api_error,
     okta,
     okta_client,
     raw,
     unwrap,
 )
-
-SEEDED_PASSWORD = "Tw1n-Passw0rd!"
 
 
 def http() -> requests.Session:

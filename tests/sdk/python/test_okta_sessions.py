@@ -14,6 +14,7 @@ import yaml
 from jsonschema import Draft4Validator
 
 from test_okta_support import (  # noqa: F401  (okta is a fixture)
+    SEEDED_PASSWORD,
     api_error,
     okta,
     raw,
@@ -22,7 +23,6 @@ from test_okta_support import (  # noqa: F401  (okta is a fixture)
     void_ok,
 )
 
-SEEDED_PASSWORD = "Tw1n-Passw0rd!"
 SPEC = Path(__file__).resolve().parents[4] / "shared" / "vendor" / "okta" / "management.yaml"
 
 

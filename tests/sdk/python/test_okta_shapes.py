@@ -4,9 +4,8 @@ lifecycle links a user carries follow its status, a group's profile always has
 
 from __future__ import annotations
 
-from test_okta_support import okta, raw, unwrap  # noqa: F401  (okta is a fixture)
+from test_okta_support import SEEDED_PASSWORD, okta, raw, unwrap  # noqa: F401  (okta is a fixture)
 
-SEEDED_PASSWORD = "Tw1n-Passw0rd!"
 
 ACTIVE_LINKS = {
     "suspend",

@@ -18,7 +18,22 @@ from okta.client import Client  # noqa: E402
 from okta.errors.okta_api_error import OktaAPIError  # noqa: E402
 from okta.pagination import paginate_all  # noqa: E402
 
-__all__ = ["Client", "OktaAPIError", "paginate_all", "okta_client", "raw", "unwrap", "api_error", "void_error", "void_ok", "okta"]
+__all__ = [
+    "Client",
+    "OktaAPIError",
+    "SEEDED_PASSWORD",
+    "paginate_all",
+    "okta_client",
+    "raw",
+    "unwrap",
+    "api_error",
+    "void_error",
+    "void_ok",
+    "okta",
+]
+
+# The password the fixture gives every person.
+SEEDED_PASSWORD = "Tw1n-Passw0rd!"
 
 
 def okta_client(universe: dict[str, Any], token: str | None = None, **extra: Any) -> Client:

@@ -72,7 +72,16 @@ fn issue_matches(
 }
 
 fn issue_body(s: &JiraState, base: &str, issue: &Issue, actor: &User) -> Value {
-    render_issue(s, base, issue, false, &FieldSel::parse(&[], true), &[], actor)
+    render_issue(
+        &crate::api::render::PageMemo::default(),
+        s,
+        base,
+        issue,
+        false,
+        &FieldSel::parse(&[], true),
+        &[],
+        actor,
+    )
 }
 
 fn changelog(h: &History) -> Value {

@@ -4,7 +4,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::issues::{render_issue, render_issue_in, set_sprints, visible};
+use super::issues::{render_issue, set_sprints, visible};
 use super::render::{self, FieldSel};
 use super::Call;
 use crate::errors::JiraError;
@@ -183,7 +183,7 @@ fn issue_page(call: &Call, s: &JiraState, user: &User, mut ids: Vec<String>) -> 
         .skip(start)
         .take(max)
         .filter_map(|i| s.issues.get(i))
-        .map(|i| render_issue_in(&memo, s, base, i, false, &sel, &expand, user))
+        .map(|i| render_issue(&memo, s, base, i, false, &sel, &expand, user))
         .collect();
     let total = ids.len();
     if tokens {
@@ -504,6 +504,6 @@ pub async fn issue(call: Call) -> R {
     let expand = call.expand();
     call.read(|s| {
         let i = visible(s, &user, &key)?;
-        Ok(ok(&render_issue(s, &base, i, false, &sel, &expand, &user)))
+        Ok(ok(&render_issue(&crate::api::render::PageMemo::default(), s, &base, i, false, &sel, &expand, &user)))
     })?
 }

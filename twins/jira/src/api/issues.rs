@@ -62,22 +62,10 @@ pub fn ver(v3: bool) -> &'static str {
     }
 }
 
-/// An issue as GET issue and search render it.
-pub fn render_issue(
-    s: &JiraState,
-    base: &str,
-    i: &Issue,
-    v3: bool,
-    sel: &FieldSel,
-    expand: &[String],
-    viewer: &User,
-) -> Value {
-    render_issue_in(&render::PageMemo::default(), s, base, i, v3, sel, expand, viewer)
-}
-
-/// An issue as one of a page's, sharing the page's renders of people and statuses.
+/// An issue as GET issue and search render it; the issues of one answer share `memo`
+/// (their people and statuses are rendered once).
 #[allow(clippy::too_many_arguments)]
-pub fn render_issue_in(
+pub fn render_issue(
     memo: &render::PageMemo,
     s: &JiraState,
     base: &str,
@@ -94,8 +82,8 @@ pub fn render_issue_in(
     v.insert("key".into(), json!(i.key));
     let wants = |e: &str| expand.iter().any(|x| x.eq_ignore_ascii_case(e));
     if !sel.id_only() {
-        let all = render::all_fields(s, base, i, v3, &viewer.account_id, &|k| sel.wants(k), memo);
-        let fields: Map<String, Value> = all.into_iter().filter(|(k, _)| sel.wants(k)).collect();
+        // `all_fields` renders only what the selection wants.
+        let fields = render::all_fields(s, base, i, v3, &viewer.account_id, &|k| sel.wants(k), memo);
         if wants("renderedFields") {
             let mut r = Map::new();
             for k in fields.keys() {
@@ -862,7 +850,7 @@ pub async fn get(call: Call) -> R {
     let v3 = call.v3;
     call.read(|s| {
         let i = visible(s, &user, &key)?;
-        let mut v = render_issue(s, &base, i, v3, &sel, &expand, &user);
+        let mut v = render_issue(&render::PageMemo::default(), s, &base, i, v3, &sel, &expand, &user);
         if !props.is_empty() {
             let all = props.iter().any(|p| p == "*all");
             let m: Map<String, Value> = i
@@ -916,7 +904,7 @@ pub async fn edit(call: Call) -> R {
         let sel = FieldSel::parse(&[], true);
         return call.read(|s| {
             let i = s.issues.get(&id).ok_or_else(JiraError::issue_not_found)?;
-            Ok(ok(&render_issue(s, &base, i, v3, &sel, &call.expand(), &user)))
+            Ok(ok(&render_issue(&render::PageMemo::default(), s, &base, i, v3, &sel, &call.expand(), &user)))
         })?;
     }
     Ok(no_content())

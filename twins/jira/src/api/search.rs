@@ -3,7 +3,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::issues::render_issue_in;
+use super::issues::render_issue;
 use super::render::FieldSel;
 use super::Call;
 use crate::errors::JiraError;
@@ -189,7 +189,7 @@ fn execute(call: &Call, p: Params) -> R {
             .iter()
             .skip(start)
             .map(|i| {
-                let mut v = render_issue_in(&memo, s, &base, i, v3, &sel, &p.expand, &user);
+                let mut v = render_issue(&memo, s, &base, i, v3, &sel, &p.expand, &user);
                 if !p.properties.is_empty() {
                     let m: Map<String, Value> = i
                         .properties

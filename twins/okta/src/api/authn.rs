@@ -39,7 +39,8 @@ pub enum Verdict {
     Failed,
 }
 
-fn actor_for(user: Option<&User>, username: &str) -> Actor {
+/// The System Log actor of a sign-in by `username` (an unknown one when no user matched).
+pub fn actor_for(user: Option<&User>, username: &str) -> Actor {
     match user {
         Some(u) => Actor {
             id: u.id.clone(),

@@ -87,12 +87,7 @@ async fn create(call: Call) -> Result<Response, OktaError> {
             last_password_verification: now,
         };
         s.sessions.insert(session.id.clone(), session.clone());
-        let actor = crate::model::Actor {
-            id: user.id.clone(),
-            kind: "User".into(),
-            alternate_id: user.login().into(),
-            display_name: user.display_name(),
-        };
+        let actor = super::authn::actor_for(Some(&user), user.login());
         let e = Event::new("user.session.start", "User login to Okta", vec![Target::user(&user)]);
         s.log(ids, now, &actor, &facts, e);
         Ok(render(&base, &s.org_id, &session))
