@@ -39,7 +39,9 @@ use std::time::{Duration, Instant};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 use bytes::Bytes;
-use common::{bare_router, doc_inserts_body, sheet_rows, sheet_update_body, DEFAULT_FIXTURE};
+use common::{
+    bare_router, doc_inserts_body, sheet_rows, sheet_update_body, upload_body, BARE_UPLOADS, DEFAULT_FIXTURE,
+};
 use http_body_util::{BodyExt, Full};
 use hyper::Request;
 use hyper_util::rt::TokioIo;
@@ -271,18 +273,12 @@ fn throughput(seconds: u64, rounds: usize, connections: usize) -> Vec<Vec<Load>>
             .finish();
         request("GET", format!("{}/drive/v3/files?{query}", g.prefix), vec![g.bearer()], Bytes::new())
     };
-    let upload = |g: &Google| {
-        let mut body = b"--bench\r\ncontent-type: application/json; charset=UTF-8\r\n\r\n".to_vec();
-        body.extend_from_slice(br#"{"name": "bench upload.bin"}"#);
-        body.extend_from_slice(b"\r\n--bench\r\ncontent-type: application/octet-stream\r\n\r\n");
-        body.extend((0..64 * 1024).map(|i| (i % 251) as u8));
-        body.extend_from_slice(b"\r\n--bench--\r\n");
-        request(
-            "POST",
-            format!("{}/upload/drive/v3/files?uploadType=multipart", g.prefix),
-            vec![g.bearer(), ("content-type", "multipart/related; boundary=bench".into())],
-            Bytes::from(body),
-        )
+    let upload_path = |prefix: &str| format!("{prefix}/upload/drive/v3/files?uploadType=multipart");
+    let upload_body = Bytes::from(upload_body());
+    let upload = |prefix: &str, auth: Vec<(&'static str, String)>| {
+        let mut headers = auth;
+        headers.push(("content-type", "multipart/related; boundary=bench".into()));
+        request("POST", upload_path(prefix), headers, upload_body.clone())
     };
     let media = |g: &Google, id: &str| {
         request("GET", format!("{}/drive/v3/files/{id}?alt=media", g.prefix), vec![g.bearer()], Bytes::new())
@@ -320,8 +316,12 @@ fn throughput(seconds: u64, rounds: usize, connections: usize) -> Vec<Vec<Load>>
             google_addr,
             list(&g_large, "name contains 'p00000' and trashed = false"),
         ),
-        ("google drive upload 64 KiB multipart", google_addr, upload(&g_uploads)),
-        ("google drive upload 64 KiB multipart, 100k files", google_addr, upload(&g_uploads_large)),
+        ("google drive upload 64 KiB multipart", google_addr, upload(&g_uploads.prefix, vec![g_uploads.bearer()])),
+        (
+            "google drive upload 64 KiB multipart, 100k files",
+            google_addr,
+            upload(&g_uploads_large.prefix, vec![g_uploads_large.bearer()]),
+        ),
         ("google drive files.get alt=media 64 KiB", google_addr, media(&g_default, &setup.default_blob)),
         ("google drive files.get alt=media 64 KiB, 100k files", google_addr, media(&g_large, &setup.large_blob)),
         (
@@ -343,6 +343,8 @@ fn throughput(seconds: u64, rounds: usize, connections: usize) -> Vec<Vec<Load>>
             bare_addr,
             request("POST", "/api/chat.postMessage".into(), vec![json_type.clone()], post_body.clone()),
         ),
+        // The upload figures' own baseline: the same body, read and split (see bare_router).
+        (BARE_UPLOAD, bare_addr, upload("", Vec::new())),
         // The pipeline's own cost: a read with a small answer and no state change.
         ("slack auth.test", slack_addr, request("POST", "/api/auth.test".into(), vec![bearer.clone()], Bytes::new())),
         (
@@ -426,7 +428,7 @@ fn throughput(seconds: u64, rounds: usize, connections: usize) -> Vec<Vec<Load>>
     let only = std::env::var("DTU_BENCH_ONLY").ok();
     let targets: Vec<_> = targets
         .into_iter()
-        .filter(|(name, ..)| *name == "bare axum" || only.as_deref().is_none_or(|o| name.contains(o)))
+        .filter(|(name, ..)| name.starts_with("bare axum") || only.as_deref().is_none_or(|o| name.contains(o)))
         .collect();
     let duration = Duration::from_secs(seconds);
     // Interleaved (the baseline, then each stack figure, per round) so drift hits all alike.
@@ -437,6 +439,9 @@ fn throughput(seconds: u64, rounds: usize, connections: usize) -> Vec<Vec<Load>>
             for (name, addr, make) in &targets {
                 if let Some((_, universe)) = resets.iter().find(|(n, _)| n == name) {
                     universe.reset();
+                }
+                if *name == BARE_UPLOAD {
+                    BARE_UPLOADS.clear();
                 }
                 round.push(load(name, *addr, make.clone(), connections, duration).await);
             }
@@ -468,7 +473,10 @@ fn counted_json(
 }
 
 /// Loads per round: the bare baseline first, then each stack figure.
-const LOADS_PER_ROUND: usize = 19;
+const LOADS_PER_ROUND: usize = 20;
+
+/// The baseline of the upload figures (see `bare_router`).
+const BARE_UPLOAD: &str = "bare axum, 64 KiB multipart upload";
 
 /// A Google universe as the bench calls it: its path prefix and access token.
 struct Google {
@@ -814,6 +822,25 @@ fn main() {
             row.p99_ratio_median,
         );
         summary.push(row);
+    }
+    // Uploads again, over the baseline that takes the same 64 KiB body.
+    if let Some(base) = rounds_run.first().and_then(|r| r.iter().position(|l| l.name == BARE_UPLOAD)) {
+        println!("\nUploads ÷ the bare server taking the same body ({BARE_UPLOAD}):\n");
+        println!("| target | req/s ÷ bare upload: median | lowest | highest | p99: bare upload ÷ target, median |");
+        println!("|---|---|---|---|---|");
+        for t in (0..targets).filter(|&t| rounds_run[0][t].name.contains("drive upload")) {
+            let ratios: Vec<f64> = rounds_run.iter().map(|r| r[t].per_second / r[base].per_second.max(1.0)).collect();
+            let p99s: Vec<f64> = rounds_run.iter().map(|r| r[base].p99_ms / r[t].p99_ms.max(0.001)).collect();
+            let (lowest, highest) = ratios.iter().fold((f64::MAX, f64::MIN), |(lo, hi), &x| (lo.min(x), hi.max(x)));
+            println!(
+                "| {} | {:.2} | {:.2} | {:.2} | {:.2} |",
+                rounds_run[0][t].name,
+                median(ratios),
+                lowest,
+                highest,
+                median(p99s)
+            );
+        }
     }
     println!("\nEach round (req/s, and ÷ that round's bare):\n");
     for (i, round) in rounds_run.iter().enumerate() {

@@ -3,16 +3,27 @@
 #![allow(dead_code)]
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::{Json, Router};
-use serde_json::json;
+use dashmap::DashMap;
+use serde_json::{json, Value};
 
 pub const DEFAULT_FIXTURE: &str = include_str!("../../fixtures/default.yaml");
 
 /// The baseline: what peer-bench calls axum-json, a handler that parses the request
 /// and serializes a Slack-sized answer with a fresh `ts`, and nothing else.
+///
+/// It also takes Drive's multipart upload (`/upload/drive/v3/files`), the baseline of
+/// the upload figures: the same 64 KiB body read and split by the twin's own multipart
+/// parser, the metadata parsed, the bytes kept in a `DashMap` (`BARE_UPLOADS`, which
+/// the bench clears before each run, as it resets the twin's upload universe) and a
+/// Drive-sized answer. It keeps every upload, as Drive and the twin do: fresh memory
+/// for each is part of an upload's cost. Against the small JSON baseline, an upload
+/// figure mostly measures moving 64 KiB through loopback.
 pub fn bare_router() -> Router {
     #[derive(serde::Deserialize)]
     struct PostReq {
@@ -20,18 +31,56 @@ pub fn bare_router() -> Router {
         text: String,
     }
     let counter = Arc::new(AtomicU64::new(0));
-    Router::new().route(
-        "/api/chat.postMessage",
-        post(move |Json(req): Json<PostReq>| {
-            let n = counter.fetch_add(1, Ordering::Relaxed);
-            async move {
-                let ts = format!("1503435956.{n:06}");
-                Json(json!({"ok": true, "channel": req.channel, "ts": ts,
-                    "message": {"type": "message", "subtype": "bot_message", "text": req.text, "ts": ts,
-                                "username": "ecto1", "bot_id": "B19LU7CSY"}}))
-            }
-        }),
-    )
+    let upload_counter = Arc::new(AtomicU64::new(0));
+    Router::new()
+        .route(
+            "/api/chat.postMessage",
+            post(move |Json(req): Json<PostReq>| {
+                let n = counter.fetch_add(1, Ordering::Relaxed);
+                async move {
+                    let ts = format!("1503435956.{n:06}");
+                    Json(json!({"ok": true, "channel": req.channel, "ts": ts,
+                        "message": {"type": "message", "subtype": "bot_message", "text": req.text, "ts": ts,
+                                    "username": "ecto1", "bot_id": "B19LU7CSY"}}))
+                }
+            }),
+        )
+        .route(
+            "/upload/drive/v3/files",
+            post(move |headers: HeaderMap, body: axum::body::Bytes| {
+                let n = upload_counter.fetch_add(1, Ordering::Relaxed);
+                async move {
+                    let content_type = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+                    let Ok(mut parts) = twin_google::drive::multipart::parse(content_type, &body) else {
+                        return Err(StatusCode::BAD_REQUEST);
+                    };
+                    if parts.len() != 2 {
+                        return Err(StatusCode::BAD_REQUEST);
+                    }
+                    let media = parts.pop().map(|p| p.body).unwrap_or_default();
+                    let metadata: Value =
+                        serde_json::from_slice(&parts[0].body).map_err(|_| StatusCode::BAD_REQUEST)?;
+                    let id = format!("1bare{n:028}");
+                    let answer = json!({"kind": "drive#file", "id": id, "name": metadata["name"],
+                                        "mimeType": "application/octet-stream"});
+                    BARE_UPLOADS.insert(n, (metadata, media));
+                    Ok(Json(answer))
+                }
+            }),
+        )
+}
+
+/// The uploads the bare baseline holds.
+pub static BARE_UPLOADS: LazyLock<DashMap<u64, (Value, Vec<u8>)>> = LazyLock::new(DashMap::new);
+
+/// A 64 KiB multipart upload body (metadata, then the bytes) with boundary `bench`.
+pub fn upload_body() -> Vec<u8> {
+    let mut body = b"--bench\r\ncontent-type: application/json; charset=UTF-8\r\n\r\n".to_vec();
+    body.extend_from_slice(br#"{"name": "bench upload.bin"}"#);
+    body.extend_from_slice(b"\r\n--bench\r\ncontent-type: application/octet-stream\r\n\r\n");
+    body.extend((0..64 * 1024).map(|i| (i % 251) as u8));
+    body.extend_from_slice(b"\r\n--bench--\r\n");
+    body
 }
 
 pub type MakeRequest = Box<dyn Fn() -> hyper::Request<axum::body::Body>>;
