@@ -302,7 +302,8 @@ function tail(text, n = 8000) {
 /**
  * A `dtu serve` for tests: with `url` (default `DTU_URL`) and no `bin`, the running
  * server there (`adminToken`, default `DTU_ADMIN_TOKEN`); else `dtu serve --port-base 0
- * [args]` started now (`bin`, else `DTU_BIN`, else `dtu` on PATH).
+ * [args]` started now (`bin`, else `DTU_BIN`, else `dtu` on PATH), with `adminToken` as
+ * its admin token when given (else the server makes one and its manifest says which).
  * Returns `{manifest, control, controlUrl, adminToken, newUniverse(), fork(), stderr(), stop()}`;
  * `stop()` ends a server started here and throws if it did not exit cleanly or panicked.
  */
@@ -327,7 +328,8 @@ export async function startDtu({
     child = spawn(binary, ['serve', '--port-base', '0', '--manifest', manifestPath, ...args], {
       cwd: workdir,
       stdio: ['ignore', out, err],
-      env: { RUST_BACKTRACE: '1', ...process.env, ...env },
+      // The admin token it is given goes through the environment, not the argument list.
+      env: { RUST_BACKTRACE: '1', ...process.env, ...(adminToken ? { DTU_ADMIN_TOKEN: adminToken } : {}), ...env },
     });
   } finally {
     closeSync(out);
