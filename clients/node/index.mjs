@@ -203,10 +203,13 @@ export class Universe {
     return this.control.json('GET', this.#path('state'), { params: { service } });
   }
 
-  /** Every request the twins recorded, oldest first; filters: service, operation, since, after_seq, limit. */
-  async journal({ service, operation, since, afterSeq, limit } = {}) {
+  /**
+   * Every request the twins recorded, oldest first, each with its answer's body as
+   * `response` (unless `responseBodies: false`); filters: service, operation, since, afterSeq, limit.
+   */
+  async journal({ service, operation, since, afterSeq, limit, responseBodies = true } = {}) {
     const res = await this.control.request('GET', this.#path('journal'), {
-      params: { service, operation, since, after_seq: afterSeq, limit },
+      params: { service, operation, since, after_seq: afterSeq, limit, response_bodies: responseBodies ? undefined : 'false' },
     });
     return (await res.text())
       .split('\n')
@@ -216,7 +219,7 @@ export class Universe {
 
   /** The journal's operation names, in order (`chat.postMessage`, …). */
   async operations(service) {
-    return (await this.journal({ service })).map((e) => e.operation);
+    return (await this.journal({ service, responseBodies: false })).map((e) => e.operation);
   }
 
   /** `{now, frozen}`. */
