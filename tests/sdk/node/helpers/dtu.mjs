@@ -1,4 +1,6 @@
-// The suite's harness over dtu-testing (clients/node, a `file:` dependency), as the
+// The suite's harness over dtu-testing (clients/node, imported from the repository:
+// a `file:` dependency would put a path outside the directory into package-lock.json,
+// which the Dockerfile's `npm ci` of these pins in /opt/dtu cannot resolve), as the
 // Python suite's conftest is over clients/python's plugin: the package starts
 // `dtu serve --port-base 0` (the binary: $DTU_BIN, else <repo>/target/debug/dtu), reads
 // its manifest, makes universes and stops the server, failing on an unclean exit or a
@@ -10,7 +12,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { startDtu as startServer } from 'dtu-testing';
+import { startDtu as startServer } from '../../../../clients/node/index.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url)); // tests/sdk/node/helpers
 export const REPO_ROOT = path.resolve(HERE, '../../../..');

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import { ErrorCode, LogLevel, WebClient } from '@slack/web-api';
 
-import { DtuError, Universe, startDtu, useDtu, withUniverse } from 'dtu-testing';
+import { DtuError, Universe, startDtu, useDtu, withUniverse } from '../../../../clients/node/index.mjs';
 import { dtuBinary } from '../helpers/dtu.mjs';
 
 // The suite's binary: DTU_BIN (scripts/test sets it), else the workspace's debug build.
