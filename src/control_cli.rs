@@ -426,6 +426,10 @@ pub fn journal(target: &Target, args: JournalArgs) -> Result<()> {
     if let Some(limit) = args.limit {
         query.push(format!("limit={limit}"));
     }
+    if !c.json {
+        // The table shows no bodies: the server need not send them.
+        query.push("response_bodies=false".into());
+    }
     let base = format!("universes/{}/journal", enc(&args.universe));
     let fetch = |extra: &[String]| -> Result<Vec<Value>> {
         let all: Vec<String> = query.iter().chain(extra).cloned().collect();

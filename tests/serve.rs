@@ -520,6 +520,9 @@ fn journal_follow_sees_entries_after_the_clock_is_set_back() {
     });
     let first = lines_rx.recv_timeout(Duration::from_secs(20)).expect("the entry already there");
     assert!(first.contains("chat.postMessage"), "{first}");
+    let answered: Value = serde_json::from_str(&first).unwrap();
+    let body = answered["response"]["body"].as_str().unwrap_or_default();
+    assert!(body.contains("\"ok\":true") && body.contains("first"), "--json shows the answer's body: {first}");
     set_clock("2029-01-01T09:00:00Z");
     post("after the clock went back");
     let mut seen = Vec::new();

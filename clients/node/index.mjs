@@ -203,10 +203,13 @@ export class Universe {
     return this.control.json('GET', this.#path('state'), { params: { service } });
   }
 
-  /** Every request the twins recorded, oldest first; filters: service, operation, since, after_seq, limit. */
-  async journal({ service, operation, since, afterSeq, limit } = {}) {
+  /**
+   * Every request the twins recorded, oldest first, each with its answer's body as
+   * `response` (unless `responseBodies: false`); filters: service, operation, since, afterSeq, limit.
+   */
+  async journal({ service, operation, since, afterSeq, limit, responseBodies = true } = {}) {
     const res = await this.control.request('GET', this.#path('journal'), {
-      params: { service, operation, since, after_seq: afterSeq, limit },
+      params: { service, operation, since, after_seq: afterSeq, limit, response_bodies: responseBodies ? undefined : 'false' },
     });
     return (await res.text())
       .split('\n')
@@ -216,7 +219,7 @@ export class Universe {
 
   /** The journal's operation names, in order (`chat.postMessage`, …). */
   async operations(service) {
-    return (await this.journal({ service })).map((e) => e.operation);
+    return (await this.journal({ service, responseBodies: false })).map((e) => e.operation);
   }
 
   /** `{now, frozen}`. */
@@ -302,7 +305,8 @@ function tail(text, n = 8000) {
 /**
  * A `dtu serve` for tests: with `url` (default `DTU_URL`) and no `bin`, the running
  * server there (`adminToken`, default `DTU_ADMIN_TOKEN`); else `dtu serve --port-base 0
- * [args]` started now (`bin`, else `DTU_BIN`, else `dtu` on PATH).
+ * [args]` started now (`bin`, else `DTU_BIN`, else `dtu` on PATH), with `adminToken` as
+ * its admin token when given (else the server makes one and its manifest says which).
  * Returns `{manifest, control, controlUrl, adminToken, newUniverse(), fork(), stderr(), stop()}`;
  * `stop()` ends a server started here and throws if it did not exit cleanly or panicked.
  */
@@ -327,7 +331,8 @@ export async function startDtu({
     child = spawn(binary, ['serve', '--port-base', '0', '--manifest', manifestPath, ...args], {
       cwd: workdir,
       stdio: ['ignore', out, err],
-      env: { RUST_BACKTRACE: '1', ...process.env, ...env },
+      // The admin token it is given goes through the environment, not the argument list.
+      env: { RUST_BACKTRACE: '1', ...process.env, ...(adminToken ? { DTU_ADMIN_TOKEN: adminToken } : {}), ...env },
     });
   } finally {
     closeSync(out);

@@ -383,6 +383,7 @@ mod tests {
             query: None,
             request_body: None,
             retry_after_s: None,
+            response: None,
         }
     }
 

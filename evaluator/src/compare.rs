@@ -13,6 +13,9 @@ use crate::error::{EvalError, Result};
 use crate::results::{Results, ScenarioResult};
 use crate::stats;
 
+/// The significance level of Fisher's exact test unless `--alpha` says otherwise.
+pub const DEFAULT_ALPHA: f64 = 0.05;
+
 #[derive(Args, Debug, Clone)]
 pub struct CompareArgs {
     /// Baseline results.json.
@@ -20,7 +23,7 @@ pub struct CompareArgs {
     /// Candidate results.json.
     pub b: PathBuf,
     /// Significance level of Fisher's exact test.
-    #[arg(long, default_value_t = 0.05)]
+    #[arg(long, default_value_t = DEFAULT_ALPHA)]
     pub alpha: f64,
     /// Also write the comparison as JSON here.
     #[arg(long, value_name = "FILE")]
@@ -215,7 +218,13 @@ pub fn compare(a: &Results, b: &Results, alpha: f64) -> Comparison {
 
 fn read(path: &Path) -> Result<Results> {
     let text = std::fs::read_to_string(path).map_err(|e| EvalError::io(path, e))?;
-    let schema = serde_json::from_str::<serde_json::Value>(&text)
+    parse(path, &text)
+}
+
+/// A `results.json` (`path` names it in errors): refused when it is one shard of a
+/// sweep or of another schema. The dashboard's compare view reads its files so too.
+pub fn parse(path: &Path, text: &str) -> Result<Results> {
+    let schema = serde_json::from_str::<serde_json::Value>(text)
         .ok()
         .and_then(|v| v.get("schema").and_then(serde_json::Value::as_str).map(str::to_string));
     if schema.as_deref() == Some(crate::shard::SHARD_SCHEMA) {
@@ -225,7 +234,7 @@ fn read(path: &Path) -> Result<Results> {
         });
     }
     let r: Results =
-        serde_json::from_str(&text).map_err(|e| EvalError::BadFile { path: path.into(), message: e.to_string() })?;
+        serde_json::from_str(text).map_err(|e| EvalError::BadFile { path: path.into(), message: e.to_string() })?;
     if r.schema != crate::results::RESULTS_SCHEMA {
         return Err(EvalError::BadFile {
             path: path.into(),

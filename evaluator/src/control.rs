@@ -155,7 +155,8 @@ impl Control {
 
     /// The run's journal, at most [`MAX_JOURNAL_ENTRIES`] entries.
     pub async fn journal(&self, u: &str) -> Result<Journal> {
-        let path = format!("universes/{u}/journal?limit={}", MAX_JOURNAL_ENTRIES + 1);
+        // Operations and statuses only: response bodies never weigh on a run's read.
+        let path = format!("universes/{u}/journal?limit={}&response_bodies=false", MAX_JOURNAL_ENTRIES + 1);
         let what = format!("GET {path}");
         let (status, bytes) = self.send(Method::GET, &path, None).await?;
         if !status.is_success() {

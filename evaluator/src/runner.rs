@@ -794,6 +794,7 @@ mod tests {
             latency_ms: 0.0,
             fault: None,
             retry_after_s: None,
+            response: None,
         };
         let tried = Journal { entries: vec![refused], complete: true };
         let caught = integrity(&[], &[], (0, false), (0, false), &tried);

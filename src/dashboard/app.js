@@ -421,7 +421,8 @@ function universePage() {
   }
   function journalRow(e) {
     const cls = e.status >= 500 ? 's5' : e.status >= 400 ? 's4' : 's2';
-    return el('details', { class: 'entry', dataset: { seq: e.seq, operation: e.operation, service: e.service } },
+    return el('details', { class: 'entry', dataset: { seq: e.seq, operation: e.operation, service: e.service },
+      ontoggle: (ev) => { if (ev.target.open) loadResponse(e); } },
       el('summary', {},
         el('span', { class: 'seq' }, `#${e.seq}`), ' ',
         el('span', { class: 'time' }, e.time), ' ',
@@ -435,7 +436,40 @@ function universePage() {
         el('dt', {}, 'principal'), el('dd', {}, e.principal || '—'),
         el('dt', {}, 'request body'), el('dd', {}, e.request_body ? el('pre', { class: 'request-body' }, prettyBody(e.request_body)) : '(none)'),
         el('dt', {}, 'response'), el('dd', {}, `status ${e.status}` + (e.fault ? `, fault ${e.fault}` : '') +
-          (e.retry_after_s != null ? `, Retry-After ${e.retry_after_s} s` : '') + (e.matched ? '' : ', no operation matched'))));
+          (e.retry_after_s != null ? `, Retry-After ${e.retry_after_s} s` : '') + (e.matched ? '' : ', no operation matched')),
+        el('dt', {}, 'response body'), el('dd', { class: 'response-slot' }, responseView(e))));
+  }
+  // The list is polled without response bodies; an opened entry fetches its own.
+  function responseView(e) {
+    if (!e.responseLoaded) return el('span', { class: 'muted' }, 'loading…');
+    if (e.responseError) return el('span', { class: 'muted' }, e.responseError);
+    const r = e.response;
+    if (!r) return el('span', { class: 'muted' }, '(none)');
+    const size = r.size != null ? `${r.size} bytes` : 'size unknown';
+    const about = el('p', { class: 'muted response-about' }, `${r.content_type || 'no content type'}, ${size}` +
+      (r.truncated ? ', truncated: its start only' : ''));
+    const why = {
+      binary: 'not text: kept by size and type only',
+      streamed: 'streamed to the client: not kept',
+      evicted: 'dropped to keep the journal within its memory budget',
+    }[r.omitted];
+    if (r.body == null) return el('div', {}, about, el('span', { class: 'muted response-omitted' }, why || '(not kept)'));
+    return el('div', {}, about, el('pre', { class: 'response-body' }, r.truncated ? r.body : prettyBody(r.body)));
+  }
+  async function loadResponse(e) {
+    if (e.responseLoaded || e.responseLoading) return;
+    e.responseLoading = true;
+    try {
+      const [got] = await api('GET', `${base}/journal?after_seq=${e.seq - 1}&limit=1`);
+      if (got && got.seq === e.seq) e.response = got.response;
+      else e.responseError = 'no longer in the journal (the ring dropped it)';
+    } catch (err) {
+      e.responseError = `could not be read: ${err.message}`;
+    }
+    e.responseLoaded = true;
+    e.responseLoading = false;
+    const slot = $(`#journal-entries details.entry[data-seq="${e.seq}"] .response-slot`);
+    if (slot) slot.replaceChildren(responseView(e));
   }
   function prettyBody(text) {
     try { return pretty(JSON.parse(text)); } catch (_) { /* form or text */ }
@@ -460,7 +494,7 @@ function universePage() {
     if (gone) return;
     let fresh;
     try {
-      fresh = await api('GET', `${base}/journal?after_seq=${lastSeq}`);
+      fresh = await api('GET', `${base}/journal?after_seq=${lastSeq}&response_bodies=false`);
     } catch (e) {
       if (e instanceof ApiError && e.status === 404) { markGone(); return; }
       $('#journal-live').textContent = `retrying: ${e.message}`;
@@ -591,6 +625,51 @@ async function evalsPage() {
   }
   const view = $('#eval-view');
   let shown = null;
+  const comparable = dirs.filter((d) => d.files.includes('results.json'));
+  if (comparable.length >= 2) {
+    for (const [sel, pick] of [['#compare-a', 0], ['#compare-b', 1]]) {
+      $(sel).replaceChildren(...comparable.map((d) => el('option', { value: d.index }, d.path)));
+      $(sel).value = String(comparable[pick].index);
+    }
+    $('#compare-form').hidden = false;
+    $('#compare-form').addEventListener('submit', guarded(() => showComparison($('#compare-a').value, $('#compare-b').value)));
+  }
+  // The evaluator's own comparison (dtu eval compare), laid out; nothing recomputed here.
+  async function showComparison(a, b) {
+    const box = $('#compare-view');
+    box.replaceChildren(el('p', { class: 'muted' }, 'comparing…'));
+    const r = await api('GET', `/dashboard/api/compare?a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}`);
+    const c = r.comparison;
+    const pct = (x) => `${(x * 100).toFixed(1)}%`;
+    const points = (x) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} points`;
+    const counts = (x) => (x ? `${x[0]}/${x[1]}` : '–');
+    const direction = (s) => (s.delta == null ? '' : s.delta > 0 ? 'better' : s.delta < 0 ? 'worse' : 'same');
+    const table = el('table', { class: 'grid', id: 'compare-scenarios' },
+      el('thead', {}, el('tr', {}, ['scenario', 'A', 'B', 'change', 'p', 'label', ''].map((h) => el('th', {}, h)))),
+      el('tbody', {}, c.scenarios.map((s) => el('tr', { class: `delta ${direction(s)}`, dataset: { scenario: s.id, label: s.label } },
+        el('td', {}, el('code', {}, s.id)),
+        el('td', { class: 'a' }, counts(s.a)),
+        el('td', { class: 'b' }, counts(s.b)),
+        el('td', { class: 'change' }, s.delta == null ? '' : `${s.delta >= 0 ? '+' : ''}${Math.round(s.delta * 100)}%`),
+        el('td', {}, s.p_value == null ? '' : s.p_value.toFixed(3)),
+        el('td', { class: 'label' }, s.label),
+        el('td', { class: 'direction' }, c.regressions.includes(s.id) ? 'REGRESSION' : direction(s))))));
+    const named = (dir) => `${dir.path} (agent ${dir.agent})`;
+    const list = (what) => c.scenarios.filter((s) => direction(s) === what).map((s) => s.id);
+    const better = list('better');
+    const worse = list('worse');
+    box.replaceChildren(
+      el('h2', {}, 'A against B'),
+      el('p', { class: 'muted' }, `A: ${named(r.a)}; B: ${named(r.b)}; Fisher's exact test at ${r.alpha}`),
+      el('p', { class: 'compare-summary' }, `satisfaction ${pct(c.satisfaction_a)} → ${pct(c.satisfaction_b)} (${points(c.satisfaction_b - c.satisfaction_a)})` +
+        (c.paired_delta != null ? `; paired change over ${c.shared} shared scenario(s): ${points(c.paired_delta)} (95% CI ${points(c.paired_ci95[0])} to ${points(c.paired_ci95[1])})` : '')),
+      el('p', { class: 'compare-better' }, `better: ${better.join(', ') || 'none'}`),
+      el('p', { class: 'compare-worse' }, `worse: ${worse.join(', ') || 'none'}` +
+        (c.regressions.length ? ` (regressions: ${c.regressions.join(', ')})` : '')),
+      table,
+      el('h4', {}, 'As dtu eval compare prints it'),
+      el('pre', { class: 'compare-text' }, r.text));
+  }
   const chosen = dirs.find((d) => location.hash === `#eval-${d.index}`) || (dirs.length === 1 ? dirs[0] : null);
   if (chosen) guarded(() => openDir(chosen))();
 

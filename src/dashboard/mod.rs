@@ -9,12 +9,14 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use axum::extract::{Path as UrlPath, State};
+use axum::extract::{Path as UrlPath, Query, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use dtu_evaluator::compare;
+use serde::Deserialize;
 use serde_json::{json, Value};
 use twin_core::{ControlError, Core};
 
@@ -99,6 +101,7 @@ impl Dashboard {
             .route("/dashboard/api/chaos-profiles", get(chaos_profiles))
             .route("/dashboard/api/evals", get(eval_dirs))
             .route("/dashboard/api/evals/{i}/{file}", get(eval_file))
+            .route("/dashboard/api/compare", get(compare_evals))
             .with_state(Arc::new(self))
     }
 }
@@ -208,24 +211,11 @@ async fn eval_file(
     State(dash): Shared,
     UrlPath((i, file)): UrlPath<(usize, String)>,
 ) -> Result<Response, ControlError> {
-    let dir = dash
-        .eval_dirs
-        .get(i)
-        .ok_or_else(|| ControlError::NotFound(format!("no evaluation directory {i} (dtu serve --eval-dir)")))?;
     let (name, content_type) = EVAL_FILES
         .iter()
         .find(|(name, _)| *name == file)
         .ok_or_else(|| ControlError::NotFound(format!("an evaluation directory serves only {}", file_names())))?;
-    let path = dir.join(name);
-    let unreadable = |e: std::io::Error| ControlError::NotFound(format!("{} cannot be read: {e}", path.display()));
-    let size = tokio::fs::metadata(&path).await.map_err(unreadable)?.len();
-    if size > MAX_EVAL_FILE {
-        return Err(ControlError::PayloadTooLarge(format!(
-            "{} is {size} bytes, over the dashboard's {MAX_EVAL_FILE}",
-            path.display()
-        )));
-    }
-    let bytes = tokio::fs::read(&path).await.map_err(unreadable)?;
+    let (_, bytes) = read_eval_file(&dash, i, name).await?;
     let mut response = ([(CONTENT_TYPE, *content_type)], bytes).into_response();
     secure(response.headers_mut());
     if *name == "report.html" {
@@ -236,6 +226,61 @@ async fn eval_file(
         );
     }
     Ok(response)
+}
+
+/// Reads `name` (one of [`EVAL_FILES`]) of the `i`th `--eval-dir`, within [`MAX_EVAL_FILE`].
+async fn read_eval_file(dash: &Dashboard, i: usize, name: &str) -> Result<(PathBuf, Vec<u8>), ControlError> {
+    let dir = dash
+        .eval_dirs
+        .get(i)
+        .ok_or_else(|| ControlError::NotFound(format!("no evaluation directory {i} (dtu serve --eval-dir)")))?;
+    let path = dir.join(name);
+    let unreadable = |e: std::io::Error| ControlError::NotFound(format!("{} cannot be read: {e}", path.display()));
+    let size = tokio::fs::metadata(&path).await.map_err(unreadable)?.len();
+    if size > MAX_EVAL_FILE {
+        return Err(ControlError::PayloadTooLarge(format!(
+            "{} is {size} bytes, over the dashboard's {MAX_EVAL_FILE}",
+            path.display()
+        )));
+    }
+    let bytes = tokio::fs::read(&path).await.map_err(unreadable)?;
+    Ok((path, bytes))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CompareQuery {
+    /// The baseline's directory index.
+    a: usize,
+    /// The candidate's.
+    b: usize,
+}
+
+/// `dtu eval compare` of two `--eval-dir` directories' `results.json`: the evaluator's
+/// own comparison (per-scenario counts, change, label, regressions) and the text the
+/// command prints.
+async fn compare_evals(
+    State(dash): Shared,
+    query: Result<Query<CompareQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ControlError> {
+    let Query(CompareQuery { a, b }) =
+        query.map_err(|e| ControlError::BadRequest(format!("compare takes ?a=INDEX&b=INDEX: {}", e.body_text())))?;
+    let (ra, rb) = (read_results(&dash, a).await?, read_results(&dash, b).await?);
+    let comparison = compare::compare(&ra, &rb, compare::DEFAULT_ALPHA);
+    let path = |i: usize| dash.eval_dirs.get(i).map(|d| d.display().to_string());
+    Ok(Json(json!({
+        "a": {"index": a, "path": path(a), "agent": ra.agent},
+        "b": {"index": b, "path": path(b), "agent": rb.agent},
+        "alpha": compare::DEFAULT_ALPHA,
+        "text": compare::text(&comparison),
+        "comparison": comparison,
+    })))
+}
+
+/// The `results.json` of the `i`th `--eval-dir`, read as `dtu eval compare` reads one.
+async fn read_results(dash: &Dashboard, i: usize) -> Result<dtu_evaluator::results::Results, ControlError> {
+    let (path, bytes) = read_eval_file(dash, i, "results.json").await?;
+    compare::parse(&path, &String::from_utf8_lossy(&bytes)).map_err(|e| ControlError::BadRequest(e.to_string()))
 }
 
 fn file_names() -> String {

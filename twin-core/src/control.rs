@@ -212,6 +212,7 @@ fn record_refusal(core: &Core, req: &axum::extract::Request, status: u16) {
             latency_ms: 0.0,
             fault: None,
             retry_after_s: None,
+            response: None,
         });
     }
 }

@@ -14,7 +14,7 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 
 use crate::chaos::{Action, Decision, RequestFacts};
-use crate::journal::{capped_body, Entry};
+use crate::journal::{capped_body, Entry, ResponseBody};
 use crate::metrics::{FaultLabels, RequestLabels, ServiceLabels};
 use crate::twin::{Fault, RequestCtx, Twin};
 use crate::Universe;
@@ -175,7 +175,9 @@ pub async fn dispatch(State(svc): State<Arc<TwinService>>, req: Request, next: N
         (None, None) => run_handler(turns, req, next).await,
     };
 
-    let status = if response.extensions().get::<AbortConnection>().is_some() { 0 } else { response.status().as_u16() };
+    let aborted = response.extensions().get::<AbortConnection>().is_some();
+    let status = if aborted { 0 } else { response.status().as_u16() };
+    let (response, response_body) = if aborted { (response, None) } else { capture_response(response).await };
     let retry_after_s = response
         .headers()
         .get(axum::http::header::RETRY_AFTER)
@@ -206,8 +208,40 @@ pub async fn dispatch(State(svc): State<Arc<TwinService>>, req: Request, next: N
         latency_ms: elapsed.as_secs_f64() * 1000.0,
         fault: fault.map(|(label, _)| label),
         retry_after_s,
+        response: response_body,
     });
     response
+}
+
+/// The answer's body for the journal, without copying it: a body of known length
+/// that is text is taken whole (a buffered answer is one `Bytes`, so this is a
+/// reference count) and handed back as the same bytes; binary bodies are journaled
+/// by size and type, streamed ones by type, and neither is read.
+async fn capture_response(response: Response) -> (Response, Option<ResponseBody>) {
+    use axum::body::HttpBody as _;
+    let content_type = response.headers().get(CONTENT_TYPE).cloned();
+    match response.body().size_hint().exact() {
+        Some(0) => (response, None),
+        None => (response, Some(ResponseBody::streamed(content_type))),
+        Some(size) if !crate::journal::is_text(content_type.as_ref()) => {
+            (response, Some(ResponseBody::binary(content_type, size)))
+        }
+        Some(_) => {
+            let (parts, body) = response.into_parts();
+            match axum::body::to_bytes(body, usize::MAX).await {
+                Ok(bytes) => {
+                    let kept = ResponseBody::text(content_type, &bytes);
+                    (Response::from_parts(parts, Body::from(bytes)), Some(kept))
+                }
+                // The body failed while read: the client sees it fail the same way.
+                Err(e) => {
+                    tracing::debug!(error = %e, "response body failed while journaled");
+                    let failed = futures_util::stream::once(async move { Err::<Bytes, _>(e) });
+                    (Response::from_parts(parts, Body::from_stream(failed)), Some(ResponseBody::streamed(content_type)))
+                }
+            }
+        }
+    }
 }
 
 /// How long a request body may go without a byte arriving.

@@ -292,6 +292,70 @@ async fn clock_set_freeze_and_advance() {
     assert_eq!(status, 400);
 }
 
+async fn journal_of(s: &Server, query: &str) -> Vec<Value> {
+    let text = s.http.get(s.url(&format!("universes/r/journal{query}"))).send().await.unwrap().text().await.unwrap();
+    text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+#[tokio::test]
+async fn journal_keeps_response_bodies_bounded() {
+    use twin_core::journal::{BODY_CAP, RESPONSE_BODY_CAP};
+    let s = Server::start().await; // journal cap 50: response bodies within 50 × 4 KiB
+    let u = s.universe(json!({"id": "r"})).await;
+    let t = token(&u);
+
+    // A small JSON answer: the journal has exactly what the client got.
+    let answer = s.note_create(&t, "one").await.unwrap().text().await.unwrap();
+    let e = journal_of(&s, "").await.pop().unwrap();
+    assert_eq!(e["response"]["body"], answer.as_str());
+    assert_eq!(e["response"]["size"], answer.len());
+    assert_eq!(e["response"]["content_type"], "application/json");
+    assert_eq!(e["response"]["truncated"], false);
+    let id = serde_json::from_str::<Value>(&answer).unwrap()["id"].as_str().unwrap().to_string();
+
+    // A long one: its start, cut at the cap, and its whole size.
+    let big = "é".repeat(RESPONSE_BODY_CAP);
+    s.note_create(&t, &big).await.unwrap();
+    let listed = s.http.get(format!("{}/notes", s.notes)).bearer_auth(&t).send().await.unwrap().text().await.unwrap();
+    let e = journal_of(&s, "?operation=notes.list").await.pop().unwrap();
+    let kept = e["response"]["body"].as_str().unwrap();
+    assert_eq!(e["response"]["truncated"], true);
+    assert_eq!(e["response"]["size"], listed.len(), "the size is the whole answer's");
+    assert!(kept.len() <= RESPONSE_BODY_CAP && kept.len() > RESPONSE_BODY_CAP - 4, "{}", kept.len());
+    assert!(listed.starts_with(kept), "the kept text is the answer's start");
+
+    // A download is kept by size and type, a stream by type: neither's bytes.
+    let file = s.http.get(format!("{}/notes/{id}/download", s.notes)).bearer_auth(&t).send().await.unwrap();
+    assert_eq!(file.bytes().await.unwrap().as_ref(), b"one");
+    let streamed = s.http.get(format!("{}/notes/{id}/stream", s.notes)).bearer_auth(&t).send().await.unwrap();
+    assert_eq!(streamed.text().await.unwrap(), "one", "a streamed answer reaches the client whole");
+    let entries = journal_of(&s, "").await;
+    let (download, stream) = (&entries[entries.len() - 2]["response"], &entries[entries.len() - 1]["response"]);
+    assert_eq!(
+        *download,
+        json!({"content_type": "application/octet-stream", "size": 3, "truncated": false, "omitted": "binary"})
+    );
+    assert_eq!(*stream, json!({"content_type": "text/plain", "truncated": false, "omitted": "streamed"}));
+
+    // No body, no response; and a reader may leave them all out.
+    let gone = s.http.delete(format!("{}/notes/{id}", s.notes)).bearer_auth(&t).send().await.unwrap();
+    assert_eq!(gone.status(), 204);
+    assert!(journal_of(&s, "").await.pop().unwrap().get("response").is_none());
+    assert!(journal_of(&s, "?response_bodies=false").await.iter().all(|e| e.get("response").is_none()));
+
+    // Long answers past the budget: the oldest bodies go, their sizes stay.
+    for _ in 0..5 {
+        s.notes_list(&t).await;
+    }
+    let entries = journal_of(&s, "").await;
+    let held: usize = entries.iter().filter_map(|e| e["response"]["body"].as_str()).map(str::len).sum();
+    assert!(held <= 50 * BODY_CAP, "{held} bytes of response bodies over the budget");
+    let evicted: Vec<_> = entries.iter().filter(|e| e["response"]["omitted"] == "evicted").collect();
+    assert!(!evicted.is_empty(), "nothing was evicted");
+    assert!(evicted.iter().all(|e| e["response"]["size"].as_u64().is_some()));
+    assert!(entries.last().unwrap()["response"]["body"].is_string(), "the newest keeps its body");
+}
+
 #[tokio::test]
 async fn journal_records_every_request_and_is_bounded() {
     let s = Server::start().await; // journal cap 50

@@ -89,9 +89,17 @@ def test_every_endpoint_matches_the_document(call) -> None:
     journal = call("GET", "universes/oas/journal")
     lines = [json.loads(line) for line in journal.text.splitlines()]
     assert lines and lines[-1]["operation"] == "auth.test"
-    entry_schema = OAS30Validator(load_document()["components"]["schemas"]["JournalEntry"])
+    entry_doc = load_document()["components"]["schemas"]["JournalEntry"]
+    entry_schema = OAS30Validator(entry_doc)
     for line in lines:
         entry_schema.validate(line)
+        assert set(line) <= set(entry_doc["properties"]), f"undocumented fields: {set(line) - set(entry_doc['properties'])}"
+    # The answer's body is journaled, as the document describes it.
+    answered = lines[-1]["response"]
+    assert answered["content_type"].startswith("application/json") and '"ok":true' in answered["body"], answered
+    assert answered["size"] == len(answered["body"].encode()) and answered["truncated"] is False
+    bare = [json.loads(line) for line in call("GET", "universes/oas/journal?response_bodies=false").text.splitlines()]
+    assert bare and all("response" not in e for e in bare)
     for name in ("oas", "oas-fork", "oas-snap"):
         call("DELETE", f"universes/{name}", expect=204)
 

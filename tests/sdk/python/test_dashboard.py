@@ -366,13 +366,19 @@ def test_the_journal_is_live_filterable_and_expandable(
     expect(page.locator("#journal-count")).to_have_text("0 of 0 entries")
 
     client = slack_client(universe)
-    client.chat_postMessage(channel=general, text="hello dashboard")
+    posted = client.chat_postMessage(channel=general, text="hello dashboard")
     entry = page.locator('#journal-entries details.entry[data-operation="chat.postMessage"]')
     expect(entry).to_have_count(1)  # appears without a reload
     expect(entry.locator(".status")).to_have_text("200")
     entry.locator("summary").click()
     expect(entry.locator("pre.request-body")).to_contain_text("hello dashboard")
     expect(entry).to_contain_text(f"POST /api/chat.postMessage")
+    # The answer the SDK got, as the journal kept it.
+    expect(entry.locator(".response-about")).to_contain_text("application/json")
+    answer = entry.locator("pre.response-body")
+    expect(answer).to_contain_text('"ok": true')
+    expect(answer).to_contain_text(f'"ts": "{posted["ts"]}"')
+    expect(answer).to_contain_text('"text": "hello dashboard"')
 
     # A fault: the next conversations.info answers 503 by a chaos rule.
     rule = control.post(
@@ -526,24 +532,26 @@ print(urllib.request.urlopen(req).read().decode()[:40])
 """
 
 
-@pytest.fixture(scope="module")
-def eval_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """`dtu eval` of one scenario with an agent that talks and fails, then a `dtu serve`
-    whose dashboard may read its --out directory (and nothing else)."""
-    work = tmp_path_factory.mktemp("dash-eval")
-    agent = work / "agent.py"
-    agent.write_text(AGENT)
-    out = work / "out"
+EVAL_SCENARIO = REPO_ROOT / "scenarios/slack/invite-new-hire.yaml"
+
+
+def run_eval(work: Path, agent: str, out: Path) -> None:
+    """`dtu eval` of the one scenario, twice, with `agent` (a command line), into `out`."""
     done = subprocess.run(
-        [str(dtu_binary()), "eval", "--scenarios", str(REPO_ROOT / "scenarios/slack/invite-new-hire.yaml"),
-         "--agent", f"{sys.executable} {agent}", "--out", str(out), "--repetitions", "2"],
+        [str(dtu_binary()), "eval", "--scenarios", str(EVAL_SCENARIO),
+         "--agent", agent, "--out", str(out), "--repetitions", "2"],
         capture_output=True, text=True, timeout=120, cwd=work,
     )
     assert (out / "runs.jsonl").is_file(), done.stdout + done.stderr
+
+
+def serve_evals(work: Path, dirs: list[Path]) -> Iterator[dict[str, Any]]:
+    """A `dtu serve` whose dashboard may read the `dirs` (and nothing else): its manifest."""
     manifest_path = work / "manifest.json"
+    eval_dirs = [arg for d in dirs for arg in ("--eval-dir", str(d))]
     with open(work / "serve.log", "wb") as log:
         proc = subprocess.Popen(
-            [str(dtu_binary()), "serve", "--port-base", "0", "--manifest", str(manifest_path), "--eval-dir", str(out)],
+            [str(dtu_binary()), "serve", "--port-base", "0", "--manifest", str(manifest_path), *eval_dirs],
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=work,
         )
     deadline = time.monotonic() + 30
@@ -553,9 +561,33 @@ def eval_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
         time.sleep(0.05)
     assert manifest is not None, (work / "serve.log").read_text()
     try:
-        yield {"manifest": manifest, "out": out}
+        yield manifest
     finally:
         _stop(proc)
+
+
+@pytest.fixture(scope="module")
+def eval_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """`dtu eval` of one scenario with an agent that talks and fails, then a `dtu serve`
+    whose dashboard may read its --out directory (and nothing else)."""
+    work = tmp_path_factory.mktemp("dash-eval")
+    agent = work / "agent.py"
+    agent.write_text(AGENT)
+    out = work / "out"
+    run_eval(work, f"{sys.executable} {agent}", out)
+    for manifest in serve_evals(work, [out]):
+        yield {"manifest": manifest, "out": out}
+
+
+@pytest.fixture(scope="module")
+def compare_server(tmp_path_factory: pytest.TempPathFactory, eval_server: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The failing agent's results (eval_server's) and the gold agent's on the same
+    scenario, both under one `dtu serve`."""
+    work = tmp_path_factory.mktemp("dash-compare")
+    gold = work / "gold"
+    run_eval(work, f"{sys.executable} {REPO_ROOT / 'examples/agents/gold.py'}", gold)
+    for manifest in serve_evals(work, [eval_server["out"], gold]):
+        yield {"manifest": manifest, "failing": eval_server["out"], "gold": gold}
 
 
 def test_evaluations_scenario_runs_and_one_run(browser: Browser, eval_server: dict[str, Any]) -> None:
@@ -571,6 +603,7 @@ def test_evaluations_scenario_runs_and_one_run(browser: Browser, eval_server: di
         link = page.locator("a.eval-dir")
         expect(link).to_have_text(str(eval_server["out"]))
         expect(page.locator("#eval-dirs")).to_contain_text("results.json, runs.jsonl, report.html")
+        expect(page.locator("#compare-form")).to_be_hidden()  # nothing to compare one result with
         # The only directory opens by itself; a click on it keeps it open.
         expect(page.locator(".summary")).to_contain_text("satisfaction 0.00 over 1 scenarios, 2 runs")
         no_error(page)
@@ -608,6 +641,71 @@ def test_evaluations_scenario_runs_and_one_run(browser: Browser, eval_server: di
             assert s.get(base + path, timeout=5).status_code in (400, 404), path
         report = s.get(base + "dashboard/api/evals/0/report.html", timeout=5)
         assert report.status_code == 200 and "sandbox" in report.headers["content-security-policy"]
+    finally:
+        ctx.close()
+
+
+def eval_compare_cli(a: Path, b: Path) -> str:
+    done = subprocess.run([str(dtu_binary()), "eval", "compare", str(a / "results.json"), str(b / "results.json")],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def test_two_evaluations_side_by_side(browser: Browser, compare_server: dict[str, Any]) -> None:
+    manifest = compare_server["manifest"]
+    failing, gold = compare_server["failing"], compare_server["gold"]
+    base = dashboard_url(manifest["control_url"])
+    ctx = browser.new_context(extra_http_headers=basic(manifest["admin_token"]))
+    ctx.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = ctx.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(base + "evals")
+        expect(page.locator("a.eval-dir")).to_have_count(2)
+        expect(page.locator("#compare-form")).to_be_visible()
+        scenario = 'tr[data-scenario="slack-invite-new-hire"]'
+
+        # The failing agent (A) against the gold one (B): the scenario got better.
+        page.select_option("#compare-a", str(failing))
+        page.select_option("#compare-b", str(gold))
+        page.click("#compare-form button[type=submit]")
+        row = page.locator(f"#compare-scenarios {scenario}")
+        expect(row.locator("td.a")).to_have_text("0/2")
+        expect(row.locator("td.b")).to_have_text("2/2")
+        expect(row.locator("td.change")).to_have_text("+100%")
+        expect(row.locator("td.direction")).to_have_text("better")
+        expect(page.locator(".compare-summary")).to_contain_text("satisfaction 0.0% → 100.0% (+100.0 points)")
+        expect(page.locator(".compare-better")).to_have_text("better: slack-invite-new-hire")
+        expect(page.locator(".compare-worse")).to_have_text("worse: none")
+        # What `dtu eval compare` prints, word for word.
+        expect(page.locator("pre.compare-text")).to_have_text(eval_compare_cli(failing, gold))
+
+        # The other way round: always satisfied before, never now, which the evaluator
+        # calls newly broken, a regression.
+        page.select_option("#compare-a", str(gold))
+        page.select_option("#compare-b", str(failing))
+        page.click("#compare-form button[type=submit]")
+        expect(row.locator("td.change")).to_have_text("-100%")
+        expect(row.locator("td.label")).to_have_text("newly_broken")
+        expect(row.locator("td.direction")).to_have_text("REGRESSION")
+        expect(page.locator(".compare-worse")).to_have_text(
+            "worse: slack-invite-new-hire (regressions: slack-invite-new-hire)")
+        expect(page.locator("pre.compare-text")).to_have_text(eval_compare_cli(gold, failing))
+        assert "REGRESSION" in eval_compare_cli(gold, failing)
+        no_error(page)
+        assert not errors, errors
+
+        # Only the directories named on the command line, by index.
+        s = requests.Session()
+        s.trust_env = False
+        s.auth = ("dtu", manifest["admin_token"])
+        ok = s.get(base + "dashboard/api/compare?a=0&b=1", timeout=5)
+        assert ok.status_code == 200 and ok.json()["comparison"]["schema"] == "dtu.eval.compare/v1"
+        assert s.get(base + "dashboard/api/compare?a=0&b=2", timeout=5).status_code == 404
+        assert s.get(base + "dashboard/api/compare?a=0&b=..%2F..", timeout=5).status_code == 400
+        assert s.get(base + "dashboard/api/compare?a=0", timeout=5).status_code == 400
     finally:
         ctx.close()
 

@@ -67,6 +67,9 @@ def test_the_official_sdk_and_the_diff_and_journal(dtu_universe: Universe) -> No
     assert dtu_universe.operations("slack")[-1] == "chat.postMessage"
     entries = dtu_universe.journal(service="slack", operation="chat.postMessage")
     assert len(entries) == 1 and entries[0]["status"] == 200
+    assert posted["ts"] in entries[0]["response"]["body"], "the entry has the answer the SDK got"
+    bare = dtu_universe.journal(service="slack", response_bodies=False)
+    assert bare and all("response" not in e for e in bare)
     # Back to the snapshot: the message is gone.
     dtu_universe.restore("before")
     assert dtu_universe.changes(since="before") == []

@@ -87,6 +87,27 @@ async fn remove(Extension(ctx): Extension<RequestCtx>, Path(id): Path<String>) -
     }
 }
 
+fn note_text(ctx: &RequestCtx, id: &str) -> Option<String> {
+    ctx.universe.read(|s: &NotesState| s.notes.get(id).map(|n| n.text.clone())).ok().flatten()
+}
+
+/// A note's text as a file: a binary answer.
+async fn download(Extension(ctx): Extension<RequestCtx>, Path(id): Path<String>) -> Response {
+    match note_text(&ctx, &id) {
+        Some(text) => ([(axum::http::header::CONTENT_TYPE, "application/octet-stream")], text).into_response(),
+        None => (StatusCode::NOT_FOUND, Json(json!({"error": "not_found"}))).into_response(),
+    }
+}
+
+/// A note's text in two chunks of a stream: an answer whose length is not known ahead.
+async fn stream(Extension(ctx): Extension<RequestCtx>, Path(id): Path<String>) -> Response {
+    let Some(text) = note_text(&ctx, &id) else { return StatusCode::NOT_FOUND.into_response() };
+    let half = text.len() / 2;
+    let (a, b) = (axum::body::Bytes::from(text[..half].to_string()), axum::body::Bytes::from(text[half..].to_string()));
+    let chunks = futures_util::stream::iter([Ok::<_, std::io::Error>(a), Ok(b)]);
+    ([(axum::http::header::CONTENT_TYPE, "text/plain")], axum::body::Body::from_stream(chunks)).into_response()
+}
+
 /// A control endpoint: a note written by "someone else", as a scenario would stage it.
 async fn simulate_note(Extension(ctx): Extension<twin_core::ControlCtx>, body: axum::body::Bytes) -> Response {
     let text = serde_json::from_slice::<Value>(&body).ok().and_then(|v| v["text"].as_str().map(str::to_string));
@@ -135,6 +156,8 @@ impl Twin for NotesTwin {
         Router::new()
             .route("/notes", get(list).post(create))
             .route("/notes/{id}", delete(remove))
+            .route("/notes/{id}/download", get(download))
+            .route("/notes/{id}/stream", get(stream))
             .fallback(|| async { (StatusCode::NOT_FOUND, Json(json!({"error": "unknown_endpoint"}))) })
     }
 

@@ -226,15 +226,18 @@ class Universe:
         since: Optional[str] = None,
         after_seq: Optional[int] = None,
         limit: Optional[int] = None,
+        response_bodies: bool = True,
     ) -> List[Dict[str, Any]]:
-        """Every request the twins recorded in this universe, oldest first."""
-        params = {"service": service, "operation": operation, "since": since, "after_seq": after_seq, "limit": limit}
+        """Every request the twins recorded in this universe, oldest first, each with
+        its answer's body as `response` (unless `response_bodies=False`)."""
+        params = {"service": service, "operation": operation, "since": since, "after_seq": after_seq, "limit": limit,
+                  "response_bodies": None if response_bodies else "false"}
         _, payload = self.control.request("GET", self._path("journal"), params=params)
         return [json.loads(line) for line in payload.decode().splitlines() if line.strip()]
 
     def operations(self, service: Optional[str] = None) -> List[str]:
         """The journal's operation names, in order (`chat.postMessage`, …)."""
-        return [e["operation"] for e in self.journal(service=service)]
+        return [e["operation"] for e in self.journal(service=service, response_bodies=False)]
 
     # The clock.
 

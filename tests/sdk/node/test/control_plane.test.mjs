@@ -24,7 +24,7 @@ function webClient(slack, tokenKind = 'bot', options = {}) {
 }
 
 async function getJson(relPath) {
-  const res = await control(dtu.controlUrl, 'GET', relPath);
+  const res = await control(dtu, 'GET', relPath);
   return { status: res.status, body: await res.json() };
 }
 
@@ -83,7 +83,7 @@ test('unknown universe gives the error envelope', async () => {
 });
 
 test('create and delete a universe', async () => {
-  const created = await createUniverse(dtu.controlUrl);
+  const created = await createUniverse(dtu);
   try {
     assert.notEqual(created.id, 'default');
     assert.equal(created.fixture, 'default');
@@ -101,10 +101,10 @@ test('create and delete a universe', async () => {
     assert.equal(auth.team_id, created.slack.team_id);
     assert.equal(auth.user_id, created.slack.bot_user_id);
   } finally {
-    await deleteUniverse(dtu.controlUrl, created.id);
+    await deleteUniverse(dtu, created.id);
   }
 
-  const gone = await control(dtu.controlUrl, 'GET', `universes/${created.id}`);
+  const gone = await control(dtu, 'GET', `universes/${created.id}`);
   assert.equal(gone.status, 404);
 
   const client = webClient(created.slack, 'bot', { retryConfig: { retries: 0 } });

@@ -50,6 +50,9 @@ describe('useDtu with node:test', () => {
     const entries = await u.journal({ service: 'slack', operation: 'chat.postMessage' });
     assert.equal(entries.length, 1);
     assert.equal(entries[0].status, 200);
+    assert.ok(entries[0].response.body.includes(posted.ts), 'the entry has the answer the SDK got');
+    const bare = await u.journal({ service: 'slack', responseBodies: false });
+    assert.ok(bare.length > 0 && bare.every((e) => !('response' in e)));
     await u.restore('before');
     assert.deepEqual(await u.changes('before'), []);
     assert.deepEqual((await u.snapshots()).map((s) => s.name), ['before']);

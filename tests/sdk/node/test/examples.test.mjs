@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { copyFile, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ADMIN_TOKEN, startDtu } from '../helpers/dtu.mjs';
+import { startDtu } from '../helpers/dtu.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const suiteDir = path.resolve(here, '..');
@@ -34,7 +34,7 @@ for (const script of scripts) {
     await copyFile(path.join(examplesDir, script), copy);
     try {
       const { stdout } = await run(process.execPath, [copy], {
-        env: { ...process.env, DTU_CONTROL_URL: dtu.controlUrl, DTU_ADMIN_TOKEN: ADMIN_TOKEN },
+        env: { ...process.env, DTU_CONTROL_URL: dtu.controlUrl, DTU_ADMIN_TOKEN: dtu.adminToken },
         timeout: 60_000,
       });
       assert.match(stdout, /connected to/);

@@ -14,7 +14,7 @@ import { after, before, test } from 'node:test';
 
 import { google } from 'googleapis';
 
-import { ADMIN_TOKEN, REPO_ROOT, control, createUniverse, deleteUniverse, startDtu } from '../helpers/dtu.mjs';
+import { REPO_ROOT, control, createUniverse, deleteUniverse, startDtu } from '../helpers/dtu.mjs';
 
 let dtu;
 
@@ -41,11 +41,11 @@ function driveFor(universe, email) {
 }
 
 async function withUniverse(fn) {
-  const universe = await createUniverse(dtu.controlUrl);
+  const universe = await createUniverse(dtu);
   try {
     await fn(universe);
   } finally {
-    await deleteUniverse(dtu.controlUrl, universe.id, { allowMissing: true });
+    await deleteUniverse(dtu, universe.id, { allowMissing: true });
   }
 }
 
@@ -210,7 +210,7 @@ test('changes, revisions, comments, copy and generateIds', async () => {
 });
 
 async function addRule(universe, rule) {
-  const res = await control(dtu.controlUrl, 'POST', `universes/${universe.id}/chaos/rules`, rule);
+  const res = await control(dtu, 'POST', `universes/${universe.id}/chaos/rules`, rule);
   assert.ok(res.status === 200 || res.status === 201, await res.text());
 }
 
@@ -277,7 +277,7 @@ test('the README quickstart runs unchanged', async () => {
   await copyFile(path.join(REPO_ROOT, 'examples', 'node', 'google_drive_quickstart.mjs'), copy);
   try {
     const { stdout } = await promisify(execFile)(process.execPath, [copy], {
-      env: { ...process.env, DTU_CONTROL_URL: dtu.controlUrl, DTU_ADMIN_TOKEN: ADMIN_TOKEN },
+      env: { ...process.env, DTU_CONTROL_URL: dtu.controlUrl, DTU_ADMIN_TOKEN: dtu.adminToken },
       timeout: 60_000,
     });
     assert.match(stdout, /connected to .* as bob@acme\.test/);

@@ -23,11 +23,11 @@ after(async () => {
 });
 
 async function withUniverse(fn) {
-  const universe = await createUniverse(dtu.controlUrl);
+  const universe = await createUniverse(dtu);
   try {
     await fn(universe);
   } finally {
-    await deleteUniverse(dtu.controlUrl, universe.id, { allowMissing: true });
+    await deleteUniverse(dtu, universe.id, { allowMissing: true });
   }
 }
 

@@ -24,11 +24,11 @@ after(async () => {
 
 /** A fresh universe for one test, deleted afterwards. */
 async function withUniverse(fn) {
-  const u = await createUniverse(dtu.controlUrl, {});
+  const u = await createUniverse(dtu, {});
   try {
     await fn(u, u.jira);
   } finally {
-    await deleteUniverse(dtu.controlUrl, u.id);
+    await deleteUniverse(dtu, u.id);
   }
 }
 
@@ -248,7 +248,7 @@ test('v6: bearer auth, bad credentials and a forced 429', async () => {
     const bad = createCloudClient({ host: site.base_url, auth: { type: 'basic', email: site.email, apiToken: 'nope' }, onSchemaMismatch: 'throw' });
     await assert.rejects(bad.myself.getCurrentUser(), AuthError);
     const rule = { match: { service: 'jira' }, trigger: { first_n: 1 }, action: { kind: 'rate_limit', retry_after_s: 3 } };
-    const res = await control(dtu.controlUrl, 'POST', `universes/${u.id}/chaos/rules`, rule);
+    const res = await control(dtu, 'POST', `universes/${u.id}/chaos/rules`, rule);
     assert.ok(res.status === 200 || res.status === 201, await res.text());
     const { jira } = v6(site);
     await assert.rejects(jira.myself.getCurrentUser(), (e) => {

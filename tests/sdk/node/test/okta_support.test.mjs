@@ -17,14 +17,14 @@ export function oktaClient(orgInfo, options = {}) {
 
 /** Runs fn({universe, org, client}) in a fresh universe. */
 export async function withOkta(dtu, fn, clientOptions = {}) {
-  const universe = await createUniverse(dtu.controlUrl);
+  const universe = await createUniverse(dtu);
   const org = universe.okta;
   assert.ok(org && org.org_url && org.api_token, `no okta in the manifest: ${JSON.stringify(universe)}`);
   const client = oktaClient(org, clientOptions);
   try {
     await fn({ universe, org, client });
   } finally {
-    await deleteUniverse(dtu.controlUrl, universe.id, { allowMissing: true });
+    await deleteUniverse(dtu, universe.id, { allowMissing: true });
   }
 }
 
@@ -61,14 +61,14 @@ export function userBody({ first = 'Nod', last = 'Js', password = PASSWORD, ...e
 }
 
 export async function addChaosRule(dtu, universe, rule) {
-  const res = await control(dtu.controlUrl, 'POST', `universes/${universe.id}/chaos/rules`, rule);
+  const res = await control(dtu, 'POST', `universes/${universe.id}/chaos/rules`, rule);
   const text = await res.text();
   assert.ok(res.status === 200 || res.status === 201, `chaos rule -> ${res.status}: ${text}`);
   return JSON.parse(text);
 }
 
 export async function journal(dtu, universe) {
-  const res = await control(dtu.controlUrl, 'GET', `universes/${universe.id}/journal?service=okta`);
+  const res = await control(dtu, 'GET', `universes/${universe.id}/journal?service=okta`);
   assert.equal(res.status, 200);
   return (await res.text())
     .split('\n')

@@ -58,7 +58,7 @@ test('rejectRateLimitedCalls surfaces WebAPIRateLimitedError', async () => {
 test('--realistic-limits: a tier-2 method allows 20 calls a minute', async () => {
   const limited = await startDtu({ args: ['--realistic-limits'] });
   try {
-    const universe = await createUniverse(limited.controlUrl);
+    const universe = await createUniverse(limited);
     try {
       const client = webClient(universe.slack, 'bot', { rejectRateLimitedCalls: true });
       for (let i = 0; i < 20; i += 1) {
@@ -75,7 +75,7 @@ test('--realistic-limits: a tier-2 method allows 20 calls a minute', async () =>
       // another method has its own bucket
       assert.equal((await client.users.info({ user: universe.slack.bot_user_id })).ok, true);
     } finally {
-      await deleteUniverse(limited.controlUrl, universe.id);
+      await deleteUniverse(limited, universe.id);
     }
   } finally {
     await limited.stop();

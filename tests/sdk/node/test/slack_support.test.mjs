@@ -18,7 +18,7 @@ export function webClient(slack, kind = 'bot', options = {}) {
 
 /** Runs fn({universe, slack, bot, user, app, channel, userId}) in a fresh universe. */
 export async function withSlack(dtu, fn) {
-  const universe = await createUniverse(dtu.controlUrl);
+  const universe = await createUniverse(dtu);
   const slack = universe.slack;
   const bot = webClient(slack, 'bot');
   const user = webClient(slack, 'user');
@@ -34,7 +34,7 @@ export async function withSlack(dtu, fn) {
   try {
     await fn({ universe, slack, bot, user, app, channel, userId });
   } finally {
-    await deleteUniverse(dtu.controlUrl, universe.id, { allowMissing: true });
+    await deleteUniverse(dtu, universe.id, { allowMissing: true });
   }
 }
 
@@ -54,13 +54,13 @@ export async function expectSlackError(code, promise) {
 
 /** Installs a universe chaos rule; returns the created rule. */
 export async function addChaosRule(dtu, universe, rule) {
-  const res = await control(dtu.controlUrl, 'POST', `universes/${universe.id}/chaos/rules`, rule);
+  const res = await control(dtu, 'POST', `universes/${universe.id}/chaos/rules`, rule);
   const text = await res.text();
   assert.ok(res.status === 200 || res.status === 201, `chaos rule -> ${res.status}: ${text}`);
   return JSON.parse(text);
 }
 
 export async function advanceClock(dtu, universe, seconds) {
-  const res = await control(dtu.controlUrl, 'POST', `universes/${universe.id}/clock/advance`, { seconds });
+  const res = await control(dtu, 'POST', `universes/${universe.id}/clock/advance`, { seconds });
   assert.equal(res.status, 200, await res.text());
 }
