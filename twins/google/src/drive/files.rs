@@ -11,13 +11,15 @@ use serde_json::{json, Map, Value};
 use twin_core::ids::IdGen;
 
 use super::access::{self, Can, Viewer};
-use super::model::{Blob, Content, EditorContent, File, Revision, Role, DOCUMENT, FOLDER, GOOGLE_APPS, SPREADSHEET};
+use super::model::{
+    Blob, Content, EditorContent, File, Md5, Revision, Role, DOCUMENT, FOLDER, GOOGLE_APPS, SPREADSHEET,
+};
 use super::query::{BoolField, Collection, Dialect, Facts, Query, TimeField};
-use super::{all_drives, file_json, multipart, page, page_offset, page_size_of, uploads, visible};
+use super::{all_drives, file_json_for, multipart, page, page_offset, page_size_of, uploads, visible};
 use crate::api::{bytes, no_content, ok, Call};
 use crate::errors::{GoogleError, Result};
+use crate::ids;
 use crate::model::GoogleState;
-use crate::{ids, md5};
 
 pub const DEFAULT_FILE_FIELDS: &str = "kind,id,name,mimeType";
 pub const DEFAULT_LIST_FIELDS: &str = "kind,nextPageToken,incompleteSearch,files(kind,id,name,mimeType)";
@@ -28,14 +30,11 @@ pub const EXPORT_LIMIT: usize = 10 * 1024 * 1024;
 pub struct Media {
     pub bytes: Vec<u8>,
     pub mime_type: String,
-    /// Computed as the request is read, so no write holds the state's lock for it.
-    pub md5: String,
 }
 
 impl Media {
     pub fn new(bytes: Vec<u8>, mime_type: String) -> Self {
-        let md5 = md5::hex(&bytes);
-        Self { bytes, mime_type, md5 }
+        Self { bytes, mime_type }
     }
 }
 
@@ -243,8 +242,8 @@ fn set_media(
         return Ok(());
     }
     reserve(s, media.bytes.len() as u64)?;
-    let md5 = media.md5;
     let blob = Blob::new(media.bytes);
+    let md5 = Md5::of(&blob);
     f.revisions.push(Revision {
         id: ids::revision_id(ids),
         mime_type: f.mime_type.clone(),
@@ -407,7 +406,7 @@ pub fn respond_file(call: &Call, viewer: &Viewer, id: &str, status: u16, sel_que
     let body = call.read(|s| {
         let f = s.drive.files.get(id)?;
         let role = access::role(s, f, viewer, false).unwrap_or(Role::Reader);
-        Some(file_json(s, f, viewer, role))
+        Some(file_json_for(s, f, viewer, role, Some(&sel)))
     })?;
     let body = body.ok_or_else(|| GoogleError::file_not_found(id))?;
     Ok(crate::api::json(status, &sel.apply(body)))
@@ -456,7 +455,7 @@ pub fn get(call: &Call) -> Result<Response> {
     let sel = call.fields("File", DEFAULT_FILE_FIELDS)?;
     let body = call.read(|s| match s.drive.drives.get(id) {
         Some(d) if all => drive_root_json(d, &viewer).ok_or_else(|| GoogleError::file_not_found(id)),
-        _ => visible(s, &viewer, id, all).map(|(f, role)| file_json(s, f, &viewer, role)),
+        _ => visible(s, &viewer, id, all).map(|(f, role)| file_json_for(s, f, &viewer, role, Some(&sel))),
     })??;
     Ok(ok(&sel.apply(body)))
 }
@@ -875,7 +874,7 @@ pub fn list(call: &Call) -> Result<Response> {
                 .iter()
                 .map(|f| {
                     let role = access::role(s, f, &viewer, false).unwrap_or(Role::Reader);
-                    fs.apply(file_json(s, f, &viewer, role))
+                    fs.apply(file_json_for(s, f, &viewer, role, Some(fs)))
                 })
                 .collect(),
             None => Vec::new(),
@@ -1166,9 +1165,7 @@ pub fn copy_file(
     }
     let meta = Value::Object(m);
     let media = match &src.content {
-        Content::Blob { bytes, md5 } => {
-            Some(Media { bytes: bytes.0.to_vec(), mime_type: src.mime_type.clone(), md5: md5.clone() })
-        }
+        Content::Blob { bytes, .. } => Some(Media::new(bytes.0.to_vec(), src.mime_type.clone())),
         _ => None,
     };
     let new_id = create_file(s, ids, viewer, &meta, media, opts)?;

@@ -25,6 +25,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Map, Value};
 
 use crate::drive::access::{Can, Viewer};
+use crate::drive::fields::Selection;
 use crate::drive::model::{Content, File, Grantee, Permission, Role, SharedDrive, DOCUMENT, FOLDER, SPREADSHEET};
 use crate::errors::{GoogleError, Result};
 use crate::model::GoogleState;
@@ -163,6 +164,12 @@ fn web_view_link(f: &File) -> String {
 
 /// The whole file resource as the viewer sees it; `fields` then picks from it.
 pub fn file_json(s: &GoogleState, f: &File, viewer: &Viewer, role: Role) -> Value {
+    file_json_for(s, f, viewer, role, None)
+}
+
+/// `file_json` for an answer that keeps only `sel`'s members: the MD5 is worked out
+/// only when the selection asks for it (see [`crate::drive::model::Md5`]).
+pub fn file_json_for(s: &GoogleState, f: &File, viewer: &Viewer, role: Role, sel: Option<&Selection>) -> Value {
     let can = Can { role, in_shared_drive: f.drive_id.is_some(), writers_can_share: f.writers_can_share };
     let mut out = json!({
         "kind": "drive#file",
@@ -241,7 +248,9 @@ pub fn file_json(s: &GoogleState, f: &File, viewer: &Viewer, role: Role) -> Valu
         out["originalFilename"] = json!(n);
     }
     if let Content::Blob { bytes, md5 } = &f.content {
-        out["md5Checksum"] = json!(md5);
+        if sel.is_none_or(|sel| sel.wants("md5Checksum")) {
+            out["md5Checksum"] = json!(md5);
+        }
         out["size"] = json!(bytes.len().to_string());
         out["webContentLink"] = json!(format!("https://drive.google.com/uc?id={}&export=download", f.id));
         if let Some(ext) = f.extension() {

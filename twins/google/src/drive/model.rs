@@ -7,7 +7,7 @@
 //! sibling modules of this crate can own a file's content while Drive owns the file.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -47,6 +47,52 @@ impl<'de> Deserialize<'de> for Blob {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
         STANDARD.decode(text.as_bytes()).map(Blob::new).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A blob's MD5 (hex), worked out the first time something reads it: most uploads are
+/// never asked for theirs (a create answers `id`, `name`, `mimeType`), and digesting
+/// 64 KiB costs about as much as the rest of the upload. Clones share the digest.
+#[derive(Clone, Default)]
+pub struct Md5 {
+    digest: Arc<OnceLock<String>>,
+    bytes: Blob,
+}
+
+impl Md5 {
+    pub fn of(bytes: &Blob) -> Self {
+        Md5 { digest: Arc::default(), bytes: bytes.clone() }
+    }
+
+    /// The digest, computed on first use.
+    pub fn hex(&self) -> &str {
+        self.digest.get_or_init(|| crate::md5::hex(self.bytes.0.as_slice()))
+    }
+}
+
+impl std::fmt::Debug for Md5 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.hex())
+    }
+}
+
+impl PartialEq for Md5 {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.digest, &other.digest) || self.hex() == other.hex()
+    }
+}
+
+impl Serialize for Md5 {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.hex())
+    }
+}
+
+impl<'de> Deserialize<'de> for Md5 {
+    /// An export carries the digest itself.
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let hex = String::deserialize(d)?;
+        Ok(Md5 { digest: Arc::new(OnceLock::from(hex)), bytes: Blob::default() })
     }
 }
 
@@ -142,7 +188,7 @@ pub struct Revision {
     pub id: String,
     pub mime_type: String,
     pub modified_time: DateTime<Utc>,
-    pub md5: String,
+    pub md5: Md5,
     pub last_modifying_user: Option<String>,
     pub keep_forever: bool,
     pub original_filename: Option<String>,
@@ -168,7 +214,7 @@ pub enum Content {
     /// Folders, shortcuts, and editor files of kinds no product renders yet.
     None,
     /// Uploaded bytes: the head revision's.
-    Blob { bytes: Blob, md5: String },
+    Blob { bytes: Blob, md5: Md5 },
     /// A Google editor file's content, owned by the product that edits it.
     Editor(EditorContent),
 }
