@@ -15,7 +15,7 @@ use twin_core::RequestCtx;
 use crate::delivery::ResponseRefused;
 use crate::errors::{json_response, json_text_response, SlackError};
 use crate::methods::{self, Call, Method, Reply};
-use crate::model::{Actor, Revocation, SlackState, TokenKind};
+use crate::model::{Actor, Revocation, SlackState, TokenKind, OAUTH_CLIENT_PRINCIPAL, OAUTH_PRINCIPAL};
 use crate::wire::{boundary, multipart, parse_params};
 
 /// The journal's name for the upload URL (it is not a Web API method).
@@ -36,6 +36,7 @@ pub fn router() -> Router {
         .route("/files-pri/lists/{job}/{file}", any(list_export))
         .route("/link", any(crate::socket::link))
         .route("/link/", any(crate::socket::link))
+        .merge(methods::oauth::router())
         .fallback(not_found)
 }
 
@@ -52,6 +53,9 @@ pub fn operation_name(path: &str) -> Option<String> {
     }
     if path == "/link" || path == "/link/" {
         return Some(crate::socket::LINK_OPERATION.to_string());
+    }
+    if let Some(operation) = methods::oauth::operation_name(path) {
+        return Some(operation.to_string());
     }
     let name = path.strip_prefix("/api/").or_else(|| path.strip_prefix('/'))?;
     methods::find(name).map(|m| m.name.to_string())
@@ -99,7 +103,10 @@ fn run(
     query: Option<&str>,
     body: &[u8],
 ) -> (Result<Reply, SlackError>, Option<Actor>) {
-    let (actor, anonymous) = match authenticate(ctx) {
+    // A request whose only credential is an OAuth client id carries no token.
+    let authenticated =
+        if crate::wire::token(headers, query, body).is_some() { authenticate(ctx) } else { Err(SlackError::NotAuthed) };
+    let (actor, anonymous) = match authenticated {
         Ok(a) => (a, false),
         // api.test and the OAuth exchanges answer callers without a (valid) token too.
         Err(_) if methods::misc::NO_TOKEN.contains(&method.name) => (Actor::anonymous(), true),
@@ -109,7 +116,10 @@ fn run(
         if !anonymous {
             check_scopes(method, &actor)?;
         }
-        let params = parse_params(headers, query, body)?;
+        let mut params = parse_params(headers, query, body)?;
+        if methods::misc::NO_TOKEN.contains(&method.name) {
+            methods::oauth::take_basic_credentials(headers, &mut params);
+        }
         let now = ctx.universe.now();
         materialise_scheduled(ctx, now)?;
         let call = Call { ctx, params: &params, actor: actor.clone(), now };
@@ -127,29 +137,40 @@ fn authenticate(ctx: &RequestCtx) -> Result<Actor, SlackError> {
         Some(p) if p.service == "slack" && !ctx.universe.is_deleted() => p,
         _ => return Err(if ctx.credential_revoked { SlackError::TokenRevoked } else { SlackError::InvalidAuth }),
     };
-    let kind = match principal.kind.as_str() {
-        "bot" => TokenKind::Bot,
-        "user" => TokenKind::User,
-        "app" => TokenKind::App,
-        _ => return Err(SlackError::InvalidAuth),
-    };
+    if principal.kind == OAUTH_CLIENT_PRINCIPAL {
+        // An OAuth client id routes a token-less exchange; it is no token.
+        return Err(SlackError::NotAuthed);
+    }
     ctx.universe
         .read::<SlackState, _>(|s| {
             if s.revoked_tokens.contains_key(&Revocation::key(&principal.kind, &principal.subject)) {
                 return Err(SlackError::TokenRevoked);
             }
-            let scopes = s.scopes(kind);
+            // Who the token acts as, and its scopes: the seeded tokens have their kind's
+            // scopes; an OAuth exchange's tokens the scopes they were granted.
+            let (kind, subject, scopes) = match principal.kind.as_str() {
+                "bot" => (TokenKind::Bot, principal.subject.as_str(), s.scopes(TokenKind::Bot)),
+                "user" => (TokenKind::User, principal.subject.as_str(), s.scopes(TokenKind::User)),
+                "app" => (TokenKind::App, principal.subject.as_str(), s.scopes(TokenKind::App)),
+                OAUTH_PRINCIPAL => {
+                    // Gone after a reset or restore to a state from before the exchange.
+                    let grant = s.oauth_tokens.get(&principal.subject).ok_or(SlackError::InvalidAuth)?;
+                    let kind = if grant.kind == "bot" { TokenKind::Bot } else { TokenKind::User };
+                    (kind, grant.user.as_str(), grant.scopes.clone())
+                }
+                _ => return Err(SlackError::InvalidAuth),
+            };
             match kind {
                 TokenKind::App => Ok(Actor {
                     kind,
                     user: String::new(),
                     bot_id: None,
-                    app_id: Some(principal.subject.clone()),
+                    app_id: Some(subject.to_string()),
                     scopes,
                     is_admin: false,
                 }),
                 TokenKind::Bot | TokenKind::User => {
-                    let user = s.users.get(&principal.subject).ok_or(SlackError::InvalidAuth)?;
+                    let user = s.users.get(subject).ok_or(SlackError::InvalidAuth)?;
                     if user.deleted {
                         return Err(SlackError::Code("account_inactive"));
                     }

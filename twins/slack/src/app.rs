@@ -46,6 +46,7 @@ pub fn default_app(app_id: &str, secrets: &mut IdGen) -> App {
         verification_token: secrets.lower_alnum(24),
         event_types: EVENT_TYPES.iter().map(|t| t.to_string()).collect(),
         delivery: DeliverySettings::default(),
+        client_secret: secrets.hex(32),
     }
 }
 

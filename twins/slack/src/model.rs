@@ -361,6 +361,10 @@ pub struct App {
     pub event_types: Vec<String>,
     #[serde(default)]
     pub delivery: DeliverySettings,
+    /// The OAuth client secret (its client id is a credential of the universe:
+    /// [`OAUTH_CLIENT_PRINCIPAL`]).
+    #[serde(default)]
+    pub client_secret: String,
 }
 
 /// The whole workspace.
@@ -434,6 +438,82 @@ pub struct SlackState {
     /// Modals, App Home tabs and dialogs the app opened, by view id (`V…`).
     #[serde(default)]
     pub views: Collection<ViewRecord>,
+    /// Authorization codes of the OAuth install and Sign in with Slack flows, by code:
+    /// single use, valid for [`OAUTH_CODE_LIFETIME_S`] on the universe clock.
+    #[serde(default)]
+    pub oauth_codes: Collection<OAuthCode>,
+    /// Tokens issued by the OAuth exchanges, by grant id (the subject of their
+    /// credential, whose kind is [`OAUTH_PRINCIPAL`]): each with its own scopes.
+    #[serde(default)]
+    pub oauth_tokens: Collection<OAuthToken>,
+}
+
+/// How long an authorization code can be exchanged (Slack: ten minutes).
+pub const OAUTH_CODE_LIFETIME_S: i64 = 600;
+/// The credential kind of tokens the OAuth exchanges issue.
+pub const OAUTH_PRINCIPAL: &str = "oauth";
+/// The credential kind of the app's OAuth client id (it routes token-less exchanges
+/// to their universe, as a token does).
+pub const OAUTH_CLIENT_PRINCIPAL: &str = "oauth_client";
+pub const OAUTH_CLIENT_PREFIX: &str = "client-";
+
+/// Where an OAuth flow started: each exchange method takes only its own flow's codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OAuthFlow {
+    /// `/oauth/v2/authorize` → `oauth.v2.access`.
+    V2,
+    /// `/oauth/v2_user/authorize` → `oauth.v2.user.access`.
+    V2User,
+    /// `/oauth/authorize` → `oauth.access`.
+    Legacy,
+    /// `/openid/connect/authorize` → `openid.connect.token`.
+    OpenId,
+}
+
+impl OAuthFlow {
+    /// The authorize path, after the universe's base.
+    pub fn authorize_path(self) -> &'static str {
+        match self {
+            OAuthFlow::V2 => "/oauth/v2/authorize",
+            OAuthFlow::V2User => "/oauth/v2_user/authorize",
+            OAuthFlow::Legacy => "/oauth/authorize",
+            OAuthFlow::OpenId => "/openid/connect/authorize",
+        }
+    }
+}
+
+/// What the installing person approved, until the app exchanges the code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OAuthCode {
+    pub flow: OAuthFlow,
+    /// The person who approved.
+    pub user: String,
+    /// Bot scopes (`scope` of the v2 flow), or the scopes of the legacy and OpenID flows.
+    pub scopes: Vec<String>,
+    /// User scopes (`user_scope` of the v2 flow; `scope` of the v2 user flow).
+    pub user_scopes: Vec<String>,
+    /// The `redirect_uri` the flow named: the exchange must name it again.
+    pub redirect_uri: Option<String>,
+    /// PKCE (S256 or plain) as the authorize request gave it.
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<String>,
+    /// OpenID Connect's `nonce`, echoed in the id token.
+    pub nonce: Option<String>,
+    /// Unix seconds, on the universe clock.
+    pub issued_at: i64,
+    pub used: bool,
+}
+
+/// A token an OAuth exchange issued: who it acts as and the scopes it was granted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OAuthToken {
+    /// `bot` or `user`.
+    pub kind: String,
+    /// The bot user (bot tokens) or the person (user tokens).
+    pub user: String,
+    pub scopes: Arc<Vec<String>>,
+    pub issued_at: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -760,6 +840,8 @@ impl Store for SlackState {
             ("connect_invites", &self.connect_invites),
             ("streams", &self.streams),
             ("views", &self.views),
+            ("oauth_codes", &self.oauth_codes),
+            ("oauth_tokens", &self.oauth_tokens),
         ]
     }
 }

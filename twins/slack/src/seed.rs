@@ -11,7 +11,8 @@ use twin_core::{Fixture, FixtureError, Principal, SeedCtx};
 use twin_core::ids::IdGen;
 
 use crate::model::{
-    App, Bot, Channel, ChannelKind, Message, NewMessage, Reaction, SlackState, Team, Topic, User, Usergroup, SLACKBOT,
+    App, Bot, Channel, ChannelKind, Message, NewMessage, Reaction, SlackState, Team, Topic, User, Usergroup,
+    OAUTH_CLIENT_PREFIX, OAUTH_CLIENT_PRINCIPAL, SLACKBOT,
 };
 
 /// Scopes of the bot token: what a typical installed app asks for. No `users:write`
@@ -425,6 +426,12 @@ pub fn seed(fixture: &Fixture, ctx: &mut SeedCtx<'_>) -> Result<SlackState, Fixt
     ctx.mint("xoxb-", Principal { service: "slack".into(), kind: "bot".into(), subject: bot_user });
     ctx.mint("xoxp-", Principal { service: "slack".into(), kind: "user".into(), subject: owner });
     ctx.mint("xapp-", Principal { service: "slack".into(), kind: "app".into(), subject: seeder.app_id.clone() });
+    // The OAuth client id: minted like a token, so an exchange that carries no token
+    // still reaches its universe by it.
+    ctx.mint(
+        OAUTH_CLIENT_PREFIX,
+        Principal { service: "slack".into(), kind: OAUTH_CLIENT_PRINCIPAL.into(), subject: seeder.app_id.clone() },
+    );
     Ok(state)
 }
 

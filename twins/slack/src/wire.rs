@@ -240,11 +240,23 @@ pub fn parse_params(headers: &HeaderMap, query: Option<&str>, body: &[u8]) -> Re
 }
 
 /// The token of a request: `Authorization: Bearer`, else a `token` argument.
-pub fn credential(headers: &HeaderMap, query: Option<&str>, body: &[u8]) -> Option<String> {
+pub fn token(headers: &HeaderMap, query: Option<&str>, body: &[u8]) -> Option<String> {
     if let Some(token) = authorization(headers, "Bearer") {
         return Some(token.to_string());
     }
     parse_params(headers, query, body).ok()?.nonempty("token")
+}
+
+/// The credential that routes a request: its token; else, for the OAuth endpoints,
+/// which carry none, their client id (HTTP Basic, or a `client_id` argument).
+pub fn credential(headers: &HeaderMap, query: Option<&str>, body: &[u8]) -> Option<String> {
+    if let Some(token) = token(headers, query, body) {
+        return Some(token);
+    }
+    if let Some((client_id, _)) = twin_core::wire::basic_credentials(headers) {
+        return Some(client_id);
+    }
+    parse_params(headers, query, body).ok()?.nonempty("client_id")
 }
 
 const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
