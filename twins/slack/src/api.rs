@@ -103,9 +103,11 @@ fn run(
     query: Option<&str>,
     body: &[u8],
 ) -> (Result<Reply, SlackError>, Option<Actor>) {
-    // A request whose only credential is an OAuth client id carries no token.
-    let authenticated =
-        if crate::wire::token(headers, query, body).is_some() { authenticate(ctx) } else { Err(SlackError::NotAuthed) };
+    // A request routed by an OAuth client id carries no token.
+    let by_client_id = crate::wire::token(headers, query, body).is_none()
+        && ctx.credential.is_some()
+        && crate::wire::client_id(headers, query, body) == ctx.credential;
+    let authenticated = if by_client_id { Err(SlackError::NotAuthed) } else { authenticate(ctx) };
     let (actor, anonymous) = match authenticated {
         Ok(a) => (a, false),
         // api.test and the OAuth exchanges answer callers without a (valid) token too.
@@ -1031,6 +1033,85 @@ mod tests {
             ("user", "rtm.start", json!({}), "not_allowed_token_type"),
         ];
         for (kind, method, body, expected) in cases {
+            assert_eq!(error_of(&core, &universe, kind, method, body.clone()), *expected, "{method} {body}");
+        }
+    }
+
+    /// The argument errors of the OAuth exchanges, apps.activities.list, apps.icon.set and
+    /// blocks.validate, for a user token holding their scopes and the app's own client.
+    #[test]
+    fn argument_errors_of_the_oauth_and_app_methods() {
+        let (core, universe) = setup();
+        let user_token = ctx(&core, &universe, "user");
+        let owner = user_token.principal.clone().unwrap().subject;
+        let (app, secret) = universe
+            .write::<SlackState, _>(|s, _| {
+                let scopes = ["hosting:read", "app_configurations:write"].map(String::from).to_vec();
+                s.token_scopes.insert("user".into(), Arc::new(scopes));
+                if let Some(user) = s.users.get_mut(&owner) {
+                    user.is_admin = true;
+                }
+                (s.bot().unwrap().app_id.clone(), s.app().unwrap().client_secret.clone())
+            })
+            .unwrap();
+        let client = universe.credential_of("slack", crate::model::OAUTH_CLIENT_PRINCIPAL).unwrap();
+        let bot_token = universe.credential_of("slack", "bot").unwrap();
+        let exchange = |extra: Value| {
+            let mut body = json!({"client_id": client, "client_secret": secret});
+            for (k, v) in extra.as_object().unwrap() {
+                body[k] = v.clone();
+            }
+            body
+        };
+        let cases: Vec<(&str, &str, Value, &str)> = vec![
+            ("bot", "oauth.v2.access", exchange(json!({"client_secret": "wrong", "code": "c"})), "bad_client_secret"),
+            ("bot", "oauth.v2.access", exchange(json!({"code": "nope"})), "invalid_code"),
+            ("bot", "oauth.v2.access", exchange(json!({})), "invalid_code"),
+            ("bot", "oauth.v2.access", exchange(json!({"code": "c", "grant_type": "password"})), "invalid_grant_type"),
+            ("bot", "oauth.v2.access", exchange(json!({"grant_type": "refresh_token"})), "invalid_refresh_token"),
+            ("bot", "oauth.v2.user.access", exchange(json!({"code": "nope"})), "invalid_code"),
+            ("bot", "oauth.access", exchange(json!({"client_secret": "x", "code": "c"})), "bad_client_secret"),
+            ("bot", "openid.connect.token", exchange(json!({"grant_type": "implicit"})), "unsupported_grant_type"),
+            ("bot", "openid.connect.token", exchange(json!({"code": "nope"})), "invalid_code"),
+            ("bot", "oauth.v2.exchange", exchange(json!({"token": "xoxb-nope"})), "invalid_token"),
+            ("bot", "oauth.v2.exchange", exchange(json!({"token": bot_token})), "token_rotation_not_enabled"),
+            ("bot", "oauth.v2.exchange", exchange(json!({"client_secret": "x", "token": "t"})), "bad_client_secret"),
+            ("bot", "apps.uninstall", exchange(json!({"client_secret": "x"})), "bad_client_secret"),
+            ("bot", "apps.activities.list", json!({"app_id": app}), "not_allowed_token_type"),
+            ("user", "apps.activities.list", json!({}), "invalid_args"),
+            ("user", "apps.activities.list", json!({"app_id": "not-an-app"}), "invalid_app_id"),
+            ("user", "apps.activities.list", json!({"app_id": "A0OTHER"}), "invalid_app"),
+            ("user", "apps.activities.list", json!({"app_id": app, "min_log_level": "loud"}), "invalid_args"),
+            ("user", "apps.activities.list", json!({"app_id": app, "source": "elsewhere"}), "invalid_args"),
+            ("user", "apps.activities.list", json!({"app_id": app, "component_type": "x"}), "invalid_args"),
+            ("user", "apps.activities.list", json!({"app_id": app, "sort_direction": "up"}), "invalid_args"),
+            ("user", "apps.activities.list", json!({"app_id": app, "limit": "many"}), "invalid_args"),
+            ("user", "apps.activities.list", json!({"app_id": app, "team_id": "T0OTHER"}), "invalid_args"),
+            ("user", "apps.activities.list", json!({"app_id": app, "cursor": "bG9nOjE="}), "invalid_cursor"),
+            ("user", "apps.activities.list", json!({"app_id": app, "min_log_level": "warn"}), ""),
+            ("bot", "apps.icon.set", json!({"app_id": app, "url": "https://e.com/i.png"}), "not_allowed_token_type"),
+            ("user", "apps.icon.set", json!({}), "invalid_arguments"),
+            ("user", "apps.icon.set", json!({"app_id": "x"}), "invalid_app_id"),
+            ("user", "apps.icon.set", json!({"app_id": "A0OTHER", "url": "https://e.com/i.png"}), "invalid_app"),
+            ("user", "apps.icon.set", json!({"app_id": app}), "missing_arguments"),
+            (
+                "user",
+                "apps.icon.set",
+                json!({"app_id": app, "url": "https://e.com/i.png", "file": "x"}),
+                "invalid_parameters",
+            ),
+            ("user", "apps.icon.set", json!({"app_id": app, "url": "ftp://e.com/i.png"}), "icon_not_accessible"),
+            ("user", "apps.icon.set", json!({"app_id": app, "file": "not an image"}), "error_bad_format"),
+            ("user", "apps.icon.set", json!({"app_id": app, "url": "https://e.com/i.png"}), ""),
+            ("bot", "blocks.validate", json!({}), "invalid_arguments"),
+            ("bot", "blocks.validate", json!({"blocks": "[{"}), "invalid_arguments"),
+            ("bot", "blocks.validate", json!({"blocks": "[]", "view": "{}"}), "invalid_arguments"),
+            ("bot", "blocks.validate", json!({"blocks": [{"type": "nope"}]}), "invalid_blocks"),
+            ("bot", "blocks.validate", json!({"view": {"type": "modal", "blocks": []}}), "invalid_view"),
+            ("bot", "blocks.validate", json!({"message": {}}), "invalid_message"),
+            ("user", "blocks.validate", json!({"blocks": [{"type": "divider"}]}), ""),
+        ];
+        for (kind, method, body, expected) in &cases {
             assert_eq!(error_of(&core, &universe, kind, method, body.clone()), *expected, "{method} {body}");
         }
     }

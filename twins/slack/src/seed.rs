@@ -615,7 +615,7 @@ mod tests {
         assert!((12 * 86_400..13 * 86_400).contains(&age), "{age}");
         assert_eq!(s.usergroups.len(), 7);
         let kinds: Vec<String> = u.credentials().into_iter().map(|c| c.principal.kind).collect();
-        assert_eq!(kinds, vec!["bot", "user", "app"]);
+        assert_eq!(kinds, vec!["bot", "user", "app", "oauth_client"]);
         assert!(u.credential_of("slack", "bot").unwrap().starts_with("xoxb-"));
         assert_eq!(s.scopes(crate::model::TokenKind::Bot).len(), BOT_SCOPES.len());
     }

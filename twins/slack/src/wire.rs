@@ -247,16 +247,18 @@ pub fn token(headers: &HeaderMap, query: Option<&str>, body: &[u8]) -> Option<St
     parse_params(headers, query, body).ok()?.nonempty("token")
 }
 
-/// The credential that routes a request: its token; else, for the OAuth endpoints,
-/// which carry none, their client id (HTTP Basic, or a `client_id` argument).
-pub fn credential(headers: &HeaderMap, query: Option<&str>, body: &[u8]) -> Option<String> {
-    if let Some(token) = token(headers, query, body) {
-        return Some(token);
-    }
+/// The OAuth client id of a request: HTTP Basic, else a `client_id` argument.
+pub fn client_id(headers: &HeaderMap, query: Option<&str>, body: &[u8]) -> Option<String> {
     if let Some((client_id, _)) = twin_core::wire::basic_credentials(headers) {
         return Some(client_id);
     }
     parse_params(headers, query, body).ok()?.nonempty("client_id")
+}
+
+/// The credential that routes a request: its token; else, for the OAuth endpoints,
+/// which carry none, their client id.
+pub fn credential(headers: &HeaderMap, query: Option<&str>, body: &[u8]) -> Option<String> {
+    token(headers, query, body).or_else(|| client_id(headers, query, body))
 }
 
 const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

@@ -611,13 +611,17 @@ pub fn identity_claims(s: &SlackState, u: &User, with_email: bool) -> Value {
 /// oauth.v2.exchange: the twin's app does not have token rotation on, so a valid
 /// token cannot be exchanged for an expiring one.
 pub fn oauth_v2_exchange(call: &Call<'_>) -> Result<Reply, SlackError> {
-    call.arg("client_id")?;
+    let client_id = call.arg("client_id")?;
     call.arg("client_secret")?;
-    let token = call.arg("token")?;
+    // The token to exchange: an argument, or (as slack_sdk sends it) the request's own.
+    let presented = call.ctx.credential.clone().filter(|c| c.trim() != client_id.trim());
+    let token = call.params.nonempty("token").or(presented).ok_or_else(|| SlackError::missing("token"))?;
     check_client(call)?;
-    let token = token.trim();
-    let known =
-        call.ctx.universe.principal(token).is_some_and(|p| p.service == "slack" && p.kind != OAUTH_CLIENT_PRINCIPAL);
+    let known = call
+        .ctx
+        .universe
+        .principal(token.trim())
+        .is_some_and(|p| p.service == "slack" && p.kind != OAUTH_CLIENT_PRINCIPAL);
     if !known {
         return Err(SlackError::Code("invalid_token"));
     }
