@@ -15,9 +15,11 @@ from typing import Any
 import jwt
 import pytest
 import requests
+import yaml
 from slack_sdk import WebClient
 from slack_sdk.oauth import AuthorizeUrlGenerator, OpenIDConnectAuthorizeUrlGenerator
 
+from conftest import REPO_ROOT
 from test_slack_methods_more import conforms
 from test_slack_support import advance_clock, expect_error, slack  # noqa: F401  (fixture)
 
@@ -250,6 +252,67 @@ def test_oauth_v2_exchange_without_token_rotation(universe):
     pinned = WebClient(base_url=s["oauth_authorize_url"].replace("/oauth/v2/authorize", "/api/"))
     expect_error("invalid_token", pinned.oauth_v2_exchange,
                  client_id=s["client_id"], client_secret=s["client_secret"], token="xoxb-nope")
+
+
+# --- token rotation -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def rotating(control):
+    """A universe whose app has token rotation on (the default fixture, `slack.app.token_rotation`)."""
+    fixture = yaml.safe_load((REPO_ROOT / "fixtures" / "default.yaml").read_text())
+    fixture["slack"]["app"] = {"token_rotation": True}
+    resp = control.post("universes", json={"fixture": fixture})
+    assert resp.status_code in (200, 201), resp.text
+    universe = resp.json()
+    yield universe
+    control.delete(f"universes/{universe['id']}")
+
+
+def test_rotating_tokens_expire_and_refresh(rotating, control):
+    universe = rotating
+    s = oauth(universe)
+    resp = install(universe, scopes=("chat:write", "channels:read"), user_scopes=("users:read",))
+    conforms("oauth.v2.access", resp)
+    assert resp["access_token"].startswith("xoxe.xoxb-1-") and resp["refresh_token"].startswith("xoxe-1-")
+    assert resp["expires_in"] == 43200 and resp["authed_user"]["expires_in"] == 43200
+    assert resp["authed_user"]["access_token"].startswith("xoxe.xoxp-1-")
+    bot = client(universe, resp["access_token"])
+    assert bot.auth_test()["ok"]
+    advance_clock(control, universe, 43201)
+    expect_error("token_expired", bot.auth_test)
+
+    def refresh(token: str) -> Any:
+        return anonymous(universe).oauth_v2_access(
+            client_id=s["client_id"], client_secret=s["client_secret"], grant_type="refresh_token", refresh_token=token)
+
+    fresh = refresh(resp["refresh_token"])
+    conforms("oauth.v2.access", fresh)
+    assert fresh["token_type"] == "bot" and fresh["scope"] == "chat:write,channels:read"
+    assert fresh["bot_user_id"] == s["bot_user_id"] and fresh["refresh_token"] != resp["refresh_token"]
+    assert client(universe, fresh["access_token"]).conversations_list(limit=1)["ok"]
+    expect_error("invalid_refresh_token", refresh, resp["refresh_token"])  # each refresh token works once
+    person = refresh(resp["authed_user"]["refresh_token"])
+    assert person["token_type"] == "user" and person["user_id"] == resp["authed_user"]["id"]
+    assert person["scope"] == "users:read"
+
+
+def test_exchanging_a_long_lived_token_once(rotating):
+    universe = rotating
+    s = oauth(universe)
+
+    def exchange_token(token: str) -> Any:
+        return anonymous(universe).oauth_v2_exchange(client_id=s["client_id"], client_secret=s["client_secret"], token=token)
+
+    resp = exchange_token(s["bot_token"])
+    conforms("oauth.v2.exchange", resp)
+    assert resp["token_type"] == "bot" and resp["access_token"].startswith("xoxe.xoxb-1-")
+    assert resp["expires_in"] == 43200 and resp["bot_user_id"] == s["bot_user_id"]
+    assert client(universe, resp["access_token"]).users_list(limit=1)["ok"]  # the bot token's scopes
+    expect_error("token_already_exchanged", exchange_token, s["bot_token"])
+    expect_error("token_already_exchanged", exchange_token, resp["access_token"])
+    person = exchange_token(s["user_token"])
+    assert person["token_type"] == "user" and person["user_id"]
 
 
 # --- the v2 user flow and classic apps ----------------------------------------------------

@@ -157,6 +157,9 @@ fn authenticate(ctx: &RequestCtx) -> Result<Actor, SlackError> {
                 OAUTH_PRINCIPAL => {
                     // Gone after a reset or restore to a state from before the exchange.
                     let grant = s.oauth_tokens.get(&principal.subject).ok_or(SlackError::InvalidAuth)?;
+                    if grant.expires_at.is_some_and(|at| at <= ctx.universe.now().timestamp()) {
+                        return Err(SlackError::Code("token_expired"));
+                    }
                     let kind = if grant.kind == "bot" { TokenKind::Bot } else { TokenKind::User };
                     (kind, grant.user.as_str(), grant.scopes.clone())
                 }

@@ -81,8 +81,7 @@ pub const PARTIAL: &[(&str, &str)] = &[
     ("assistant.search.context", "messages only (no files, channels or users); AI search is off"),
     ("apps.event.authorizations.list", "the app's bot, and its installer when they can see the channel"),
     ("oauth.access", "classic install flow (`/oauth/authorize`); the `bot` scope adds the bot token with its usual scopes"),
-    ("oauth.v2.access", "no token rotation (`refresh_token` grants: `invalid_refresh_token`); no incoming webhooks, no org installs"),
-    ("oauth.v2.exchange", "token rotation is off: `token_rotation_not_enabled` for a valid token"),
+    ("oauth.v2.access", "no incoming webhooks, no org installs"),
     ("apps.uninstall", "revokes the app's bot and user tokens; no `app_uninstalled` or `tokens_revoked` events"),
     ("apps.activities.list", "the app is not Slack-hosted: its activity log is empty (filters are checked)"),
     ("apps.icon.set", "workspace admins only; the image (PNG, GIF, JPEG, sides 512-2000 px) is checked, not kept; URLs are not fetched"),
@@ -168,7 +167,10 @@ pub fn markdown(vendor_methods: &[String]) -> String {
     out += "exactly the scopes asked for (`missing_scope` names them as `provided`), are workspace state (gone\n";
     out += "after a reset to before the exchange) and stay closed to `rtm.*`. `openid.connect.token` signs its id\n";
     out += "token RS256 (issuer `https://slack.com`) with a key published at `/openid/connect/keys`\n";
-    out += "(discovery: `/.well-known/openid-configuration`).\n";
+    out += "(discovery: `/.well-known/openid-configuration`). With token rotation on (fixture\n";
+    out += "`slack.app.token_rotation: true`) the exchanges issue `xoxe.xoxb-1-…` / `xoxe.xoxp-1-…` tokens that\n";
+    out += "expire after twelve hours (`token_expired`) with single-use `xoxe-1-…` refresh tokens\n";
+    out += "(`grant_type=refresh_token`), and `oauth.v2.exchange` turns a long-lived token into one, once.\n";
     out += "\n## State, limits and time\n\n";
     out += "- **Revoked tokens** (`auth.revoke`) are workspace state: reset, restoring a snapshot from before\n";
     out += "  the revocation or importing an export brings the token back; a fork made after it gets its own\n";

@@ -478,6 +478,7 @@ mod tests {
             event_types: EVENT_TYPES.iter().map(|t| t.to_string()).collect(),
             delivery: Default::default(),
             client_secret: String::new(),
+            token_rotation: false,
         }
     }
 

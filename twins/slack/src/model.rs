@@ -365,6 +365,9 @@ pub struct App {
     /// [`OAUTH_CLIENT_PRINCIPAL`]).
     #[serde(default)]
     pub client_secret: String,
+    /// OAuth token rotation: exchanges issue tokens that expire, with refresh tokens.
+    #[serde(default)]
+    pub token_rotation: bool,
 }
 
 /// The whole workspace.
@@ -446,6 +449,13 @@ pub struct SlackState {
     /// credential, whose kind is [`OAUTH_PRINCIPAL`]): each with its own scopes.
     #[serde(default)]
     pub oauth_tokens: Collection<OAuthToken>,
+    /// Refresh tokens of rotating tokens, by refresh token: each is used once.
+    #[serde(default)]
+    pub oauth_refresh_tokens: Collection<OAuthToken>,
+    /// Long-lived tokens exchanged for rotating ones (`oauth.v2.exchange`), by
+    /// `{kind}:{subject}` of their credential: when.
+    #[serde(default)]
+    pub oauth_exchanged: Collection<i64>,
 }
 
 /// How long an authorization code can be exchanged (Slack: ten minutes).
@@ -514,7 +524,13 @@ pub struct OAuthToken {
     pub user: String,
     pub scopes: Arc<Vec<String>>,
     pub issued_at: i64,
+    /// When a rotating token stops working (Unix seconds, universe clock).
+    #[serde(default)]
+    pub expires_at: Option<i64>,
 }
+
+/// How long a rotating access token lives (Slack: twelve hours).
+pub const ROTATING_TOKEN_LIFETIME_S: i64 = 43_200;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ViewRecord {
@@ -842,6 +858,8 @@ impl Store for SlackState {
             ("views", &self.views),
             ("oauth_codes", &self.oauth_codes),
             ("oauth_tokens", &self.oauth_tokens),
+            ("oauth_refresh_tokens", &self.oauth_refresh_tokens),
+            ("oauth_exchanged", &self.oauth_exchanged),
         ]
     }
 }

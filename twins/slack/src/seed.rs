@@ -458,6 +458,9 @@ fn seed_app(seeder: &Seeder<'_>, spec: crate::app::AppSpec, ctx: &mut SeedCtx<'_
         crate::app::check_delivery(&delivery).map_err(invalid)?;
         app.delivery = delivery;
     }
+    if let Some(on) = spec.token_rotation {
+        app.token_rotation = on;
+    }
     Ok(app)
 }
 

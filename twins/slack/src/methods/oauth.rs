@@ -23,7 +23,7 @@ use super::{ok, Call, Reply};
 use crate::errors::{json_response, SlackError};
 use crate::model::{
     OAuthCode, OAuthFlow, OAuthToken, Revocation, SlackState, TokenKind, User, OAUTH_CLIENT_PRINCIPAL,
-    OAUTH_CODE_LIFETIME_S, OAUTH_PRINCIPAL,
+    OAUTH_CODE_LIFETIME_S, OAUTH_PRINCIPAL, ROTATING_TOKEN_LIFETIME_S,
 };
 use crate::wire::{parse_params, Params};
 
@@ -381,48 +381,101 @@ fn redeem(
     Ok(code)
 }
 
-/// `grant_type`: the code grant, or a refresh (the twin's app does not rotate tokens,
-/// so it never issued a refresh token).
-fn check_grant_type(call: &Call<'_>, unsupported: &'static str) -> Result<(), SlackError> {
+/// What `grant_type` asks for.
+#[derive(Debug, PartialEq)]
+enum GrantType {
+    Code,
+    Refresh,
+}
+
+fn grant_type(call: &Call<'_>, unsupported: &'static str) -> Result<GrantType, SlackError> {
     match call.params.nonempty("grant_type").as_deref().map(str::trim) {
-        None | Some("authorization_code") => Ok(()),
-        Some("refresh_token") => Err(SlackError::Code("invalid_refresh_token")),
+        None | Some("authorization_code") => Ok(GrantType::Code),
+        Some("refresh_token") => Ok(GrantType::Refresh),
         Some(_) => Err(SlackError::Code(unsupported)),
     }
 }
 
-/// Records a token's grant; the credential is minted once the write has succeeded.
-fn grant(s: &mut SlackState, ids: &mut IdGen, kind: TokenKind, user: &str, scopes: Vec<String>, now: i64) -> String {
-    let id = ids.upper_id("OA", 12);
-    s.oauth_tokens.insert(
-        id.clone(),
-        OAuthToken { kind: kind.name().into(), user: user.to_string(), scopes: Arc::new(scopes), issued_at: now },
-    );
-    id
+/// A token's grant, recorded in the write that issues it; its credential is minted once
+/// the write has succeeded.
+struct Grant {
+    id: String,
+    kind: TokenKind,
+    scopes: String,
+    /// Rotating tokens: when it expires (seconds from now) and its refresh token.
+    rotation: Option<(i64, String)>,
 }
 
-fn mint(call: &Call<'_>, kind: TokenKind, grant_id: &str) -> String {
-    let prefix = if kind == TokenKind::Bot { "xoxb-" } else { "xoxp-" };
-    let principal = Principal { service: "slack".into(), kind: OAUTH_PRINCIPAL.into(), subject: grant_id.to_string() };
+fn grant(
+    s: &mut SlackState,
+    ids: &mut IdGen,
+    kind: TokenKind,
+    user: &str,
+    scopes: Vec<String>,
+    now: i64,
+    rotating: bool,
+) -> Grant {
+    let id = ids.upper_id("OA", 12);
+    let record = OAuthToken {
+        kind: kind.name().into(),
+        user: user.to_string(),
+        scopes: Arc::new(scopes),
+        issued_at: now,
+        expires_at: rotating.then_some(now + ROTATING_TOKEN_LIFETIME_S),
+    };
+    let scopes = record.scopes.join(",");
+    let rotation = rotating.then(|| {
+        let refresh = format!("xoxe-1-{}", ids.hex(64));
+        s.oauth_refresh_tokens.insert(refresh.clone(), OAuthToken { expires_at: None, ..record.clone() });
+        (ROTATING_TOKEN_LIFETIME_S, refresh)
+    });
+    s.oauth_tokens.insert(id.clone(), record);
+    Grant { id, kind, scopes, rotation }
+}
+
+/// The grant's credential: `xoxb-`/`xoxp-`, or `xoxe.xoxb-1-`/`xoxe.xoxp-1-` when it rotates.
+fn mint(call: &Call<'_>, grant: &Grant) -> String {
+    let prefix = match (grant.kind == TokenKind::Bot, grant.rotation.is_some()) {
+        (true, false) => "xoxb-",
+        (false, false) => "xoxp-",
+        (true, true) => "xoxe.xoxb-1-",
+        (false, true) => "xoxe.xoxp-1-",
+    };
+    let principal = Principal { service: "slack".into(), kind: OAUTH_PRINCIPAL.into(), subject: grant.id.clone() };
     call.ctx.core.mint_credential(&call.ctx.universe, prefix, principal)
+}
+
+/// `access_token`, `scope` and, for a rotating token, `expires_in` and `refresh_token`.
+fn token_fields(call: &Call<'_>, grant: &Grant, into: &mut Value) {
+    into["access_token"] = json!(mint(call, grant));
+    into["scope"] = json!(grant.scopes);
+    if let Some((expires_in, refresh)) = &grant.rotation {
+        into["expires_in"] = json!(expires_in);
+        into["refresh_token"] = json!(refresh);
+    }
 }
 
 fn team_json(s: &SlackState) -> Value {
     s.team().map(|t| json!({"id": t.id, "name": t.name})).unwrap_or(Value::Null)
 }
 
+fn rotates(s: &SlackState) -> bool {
+    s.app().is_some_and(|a| a.token_rotation)
+}
+
 /// What an exchange hands back: the code it redeemed and the grants it recorded.
 struct Issued {
     code: OAuthCode,
-    bot: Option<String>,
-    user: Option<String>,
+    bot: Option<Grant>,
+    user: Option<Grant>,
     bot_user: String,
     app_id: String,
     team: Value,
 }
 
 /// Redeems the code and records a bot grant for `bot_scopes` and a user grant for
-/// `user_scopes` (each only when not empty); `check` refuses a code before it is used.
+/// `user_scopes` (each only when not empty; the v2 flow always has a user grant when it
+/// is not the v2 flow); `check` refuses a code before it is used.
 fn issue(
     call: &Call<'_>,
     flow: OAuthFlow,
@@ -435,10 +488,13 @@ fn issue(
     call.write(|s, ids| {
         let code = redeem(s, call, flow, errors, secret_given, &check)?;
         let bot = s.bot().cloned().ok_or(SlackError::Internal)?;
+        // Sign in with Slack's tokens do not rotate.
+        let rotating = rotates(s) && flow != OAuthFlow::OpenId;
         let (bot_scopes, user_scopes) = split(&code, s);
-        let bot_grant = (!bot_scopes.is_empty()).then(|| grant(s, ids, TokenKind::Bot, &bot.user_id, bot_scopes, now));
+        let bot_grant =
+            (!bot_scopes.is_empty()).then(|| grant(s, ids, TokenKind::Bot, &bot.user_id, bot_scopes, now, rotating));
         let user_grant = (!user_scopes.is_empty() || flow != OAuthFlow::V2)
-            .then(|| grant(s, ids, TokenKind::User, &code.user, user_scopes, now));
+            .then(|| grant(s, ids, TokenKind::User, &code.user, user_scopes, now, rotating));
         Ok(Issued {
             code,
             bot: bot_grant,
@@ -450,14 +506,44 @@ fn issue(
     })
 }
 
-fn scopes_of(call: &Call<'_>, grant_id: &str) -> String {
-    call.read(|s| Ok(s.oauth_tokens.get(grant_id).map(|g| g.scopes.join(",")).unwrap_or_default())).unwrap_or_default()
+/// A `refresh_token` grant: the refresh token (used once) for a new rotating token with
+/// the same scopes, and the next refresh token.
+fn refresh(call: &Call<'_>) -> Result<Reply, SlackError> {
+    if !check_client(call)? {
+        return Err(SlackError::Code("bad_client_secret"));
+    }
+    let presented = call.params.nonempty("refresh_token").ok_or(SlackError::Code("invalid_refresh_token"))?;
+    let now = call.now_s();
+    let (grant, user, bot_user, app_id, team) = call.write(|s, ids| {
+        let old = s.oauth_refresh_tokens.remove(presented.trim()).ok_or(SlackError::Code("invalid_refresh_token"))?;
+        let kind = if old.kind == "bot" { TokenKind::Bot } else { TokenKind::User };
+        let bot = s.bot().cloned().ok_or(SlackError::Internal)?;
+        let grant = grant(s, ids, kind, &old.user, old.scopes.to_vec(), now, true);
+        Ok((grant, old.user, bot.user_id, bot.app_id, team_json(s)))
+    })?;
+    let mut body = json!({
+        "app_id": app_id,
+        "token_type": grant.kind.name(),
+        "team": team,
+        "enterprise": null,
+        "is_enterprise_install": false,
+    });
+    token_fields(call, &grant, &mut body);
+    match grant.kind {
+        TokenKind::Bot => body["bot_user_id"] = json!(bot_user),
+        _ => body["user_id"] = json!(user),
+    }
+    Ok(ok(body))
 }
 
 /// oauth.v2.access: the v2 install flow's code for a bot token (the `scope` asked for)
-/// and, when `user_scope` was asked for, the installing person's user token.
+/// and, when `user_scope` was asked for, the installing person's user token. With token
+/// rotation on, both expire and come with refresh tokens, which a `refresh_token` grant
+/// takes.
 pub fn oauth_v2_access(call: &Call<'_>) -> Result<Reply, SlackError> {
-    check_grant_type(call, "invalid_grant_type")?;
+    if grant_type(call, "invalid_grant_type")? == GrantType::Refresh {
+        return refresh(call);
+    }
     let issued = issue(
         call,
         OAuthFlow::V2,
@@ -475,16 +561,14 @@ pub fn oauth_v2_access(call: &Call<'_>) -> Result<Reply, SlackError> {
         "enterprise": null,
         "is_enterprise_install": false,
     });
-    if let Some(grant_id) = &issued.bot {
-        body["access_token"] = json!(mint(call, TokenKind::Bot, grant_id));
+    if let Some(grant) = &issued.bot {
         body["token_type"] = json!("bot");
-        body["scope"] = json!(scopes_of(call, grant_id));
+        token_fields(call, grant, &mut body);
         body["bot_user_id"] = json!(issued.bot_user);
     }
-    if let Some(grant_id) = &issued.user {
-        body["authed_user"]["scope"] = json!(scopes_of(call, grant_id));
-        body["authed_user"]["access_token"] = json!(mint(call, TokenKind::User, grant_id));
+    if let Some(grant) = &issued.user {
         body["authed_user"]["token_type"] = json!("user");
+        token_fields(call, grant, &mut body["authed_user"]);
     }
     Ok(ok(body))
 }
@@ -492,7 +576,9 @@ pub fn oauth_v2_access(call: &Call<'_>) -> Result<Reply, SlackError> {
 /// oauth.v2.user.access: the v2 user flow's code (`/oauth/v2_user/authorize`) for a
 /// user token.
 pub fn oauth_v2_user_access(call: &Call<'_>) -> Result<Reply, SlackError> {
-    check_grant_type(call, "invalid_grant_type")?;
+    if grant_type(call, "invalid_grant_type")? == GrantType::Refresh {
+        return refresh(call);
+    }
     let issued = issue(
         call,
         OAuthFlow::V2User,
@@ -503,17 +589,17 @@ pub fn oauth_v2_user_access(call: &Call<'_>) -> Result<Reply, SlackError> {
             false => Ok(()),
         },
     )?;
-    let grant_id = issued.user.ok_or(SlackError::Internal)?;
-    Ok(ok(json!({
+    let grant = issued.user.ok_or(SlackError::Internal)?;
+    let mut body = json!({
         "app_id": issued.app_id,
         "user_id": issued.code.user,
-        "scope": scopes_of(call, &grant_id),
         "token_type": "user",
-        "access_token": mint(call, TokenKind::User, &grant_id),
         "team": issued.team,
         "enterprise": null,
         "is_enterprise_install": false,
-    })))
+    });
+    token_fields(call, &grant, &mut body);
+    Ok(ok(body))
 }
 
 /// oauth.access (classic apps): a user token with the scopes asked for; the `bot`
@@ -530,22 +616,22 @@ pub fn oauth_access(call: &Call<'_>) -> Result<Reply, SlackError> {
         },
         |_| Ok(()),
     )?;
-    let grant_id = issued.user.ok_or(SlackError::Internal)?;
+    let grant = issued.user.ok_or(SlackError::Internal)?;
     let team_id = issued.team.get("id").cloned().unwrap_or(Value::Null);
     let team_name = issued.team.get("name").cloned().unwrap_or(Value::Null);
     let mut body = json!({
-        "access_token": mint(call, TokenKind::User, &grant_id),
         "token_type": "user",
-        "scope": issued.code.scopes.join(","),
         "user_id": issued.code.user,
         "team_id": team_id,
         "team_name": team_name,
         "enterprise_id": null,
         "app_id": issued.app_id,
     });
+    token_fields(call, &grant, &mut body);
+    // Classic apps name every scope the install asked for, `bot` included.
+    body["scope"] = json!(issued.code.scopes.join(","));
     if let Some(bot_grant) = &issued.bot {
-        body["bot"] =
-            json!({"bot_user_id": issued.bot_user, "bot_access_token": mint(call, TokenKind::Bot, bot_grant)});
+        body["bot"] = json!({"bot_user_id": issued.bot_user, "bot_access_token": mint(call, bot_grant)});
     }
     Ok(ok(body))
 }
@@ -553,11 +639,14 @@ pub fn oauth_access(call: &Call<'_>) -> Result<Reply, SlackError> {
 /// openid.connect.token: Sign in with Slack's code for a user token with the OpenID
 /// scopes and an id token (RS256, Sign in with Slack's key, `/openid/connect/keys`).
 pub fn openid_connect_token(call: &Call<'_>) -> Result<Reply, SlackError> {
-    check_grant_type(call, "unsupported_grant_type")?;
+    if grant_type(call, "unsupported_grant_type")? == GrantType::Refresh {
+        // Sign in with Slack's tokens never rotate: no refresh token was issued.
+        return Err(SlackError::Code("invalid_refresh_token"));
+    }
     let issued =
         issue(call, OAuthFlow::OpenId, &OPENID_CODE_ERRORS, |code, _| (Vec::new(), code.scopes.clone()), |_| Ok(()))?;
-    let grant_id = issued.user.ok_or(SlackError::Internal)?;
-    let access_token = mint(call, TokenKind::User, &grant_id);
+    let grant = issued.user.ok_or(SlackError::Internal)?;
+    let access_token = mint(call, &grant);
     let client_id = call.params.nonempty("client_id").unwrap_or_default();
     let code = &issued.code;
     let now = call.now_s();
@@ -608,8 +697,9 @@ pub fn identity_claims(s: &SlackState, u: &User, with_email: bool) -> Value {
     claims
 }
 
-/// oauth.v2.exchange: the twin's app does not have token rotation on, so a valid
-/// token cannot be exchanged for an expiring one.
+/// oauth.v2.exchange: a long-lived token (one of the universe's, or one an exchange
+/// issued before rotation) for a rotating one with the same scopes, once per token;
+/// `token_rotation_not_enabled` unless the app rotates tokens.
 pub fn oauth_v2_exchange(call: &Call<'_>) -> Result<Reply, SlackError> {
     let client_id = call.arg("client_id")?;
     call.arg("client_secret")?;
@@ -617,15 +707,45 @@ pub fn oauth_v2_exchange(call: &Call<'_>) -> Result<Reply, SlackError> {
     let presented = call.ctx.credential.clone().filter(|c| c.trim() != client_id.trim());
     let token = call.params.nonempty("token").or(presented).ok_or_else(|| SlackError::missing("token"))?;
     check_client(call)?;
-    let known = call
+    let principal = call
         .ctx
         .universe
         .principal(token.trim())
-        .is_some_and(|p| p.service == "slack" && p.kind != OAUTH_CLIENT_PRINCIPAL);
-    if !known {
-        return Err(SlackError::Code("invalid_token"));
+        .filter(|p| p.service == "slack" && matches!(p.kind.as_str(), "bot" | "user" | OAUTH_PRINCIPAL))
+        .ok_or(SlackError::Code("invalid_token"))?;
+    let now = call.now_s();
+    let (grant, user, bot_user, app_id, team) = call.write(|s, ids| {
+        if !rotates(s) {
+            return Err(SlackError::Code("token_rotation_not_enabled"));
+        }
+        let (kind, user, scopes) = match principal.kind.as_str() {
+            "bot" => (TokenKind::Bot, principal.subject.clone(), s.scopes(TokenKind::Bot).to_vec()),
+            "user" => (TokenKind::User, principal.subject.clone(), s.scopes(TokenKind::User).to_vec()),
+            _ => {
+                let held = s.oauth_tokens.get(&principal.subject).ok_or(SlackError::Code("invalid_token"))?;
+                if held.expires_at.is_some() {
+                    return Err(SlackError::Code("token_already_exchanged"));
+                }
+                let kind = if held.kind == "bot" { TokenKind::Bot } else { TokenKind::User };
+                (kind, held.user.clone(), held.scopes.to_vec())
+            }
+        };
+        let key = Revocation::key(&principal.kind, &principal.subject);
+        if s.oauth_exchanged.contains_key(&key) {
+            return Err(SlackError::Code("token_already_exchanged"));
+        }
+        s.oauth_exchanged.insert(key, now);
+        let bot = s.bot().cloned().ok_or(SlackError::Internal)?;
+        let grant = grant(s, ids, kind, &user, scopes, now, true);
+        Ok((grant, user, bot.user_id, bot.app_id, team_json(s)))
+    })?;
+    let mut body = json!({"app_id": app_id, "token_type": grant.kind.name(), "team": team, "enterprise": null});
+    token_fields(call, &grant, &mut body);
+    match grant.kind {
+        TokenKind::Bot => body["bot_user_id"] = json!(bot_user),
+        _ => body["user_id"] = json!(user),
     }
-    Err(SlackError::Code("token_rotation_not_enabled"))
+    Ok(ok(body))
 }
 
 /// apps.uninstall: removes the app from the workspace: every bot and user token it was
