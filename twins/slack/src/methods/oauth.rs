@@ -102,7 +102,7 @@ fn discovery(universe_url: &str) -> Value {
         "claims_supported": ["sub", "auth_time", "iss"],
         "claims_parameter_supported": false,
         "request_parameter_supported": false,
-        "request_uri_parameter_supported": true,
+        "request_uri_parameter_supported": false,
         "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
     })
 }
@@ -331,8 +331,8 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// Checks a code against the exchange (flow, use, age, redirect URI, PKCE, client
-/// authentication, then the exchange's own `check`) and marks it used. Runs inside the write that issues the tokens, so
-/// a code is exchanged at most once.
+/// authentication, then the exchange's own `check`) and marks it used. Runs inside the
+/// write that issues the tokens, so a code is exchanged at most once.
 fn redeem(
     s: &mut SlackState,
     call: &Call<'_>,
@@ -473,9 +473,10 @@ struct Issued {
     team: Value,
 }
 
-/// Redeems the code and records a bot grant for `bot_scopes` and a user grant for
-/// `user_scopes` (each only when not empty; the v2 flow always has a user grant when it
-/// is not the v2 flow); `check` refuses a code before it is used.
+/// Redeems the code and records a bot grant for the bot scopes `split` gives, when there
+/// are any, and a user grant for the user scopes (in the v2 flow only when there are
+/// any: the other flows always issue a user token); `check` refuses a code before it is
+/// used.
 fn issue(
     call: &Call<'_>,
     flow: OAuthFlow,
@@ -731,6 +732,9 @@ pub fn oauth_v2_exchange(call: &Call<'_>) -> Result<Reply, SlackError> {
             }
         };
         let key = Revocation::key(&principal.kind, &principal.subject);
+        if s.revoked_tokens.contains_key(&key) {
+            return Err(SlackError::Code("invalid_token"));
+        }
         if s.oauth_exchanged.contains_key(&key) {
             return Err(SlackError::Code("token_already_exchanged"));
         }
@@ -756,19 +760,23 @@ pub fn apps_uninstall(call: &Call<'_>) -> Result<Reply, SlackError> {
     if !check_client(call)? {
         return Err(SlackError::Code("bad_client_secret"));
     }
-    let seeded: Vec<(String, String)> = call
+    let installed: Vec<(String, String)> = call
         .ctx
         .universe
         .credentials()
         .into_iter()
-        .filter(|c| c.principal.service == "slack" && matches!(c.principal.kind.as_str(), "bot" | "user" | "oauth"))
+        .filter(|c| {
+            c.principal.service == "slack" && matches!(c.principal.kind.as_str(), "bot" | "user" | OAUTH_PRINCIPAL)
+        })
         .map(|c| (c.principal.kind, c.principal.subject))
         .collect();
     let at = call.now_s();
     call.write(|s, _| {
-        for (kind, subject) in seeded {
+        for (kind, subject) in installed {
             s.revoked_tokens.insert(Revocation::key(&kind, &subject), Revocation { kind, subject, at });
         }
+        // Nothing the app held can be refreshed either.
+        s.oauth_refresh_tokens = Default::default();
         Ok(())
     })?;
     Ok(ok(json!({})))
