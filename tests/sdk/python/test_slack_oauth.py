@@ -495,7 +495,7 @@ def test_blocks_validate(slack):
     assert resp.data == {"ok": True}
     bad = expect_error("invalid_blocks", slack.bot.api_call, "blocks.validate",
                        json={"blocks": [{"type": "section", "text": {"type": "invalid", "text": "x"}}]})
-    assert bad["errors"] == [{"code": "failed_constraint", "message": "unsupported type: invalid", "pointer": "/0/text/type",
+    assert bad["errors"] == [{"code": "failed_constraint", "message": "`invalid` is not an allowed type here", "pointer": "/0/text/type",
                               "constraint": {"type": "enum", "expected": ["plain_text", "mrkdwn"]}}]
     bad = expect_error("invalid_view", slack.user.api_call, "blocks.validate",
                        params={"view": '{"type": "modal", "blocks": [{"type": "header"}]}'})

@@ -55,7 +55,11 @@ impl Findings {
     }
 
     fn one_of(&mut self, pointer: &str, given: &str, expected: &[&str]) {
-        self.fail(pointer, format!("unsupported type: {given}"), json!({"type": "enum", "expected": expected}));
+        self.fail(
+            pointer,
+            format!("`{given}` is not an allowed type here"),
+            json!({"type": "enum", "expected": expected}),
+        );
     }
 }
 
@@ -240,7 +244,9 @@ fn message(found: &mut Findings, value: &Value) {
 pub fn blocks_validate(call: &Call<'_>) -> Result<Reply, SlackError> {
     let given: Vec<&str> = ["blocks", "message", "view"].into_iter().filter(|k| call.params.get(k).is_some()).collect();
     let [which] = given.as_slice() else {
-        return Err(SlackError::InvalidArguments("must provide exactly one of `blocks`, `view`, or `message`".into()));
+        return Err(SlackError::InvalidArguments(
+            "give one argument of blocks, message and view: not none, not several".into(),
+        ));
     };
     if call.params.str(which).is_some_and(|s| s.chars().count() > MAX_ARGUMENT) {
         return Err(SlackError::InvalidArguments(format!("`{which}` must be at most {MAX_ARGUMENT} characters")));
