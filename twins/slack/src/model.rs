@@ -481,18 +481,6 @@ pub enum OAuthFlow {
     OpenId,
 }
 
-impl OAuthFlow {
-    /// The authorize path, after the universe's base.
-    pub fn authorize_path(self) -> &'static str {
-        match self {
-            OAuthFlow::V2 => "/oauth/v2/authorize",
-            OAuthFlow::V2User => "/oauth/v2_user/authorize",
-            OAuthFlow::Legacy => "/oauth/authorize",
-            OAuthFlow::OpenId => "/openid/connect/authorize",
-        }
-    }
-}
-
 /// What the installing person approved, until the app exchanges the code.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OAuthCode {
