@@ -166,6 +166,9 @@ fn banner(manifest: &Value, bind: IpAddr) -> String {
         out += &format!("    bot_token    {}\n", s(&slack["bot_token"]));
         out += &format!("    user_token   {}\n", s(&slack["user_token"]));
         out += &format!("    app_token    {}\n", s(&slack["app_token"]));
+        out += &format!("    client_id    {}\n", s(&slack["client_id"]));
+        out += &format!("    client_secret {}\n", s(&slack["client_secret"]));
+        out += &format!("    authorize    {}\n", s(&slack["oauth_authorize_url"]));
     }
     if let Some(okta) = manifest.get("okta") {
         out += "\n  Okta     OKTA_CLIENT_ORGURL / OKTA_CLIENT_TOKEN (Python SDK on http: OKTA_TESTING_TESTINGDISABLEHTTPSCHECK=true)\n";

@@ -13,6 +13,7 @@ pub mod error;
 pub mod fixture;
 pub mod ids;
 pub mod journal;
+pub mod jwt;
 pub mod limits;
 pub mod metrics;
 pub mod serve;

@@ -11,6 +11,17 @@ pub fn authorization<'a>(headers: &'a HeaderMap, scheme: &str) -> Option<&'a str
     given.eq_ignore_ascii_case(scheme).then(|| credential.trim()).filter(|c| !c.is_empty())
 }
 
+/// The client id and secret of `Authorization: Basic` (RFC 6749 §2.3.1: each
+/// form-urlencoded before joining, so each is unescaped after splitting).
+pub fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    use base64::Engine as _;
+    let encoded = authorization(headers, "Basic")?;
+    let decoded = String::from_utf8(base64::engine::general_purpose::STANDARD.decode(encoded).ok()?).ok()?;
+    let (id, secret) = decoded.split_once(':')?;
+    let unescape = |s: &str| form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned());
+    Some((unescape(id)?, unescape(secret)?))
+}
+
 /// The media type of the request, lower-cased, without parameters.
 pub fn media_type(headers: &HeaderMap) -> Option<String> {
     let ct = headers.get(CONTENT_TYPE)?.to_str().ok()?;
@@ -34,6 +45,18 @@ mod tests {
         assert_eq!(authorization(&h, "SSWS"), None);
         h.insert(AUTHORIZATION, "Bearer ".parse().unwrap());
         assert_eq!(authorization(&h, "Bearer"), None);
+    }
+
+    #[test]
+    fn basic_client_credentials() {
+        let mut h = HeaderMap::new();
+        // "a%3Ab:s+t" → id "a:b", secret "s t"
+        h.insert(AUTHORIZATION, "Basic YSUzQWI6cyt0".parse().unwrap());
+        assert_eq!(basic_credentials(&h), Some(("a:b".into(), "s t".into())));
+        h.insert(AUTHORIZATION, "Basic !!!".parse().unwrap());
+        assert_eq!(basic_credentials(&h), None);
+        h.insert(AUTHORIZATION, "Bearer YSUzQWI6cyt0".parse().unwrap());
+        assert_eq!(basic_credentials(&h), None);
     }
 }
 

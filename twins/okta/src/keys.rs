@@ -1,133 +1,51 @@
 //! The authorization servers' signing keys: two RSA-2048 keys shipped with the
 //! crate (a fake IdP's keys are test data), published as a JWKS with the first
-//! one current, the second the next in rotation (Okta publishes both).
+//! one current, the second the next in rotation (Okta publishes both). Signing and
+//! verifying are twin-core's ([`twin_core::jwt`]).
 
 use std::sync::OnceLock;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
-use jsonwebtoken::{Algorithm, DecodingKey};
-use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey};
-use rsa::traits::PublicKeyParts;
 use serde::Serialize;
-use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
+use serde_json::Value;
+use twin_core::jwt::{KeySet, SigningKey};
+
+pub use twin_core::jwt::{half_hash, s256, KeyError};
 
 const PEMS: [&str; 2] = [include_str!("../keys/signing-1.pem"), include_str!("../keys/signing-2.pem")];
 
-pub struct SigningKey {
-    pub kid: String,
-    /// Modulus and exponent, base64url.
-    pub n: String,
-    pub e: String,
-    /// ring's key signs: several times faster than the pure-Rust `rsa` crate, which made
-    /// token issuance the twin's slowest call (BENCHMARKS.md).
-    signer: ring::signature::RsaKeyPair,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum KeyError {
-    #[error("no signing key is available")]
-    Unavailable,
-    #[error("jwt: {0}")]
-    Jwt(#[from] jsonwebtoken::errors::Error),
-    #[error("claims: {0}")]
-    Claims(#[from] serde_json::Error),
-    #[error("signing failed")]
-    Signing,
-}
-
-fn load(pem: &str) -> Option<SigningKey> {
-    let private = match rsa::RsaPrivateKey::from_pkcs8_pem(pem) {
-        Ok(k) => k,
-        Err(e) => {
-            tracing::error!("signing key does not parse: {e}");
-            return None;
-        }
-    };
-    let n = private.n().to_bytes_be();
-    let e = private.e().to_bytes_be();
-    let kid = URL_SAFE_NO_PAD.encode(Sha256::digest(&n));
-    let der = match private.to_pkcs8_der() {
-        Ok(d) => d,
-        Err(e) => {
-            tracing::error!("signing key does not encode: {e}");
-            return None;
-        }
-    };
-    let signer = match ring::signature::RsaKeyPair::from_pkcs8(der.as_bytes()) {
-        Ok(k) => k,
-        Err(e) => {
-            tracing::error!("signing key is refused by ring: {e}");
-            return None;
-        }
-    };
-    Some(SigningKey { kid, n: URL_SAFE_NO_PAD.encode(&n), e: URL_SAFE_NO_PAD.encode(&e), signer })
+fn key_set() -> &'static KeySet {
+    static KEYS: OnceLock<KeySet> = OnceLock::new();
+    KEYS.get_or_init(|| KeySet::from_pems(&PEMS))
 }
 
 pub fn keys() -> &'static [SigningKey] {
-    static KEYS: OnceLock<Vec<SigningKey>> = OnceLock::new();
-    KEYS.get_or_init(|| PEMS.iter().filter_map(|p| load(p)).collect())
+    key_set().keys()
 }
 
 pub fn current_kid() -> String {
-    keys().first().map(|k| k.kid.clone()).unwrap_or_default()
+    key_set().current_kid()
 }
 
 /// `{"keys":[…]}` as `/v1/keys` publishes it.
 pub fn jwks() -> Value {
-    let keys: Vec<Value> = keys()
-        .iter()
-        .map(|k| json!({"kty": "RSA", "alg": "RS256", "kid": k.kid, "use": "sig", "e": k.e, "n": k.n}))
-        .collect();
-    json!({ "keys": keys })
+    key_set().jwks()
 }
 
-/// Signs `claims` RS256 with the current key, `kid` in the header: a compact JWS,
-/// `base64url(header).base64url(claims).base64url(signature)`.
+/// Signs `claims` RS256 with the current key.
 pub fn sign<T: Serialize>(claims: &T) -> Result<String, KeyError> {
-    let key = keys().first().ok_or(KeyError::Unavailable)?;
-    let header = json!({"typ": "JWT", "alg": "RS256", "kid": key.kid});
-    let mut token = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header)?);
-    token.push('.');
-    token.push_str(&URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims)?));
-    let mut signature = vec![0; key.signer.public().modulus_len()];
-    let rng = ring::rand::SystemRandom::new();
-    key.signer
-        .sign(&ring::signature::RSA_PKCS1_SHA256, &rng, token.as_bytes(), &mut signature)
-        .map_err(|_| KeyError::Signing)?;
-    token.push('.');
-    token.push_str(&URL_SAFE_NO_PAD.encode(&signature));
-    Ok(token)
+    key_set().sign(claims)
 }
 
 /// Verifies a token this twin signed (any published key) and returns its claims.
 pub fn verify_own(token: &str) -> Option<Value> {
-    let header = jsonwebtoken::decode_header(token).ok()?;
-    let kid = header.kid?;
-    let key = keys().iter().find(|k| k.kid == kid)?;
-    let decoding = DecodingKey::from_rsa_components(&key.n, &key.e).ok()?;
-    let mut validation = jsonwebtoken::Validation::new(Algorithm::RS256);
-    validation.validate_aud = false;
-    validation.required_spec_claims.clear();
-    validation.validate_exp = false;
-    jsonwebtoken::decode::<Value>(token, &decoding, &validation).ok().map(|d| d.claims)
-}
-
-/// base64url(SHA-256(data)) — PKCE S256.
-pub fn s256(data: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(Sha256::digest(data))
-}
-
-/// The left half of SHA-256, base64url: OIDC's `at_hash`.
-pub fn half_hash(token: &str) -> String {
-    let digest = Sha256::digest(token.as_bytes());
-    URL_SAFE_NO_PAD.encode(&digest[..16])
+    key_set().verify(token)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use jsonwebtoken::Algorithm;
+    use serde_json::json;
 
     #[test]
     fn two_keys_with_distinct_43_char_kids() {

@@ -15,7 +15,7 @@ use twin_core::RequestCtx;
 use crate::delivery::ResponseRefused;
 use crate::errors::{json_response, json_text_response, SlackError};
 use crate::methods::{self, Call, Method, Reply};
-use crate::model::{Actor, Revocation, SlackState, TokenKind};
+use crate::model::{Actor, Revocation, SlackState, TokenKind, OAUTH_CLIENT_PRINCIPAL, OAUTH_PRINCIPAL};
 use crate::wire::{boundary, multipart, parse_params};
 
 /// The journal's name for the upload URL (it is not a Web API method).
@@ -36,6 +36,7 @@ pub fn router() -> Router {
         .route("/files-pri/lists/{job}/{file}", any(list_export))
         .route("/link", any(crate::socket::link))
         .route("/link/", any(crate::socket::link))
+        .merge(methods::oauth::router())
         .fallback(not_found)
 }
 
@@ -52,6 +53,9 @@ pub fn operation_name(path: &str) -> Option<String> {
     }
     if path == "/link" || path == "/link/" {
         return Some(crate::socket::LINK_OPERATION.to_string());
+    }
+    if let Some(operation) = methods::oauth::operation_name(path) {
+        return Some(operation.to_string());
     }
     let name = path.strip_prefix("/api/").or_else(|| path.strip_prefix('/'))?;
     methods::find(name).map(|m| m.name.to_string())
@@ -99,7 +103,12 @@ fn run(
     query: Option<&str>,
     body: &[u8],
 ) -> (Result<Reply, SlackError>, Option<Actor>) {
-    let (actor, anonymous) = match authenticate(ctx) {
+    // A request routed by an OAuth client id carries no token.
+    let by_client_id = crate::wire::token(headers, query, body).is_none()
+        && ctx.credential.is_some()
+        && crate::wire::client_id(headers, query, body) == ctx.credential;
+    let authenticated = if by_client_id { Err(SlackError::NotAuthed) } else { authenticate(ctx) };
+    let (actor, anonymous) = match authenticated {
         Ok(a) => (a, false),
         // api.test and the OAuth exchanges answer callers without a (valid) token too.
         Err(_) if methods::misc::NO_TOKEN.contains(&method.name) => (Actor::anonymous(), true),
@@ -109,7 +118,10 @@ fn run(
         if !anonymous {
             check_scopes(method, &actor)?;
         }
-        let params = parse_params(headers, query, body)?;
+        let mut params = parse_params(headers, query, body)?;
+        if methods::misc::NO_TOKEN.contains(&method.name) {
+            methods::oauth::take_basic_credentials(headers, &mut params);
+        }
         let now = ctx.universe.now();
         materialise_scheduled(ctx, now)?;
         let call = Call { ctx, params: &params, actor: actor.clone(), now };
@@ -127,29 +139,43 @@ fn authenticate(ctx: &RequestCtx) -> Result<Actor, SlackError> {
         Some(p) if p.service == "slack" && !ctx.universe.is_deleted() => p,
         _ => return Err(if ctx.credential_revoked { SlackError::TokenRevoked } else { SlackError::InvalidAuth }),
     };
-    let kind = match principal.kind.as_str() {
-        "bot" => TokenKind::Bot,
-        "user" => TokenKind::User,
-        "app" => TokenKind::App,
-        _ => return Err(SlackError::InvalidAuth),
-    };
+    if principal.kind == OAUTH_CLIENT_PRINCIPAL {
+        // An OAuth client id routes a token-less exchange; it is no token.
+        return Err(SlackError::NotAuthed);
+    }
     ctx.universe
         .read::<SlackState, _>(|s| {
             if s.revoked_tokens.contains_key(&Revocation::key(&principal.kind, &principal.subject)) {
                 return Err(SlackError::TokenRevoked);
             }
-            let scopes = s.scopes(kind);
+            // Who the token acts as, and its scopes: the seeded tokens have their kind's
+            // scopes; an OAuth exchange's tokens the scopes they were granted.
+            let (kind, subject, scopes) = match principal.kind.as_str() {
+                "bot" => (TokenKind::Bot, principal.subject.as_str(), s.scopes(TokenKind::Bot)),
+                "user" => (TokenKind::User, principal.subject.as_str(), s.scopes(TokenKind::User)),
+                "app" => (TokenKind::App, principal.subject.as_str(), s.scopes(TokenKind::App)),
+                OAUTH_PRINCIPAL => {
+                    // Gone after a reset or restore to a state from before the exchange.
+                    let grant = s.oauth_tokens.get(&principal.subject).ok_or(SlackError::InvalidAuth)?;
+                    if grant.expires_at.is_some_and(|at| at <= ctx.universe.now().timestamp()) {
+                        return Err(SlackError::Code("token_expired"));
+                    }
+                    let kind = if grant.kind == "bot" { TokenKind::Bot } else { TokenKind::User };
+                    (kind, grant.user.as_str(), grant.scopes.clone())
+                }
+                _ => return Err(SlackError::InvalidAuth),
+            };
             match kind {
                 TokenKind::App => Ok(Actor {
                     kind,
                     user: String::new(),
                     bot_id: None,
-                    app_id: Some(principal.subject.clone()),
+                    app_id: Some(subject.to_string()),
                     scopes,
                     is_admin: false,
                 }),
                 TokenKind::Bot | TokenKind::User => {
-                    let user = s.users.get(&principal.subject).ok_or(SlackError::InvalidAuth)?;
+                    let user = s.users.get(subject).ok_or(SlackError::InvalidAuth)?;
                     if user.deleted {
                         return Err(SlackError::Code("account_inactive"));
                     }
@@ -1010,6 +1036,85 @@ mod tests {
             ("user", "rtm.start", json!({}), "not_allowed_token_type"),
         ];
         for (kind, method, body, expected) in cases {
+            assert_eq!(error_of(&core, &universe, kind, method, body.clone()), *expected, "{method} {body}");
+        }
+    }
+
+    /// The argument errors of the OAuth exchanges, apps.activities.list, apps.icon.set and
+    /// blocks.validate, for a user token holding their scopes and the app's own client.
+    #[test]
+    fn argument_errors_of_the_oauth_and_app_methods() {
+        let (core, universe) = setup();
+        let user_token = ctx(&core, &universe, "user");
+        let owner = user_token.principal.clone().unwrap().subject;
+        let (app, secret) = universe
+            .write::<SlackState, _>(|s, _| {
+                let scopes = ["hosting:read", "app_configurations:write"].map(String::from).to_vec();
+                s.token_scopes.insert("user".into(), Arc::new(scopes));
+                if let Some(user) = s.users.get_mut(&owner) {
+                    user.is_admin = true;
+                }
+                (s.bot().unwrap().app_id.clone(), s.app().unwrap().client_secret.clone())
+            })
+            .unwrap();
+        let client = universe.credential_of("slack", crate::model::OAUTH_CLIENT_PRINCIPAL).unwrap();
+        let bot_token = universe.credential_of("slack", "bot").unwrap();
+        let exchange = |extra: Value| {
+            let mut body = json!({"client_id": client, "client_secret": secret});
+            for (k, v) in extra.as_object().unwrap() {
+                body[k] = v.clone();
+            }
+            body
+        };
+        let cases: Vec<(&str, &str, Value, &str)> = vec![
+            ("bot", "oauth.v2.access", exchange(json!({"client_secret": "wrong", "code": "c"})), "bad_client_secret"),
+            ("bot", "oauth.v2.access", exchange(json!({"code": "nope"})), "invalid_code"),
+            ("bot", "oauth.v2.access", exchange(json!({})), "invalid_code"),
+            ("bot", "oauth.v2.access", exchange(json!({"code": "c", "grant_type": "password"})), "invalid_grant_type"),
+            ("bot", "oauth.v2.access", exchange(json!({"grant_type": "refresh_token"})), "invalid_refresh_token"),
+            ("bot", "oauth.v2.user.access", exchange(json!({"code": "nope"})), "invalid_code"),
+            ("bot", "oauth.access", exchange(json!({"client_secret": "x", "code": "c"})), "bad_client_secret"),
+            ("bot", "openid.connect.token", exchange(json!({"grant_type": "implicit"})), "unsupported_grant_type"),
+            ("bot", "openid.connect.token", exchange(json!({"code": "nope"})), "invalid_code"),
+            ("bot", "oauth.v2.exchange", exchange(json!({"token": "xoxb-nope"})), "invalid_token"),
+            ("bot", "oauth.v2.exchange", exchange(json!({"token": bot_token})), "token_rotation_not_enabled"),
+            ("bot", "oauth.v2.exchange", exchange(json!({"client_secret": "x", "token": "t"})), "bad_client_secret"),
+            ("bot", "apps.uninstall", exchange(json!({"client_secret": "x"})), "bad_client_secret"),
+            ("bot", "apps.activities.list", json!({"app_id": app}), "not_allowed_token_type"),
+            ("user", "apps.activities.list", json!({}), "invalid_args"),
+            ("user", "apps.activities.list", json!({"app_id": "not-an-app"}), "invalid_app_id"),
+            ("user", "apps.activities.list", json!({"app_id": "A0OTHER"}), "invalid_app"),
+            ("user", "apps.activities.list", json!({"app_id": app, "min_log_level": "loud"}), "invalid_args"),
+            ("user", "apps.activities.list", json!({"app_id": app, "source": "elsewhere"}), "invalid_args"),
+            ("user", "apps.activities.list", json!({"app_id": app, "component_type": "x"}), "invalid_args"),
+            ("user", "apps.activities.list", json!({"app_id": app, "sort_direction": "up"}), "invalid_args"),
+            ("user", "apps.activities.list", json!({"app_id": app, "limit": "many"}), "invalid_args"),
+            ("user", "apps.activities.list", json!({"app_id": app, "team_id": "T0OTHER"}), "invalid_args"),
+            ("user", "apps.activities.list", json!({"app_id": app, "cursor": "bG9nOjE="}), "invalid_cursor"),
+            ("user", "apps.activities.list", json!({"app_id": app, "min_log_level": "warn"}), ""),
+            ("bot", "apps.icon.set", json!({"app_id": app, "url": "https://e.com/i.png"}), "not_allowed_token_type"),
+            ("user", "apps.icon.set", json!({}), "invalid_arguments"),
+            ("user", "apps.icon.set", json!({"app_id": "x"}), "invalid_app_id"),
+            ("user", "apps.icon.set", json!({"app_id": "A0OTHER", "url": "https://e.com/i.png"}), "invalid_app"),
+            ("user", "apps.icon.set", json!({"app_id": app}), "missing_arguments"),
+            (
+                "user",
+                "apps.icon.set",
+                json!({"app_id": app, "url": "https://e.com/i.png", "file": "x"}),
+                "invalid_parameters",
+            ),
+            ("user", "apps.icon.set", json!({"app_id": app, "url": "ftp://e.com/i.png"}), "icon_not_accessible"),
+            ("user", "apps.icon.set", json!({"app_id": app, "file": "not an image"}), "error_bad_format"),
+            ("user", "apps.icon.set", json!({"app_id": app, "url": "https://e.com/i.png"}), ""),
+            ("bot", "blocks.validate", json!({}), "invalid_arguments"),
+            ("bot", "blocks.validate", json!({"blocks": "[{"}), "invalid_arguments"),
+            ("bot", "blocks.validate", json!({"blocks": "[]", "view": "{}"}), "invalid_arguments"),
+            ("bot", "blocks.validate", json!({"blocks": [{"type": "nope"}]}), "invalid_blocks"),
+            ("bot", "blocks.validate", json!({"view": {"type": "modal", "blocks": []}}), "invalid_view"),
+            ("bot", "blocks.validate", json!({"message": {}}), "invalid_message"),
+            ("user", "blocks.validate", json!({"blocks": [{"type": "divider"}]}), ""),
+        ];
+        for (kind, method, body, expected) in &cases {
             assert_eq!(error_of(&core, &universe, kind, method, body.clone()), *expected, "{method} {body}");
         }
     }

@@ -33,6 +33,8 @@ pub struct AppSpec {
     pub signing_secret: Option<String>,
     pub event_types: Option<Vec<String>>,
     pub delivery: Option<DeliverySettings>,
+    /// OAuth token rotation: the exchanges issue expiring tokens with refresh tokens.
+    pub token_rotation: Option<bool>,
 }
 
 /// The app with the twin's defaults: Socket Mode on, no request URL, every event type,
@@ -46,6 +48,8 @@ pub fn default_app(app_id: &str, secrets: &mut IdGen) -> App {
         verification_token: secrets.lower_alnum(24),
         event_types: EVENT_TYPES.iter().map(|t| t.to_string()).collect(),
         delivery: DeliverySettings::default(),
+        client_secret: secrets.hex(32),
+        token_rotation: false,
     }
 }
 

@@ -80,12 +80,12 @@ pub const PARTIAL: &[(&str, &str)] = &[
     ("files.comments.delete", "files take no comments, so none can be deleted"),
     ("assistant.search.context", "messages only (no files, channels or users); AI search is off"),
     ("apps.event.authorizations.list", "the app's bot, and its installer when they can see the channel"),
-    ("oauth.access", "no OAuth clients are registered: `invalid_client_id`"),
-    ("oauth.v2.access", "no OAuth clients are registered: `invalid_client_id`"),
-    ("oauth.v2.user.access", "no OAuth clients are registered: `invalid_client_id`"),
-    ("oauth.v2.exchange", "no OAuth clients are registered: `invalid_client_id`"),
-    ("openid.connect.token", "no OAuth clients are registered: `invalid_client_id`"),
-    ("apps.uninstall", "no OAuth clients are registered: `invalid_client_id`"),
+    ("oauth.access", "classic install flow (`/oauth/authorize`); the `bot` scope adds the bot token with its usual scopes"),
+    ("oauth.v2.access", "no incoming webhooks, no org installs"),
+    ("apps.uninstall", "revokes the app's bot and user tokens; no `app_uninstalled` or `tokens_revoked` events"),
+    ("apps.activities.list", "the app is not Slack-hosted: its activity log is empty (filters are checked)"),
+    ("apps.icon.set", "workspace admins only; the image (PNG, GIF, JPEG, sides 512-2000 px) is checked, not kept; URLs are not fetched"),
+    ("blocks.validate", "block types, text objects, required fields and length limits; elements inside blocks are checked for a type only"),
     ("apps.auth.external.get", "no external auth providers (a Slack-hosted app's)"),
     ("apps.auth.external.delete", "no external auth providers (a Slack-hosted app's)"),
     ("apps.user.connection.update", "the app subscribes to no person's connection"),
@@ -156,6 +156,21 @@ pub fn markdown(vendor_methods: &[String]) -> String {
     out += "message.\n";
     out += "\nNot produced: `app_home_opened`, `file_shared`, `team_join`, `user_change`, `group_*` events for\n";
     out += "private channels, `app_rate_limited`.\n";
+    out += "\n## OAuth and Sign in with Slack\n\n";
+    out += "The app's client id and secret are in the manifest (`client_id`, `client_secret`). The authorize\n";
+    out += "pages (`/oauth/v2/authorize`, `/oauth/v2_user/authorize`, `/oauth/authorize`,\n";
+    out += "`/openid/connect/authorize`) answer at once with a 302 to `redirect_uri` (required: the app has no\n";
+    out += "configured redirect URLs) carrying `code` and `state`, as if the installing person approved: the\n";
+    out += "workspace's primary owner, or the person `dtu_user` names (id, handle or email); `dtu_decision=deny`\n";
+    out += "answers `error=access_denied`. Codes are single use and expire after ten minutes on the universe\n";
+    out += "clock; PKCE (`code_challenge`, S256 or plain) lets a client leave out its secret. Issued tokens hold\n";
+    out += "exactly the scopes asked for (`missing_scope` names them as `provided`), are workspace state (gone\n";
+    out += "after a reset to before the exchange) and stay closed to `rtm.*`. `openid.connect.token` signs its id\n";
+    out += "token RS256 (issuer `https://slack.com`) with a key published at `/openid/connect/keys`\n";
+    out += "(discovery: `/.well-known/openid-configuration`). With token rotation on (fixture\n";
+    out += "`slack.app.token_rotation: true`) the exchanges issue `xoxe.xoxb-1-…` / `xoxe.xoxp-1-…` tokens that\n";
+    out += "expire after twelve hours (`token_expired`) with single-use `xoxe-1-…` refresh tokens\n";
+    out += "(`grant_type=refresh_token`), and `oauth.v2.exchange` turns a long-lived token into one, once.\n";
     out += "\n## State, limits and time\n\n";
     out += "- **Revoked tokens** (`auth.revoke`) are workspace state: reset, restoring a snapshot from before\n";
     out += "  the revocation or importing an export brings the token back; a fork made after it gets its own\n";

@@ -477,6 +477,8 @@ mod tests {
             verification_token: "vt".into(),
             event_types: EVENT_TYPES.iter().map(|t| t.to_string()).collect(),
             delivery: Default::default(),
+            client_secret: String::new(),
+            token_rotation: false,
         }
     }
 

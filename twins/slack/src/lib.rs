@@ -88,16 +88,19 @@ impl Twin for SlackTwin {
     }
 
     fn manifest(&self, universe: &Universe, base_url: &str) -> Value {
-        let (team_id, bot_user_id, app_id, signing_secret) = universe
+        let (team_id, bot_user_id, app_id, signing_secret, client_secret) = universe
             .read::<SlackState, _>(|s| {
                 (
                     s.team_id(),
                     s.bot().map(|b| b.user_id.clone()).unwrap_or_default(),
                     s.bot().map(|b| b.app_id.clone()).unwrap_or_default(),
                     s.app().map(|a| a.signing_secret.clone()).unwrap_or_default(),
+                    s.app().map(|a| a.client_secret.clone()).unwrap_or_default(),
                 )
             })
             .unwrap_or_default();
+        // The authorize pages are fetched by a browser with no token: they name the universe.
+        let universe_url = universe.url_on(base_url);
         json!({
             "base_url": format!("{}/api/", base_url.trim_end_matches('/')),
             "bot_token": universe.credential_of("slack", "bot"),
@@ -107,6 +110,10 @@ impl Twin for SlackTwin {
             "bot_user_id": bot_user_id,
             "app_id": app_id,
             "signing_secret": signing_secret,
+            "client_id": universe.credential_of("slack", model::OAUTH_CLIENT_PRINCIPAL),
+            "client_secret": client_secret,
+            "oauth_authorize_url": format!("{universe_url}/oauth/v2/authorize"),
+            "openid_authorize_url": format!("{universe_url}/openid/connect/authorize"),
         })
     }
 

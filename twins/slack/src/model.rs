@@ -361,6 +361,13 @@ pub struct App {
     pub event_types: Vec<String>,
     #[serde(default)]
     pub delivery: DeliverySettings,
+    /// The OAuth client secret (its client id is a credential of the universe:
+    /// [`OAUTH_CLIENT_PRINCIPAL`]).
+    #[serde(default)]
+    pub client_secret: String,
+    /// OAuth token rotation: exchanges issue tokens that expire, with refresh tokens.
+    #[serde(default)]
+    pub token_rotation: bool,
 }
 
 /// The whole workspace.
@@ -434,7 +441,84 @@ pub struct SlackState {
     /// Modals, App Home tabs and dialogs the app opened, by view id (`V…`).
     #[serde(default)]
     pub views: Collection<ViewRecord>,
+    /// Authorization codes of the OAuth install and Sign in with Slack flows, by code:
+    /// single use, valid for [`OAUTH_CODE_LIFETIME_S`] on the universe clock.
+    #[serde(default)]
+    pub oauth_codes: Collection<OAuthCode>,
+    /// Tokens issued by the OAuth exchanges, by grant id (the subject of their
+    /// credential, whose kind is [`OAUTH_PRINCIPAL`]): each with its own scopes.
+    #[serde(default)]
+    pub oauth_tokens: Collection<OAuthToken>,
+    /// Refresh tokens of rotating tokens, by refresh token: each is used once.
+    #[serde(default)]
+    pub oauth_refresh_tokens: Collection<OAuthToken>,
+    /// Long-lived tokens exchanged for rotating ones (`oauth.v2.exchange`), by
+    /// `{kind}:{subject}` of their credential: when.
+    #[serde(default)]
+    pub oauth_exchanged: Collection<i64>,
 }
+
+/// How long an authorization code can be exchanged (Slack: ten minutes).
+pub const OAUTH_CODE_LIFETIME_S: i64 = 600;
+/// The credential kind of tokens the OAuth exchanges issue.
+pub const OAUTH_PRINCIPAL: &str = "oauth";
+/// The credential kind of the app's OAuth client id (it routes token-less exchanges
+/// to their universe, as a token does).
+pub const OAUTH_CLIENT_PRINCIPAL: &str = "oauth_client";
+pub const OAUTH_CLIENT_PREFIX: &str = "client-";
+
+/// Where an OAuth flow started: each exchange method takes only its own flow's codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OAuthFlow {
+    /// `/oauth/v2/authorize` → `oauth.v2.access`.
+    V2,
+    /// `/oauth/v2_user/authorize` → `oauth.v2.user.access`.
+    V2User,
+    /// `/oauth/authorize` → `oauth.access`.
+    Legacy,
+    /// `/openid/connect/authorize` → `openid.connect.token`.
+    OpenId,
+}
+
+/// What the installing person approved, until the app exchanges the code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OAuthCode {
+    pub flow: OAuthFlow,
+    /// The person who approved.
+    pub user: String,
+    /// Bot scopes (`scope` of the v2 flow), or the scopes of the legacy and OpenID flows.
+    pub scopes: Vec<String>,
+    /// User scopes (`user_scope` of the v2 flow; `scope` of the v2 user flow).
+    pub user_scopes: Vec<String>,
+    /// The `redirect_uri` the flow named: the exchange must name it again.
+    pub redirect_uri: Option<String>,
+    /// PKCE (S256 or plain) as the authorize request gave it.
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<String>,
+    /// OpenID Connect's `nonce`, echoed in the id token.
+    pub nonce: Option<String>,
+    /// Unix seconds, on the universe clock.
+    pub issued_at: i64,
+    pub used: bool,
+}
+
+/// A token an OAuth exchange issued: who it acts as and the scopes it was granted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OAuthToken {
+    /// `bot` or `user`.
+    pub kind: String,
+    /// The bot user (bot tokens) or the person (user tokens).
+    pub user: String,
+    pub scopes: Arc<Vec<String>>,
+    pub issued_at: i64,
+    /// When a rotating token stops working (Unix seconds, universe clock).
+    #[serde(default)]
+    pub expires_at: Option<i64>,
+}
+
+/// How long a rotating access token lives (Slack: twelve hours).
+pub const ROTATING_TOKEN_LIFETIME_S: i64 = 43_200;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ViewRecord {
@@ -760,6 +844,10 @@ impl Store for SlackState {
             ("connect_invites", &self.connect_invites),
             ("streams", &self.streams),
             ("views", &self.views),
+            ("oauth_codes", &self.oauth_codes),
+            ("oauth_tokens", &self.oauth_tokens),
+            ("oauth_refresh_tokens", &self.oauth_refresh_tokens),
+            ("oauth_exchanged", &self.oauth_exchanged),
         ]
     }
 }

@@ -11,7 +11,8 @@ use twin_core::{Fixture, FixtureError, Principal, SeedCtx};
 use twin_core::ids::IdGen;
 
 use crate::model::{
-    App, Bot, Channel, ChannelKind, Message, NewMessage, Reaction, SlackState, Team, Topic, User, Usergroup, SLACKBOT,
+    App, Bot, Channel, ChannelKind, Message, NewMessage, Reaction, SlackState, Team, Topic, User, Usergroup,
+    OAUTH_CLIENT_PREFIX, OAUTH_CLIENT_PRINCIPAL, SLACKBOT,
 };
 
 /// Scopes of the bot token: what a typical installed app asks for. No `users:write`
@@ -425,6 +426,12 @@ pub fn seed(fixture: &Fixture, ctx: &mut SeedCtx<'_>) -> Result<SlackState, Fixt
     ctx.mint("xoxb-", Principal { service: "slack".into(), kind: "bot".into(), subject: bot_user });
     ctx.mint("xoxp-", Principal { service: "slack".into(), kind: "user".into(), subject: owner });
     ctx.mint("xapp-", Principal { service: "slack".into(), kind: "app".into(), subject: seeder.app_id.clone() });
+    // The OAuth client id: minted like a token, so an exchange that carries no token
+    // still reaches its universe by it.
+    ctx.mint(
+        OAUTH_CLIENT_PREFIX,
+        Principal { service: "slack".into(), kind: OAUTH_CLIENT_PRINCIPAL.into(), subject: seeder.app_id.clone() },
+    );
     Ok(state)
 }
 
@@ -450,6 +457,9 @@ fn seed_app(seeder: &Seeder<'_>, spec: crate::app::AppSpec, ctx: &mut SeedCtx<'_
     if let Some(delivery) = spec.delivery {
         crate::app::check_delivery(&delivery).map_err(invalid)?;
         app.delivery = delivery;
+    }
+    if let Some(on) = spec.token_rotation {
+        app.token_rotation = on;
     }
     Ok(app)
 }
@@ -608,7 +618,7 @@ mod tests {
         assert!((12 * 86_400..13 * 86_400).contains(&age), "{age}");
         assert_eq!(s.usergroups.len(), 7);
         let kinds: Vec<String> = u.credentials().into_iter().map(|c| c.principal.kind).collect();
-        assert_eq!(kinds, vec!["bot", "user", "app"]);
+        assert_eq!(kinds, vec!["bot", "user", "app", "oauth_client"]);
         assert!(u.credential_of("slack", "bot").unwrap().starts_with("xoxb-"));
         assert_eq!(s.scopes(crate::model::TokenKind::Bot).len(), BOT_SCOPES.len());
     }

@@ -240,11 +240,25 @@ pub fn parse_params(headers: &HeaderMap, query: Option<&str>, body: &[u8]) -> Re
 }
 
 /// The token of a request: `Authorization: Bearer`, else a `token` argument.
-pub fn credential(headers: &HeaderMap, query: Option<&str>, body: &[u8]) -> Option<String> {
+pub fn token(headers: &HeaderMap, query: Option<&str>, body: &[u8]) -> Option<String> {
     if let Some(token) = authorization(headers, "Bearer") {
         return Some(token.to_string());
     }
     parse_params(headers, query, body).ok()?.nonempty("token")
+}
+
+/// The OAuth client id of a request: HTTP Basic, else a `client_id` argument.
+pub fn client_id(headers: &HeaderMap, query: Option<&str>, body: &[u8]) -> Option<String> {
+    if let Some((client_id, _)) = twin_core::wire::basic_credentials(headers) {
+        return Some(client_id);
+    }
+    parse_params(headers, query, body).ok()?.nonempty("client_id")
+}
+
+/// The credential that routes a request: its token; else, for the OAuth endpoints,
+/// which carry none, their client id.
+pub fn credential(headers: &HeaderMap, query: Option<&str>, body: &[u8]) -> Option<String> {
+    token(headers, query, body).or_else(|| client_id(headers, query, body))
 }
 
 const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

@@ -29,6 +29,11 @@ class SlackSettings:
     bot_user_id: str
     app_id: str = ""
     signing_secret: str = ""
+    # The app's OAuth client and its authorize pages (install flow, Sign in with Slack).
+    client_id: str = ""
+    client_secret: str = ""
+    oauth_authorize_url: str = ""
+    openid_authorize_url: str = ""
     raw: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -42,6 +47,10 @@ class SlackSettings:
             bot_user_id=_get(d, "bot_user_id", ""),
             app_id=_get(d, "app_id", ""),
             signing_secret=_get(d, "signing_secret", ""),
+            client_id=_get(d, "client_id", ""),
+            client_secret=_get(d, "client_secret", ""),
+            oauth_authorize_url=_get(d, "oauth_authorize_url", ""),
+            openid_authorize_url=_get(d, "openid_authorize_url", ""),
             raw=dict(d),
         )
 

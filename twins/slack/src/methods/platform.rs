@@ -158,28 +158,7 @@ pub fn apps_event_authorizations_list(call: &Call<'_>) -> Result<Reply, SlackErr
 pub fn openid_connect_user_info(call: &Call<'_>) -> Result<Reply, SlackError> {
     call.read(|s| {
         let u = s.user(&call.actor.user)?;
-        let team = s.team();
-        let profile = crate::views::profile_json(u, true);
-        let mut body = json!({
-            "sub": u.id,
-            "https://slack.com/user_id": u.id,
-            "https://slack.com/team_id": s.team_id(),
-            "name": u.real_name,
-            "given_name": u.first_name,
-            "family_name": u.last_name,
-            "locale": "en-US",
-            "picture": profile["image_512"],
-            "https://slack.com/team_name": team.map(|t| t.name.clone()),
-            "https://slack.com/team_domain": team.map(|t| t.domain.clone()),
-        });
-        for size in ["24", "32", "48", "72", "192", "512"] {
-            body[format!("https://slack.com/user_image_{size}")] = profile[format!("image_{size}")].clone();
-        }
-        if call.actor.has("email") {
-            body["email"] = json!(u.email);
-            body["email_verified"] = json!(u.email.is_some());
-        }
-        Ok(ok(body))
+        Ok(ok(super::oauth::identity_claims(s, u, call.actor.has("email"))))
     })
 }
 
@@ -248,25 +227,6 @@ pub fn assistant_search_context(call: &Call<'_>) -> Result<Reply, SlackError> {
             "response_metadata": crate::paging::metadata(&page.next_cursor),
         })))
     })
-}
-
-/// OAuth and OpenID Connect exchanges (no token needed): the twin registers no OAuth
-/// clients (its tokens are minted with the universe), so every client id is unknown.
-pub fn oauth_exchange(_call: &Call<'_>) -> Result<Reply, SlackError> {
-    Err(SlackError::Code("invalid_client_id"))
-}
-
-/// oauth.v2.exchange takes its client credentials as arguments.
-pub fn oauth_v2_exchange(call: &Call<'_>) -> Result<Reply, SlackError> {
-    call.arg("client_id")?;
-    call.arg("client_secret")?;
-    Err(SlackError::Code("invalid_client_id"))
-}
-
-pub fn apps_uninstall(call: &Call<'_>) -> Result<Reply, SlackError> {
-    call.arg("client_id")?;
-    call.arg("client_secret")?;
-    Err(SlackError::Code("invalid_client_id"))
 }
 
 /// External tokens are a Slack-hosted app's (its OAuth2 providers): there are none.
