@@ -393,3 +393,51 @@ def test_modal_simulation_input_is_checked(slack, ctl, control, universe):
     ctl.app(socket_mode=False, request_url=None)
     ctl.send("POST", "simulate/shortcut", {"user": "alice", "callback_id": "new_ticket"}, 409)
     ctl.send("POST", "simulate/view_submission", {"view_id": view_id, "values": {"title": {"t": "x"}, "prio": {"p": "high"}}}, 409)
+
+
+def test_modal_endpoints_match_the_openapi_document(dtu, slack, ctl, universe):
+    import requests
+    import yaml
+    from openapi_core import OpenAPI
+    from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
+
+    from conftest import REPO_ROOT
+
+    document = yaml.safe_load((REPO_ROOT / "openapi" / "dtu-control.yaml").read_text())
+    document["servers"] = [{"url": dtu.control_url.rstrip("/")}]
+    spec = OpenAPI.from_dict(document)
+    session = requests.Session()
+    session.trust_env = False
+    session.headers["Authorization"] = f"Bearer {dtu.admin_token}"
+    base = f"universes/{universe['id']}/slack/"
+
+    def call(path: str, body: Any, expect: int) -> dict[str, Any]:
+        response = session.post(dtu.control_url + base + path, json=body, timeout=30)
+        assert response.status_code == expect, f"{path}: {response.status_code} {response.text}"
+        request = RequestsOpenAPIRequest(response.request)
+        if expect < 400:
+            spec.validate_request(request)
+        spec.validate_response(request, RequestsOpenAPIResponse(response))
+        return response.json()
+
+    app, seen = modal_app(slack)
+    handler = SocketModeHandler(app, slack.info["app_token"])
+    handler.connect()
+    try:
+        wait_for("the socket to connect", lambda: ctl.get("app")["connections"] == 1)
+        call("simulate/shortcut", {"user": "alice", "callback_id": "new_ticket"}, 201)
+        view_id = wait_for("the modal", lambda: seen["opened"])[0]["id"]
+        call("simulate/block_suggestion", {"user": "alice", "view_id": view_id, "action_id": "team_pick", "value": "web"}, 200)
+        call("simulate/view_submission", {"view_id": view_id, "values": {"title": {"t": "vague"}, "prio": {"p": "high"}}}, 200)
+        pushed = call("simulate/view_submission", {"view_id": view_id, "values": {"title": {"t": "more"}}}, 200)["view"]
+        call("simulate/view_submission", {"view_id": view_id, "values": {}}, 409)
+        call("simulate/view_closed", {"view_id": pushed["id"]}, 200)
+        call("simulate/view_submission", {"view_id": view_id, "values": {"title": {"t": "done"}}}, 200)
+        call("simulate/view_submission", {"view_id": view_id}, 400)
+        posted = slack.bot.chat_postMessage(channel=slack.channel("general"), text="hi")
+        call("simulate/shortcut", {"user": "bob", "callback_id": "file_message", "channel": "general",
+                                   "message_ts": posted["ts"]}, 201)
+        call("simulate/app_home_opened", {"user": "bob", "tab": "messages"}, 201)
+        call("simulate/app_home_opened", {"user": "bob", "tab": "nope"}, 400)
+    finally:
+        handler.close()
