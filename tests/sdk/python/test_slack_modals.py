@@ -49,6 +49,8 @@ TICKET = {
          "element": {"type": "datepicker", "action_id": "d"}},
         {"type": "input", "block_id": "team", "label": plain("Team"), "optional": True,
          "element": {"type": "external_select", "action_id": "team_pick", "min_query_length": 2}},
+        {"type": "input", "block_id": "announce", "label": plain("Announce in"), "optional": True,
+         "element": {"type": "conversations_select", "action_id": "where", "response_url_enabled": True}},
     ],
 }
 
@@ -84,7 +86,7 @@ def modal_app(slack, **kwargs: Any) -> tuple[App, dict[str, list[Any]]]:
         open_ticket(ack, body, client, metadata=f"{body['channel']['id']}:{body['message_ts']}")
 
     @app.view("ticket")
-    def ticket_submitted(ack, body, view):
+    def ticket_submitted(ack, body, view, respond):
         seen["submitted"].append(body)
         title = view["state"]["values"]["title"]["t"]["value"]
         if title == "vague":
@@ -97,6 +99,8 @@ def modal_app(slack, **kwargs: Any) -> tuple[App, dict[str, list[Any]]]:
             ack(response_action="update", view=DONE)
         else:
             ack()
+            if body["response_urls"]:
+                respond(text=f"Filed: {title}", response_type="in_channel")
 
     @app.view("details")
     def details_submitted(ack, body):
@@ -204,15 +208,21 @@ def test_bolt_socket_mode_modal_flow(slack, ctl):
         assert (note["type"], note["view"]["id"], note["is_cleared"]) == ("view_closed", pushed["id"], False)
         assert note["user"]["id"] == alice
 
-        # No response_action: the view closes.
-        answer = submit(ctl, view_id, {"title": {"t": "Login broken"}})
+        # No response_action: the view closes. The conversation picked for announcements
+        # comes with a response_url, where the app answers.
+        answer = submit(ctl, view_id, {"title": {"t": "Login broken"}, "announce": {"where": "#general"}})
         assert answer["response_action"] is None and answer["closed"] == [view_id]
+        general = slack.channel("general")
+        urls = seen["submitted"][-1]["response_urls"]
+        assert [(u["block_id"], u["action_id"], u["channel_id"]) for u in urls] == [("announce", "where", general)]
+        assert "/response/v1/" in urls[0]["response_url"]
+        wait_for("the announcement", lambda: any(
+            m.get("text") == "Filed: Login broken" for m in slack.bot.conversations_history(channel=general)["messages"]))
         assert answer["stack"] == [] and answer["view"] is None
         ctl.send("POST", "simulate/view_submission", {"view_id": view_id, "values": {}}, 400)
         expect_error("not_found", slack.bot.views_update, view_id=view_id, view=DONE)
 
         # A message shortcut opens the modal too; clear closes the whole stack.
-        general = slack.channel("general")
         posted = slack.bot.chat_postMessage(channel=general, text="the build is red")
         ran = ctl.send("POST", "simulate/shortcut", {"user": "bob", "callback_id": "file_message",
                                                      "channel": "general", "message_ts": posted["ts"]}, 201)
@@ -347,6 +357,14 @@ def test_unanswered_submissions_leave_the_modal_open(slack, ctl, receivers):
     answer = submit(ctl, view_id, {"title": {"t": "x"}, "prio": {"p": "high"}})
     assert answer["acknowledged"] is False and answer["app_error"] and answer["stack"][0]["id"] == view_id
 
+    # Socket Mode with no connection: nobody acks; the submission is never sent later.
+    ctl.app(socket_mode=True, delivery={"ack_timeout_ms": 300, "http_timeout_ms": 300})
+    answer = submit(ctl, view_id, {})
+    assert answer["acknowledged"] is False and answer["stack"][0]["id"] == view_id
+    assert answer["stack"][0]["state"]["values"]["title"]["t"]["value"] == "x", "what was entered stays"
+    entry = next(e for e in ctl.events("view_submission") if e["envelope_id"] == answer["envelope_id"])
+    assert entry["status"] == "failed"
+
 
 def receivers_challenge(request: dict[str, Any]) -> tuple[int, dict[str, str], bytes] | None:
     if request["json"] and request["json"].get("type") == "url_verification":
@@ -379,6 +397,11 @@ def test_modal_simulation_input_is_checked(slack, ctl, control, universe):
     ctl.send("POST", "simulate/shortcut", {"user": "alice", "callback_id": "x", "channel": "general", "message_ts": "1.000001"}, 400)
     ctl.send("POST", "simulate/block_suggestion", {"user": "alice", "view_id": view_id, "action_id": "t", "value": "abc"}, 400)
     ctl.send("POST", "simulate/block_suggestion", {"user": "alice", "action_id": "team_pick", "value": "abc"}, 400)
+    # A modal without a submit button cannot be submitted.
+    trigger = ctl.send("POST", "simulate/slash_command", {"user": "alice", "channel": "general", "command": "/t"}, 201)["trigger_id"]
+    info = slack.bot.views_open(trigger_id=trigger, view=DONE)["view"]["id"]
+    ctl.send("POST", "simulate/view_submission", {"view_id": info, "values": {}}, 400)
+    ctl.send("POST", "simulate/view_closed", {"view_id": info}, 200)
     # A closed modal without notify_on_close tells the app nothing.
     trigger = ctl.send("POST", "simulate/slash_command", {"user": "alice", "channel": "general", "command": "/t"}, 201)["trigger_id"]
     quiet = slack.bot.views_open(trigger_id=trigger, view={**TICKET, "notify_on_close": False})["view"]["id"]

@@ -643,6 +643,18 @@ impl Hub {
         Some((envelope_id, route_name))
     }
 
+    /// The caller stopped waiting for the app's answer to `envelope_id` (the person saw
+    /// Slack's error): an interaction not sent yet never will be, as on Slack.
+    pub fn abandon(&self, envelope_id: &str) {
+        let mut st = self.state.lock();
+        st.waiters.retain(|(id, _)| id != envelope_id);
+        if let Some(e) = st.outbox.iter_mut().find(|e| e.envelope_id == envelope_id) {
+            if matches!(e.status, Status::Pending { .. }) {
+                e.status = Status::Failed("not sent in time: the person's wait was over".into());
+            }
+        }
+    }
+
     /// Queues events that are no change of state (a person opening the App Home), as
     /// the app subscribes to them; gives the ids of the events queued.
     pub fn raise(self: &Arc<Self>, state: &SlackState, events: Vec<Event>, now: DateTime<Utc>) -> Vec<String> {

@@ -655,7 +655,10 @@ async fn deliver_and_wait(ctl: &ControlCtx, kind: &str, payload: Value) -> Resul
     let answer = match tokio::time::timeout(ack_window(ctl), rx).await {
         Ok(Ok(answer)) => answer,
         Ok(Err(_)) => Answer::Failed("the universe was reset before the app answered".into()),
-        Err(_) => Answer::Failed("the app did not acknowledge in time".into()),
+        Err(_) => {
+            delivery::hub(&ctl.universe).abandon(&envelope_id);
+            Answer::Failed("the app did not acknowledge in time".into())
+        }
     };
     tracing::debug!(kind, envelope_id, route, ?answer, "interaction answered");
     Ok((envelope_id, route, answer))
@@ -715,11 +718,9 @@ pub async fn simulate_view_submission(
     let ctl = ctx(ext)?;
     let req: SimulateViewSubmission = json_body(&headers, &body)?;
     let (record, actor) = open_modal(&ctl, &req.view_id, req.user.as_deref())?;
-    if record.view.get("submit").is_none()
-        && fields(record.view.get("blocks").unwrap_or(&Value::Null)).iter().any(|f| f.input)
-    {
+    if record.view.get("submit").is_none() {
         return Err(ControlError::BadRequest(format!(
-            "modal {} has input blocks but no submit button: Slack's client cannot submit it",
+            "modal {} has no submit button: Slack's client cannot submit it",
             record.id
         )));
     }
