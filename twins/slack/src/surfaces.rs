@@ -664,10 +664,11 @@ async fn deliver_and_wait(ctl: &ControlCtx, kind: &str, payload: Value) -> Resul
     Ok((envelope_id, route, answer))
 }
 
-fn stack_json(s: &SlackState, user: &str, root: &str) -> Vec<Value> {
+/// The stack rooted at `root` as the person sees it (empty once every view closed).
+fn stack_json(s: &SlackState, root: &str) -> Vec<Value> {
     s.views
         .values()
-        .find(|v| v.id == root || (v.root_view_id.as_deref() == Some(root) && v.user == user))
+        .find(|v| v.kind == "modal" && v.root_view_id.as_deref() == Some(root))
         .map(|v| stack(s, v).iter().map(|v| view_json(s, v)).collect())
         .unwrap_or_default()
 }
@@ -777,7 +778,7 @@ pub async fn simulate_view_submission(
         _ => Value::Null,
     };
     let response_action = action.as_ref().ok().and_then(ResponseAction::name);
-    let stack = read(&ctl.universe, |s| stack_json(s, &actor.user, &root))?;
+    let stack = read(&ctl.universe, |s| stack_json(s, &root))?;
     let out = json!({
         "envelope_id": envelope_id,
         "route": route,
@@ -831,9 +832,10 @@ pub async fn simulate_view_closed(
         })
     })?;
     let (top, whole) = (record.id.clone(), clear || root == record.id);
+    let now_s = ctl.universe.now().timestamp();
     let closed = write(&ctl, &actor.user, |s, ids| {
         let action = if whole { ResponseAction::Clear } else { ResponseAction::Close };
-        apply(s, ids, 0, &top, &action)
+        apply(s, ids, now_s, &top, &action)
     })?
     .map_err(ControlError::Conflict)?;
     let (mut envelope_id, mut route) = (Value::Null, Value::Null);
@@ -845,7 +847,7 @@ pub async fn simulate_view_closed(
             (envelope_id, route) = (json!(id), json!(r));
         }
     }
-    let stack = read(&ctl.universe, |s| stack_json(s, &actor.user, &root))?;
+    let stack = read(&ctl.universe, |s| stack_json(s, &root))?;
     let out = json!({
         "notified": !envelope_id.is_null(),
         "envelope_id": envelope_id,
