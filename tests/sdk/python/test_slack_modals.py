@@ -461,6 +461,79 @@ def test_modal_endpoints_match_the_openapi_document(dtu, slack, ctl, universe):
         call("simulate/shortcut", {"user": "bob", "callback_id": "file_message", "channel": "general",
                                    "message_ts": posted["ts"]}, 201)
         call("simulate/app_home_opened", {"user": "bob", "tab": "messages"}, 201)
+        trigger = call("simulate/shortcut", {"user": "carol", "callback_id": "unhandled"}, 201)["trigger_id"]
+        tools = slack.bot.views_open(trigger_id=trigger, view=TOOLS)["view"]["id"]
+        call("simulate/block_action", {"user": "carol", "view_id": tools, "action_id": "kind", "value": "task"}, 201)
+        call("simulate/block_action", {"user": "carol", "view_id": tools, "action_id": "kind"}, 400)
         call("simulate/app_home_opened", {"user": "bob", "tab": "nope"}, 400)
     finally:
         handler.close()
+
+
+def test_bolt_actions_inside_a_modal(slack, ctl):
+    app = App(client=WebClient(token=slack.info["bot_token"], base_url=slack.info["base_url"]))
+    seen: list[dict[str, Any]] = []
+
+    @app.action("kind")
+    def kind_picked(ack, body):
+        ack()
+        seen.append(body)
+
+    @app.action("add_row")
+    def add_row(ack, body, client):
+        ack()
+        seen.append(body)
+        view = body["view"]
+        seen.append(client.views_update(view_id=view["id"], hash=view["hash"],
+                                        view={**TOOLS, "title": plain("Two rows")})["view"])
+
+    handler = SocketModeHandler(app, slack.info["app_token"])
+    handler.connect()
+    try:
+        wait_for("the socket to connect", lambda: ctl.get("app")["connections"] == 1)
+        trigger = ctl.send("POST", "simulate/slash_command", {"user": "alice", "channel": "general", "command": "/t"}, 201)["trigger_id"]
+        view = slack.bot.views_open(trigger_id=trigger, view=TOOLS)["view"]
+        picked = ctl.send("POST", "simulate/block_action",
+                          {"user": "alice", "view_id": view["id"], "action_id": "kind", "value": "bug"}, 201)
+        assert picked["response_url"] is None
+        body = wait_for("the pick", lambda: seen)[0]
+        assert body["type"] == "block_actions" and body["container"] == {"type": "view", "view_id": view["id"]}
+        assert "channel" not in body and "response_url" not in body and body["trigger_id"] == picked["trigger_id"]
+        action = body["actions"][0]
+        assert (action["action_id"], action["block_id"], action["type"]) == ("kind", "tools", "static_select")
+        assert action["selected_option"] == option("Bug", "bug")
+        assert body["view"]["state"]["values"]["tools"]["kind"]["selected_option"]["value"] == "bug"
+
+        ctl.send("POST", "simulate/block_action", {"user": "alice", "view_id": view["id"], "action_id": "add_row"}, 201)
+        updated = wait_for("the app's update", lambda: seen[2:])[0]
+        assert updated["id"] == view["id"] and updated["title"]["text"] == "Two rows"
+        assert seen[1]["actions"][0]["value"] == "more"
+        # The person's pick is kept across the update (same block and action ids).
+        assert updated["state"]["values"]["tools"]["kind"]["selected_option"]["value"] == "bug"
+        expect_error("hash_conflict", slack.bot.views_update, view_id=view["id"], hash=view["hash"], view=TOOLS)
+
+        bad = [
+            {"user": "alice", "view_id": view["id"], "action_id": "nope"},
+            {"user": "alice", "view_id": view["id"], "action_id": "kind"},  # a select needs the value picked
+            {"user": "alice", "view_id": view["id"], "action_id": "kind", "value": "feature"},
+            {"user": "bob", "view_id": view["id"], "action_id": "add_row"},
+            {"user": "alice", "view_id": view["id"], "channel": "general", "action_id": "add_row"},
+            {"user": "alice", "channel": "general", "action_id": "add_row"},
+        ]
+        for body in bad:
+            ctl.send("POST", "simulate/block_action", body, 400)
+    finally:
+        handler.close()
+
+
+TOOLS = {
+    "type": "modal", "callback_id": "tools", "title": plain("One row"), "submit": plain("Go"),
+    "blocks": [
+        {"type": "input", "block_id": "title", "label": plain("Title"),
+         "element": {"type": "plain_text_input", "action_id": "t"}},
+        {"type": "actions", "block_id": "tools", "elements": [
+            {"type": "static_select", "action_id": "kind", "options": [option("Bug", "bug"), option("Task", "task")]},
+            {"type": "button", "action_id": "add_row", "text": plain("Add a row"), "value": "more"},
+        ]},
+    ],
+}

@@ -497,19 +497,26 @@ async fn simulate_slash_command(
 #[serde(deny_unknown_fields)]
 struct SimulateBlockAction {
     user: String,
-    channel: String,
-    message_ts: String,
+    /// In a message (`channel` and `message_ts`)…
+    channel: Option<String>,
+    message_ts: Option<String>,
+    /// …or in an open modal.
+    view_id: Option<String>,
     action_id: String,
     /// For a select or an input whose value is not in the block (a chosen option).
     value: Option<String>,
 }
 
-/// The interactive element with `action_id` in a message's blocks, and its block's id.
-fn find_element(blocks: &Value, action_id: &str) -> Option<(String, Value)> {
+/// The interactive element with `action_id` in a message's or a view's blocks, and its
+/// block's id. An input block's element acts only when the block asks (`dispatch_action`).
+pub(crate) fn find_element(blocks: &Value, action_id: &str) -> Option<(String, Value)> {
     for block in blocks.as_array()? {
         let block_id = block.get("block_id").and_then(Value::as_str).unwrap_or_default();
         let mut elements: Vec<&Value> = block.get("elements").and_then(Value::as_array).into_iter().flatten().collect();
         elements.extend(block.get("accessory"));
+        if block.get("dispatch_action").and_then(Value::as_bool) == Some(true) {
+            elements.extend(block.get("element"));
+        }
         if let Some(e) = elements.into_iter().find(|e| e.get("action_id").and_then(Value::as_str) == Some(action_id)) {
             return Some((block_id.to_string(), e.clone()));
         }
@@ -526,13 +533,24 @@ async fn simulate_block_action(
 ) -> Result<Response> {
     let ctl = ctx(ext)?;
     let req: SimulateBlockAction = json_body(&headers, &body)?;
-    let (actor, channel_id, channel_name) = interaction_place(&ctl, &req.user, &req.channel)?;
-    let ts = req.message_ts.trim().to_string();
+    let (channel, message_ts) = match (req.view_id, req.channel, req.message_ts) {
+        (Some(view_id), None, None) => {
+            let out = crate::surfaces::view_block_action(&ctl, &view_id, &req.user, &req.action_id, req.value)?;
+            return Ok((StatusCode::CREATED, Json(out)).into_response());
+        }
+        (None, Some(channel), Some(ts)) => (channel, ts),
+        _ => {
+            return Err(ControlError::BadRequest(
+                "name where the element is: channel and message_ts, or view_id".into(),
+            ))
+        }
+    };
+    let (actor, channel_id, channel_name) = interaction_place(&ctl, &req.user, &channel)?;
+    let ts = message_ts.trim().to_string();
     let found = read(&ctl.universe, |s| {
         s.message(&channel_id, &ts).ok().map(|m| (crate::views::message_json(s, m), m.blocks.clone()))
     })?;
-    let (message, blocks) =
-        found.ok_or_else(|| ControlError::BadRequest(format!("no message {ts} in {}", req.channel)))?;
+    let (message, blocks) = found.ok_or_else(|| ControlError::BadRequest(format!("no message {ts} in {channel}")))?;
     let (block_id, element) = blocks.as_ref().and_then(|b| find_element(b, &req.action_id)).ok_or_else(|| {
         ControlError::BadRequest(format!("the message has no interactive element with action_id '{}'", req.action_id))
     })?;

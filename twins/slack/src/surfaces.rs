@@ -366,12 +366,14 @@ fn is_empty(v: &Value) -> bool {
 /// `view.state.values` after the person's entries: each field holds what was `given`,
 /// else what it held before (`previous`), else its initial value. Input blocks are
 /// always there; other elements only once they hold something. Refuses what Slack's
-/// client would not send: an unknown field, a badly typed value, an empty required input.
+/// client would not send: an unknown field, a badly typed value, and, on submission
+/// (`submitting`), an empty required input.
 pub fn state_values(
     s: &SlackState,
     blocks: &Value,
     given: &Map<String, Value>,
     previous: &Map<String, Value>,
+    submitting: bool,
 ) -> std::result::Result<Map<String, Value>, EntryError> {
     let fields = fields(blocks);
     for (block_id, actions) in given {
@@ -400,7 +402,7 @@ pub fn state_values(
                 .cloned()
                 .unwrap_or_else(|| initial(field)),
         };
-        if field.input && !field.optional && is_empty(&value) {
+        if submitting && field.input && !field.optional && is_empty(&value) {
             return Err(EntryError::Required { block_id: field.block_id.clone() });
         }
         if !field.input && is_empty(&value) {
@@ -726,7 +728,7 @@ pub async fn simulate_view_submission(
         )));
     }
     let blocks = record.view.get("blocks").cloned().unwrap_or(Value::Null);
-    let values = read(&ctl.universe, |s| state_values(s, &blocks, &req.values, &record.state_values))?
+    let values = read(&ctl.universe, |s| state_values(s, &blocks, &req.values, &record.state_values, true))?
         .map_err(|e| ControlError::BadRequest(e.to_string()))?;
     let trigger_id = delivery::hub(&ctl.universe).trigger_id(&actor.user, ctl.universe.now());
     let urls = response_urls(&ctl, &actor.user, &blocks, &values);
@@ -792,6 +794,73 @@ pub async fn simulate_view_submission(
         "stack": stack,
     });
     Ok((StatusCode::OK, Json(out)).into_response())
+}
+
+/// A person clicks a button (or picks in a menu) in the modal they see: the app gets
+/// `block_actions` with the view and what the person entered so far (no channel, no
+/// `response_url`: a modal has neither). A picked value stays in the view's state.
+pub fn view_block_action(
+    ctl: &ControlCtx,
+    view_id: &str,
+    user: &str,
+    action_id: &str,
+    value: Option<String>,
+) -> Result<Value> {
+    let (record, actor) = open_modal(ctl, view_id, Some(user))?;
+    let blocks = record.view.get("blocks").cloned().unwrap_or(Value::Null);
+    let (block_id, element) = crate::control::find_element(&blocks, action_id).ok_or_else(|| {
+        ControlError::BadRequest(format!("modal {} has no interactive element with action_id '{action_id}'", record.id))
+    })?;
+    let kind = text(&element, "type").unwrap_or("button").to_string();
+    let mut action = json!({"action_id": action_id, "block_id": block_id, "type": kind, "action_ts": action_ts(ctl)});
+    if let Some(label) = element.get("text") {
+        action["text"] = label.clone();
+    }
+    let mut record = record;
+    if STATEFUL.contains(&kind.as_str()) {
+        let raw = value.ok_or_else(|| ControlError::BadRequest(format!("a {kind} needs the value picked")))?;
+        let picked = if kind.starts_with("multi_") || kind == "checkboxes" { json!([raw]) } else { json!(raw) };
+        let mut given = Map::new();
+        given.insert(block_id.clone(), json!({ action_id: picked }));
+        let values = read(&ctl.universe, |s| state_values(s, &blocks, &given, &record.state_values, false))?
+            .map_err(|e| ControlError::BadRequest(e.to_string()))?;
+        let (key, _) = value_key(&kind);
+        action[key] =
+            values.get(&block_id).and_then(|a| a.get(action_id)).and_then(|e| e.get(key)).cloned().unwrap_or_default();
+        record.state_values = values;
+        let saved = record.clone();
+        write(ctl, &actor.user, move |s, _| {
+            let mut open = s.views.get(&saved.id).cloned().ok_or("the view closed meanwhile")?;
+            open.state_values = saved.state_values;
+            s.views.insert(open.id.clone(), open);
+            Ok(())
+        })?
+        .map_err(ControlError::Conflict)?;
+    } else if let Some(v) = value.map(Value::String).or_else(|| element.get("value").cloned()) {
+        action["value"] = v;
+    }
+    let trigger_id = delivery::hub(&ctl.universe).trigger_id(&actor.user, ctl.universe.now());
+    let payload = read(&ctl.universe, |s| {
+        let ws = Workspace::of(s);
+        json!({
+            "type": "block_actions",
+            "user": user_json(s, &ws, &actor.user),
+            "api_app_id": ws.app_id,
+            "token": ws.token,
+            "container": {"type": "view", "view_id": record.id},
+            "trigger_id": trigger_id,
+            "team": {"id": ws.team_id, "domain": ws.team_domain},
+            "enterprise": null,
+            "is_enterprise_install": false,
+            "view": view_json(s, &record),
+            "actions": [action],
+        })
+    })?;
+    let (state, now) = (read(&ctl.universe, SlackState::clone)?, ctl.universe.now());
+    let (envelope_id, route) = delivery::hub(&ctl.universe)
+        .interact(&state, delivery::Envelope::Interactive, "block_actions", payload, now)
+        .ok_or_else(|| ControlError::Conflict("the app has neither Socket Mode on nor a request URL set".into()))?;
+    Ok(json!({"envelope_id": envelope_id, "route": route, "trigger_id": trigger_id, "response_url": null}))
 }
 
 #[derive(Debug, Deserialize)]
@@ -1222,6 +1291,7 @@ mod tests {
             &given(json!({"title": {"t": "Outage"}, "who": {"u": "bob"}, "tags": {"c": ["b"]},
                           "due": {"d": "2026-01-31"}, "where": {"w": "#general"}, "more": {"x": "ext-1"}})),
             &Map::new(),
+            true,
         )
         .unwrap();
         assert_eq!(values["title"]["t"], json!({"type": "plain_text_input", "value": "Outage"}));
@@ -1238,20 +1308,30 @@ mod tests {
     #[test]
     fn empty_inputs_are_null_and_required_ones_refused() {
         let s = workspace();
-        let values = state_values(&s, &form(), &given(json!({"title": {"t": "x"}})), &Map::new()).unwrap();
+        let values = state_values(&s, &form(), &given(json!({"title": {"t": "x"}})), &Map::new(), true).unwrap();
         assert_eq!(values["who"]["u"], json!({"type": "users_select", "selected_user": null}));
         assert_eq!(values["tags"]["c"]["selected_options"], json!([]));
         assert!(values.get("more").is_none(), "untouched elements outside inputs are not in the state");
-        let missing = state_values(&s, &form(), &Map::new(), &Map::new()).unwrap_err();
+        let missing = state_values(&s, &form(), &Map::new(), &Map::new(), true).unwrap_err();
         assert_eq!(missing, EntryError::Required { block_id: "title".into() });
         // What the person entered before counts as entered.
-        assert!(state_values(&s, &form(), &Map::new(), &values).is_ok());
+        assert!(state_values(&s, &form(), &Map::new(), &values, true).is_ok());
+    }
+
+    #[test]
+    fn a_pick_outside_a_submission_needs_no_required_input() {
+        let s = workspace();
+        let picked = given(json!({"prio": {"p": "high"}}));
+        assert!(state_values(&s, &form(), &picked, &Map::new(), true).is_err());
+        let values = state_values(&s, &form(), &picked, &Map::new(), false).unwrap();
+        assert_eq!(values["title"]["t"], json!({"type": "plain_text_input", "value": null}));
+        assert_eq!(values["prio"]["p"]["selected_option"]["value"], "high");
     }
 
     #[test]
     fn bad_values_are_refused() {
         let s = workspace();
-        let bad = |v: Value| state_values(&s, &form(), &given(v), &Map::new()).unwrap_err();
+        let bad = |v: Value| state_values(&s, &form(), &given(v), &Map::new(), true).unwrap_err();
         assert!(matches!(bad(json!({"title": {"t": "far too long a title"}})), EntryError::Bad { .. }));
         assert!(matches!(bad(json!({"title": {"t": "x"}, "prio": {"p": "low"}})), EntryError::Bad { .. }));
         assert!(matches!(bad(json!({"title": {"t": "x"}, "who": {"u": "nobody"}})), EntryError::Bad { .. }));
