@@ -537,3 +537,19 @@ TOOLS = {
         ]},
     ],
 }
+
+
+def test_unnamed_inputs_are_named_when_the_modal_opens(slack, ctl, receivers):
+    receiver = receivers()  # acks everything with an empty 200
+    ctl.app(request_url=receiver.url, socket_mode=False)
+    trigger = ctl.send("POST", "simulate/slash_command", {"user": "alice", "channel": "general", "command": "/t"}, 201)["trigger_id"]
+    quick = {"type": "modal", "title": plain("Quick"), "submit": plain("Go"),
+             "blocks": [{"type": "input", "label": plain("Name"), "element": {"type": "plain_text_input"}}]}
+    view = slack.bot.views_open(trigger_id=trigger, view=quick)["view"]
+    block_id, action_id = view["blocks"][0]["block_id"], view["blocks"][0]["element"]["action_id"]
+    assert block_id and action_id
+    answer = submit(ctl, view["id"], {block_id: {action_id: "Ada"}})
+    assert answer["acknowledged"] is True and answer["closed"] == [view["id"]]
+    form = next(r for r in receiver.requests if b"view_submission" in r["raw"])
+    payload = json.loads(parse_qs(form["raw"].decode())["payload"][0])
+    assert payload["view"]["state"]["values"] == {block_id: {action_id: {"type": "plain_text_input", "value": "Ada"}}}

@@ -25,7 +25,7 @@ use twin_core::{ControlCtx, ControlError};
 use crate::control::{ctx, interaction_place, person, read, response_url, Workspace};
 use crate::delivery::{self, Answer, ResponseTarget};
 use crate::events::Event;
-use crate::methods::modals::{check_view, fresh_hash, new_view, view_json, MAX_STACK};
+use crate::methods::modals::{check_view, fresh_hash, name_blocks, new_view, view_json, MAX_STACK};
 use crate::model::{fmt_ts, Actor, SlackState, ViewRecord};
 
 type Result<T> = std::result::Result<T, ControlError>;
@@ -421,7 +421,7 @@ pub fn state_values(
 
 /// The entries of `values` whose element is still in `blocks` (same block and action
 /// ids): what Slack keeps of a person's input when the view is replaced.
-fn kept_values(blocks: &Value, values: &Map<String, Value>) -> Map<String, Value> {
+pub(crate) fn kept_values(blocks: &Value, values: &Map<String, Value>) -> Map<String, Value> {
     let fields = fields(blocks);
     let mut out = Map::new();
     for (block_id, actions) in values {
@@ -560,8 +560,10 @@ pub fn apply(
                 }
                 record.external_id = new_external;
             }
+            let mut view = view.clone();
+            name_blocks(&mut view, ids);
             record.state_values = kept_values(view.get("blocks").unwrap_or(&Value::Null), &record.state_values);
-            record.view = view.clone();
+            record.view = view;
             record.hash = fresh_hash(now_s, ids);
             s.views.insert(record.id.clone(), record);
             Ok(Vec::new())
@@ -1407,6 +1409,31 @@ mod tests {
         assert_eq!(ids_of(&s, "V1"), ["V1", "V2"]);
         let wrong = given(json!({"more": "not an input"}));
         assert!(apply(&mut s, &mut ids, 1, "V2", &ResponseAction::Errors(wrong)).is_err());
+    }
+
+    #[test]
+    fn unnamed_blocks_and_elements_get_names() {
+        let mut view = given(json!({"type": "modal", "blocks": [
+            {"type": "input", "element": {"type": "plain_text_input"}},
+            {"type": "actions", "block_id": "mine", "elements": [{"type": "button", "action_id": "go"}, {"type": "button"}]},
+            {"type": "section", "text": {"type": "mrkdwn", "text": "x"}, "accessory": {"type": "image", "image_url": "u", "alt_text": "a"}},
+        ]}));
+        name_blocks(&mut view, &mut IdGen::new(1));
+        let blocks = view["blocks"].as_array().unwrap();
+        let input_id = blocks[0]["block_id"].as_str().unwrap();
+        assert_eq!(input_id.len(), 5);
+        assert_eq!(blocks[0]["element"]["action_id"].as_str().unwrap().len(), 5);
+        assert_eq!(blocks[1]["block_id"], "mine");
+        assert_eq!(blocks[1]["elements"][0]["action_id"], "go");
+        assert!(blocks[1]["elements"][1]["action_id"].is_string());
+        assert!(blocks[2]["accessory"].get("action_id").is_none(), "an image is not interactive");
+        let action_id = blocks[0]["element"]["action_id"].as_str().unwrap();
+        let mut entry = Map::new();
+        entry.insert(action_id.to_string(), json!("typed"));
+        let mut entered = Map::new();
+        entered.insert(input_id.to_string(), Value::Object(entry));
+        let values = state_values(&workspace(), &view["blocks"], &entered, &Map::new(), true).unwrap();
+        assert_eq!(values[input_id][action_id]["value"], "typed");
     }
 
     #[test]

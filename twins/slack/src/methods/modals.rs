@@ -108,6 +108,60 @@ fn check_external_id(s: &SlackState, external: &Option<String>, except: Option<&
     Ok(())
 }
 
+/// Element kinds a person acts on, which Slack gives an `action_id` when the app gave none.
+const INTERACTIVE: &[&str] = &[
+    "button",
+    "overflow",
+    "workflow_button",
+    "plain_text_input",
+    "email_text_input",
+    "url_text_input",
+    "number_input",
+    "rich_text_input",
+    "static_select",
+    "external_select",
+    "users_select",
+    "conversations_select",
+    "channels_select",
+    "multi_static_select",
+    "multi_external_select",
+    "multi_users_select",
+    "multi_conversations_select",
+    "multi_channels_select",
+    "checkboxes",
+    "radio_buttons",
+    "datepicker",
+    "timepicker",
+    "datetimepicker",
+    "file_input",
+];
+
+/// Names what the app left unnamed, as Slack does when it takes a view: every block a
+/// `block_id`, every interactive element an `action_id`. `view.state.values` is keyed
+/// by them, so without names a person's entries could not be told apart.
+pub fn name_blocks(view: &mut Map<String, Value>, ids: &mut twin_core::ids::IdGen) {
+    fn name_element(e: &mut Value, ids: &mut twin_core::ids::IdGen) {
+        let kind = e.get("type").and_then(Value::as_str).unwrap_or_default();
+        if INTERACTIVE.contains(&kind) && e.get("action_id").and_then(Value::as_str).is_none_or(str::is_empty) {
+            e["action_id"] = json!(ids.lower_alnum(5));
+        }
+    }
+    for block in view.get_mut("blocks").and_then(Value::as_array_mut).into_iter().flatten() {
+        let Some(block) = block.as_object_mut() else { continue };
+        if block.get("block_id").and_then(Value::as_str).is_none_or(str::is_empty) {
+            block.insert("block_id".into(), json!(ids.lower_alnum(5)));
+        }
+        for key in ["element", "accessory"] {
+            if let Some(e) = block.get_mut(key) {
+                name_element(e, ids);
+            }
+        }
+        for e in block.get_mut("elements").and_then(Value::as_array_mut).into_iter().flatten() {
+            name_element(e, ids);
+        }
+    }
+}
+
 /// A new view record for `user`: the root of its own stack until placed on another.
 pub fn new_view(
     s: &SlackState,
@@ -115,8 +169,11 @@ pub fn new_view(
     ids: &mut twin_core::ids::IdGen,
     user: &str,
     kind: &str,
-    view: Map<String, Value>,
+    mut view: Map<String, Value>,
 ) -> ViewRecord {
+    if kind != "dialog" {
+        name_blocks(&mut view, ids);
+    }
     let id = loop {
         let id = ids.upper_id("V", 10);
         if !s.views.contains_key(&id) {
@@ -203,6 +260,10 @@ pub fn views_update(call: &Call<'_>) -> Result<Reply, SlackError> {
             record.external_id = new_external;
         }
         record.view = view.clone();
+        name_blocks(&mut record.view, ids);
+        // As on Slack, what the person entered stays where the block and action ids do.
+        let blocks = record.view.get("blocks").cloned().unwrap_or(Value::Null);
+        record.state_values = crate::surfaces::kept_values(&blocks, &record.state_values);
         record.hash = fresh_hash(call.now_s(), ids);
         s.views.insert(record.id.clone(), record.clone());
         Ok(ok(json!({ "view": view_json(s, &record) })))
@@ -228,6 +289,7 @@ pub fn views_publish(call: &Call<'_>) -> Result<Reply, SlackError> {
         let mut record = match existing {
             Some(mut e) => {
                 e.view = view.clone();
+                name_blocks(&mut e.view, ids);
                 e.hash = fresh_hash(call.now_s(), ids);
                 e.external_id =
                     view.get("external_id").and_then(Value::as_str).filter(|x| !x.is_empty()).map(str::to_string);
