@@ -1,6 +1,6 @@
 //! What a person does in an app's surfaces besides messages, on the control plane
-//! (`/_dtu/universes/{u}/slack/simulate/…`): submits a modal or closes it, runs a global
-//! or message shortcut, types in an external select, opens the App Home.
+//! (`/_dtu/universes/{u}/slack/simulate/…`): clicks in a modal, submits it or closes it,
+//! runs a global or message shortcut, types in an external select, opens the App Home.
 //!
 //! A submission waits for the app's ack, as the person waits for the modal to react:
 //! its `response_action` (`errors`, `update`, `push`, `clear`, or none, which closes the
@@ -69,7 +69,7 @@ struct Field<'a> {
 }
 
 /// Element kinds that hold a value in `view.state.values`.
-const STATEFUL: &[&str] = &[
+pub(crate) const STATEFUL: &[&str] = &[
     "plain_text_input",
     "email_text_input",
     "url_text_input",

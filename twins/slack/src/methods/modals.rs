@@ -108,33 +108,11 @@ fn check_external_id(s: &SlackState, external: &Option<String>, except: Option<&
     Ok(())
 }
 
-/// Element kinds a person acts on, which Slack gives an `action_id` when the app gave none.
-const INTERACTIVE: &[&str] = &[
-    "button",
-    "overflow",
-    "workflow_button",
-    "plain_text_input",
-    "email_text_input",
-    "url_text_input",
-    "number_input",
-    "rich_text_input",
-    "static_select",
-    "external_select",
-    "users_select",
-    "conversations_select",
-    "channels_select",
-    "multi_static_select",
-    "multi_external_select",
-    "multi_users_select",
-    "multi_conversations_select",
-    "multi_channels_select",
-    "checkboxes",
-    "radio_buttons",
-    "datepicker",
-    "timepicker",
-    "datetimepicker",
-    "file_input",
-];
+/// Element kinds a person acts on, which Slack gives an `action_id` when the app gave
+/// none: those holding a value, and the ones only clicked.
+fn is_interactive(kind: &str) -> bool {
+    crate::surfaces::STATEFUL.contains(&kind) || matches!(kind, "button" | "overflow" | "workflow_button")
+}
 
 /// Names what the app left unnamed, as Slack does when it takes a view: every block a
 /// `block_id`, every interactive element an `action_id`. `view.state.values` is keyed
@@ -142,7 +120,7 @@ const INTERACTIVE: &[&str] = &[
 pub fn name_blocks(view: &mut Map<String, Value>, ids: &mut twin_core::ids::IdGen) {
     fn name_element(e: &mut Value, ids: &mut twin_core::ids::IdGen) {
         let kind = e.get("type").and_then(Value::as_str).unwrap_or_default();
-        if INTERACTIVE.contains(&kind) && e.get("action_id").and_then(Value::as_str).is_none_or(str::is_empty) {
+        if is_interactive(kind) && e.get("action_id").and_then(Value::as_str).is_none_or(str::is_empty) {
             e["action_id"] = json!(ids.lower_alnum(5));
         }
     }
