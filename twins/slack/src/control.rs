@@ -4,6 +4,8 @@
 //!   delivery timings). Setting a request URL runs Slack's `url_verification` handshake.
 //! - `POST simulate/message`, `POST simulate/reaction`: a person posts or reacts, through
 //!   the same code as the Web API, so the same rules apply and the same events follow.
+//! - `POST simulate/slash_command`, `POST simulate/block_action`: a person runs a command
+//!   or clicks in a message; the modal, shortcut and App Home ones are in `crate::surfaces`.
 //! - `GET events`: the outbox: every recent event, where it went and how that went.
 
 use std::collections::BTreeMap;
@@ -35,16 +37,21 @@ pub fn router() -> Router {
         .route("/simulate/reaction", post(simulate_reaction))
         .route("/simulate/slash_command", post(simulate_slash_command))
         .route("/simulate/block_action", post(simulate_block_action))
+        .route("/simulate/view_submission", post(crate::surfaces::simulate_view_submission))
+        .route("/simulate/view_closed", post(crate::surfaces::simulate_view_closed))
+        .route("/simulate/shortcut", post(crate::surfaces::simulate_shortcut))
+        .route("/simulate/block_suggestion", post(crate::surfaces::simulate_block_suggestion))
+        .route("/simulate/app_home_opened", post(crate::surfaces::simulate_app_home_opened))
         .fallback(|| async { ControlError::NotFound("no such Slack control endpoint".into()) })
         .method_not_allowed_fallback(|| async { ControlError::MethodNotAllowed })
 }
 
-fn ctx(ext: Option<Extension<ControlCtx>>) -> Result<ControlCtx> {
+pub(crate) fn ctx(ext: Option<Extension<ControlCtx>>) -> Result<ControlCtx> {
     ext.map(|Extension(c)| c)
         .ok_or_else(|| ControlError::NotFound("the Slack control endpoints need a universe".into()))
 }
 
-fn read<R>(universe: &Universe, f: impl FnOnce(&SlackState) -> R) -> Result<R> {
+pub(crate) fn read<R>(universe: &Universe, f: impl FnOnce(&SlackState) -> R) -> Result<R> {
     universe.read::<SlackState, _>(f).map_err(|e| ControlError::BadRequest(e.to_string()))
 }
 
@@ -152,7 +159,7 @@ async fn get_events(ext: Option<Extension<ControlCtx>>) -> Result<Json<Value>> {
 }
 
 /// A user by id, person key, email or handle (`@` optional).
-fn find_user(s: &SlackState, raw: &str) -> Option<User> {
+pub(crate) fn find_user(s: &SlackState, raw: &str) -> Option<User> {
     let raw = raw.trim();
     let key = raw.strip_prefix('@').unwrap_or(raw);
     s.users.get(key).cloned().or_else(|| {
@@ -168,7 +175,7 @@ fn find_user(s: &SlackState, raw: &str) -> Option<User> {
 }
 
 /// The person the simulation acts as, with a user token's powers.
-fn person(universe: &Universe, raw: &str) -> Result<Actor> {
+pub(crate) fn person(universe: &Universe, raw: &str) -> Result<Actor> {
     let user = read(universe, |s| find_user(s, raw))?
         .ok_or_else(|| ControlError::BadRequest(format!("no user '{raw}' (give a user id, person key or email)")))?;
     if user.deleted {
@@ -241,7 +248,7 @@ fn run_as(
 
 /// `rich_text` blocks for plain text, as Slack's clients send them (mentions as `user`
 /// elements).
-fn rich_text(text: &str) -> Value {
+pub(crate) fn rich_text(text: &str) -> Value {
     let mut elements = Vec::new();
     let mut rest = text;
     while let Some(start) = rest.find("<@") {
@@ -365,7 +372,7 @@ struct SimulateSlashCommand {
 
 /// Who is interacting, where: the person (who must be able to post there) and the
 /// conversation's id and name (`directmessage` for DMs, as Slack sends it).
-fn interaction_place(ctl: &ControlCtx, user: &str, channel: &str) -> Result<(Actor, String, String)> {
+pub(crate) fn interaction_place(ctl: &ControlCtx, user: &str, channel: &str) -> Result<(Actor, String, String)> {
     let actor = person(&ctl.universe, user)?;
     let raw = conversation(&ctl.universe, channel)?;
     let found = read(&ctl.universe, |s| {
@@ -393,16 +400,16 @@ fn interaction_place(ctl: &ControlCtx, user: &str, channel: &str) -> Result<(Act
 }
 
 /// The workspace and app fields every interaction payload carries.
-struct Workspace {
-    team_id: String,
-    team_domain: String,
-    app_id: String,
+pub(crate) struct Workspace {
+    pub team_id: String,
+    pub team_domain: String,
+    pub app_id: String,
     /// The app's (deprecated) verification token, still sent in every payload.
-    token: String,
+    pub token: String,
 }
 
 impl Workspace {
-    fn of(s: &SlackState) -> Self {
+    pub fn of(s: &SlackState) -> Self {
         let (team, app) = (s.team(), s.app());
         Workspace {
             team_id: team.map(|t| t.id.clone()).unwrap_or_default(),
@@ -415,7 +422,7 @@ impl Workspace {
 
 /// The `response_url` for an interaction, on this universe's own URL (it is fetched
 /// without a token).
-fn response_url(ctl: &ControlCtx, target: delivery::ResponseTarget) -> String {
+pub(crate) fn response_url(ctl: &ControlCtx, target: delivery::ResponseTarget) -> String {
     let secret = delivery::hub(&ctl.universe).response_secret(target);
     format!("{}{}{secret}", ctl.universe.url_on(&ctl.twin_url), crate::api::RESPONSE_PREFIX)
 }
@@ -458,7 +465,7 @@ async fn simulate_slash_command(
     }
     let (actor, channel_id, channel_name) = interaction_place(&ctl, &req.user, &req.channel)?;
     let hub = delivery::hub(&ctl.universe);
-    let trigger_id = hub.trigger_id(&actor.user);
+    let trigger_id = hub.trigger_id(&actor.user, ctl.universe.now());
     let target =
         delivery::ResponseTarget { channel: channel_id.clone(), user: actor.user.clone(), message_ts: None, uses: 0 };
     let response_url = response_url(&ctl, target);
@@ -490,19 +497,26 @@ async fn simulate_slash_command(
 #[serde(deny_unknown_fields)]
 struct SimulateBlockAction {
     user: String,
-    channel: String,
-    message_ts: String,
+    /// In a message (`channel` and `message_ts`)…
+    channel: Option<String>,
+    message_ts: Option<String>,
+    /// …or in an open modal.
+    view_id: Option<String>,
     action_id: String,
     /// For a select or an input whose value is not in the block (a chosen option).
     value: Option<String>,
 }
 
-/// The interactive element with `action_id` in a message's blocks, and its block's id.
-fn find_element(blocks: &Value, action_id: &str) -> Option<(String, Value)> {
+/// The interactive element with `action_id` in a message's or a view's blocks, and its
+/// block's id. An input block's element acts only when the block asks (`dispatch_action`).
+pub(crate) fn find_element(blocks: &Value, action_id: &str) -> Option<(String, Value)> {
     for block in blocks.as_array()? {
         let block_id = block.get("block_id").and_then(Value::as_str).unwrap_or_default();
         let mut elements: Vec<&Value> = block.get("elements").and_then(Value::as_array).into_iter().flatten().collect();
         elements.extend(block.get("accessory"));
+        if block.get("dispatch_action").and_then(Value::as_bool) == Some(true) {
+            elements.extend(block.get("element"));
+        }
         if let Some(e) = elements.into_iter().find(|e| e.get("action_id").and_then(Value::as_str) == Some(action_id)) {
             return Some((block_id.to_string(), e.clone()));
         }
@@ -519,18 +533,29 @@ async fn simulate_block_action(
 ) -> Result<Response> {
     let ctl = ctx(ext)?;
     let req: SimulateBlockAction = json_body(&headers, &body)?;
-    let (actor, channel_id, channel_name) = interaction_place(&ctl, &req.user, &req.channel)?;
-    let ts = req.message_ts.trim().to_string();
+    let (channel, message_ts) = match (req.view_id, req.channel, req.message_ts) {
+        (Some(view_id), None, None) => {
+            let out = crate::surfaces::view_block_action(&ctl, &view_id, &req.user, &req.action_id, req.value)?;
+            return Ok((StatusCode::CREATED, Json(out)).into_response());
+        }
+        (None, Some(channel), Some(ts)) => (channel, ts),
+        _ => {
+            return Err(ControlError::BadRequest(
+                "name where the element is: channel and message_ts, or view_id".into(),
+            ))
+        }
+    };
+    let (actor, channel_id, channel_name) = interaction_place(&ctl, &req.user, &channel)?;
+    let ts = message_ts.trim().to_string();
     let found = read(&ctl.universe, |s| {
         s.message(&channel_id, &ts).ok().map(|m| (crate::views::message_json(s, m), m.blocks.clone()))
     })?;
-    let (message, blocks) =
-        found.ok_or_else(|| ControlError::BadRequest(format!("no message {ts} in {}", req.channel)))?;
+    let (message, blocks) = found.ok_or_else(|| ControlError::BadRequest(format!("no message {ts} in {channel}")))?;
     let (block_id, element) = blocks.as_ref().and_then(|b| find_element(b, &req.action_id)).ok_or_else(|| {
         ControlError::BadRequest(format!("the message has no interactive element with action_id '{}'", req.action_id))
     })?;
     let hub = delivery::hub(&ctl.universe);
-    let trigger_id = hub.trigger_id(&actor.user);
+    let trigger_id = hub.trigger_id(&actor.user, ctl.universe.now());
     let target = delivery::ResponseTarget {
         channel: channel_id.clone(),
         user: actor.user.clone(),

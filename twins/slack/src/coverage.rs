@@ -29,7 +29,7 @@ pub const PARTIAL: &[(&str, &str)] = &[
     ("team.accessLogs", "one row per person from the universe's journal (ip 127.0.0.1, no user agent)"),
     ("search.files", "names, titles and remote files' search text; no file contents"),
     ("search.all", "messages and files (see search.messages, search.files); no posts"),
-    ("views.push", "onto the person's newest modal (submissions and closes are not simulated)"),
+    ("views.push", "onto the person's newest modal"),
     ("functions.completeSuccess", "no function executions: the app is not Slack-hosted"),
     ("functions.completeError", "no function executions: the app is not Slack-hosted"),
     ("functions.workflows.steps.list", "no workflows or functions exist"),
@@ -150,12 +150,21 @@ pub fn markdown(vendor_methods: &[String]) -> String {
     out += "`simulate/block_action`) reach the app as `slash_commands` / `interactive` envelopes or signed form\n";
     out += "POSTs, never redelivered; acks and HTTP answers are recorded, and `response_url` answers (ephemeral,\n";
     out += "`in_channel`, `replace_original`, `delete_original`; 5 uses in 30 minutes). Their `trigger_id` opens\n";
-    out += "one modal or dialog within 3 seconds (`views.open`, `views.push`, `dialog.open`); `views.update` and\n";
-    out += "`views.publish` (App Home) need none. Not simulated: `view_submission` and `view_closed` (a modal\n";
-    out += "stays open), shortcuts, `block_suggestion`; an ack's response payload is recorded, not shown as a\n";
-    out += "message.\n";
-    out += "\nNot produced: `app_home_opened`, `file_shared`, `team_join`, `user_change`, `group_*` events for\n";
-    out += "private channels, `app_rate_limited`.\n";
+    out += "one modal or dialog within 3 seconds of the universe clock (`views.open`, `views.push`,\n";
+    out += "`dialog.open`); `views.update` and `views.publish` (App Home) need none. A slash command's ack text is\n";
+    out += "recorded, not shown as a message.\n";
+    out += "\nModals and App Home: a person clicks or picks in a modal (`simulate/block_action` with a `view_id`:\n";
+    out += "`block_actions` with the view and its state); submits a modal (`simulate/view_submission`, its\n";
+    out += "values typed per element in `view.state.values`, Slack's client checks applied first) and the app's\n";
+    out += "ack's `response_action` is honoured (`errors`, `update`, `push` up to 3 views, `clear`; none closes\n";
+    out += "the view), or closes it (`simulate/view_closed`: `view_closed` only with `notify_on_close`,\n";
+    out += "`clear_on_close` closes the stack); runs a global or message shortcut (`simulate/shortcut`:\n";
+    out += "`shortcut`, `message_action`); types in an external select (`simulate/block_suggestion`: the ack's\n";
+    out += "`options` or `option_groups` are returned); opens the App Home (`simulate/app_home_opened`: the\n";
+    out += "`app_home_opened` event with the published view). Not simulated: `file_input` uploads in modals,\n";
+    out += "workflow steps, the legacy dialog's `dialog_submission`.\n";
+    out += "\nNot produced: `file_shared`, `team_join`, `user_change`, `group_*` events for private channels,\n";
+    out += "`app_rate_limited`.\n";
     out += "\n## OAuth and Sign in with Slack\n\n";
     out += "The app's client id and secret are in the manifest (`client_id`, `client_secret`). The authorize\n";
     out += "pages (`/oauth/v2/authorize`, `/oauth/v2_user/authorize`, `/oauth/authorize`,\n";

@@ -21,7 +21,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use parking_lot::Mutex;
 use serde_json::{json, Value};
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::{mpsc, oneshot, Notify};
 use tokio::time::Instant;
 use twin_core::ids::{seed_from_str, IdGen};
 use twin_core::Universe;
@@ -42,8 +42,8 @@ pub const TICKET_TTL: Duration = Duration::from_secs(60);
 /// `response_url`s kept per universe; Slack's last 30 minutes and take 5 answers.
 pub const MAX_RESPONSE_URLS: usize = 256;
 pub const RESPONSE_URL_TTL: Duration = Duration::from_secs(30 * 60);
-/// How long a trigger id opens a modal (Slack: 3 seconds).
-pub const TRIGGER_TTL: Duration = Duration::from_secs(3);
+/// How long a trigger id opens a modal (Slack: 3 seconds, on the universe clock).
+pub const TRIGGER_TTL: chrono::TimeDelta = chrono::TimeDelta::seconds(3);
 const MAX_TRIGGERS: usize = 1000;
 
 /// Why a trigger id opens nothing.
@@ -63,6 +63,16 @@ const HTTP_CONCURRENCY: usize = 16;
 /// Delivery attempts remembered per event.
 const MAX_ATTEMPTS_SHOWN: usize = 8;
 const NO_SOCKET: &str = "no Socket Mode connection came to take it";
+
+/// How the app answered a person's interaction, for a caller waiting on it (a modal's
+/// submission keeps the person waiting for the app's `response_action`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Answer {
+    /// Acknowledged, with the payload the ack carried (`None` for an empty ack).
+    Acked(Option<Value>),
+    /// Not acknowledged: the ack window passed, or the HTTP request failed.
+    Failed(String),
+}
 
 /// Where an event goes, decided when it is raised.
 #[derive(Debug, Clone)]
@@ -272,8 +282,11 @@ struct HubState {
     round_robin: usize,
     tickets: VecDeque<(String, Instant)>,
     responses: VecDeque<(String, ResponseTarget, Instant)>,
-    /// Trigger ids handed out with interactions: (id, the person, when, used).
-    triggers: VecDeque<(String, String, Instant, bool)>,
+    /// Trigger ids handed out with interactions: (id, the person, when on the universe
+    /// clock, used).
+    triggers: VecDeque<(String, String, DateTime<Utc>, bool)>,
+    /// Callers waiting for the app's answer to an interaction, by envelope id.
+    waiters: Vec<(String, oneshot::Sender<Answer>)>,
     http_in_flight: usize,
     /// Bumped on reset, so answers to requests from before it are ignored.
     generation: u64,
@@ -305,6 +318,7 @@ pub fn hub(universe: &Arc<Universe>) -> Arc<Hub> {
             tickets: VecDeque::new(),
             responses: VecDeque::new(),
             triggers: VecDeque::new(),
+            waiters: Vec::new(),
             http_in_flight: 0,
             generation: 0,
         }),
@@ -537,8 +551,21 @@ impl Hub {
                 Some(p) if e.envelope != Envelope::Events => e.note(json!({"ack": true, "response": p})),
                 _ => e.note(json!({"ack": true})),
             }
+            if e.envelope != Envelope::Events {
+                let answer = Answer::Acked(payload.filter(|p| !p.is_null()).cloned());
+                Self::answer(&mut st, envelope_id, answer);
+            }
         }
         true
+    }
+
+    /// Tells whoever waits for the app's answer to `envelope_id` (once).
+    fn answer(st: &mut HubState, envelope_id: &str, answer: Answer) {
+        if let Some(i) = st.waiters.iter().position(|(id, _)| id == envelope_id) {
+            let (_, tx) = st.waiters.swap_remove(i);
+            // The waiter may have given up already: nothing to tell then.
+            let _ = tx.send(answer);
+        }
     }
 
     /// Queues a person's slash command or interaction for the app; gives its envelope id
@@ -551,6 +578,32 @@ impl Hub {
         kind: &str,
         payload: Value,
         now: DateTime<Utc>,
+    ) -> Option<(String, &'static str)> {
+        self.queue_interaction(state, envelope, kind, payload, now, None)
+    }
+
+    /// As [`Hub::interact`], and gives a receiver of the app's answer (its ack and what
+    /// the ack carried, or why none came); the caller bounds its wait.
+    pub fn interact_awaiting(
+        self: &Arc<Self>,
+        state: &SlackState,
+        kind: &str,
+        payload: Value,
+        now: DateTime<Utc>,
+    ) -> Option<(String, &'static str, oneshot::Receiver<Answer>)> {
+        let (tx, rx) = oneshot::channel();
+        let (id, route) = self.queue_interaction(state, Envelope::Interactive, kind, payload, now, Some(tx))?;
+        Some((id, route, rx))
+    }
+
+    fn queue_interaction(
+        self: &Arc<Self>,
+        state: &SlackState,
+        envelope: Envelope,
+        kind: &str,
+        payload: Value,
+        now: DateTime<Utc>,
+        waiter: Option<oneshot::Sender<Answer>>,
     ) -> Option<(String, &'static str)> {
         let route = route_of(&app_of(state)?);
         if matches!(route, Route::Nowhere) {
@@ -579,11 +632,43 @@ impl Hub {
                 history: Vec::new(),
             };
             Self::push(&mut st, entry);
+            if let Some(tx) = waiter {
+                st.waiters.retain(|(_, w)| !w.is_closed());
+                st.waiters.push((envelope_id.clone(), tx));
+            }
             envelope_id
         };
         self.wake.notify_one();
         self.ensure_running();
         Some((envelope_id, route_name))
+    }
+
+    /// The caller stopped waiting for the app's answer to `envelope_id` (the person saw
+    /// Slack's error): an interaction not sent yet never will be, as on Slack.
+    pub fn abandon(&self, envelope_id: &str) {
+        let mut st = self.state.lock();
+        st.waiters.retain(|(id, _)| id != envelope_id);
+        if let Some(e) = st.outbox.iter_mut().find(|e| e.envelope_id == envelope_id) {
+            if matches!(e.status, Status::Pending { .. }) {
+                e.status = Status::Failed("not sent in time: the person's wait was over".into());
+            }
+        }
+    }
+
+    /// Queues events that are no change of state (a person opening the App Home), as
+    /// the app subscribes to them; gives the ids of the events queued.
+    pub fn raise(self: &Arc<Self>, state: &SlackState, events: Vec<Event>, now: DateTime<Utc>) -> Vec<String> {
+        let ids = {
+            let mut st = self.state.lock();
+            // Events of earlier writes go first.
+            Self::settle(&mut st);
+            let before = st.next_seq;
+            Self::enqueue(&mut st, state, events, now, Instant::now());
+            st.outbox.iter().filter(|e| e.seq > before).map(|e| e.event_id.clone()).collect::<Vec<_>>()
+        };
+        self.wake.notify_one();
+        self.ensure_running();
+        ids
     }
 
     /// A `response_url` secret for `target`.
@@ -618,12 +703,12 @@ impl Hub {
 
     /// A fresh `trigger_id` (`{digits}.{digits}.{hex}`, as Slack's look) for an
     /// interaction of `user`: it opens one modal or dialog within [`TRIGGER_TTL`].
-    pub fn trigger_id(&self, user: &str) -> String {
+    pub fn trigger_id(&self, user: &str, now: DateTime<Utc>) -> String {
         let mut st = self.state.lock();
         let a = st.ids.next_u64() % 10_000_000_000_000;
         let b = st.ids.next_u64() % 10_000_000_000_000;
         let id = format!("{a}.{b}.{}", st.ids.hex(32));
-        st.triggers.push_back((id.clone(), user.to_string(), Instant::now(), false));
+        st.triggers.push_back((id.clone(), user.to_string(), now, false));
         while st.triggers.len() > MAX_TRIGGERS {
             st.triggers.pop_front();
         }
@@ -631,13 +716,13 @@ impl Hub {
     }
 
     /// Spends a trigger id: the person whose interaction it came from.
-    pub fn use_trigger(&self, id: &str) -> Result<String, TriggerRefused> {
+    pub fn use_trigger(&self, id: &str, now: DateTime<Utc>) -> Result<String, TriggerRefused> {
         let mut st = self.state.lock();
         let Some(entry) = st.triggers.iter_mut().find(|(t, ..)| t == id) else { return Err(TriggerRefused::Invalid) };
         if entry.3 {
             return Err(TriggerRefused::Used);
         }
-        if entry.2.elapsed() >= TRIGGER_TTL {
+        if now - entry.2 >= TRIGGER_TTL {
             return Err(TriggerRefused::Expired);
         }
         entry.3 = true;
@@ -681,6 +766,8 @@ impl Hub {
         st.outbox.clear();
         st.tickets.clear();
         st.responses.clear();
+        // Dropping a waiter's sender tells it the interaction is gone.
+        st.waiters.clear();
         st.http_in_flight = 0;
         st.generation += 1;
         // Dropping the senders ends each socket task, which says `link_disabled`.
@@ -706,6 +793,10 @@ impl Hub {
                     (Route::Socket { .. }, Status::InFlight { deadline, .. }) if *deadline <= now => {
                         if !e.envelope.redelivered() {
                             e.status = Status::Failed("not acknowledged in time (never redelivered)".into());
+                            let answer = Answer::Failed("the app did not acknowledge in time".into());
+                            if let Some(i) = st.waiters.iter().position(|(id, _)| *id == e.envelope_id) {
+                                let _ = st.waiters.swap_remove(i).1.send(answer);
+                            }
                         } else if e.attempts > MAX_SOCKET_RETRIES {
                             e.status = Status::Failed(format!("not acknowledged after {} deliveries", e.attempts));
                         } else {
@@ -809,18 +900,27 @@ impl Hub {
         match outcome {
             Outcome::Ok { status, body } => {
                 let mut note = json!({"at": at, "via": "http", "status": status, "retry_num": e.attempts - 1});
+                let mut response = None;
                 if e.envelope != Envelope::Events && !body.is_empty() {
                     // The app's answer to a person: Slack shows it to them.
-                    note["response"] = serde_json::from_str(&body).unwrap_or(Value::String(body));
+                    let answer: Value = serde_json::from_str(&body).unwrap_or(Value::String(body));
+                    note["response"] = answer.clone();
+                    response = Some(answer);
                 }
                 e.note(note);
                 e.status = Status::Delivered;
+                if e.envelope != Envelope::Events {
+                    let id = e.envelope_id.clone();
+                    Self::answer(&mut st, &id, Answer::Acked(response));
+                }
             }
             Outcome::Failed { reason, no_retry, detail } => {
                 e.note(json!({"at": at, "via": "http", "error": detail, "retry_num": e.attempts - 1}));
                 let retries_done = (e.attempts as usize).saturating_sub(1);
                 if !e.envelope.redelivered() {
                     e.status = Status::Failed(format!("{detail} (never redelivered)"));
+                    let id = e.envelope_id.clone();
+                    Self::answer(&mut st, &id, Answer::Failed(detail));
                 } else if no_retry {
                     e.status = Status::Failed(format!("{detail}; the app sent X-Slack-No-Retry: 1"));
                 } else if let Some(delay) = delays.get(retries_done) {

@@ -17,6 +17,7 @@ use crate::wire::base64_encode;
 
 /// The event subscriptions the twin produces, by the names an app's manifest uses.
 pub const EVENT_TYPES: &[&str] = &[
+    "app_home_opened",
     "app_mention",
     "channel_archive",
     "channel_created",

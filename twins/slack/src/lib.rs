@@ -14,6 +14,7 @@ pub mod model;
 pub mod paging;
 pub mod seed;
 pub mod socket;
+pub mod surfaces;
 pub mod views;
 pub mod wire;
 

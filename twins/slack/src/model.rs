@@ -537,6 +537,10 @@ pub struct ViewRecord {
     /// Opening order (views made in one second share their time).
     #[serde(default)]
     pub seq: u64,
+    /// What the person entered, as `view.state.values` shows it (block id → action id →
+    /// the element's typed value); kept while the modal stays open.
+    #[serde(default)]
+    pub state_values: serde_json::Map<String, Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,6 +1,7 @@
 //! views.* and dialog.open: modals opened from a person's interaction (its trigger id,
 //! good once for three seconds), pushed onto and updated, App Home tabs published per
-//! person, legacy dialogs. Submissions and closes are not simulated: a modal stays open.
+//! person, legacy dialogs. A person's submissions and closes are simulated by the
+//! control plane (`crate::surfaces`), which checks an ack's views with [`check_view`].
 
 use serde_json::{json, Map, Value};
 
@@ -14,7 +15,7 @@ const MAX_BLOCKS: usize = 100;
 const MAX_VIEW_BYTES: usize = 250 * 1024;
 const MAX_TITLE: usize = 24;
 /// Most modals on one stack (the root and two pushed).
-const MAX_STACK: usize = 3;
+pub const MAX_STACK: usize = 3;
 const MAX_DIALOG_ELEMENTS: usize = 10;
 
 fn plain_text_len(v: Option<&Value>) -> Option<usize> {
@@ -26,11 +27,17 @@ fn plain_text_len(v: Option<&Value>) -> Option<usize> {
 
 /// The `view` argument, checked for its type (`modal` or `home`).
 fn view_arg(call: &Call<'_>, kind: &str) -> Result<Map<String, Value>, SlackError> {
-    let view = match call.params.json("view") {
-        Ok(Some(Value::Object(map))) => map,
-        Ok(None) => return Err(SlackError::missing("view")),
-        _ => return Err(SlackError::invalid("view")),
-    };
+    match call.params.json("view") {
+        Ok(Some(view)) => check_view(view, kind),
+        Ok(None) => Err(SlackError::missing("view")),
+        _ => Err(SlackError::invalid("view")),
+    }
+}
+
+/// A view as the app gives it (to a method or in an ack's `response_action`), checked
+/// for its type (`modal` or `home`), blocks, title and size.
+pub fn check_view(view: Value, kind: &str) -> Result<Map<String, Value>, SlackError> {
+    let Value::Object(view) = view else { return Err(SlackError::invalid("view")) };
     if view.get("type").and_then(Value::as_str) != Some(kind) {
         return Err(SlackError::invalid("view"));
     }
@@ -57,7 +64,7 @@ fn trigger_user(call: &Call<'_>) -> Result<String, SlackError> {
         .nonempty("trigger_id")
         .or_else(|| call.params.nonempty("interactivity_pointer"))
         .ok_or_else(|| SlackError::missing("trigger_id"))?;
-    hub(&call.ctx.universe).use_trigger(trigger.trim()).map_err(|e| {
+    hub(&call.ctx.universe).use_trigger(trigger.trim(), call.now).map_err(|e| {
         SlackError::Code(match e {
             TriggerRefused::Invalid => "invalid_trigger_id",
             TriggerRefused::Expired => "expired_trigger_id",
@@ -75,7 +82,7 @@ pub fn view_json(s: &SlackState, v: &ViewRecord) -> Value {
     out.insert("private_metadata".into(), json!(text("private_metadata").as_str().unwrap_or("")));
     out.insert("callback_id".into(), json!(text("callback_id").as_str().unwrap_or("")));
     out.insert("external_id".into(), json!(v.external_id.clone().unwrap_or_default()));
-    out.insert("state".into(), json!({"values": {}}));
+    out.insert("state".into(), json!({ "values": v.state_values }));
     out.insert("hash".into(), json!(v.hash));
     out.insert("clear_on_close".into(), json!(text("clear_on_close").as_bool().unwrap_or(false)));
     out.insert("notify_on_close".into(), json!(text("notify_on_close").as_bool().unwrap_or(false)));
@@ -87,8 +94,9 @@ pub fn view_json(s: &SlackState, v: &ViewRecord) -> Value {
     Value::Object(out)
 }
 
-fn fresh_hash(call: &Call<'_>, ids: &mut twin_core::ids::IdGen) -> String {
-    format!("{}.{}", call.now_s(), ids.lower_alnum(8))
+/// A view's `hash`, new at each change (`hash_conflict` guards against stale updates).
+pub fn fresh_hash(now_s: i64, ids: &mut twin_core::ids::IdGen) -> String {
+    format!("{now_s}.{}", ids.lower_alnum(8))
 }
 
 fn check_external_id(s: &SlackState, external: &Option<String>, except: Option<&str>) -> Result<(), SlackError> {
@@ -100,14 +108,50 @@ fn check_external_id(s: &SlackState, external: &Option<String>, except: Option<&
     Ok(())
 }
 
-fn new_view(
+/// Element kinds a person acts on, which Slack gives an `action_id` when the app gave
+/// none: those holding a value, and the ones only clicked.
+fn is_interactive(kind: &str) -> bool {
+    crate::surfaces::STATEFUL.contains(&kind) || matches!(kind, "button" | "overflow" | "workflow_button")
+}
+
+/// Names what the app left unnamed, as Slack does when it takes a view: every block a
+/// `block_id`, every interactive element an `action_id`. `view.state.values` is keyed
+/// by them, so without names a person's entries could not be told apart.
+pub fn name_blocks(view: &mut Map<String, Value>, ids: &mut twin_core::ids::IdGen) {
+    fn name_element(e: &mut Value, ids: &mut twin_core::ids::IdGen) {
+        let kind = e.get("type").and_then(Value::as_str).unwrap_or_default();
+        if is_interactive(kind) && e.get("action_id").and_then(Value::as_str).is_none_or(str::is_empty) {
+            e["action_id"] = json!(ids.lower_alnum(5));
+        }
+    }
+    for block in view.get_mut("blocks").and_then(Value::as_array_mut).into_iter().flatten() {
+        let Some(block) = block.as_object_mut() else { continue };
+        if block.get("block_id").and_then(Value::as_str).is_none_or(str::is_empty) {
+            block.insert("block_id".into(), json!(ids.lower_alnum(5)));
+        }
+        for key in ["element", "accessory"] {
+            if let Some(e) = block.get_mut(key) {
+                name_element(e, ids);
+            }
+        }
+        for e in block.get_mut("elements").and_then(Value::as_array_mut).into_iter().flatten() {
+            name_element(e, ids);
+        }
+    }
+}
+
+/// A new view record for `user`: the root of its own stack until placed on another.
+pub fn new_view(
     s: &SlackState,
-    call: &Call<'_>,
+    now_s: i64,
     ids: &mut twin_core::ids::IdGen,
     user: &str,
     kind: &str,
-    view: Map<String, Value>,
+    mut view: Map<String, Value>,
 ) -> ViewRecord {
+    if kind != "dialog" {
+        name_blocks(&mut view, ids);
+    }
     let id = loop {
         let id = ids.upper_id("V", 10);
         if !s.views.contains_key(&id) {
@@ -119,13 +163,14 @@ fn new_view(
         id: id.clone(),
         user: user.to_string(),
         kind: kind.to_string(),
-        hash: fresh_hash(call, ids),
+        hash: fresh_hash(now_s, ids),
         root_view_id: Some(id),
         previous_view_id: None,
         external_id,
         view,
-        created: call.now_s(),
+        created: now_s,
         seq: s.views.values().map(|v| v.seq).max().map_or(0, |m| m + 1),
+        state_values: Map::new(),
     }
 }
 
@@ -133,7 +178,7 @@ pub fn views_open(call: &Call<'_>) -> Result<Reply, SlackError> {
     let view = view_arg(call, "modal")?;
     let user = trigger_user(call)?;
     call.write(|s, ids| {
-        let record = new_view(s, call, ids, &user, "modal", view.clone());
+        let record = new_view(s, call.now_s(), ids, &user, "modal", view.clone());
         check_external_id(s, &record.external_id, None)?;
         s.views.insert(record.id.clone(), record.clone());
         Ok(ok(json!({ "view": view_json(s, &record) })))
@@ -157,7 +202,7 @@ pub fn views_push(call: &Call<'_>) -> Result<Reply, SlackError> {
         if depth >= MAX_STACK {
             return Err(SlackError::Code("push_limit_reached"));
         }
-        let mut record = new_view(s, call, ids, &user, "modal", view.clone());
+        let mut record = new_view(s, call.now_s(), ids, &user, "modal", view.clone());
         check_external_id(s, &record.external_id, None)?;
         record.root_view_id = Some(root);
         record.previous_view_id = Some(top.id.clone());
@@ -193,7 +238,11 @@ pub fn views_update(call: &Call<'_>) -> Result<Reply, SlackError> {
             record.external_id = new_external;
         }
         record.view = view.clone();
-        record.hash = fresh_hash(call, ids);
+        name_blocks(&mut record.view, ids);
+        // As on Slack, what the person entered stays where the block and action ids do.
+        let blocks = record.view.get("blocks").cloned().unwrap_or(Value::Null);
+        record.state_values = crate::surfaces::kept_values(&blocks, &record.state_values);
+        record.hash = fresh_hash(call.now_s(), ids);
         s.views.insert(record.id.clone(), record.clone());
         Ok(ok(json!({ "view": view_json(s, &record) })))
     })
@@ -218,12 +267,13 @@ pub fn views_publish(call: &Call<'_>) -> Result<Reply, SlackError> {
         let mut record = match existing {
             Some(mut e) => {
                 e.view = view.clone();
-                e.hash = fresh_hash(call, ids);
+                name_blocks(&mut e.view, ids);
+                e.hash = fresh_hash(call.now_s(), ids);
                 e.external_id =
                     view.get("external_id").and_then(Value::as_str).filter(|x| !x.is_empty()).map(str::to_string);
                 e
             }
-            None => new_view(s, call, ids, &u.id.clone(), "home", view.clone()),
+            None => new_view(s, call.now_s(), ids, &u.id.clone(), "home", view.clone()),
         };
         record.root_view_id = None;
         check_external_id(s, &record.external_id, Some(&record.id))?;
@@ -279,7 +329,7 @@ pub fn dialog_open(call: &Call<'_>) -> Result<Reply, SlackError> {
         other => other,
     })?;
     call.write(|s, ids| {
-        let record = new_view(s, call, ids, &user, "dialog", dialog.clone());
+        let record = new_view(s, call.now_s(), ids, &user, "dialog", dialog.clone());
         s.views.insert(record.id.clone(), record);
         Ok(ok(json!({})))
     })
