@@ -6,11 +6,15 @@ OKTA_TESTING_TESTINGDISABLEHTTPSCHECK is set; any non-empty value works.
 
 from __future__ import annotations
 
+import functools
 import os
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+import yaml
+from jsonschema import Draft4Validator
 
 os.environ.setdefault("OKTA_TESTING_TESTINGDISABLEHTTPSCHECK", "true")
 
@@ -30,10 +34,30 @@ __all__ = [
     "void_error",
     "void_ok",
     "okta",
+    "conforms",
 ]
 
 # The password the fixture gives every person.
 SEEDED_PASSWORD = "Tw1n-Passw0rd!"
+
+# The vendor's Management API document, beside the checkout (../shared).
+SPEC = Path(__file__).resolve().parents[4] / "shared" / "vendor" / "okta" / "management.yaml"
+
+
+@functools.cache
+def _components() -> dict[str, Any]:
+    return yaml.safe_load(SPEC.read_text())["components"]
+
+
+@functools.cache
+def _validator(schema: str) -> Draft4Validator:
+    return Draft4Validator({"$ref": f"#/components/schemas/{schema}", "components": _components()})
+
+
+def conforms(body: Any, schema: str) -> None:
+    """Asserts `body` validates against the vendor schema `schema` (e.g. "Session")."""
+    errors = list(_validator(schema).iter_errors(body))
+    assert not errors, f"{schema}: " + "; ".join(f"{list(e.path)}: {e.message[:200]}" for e in errors[:5])
 
 
 def okta_client(universe: dict[str, Any], token: str | None = None, **extra: Any) -> Client:
