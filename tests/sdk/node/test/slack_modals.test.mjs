@@ -33,7 +33,7 @@ async function waitFor(what, check, ms = WAIT_MS) {
 }
 
 async function slackControl(universe, method, path, body, expect) {
-  const res = await control(dtu.controlUrl, method, `universes/${universe.id}/slack/${path}`, body);
+  const res = await control(dtu, method, `universes/${universe.id}/slack/${path}`, body);
   const text = await res.text();
   assert.equal(res.status, expect, `${method} ${path} -> ${res.status}: ${text}`);
   return JSON.parse(text);
