@@ -46,23 +46,14 @@ pub enum UniverseCommand {
         #[arg(long)]
         snapshot: Option<String>,
     },
-    Delete {
-        universe: String,
-    },
+    /// Delete a universe (its forks are independent and stay).
+    Delete { universe: String },
     /// Back to the state the universe was created (or forked) with.
-    Reset {
-        universe: String,
-    },
+    Reset { universe: String },
     /// Take a named snapshot.
-    Snapshot {
-        universe: String,
-        name: String,
-    },
+    Snapshot { universe: String, name: String },
     /// Restore a named snapshot.
-    Restore {
-        universe: String,
-        name: String,
-    },
+    Restore { universe: String, name: String },
     /// The whole universe as JSON (to a file with -o).
     Export {
         universe: String,
@@ -70,10 +61,7 @@ pub enum UniverseCommand {
         output: Option<PathBuf>,
     },
     /// Replace a universe's state with an export.
-    Import {
-        universe: String,
-        file: PathBuf,
-    },
+    Import { universe: String, file: PathBuf },
     /// What changed since a snapshot (default: since the universe was made).
     Diff {
         universe: String,
