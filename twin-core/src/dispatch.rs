@@ -137,7 +137,7 @@ pub async fn dispatch(State(svc): State<Arc<TwinService>>, req: Request, next: N
         && limited.is_none()
         && twin.grows_state(&parts.method, operation.as_deref())
         && !frees_state(&parts.method, operation.as_deref())
-        && universe.record_count() >= core.config.state_budget_records
+        && universe.at_record_budget(core.config.state_budget_records)
     {
         fault = Some(("state_budget".into(), "state_budget"));
         over_budget = true;

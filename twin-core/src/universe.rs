@@ -2,7 +2,7 @@
 //! and credentials. State is persistent, so snapshot, fork and reset are pointer copies.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -132,7 +132,18 @@ pub struct Universe {
     runtime: Mutex<std::collections::HashMap<std::any::TypeId, Arc<dyn std::any::Any + Send + Sync>>>,
     /// Where a twin's writing requests wait their turn (see [`Universe::write_turn`]).
     write_turns: Arc<tokio::sync::Mutex<()>>,
+    /// The state budget's last count of records (`NOT_COUNTED` until the first) and the
+    /// writes since it (see [`Universe::at_record_budget`]).
+    records_counted: AtomicUsize,
+    writes_since_count: AtomicU32,
 }
+
+/// The most records one write may add, as the state budget's skipped recounts assume
+/// (Jira's bulk create of 50 issues, the largest, adds a few hundred).
+const MAX_RECORDS_PER_WRITE: usize = 10_000;
+/// A universe far below its budget is recounted at least once per this many writes.
+const RECOUNT_EVERY: u32 = 64;
+const NOT_COUNTED: usize = usize::MAX;
 
 impl std::fmt::Debug for Universe {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -198,6 +209,8 @@ impl Universe {
             lifecycle: tokio::sync::watch::Sender::new(Lifecycle::default()),
             runtime: Mutex::new(std::collections::HashMap::new()),
             write_turns: Arc::new(tokio::sync::Mutex::new(())),
+            records_counted: AtomicUsize::new(NOT_COUNTED),
+            writes_since_count: AtomicU32::new(0),
         }
     }
 
@@ -231,7 +244,27 @@ impl Universe {
     /// universe's id generator too, so ids stay deterministic.
     pub fn write<S: Store, R>(&self, f: impl FnOnce(&mut S, &mut IdGen) -> R) -> Result<R, StoreMissing> {
         let mut world = self.world.write();
+        self.writes_since_count.fetch_add(1, Ordering::Relaxed);
         world.store_mut::<S>().map(|(s, ids)| f(s, ids)).ok_or(StoreMissing(S::SERVICE))
+    }
+
+    /// Whether the universe holds `budget` records or more. Counting every twin's
+    /// collections costs about a microsecond on each growing request, so a universe
+    /// that cannot have reached its budget since the last count (each write adds at most
+    /// `MAX_RECORDS_PER_WRITE`) is not counted again, for up to `RECOUNT_EVERY` writes.
+    pub fn at_record_budget(&self, budget: usize) -> bool {
+        let counted = self.records_counted.load(Ordering::Relaxed);
+        let writes = self.writes_since_count.load(Ordering::Relaxed);
+        let most = (writes as usize).saturating_mul(MAX_RECORDS_PER_WRITE).saturating_add(counted);
+        if counted != NOT_COUNTED && writes < RECOUNT_EVERY && most < budget {
+            return false;
+        }
+        let world = self.world.read();
+        let now = world.record_count();
+        // Under the read lock no write runs, so the count and the reset agree.
+        self.writes_since_count.store(0, Ordering::Relaxed);
+        self.records_counted.store(now, Ordering::Relaxed);
+        now >= budget
     }
 
     /// Records held by every twin, read under the read lock (no copy of the world).
@@ -250,6 +283,7 @@ impl Universe {
 
     pub fn replace_world(&self, world: World) {
         *self.world.write() = world;
+        self.records_counted.store(NOT_COUNTED, Ordering::Relaxed);
     }
 
     pub fn reset(&self) {
@@ -464,5 +498,66 @@ mod tests {
         assert_eq!(*watch.borrow_and_update(), Lifecycle { resets: 1, deleted: false });
         universe.mark_deleted();
         assert!(watch.borrow_and_update().deleted);
+    }
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    struct Notes {
+        notes: crate::store::Collection<String>,
+    }
+
+    impl Store for Notes {
+        const SERVICE: &'static str = "notes";
+        fn collections(&self) -> Vec<(&'static str, &dyn crate::store::AnyCollection)> {
+            vec![("notes", &self.notes)]
+        }
+    }
+
+    fn notes_universe(notes: usize) -> Universe {
+        let mut store = Notes::default();
+        for n in 0..notes {
+            store.notes.insert(format!("n{n}"), String::new());
+        }
+        let world = World::new(vec![Box::new(store)], IdGen::new(0));
+        Universe::new(UniverseParts {
+            id: "u".into(),
+            fixture_name: "f".into(),
+            origin: world.clone(),
+            world,
+            clock: ClockState::Running { offset_us: 0 },
+            credentials: Vec::new(),
+            chaos_seed: 0,
+            tokens: IdGen::new(1),
+            journal_cap: 10,
+        })
+    }
+
+    fn add_note(u: &Universe, id: &str) {
+        u.write::<Notes, _>(|s, _| s.notes.insert(id.into(), String::new())).expect("store");
+    }
+
+    /// The budget is met at exactly `budget` records, however recent the last count:
+    /// writes since it are assumed to have added records, and a reset or restore
+    /// forgets it.
+    #[test]
+    fn the_record_budget_holds_exactly_with_skipped_recounts() {
+        let u = notes_universe(3);
+        assert!(!u.at_record_budget(5));
+        add_note(&u, "a");
+        assert!(!u.at_record_budget(5));
+        add_note(&u, "b");
+        assert!(u.at_record_budget(5), "5 records meet a budget of 5");
+        // Far below a large budget, writes skip counting; the answer stays right.
+        let big = notes_universe(0);
+        for n in 0..200 {
+            assert!(!big.at_record_budget(1_000_000));
+            add_note(&big, &format!("x{n}"));
+        }
+        assert!(big.at_record_budget(200), "200 notes meet a budget of 200");
+        // A restore that adds records without a write is counted afresh.
+        let restored = notes_universe(0);
+        assert!(!restored.at_record_budget(50));
+        restored.replace_world(notes_universe(60).world());
+        assert!(restored.at_record_budget(50));
+        restored.reset();
+        assert!(!restored.at_record_budget(50));
     }
 }
