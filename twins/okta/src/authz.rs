@@ -362,7 +362,7 @@ fn grant_allowed(rule: &ServerRule, grant: &str) -> bool {
 /// people to match, so it passes.
 fn people_match(s: &OktaState, rule: &ServerRule, user: Option<&User>) -> bool {
     let Some(user) = user else { return true };
-    if rule.users.iter().any(|u| *u == user.id) {
+    if rule.users.contains(&user.id) {
         return true;
     }
     rule.groups.iter().any(|g| {

@@ -917,10 +917,10 @@ fn policy_of<'a>(s: &'a OktaState, server_id: &str, policy_id: &str) -> Result<&
         .ok_or_else(|| OktaError::not_found(policy_id, "Policy"))
 }
 
-fn policy_input(
-    s: &OktaState,
-    body: &Map<String, Value>,
-) -> Result<(String, String, String, Option<i64>, Vec<String>), OktaError> {
+/// A policy request: name, description, status, priority, clients.
+type PolicyInput = (String, String, String, Option<i64>, Vec<String>);
+
+fn policy_input(s: &OktaState, body: &Map<String, Value>) -> Result<PolicyInput, OktaError> {
     if let Some(t) = text(body, "type").filter(|t| t != "OAUTH_AUTHORIZATION_POLICY") {
         return Err(OktaError::validation(
             "type",
