@@ -75,7 +75,7 @@ const NOTES: &str = "## Twin specifics
   `keyRotate` moves to the next (wrapping round) and the previous key stays published. The
   seeded `default` server grants custom scopes it does not declare (so fixtures need not
   declare them); servers created through the API refuse undeclared scopes (`invalid_scope`).
-  A request no policy rule allows gets `400 access_denied` "Policy evaluation failed…".
+  A request no policy rule allows gets `400 access_denied` (Policy evaluation failed…).
 - **Hooks** reach loopback receivers only (127.0.0.0/8, ::1, `localhost`); any other URI is
   refused at creation (E0000001). Event hooks deliver once verified and active, retry once
   after a failure, and drop deliveries past 512 in flight. Hook management needs an API token
