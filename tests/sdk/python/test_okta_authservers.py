@@ -197,6 +197,7 @@ async def test_authlib_client_credentials_and_key_rotation(okta, universe):  # n
 
 class _TokenHook(BaseHTTPRequestHandler):
     calls: list = []
+    refuse = False
 
     def do_POST(self):  # noqa: N802
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
@@ -204,7 +205,10 @@ class _TokenHook(BaseHTTPRequestHandler):
         answer = {"commands": [{"type": "com.okta.access.patch", "value": [
             {"op": "add", "path": "/claims/hooked", "value": "yes"},
             {"op": "replace", "path": "/claims/tier", "value": "platinum"},
+            {"op": "replace", "path": "/token/lifetime/expiration", "value": 600},
         ]}]}
+        if type(self).refuse:
+            answer = {"error": {"errorSummary": "Orders are closed"}}
         data = json.dumps(answer).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -246,10 +250,18 @@ async def test_token_inline_hook_patches_claims(okta, universe):  # noqa: F811
         assert resp.status_code == 200, resp.text
         claims = verify(universe, resp.json()["access_token"], "api://orders", issuer)
         assert claims["hooked"] == "yes" and claims["tier"] == "platinum"
+        assert claims["exp"] - claims["iat"] == 600 and resp.json()["expires_in"] == 600
         headers, body = _TokenHook.calls[0]
         assert headers["authorization"] == "s3cret" and headers["x-extra"] == "1"
         assert body["eventType"] == "com.okta.oauth2.tokens.transform"
         assert body["data"]["tokens"]["access_token"]["claims"]["tier"] == "gold"
+
+        # an `error` in the answer refuses the tokens, as Okta's server_error
+        _TokenHook.refuse = True
+        refused = client_secret_token(universe, issuer, grant_type="client_credentials", scope="orders:read")
+        assert refused.status_code == 400
+        assert refused.json() == {"error": "server_error", "error_description": "Orders are closed"}
+        _TokenHook.refuse = False
 
         # the hook is down: tokens are issued unchanged, and the call is in the System Log
         receiver.shutdown()
@@ -259,7 +271,7 @@ async def test_token_inline_hook_patches_claims(okta, universe):  # noqa: F811
         claims = verify(universe, resp.json()["access_token"], "api://orders", issuer)
         assert claims["tier"] == "gold" and "hooked" not in claims
         logs = raw(universe, "GET", "/api/v1/logs", params={"filter": 'eventType eq "inline_hook.executed"'}).json()
-        assert len(logs) >= 2
+        assert len(logs) >= 3 and logs[-1]["outcome"]["result"] == "FAILURE"
     finally:
         receiver.server_close()
 

@@ -322,7 +322,8 @@ pub async fn call_inline(channel: &Channel, body: &Value) -> InlineOutcome {
 
 /// Applies a token hook's `commands` to the claims of the tokens: `com.okta.access.patch`
 /// to the access token, `com.okta.identity.patch` to the id token; JSON Patch `add`,
-/// `replace` and `remove` of `/claims/<name>` (reserved claims are left alone).
+/// `replace` and `remove` of `/claims/<name>` (reserved claims are left alone), and
+/// `replace` of `/token/lifetime/expiration`.
 pub fn apply_commands(response: &Value, access: &mut Value, identity: Option<&mut Value>) {
     let mut identity = identity;
     let Some(commands) = response.get("commands").and_then(Value::as_array) else { return };
@@ -337,6 +338,15 @@ pub fn apply_commands(response: &Value, access: &mut Value, identity: Option<&mu
         };
         for op in command.get("value").and_then(Value::as_array).into_iter().flatten() {
             let path = op.get("path").and_then(Value::as_str).unwrap_or("");
+            // A token's lifetime (seconds): Okta takes 5 minutes to 1 day.
+            if path == "/token/lifetime/expiration" && op.get("op").and_then(Value::as_str) == Some("replace") {
+                let seconds = op.get("value").and_then(Value::as_i64).filter(|v| (300..=86_400).contains(v));
+                let iat = target.get("iat").and_then(Value::as_i64);
+                if let (Some(seconds), Some(iat)) = (seconds, iat) {
+                    target["exp"] = json!(iat + seconds);
+                }
+                continue;
+            }
             let Some(name) = path.strip_prefix("/claims/") else { continue };
             let name = name.replace("~1", "/").replace("~0", "~");
             if name.is_empty() || name.contains('/') || crate::authz::RESERVED_CLAIMS.contains(&name.as_str()) {
@@ -388,7 +398,7 @@ mod tests {
 
     #[test]
     fn patches_add_replace_and_remove_claims_but_not_reserved_ones() {
-        let mut access = json!({"sub": "a", "keep": 1, "drop": 2});
+        let mut access = json!({"sub": "a", "keep": 1, "drop": 2, "iat": 1000, "exp": 4600});
         let mut id = json!({"sub": "00u1"});
         let response = json!({"commands": [
             {"type": "com.okta.access.patch", "value": [
@@ -398,10 +408,14 @@ mod tests {
                 {"op": "remove", "path": "/claims/drop"},
                 {"op": "replace", "path": "/claims/sub", "value": "evil"}
             ]},
+            {"type": "com.okta.access.patch", "value": [
+                {"op": "replace", "path": "/token/lifetime/expiration", "value": 600},
+                {"op": "replace", "path": "/token/lifetime/expiration", "value": 5}
+            ]},
             {"type": "com.okta.identity.patch", "value": [{"op": "add", "path": "/claims/nick", "value": "n"}]}
         ]});
         apply_commands(&response, &mut access, Some(&mut id));
-        assert_eq!(access, json!({"sub": "a", "keep": 3, "extra": "x"}));
+        assert_eq!(access, json!({"sub": "a", "keep": 3, "extra": "x", "iat": 1000, "exp": 1600}));
         assert_eq!(id, json!({"sub": "00u1", "nick": "n"}));
     }
 }

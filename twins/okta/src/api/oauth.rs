@@ -580,19 +580,21 @@ fn issue(call: &Call, s: &mut OktaState, ids: &mut IdGen, i: Issue<'_>) -> Resul
 }
 
 /// Calls the token hook if there is one (3 s; a failure leaves the tokens as they
-/// were, an `error` in its answer refuses them), then signs the tokens.
+/// were, an `error` in its answer refuses them, its commands patch claims and
+/// lifetime), then signs the tokens.
 async fn finish(call: &Call, p: Pending) -> Result<Value, Fail> {
     let Pending { mut out, srv, mut access_claims, mut id_claims, hook } = p;
     if let (Some((channel, hook_id, body)), Some(access)) = (hook, access_claims.as_mut()) {
         let outcome = crate::hooks::call_inline(&channel, &body).await;
         let (now, facts) = (call.now(), call.facts());
+        let exp_before = access.get("exp").and_then(Value::as_i64);
         let refusal = match &outcome {
             crate::hooks::InlineOutcome::Answered(answer) => {
                 crate::hooks::apply_commands(answer, access, id_claims.as_mut());
                 answer.get("error").filter(|e| !e.is_null()).map(|e| {
                     e.get("errorSummary")
                         .and_then(Value::as_str)
-                        .unwrap_or("The token hook refused the request.")
+                        .unwrap_or("The callback service returned an error")
                         .to_string()
                 })
             }
@@ -601,7 +603,20 @@ async fn finish(call: &Call, p: Pending) -> Result<Value, Fail> {
                 None
             }
         };
+        let (iat, exp) = (access.get("iat").and_then(Value::as_i64), access.get("exp").and_then(Value::as_i64));
+        let changed_exp = exp.filter(|e| Some(*e) != exp_before);
+        let jti = access.get("jti").and_then(Value::as_str).map(str::to_string);
+        if let (Some(iat), Some(exp)) = (iat, changed_exp) {
+            out["expires_in"] = json!(exp - iat);
+        }
         call.write(|s, ids| {
+            // A lifetime the hook changed is the one introspection answers.
+            if let (Some(jti), Some(exp)) = (&jti, changed_exp) {
+                if let (Some(mut record), Some(at)) = (s.tokens.get(jti).cloned(), DateTime::from_timestamp(exp, 0)) {
+                    record.expires_at = at;
+                    s.tokens.insert(jti.clone(), record);
+                }
+            }
             let actor = crate::model::Actor {
                 id: hook_id.clone(),
                 kind: "InlineHook".into(),
@@ -622,8 +637,9 @@ async fn finish(call: &Call, p: Pending) -> Result<Value, Fail> {
             s.log(ids, now, &actor, &facts, event);
             Ok(())
         })?;
+        // Okta answers a hook's `error` with `server_error` and the hook's summary.
         if let Some(summary) = refusal {
-            return Err(OAuthError::new(400, "access_denied", summary).into());
+            return Err(OAuthError::new(400, "server_error", summary).into());
         }
     }
     if let Some(claims) = &access_claims {
