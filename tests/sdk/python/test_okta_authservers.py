@@ -109,6 +109,9 @@ async def test_scopes_claims_and_rules_shape_the_tokens(okta, universe):  # noqa
     unwrap(await okta.create_o_auth2_claim(server.id, models.OAuth2Claim.from_dict({
         "name": "groups", "status": "ACTIVE", "claimType": "IDENTITY", "valueType": "GROUPS",
         "group_filter_type": "REGEX", "value": ".*", "alwaysIncludeInToken": True, "conditions": {"scopes": []}})))
+    unwrap(await okta.create_o_auth2_claim(server.id, models.OAuth2Claim.from_dict({
+        "name": "nick", "status": "ACTIVE", "claimType": "IDENTITY", "valueType": "EXPRESSION",
+        "value": '"Nin"', "alwaysIncludeInToken": False, "conditions": {"scopes": []}})))
     bad = raw(universe, "POST", f"/api/v1/authorizationServers/{server.id}/claims",
               json={"name": "sub", "claimType": "RESOURCE", "valueType": "EXPRESSION", "value": "user.login"})
     assert bad.status_code == 400 and bad.json()["errorCode"] == "E0000001"
@@ -140,7 +143,9 @@ async def test_scopes_claims_and_rules_shape_the_tokens(okta, universe):  # noqa
     nina = unwrap(await okta.get_user("nina@acme.test"))
     assert access.get("dept") == nina.profile.department
     id_token = verify(universe, body["id_token"], universe["okta"]["client_id"], issuer)
-    assert "Everyone" in id_token["groups"]
+    assert "Everyone" in id_token["groups"] and "nick" not in id_token
+    info = http().get(f"{issuer}/v1/userinfo", headers={"Authorization": f"Bearer {body['access_token']}"}, timeout=10)
+    assert info.status_code == 200 and info.json()["nick"] == "Nin" and info.json()["sub"] == nina.id
 
     # now allow client_credentials too, through the SDK's replace
     unwrap(await okta.replace_authorization_server_policy_rule(server.id, policy.id, rule.id,

@@ -270,8 +270,8 @@ pub struct Decision {
 }
 
 impl Decision {
-    /// The `default` server's answer when a state predates server records.
-    pub fn legacy() -> Self {
+    /// The org server's lifetimes (it has no access policies to evaluate).
+    pub fn org_server() -> Self {
         Self {
             rule_id: String::new(),
             access_token_minutes: 60,
@@ -421,7 +421,8 @@ pub fn group_names(s: &OktaState, user: &User, filter: &str, value: &str) -> Vec
     }
 }
 
-/// The custom claims of a token of `claim_type` (RESOURCE or IDENTITY).
+/// The custom claims of a token of `claim_type`: RESOURCE (access token), IDENTITY
+/// (id token) or USERINFO (identity claims as the userinfo endpoint answers them).
 pub fn custom_claims(
     s: &OktaState,
     server_id: &str,
@@ -431,15 +432,20 @@ pub fn custom_claims(
     claim_type: &str,
 ) -> Map<String, Value> {
     let mut out = Map::new();
+    // Userinfo answers every identity claim whose scope was granted.
+    let stored_type = if claim_type == "USERINFO" { "IDENTITY" } else { claim_type };
     let claims = s
         .auth_claims
         .values()
-        .filter(|c| c.server_id == server_id && c.status == "ACTIVE" && c.claim_type == claim_type && !c.system);
+        .filter(|c| c.server_id == server_id && c.status == "ACTIVE" && c.claim_type == stored_type && !c.system);
     for claim in claims {
-        // An id token carries identity claims only when always included or when its
-        // scope was granted; access tokens when the scope condition holds.
+        // An id token carries an identity claim when `alwaysIncludeInToken`, else only
+        // from userinfo; access tokens and userinfo when the scope condition holds.
         let scoped = claim.scopes.is_empty() || claim.scopes.iter().any(|sc| scopes.contains(sc));
-        let wanted = if claim_type == "IDENTITY" { claim.always_include || scoped } else { scoped };
+        let wanted = match claim_type {
+            "IDENTITY" => claim.always_include && scoped,
+            _ => scoped,
+        };
         if !wanted {
             continue;
         }

@@ -175,23 +175,11 @@ impl AuthServer {
     }
 
     /// The server a path names. An unknown or inactive custom server is not found
-    /// (E0000007), as at Okta. A state from before server records still has `default`.
+    /// (E0000007), as at Okta.
     fn resolve(id: Option<&str>, call: &Call) -> Result<Self, Fail> {
         let Some(id) = id else { return Ok(Self::org(call.base())) };
         let record = match call.read(|s| s.auth_servers.get(id).cloned())? {
             Some(r) => r,
-            None if id == "default" && call.read(|s| s.auth_servers.is_empty())? => {
-                let mut r = authz::new_server(
-                    "default".into(),
-                    "default".into(),
-                    String::new(),
-                    vec!["api://default".into()],
-                    0,
-                    call.now(),
-                );
-                r.accepts_undeclared_scopes = true;
-                r
-            }
             None => return Err(OktaError::not_found(id, "AuthorizationServer").into()),
         };
         if !record.active() {
@@ -211,14 +199,10 @@ impl AuthServer {
         scopes: &[String],
     ) -> Result<authz::Decision, OAuthError> {
         match &self.record {
-            None => Ok(authz::Decision::legacy()),
+            None => Ok(authz::Decision::org_server()),
             Some(r) => {
                 authz::check_declared(s, r, scopes)?;
-                if s.auth_servers.contains_key(&r.id) {
-                    authz::evaluate(s, &r.id, app, user, grant, scopes)
-                } else {
-                    Ok(authz::Decision::legacy())
-                }
+                authz::evaluate(s, &r.id, app, user, grant, scopes)
             }
         }
     }
@@ -1003,6 +987,12 @@ async fn userinfo(id: Option<String>, call: Call) -> Result<Response, Fail> {
         let user = record.user_id.as_deref().and_then(|u| s.users.get(u)).ok_or_else(|| OAuthError::invalid_token("The access token is invalid."))?;
         let mut claims = json!({"sub": user.id});
         add_profile_claims(&mut claims, user, &record.scopes);
+        // A custom server's identity claims, those left out of the id token too.
+        if let (Some(server_id), Some(app), Some(obj)) =
+            (&srv.custom, s.app_by_client_id(&record.client_id), claims.as_object_mut())
+        {
+            obj.extend(authz::custom_claims(s, server_id, app, Some(user), &record.scopes, "USERINFO"));
+        }
         Ok(claims)
     })??;
     Ok(wire::ok(&out))
