@@ -11,10 +11,13 @@ import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import jwt
+from authlib.common.security import generate_token
 from authlib.integrations.requests_client import OAuth2Session
+from authlib.jose import JsonWebKey
+from authlib.jose import jwt as authlib_jwt
 from okta import models
 
-from test_okta_oauth import client_secret_token, http, org, verify
+from test_okta_oauth import client_secret_token, http, org, redirect_uri_of, session_token, verify
 from test_okta_support import (  # noqa: F401  (okta is a fixture)
     SEEDED_PASSWORD,
     api_error,
@@ -198,6 +201,43 @@ async def test_authlib_client_credentials_and_key_rotation(okta, universe):  # n
     intro = http().post(meta["introspection_endpoint"], data={"token": fresh["access_token"]},
                         auth=(universe["okta"]["client_id"], universe["okta"]["client_secret"]), timeout=10).json()
     assert intro["active"] is True and intro["aud"] == "api://orders"
+
+
+async def test_authlib_code_flow_on_a_custom_server_gets_its_scope_and_claim(okta, universe):  # noqa: F811
+    server = await make_server(okta)
+    unwrap(await okta.create_o_auth2_scope(server.id, models.OAuth2Scope.from_dict({"name": "orders:read"})))
+    unwrap(await okta.create_o_auth2_claim(server.id, models.OAuth2Claim.from_dict({
+        "name": "login", "status": "ACTIVE", "claimType": "RESOURCE", "valueType": "EXPRESSION",
+        "value": "user.login", "alwaysIncludeInToken": True, "conditions": {"scopes": ["orders:read"]}})))
+    await allow_everything(okta, server.id, grants=("authorization_code",))
+    issuer = f"{org(universe)}/oauth2/{server.id}"
+    meta = http().get(f"{issuer}/.well-known/openid-configuration", timeout=10).json()
+    assert "orders:read" not in meta["scopes_supported"]  # metadataPublish defaults to NO_CLIENTS
+    client_id = universe["okta"]["client_id"]
+    redirect_uri = await redirect_uri_of(okta, client_id)
+    client = OAuth2Session(client_id, universe["okta"]["client_secret"], scope="openid orders:read",
+                           redirect_uri=redirect_uri, code_challenge_method="S256")
+    client.trust_env = False
+    verifier = generate_token(48)
+    url, _state = client.create_authorization_url(meta["authorization_endpoint"], code_verifier=verifier,
+                                                  nonce=generate_token(16),
+                                                  sessionToken=session_token(universe, "judy@acme.test"))
+    browser = http()
+    answer = browser.get(url, allow_redirects=False, timeout=10)
+    assert answer.status_code == 302 and "code=" in answer.headers["Location"], answer.headers.get("Location")
+    token = client.fetch_token(meta["token_endpoint"], authorization_response=answer.headers["Location"],
+                               code_verifier=verifier)
+    keys = JsonWebKey.import_key_set(http().get(meta["jwks_uri"], timeout=10).json())
+    access = authlib_jwt.decode(token["access_token"], keys, claims_options={
+        "iss": {"essential": True, "value": issuer}, "aud": {"essential": True, "value": "api://orders"}})
+    access.validate()
+    assert access["scp"] == ["openid", "orders:read"] and access["login"] == "judy@acme.test"
+
+    # a scope the server does not declare comes back to the redirect URI as invalid_scope
+    url, _ = client.create_authorization_url(meta["authorization_endpoint"], scope="openid orders:write",
+                                             code_verifier=verifier, sessionToken=session_token(universe, "judy@acme.test"))
+    refused = browser.get(url, allow_redirects=False, timeout=10)
+    assert "error=invalid_scope" in refused.headers["Location"]
 
 
 class _TokenHook(BaseHTTPRequestHandler):
