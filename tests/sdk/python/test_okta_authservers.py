@@ -144,7 +144,7 @@ async def test_scopes_claims_and_rules_shape_the_tokens(okta, universe):  # noqa
     assert access["scp"] == ["openid", "orders:read"] and access["tier"] == "gold"
     assert access["exp"] - access["iat"] == 15 * 60
     nina = unwrap(await okta.get_user("nina@acme.test"))
-    assert access.get("dept") == nina.profile.department
+    assert access["dept"] == nina.profile.department == "Sales"
     id_token = verify(universe, body["id_token"], universe["okta"]["client_id"], issuer)
     assert "Everyone" in id_token["groups"] and "nick" not in id_token
     info = http().get(f"{issuer}/v1/userinfo", headers={"Authorization": f"Bearer {body['access_token']}"}, timeout=10)
@@ -289,7 +289,7 @@ async def test_token_inline_hook_patches_claims(okta, universe):  # noqa: F811
         unwrap(await okta.create_o_auth2_claim(server.id, models.OAuth2Claim.from_dict({
             "name": "tier", "status": "ACTIVE", "claimType": "RESOURCE", "valueType": "EXPRESSION",
             "value": '"gold"', "alwaysIncludeInToken": True, "conditions": {"scopes": []}})))
-        await allow_everything(okta, server.id, hook=hook.json()["id"])
+        policy, rule = await allow_everything(okta, server.id, hook=hook.json()["id"])
         issuer = f"{org(universe)}/oauth2/{server.id}"
         resp = client_secret_token(universe, issuer, grant_type="client_credentials", scope="orders:read")
         assert resp.status_code == 200, resp.text
@@ -300,6 +300,7 @@ async def test_token_inline_hook_patches_claims(okta, universe):  # noqa: F811
         assert headers["authorization"] == "s3cret" and headers["x-extra"] == "1"
         assert body["eventType"] == "com.okta.oauth2.tokens.transform"
         assert body["data"]["tokens"]["access_token"]["claims"]["tier"] == "gold"
+        assert body["data"]["context"]["policy"] == {"id": policy.id, "rule": {"id": rule.id}}
 
         # an `error` in the answer refuses the tokens, as Okta's server_error
         _TokenHook.refuse = True

@@ -187,7 +187,7 @@ pub fn new_server(
         description,
         audiences,
         status: "ACTIVE".into(),
-        issuer_mode: "DYNAMIC".into(),
+        issuer_mode: "ORG_URL".into(),
         rotation_mode: "AUTO".into(),
         created: now,
         last_updated: now,
@@ -262,6 +262,7 @@ pub fn default_policy(ids: &mut IdGen, server_id: &str, now: DateTime<Utc>) -> (
 /// What policy evaluation decided for a token request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Decision {
+    pub policy_id: String,
     pub rule_id: String,
     pub access_token_minutes: i64,
     pub refresh_token_minutes: i64,
@@ -273,6 +274,7 @@ impl Decision {
     /// The org server's lifetimes (it has no access policies to evaluate).
     pub fn org_server() -> Self {
         Self {
+            policy_id: String::new(),
             rule_id: String::new(),
             access_token_minutes: 60,
             refresh_token_minutes: 0,
@@ -342,6 +344,7 @@ pub fn evaluate(
         })
         .ok_or_else(denied)?;
     Ok(Decision {
+        policy_id: policy.id.clone(),
         rule_id: rule.id.clone(),
         access_token_minutes: rule.access_token_minutes,
         refresh_token_minutes: rule.refresh_token_minutes,

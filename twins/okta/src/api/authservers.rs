@@ -367,7 +367,7 @@ pub fn server_json(srv: &AuthServerRecord, base: &str) -> Value {
         "description": srv.description,
         "audiences": srv.audiences,
         "issuer": format!("{base}/oauth2/{}", srv.id),
-        "issuerMode": "ORG_URL",
+        "issuerMode": srv.issuer_mode,
         "status": srv.status,
         "created": ts(srv.created),
         "lastUpdated": ts(srv.last_updated),
@@ -397,6 +397,8 @@ struct ServerInput {
     name: String,
     description: String,
     audiences: Vec<String>,
+    /// CUSTOM_URL needs a custom domain, which the twin's org has not.
+    issuer_mode: String,
 }
 
 fn server_input(body: &Map<String, Value>) -> Result<ServerInput, OktaError> {
@@ -412,6 +414,10 @@ fn server_input(body: &Map<String, Value>) -> Result<ServerInput, OktaError> {
     if audiences.len() > 1 {
         causes.push("audiences: Only one audience is supported".to_string());
     }
+    let issuer_mode = text(body, "issuerMode").unwrap_or_else(|| "ORG_URL".into());
+    if !matches!(issuer_mode.as_str(), "ORG_URL" | "DYNAMIC") {
+        causes.push(format!("issuerMode: '{issuer_mode}' is not valid without a custom domain"));
+    }
     if !causes.is_empty() {
         return Err(OktaError::Validation { field: "AuthorizationServer".into(), causes });
     }
@@ -419,6 +425,7 @@ fn server_input(body: &Map<String, Value>) -> Result<ServerInput, OktaError> {
         name: name.unwrap_or_default(),
         description: text(body, "description").unwrap_or_default(),
         audiences,
+        issuer_mode,
     })
 }
 
@@ -458,7 +465,7 @@ async fn create_server(call: Call) -> Result<Response, OktaError> {
         let id = okta_id(ids, "aus");
         // Each new server starts at a different pool key, so servers do not share keys.
         let first_key = (s.auth_servers.len() * 2) % keys::pool_len();
-        let srv = authz::new_server(
+        let mut srv = authz::new_server(
             id.clone(),
             input.name.clone(),
             input.description.clone(),
@@ -466,6 +473,7 @@ async fn create_server(call: Call) -> Result<Response, OktaError> {
             first_key,
             now,
         );
+        srv.issuer_mode = input.issuer_mode.clone();
         for scope in authz::system_scopes(ids, &id) {
             s.auth_scopes.insert(scope.id.clone(), scope);
         }
@@ -515,6 +523,7 @@ async fn replace_server(Path(id): Path<String>, call: Call) -> Result<Response, 
         srv.name = input.name.clone();
         srv.description = input.description.clone();
         srv.audiences = input.audiences.clone();
+        srv.issuer_mode = input.issuer_mode.clone();
         if let Some(mode) = &rotation_mode {
             srv.rotation_mode = mode.clone();
         }

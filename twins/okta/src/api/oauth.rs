@@ -543,7 +543,7 @@ fn issue(call: &Call, s: &mut OktaState, ids: &mut IdGen, i: Issue<'_>) -> Resul
         (Some(hook_id), Some(server), Some(access)) => {
             s.inline_hooks.get(hook_id).filter(|h| h.status == "ACTIVE").map(|h| {
                 let event_id = alnum(ids, 20);
-                let body = super::hooks::token_hook_request(
+                let mut body = super::hooks::token_hook_request(
                     &event_id,
                     i.now,
                     call.base(),
@@ -555,6 +555,7 @@ fn issue(call: &Call, s: &mut OktaState, ids: &mut IdGen, i: Issue<'_>) -> Resul
                     access,
                     id_claims.as_ref(),
                 );
+                body["data"]["context"]["policy"] = json!({"id": decision.policy_id, "rule": {"id": decision.rule_id}});
                 (h.channel.clone(), h.id.clone(), body)
             })
         }
