@@ -302,6 +302,10 @@ async def test_token_inline_hook_patches_claims(okta, universe):  # noqa: F811
         assert body["data"]["tokens"]["access_token"]["claims"]["tier"] == "gold"
         assert body["data"]["context"]["policy"] == {"id": policy.id, "rule": {"id": rule.id}}
 
+        # Okta's test call: the body goes through the channel, the answer comes back
+        executed = raw(universe, "POST", f"/api/v1/inlineHooks/{hook.json()['id']}/execute", json={"data": {}})
+        assert executed.status_code == 200 and executed.json()["commands"][0]["type"] == "com.okta.access.patch"
+
         # an `error` in the answer refuses the tokens, as Okta's server_error
         _TokenHook.refuse = True
         refused = client_secret_token(universe, issuer, grant_type="client_credentials", scope="orders:read")
@@ -318,6 +322,8 @@ async def test_token_inline_hook_patches_claims(okta, universe):  # noqa: F811
         assert claims["tier"] == "gold" and "hooked" not in claims
         logs = raw(universe, "GET", "/api/v1/logs", params={"filter": 'eventType eq "inline_hook.executed"'}).json()
         assert len(logs) >= 3 and logs[-1]["outcome"]["result"] == "FAILURE"
+        down = raw(universe, "POST", f"/api/v1/inlineHooks/{hook.json()['id']}/execute", json={"data": {}})
+        assert down.status_code == 400 and down.json()["errorCode"] == "E0000001"
     finally:
         receiver.server_close()
 

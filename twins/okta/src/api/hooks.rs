@@ -58,6 +58,12 @@ pub const ROUTES: &[Route] = &[
     route("DELETE", "/api/v1/inlineHooks/{inlineHookId}", "okta.inline_hooks.delete", Cov::Implemented),
     route(
         "POST",
+        "/api/v1/inlineHooks/{inlineHookId}/execute",
+        "okta.inline_hooks.execute",
+        Cov::Partial("a hook that fails answers 400 E0000001"),
+    ),
+    route(
+        "POST",
         "/api/v1/inlineHooks/{inlineHookId}/lifecycle/activate",
         "okta.inline_hooks.activate",
         Cov::Implemented,
@@ -90,6 +96,7 @@ pub fn routes(r: Router) -> Router {
             "/api/v1/inlineHooks/{inlineHookId}",
             get(get_inline_hook).put(replace_inline_hook).delete(delete_inline_hook),
         )
+        .route("/api/v1/inlineHooks/{inlineHookId}/execute", post(execute_inline_hook))
         .route(
             "/api/v1/inlineHooks/{inlineHookId}/lifecycle/activate",
             post(|p: Path<String>, c: Call| inline_hook_lifecycle(p, c, true)),
@@ -556,6 +563,20 @@ async fn inline_hook_lifecycle(Path(id): Path<String>, call: Call, activate: boo
         Ok(inline_hook_json(&hook, &base))
     })?;
     Ok(wire::ok(&out))
+}
+
+/// Sends the request body through the hook's channel (Okta's test call) and answers
+/// what the hook answered.
+async fn execute_inline_hook(Path(id): Path<String>, call: Call) -> Result<Response, OktaError> {
+    manage(&call, "okta.inlineHooks.manage")?;
+    let channel = call.read(|s| inline_hook_of(s, &id).map(|h| h.channel.clone()))??;
+    let body: Value = serde_json::from_slice(&call.body).map_err(|_| OktaError::MalformedBody)?;
+    match hooks::call_inline(&channel, &body).await {
+        hooks::InlineOutcome::Answered(answer) => Ok(wire::ok(&answer)),
+        hooks::InlineOutcome::Failed(why) => {
+            Err(OktaError::validation("channel", format!("The inline hook call failed: {why}")))
+        }
+    }
 }
 
 /// The token hook's request body, as Okta sends it.
