@@ -162,6 +162,13 @@ async def test_scopes_claims_and_rules_shape_the_tokens(okta, universe):  # noqa
     assert cc.status_code == 200, cc.text
     claims = verify(universe, cc.json()["access_token"], "api://orders", issuer)
     assert claims["sub"] == universe["okta"]["client_id"] and "dept" not in claims
+    # no scope asked: none is default yet, then the default scope is granted
+    none = client_secret_token(universe, issuer, grant_type="client_credentials")
+    assert none.json() == {"error": "invalid_scope", "error_description": "No scopes were requested."}
+    unwrap(await okta.replace_o_auth2_scope(server.id, scope.id, models.OAuth2Scope.from_dict(
+        {"name": "orders:read", "description": "Read orders", "default": True, "metadataPublish": "ALL_CLIENTS"})))
+    defaulted = client_secret_token(universe, issuer, grant_type="client_credentials")
+    assert defaulted.status_code == 200 and defaulted.json()["scope"] == "orders:read", defaulted.text
 
     # a deactivated rule no longer allows anything
     assert (await okta.deactivate_authorization_server_policy_rule(server.id, policy.id, rule.id))[-1] is None

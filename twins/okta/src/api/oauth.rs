@@ -663,6 +663,18 @@ fn requested_scopes(form: &HashMap<String, String>) -> Vec<String> {
     scopes
 }
 
+/// The requested scopes, or, when none were, a custom server's default scopes
+/// (`"default": true`), as Okta grants them.
+fn requested_or_default_scopes(s: &OktaState, srv: &AuthServer, form: &HashMap<String, String>) -> Vec<String> {
+    let asked = requested_scopes(form);
+    match (&srv.custom, asked.is_empty()) {
+        (Some(id), true) => {
+            s.auth_scopes.values().filter(|sc| sc.server_id == *id && sc.default).map(|sc| sc.name.clone()).collect()
+        }
+        _ => asked,
+    }
+}
+
 /// Checks requested scopes against what the authorization server knows.
 fn check_scopes(srv: &AuthServer, scopes: &[String], client_credentials: bool) -> Result<(), OAuthError> {
     if scopes.is_empty() {
@@ -732,7 +744,7 @@ async fn token(id: Option<String>, call: Call) -> Result<Response, Fail> {
             require_grant(&app, &grant)?;
             match grant.as_str() {
                 "client_credentials" => {
-                    let scopes = requested_scopes(&form);
+                    let scopes = requested_or_default_scopes(s, &srv, &form);
                     check_scopes(&srv, &scopes, true)?;
                     if srv.custom.is_none() {
                         let denied: Vec<&str> = scopes
@@ -798,7 +810,7 @@ async fn token(id: Option<String>, call: Call) -> Result<Response, Fail> {
                 }
                 _ => {
                     // password
-                    let scopes = requested_scopes(&form);
+                    let scopes = requested_or_default_scopes(s, &srv, &form);
                     check_scopes(&srv, &scopes, false)?;
                     let username = form.get("username").cloned().unwrap_or_default();
                     let password = form.get("password").cloned().unwrap_or_default();
