@@ -346,9 +346,10 @@ pub fn evaluate(
     Ok(Decision {
         policy_id: policy.id.clone(),
         rule_id: rule.id.clone(),
-        access_token_minutes: rule.access_token_minutes,
-        refresh_token_minutes: rule.refresh_token_minutes,
-        refresh_window_minutes: rule.refresh_window_minutes,
+        // Clamped to Okta's bounds again: an imported state is not validated.
+        access_token_minutes: rule.access_token_minutes.clamp(5, 1440),
+        refresh_token_minutes: rule.refresh_token_minutes.clamp(0, 2_628_000),
+        refresh_window_minutes: rule.refresh_window_minutes.clamp(5, 2_628_000),
         inline_hook: rule.inline_hook.clone(),
     })
 }

@@ -1168,8 +1168,12 @@ fn rule_input(
         causes.push("actions.token.accessTokenLifetimeMinutes: The value must be between 5 and 1440".to_string());
     }
     let refresh = int_at(body, "/actions/token/refreshTokenLifetimeMinutes").unwrap_or(0);
-    if refresh < 0 || (refresh > 0 && refresh < access) {
-        causes.push("actions.token.refreshTokenLifetimeMinutes: The value must be 0 (unlimited) or at least the access token lifetime".to_string());
+    // 0 is unlimited; else from the access token's lifetime to five years.
+    if refresh < 0 || (refresh > 0 && refresh < access) || refresh > 2_628_000 {
+        causes.push(
+            "actions.token.refreshTokenLifetimeMinutes: The value must be 0 (unlimited), or between the access token lifetime and 2628000"
+                .to_string(),
+        );
     }
     let window = int_at(body, "/actions/token/refreshTokenWindowMinutes").unwrap_or(10080);
     if !(5..=2_628_000).contains(&window) {
