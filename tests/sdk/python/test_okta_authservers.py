@@ -126,6 +126,14 @@ async def test_scopes_claims_and_rules_shape_the_tokens(okta, universe):  # noqa
     assert denied.json()["error_description"].startswith("Policy evaluation failed for this request")
 
     policy, rule = await allow_everything(okta, server.id, grants=("password",), minutes=15)
+    for token in ({"accessTokenLifetimeMinutes": 2}, {"refreshTokenLifetimeMinutes": 2**40},
+                  {"refreshTokenWindowMinutes": 0}):
+        bad_rule = raw(universe, "POST", f"/api/v1/authorizationServers/{server.id}/policies/{policy.id}/rules", json={
+            "type": "RESOURCE_ACCESS", "name": "bad", "actions": {"token": token},
+            "conditions": {"people": {"groups": {"include": ["EVERYONE"]}}, "grantTypes": {"include": ["password"]},
+                           "scopes": {"include": ["*"]}}})
+        assert bad_rule.status_code == 400 and bad_rule.json()["errorCode"] == "E0000001", bad_rule.text
+        assert bad_rule.json()["errorCauses"]
     conforms(raw(universe, "GET", f"/api/v1/authorizationServers/{server.id}/policies/{policy.id}/rules/{rule.id}").json(),
              "AuthorizationServerPolicyRule")
     # the rule allows password only: client_credentials is still refused
