@@ -224,7 +224,6 @@ async def test_authlib_code_flow_on_a_custom_server_gets_its_scope_and_claim(okt
     unwrap(await okta.create_o_auth2_claim(server.id, models.OAuth2Claim.from_dict({
         "name": "login", "status": "ACTIVE", "claimType": "RESOURCE", "valueType": "EXPRESSION",
         "value": "user.login", "alwaysIncludeInToken": True, "conditions": {"scopes": ["orders:read"]}})))
-    await allow_everything(okta, server.id, grants=("authorization_code",))
     issuer = f"{org(universe)}/oauth2/{server.id}"
     meta = http().get(f"{issuer}/.well-known/openid-configuration", timeout=10).json()
     assert "orders:read" not in meta["scopes_supported"]  # metadataPublish defaults to NO_CLIENTS
@@ -234,6 +233,12 @@ async def test_authlib_code_flow_on_a_custom_server_gets_its_scope_and_claim(okt
                            redirect_uri=redirect_uri, code_challenge_method="S256")
     client.trust_env = False
     verifier = generate_token(48)
+    # no rule allows the code flow yet: the browser comes back with access_denied
+    url, _ = client.create_authorization_url(meta["authorization_endpoint"], code_verifier=verifier,
+                                             sessionToken=session_token(universe, "judy@acme.test"))
+    denied = http().get(url, allow_redirects=False, timeout=10)
+    assert "error=access_denied" in denied.headers["Location"]
+    await allow_everything(okta, server.id, grants=("authorization_code",))
     url, _state = client.create_authorization_url(meta["authorization_endpoint"], code_verifier=verifier,
                                                   nonce=generate_token(16),
                                                   sessionToken=session_token(universe, "judy@acme.test"))
