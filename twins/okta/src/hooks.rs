@@ -28,6 +28,8 @@ pub const MAX_EVENT_HOOKS: usize = 25;
 pub const MAX_INLINE_HOOKS: usize = 50;
 pub const MAX_EVENTS_PER_HOOK: usize = 100;
 pub const MAX_IN_FLIGHT: usize = 512;
+/// Events in one delivery's `data.events`.
+pub const MAX_EVENTS_PER_DELIVERY: usize = 50;
 /// Okta's inline hook timeout.
 pub const INLINE_TIMEOUT: Duration = Duration::from_secs(3);
 /// Okta's event hook timeout.
@@ -231,21 +233,24 @@ pub fn derive(before_seq: u64, after: &OktaState, base: &str, now: DateTime<Utc>
         if matching.is_empty() {
             continue;
         }
-        let event_id = matching.first().and_then(|e| e.get("uuid")).cloned().unwrap_or(Value::Null);
-        out.push(Delivery {
-            hook_id: hook.id.clone(),
-            channel: hook.channel.clone(),
-            body: json!({
-                "eventType": "com.okta.event_hook",
-                "eventTypeVersion": "1.0",
-                "cloudEventsVersion": "0.1",
-                "source": format!("{base}/api/v1/eventHooks/{}", hook.id),
-                "eventId": event_id,
-                "data": {"events": matching},
-                "eventTime": crate::wire::ts(now),
-                "contentType": "application/json",
-            }),
-        });
+        // A write that logs many events (a group rule's memberships) is sent in batches.
+        for batch in matching.chunks(MAX_EVENTS_PER_DELIVERY) {
+            let event_id = batch.first().and_then(|e| e.get("uuid")).cloned().unwrap_or(Value::Null);
+            out.push(Delivery {
+                hook_id: hook.id.clone(),
+                channel: hook.channel.clone(),
+                body: json!({
+                    "eventType": "com.okta.event_hook",
+                    "eventTypeVersion": "1.0",
+                    "cloudEventsVersion": "0.1",
+                    "source": format!("{base}/api/v1/eventHooks/{}", hook.id),
+                    "eventId": event_id,
+                    "data": {"events": batch},
+                    "eventTime": crate::wire::ts(now),
+                    "contentType": "application/json",
+                }),
+            });
+        }
     }
     out
 }
@@ -376,6 +381,61 @@ pub fn apply_commands(response: &Value, access: &mut Value, identity: Option<&mu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn hook(status: &str, verification: &str, events: &[&str]) -> EventHook {
+        let now = chrono::Utc::now();
+        EventHook {
+            id: format!("who{status}{verification}"),
+            name: "h".into(),
+            status: status.into(),
+            verification_status: verification.into(),
+            events: events.iter().map(|e| e.to_string()).collect(),
+            channel: Channel {
+                uri: "http://127.0.0.1:9/".into(),
+                headers: vec![],
+                auth_key: None,
+                auth_value: None,
+                auth_type: None,
+                version: "1.0.0".into(),
+                method: None,
+            },
+            created: now,
+            created_by: "00u1".into(),
+            last_updated: now,
+        }
+    }
+
+    #[test]
+    fn deliveries_carry_new_matching_events_in_batches_to_verified_active_hooks() {
+        use crate::model::{Actor, Event, RequestFacts};
+        let mut ids = twin_core::ids::IdGen::new(1);
+        let now = chrono::Utc::now();
+        let mut s = OktaState::new("Acme", &mut ids);
+        let actor = Actor { id: "a".into(), kind: "User".into(), alternate_id: "a".into(), display_name: "a".into() };
+        s.log(&mut ids, now, &actor, &RequestFacts::default(), Event::new("user.lifecycle.create", "old", vec![]));
+        let before = s.log_seq;
+        for _ in 0..120 {
+            s.log(&mut ids, now, &actor, &RequestFacts::default(), Event::new("user.lifecycle.create", "new", vec![]));
+        }
+        s.log(&mut ids, now, &actor, &RequestFacts::default(), Event::new("group.lifecycle.create", "other", vec![]));
+        for h in [
+            hook("ACTIVE", "VERIFIED", &["user.lifecycle.create"]),
+            hook("INACTIVE", "VERIFIED", &["user.lifecycle.create"]),
+            hook("ACTIVE", "UNVERIFIED", &["user.lifecycle.create"]),
+        ] {
+            s.event_hooks.insert(h.id.clone(), h);
+        }
+        let out = derive(before, &s, "http://org", now);
+        let sizes: Vec<usize> = out.iter().map(|d| d.body["data"]["events"].as_array().map_or(0, Vec::len)).collect();
+        assert_eq!(sizes, vec![50, 50, 20]);
+        assert!(out.iter().all(|d| d.hook_id == "whoACTIVEVERIFIED"));
+        assert!(out
+            .iter()
+            .flat_map(|d| d.body["data"]["events"].as_array().cloned().unwrap_or_default())
+            .all(|e| e["displayMessage"] == "new"));
+        assert_eq!(out[0].body["source"], "http://org/api/v1/eventHooks/whoACTIVEVERIFIED");
+        assert!(derive(s.log_seq, &s, "http://org", now).is_empty());
+    }
 
     #[test]
     fn only_loopback_urls_are_reachable() {
