@@ -77,8 +77,8 @@ const NOTES: &str = "## Twin specifics
   declare them); servers created through the API refuse undeclared scopes (`invalid_scope`).
   A request no policy rule allows gets `400 access_denied` (Policy evaluation failed…).
 - **Hooks** reach loopback receivers only (127.0.0.0/8, ::1, `localhost`); any other URI is
-  refused at creation (E0000001). Event hooks deliver once verified and active, retry once
-  after a failure, and drop deliveries past 512 in flight. Hook management needs an API token
+  refused at creation (E0000001). Event hooks deliver once verified and active (at most 50
+  events a POST), retry once after a failure, and drop deliveries past 512 in flight. Hook management needs an API token
   (OAuth tokens would need `okta.eventHooks.manage`/`okta.inlineHooks.manage`, which the org
   server does not grant).
 - **System Log** listings without `until` are polling requests and always have a `next` link, as
