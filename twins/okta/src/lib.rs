@@ -10,8 +10,10 @@
 //! `keys` (the JWT signing keys). `COVERAGE.md` lists what is served.
 
 pub mod api;
+pub mod authz;
 pub mod errors;
 pub mod expr;
+pub mod hooks;
 pub mod ids;
 pub mod keys;
 pub mod model;

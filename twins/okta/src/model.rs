@@ -573,6 +573,22 @@ pub struct OktaState {
     pub tokens: Collection<IssuedToken>,
     #[serde(default)]
     pub grants: Collection<ScopeGrant>,
+    // Custom authorization servers and what they hold (`crate::authz`).
+    #[serde(default)]
+    pub auth_servers: Collection<crate::authz::AuthServerRecord>,
+    #[serde(default)]
+    pub auth_scopes: Collection<crate::authz::OAuthScope>,
+    #[serde(default)]
+    pub auth_claims: Collection<crate::authz::OAuthClaim>,
+    #[serde(default)]
+    pub auth_policies: Collection<crate::authz::ServerPolicy>,
+    #[serde(default)]
+    pub auth_rules: Collection<crate::authz::ServerRule>,
+    // Hooks (`crate::hooks`).
+    #[serde(default)]
+    pub event_hooks: Collection<crate::hooks::EventHook>,
+    #[serde(default)]
+    pub inline_hooks: Collection<crate::hooks::InlineHook>,
 }
 
 impl Store for OktaState {
@@ -594,6 +610,13 @@ impl Store for OktaState {
             ("auth_codes", &self.auth_codes),
             ("tokens", &self.tokens),
             ("grants", &self.grants),
+            ("auth_servers", &self.auth_servers),
+            ("auth_scopes", &self.auth_scopes),
+            ("auth_claims", &self.auth_claims),
+            ("auth_policies", &self.auth_policies),
+            ("auth_rules", &self.auth_rules),
+            ("event_hooks", &self.event_hooks),
+            ("inline_hooks", &self.inline_hooks),
         ]
     }
 }
@@ -690,6 +713,13 @@ impl OktaState {
             auth_codes: Collection::default(),
             tokens: Collection::default(),
             grants: Collection::default(),
+            auth_servers: Collection::default(),
+            auth_scopes: Collection::default(),
+            auth_claims: Collection::default(),
+            auth_policies: Collection::default(),
+            auth_rules: Collection::default(),
+            event_hooks: Collection::default(),
+            inline_hooks: Collection::default(),
         }
     }
 

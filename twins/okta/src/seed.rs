@@ -242,5 +242,6 @@ pub fn seed(fixture: &Fixture, ctx: &mut SeedCtx<'_>) -> Result<OktaState, Fixtu
         API_TOKEN_PREFIX,
         Principal { service: "okta".into(), kind: "api_token".into(), subject: state.admin_user_id.clone() },
     );
+    crate::api::authservers::seed_default_server(&mut state, ctx.ids, now);
     Ok(state)
 }

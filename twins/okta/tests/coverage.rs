@@ -68,9 +68,19 @@ const NOTES: &str = "## Twin specifics
   `factors.{id}.secret`), as a phone would have them; push is approved by the twin at once.
 - **Authorize** is headless: it needs a `sessionToken` from `/api/v1/authn` (else
   `error=login_required`), and the user must be assigned to the app.
-- **JWTs** are RS256 with `kid`, from two RSA-2048 keys shipped with the crate (test data).
-  The org server's access tokens are opaque to clients; the `default` server's are JWTs for
-  `api://default`. Tokens expire on the universe clock.
+- **JWTs** are RS256 with `kid`, from RSA-2048 keys shipped with the crate (test data).
+  The org server's access tokens are opaque to clients; custom servers' are JWTs for their
+  audience (`api://default` for `default`). Tokens expire on the universe clock.
+- **Custom authorization servers** sign with their own key from a pool of six shipped keys;
+  `keyRotate` moves to the next (wrapping round) and the previous key stays published. The
+  seeded `default` server grants custom scopes it does not declare (so fixtures need not
+  declare them); servers created through the API refuse undeclared scopes (`invalid_scope`).
+  A request no policy rule allows gets `400 access_denied` (Policy evaluation failed…).
+- **Hooks** reach loopback receivers only (127.0.0.0/8, ::1, `localhost`); any other URI is
+  refused at creation (E0000001). Event hooks deliver once verified and active (at most 50
+  events a POST), retry once after a failure, and drop deliveries past 512 in flight. Hook management needs an API token
+  (OAuth tokens would need `okta.eventHooks.manage`/`okta.inlineHooks.manage`, which the org
+  server does not grant).
 - **System Log** listings without `until` are polling requests and always have a `next` link, as
   at Okta: iterate with `until` to reach an end.
 - **SDK quirks observed** (real SDK behaviour, not the twin's): okta 3.4.6 serializes

@@ -3,8 +3,10 @@
 
 pub mod apps;
 pub mod authn;
+pub mod authservers;
 pub mod factors;
 pub mod groups;
+pub mod hooks;
 pub mod logs;
 pub mod oauth;
 pub mod render;
@@ -192,12 +194,17 @@ impl Call {
     /// Changes the org all or nothing: `f` works on a draft (an O(1) copy) that
     /// replaces the state only when it succeeds.
     pub fn write<R>(&self, f: impl FnOnce(&mut OktaState, &mut IdGen) -> Result<R, OktaError>) -> Result<R, OktaError> {
-        self.ctx
+        let (now, base) = (self.now(), self.base().to_string());
+        let mut deliveries = Vec::new();
+        let out = self
+            .ctx
             .universe
             .write::<OktaState, Result<R, OktaError>>(|state, ids| {
                 let mut draft = state.clone();
                 let mut draft_ids = *ids;
                 let out = f(&mut draft, &mut draft_ids)?;
+                // Event hooks get the System Log events this write appended.
+                deliveries = crate::hooks::derive(state.log_seq, &draft, &base, now);
                 *state = draft;
                 *ids = draft_ids;
                 Ok(out)
@@ -205,7 +212,9 @@ impl Call {
             .map_err(|e| {
                 tracing::error!("{e}");
                 OktaError::Internal
-            })?
+            })?;
+        crate::hooks::send(deliveries);
+        out
     }
 
     pub fn facts(&self) -> RequestFacts {

@@ -26,6 +26,7 @@ use twin_core::Principal;
 
 use super::routes::{route, Cov, Route};
 use super::{authn, Call};
+use crate::authz::{self, AuthServerRecord};
 use crate::errors::{OAuthError, OktaError};
 use crate::ids::{alnum, okta_id};
 use crate::keys;
@@ -147,27 +148,62 @@ pub const OKTA_SCOPES: [&str; 14] = [
     "okta.authorizationServers.manage",
     "okta.clients.read",
 ];
-const ACCESS_TOKEN_LIFETIME_S: i64 = 3600;
 
-/// One of the two authorization servers.
+/// The org authorization server or a custom one (`crate::authz`).
 #[derive(Debug, Clone)]
 struct AuthServer {
-    /// `None`: the org authorization server; `Some("default")`: the custom one.
+    /// `None`: the org authorization server; `Some(id)`: a custom one.
     custom: Option<String>,
     issuer: String,
     endpoints: String,
+    /// The custom server's record (its audiences, keys, leniency).
+    record: Option<AuthServerRecord>,
 }
 
 impl AuthServer {
-    fn resolve(id: Option<&str>, base: &str) -> Result<Self, Fail> {
-        match id {
-            None => Ok(Self { custom: None, issuer: base.to_string(), endpoints: format!("{base}/oauth2/v1") }),
-            Some("default") => Ok(Self {
-                custom: Some("default".into()),
-                issuer: format!("{base}/oauth2/default"),
-                endpoints: format!("{base}/oauth2/default/v1"),
-            }),
-            Some(other) => Err(OktaError::not_found(other, "AuthorizationServer").into()),
+    fn org(base: &str) -> Self {
+        Self { custom: None, issuer: base.to_string(), endpoints: format!("{base}/oauth2/v1"), record: None }
+    }
+
+    fn custom(record: AuthServerRecord, base: &str) -> Self {
+        Self {
+            custom: Some(record.id.clone()),
+            issuer: format!("{base}/oauth2/{}", record.id),
+            endpoints: format!("{base}/oauth2/{}/v1", record.id),
+            record: Some(record),
+        }
+    }
+
+    /// The server a path names. An unknown or inactive custom server is not found
+    /// (E0000007), as at Okta.
+    fn resolve(id: Option<&str>, call: &Call) -> Result<Self, Fail> {
+        let Some(id) = id else { return Ok(Self::org(call.base())) };
+        let record = match call.read(|s| s.auth_servers.get(id).cloned())? {
+            Some(r) => r,
+            None => return Err(OktaError::not_found(id, "AuthorizationServer").into()),
+        };
+        if !record.active() {
+            return Err(OktaError::not_found(id, "AuthorizationServer").into());
+        }
+        Ok(Self::custom(record, call.base()))
+    }
+
+    /// Judges a token request against the custom server's access policies; the org
+    /// server has none to apply (its scopes are checked by grants).
+    fn evaluate(
+        &self,
+        s: &OktaState,
+        app: &App,
+        user: Option<&User>,
+        grant: &str,
+        scopes: &[String],
+    ) -> Result<authz::Decision, OAuthError> {
+        match &self.record {
+            None => Ok(authz::Decision::org_server()),
+            Some(r) => {
+                authz::check_declared(s, r, scopes)?;
+                authz::evaluate(s, &r.id, app, user, grant, scopes)
+            }
         }
     }
 
@@ -179,11 +215,23 @@ impl AuthServer {
         format!("{}/{endpoint}", self.endpoints)
     }
 
-    fn audience(&self) -> String {
-        match &self.custom {
-            None => self.issuer.clone(),
-            Some(_) => "api://default".into(),
+    fn audience(&self) -> Value {
+        match &self.record {
+            None => json!(self.issuer),
+            Some(r) => r.audience(),
         }
+    }
+
+    /// Signs with the custom server's active key, or the org key set.
+    fn sign(&self, claims: &Value) -> Result<String, OktaError> {
+        let signed = match &self.record {
+            Some(r) => keys::sign_with(r.signing_key(), claims),
+            None => keys::sign(claims),
+        };
+        signed.map_err(|e| {
+            tracing::error!("signing a token: {e}");
+            OktaError::Internal
+        })
     }
 }
 
@@ -197,10 +245,23 @@ fn no_store(mut response: Response) -> Response {
 // --- discovery and keys -----------------------------------------------------------
 
 async fn discovery(id: Option<String>, call: Call) -> Result<Response, Fail> {
-    let srv = AuthServer::resolve(id.as_deref(), call.base())?;
-    let mut scopes: Vec<&str> = OIDC_SCOPES.to_vec();
-    if srv.custom.is_none() {
-        scopes.extend(OKTA_SCOPES);
+    let srv = AuthServer::resolve(id.as_deref(), &call)?;
+    let mut scopes: Vec<String> = OIDC_SCOPES.iter().map(|s| s.to_string()).collect();
+    match &srv.record {
+        None => scopes.extend(OKTA_SCOPES.iter().map(|s| s.to_string())),
+        Some(r) => {
+            // Custom scopes are published when their `metadataPublish` is ALL_CLIENTS.
+            let published = call.read(|s| {
+                s.auth_scopes
+                    .values()
+                    .filter(|sc| {
+                        sc.server_id == r.id && sc.metadata_publish == "ALL_CLIENTS" && !scopes.contains(&sc.name)
+                    })
+                    .map(|sc| sc.name.clone())
+                    .collect::<Vec<_>>()
+            })?;
+            scopes.extend(published);
+        }
     }
     let auth_methods = ["client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none"];
     let doc = json!({
@@ -234,8 +295,12 @@ async fn discovery(id: Option<String>, call: Call) -> Result<Response, Fail> {
 }
 
 async fn jwks(id: Option<String>, call: Call) -> Result<Response, Fail> {
-    AuthServer::resolve(id.as_deref(), call.base())?;
-    let mut response = wire::ok(&keys::jwks());
+    let srv = AuthServer::resolve(id.as_deref(), &call)?;
+    let jwks = match &srv.record {
+        Some(r) => super::authservers::published_jwks(r),
+        None => keys::jwks(),
+    };
+    let mut response = wire::ok(&jwks);
     response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("max-age=3832, must-revalidate"));
     Ok(response)
 }
@@ -361,6 +426,7 @@ struct Issue<'a> {
     srv: &'a AuthServer,
     app: &'a App,
     user: Option<&'a User>,
+    grant: &'a str,
     scopes: Vec<String>,
     now: DateTime<Utc>,
     auth_time: DateTime<Utc>,
@@ -373,11 +439,26 @@ fn scope_text(scopes: &[String]) -> String {
     scopes.join(" ")
 }
 
-/// Mints the tokens of a successful grant and records them for introspection
-/// and revocation.
-fn issue(call: &Call, s: &mut OktaState, ids: &mut IdGen, i: Issue<'_>) -> Result<Value, Fail> {
+/// Tokens decided under the universe's lock, signed after it: a custom server's
+/// token hook is called in between, outside the lock.
+struct Pending {
+    /// The token response, without the JWTs still to be signed.
+    out: Value,
+    srv: AuthServer,
+    /// A custom server's access token claims (the org server's token is opaque and in `out`).
+    access_claims: Option<Value>,
+    id_claims: Option<Value>,
+    /// The token inline hook to call, and its request body.
+    hook: Option<(crate::hooks::Channel, String, Value)>,
+}
+
+/// Decides the tokens of a successful grant (policy, lifetimes, claims) and records
+/// them for introspection and revocation.
+fn issue(call: &Call, s: &mut OktaState, ids: &mut IdGen, i: Issue<'_>) -> Result<Pending, Fail> {
     let client_id = i.app.client_id().unwrap_or_default().to_string();
-    let exp = i.now + Duration::seconds(ACCESS_TOKEN_LIFETIME_S);
+    let decision = i.srv.evaluate(s, i.app, i.user, i.grant, &i.scopes)?;
+    let lifetime_s = decision.access_token_minutes * 60;
+    let exp = i.now + Duration::seconds(lifetime_s);
     let record = |kind: &str, expires_at: DateTime<Utc>| IssuedToken {
         kind: kind.into(),
         client_id: client_id.clone(),
@@ -388,7 +469,13 @@ fn issue(call: &Call, s: &mut OktaState, ids: &mut IdGen, i: Issue<'_>) -> Resul
         expires_at,
         revoked: false,
     };
-    let access_token = match &i.srv.custom {
+    let mut out = json!({
+        "token_type": "Bearer",
+        "expires_in": lifetime_s,
+        "scope": scope_text(&i.scopes),
+    });
+    let mut access_claims = None;
+    match &i.srv.custom {
         None => {
             // Org AS tokens call the Management API: a credential the core knows.
             let subject = i.user.map_or(client_id.clone(), |u| u.id.clone());
@@ -398,9 +485,9 @@ fn issue(call: &Call, s: &mut OktaState, ids: &mut IdGen, i: Issue<'_>) -> Resul
                 Principal { service: "okta".into(), kind: "access_token".into(), subject },
             );
             s.tokens.insert(token.clone(), record("access_token", exp));
-            token
+            out["access_token"] = json!(token);
         }
-        Some(_) => {
+        Some(server_id) => {
             let jti = format!("AT.{}", alnum(ids, 43));
             let mut claims = json!({
                 "ver": 1, "jti": jti, "iss": i.srv.issuer, "aud": i.srv.audience(),
@@ -411,26 +498,26 @@ fn issue(call: &Call, s: &mut OktaState, ids: &mut IdGen, i: Issue<'_>) -> Resul
                 claims["uid"] = json!(u.id);
                 claims["auth_time"] = json!(i.auth_time.timestamp());
             }
+            if let Some(obj) = claims.as_object_mut() {
+                obj.extend(authz::custom_claims(s, server_id, i.app, i.user, &i.scopes, "RESOURCE"));
+            }
             s.tokens.insert(jti, record("access_token", exp));
-            keys::sign(&claims).map_err(|e| {
-                tracing::error!("signing an access token: {e}");
-                OktaError::Internal
-            })?
+            access_claims = Some(claims);
         }
-    };
-    let mut out = json!({
-        "token_type": "Bearer",
-        "expires_in": ACCESS_TOKEN_LIFETIME_S,
-        "access_token": access_token,
-        "scope": scope_text(&i.scopes),
-    });
+    }
+    let mut id_claims = None;
     if let Some(user) = i.user {
         if i.scopes.iter().any(|s| s == "offline_access") && i.app.grant_types().iter().any(|g| g == "refresh_token") {
             let refresh = match i.refresh.clone() {
                 Some(r) => r,
                 None => {
                     let r = alnum(ids, 43);
-                    s.tokens.insert(r.clone(), record("refresh_token", i.now + Duration::days(90)));
+                    // 0 minutes: the refresh token lives until unused for its window.
+                    let minutes = match decision.refresh_token_minutes {
+                        0 => decision.refresh_window_minutes.max(60 * 24 * 90),
+                        m => m,
+                    };
+                    s.tokens.insert(r.clone(), record("refresh_token", i.now + Duration::minutes(minutes)));
                     r
                 }
             };
@@ -439,20 +526,115 @@ fn issue(call: &Call, s: &mut OktaState, ids: &mut IdGen, i: Issue<'_>) -> Resul
         if i.scopes.iter().any(|s| s == "openid") {
             let mut claims = json!({
                 "sub": user.id, "ver": 1, "iss": i.srv.issuer, "aud": client_id,
-                "iat": i.now.timestamp(), "exp": exp.timestamp(), "jti": format!("ID.{}", alnum(ids, 43)),
+                "iat": i.now.timestamp(), "exp": (i.now + Duration::hours(1)).timestamp(), "jti": format!("ID.{}", alnum(ids, 43)),
                 "amr": ["pwd"], "idp": s.org_id, "auth_time": i.auth_time.timestamp(),
-                "at_hash": keys::half_hash(&access_token),
             });
             if let Some(n) = &i.nonce {
                 claims["nonce"] = json!(n);
             }
             add_profile_claims(&mut claims, user, &i.scopes);
-            let id_token = keys::sign(&claims).map_err(|e| {
-                tracing::error!("signing an id token: {e}");
-                OktaError::Internal
-            })?;
-            out["id_token"] = json!(id_token);
+            if let (Some(server_id), Some(obj)) = (&i.srv.custom, claims.as_object_mut()) {
+                obj.extend(authz::custom_claims(s, server_id, i.app, Some(user), &i.scopes, "IDENTITY"));
+            }
+            id_claims = Some(claims);
         }
+    }
+    let hook = match (&decision.inline_hook, &i.srv.record, &access_claims) {
+        (Some(hook_id), Some(server), Some(access)) => {
+            s.inline_hooks.get(hook_id).filter(|h| h.status == "ACTIVE").map(|h| {
+                let event_id = alnum(ids, 20);
+                let mut body = super::hooks::token_hook_request(
+                    &event_id,
+                    i.now,
+                    call.base(),
+                    server,
+                    &client_id,
+                    i.grant,
+                    &i.scopes,
+                    i.user,
+                    access,
+                    id_claims.as_ref(),
+                );
+                body["data"]["context"]["policy"] = json!({"id": decision.policy_id, "rule": {"id": decision.rule_id}});
+                (h.channel.clone(), h.id.clone(), body)
+            })
+        }
+        _ => None,
+    };
+    Ok(Pending { out, srv: i.srv.clone(), access_claims, id_claims, hook })
+}
+
+/// Calls the token hook if there is one (3 s; a failure leaves the tokens as they
+/// were, an `error` in its answer refuses them, its commands patch claims and
+/// lifetime), then signs the tokens.
+async fn finish(call: &Call, p: Pending) -> Result<Value, Fail> {
+    let Pending { mut out, srv, mut access_claims, mut id_claims, hook } = p;
+    if let (Some((channel, hook_id, body)), Some(access)) = (hook, access_claims.as_mut()) {
+        let outcome = crate::hooks::call_inline(&channel, &body).await;
+        let (now, facts) = (call.now(), call.facts());
+        let exp_before = access.get("exp").and_then(Value::as_i64);
+        let refusal = match &outcome {
+            crate::hooks::InlineOutcome::Answered(answer) => {
+                crate::hooks::apply_commands(answer, access, id_claims.as_mut());
+                answer.get("error").filter(|e| !e.is_null()).map(|e| {
+                    e.get("errorSummary")
+                        .and_then(Value::as_str)
+                        .unwrap_or("The callback service returned an error")
+                        .to_string()
+                })
+            }
+            crate::hooks::InlineOutcome::Failed(why) => {
+                tracing::debug!(hook = %hook_id, "token hook failed: {why}");
+                None
+            }
+        };
+        let (iat, exp) = (access.get("iat").and_then(Value::as_i64), access.get("exp").and_then(Value::as_i64));
+        let changed_exp = exp.filter(|e| Some(*e) != exp_before);
+        let jti = access.get("jti").and_then(Value::as_str).map(str::to_string);
+        if let (Some(iat), Some(exp)) = (iat, changed_exp) {
+            out["expires_in"] = json!(exp - iat);
+        }
+        call.write(|s, ids| {
+            // A lifetime the hook changed is the one introspection answers.
+            if let (Some(jti), Some(exp)) = (&jti, changed_exp) {
+                if let (Some(mut record), Some(at)) = (s.tokens.get(jti).cloned(), DateTime::from_timestamp(exp, 0)) {
+                    record.expires_at = at;
+                    s.tokens.insert(jti.clone(), record);
+                }
+            }
+            let actor = crate::model::Actor {
+                id: hook_id.clone(),
+                kind: "InlineHook".into(),
+                alternate_id: hook_id.clone(),
+                display_name: hook_id.clone(),
+            };
+            let target = Target {
+                id: hook_id.clone(),
+                kind: "InlineHook".into(),
+                alternate_id: hook_id.clone(),
+                display_name: hook_id.clone(),
+            };
+            let mut event = Event::new("inline_hook.executed", "Inline hook executed", vec![target]);
+            if let crate::hooks::InlineOutcome::Failed(_) = outcome {
+                event.outcome = "FAILURE";
+                event.reason = Some("Inline hook call failed or timed out");
+            }
+            s.log(ids, now, &actor, &facts, event);
+            Ok(())
+        })?;
+        // Okta answers a hook's `error` with `server_error` and the hook's summary.
+        if let Some(summary) = refusal {
+            return Err(OAuthError::new(400, "server_error", summary).into());
+        }
+    }
+    if let Some(claims) = &access_claims {
+        out["access_token"] = json!(srv.sign(claims)?);
+    }
+    if let Some(mut claims) = id_claims {
+        if let Some(at) = out.get("access_token").and_then(Value::as_str) {
+            claims["at_hash"] = json!(keys::half_hash(at));
+        }
+        out["id_token"] = json!(srv.sign(&claims)?);
     }
     Ok(out)
 }
@@ -479,6 +661,18 @@ fn requested_scopes(form: &HashMap<String, String>) -> Vec<String> {
         form.get("scope").map(|s| s.split_whitespace().map(str::to_string).collect()).unwrap_or_default();
     scopes.dedup();
     scopes
+}
+
+/// The requested scopes, or, when none were, a custom server's default scopes
+/// (`"default": true`), as Okta grants them.
+fn requested_or_default_scopes(s: &OktaState, srv: &AuthServer, form: &HashMap<String, String>) -> Vec<String> {
+    let asked = requested_scopes(form);
+    match (&srv.custom, asked.is_empty()) {
+        (Some(id), true) => {
+            s.auth_scopes.values().filter(|sc| sc.server_id == *id && sc.default).map(|sc| sc.name.clone()).collect()
+        }
+        _ => asked,
+    }
 }
 
 /// Checks requested scopes against what the authorization server knows.
@@ -532,14 +726,14 @@ fn assigned(s: &OktaState, app: &App, user: &User) -> bool {
 }
 
 async fn token(id: Option<String>, call: Call) -> Result<Response, Fail> {
-    let srv = AuthServer::resolve(id.as_deref(), call.base())?;
+    let srv = AuthServer::resolve(id.as_deref(), &call)?;
     let form = form_of(&call);
     let grant = form.get("grant_type").cloned().unwrap_or_default();
     let now = call.now();
     let facts = call.facts();
-    let out = call.write(|s, ids| -> Result<Result<Value, Fail>, OktaError> {
+    let out = call.write(|s, ids| -> Result<Result<Pending, Fail>, OktaError> {
         s.sweep(now);
-        let result = (|| -> Result<Value, Fail> {
+        let result = (|| -> Result<Pending, Fail> {
             if grant.is_empty() {
                 return Err(OAuthError::invalid_request("The 'grant_type' parameter is required.").into());
             }
@@ -550,7 +744,7 @@ async fn token(id: Option<String>, call: Call) -> Result<Response, Fail> {
             require_grant(&app, &grant)?;
             match grant.as_str() {
                 "client_credentials" => {
-                    let scopes = requested_scopes(&form);
+                    let scopes = requested_or_default_scopes(s, &srv, &form);
                     check_scopes(&srv, &scopes, true)?;
                     if srv.custom.is_none() {
                         let denied: Vec<&str> = scopes
@@ -562,7 +756,7 @@ async fn token(id: Option<String>, call: Call) -> Result<Response, Fail> {
                             return Err(OAuthError::invalid_scope(format!("The following scopes are not allowed: {}", denied.join(" "))).into());
                         }
                     }
-                    let out = issue(&call, s, ids, Issue { srv: &srv, app: &app, user: None, scopes, now, auth_time: now, nonce: None, refresh: None })?;
+                    let out = issue(&call, s, ids, Issue { srv: &srv, app: &app, grant: &grant, user: None, scopes, now, auth_time: now, nonce: None, refresh: None })?;
                     let actor = crate::model::Actor { id: app.id.clone(), kind: "PublicClientApp".into(), alternate_id: app.id.clone(), display_name: app.label.clone() };
                     s.log(ids, now, &actor, &facts, Event::new("app.oauth2.as.token.grant.access_token", "OAuth2 access token is granted", vec![Target::app(&app)]));
                     Ok(out)
@@ -589,7 +783,7 @@ async fn token(id: Option<String>, call: Call) -> Result<Response, Fail> {
                         return Err(OAuthError::invalid_grant("PKCE verification failed.").into());
                     }
                     let user = s.users.get(&record.user_id).cloned().filter(|u| u.status == UserStatus::Active).ok_or_else(invalid)?;
-                    issue(&call, s, ids, Issue { srv: &srv, app: &app, user: Some(&user), scopes: record.scopes.clone(), now, auth_time: record.auth_time, nonce: record.nonce.clone(), refresh: None })
+                    issue(&call, s, ids, Issue { srv: &srv, app: &app, grant: &grant, user: Some(&user), scopes: record.scopes.clone(), now, auth_time: record.auth_time, nonce: record.nonce.clone(), refresh: None })
                 }
                 "refresh_token" => {
                     let presented = form.get("refresh_token").cloned().unwrap_or_default();
@@ -612,11 +806,11 @@ async fn token(id: Option<String>, call: Call) -> Result<Response, Fail> {
                     };
                     let user = record.user_id.as_deref().and_then(|u| s.users.get(u)).cloned()
                         .filter(|u| u.status == UserStatus::Active).ok_or_else(invalid)?;
-                    issue(&call, s, ids, Issue { srv: &srv, app: &app, user: Some(&user), scopes, now, auth_time: record.issued_at, nonce: None, refresh: Some(presented) })
+                    issue(&call, s, ids, Issue { srv: &srv, app: &app, grant: &grant, user: Some(&user), scopes, now, auth_time: record.issued_at, nonce: None, refresh: Some(presented) })
                 }
                 _ => {
                     // password
-                    let scopes = requested_scopes(&form);
+                    let scopes = requested_or_default_scopes(s, &srv, &form);
                     check_scopes(&srv, &scopes, false)?;
                     let username = form.get("username").cloned().unwrap_or_default();
                     let password = form.get("password").cloned().unwrap_or_default();
@@ -626,7 +820,7 @@ async fn token(id: Option<String>, call: Call) -> Result<Response, Fail> {
                             if !assigned(s, &app, &user) {
                                 return Err(OAuthError::new(400, "access_denied", "User is not assigned to the client application.").into());
                             }
-                            issue(&call, s, ids, Issue { srv: &srv, app: &app, user: Some(&user), scopes, now, auth_time: now, nonce: None, refresh: None })
+                            issue(&call, s, ids, Issue { srv: &srv, app: &app, grant: &grant, user: Some(&user), scopes, now, auth_time: now, nonce: None, refresh: None })
                         }
                         _ => Err(OAuthError::invalid_grant("The credentials provided were invalid.").into()),
                     }
@@ -636,7 +830,8 @@ async fn token(id: Option<String>, call: Call) -> Result<Response, Fail> {
         Ok(result)
     })?;
     // Failed attempts (spent codes, counted passwords) stay committed.
-    Ok(no_store(wire::ok(&out?)))
+    let body = finish(&call, out?).await?;
+    Ok(no_store(wire::ok(&body)))
 }
 
 // --- authorize --------------------------------------------------------------------------
@@ -658,7 +853,7 @@ fn redirect(to: &str, params: &[(&str, &str)]) -> Response {
 }
 
 async fn authorize(id: Option<String>, call: Call) -> Result<Response, Fail> {
-    let srv = AuthServer::resolve(id.as_deref(), call.base())?;
+    let srv = AuthServer::resolve(id.as_deref(), &call)?;
     let q = &call.query;
     let param = |k: &str| q.get(k).unwrap_or("").to_string();
     let (client_id, redirect_uri, state) = (param("client_id"), param("redirect_uri"), param("state"));
@@ -694,6 +889,11 @@ async fn authorize(id: Option<String>, call: Call) -> Result<Response, Fail> {
     if let Err(e) = check_scopes(&srv, &scopes, false) {
         return fail(e.error, &e.description);
     }
+    if let Some(record) = &srv.record {
+        if let Err(e) = call.read(|s| authz::check_declared(s, record, &scopes))? {
+            return fail(e.error, &e.description);
+        }
+    }
     let challenge = q.text("code_challenge").map(str::to_string);
     match (challenge.as_deref(), q.text("code_challenge_method")) {
         (Some(_), Some("S256")) => {}
@@ -718,6 +918,9 @@ async fn authorize(id: Option<String>, call: Call) -> Result<Response, Fail> {
         };
         if !assigned(s, &app, &user) {
             return Ok(Err(("access_denied", "User is not assigned to the client application.")));
+        }
+        if let Err(e) = srv.evaluate(s, &app, Some(&user), "authorization_code", &scopes) {
+            return Ok(Err((e.error, authz::POLICY_FAILED)));
         }
         let code = alnum(ids, 43);
         s.auth_codes.insert(
@@ -783,7 +986,7 @@ fn active_access_token(
 }
 
 async fn userinfo(id: Option<String>, call: Call) -> Result<Response, Fail> {
-    let srv = AuthServer::resolve(id.as_deref(), call.base())?;
+    let srv = AuthServer::resolve(id.as_deref(), &call)?;
     let token = crate::api::credential_of(&call.headers)
         .or_else(|| form_of(&call).get("access_token").cloned())
         .ok_or_else(|| OAuthError::invalid_token("The access token is missing."))?;
@@ -797,13 +1000,19 @@ async fn userinfo(id: Option<String>, call: Call) -> Result<Response, Fail> {
         let user = record.user_id.as_deref().and_then(|u| s.users.get(u)).ok_or_else(|| OAuthError::invalid_token("The access token is invalid."))?;
         let mut claims = json!({"sub": user.id});
         add_profile_claims(&mut claims, user, &record.scopes);
+        // A custom server's identity claims, those left out of the id token too.
+        if let (Some(server_id), Some(app), Some(obj)) =
+            (&srv.custom, s.app_by_client_id(&record.client_id), claims.as_object_mut())
+        {
+            obj.extend(authz::custom_claims(s, server_id, app, Some(user), &record.scopes, "USERINFO"));
+        }
         Ok(claims)
     })??;
     Ok(wire::ok(&out))
 }
 
 async fn introspect(id: Option<String>, call: Call) -> Result<Response, Fail> {
-    let srv = AuthServer::resolve(id.as_deref(), call.base())?;
+    let srv = AuthServer::resolve(id.as_deref(), &call)?;
     let form = form_of(&call);
     let token = form.get("token").cloned().unwrap_or_default();
     let now = call.now();
@@ -842,7 +1051,7 @@ async fn introspect(id: Option<String>, call: Call) -> Result<Response, Fail> {
 }
 
 async fn revoke(id: Option<String>, call: Call) -> Result<Response, Fail> {
-    let srv = AuthServer::resolve(id.as_deref(), call.base())?;
+    let srv = AuthServer::resolve(id.as_deref(), &call)?;
     let form = form_of(&call);
     let token = form.get("token").cloned().unwrap_or_default();
     if token.is_empty() {
@@ -876,7 +1085,7 @@ async fn revoke(id: Option<String>, call: Call) -> Result<Response, Fail> {
 }
 
 async fn logout(id: Option<String>, call: Call) -> Result<Response, Fail> {
-    let srv = AuthServer::resolve(id.as_deref(), call.base())?;
+    let srv = AuthServer::resolve(id.as_deref(), &call)?;
     let hint = call.query.text("id_token_hint").unwrap_or("").to_string();
     let target = call.query.text("post_logout_redirect_uri").map(str::to_string);
     let state = call.query.get("state").unwrap_or("").to_string();
@@ -1016,9 +1225,12 @@ mod tests {
 
     #[test]
     fn scopes_by_server_and_grant() {
-        let org = AuthServer::resolve(None, "http://h").unwrap();
-        let custom = AuthServer::resolve(Some("default"), "http://h").unwrap();
-        assert!(AuthServer::resolve(Some("aus123"), "http://h").is_err());
+        let org = AuthServer::org("http://h");
+        let now = chrono::Utc::now();
+        let custom = AuthServer::custom(
+            authz::new_server("default".into(), "d".into(), String::new(), vec![], 0, now),
+            "http://h",
+        );
         assert_eq!(custom.issuer, "http://h/oauth2/default");
         assert_eq!(org.url("token"), "http://h/oauth2/v1/token");
         let v = |xs: &[&str]| xs.iter().map(|s| s.to_string()).collect::<Vec<_>>();

@@ -7,6 +7,7 @@ use axum::http::Method;
 use axum::Router;
 
 use super::{apps, authn, factors, groups, logs, oauth, rules, sessions, users};
+use super::{authservers, hooks};
 
 /// How completely a route follows the vendor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +44,8 @@ pub fn all() -> Vec<Route> {
         authn::ROUTES,
         sessions::ROUTES,
         oauth::ROUTES,
+        authservers::ROUTES,
+        hooks::ROUTES,
     ]
     .concat()
 }
@@ -57,6 +60,8 @@ pub fn router() -> Router {
     let r = factors::routes(r);
     let r = authn::routes(r);
     let r = sessions::routes(r);
+    let r = authservers::routes(r);
+    let r = hooks::routes(r);
     oauth::routes(r)
 }
 
