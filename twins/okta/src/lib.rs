@@ -15,6 +15,8 @@ pub mod expr;
 pub mod ids;
 pub mod keys;
 pub mod model;
+pub mod policy;
+pub mod security;
 pub mod seed;
 pub mod wire;
 

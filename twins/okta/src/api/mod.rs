@@ -5,13 +5,16 @@ pub mod apps;
 pub mod authn;
 pub mod factors;
 pub mod groups;
+pub mod idps;
 pub mod logs;
 pub mod oauth;
+pub mod policies;
 pub mod render;
 pub mod routes;
 pub mod rules;
 pub mod sessions;
 pub mod users;
+pub mod zones;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 

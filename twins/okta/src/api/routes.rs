@@ -6,7 +6,7 @@
 use axum::http::Method;
 use axum::Router;
 
-use super::{apps, authn, factors, groups, logs, oauth, rules, sessions, users};
+use super::{apps, authn, factors, groups, idps, logs, oauth, policies, rules, sessions, users, zones};
 
 /// How completely a route follows the vendor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +43,9 @@ pub fn all() -> Vec<Route> {
         authn::ROUTES,
         sessions::ROUTES,
         oauth::ROUTES,
+        policies::ROUTES,
+        zones::ROUTES,
+        idps::ROUTES,
     ]
     .concat()
 }
@@ -57,6 +60,9 @@ pub fn router() -> Router {
     let r = factors::routes(r);
     let r = authn::routes(r);
     let r = sessions::routes(r);
+    let r = policies::routes(r);
+    let r = zones::routes(r);
+    let r = idps::routes(r);
     oauth::routes(r)
 }
 
