@@ -238,12 +238,24 @@ async def test_a_groups_password_policy_is_enforced_on_create(okta, universe):
     unwrap(await okta.create_user(new_user_body("Plain1Passwd", [group_id])))
 
 
-async def test_default_policy_messages_for_everyone(okta):
+async def test_the_default_policy_governs_everyone_and_its_changes_apply(okta, universe):
     err = api_error(await okta.create_user(new_user_body("alllowercase1")), 400, "E0000001")
     assert causes(err) == [
         "password: Password requirements were not met. Password requirements: at least 8 characters, "
         "a lowercase letter, an uppercase letter, a number, no parts of your username."
     ]
+    policy = await default_policy(okta, "PASSWORD")
+    body = raw(universe, "GET", f"/api/v1/policies/{policy.id}").json()
+    body["settings"]["password"]["complexity"].update({"minLength": 10, "minSymbol": 1, "excludeAttributes": ["firstName"]})
+    unwrap(await okta.replace_policy(policy.id, models.PasswordPolicy.from_dict(body)))
+    err = api_error(await okta.create_user(new_user_body("Plain1Passwd")), 400, "E0000001")
+    assert causes(err) == [
+        "password: Password requirements were not met. Password requirements: at least 10 characters, "
+        "a lowercase letter, an uppercase letter, a number, a symbol, no parts of your username, "
+        "does not include your first name."
+    ]
+    api_error(await okta.create_user(new_user_body("Pat-Passw0rd1")), 400, "E0000001")
+    unwrap(await okta.create_user(new_user_body("Plain1-Passwd")))
 
 
 def change(old: str, new: str) -> models.ChangePasswordRequest:

@@ -589,24 +589,23 @@ async fn create_rule(Path(policy_id): Path<String>, call: Call) -> Result<Respon
         s.policy_rules.insert(id.clone(), rule);
         renumber_rules(s, &policy_id, Some((&id, input.priority)), now);
         let rule = rule_of(s, &policy_id, &id)?;
-        log_rule(s, ids, &caller, now, "policy.rule.add", "Add policy rule", &rule, &policy);
+        log_rule(s, ids, &caller, now, ("policy.rule.add", "Add policy rule"), &rule, &policy);
         Ok(render_rule(&rule, &base))
     })?;
     Ok(wire::ok(&out))
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Logs `(event type, message)` about a rule and its policy.
 fn log_rule(
     s: &mut OktaState,
     ids: &mut IdGen,
     caller: &Caller,
     now: DateTime<Utc>,
-    event: &str,
-    message: &str,
+    what: (&str, &str),
     rule: &PolicyRule,
     policy: &Policy,
 ) {
-    caller.log(s, ids, now, Event::new(event, message, vec![rule_target(rule), target(policy)]));
+    caller.log(s, ids, now, Event::new(what.0, what.1, vec![rule_target(rule), target(policy)]));
 }
 
 async fn get_rule(Path((policy_id, id)): Path<(String, String)>, call: Call) -> Result<Response, OktaError> {
@@ -645,7 +644,7 @@ async fn replace_rule(Path((policy_id, id)): Path<(String, String)>, call: Call)
             renumber_rules(s, &policy_id, Some((&id, input.priority)), now);
         }
         let rule = rule_of(s, &policy_id, &id)?;
-        log_rule(s, ids, &caller, now, "policy.rule.update", "Update policy rule", &rule, &policy);
+        log_rule(s, ids, &caller, now, ("policy.rule.update", "Update policy rule"), &rule, &policy);
         Ok(render_rule(&rule, &base))
     })?;
     Ok(wire::ok(&out))
@@ -663,7 +662,7 @@ async fn delete_rule(Path((policy_id, id)): Path<(String, String)>, call: Call) 
         }
         s.policy_rules.remove(&id);
         renumber_rules(s, &policy_id, None, now);
-        log_rule(s, ids, &caller, now, "policy.rule.delete", "Delete policy rule", &rule, &policy);
+        log_rule(s, ids, &caller, now, ("policy.rule.delete", "Delete policy rule"), &rule, &policy);
         Ok(())
     })?;
     Ok(wire::no_content())
@@ -693,7 +692,7 @@ async fn rule_lifecycle(
         } else {
             ("policy.rule.deactivate", "Deactivate policy rule")
         };
-        log_rule(s, ids, &caller, now, event, message, &rule, &policy);
+        log_rule(s, ids, &caller, now, (event, message), &rule, &policy);
         Ok(())
     })?;
     Ok(wire::no_content())

@@ -429,6 +429,14 @@ async fn get_user(Path(key): Path<String>, call: Call) -> Result<Response, OktaE
     Ok(wire::ok(&out))
 }
 
+/// How an update applies: `full` replaces the profile (`PUT`), `strict` checks a new
+/// password's history and minimum age as a user's own change would.
+#[derive(Debug, Clone, Copy)]
+struct UpdateMode {
+    full: bool,
+    strict: bool,
+}
+
 /// Applies an update body to a user: partial (`POST`) or full (`PUT`).
 fn apply_update(
     s: &mut OktaState,
@@ -436,10 +444,10 @@ fn apply_update(
     caller: &Caller,
     key: &str,
     body: &Map<String, Value>,
-    full: bool,
-    strict: bool,
+    mode: UpdateMode,
     now: DateTime<Utc>,
 ) -> Result<String, OktaError> {
+    let UpdateMode { full, strict } = mode;
     let input = user_input(body)?;
     let mut user = s.user(key)?.clone();
     if user.status == UserStatus::Deprovisioned {
@@ -516,7 +524,7 @@ async fn update_common(key: String, call: Call, full: bool) -> Result<Response, 
     let now = call.now();
     let base = call.base().to_string();
     let out = call.write(|s, ids| {
-        let id = apply_update(s, ids, &caller, &key, &body, full, strict, now)?;
+        let id = apply_update(s, ids, &caller, &key, &body, UpdateMode { full, strict }, now)?;
         let u = s.users.get(&id).ok_or(OktaError::Internal)?;
         Ok(render::user(s, u, &base))
     })?;
