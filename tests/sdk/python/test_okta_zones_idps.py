@@ -277,3 +277,8 @@ async def test_users_linked_to_an_identity_provider(okta, universe):
     assert unwrap(await okta.list_identity_provider_application_users(idp.id)) == []
     missing_user = raw(universe, "POST", f"/api/v1/idps/{idp.id}/users/00uNOSUCHUSER0000000", json={"externalId": "x"})
     assert missing_user.status_code == 404 and missing_user.json()["errorCode"] == "E0000007"
+    # Deleting a user unlinks it.
+    unwrap(await okta.link_user_to_identity_provider(idp.id, dave.id, models.UserIdentityProviderLinkRequest.from_dict({"externalId": "partner-dave"})))
+    void_ok(await okta.deactivate_user(dave.id))
+    void_ok(await okta.delete_user(dave.id))
+    assert unwrap(await okta.list_identity_provider_application_users(idp.id)) == []

@@ -861,6 +861,12 @@ impl OktaState {
         for k in factors {
             self.factors.remove(&k);
         }
+        self.password_history.remove(user_id);
+        let links: Vec<String> =
+            self.idp_links.iter().filter(|(_, l)| l.user_id == user_id).map(|(k, _)| k.clone()).collect();
+        for k in links {
+            self.idp_links.remove(&k);
+        }
     }
 
     /// Removes a group, its memberships and its app assignments.

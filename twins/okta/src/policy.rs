@@ -329,7 +329,10 @@ pub fn check_new_password(
     if how == PasswordChange::Change {
         if rules.min_age_minutes > 0 {
             if let Some(changed) = user.password_changed {
-                if changed + Duration::minutes(rules.min_age_minutes) > now {
+                // Checked arithmetic: an imported state may hold any number.
+                let allowed_from =
+                    Duration::try_minutes(rules.min_age_minutes).and_then(|d| changed.checked_add_signed(d));
+                if allowed_from.is_none_or(|t| t > now) {
                     return Err(OktaError::CredentialsFailed {
                         cause: format!("password: Password requirements were not met. {}", rules.requirements()),
                     });
@@ -369,7 +372,9 @@ pub fn password_expired(s: &OktaState, user_id: &str, now: DateTime<Utc>) -> boo
     let Some(user) = s.users.get(user_id) else { return false };
     let rules = rules_for_user(s, user_id);
     match (rules.max_age_days, user.password_changed) {
-        (days, Some(changed)) if days > 0 => changed + Duration::days(days) <= now,
+        (days, Some(changed)) if days > 0 => {
+            Duration::try_days(days).and_then(|d| changed.checked_add_signed(d)).is_some_and(|t| t <= now)
+        }
         _ => false,
     }
 }
@@ -543,6 +548,70 @@ mod tests {
         assert_eq!(got[2], ("new".to_string(), 3));
         let got = reorder(&s, Some(("new", None)));
         assert_eq!(got[2], ("new".to_string(), 3));
+    }
+
+    fn org_with_user(settings: Value, changed: DateTime<Utc>) -> OktaState {
+        let mut ids = IdGen::new(7);
+        let mut s = OktaState::new("Acme", &mut ids);
+        let user = crate::model::User {
+            id: "00u1".into(),
+            status: crate::model::UserStatus::Active,
+            created: changed,
+            activated: Some(changed),
+            status_changed: None,
+            last_login: None,
+            last_updated: changed,
+            password_changed: Some(changed),
+            profile: profile("ann@acme.test"),
+            password: Some("Current-Pw1".into()),
+            recovery_question: None,
+            provider: "OKTA".into(),
+            type_id: "oty1".into(),
+            failed_logins: 0,
+        };
+        s.users.insert("00u1".into(), user);
+        s.policies.insert(
+            "00p1".into(),
+            Policy {
+                id: "00p1".into(),
+                kind: "PASSWORD".into(),
+                name: "Default Policy".into(),
+                description: None,
+                priority: 1,
+                status: "ACTIVE".into(),
+                system: true,
+                created: changed,
+                last_updated: changed,
+                conditions: Value::Null,
+                settings,
+            },
+        );
+        s
+    }
+
+    #[test]
+    fn history_counts_the_current_password() {
+        let now = Utc::now();
+        let mut s = org_with_user(json!({"password": {"age": {"historyCount": 2}}}), now);
+        remember_password(&mut s, "00u1", "Older-Pw1");
+        remember_password(&mut s, "00u1", "Previous-Pw1");
+        let change = |s: &OktaState, pw: &str| check_new_password(s, "00u1", pw, PasswordChange::Change, now);
+        assert_eq!(change(&s, "Current-Pw1").unwrap_err().code(), "E0000014");
+        assert_eq!(change(&s, "Previous-Pw1").unwrap_err().code(), "E0000014");
+        assert!(change(&s, "Older-Pw1").is_ok(), "two back is past a count of 2");
+        assert!(check_new_password(&s, "00u1", "Current-Pw1", PasswordChange::Set, now).is_ok(), "a set skips history");
+    }
+
+    #[test]
+    fn ages_out_of_range_neither_panic_nor_pass() {
+        let now = Utc::now();
+        let huge = json!({"password": {"age": {"minAgeMinutes": i64::MAX, "maxAgeDays": i64::MAX, "historyCount": 0}}});
+        let s = org_with_user(huge, now - Duration::days(10_000));
+        assert!(check_new_password(&s, "00u1", "Another-Pw1", PasswordChange::Change, now).is_err());
+        assert!(!password_expired(&s, "00u1", now));
+        let s = org_with_user(json!({"password": {"age": {"maxAgeDays": 30}}}), now - Duration::days(31));
+        assert!(password_expired(&s, "00u1", now));
+        assert_eq!(max_attempts(&s, "00u1"), 10);
     }
 
     #[test]
