@@ -94,7 +94,8 @@ async def test_listing_needs_a_known_type(universe):
     missing = raw(universe, "GET", "/api/v1/policies")
     assert missing.status_code == 400 and missing.json()["errorCode"] == "E0000028", missing.text
     unknown = raw(universe, "GET", "/api/v1/policies?type=NOPE")
-    assert unknown.status_code == 400 and unknown.json()["errorCode"] == "E0000001", unknown.text
+    assert unknown.status_code == 400 and unknown.json()["errorCode"] == "E0000002", unknown.text
+    assert unknown.json()["errorSummary"] == "The request was not valid: Invalid policy type specified."
 
 
 # --- create, priority, lifecycle ----------------------------------------------
@@ -130,10 +131,18 @@ async def test_priority_inserts_shifts_and_keeps_the_default_last(okta, universe
     api_error(await okta.get_policy(second.id), 404, "E0000007")
 
 
-async def test_the_default_policy_cannot_be_deleted(okta):
+async def test_the_default_policy_cannot_be_deleted_or_moved(okta, universe):
     policy = await default_policy(okta, "OKTA_SIGN_ON")
     void_error(await okta.delete_policy(policy.id), 400, "E0000001")
     assert unwrap(await okta.get_policy(policy.id)).system is True
+    body = raw(universe, "GET", f"/api/v1/policies/{policy.id}").json()
+    unwrap(await okta.create_policy(sign_on_policy("Before the default")))
+    moved = raw(universe, "PUT", f"/api/v1/policies/{policy.id}", json={**body, "priority": 1})
+    assert moved.status_code == 400 and moved.json()["errorCode"] == "E0000077", moved.text
+    assert moved.json()["errorSummary"] == "Cannot modify the priority attribute because it is read-only."
+    # Its own (shifted) priority is accepted.
+    renamed = unwrap(await okta.replace_policy(policy.id, models.OktaSignOnPolicy.from_dict({**body, "priority": 2, "description": "Still last"})))
+    assert (renamed.priority, renamed.description) == (2, "Still last")
 
 
 async def test_lifecycle_and_system_log(okta, universe):
@@ -150,7 +159,7 @@ async def test_lifecycle_and_system_log(okta, universe):
     assert bad.status_code == 400 and bad.json()["errorCode"] == "E0000001"
     assert "name: The field cannot be left blank" in bad.json()["errorCauses"][0]["errorSummary"]
     wrong_type = raw(universe, "POST", "/api/v1/policies", json={"type": "SOMETHING", "name": "x"})
-    assert wrong_type.status_code == 400 and wrong_type.json()["errorCode"] == "E0000001"
+    assert wrong_type.status_code == 400 and wrong_type.json()["errorCode"] == "E0000002"
     not_json = raw(universe, "POST", "/api/v1/policies", data="{", headers={"Content-Type": "application/json"})
     assert not_json.status_code == 400 and not_json.json()["errorCode"] == "E0000003"
 

@@ -305,13 +305,31 @@ fn renumber_rules(s: &mut OktaState, policy_id: &str, moved: Option<(&str, Optio
     }
 }
 
+/// Okta's answer to a policy type it does not know (E0000002, without causes).
+fn invalid_type() -> OktaError {
+    OktaError::Other {
+        status: 400,
+        code: "E0000002".into(),
+        summary: "The request was not valid: Invalid policy type specified.".into(),
+    }
+}
+
+/// Okta's answer to a change of a read-only attribute, such as a system policy's priority (E0000077).
+fn read_only(attribute: &str) -> OktaError {
+    OktaError::Other {
+        status: 400,
+        code: "E0000077".into(),
+        summary: format!("Cannot modify the {attribute} attribute because it is read-only."),
+    }
+}
+
 fn policy_type(body: &Map<String, Value>) -> Result<String, OktaError> {
     let kind = body.get("type").and_then(Value::as_str).unwrap_or("").to_string();
     if kind.is_empty() {
         return Err(OktaError::validation("type", "type: The field cannot be left blank"));
     }
     if rule_type(&kind).is_none() {
-        return Err(OktaError::validation("type", format!("type: Invalid policy type: {kind}")));
+        return Err(invalid_type());
     }
     Ok(kind)
 }
@@ -342,7 +360,7 @@ async fn list(call: Call) -> Result<Response, OktaError> {
     let kind =
         call.query.text("type").map(str::to_string).ok_or(OktaError::MissingParameter { name: "type".into() })?;
     if rule_type(&kind).is_none() {
-        return Err(OktaError::validation("type", format!("type: Invalid policy type: {kind}")));
+        return Err(invalid_type());
     }
     let status = call.query.text("status").map(str::to_ascii_uppercase);
     let keyword = call.query.text("q").map(str::to_lowercase);
@@ -430,10 +448,7 @@ async fn replace(Path(id): Path<String>, call: Call) -> Result<Response, OktaErr
         }
         let input = policy_input(s, &policy.kind, &body)?;
         if policy.system && input.priority.is_some_and(|p| p != policy.priority) {
-            return Err(OktaError::validation(
-                "priority",
-                "priority: The priority of the default policy cannot be changed",
-            ));
+            return Err(read_only("priority"));
         }
         policy.name = input.name;
         policy.description = input.description;
@@ -630,10 +645,7 @@ async fn replace_rule(Path((policy_id, id)): Path<(String, String)>, call: Call)
         let mut rule = rule_of(s, &policy_id, &id)?;
         let input = rule_input(s, &policy, &body)?;
         if rule.system && input.priority.is_some_and(|p| p != rule.priority) {
-            return Err(OktaError::validation(
-                "priority",
-                "priority: The priority of the default rule cannot be changed",
-            ));
+            return Err(read_only("priority"));
         }
         rule.name = input.name;
         rule.conditions = input.conditions;
