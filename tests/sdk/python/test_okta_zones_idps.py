@@ -58,6 +58,17 @@ async def test_a_new_org_has_the_legacy_and_blocked_ip_zones(okta, universe):
     void_error(await okta.delete_network_zone(legacy.id), 400, "E0000001")
     blocklist = raw(universe, "GET", '/api/v1/zones?filter=usage%20eq%20%22BLOCKLIST%22').json()
     assert [z["name"] for z in blocklist] == ["BlockedIpZone"]
+    # An admin may rename the LegacyIpZone and give it addresses, not change what it is.
+    renamed = unwrap(await okta.replace_network_zone(legacy.id, models.NetworkZone.from_dict(
+        {**ip_zone("Office networks"), "proxies": []})))
+    assert (renamed.name, renamed.system, len(renamed.gateways)) == ("Office networks", True, 2)
+    as_blocklist = raw(universe, "PUT", f"/api/v1/zones/{legacy.id}", json={**ip_zone("x"), "usage": "BLOCKLIST", "proxies": []})
+    assert as_blocklist.status_code == 400 and as_blocklist.json()["errorCode"] == "E0000001"
+    # A blocklist has gateways only.
+    blocked = raw(universe, "POST", "/api/v1/zones", json={**ip_zone("Bad actors"), "usage": "BLOCKLIST"})
+    assert blocked.status_code == 400 and blocked.json()["errorCauses"][0]["errorSummary"].startswith("proxies:")
+    ok = raw(universe, "POST", "/api/v1/zones", json={**ip_zone("Bad actors"), "usage": "BLOCKLIST", "proxies": None})
+    assert ok.status_code == 200 and ok.json()["usage"] == "BLOCKLIST", ok.text
 
 
 async def test_ip_zone_crud_and_lifecycle(okta, universe):
