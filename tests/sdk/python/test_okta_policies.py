@@ -162,6 +162,8 @@ async def test_lifecycle_and_system_log(okta, universe):
     assert wrong_type.status_code == 400 and wrong_type.json()["errorCode"] == "E0000002"
     not_json = raw(universe, "POST", "/api/v1/policies", data="{", headers={"Content-Type": "application/json"})
     assert not_json.status_code == 400 and not_json.json()["errorCode"] == "E0000003"
+    for failed in (bad, wrong_type, not_json):
+        conforms(failed.json(), "Error")
 
 
 async def test_rules_crud_priority_and_lifecycle(okta, universe):

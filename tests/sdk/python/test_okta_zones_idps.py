@@ -98,6 +98,7 @@ async def test_zone_addresses_and_names_are_validated(okta, universe):
     ):
         resp = raw(universe, "POST", "/api/v1/zones", json=ip_zone(f"Bad {next(_seq)}", gateways))
         assert resp.status_code == 400 and resp.json()["errorCode"] == "E0000001", resp.text
+        conforms(resp.json(), "Error")
         assert resp.json()["errorCauses"][0]["errorSummary"].startswith("gateways:")
     assert raw(universe, "POST", "/api/v1/zones", json={"type": "IP"}).json()["errorCode"] == "E0000001"
     assert raw(universe, "POST", "/api/v1/zones", json={**ip_zone("x"), "type": "GEO"}).status_code == 400
@@ -201,6 +202,7 @@ async def test_trusted_origins_are_validated(okta, universe):
     ):
         resp = raw(universe, "POST", "/api/v1/trustedOrigins", json=bad)
         assert resp.status_code == 400 and resp.json()["errorCode"] == "E0000001", (bad, resp.text)
+        conforms(resp.json(), "Error")
 
 
 # --- identity providers ----------------------------------------------------------------
@@ -266,6 +268,7 @@ async def test_identity_providers_are_validated(universe):
     ):
         resp = raw(universe, "POST", "/api/v1/idps", json=bad)
         assert resp.status_code == 400 and resp.json()["errorCode"] == "E0000001", (bad, resp.text)
+        conforms(resp.json(), "Error")
 
 
 async def test_users_linked_to_an_identity_provider(okta, universe):
