@@ -374,7 +374,7 @@ fn render_link(l: &IdpLink, base: &str) -> Value {
 async fn list_users(Path(idp_id): Path<String>, call: Call) -> Result<Response, OktaError> {
     let caller = call.caller()?;
     caller.require_scope("okta.idps.read")?;
-    let limit = call.query.limit(20, 200)?;
+    let limit = call.query.limit(200, 200)?;
     let after = call.query.after()?;
     let base = call.base().to_string();
     let (items, next) = call.read(|s| -> Result<_, OktaError> {

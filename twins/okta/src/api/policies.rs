@@ -364,7 +364,8 @@ async fn list(call: Call) -> Result<Response, OktaError> {
     }
     let status = call.query.text("status").map(str::to_ascii_uppercase);
     let keyword = call.query.text("q").map(str::to_lowercase);
-    let limit = call.query.limit(20, 200)?;
+    // The document's listing has no page size: without `limit` every policy of the type comes back.
+    let limit = call.query.limit(MAX_POLICIES, MAX_POLICIES)?;
     let after = call.query.after()?;
     let base = call.base().to_string();
     let (items, next) = call.read(|s| -> Result<_, OktaError> {

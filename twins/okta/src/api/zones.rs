@@ -286,7 +286,8 @@ fn zone_in_use(s: &OktaState, zone_id: &str) -> bool {
 async fn list_zones(call: Call) -> Result<Response, OktaError> {
     let caller = call.caller()?;
     caller.require_scope("okta.networkZones.read")?;
-    let limit = call.query.limit(200, 200)?;
+    // `limit` defaults to -1 (every zone), as the document has it.
+    let limit = call.query.limit(MAX_ZONES, MAX_ZONES)?;
     let after = call.query.after()?;
     // `filter=id eq "…"` or `usage eq "BLOCKLIST"`, joined with `or` / `and` (as Okta allows).
     let filter = match call.query.text("filter") {
@@ -526,7 +527,8 @@ fn origin_of(s: &OktaState, id: &str) -> Result<TrustedOrigin, OktaError> {
 async fn list_origins(call: Call) -> Result<Response, OktaError> {
     let caller = call.caller()?;
     caller.require_scope("okta.trustedOrigins.read")?;
-    let limit = call.query.limit(20, 200)?;
+    // `limit` defaults to -1 (every origin), as the document has it.
+    let limit = call.query.limit(MAX_ORIGINS, MAX_ORIGINS)?;
     let after = call.query.after()?;
     let keyword = call.query.text("q").map(str::to_lowercase);
     let filter = match call.query.text("filter") {
