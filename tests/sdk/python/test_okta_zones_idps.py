@@ -296,3 +296,56 @@ async def test_users_linked_to_an_identity_provider(okta, universe):
     void_ok(await okta.deactivate_user(dave.id))
     void_ok(await okta.delete_user(dave.id))
     assert unwrap(await okta.list_identity_provider_application_users(idp.id)) == []
+
+
+# --- signing certificates ----------------------------------------------------------------
+
+
+def self_signed_certificate() -> tuple[str, int]:
+    """A fresh RSA certificate as an `x5c` entry (base64 DER), and its modulus."""
+    import base64
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "partner.test")])
+    not_after = datetime.datetime(2036, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)).not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    der = cert.public_bytes(serialization.Encoding.DER)
+    return base64.b64encode(der).decode(), key.public_key().public_numbers().n
+
+
+async def test_identity_provider_signing_certificates(okta, universe):
+    import base64
+
+    x5c, modulus = self_signed_certificate()
+    key = unwrap(await okta.create_identity_provider_key(models.IdPCertificateCredential.from_dict({"x5c": [x5c]})))
+    assert (key.kty, key.use, key.e, key.x5c) == ("RSA", "sig", "AQAB", [x5c])
+    assert int.from_bytes(base64.urlsafe_b64decode(key.n + "=" * (-len(key.n) % 4)), "big") == modulus
+    assert key.expires_at.isoformat().startswith("2036-01-02T03:04:05")
+    body = raw(universe, "GET", f"/api/v1/idps/credentials/keys/{key.kid}").json()
+    conforms(body, "JsonWebKey")
+    assert [k.kid for k in unwrap(await okta.list_identity_provider_keys())] == [key.kid]
+    again = raw(universe, "POST", "/api/v1/idps/credentials/keys", json={"x5c": [x5c]})
+    assert again.status_code == 400 and f"kid={key.kid}" in again.json()["errorCauses"][0]["errorSummary"]
+    for bad in ({"x5c": ["bm90IGEgY2VydA=="]}, {"x5c": "x"}, {}, {"x5c": ["%%%"]}):
+        resp = raw(universe, "POST", "/api/v1/idps/credentials/keys", json=bad)
+        assert resp.status_code == 400 and resp.json()["errorCode"] == "E0000001", (bad, resp.text)
+    # A key an identity provider trusts stays until the identity provider goes.
+    trust = {**SAML_IDP["protocol"]["credentials"]["trust"], "kid": key.kid}
+    saml = unwrap(await okta.create_identity_provider(models.IdentityProvider.from_dict(
+        {**SAML_IDP, "protocol": {**SAML_IDP["protocol"], "credentials": {"trust": trust}}})))
+    void_error(await okta.delete_identity_provider_key(key.kid), 400, "E0000001")
+    void_ok(await okta.delete_identity_provider(saml.id))
+    void_ok(await okta.delete_identity_provider_key(key.kid))
+    api_error(await okta.get_identity_provider_key(key.kid), 404, "E0000007")

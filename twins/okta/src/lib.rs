@@ -13,6 +13,7 @@
 //! `keys` (the JWT signing keys). `COVERAGE.md` lists what is served.
 
 pub mod api;
+pub mod certs;
 pub mod errors;
 pub mod expr;
 pub mod ids;

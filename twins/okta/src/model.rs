@@ -577,6 +577,8 @@ pub struct OktaState {
     /// `{idpId}:{userId}`
     #[serde(default)]
     pub idp_links: Collection<crate::security::IdpLink>,
+    #[serde(default)]
+    pub idp_keys: Collection<crate::security::IdpKey>,
 }
 
 impl Store for OktaState {
@@ -605,6 +607,7 @@ impl Store for OktaState {
             ("trusted_origins", &self.trusted_origins),
             ("idps", &self.idps),
             ("idp_links", &self.idp_links),
+            ("idp_keys", &self.idp_keys),
         ]
     }
 }
@@ -707,6 +710,7 @@ impl OktaState {
             trusted_origins: Collection::default(),
             idps: Collection::default(),
             idp_links: Collection::default(),
+            idp_keys: Collection::default(),
         }
     }
 

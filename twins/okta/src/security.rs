@@ -70,6 +70,19 @@ pub struct IdpLink {
     pub last_updated: DateTime<Utc>,
 }
 
+/// An X.509 signing certificate uploaded for identity providers to trust, keyed by `kid`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IdpKey {
+    pub kid: String,
+    pub created: DateTime<Utc>,
+    pub last_updated: DateTime<Utc>,
+    pub x5c: Vec<String>,
+    pub n: String,
+    pub e: String,
+    pub x5t_s256: String,
+    pub expires_at: DateTime<Utc>,
+}
+
 /// The zones every org has: LegacyIpZone (for policies) and BlockedIpZone (a blocklist), both empty.
 pub fn seed_zones(s: &mut OktaState, ids: &mut IdGen, now: DateTime<Utc>) {
     for (name, usage) in [("LegacyIpZone", "POLICY"), ("BlockedIpZone", "BLOCKLIST")] {

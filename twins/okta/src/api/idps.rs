@@ -13,7 +13,7 @@ use super::Call;
 use crate::errors::OktaError;
 use crate::ids::okta_id;
 use crate::model::{pair_key, Event, OktaState, Target};
-use crate::security::{IdentityProvider, IdpLink};
+use crate::security::{IdentityProvider, IdpKey, IdpLink};
 use crate::wire::{self, body_object, link_headers, paginate, ts, Order};
 
 pub const ROUTES: &[Route] = &[
@@ -36,6 +36,10 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/api/v1/idps/{idpId}/users/{userId}", "okta.idps.link_user", Cov::Implemented),
     route("DELETE", "/api/v1/idps/{idpId}/users/{userId}", "okta.idps.unlink_user", Cov::Implemented),
     route("GET", "/api/v1/users/{userId}/idps", "okta.users.list_idps", Cov::Implemented),
+    route("GET", "/api/v1/idps/credentials/keys", "okta.idps.list_keys", Cov::Implemented),
+    route("POST", "/api/v1/idps/credentials/keys", "okta.idps.create_key", Cov::Partial("RSA certificates only")),
+    route("GET", "/api/v1/idps/credentials/keys/{idpKeyId}", "okta.idps.get_key", Cov::Implemented),
+    route("DELETE", "/api/v1/idps/credentials/keys/{idpKeyId}", "okta.idps.delete_key", Cov::Implemented),
 ];
 
 pub fn routes(r: Router) -> Router {
@@ -45,10 +49,13 @@ pub fn routes(r: Router) -> Router {
         .route("/api/v1/idps/{idpId}/users", get(list_users))
         .route("/api/v1/idps/{idpId}/users/{userId}", get(get_user).post(link_user).delete(unlink_user))
         .route("/api/v1/users/{userId}/idps", get(user_idps))
+        .route("/api/v1/idps/credentials/keys", get(list_keys).post(create_key))
+        .route("/api/v1/idps/credentials/keys/{idpKeyId}", get(get_key).delete(delete_key))
 }
 
-/// Identity providers one org may hold.
+/// Identity providers, and signing certificates, one org may hold.
 const MAX_IDPS: usize = 200;
+const MAX_IDP_KEYS: usize = 200;
 
 /// The protocol types each identity provider type accepts.
 fn protocols_for(kind: &str) -> Option<&'static [&'static str]> {
@@ -479,4 +486,106 @@ async fn user_idps(Path(user_key): Path<String>, call: Call) -> Result<Response,
     })??;
     let path = call.path.clone();
     Ok(wire::page(items, link_headers(&base, &path, &call.query, None)))
+}
+
+// --- signing certificates ------------------------------------------------------------
+
+fn render_key(k: &IdpKey) -> Value {
+    json!({
+        "kid": k.kid,
+        "created": ts(k.created),
+        "lastUpdated": ts(k.last_updated),
+        "e": k.e,
+        "n": k.n,
+        "kty": "RSA",
+        "use": "sig",
+        "x5c": k.x5c,
+        "x5t#S256": k.x5t_s256,
+        "expiresAt": ts(k.expires_at),
+    })
+}
+
+fn key_of(s: &OktaState, kid: &str) -> Result<IdpKey, OktaError> {
+    s.idp_keys.get(kid).cloned().ok_or_else(|| OktaError::not_found(kid, "IdpKey"))
+}
+
+async fn list_keys(call: Call) -> Result<Response, OktaError> {
+    let caller = call.caller()?;
+    caller.require_scope("okta.idps.read")?;
+    let limit = call.query.limit(20, 200)?;
+    let after = call.query.after()?;
+    let base = call.base().to_string();
+    let (items, next) = call.read(|s| {
+        let keyed: Vec<(String, &IdpKey)> = s.idp_keys.values().map(|k| (k.kid.clone(), k)).collect();
+        paginate(keyed, after, limit, Order::KeyAscending)
+            .map(|(page, next)| (page.into_iter().map(render_key).collect::<Vec<_>>(), next))
+    })??;
+    Ok(wire::page(items, link_headers(&base, "/api/v1/idps/credentials/keys", &call.query, next.as_deref())))
+}
+
+async fn create_key(call: Call) -> Result<Response, OktaError> {
+    let caller = call.caller()?;
+    caller.require_scope("okta.idps.manage")?;
+    let body = body_object(&call.body)?;
+    let chain: Vec<String> = match body.get("x5c") {
+        Some(Value::Array(a)) if !a.is_empty() && a.len() <= 10 && a.iter().all(Value::is_string) => {
+            a.iter().filter_map(Value::as_str).map(str::to_string).collect()
+        }
+        None | Some(Value::Null) => return Err(OktaError::validation("x5c", "x5c: The field cannot be left blank")),
+        Some(_) => return Err(OktaError::validation("x5c", "x5c: Does not match required type: array of strings")),
+    };
+    let leaf = chain.first().map(String::as_str).unwrap_or("");
+    let cert = crate::certs::read_certificate(leaf)
+        .map_err(|e| OktaError::validation("x5c", format!("x5c: The certificate is invalid: {e}")))?;
+    let now = call.now();
+    let out = call.write(|s, ids| {
+        if s.idp_keys.len() >= MAX_IDP_KEYS {
+            return Err(OktaError::validation("x5c", "The maximum number of identity provider keys has been reached"));
+        }
+        if let Some(existing) = s.idp_keys.values().find(|k| k.x5t_s256 == cert.x5t_s256) {
+            return Err(OktaError::validation(
+                "x5c",
+                format!("x5c: This certificate has already been uploaded with kid={}.", existing.kid),
+            ));
+        }
+        let key = IdpKey {
+            kid: crate::ids::uuid(ids),
+            created: now,
+            last_updated: now,
+            x5c: chain.clone(),
+            n: cert.n.clone(),
+            e: cert.e.clone(),
+            x5t_s256: cert.x5t_s256.clone(),
+            expires_at: cert.not_after,
+        };
+        s.idp_keys.insert(key.kid.clone(), key.clone());
+        Ok(render_key(&key))
+    })?;
+    Ok(wire::ok(&out))
+}
+
+async fn get_key(Path(kid): Path<String>, call: Call) -> Result<Response, OktaError> {
+    let caller = call.caller()?;
+    caller.require_scope("okta.idps.read")?;
+    let out = call.read(|s| key_of(s, &kid).map(|k| render_key(&k)))??;
+    Ok(wire::ok(&out))
+}
+
+/// A key an identity provider trusts stays until no identity provider names it.
+async fn delete_key(Path(kid): Path<String>, call: Call) -> Result<Response, OktaError> {
+    let caller = call.caller()?;
+    caller.require_scope("okta.idps.manage")?;
+    call.write(|s, _ids| {
+        key_of(s, &kid)?;
+        let in_use = s
+            .idps
+            .values()
+            .any(|i| i.protocol.pointer("/credentials/trust/kid").and_then(Value::as_str) == Some(kid.as_str()));
+        if in_use {
+            return Err(OktaError::validation("kid", "kid: The key is in use by an identity provider"));
+        }
+        s.idp_keys.remove(&kid);
+        Ok(())
+    })?;
+    Ok(wire::no_content())
 }
