@@ -94,7 +94,10 @@ pub fn check_password(
         // A password older than the policy's maxAgeDays has expired (on the universe clock).
         let expired = user.status == UserStatus::PasswordExpired || crate::policy::password_expired(s, &user.id, now);
         if expired && user.status == UserStatus::Active {
-            let _ = s.apply_lifecycle(&user.id, Lifecycle::ExpirePassword, now);
+            // ACTIVE → PASSWORD_EXPIRED holds for every user with a password.
+            if let Err(e) = s.apply_lifecycle(&user.id, Lifecycle::ExpirePassword, now) {
+                tracing::warn!(user = %user.id, "an aged password did not expire: {e}");
+            }
         }
         if let Some(u) = s.users.get_mut(&user.id) {
             u.failed_logins = 0;
