@@ -1,22 +1,28 @@
 //! twin-okta: a behaviour-faithful, in-memory twin of Okta's Management API
 //! (users and their lifecycle, groups and group rules, applications, factors,
-//! the System Log), the Authentication API and the org and `default` OAuth 2.0 /
+//! the System Log, policies, network zones, trusted origins and identity
+//! providers), the Authentication API and the org and `default` OAuth 2.0 /
 //! OIDC authorization servers, for the official SDKs (`okta` on PyPI,
 //! `@okta/okta-sdk-nodejs` on npm) unchanged but for their org URL.
 //!
-//! Layout: `model` (state and rules), `api` (handlers by resource), `wire`
+//! Layout: `model` (state and rules), `policy` (policies and the password
+//! policy that governs a user), `security` (zones, trusted origins, identity
+//! providers), `api` (handlers by resource), `wire`
 //! (links, cursors, the search grammar), `expr` (the Expression Language subset
 //! of group rules), `errors` (Okta's error dialect), `seed` (fixture → state),
 //! `keys` (the JWT signing keys). `COVERAGE.md` lists what is served.
 
 pub mod api;
 pub mod authz;
+pub mod certs;
 pub mod errors;
 pub mod expr;
 pub mod hooks;
 pub mod ids;
 pub mod keys;
 pub mod model;
+pub mod policy;
+pub mod security;
 pub mod seed;
 pub mod wire;
 

@@ -282,23 +282,12 @@ pub fn validate_profile(profile: &Map<String, Value>) -> Result<(), OktaError> {
     }
 }
 
-/// The default password policy: 8 characters, a lowercase letter, an uppercase
-/// letter, a number, no parts of the username.
+/// Checks a password against a new org's Default Policy (`crate::policy` checks
+/// it against the policy that governs a given user).
 pub fn validate_password(password: &str, login: &str) -> Result<(), OktaError> {
-    let user = login.split('@').next().unwrap_or("").to_lowercase();
-    let ok = password.chars().count() >= 8
-        && password.chars().any(|c| c.is_lowercase())
-        && password.chars().any(|c| c.is_uppercase())
-        && password.chars().any(|c| c.is_ascii_digit())
-        && (user.len() < 3 || !password.to_lowercase().contains(&user));
-    if ok {
-        Ok(())
-    } else {
-        Err(OktaError::validation(
-            "password",
-            "password: Password requirements were not met. Password requirements: at least 8 characters, a lowercase letter, an uppercase letter, a number, no parts of your username.",
-        ))
-    }
+    let mut profile = Map::new();
+    profile.insert("login".into(), Value::String(login.to_string()));
+    crate::policy::PasswordRules::default().check_complexity(password, &profile)
 }
 
 // ---------------------------------------------------------------------------
@@ -550,8 +539,6 @@ pub struct OktaState {
     pub user_schema_id: String,
     /// The user the seeded API token acts as.
     pub admin_user_id: String,
-    /// Failed sign-ins before LOCKED_OUT (the password policy's lockout; 10 by default).
-    pub max_attempts: u32,
     pub log_seq: u64,
     pub users: Collection<User>,
     pub groups: Collection<Group>,
@@ -589,6 +576,25 @@ pub struct OktaState {
     pub event_hooks: Collection<crate::hooks::EventHook>,
     #[serde(default)]
     pub inline_hooks: Collection<crate::hooks::InlineHook>,
+    /// Policies of every type, and their rules (`crate::policy`).
+    #[serde(default)]
+    pub policies: Collection<crate::policy::Policy>,
+    #[serde(default)]
+    pub policy_rules: Collection<crate::policy::PolicyRule>,
+    /// A user's earlier passwords, oldest first, for the password policy's history.
+    #[serde(default)]
+    pub password_history: Collection<Vec<String>>,
+    #[serde(default)]
+    pub zones: Collection<crate::security::NetworkZone>,
+    #[serde(default)]
+    pub trusted_origins: Collection<crate::security::TrustedOrigin>,
+    #[serde(default)]
+    pub idps: Collection<crate::security::IdentityProvider>,
+    /// `{idpId}:{userId}`
+    #[serde(default)]
+    pub idp_links: Collection<crate::security::IdpLink>,
+    #[serde(default)]
+    pub idp_keys: Collection<crate::security::IdpKey>,
 }
 
 impl Store for OktaState {
@@ -617,6 +623,14 @@ impl Store for OktaState {
             ("auth_rules", &self.auth_rules),
             ("event_hooks", &self.event_hooks),
             ("inline_hooks", &self.inline_hooks),
+            ("policies", &self.policies),
+            ("policy_rules", &self.policy_rules),
+            ("password_history", &self.password_history),
+            ("zones", &self.zones),
+            ("trusted_origins", &self.trusted_origins),
+            ("idps", &self.idps),
+            ("idp_links", &self.idp_links),
+            ("idp_keys", &self.idp_keys),
         ]
     }
 }
@@ -697,7 +711,6 @@ impl OktaState {
             user_type_id: okta_id(ids, "oty"),
             user_schema_id: okta_id(ids, "osc"),
             admin_user_id: String::new(),
-            max_attempts: 10,
             log_seq: 0,
             users: Collection::default(),
             groups: Collection::default(),
@@ -720,6 +733,14 @@ impl OktaState {
             auth_rules: Collection::default(),
             event_hooks: Collection::default(),
             inline_hooks: Collection::default(),
+            policies: Collection::default(),
+            policy_rules: Collection::default(),
+            password_history: Collection::default(),
+            zones: Collection::default(),
+            trusted_origins: Collection::default(),
+            idps: Collection::default(),
+            idp_links: Collection::default(),
+            idp_keys: Collection::default(),
         }
     }
 
@@ -873,6 +894,12 @@ impl OktaState {
             self.factors.iter().filter(|(_, f)| f.user_id == user_id).map(|(k, _)| k.clone()).collect();
         for k in factors {
             self.factors.remove(&k);
+        }
+        self.password_history.remove(user_id);
+        let links: Vec<String> =
+            self.idp_links.iter().filter(|(_, l)| l.user_id == user_id).map(|(k, _)| k.clone()).collect();
+        for k in links {
+            self.idp_links.remove(&k);
         }
     }
 

@@ -66,9 +66,6 @@ pub fn seed(fixture: &Fixture, ctx: &mut SeedCtx<'_>) -> Result<OktaState, Fixtu
     };
     let now = ctx.now;
     let mut state = OktaState::new(&fixture.company.name, ctx.ids);
-    if let Some(n) = section.max_attempts {
-        state.max_attempts = n.max(1);
-    }
     let password = section.password.clone().unwrap_or_else(|| DEFAULT_PASSWORD.to_string());
 
     // Users: ids first, so managers can be referred to by id.
@@ -224,6 +221,16 @@ pub fn seed(fixture: &Fixture, ctx: &mut SeedCtx<'_>) -> Result<OktaState, Fixtu
             );
         }
     }
+
+    // The policies and zones a new org has (after the groups: they name Everyone).
+    // Their ids come from a generator of their own, derived from the org's id, so
+    // adding them shifts no id the universe's generator hands out afterwards.
+    let mut own_ids = twin_core::ids::IdGen::new(
+        state.org_id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)),
+    );
+    let max_attempts = section.max_attempts.map_or(10, |n| n.max(1));
+    crate::policy::seed_defaults(&mut state, &mut own_ids, epoch, max_attempts);
+    crate::security::seed_zones(&mut state, &mut own_ids, epoch);
 
     // The admin whose API token the manifest gives.
     let active = |key: &str| fixture.person(key).is_some_and(|p| p.status == PersonStatus::Active);

@@ -62,7 +62,15 @@ const NOTES: &str = "## Twin specifics
   403 E0000006). The seeded API token acts as the fixture's admin (`okta.admin`, else the first
   active member of `admins`); it stops working if that user is suspended or deactivated.
 - **Seeded users** sign in with `Tw1n-Passw0rd!` (fixture `okta.password` overrides); ten failed
-  sign-ins (`okta.max_attempts`) lock a user out.
+  sign-ins lock a user out (the Default Policy's `lockout.maxAttempts`; fixture `okta.max_attempts`).
+- **Policies.** A new org's Default Policy (and Default or Catch-all Rule) of each type, and its
+  LegacyIpZone and BlockedIpZone, are seeded. The PASSWORD policy that governs a user (the first
+  active one by priority whose `people.groups` condition holds) is enforced wherever a password is
+  set: complexity on create and every set; history (`age.historyCount`, counting the current
+  password) and `minAgeMinutes` on a user's own change, a reset, and an admin's set with
+  `strict=true`; `maxAgeDays` expires a password at sign-in on the universe clock; lockout counts
+  failed sign-ins to `lockout.maxAttempts` (0: never). Other policy types are stored and ordered,
+  not evaluated.
 - **Factors.** TOTP codes are real RFC 6238 codes of the enrolment's `sharedSecret`; SMS, call and
   email codes are in the universe state (`GET /_dtu/universes/{id}/state?service=okta`,
   `factors.{id}.secret`), as a phone would have them; push is approved by the twin at once.
@@ -87,6 +95,8 @@ const NOTES: &str = "## Twin specifics
   `settings.oauthClient.jwks.keys` as `[null]` and cannot send a factor `passCode` (its request
   models lack the field); it types `expire_password_with_temp_password` as a User. The Node SDK
   caches single-object GETs by `_links.self.href` (so reads after out-of-band changes are stale).
+  okta 3.4.6 types a DYNAMIC zone's `asns` and `locations` as objects where Okta sends arrays, so
+  it cannot read a DYNAMIC zone that has them (the raw API can).
 
 ";
 

@@ -1,7 +1,8 @@
 //! `/api/v1/authn`: the Classic Authentication API, primary authentication only.
 //! A right password gives SUCCESS and a one-time `sessionToken` (redeemable at
 //! `/authorize`); wrong ones count toward the password policy's lockout
-//! (`max_attempts`, 10 by default), after which the user is LOCKED_OUT.
+//! (`lockout.maxAttempts` of the user's password policy, 10 by default), after
+//! which the user is LOCKED_OUT; a password older than its `maxAgeDays` has expired.
 //! PASSWORD_EXPIRED users get a state token and change their password through
 //! `/api/v1/authn/credentials/change_password`.
 
@@ -16,7 +17,7 @@ use super::routes::{route, Cov, Route};
 use super::Call;
 use crate::errors::OktaError;
 use crate::ids::alnum;
-use crate::model::{validate_password, Actor, Event, Lifecycle, OktaState, SessionToken, Target, User, UserStatus};
+use crate::model::{Actor, Event, Lifecycle, OktaState, SessionToken, Target, User, UserStatus};
 use crate::wire::{self, body_object, ts};
 
 pub const ROUTES: &[Route] = &[
@@ -90,6 +91,14 @@ pub fn check_password(
     let signs_in = matches!(user.status, UserStatus::Active | UserStatus::PasswordExpired);
     let right = user.password.as_deref().is_some_and(|p| !p.is_empty() && p == password);
     if signs_in && right {
+        // A password older than the policy's maxAgeDays has expired (on the universe clock).
+        let expired = user.status == UserStatus::PasswordExpired || crate::policy::password_expired(s, &user.id, now);
+        if expired && user.status == UserStatus::Active {
+            // ACTIVE → PASSWORD_EXPIRED holds for every user with a password.
+            if let Err(e) = s.apply_lifecycle(&user.id, Lifecycle::ExpirePassword, now) {
+                tracing::warn!(user = %user.id, "an aged password did not expire: {e}");
+            }
+        }
         if let Some(u) = s.users.get_mut(&user.id) {
             u.failed_logins = 0;
             if user.status == UserStatus::Active {
@@ -98,11 +107,7 @@ pub fn check_password(
         }
         let e = Event::new("user.session.start", "User login to Okta", vec![]);
         s.log(ids, now, &actor, facts, e);
-        return if user.status == UserStatus::PasswordExpired {
-            Verdict::Expired(user.id)
-        } else {
-            Verdict::Success(user.id)
-        };
+        return if expired { Verdict::Expired(user.id) } else { Verdict::Success(user.id) };
     }
     let mut e = Event::new("user.session.start", "User login to Okta", vec![]);
     e.outcome = "FAILURE";
@@ -113,7 +118,8 @@ pub fn check_password(
         if let Some(u) = s.users.get_mut(&user.id) {
             u.failed_logins = failed;
         }
-        if failed >= s.max_attempts && s.apply_lifecycle(&user.id, Lifecycle::Lock, now).is_ok() {
+        let max_attempts = crate::policy::max_attempts(s, &user.id);
+        if max_attempts > 0 && failed >= max_attempts && s.apply_lifecycle(&user.id, Lifecycle::Lock, now).is_ok() {
             let op = Lifecycle::Lock;
             let mut e = Event::new(op.event_type(), op.display_message(), vec![Target::user(&user)]);
             e.severity = "WARN";
@@ -210,8 +216,9 @@ async fn change_password(call: Call) -> Result<Response, OktaError> {
                 cause: "oldPassword: The credentials provided were incorrect.".into(),
             });
         }
-        validate_password(&new, user.login())?;
+        crate::policy::check_new_password(s, &user.id, &new, crate::policy::PasswordChange::Change, now)?;
         s.apply_lifecycle(&user.id, Lifecycle::SetPassword, now)?;
+        crate::policy::remember_password(s, &user.id, &old);
         if let Some(u) = s.users.get_mut(&user.id) {
             u.password = Some(new.clone());
             u.last_login = Some(now);

@@ -7,13 +7,16 @@ pub mod authservers;
 pub mod factors;
 pub mod groups;
 pub mod hooks;
+pub mod idps;
 pub mod logs;
 pub mod oauth;
+pub mod policies;
 pub mod render;
 pub mod routes;
 pub mod rules;
 pub mod sessions;
 pub mod users;
+pub mod zones;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 

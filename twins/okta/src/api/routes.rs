@@ -6,8 +6,9 @@
 use axum::http::Method;
 use axum::Router;
 
-use super::{apps, authn, factors, groups, logs, oauth, rules, sessions, users};
-use super::{authservers, hooks};
+use super::{
+    apps, authn, authservers, factors, groups, hooks, idps, logs, oauth, policies, rules, sessions, users, zones,
+};
 
 /// How completely a route follows the vendor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +47,9 @@ pub fn all() -> Vec<Route> {
         oauth::ROUTES,
         authservers::ROUTES,
         hooks::ROUTES,
+        policies::ROUTES,
+        zones::ROUTES,
+        idps::ROUTES,
     ]
     .concat()
 }
@@ -62,6 +66,9 @@ pub fn router() -> Router {
     let r = sessions::routes(r);
     let r = authservers::routes(r);
     let r = hooks::routes(r);
+    let r = policies::routes(r);
+    let r = zones::routes(r);
+    let r = idps::routes(r);
     oauth::routes(r)
 }
 

@@ -15,9 +15,8 @@ use super::routes::{route, Cov, Route};
 use super::{Call, Caller};
 use crate::errors::OktaError;
 use crate::ids::{alnum, okta_id};
-use crate::model::{
-    validate_password, validate_profile, Event, Lifecycle, OktaState, RecoveryQuestion, Target, User, UserStatus,
-};
+use crate::model::{validate_profile, Event, Lifecycle, OktaState, RecoveryQuestion, Target, User, UserStatus};
+use crate::policy::{check_new_password, remember_password, PasswordChange};
 use crate::wire::search::{self, Expr, Rules};
 use crate::wire::{self, body_object, link_headers, paginate, Order};
 
@@ -304,10 +303,6 @@ async fn create(call: Call) -> Result<Response, OktaError> {
     let profile = input.profile.unwrap_or_default();
     validate_profile(&profile)?;
     let login = profile.get("login").and_then(Value::as_str).unwrap_or("").to_string();
-    // An imported hash is stored as "no usable password" but counts as one.
-    if let Some(pw) = input.password.as_deref().filter(|p| !p.is_empty()) {
-        validate_password(pw, &login)?;
-    }
     let expire = match next_login {
         None => false,
         Some("changePassword") => {
@@ -352,6 +347,13 @@ async fn create(call: Call) -> Result<Response, OktaError> {
             if g.kind != crate::model::GroupType::OktaGroup {
                 return Err(OktaError::Forbidden);
             }
+        }
+        // The password policy of the groups the user is created in. An imported
+        // hash is stored as "no usable password" but counts as one.
+        if let Some(pw) = input.password.as_deref().filter(|p| !p.is_empty()) {
+            let mut groups: Vec<String> = s.everyone_group().map(|g| vec![g.id.clone()]).unwrap_or_default();
+            groups.extend(group_ids.iter().cloned());
+            crate::policy::rules_for_groups(s, &groups).check_complexity(pw, &profile)?;
         }
         let status = if !activate {
             UserStatus::Staged
@@ -427,6 +429,14 @@ async fn get_user(Path(key): Path<String>, call: Call) -> Result<Response, OktaE
     Ok(wire::ok(&out))
 }
 
+/// How an update applies: `full` replaces the profile (`PUT`), `strict` checks a new
+/// password's history and minimum age as a user's own change would.
+#[derive(Debug, Clone, Copy)]
+struct UpdateMode {
+    full: bool,
+    strict: bool,
+}
+
 /// Applies an update body to a user: partial (`POST`) or full (`PUT`).
 fn apply_update(
     s: &mut OktaState,
@@ -434,9 +444,10 @@ fn apply_update(
     caller: &Caller,
     key: &str,
     body: &Map<String, Value>,
-    full: bool,
+    mode: UpdateMode,
     now: DateTime<Utc>,
 ) -> Result<String, OktaError> {
+    let UpdateMode { full, strict } = mode;
     let input = user_input(body)?;
     let mut user = s.user(key)?.clone();
     if user.status == UserStatus::Deprovisioned {
@@ -467,7 +478,12 @@ fn apply_update(
     let mut password_changed = false;
     if let Some(pw) = input.password {
         if !pw.is_empty() {
-            validate_password(&pw, user.login())?;
+            // An admin's set skips history and minimum age unless `strict=true`.
+            let how = if strict { PasswordChange::Change } else { PasswordChange::Set };
+            check_new_password(s, &user.id, &pw, how, now)?;
+        }
+        if let Some(old) = user.password.as_deref() {
+            remember_password(s, &user.id, old);
         }
         user.password = Some(pw);
         user.password_changed = Some(now);
@@ -504,10 +520,11 @@ async fn update_common(key: String, call: Call, full: bool) -> Result<Response, 
     caller.require_scope("okta.users.manage")?;
     let key = resolve_key(&key, &caller).to_string();
     let body = body_object(&call.body)?;
+    let strict = call.query.bool("strict", false)?;
     let now = call.now();
     let base = call.base().to_string();
     let out = call.write(|s, ids| {
-        let id = apply_update(s, ids, &caller, &key, &body, full, now)?;
+        let id = apply_update(s, ids, &caller, &key, &body, UpdateMode { full, strict }, now)?;
         let u = s.users.get(&id).ok_or(OktaError::Internal)?;
         Ok(render::user(s, u, &base))
     })?;
@@ -642,13 +659,14 @@ async fn change_password(Path(key): Path<String>, call: Call) -> Result<Response
                 cause: "oldPassword: The credentials provided were incorrect.".into(),
             });
         }
-        validate_password(&new, user.login())?;
+        check_new_password(s, &user.id, &new, PasswordChange::Change, now)?;
         if new == old {
             return Err(OktaError::CredentialsFailed {
                 cause: "password: Password cannot be your current password".into(),
             });
         }
         s.apply_lifecycle(&user.id, Lifecycle::SetPassword, now)?;
+        remember_password(s, &user.id, &old);
         if let Some(u) = s.users.get_mut(&user.id) {
             u.password = Some(new.clone());
         }
@@ -761,8 +779,11 @@ async fn forgot_password_recovery_question(Path(key): Path<String>, call: Call) 
                 cause: "recovery_question: The recovery question answer did not match our records.".into(),
             });
         }
-        validate_password(&new, user.login())?;
+        check_new_password(s, &user.id, &new, PasswordChange::Change, now)?;
         s.apply_lifecycle(&user.id, Lifecycle::SetPassword, now)?;
+        if let Some(old) = user.password.as_deref() {
+            remember_password(s, &user.id, old);
+        }
         if let Some(u) = s.users.get_mut(&user.id) {
             u.password = Some(new.clone());
             u.failed_logins = 0;
