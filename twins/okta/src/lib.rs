@@ -9,12 +9,15 @@
 //! of group rules), `errors` (Okta's error dialect), `seed` (fixture → state),
 //! `keys` (the JWT signing keys). `COVERAGE.md` lists what is served.
 
+pub mod admin;
 pub mod api;
+pub mod control;
 pub mod errors;
 pub mod expr;
 pub mod ids;
 pub mod keys;
 pub mod model;
+pub mod schema;
 pub mod seed;
 pub mod wire;
 
@@ -131,6 +134,10 @@ impl Twin for OktaTwin {
             _ => ("api/v1", 1200),
         };
         Some(RateLimit { class: class.into(), limit, per_seconds: 60, shared: false })
+    }
+
+    fn control_router(&self) -> Option<Router> {
+        Some(control::router())
     }
 
     fn coverage(&self) -> Coverage {

@@ -573,6 +573,30 @@ pub struct OktaState {
     pub tokens: Collection<IssuedToken>,
     #[serde(default)]
     pub grants: Collection<ScopeGrant>,
+    /// Admin role assignments, by id (see `admin`).
+    #[serde(default)]
+    pub role_assignments: Collection<crate::admin::RoleAssignment>,
+    #[serde(default)]
+    pub custom_roles: Collection<crate::admin::CustomRole>,
+    #[serde(default)]
+    pub resource_sets: Collection<crate::admin::ResourceSet>,
+    #[serde(default)]
+    pub api_tokens: Collection<crate::admin::ApiTokenRecord>,
+    /// Custom profile attributes: user schemas by id, `group`, `app:{appId}` (see `schema`).
+    #[serde(default)]
+    pub profile_schemas: Collection<crate::schema::ProfileSchema>,
+    /// User types besides the default one (`user_type_id`).
+    #[serde(default)]
+    pub user_types: Collection<crate::schema::UserType>,
+    /// Linked-object definitions, by primary name.
+    #[serde(default)]
+    pub linked_objects: Collection<crate::schema::LinkedObject>,
+    /// `{primaryName}:{associatedUserId}`
+    #[serde(default)]
+    pub user_links: Collection<crate::schema::UserLink>,
+    /// `{groupId}:{ownerId}`
+    #[serde(default)]
+    pub group_owners: Collection<crate::schema::GroupOwner>,
 }
 
 impl Store for OktaState {
@@ -594,6 +618,15 @@ impl Store for OktaState {
             ("auth_codes", &self.auth_codes),
             ("tokens", &self.tokens),
             ("grants", &self.grants),
+            ("role_assignments", &self.role_assignments),
+            ("custom_roles", &self.custom_roles),
+            ("resource_sets", &self.resource_sets),
+            ("api_tokens", &self.api_tokens),
+            ("profile_schemas", &self.profile_schemas),
+            ("user_types", &self.user_types),
+            ("linked_objects", &self.linked_objects),
+            ("user_links", &self.user_links),
+            ("group_owners", &self.group_owners),
         ]
     }
 }
@@ -690,6 +723,15 @@ impl OktaState {
             auth_codes: Collection::default(),
             tokens: Collection::default(),
             grants: Collection::default(),
+            role_assignments: Collection::default(),
+            custom_roles: Collection::default(),
+            resource_sets: Collection::default(),
+            api_tokens: Collection::default(),
+            profile_schemas: Collection::default(),
+            user_types: Collection::default(),
+            linked_objects: Collection::default(),
+            user_links: Collection::default(),
+            group_owners: Collection::default(),
         }
     }
 
@@ -829,6 +871,7 @@ impl OktaState {
     /// Removes a deprovisioned user and everything that points at it.
     pub fn purge_user(&mut self, user_id: &str) {
         self.users.remove(user_id);
+        crate::api::roles::forget_principal(self, user_id);
         let memberships: Vec<String> =
             self.memberships.iter().filter(|(_, m)| m.user_id == user_id).map(|(k, _)| k.clone()).collect();
         for k in memberships {
@@ -849,6 +892,7 @@ impl OktaState {
     /// Removes a group, its memberships and its app assignments.
     pub fn purge_group(&mut self, group_id: &str) {
         self.groups.remove(group_id);
+        crate::api::roles::forget_principal(self, group_id);
         let prefix = format!("{group_id}:");
         let memberships: Vec<String> = self.memberships.keys().filter(|k| k.starts_with(&prefix)).cloned().collect();
         for k in memberships {

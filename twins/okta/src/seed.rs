@@ -238,9 +238,13 @@ pub fn seed(fixture: &Fixture, ctx: &mut SeedCtx<'_>) -> Result<OktaState, Fixtu
             .or_else(|| fixture.people.iter().find(|p| p.status == PersonStatus::Active).map(|p| p.key.clone())),
     };
     state.admin_user_id = admin_key.and_then(|k| user_ids.get(k.as_str()).cloned()).unwrap_or_default();
-    ctx.mint(
+    let token = ctx.mint(
         API_TOKEN_PREFIX,
         Principal { service: "okta".into(), kind: "api_token".into(), subject: state.admin_user_id.clone() },
     );
+    // The token's user is a super admin: the token acts with that user's roles.
+    if !state.admin_user_id.is_empty() {
+        crate::api::roles::seed_admin(&mut state, ctx.ids, &token, now);
+    }
     Ok(state)
 }

@@ -813,6 +813,8 @@ fn upsert_assignment(
         return Err(OktaError::validation("id", "id: A deactivated user cannot be assigned to an application"));
     }
     let (mut credentials, profile) = assignment_fields(body)?;
+    w.caller.require(s, "okta.apps.manage", crate::admin::On::App(app_id))?;
+    crate::schema::enforce_app_user(s, app_id, &profile, Some(user_id), false)?;
     if credentials.get("userName").is_none() {
         credentials["userName"] = json!(user.login());
     }
@@ -994,6 +996,8 @@ async fn assign_group(Path((app_id, group_id)): Path<(String, String)>, call: Ca
     let out = call.write(|s, ids| {
         let app = s.app(&app_id)?.clone();
         let group = s.groups.get(&group_id).cloned().ok_or_else(|| OktaError::not_found(&group_id, "UserGroup"))?;
+        caller.require(s, "okta.apps.manage", crate::admin::On::App(&app_id))?;
+        crate::schema::enforce_app_user(s, &app_id, &profile, None, true)?;
         let key = pair_key(&app_id, &group_id);
         let existing = s.app_groups.get(&key).cloned();
         let next_priority = s.app_groups.values().filter(|g| g.app_id == app_id).count() as i64;

@@ -6,7 +6,7 @@
 use axum::http::Method;
 use axum::Router;
 
-use super::{apps, authn, factors, groups, logs, oauth, rules, sessions, users};
+use super::{apps, authn, factors, groups, logs, oauth, roles, rules, schemas, sessions, users};
 
 /// How completely a route follows the vendor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +43,8 @@ pub fn all() -> Vec<Route> {
         authn::ROUTES,
         sessions::ROUTES,
         oauth::ROUTES,
+        roles::ROUTES,
+        schemas::ROUTES,
     ]
     .concat()
 }
@@ -57,6 +59,8 @@ pub fn router() -> Router {
     let r = factors::routes(r);
     let r = authn::routes(r);
     let r = sessions::routes(r);
+    let r = roles::routes(r);
+    let r = schemas::routes(r);
     oauth::routes(r)
 }
 

@@ -137,6 +137,7 @@ fn cmp_values(a: Option<&Value>, b: Option<&Value>) -> Ordering {
 async fn list(call: Call) -> Result<Response, OktaError> {
     let caller = call.caller()?;
     caller.require_scope("okta.users.read")?;
+    check_expand(&call)?;
     let q = &call.query;
     let (search_text, filter_text, keyword) = (q.text("search"), q.text("filter"), q.text("q"));
     if search_text.is_some() && filter_text.is_some() {
@@ -342,11 +343,13 @@ async fn create(call: Call) -> Result<Response, OktaError> {
         if s.login_taken(&login, None) {
             return Err(duplicate_login());
         }
-        if let Some(t) = &type_id {
-            if *t != s.user_type_id {
-                return Err(OktaError::validation("type", format!("type: The user type '{t}' does not exist")));
-            }
-        }
+        let type_id = match &type_id {
+            Some(t) if *t == s.user_type_id || s.user_types.contains_key(t) => t.clone(),
+            Some(t) => return Err(OktaError::validation("type", format!("type: The user type '{t}' does not exist"))),
+            None => s.user_type_id.clone(),
+        };
+        caller.require(s, "okta.users.create", crate::admin::On::Org)?;
+        crate::schema::enforce_user(s, &type_id, &profile, None)?;
         for gid in &group_ids {
             let g = s.groups.get(gid).ok_or_else(|| OktaError::not_found(gid.clone(), "UserGroup"))?;
             if g.kind != crate::model::GroupType::OktaGroup {
@@ -381,7 +384,7 @@ async fn create(call: Call) -> Result<Response, OktaError> {
                 .provider
                 .clone()
                 .unwrap_or_else(|| if provider { "FEDERATION".into() } else { "OKTA".into() }),
-            type_id: s.user_type_id.clone(),
+            type_id: type_id.clone(),
             failed_logins: 0,
         };
         let target = Target::user(&user);
@@ -418,9 +421,19 @@ fn resolve_key<'a>(key: &'a str, caller: &'a Caller) -> &'a str {
     }
 }
 
+/// `expand` on users: only `blocks` is a value Okta knows; anything else is refused.
+fn check_expand(call: &Call) -> Result<(), OktaError> {
+    let asked = call.query.text("expand").unwrap_or("");
+    match asked.split(',').map(str::trim).find(|e| !e.is_empty() && *e != "blocks") {
+        Some(bad) => Err(OktaError::validation("expand", format!("expand: Invalid expand value: {bad}"))),
+        None => Ok(()),
+    }
+}
+
 async fn get_user(Path(key): Path<String>, call: Call) -> Result<Response, OktaError> {
     let caller = call.caller()?;
     caller.require_scope("okta.users.read")?;
+    check_expand(&call)?;
     let key = resolve_key(&key, &caller).to_string();
     let base = call.base().to_string();
     let out = call.read(|s| s.user(&key).map(|u| render::user(s, u, &base)))??;
@@ -455,6 +468,8 @@ fn apply_update(
             merged
         };
         validate_profile(&next)?;
+        caller.require(s, "okta.users.userprofile.manage", crate::admin::On::User(&user.id))?;
+        crate::schema::enforce_user(s, &user.type_id, &next, Some(&user.id))?;
         let login = next.get("login").and_then(Value::as_str).unwrap_or("");
         if s.login_taken(login, Some(&user.id)) {
             return Err(duplicate_login());
