@@ -333,10 +333,6 @@ pub fn check_definition(name: &str, def: &Value) -> Result<Value, OktaError> {
     stored.entry("required").or_insert(Value::Bool(false));
     stored.entry("permissions").or_insert_with(|| serde_json::json!([{"principal": "SELF", "action": "READ_WRITE"}]));
     stored.entry("master").or_insert_with(|| serde_json::json!({"type": "PROFILE_MASTER"}));
-    if kind == "string" {
-        stored.entry("maxLength").or_insert(Value::Null);
-        stored.entry("minLength").or_insert(Value::Null);
-    }
     // Okta leaves `unique` off an attribute that is not unique.
     if stored.get("unique").and_then(Value::as_str) == Some("NOT_UNIQUE") {
         stored.remove("unique");

@@ -689,7 +689,7 @@ async fn create_linked(call: Call) -> Result<Response, OktaError> {
     let now = call.now();
     let base = call.base().to_string();
     let out = call.write(|s, ids| {
-        let taken = |n: &str| linked_by_name(s, n).is_some() || is_user_base(n);
+        let taken = |n: &str| linked_by_name(s, n).is_some();
         if primary_name == associated_name || taken(&primary_name) || taken(&associated_name) {
             return Err(OktaError::validation(
                 "name",
