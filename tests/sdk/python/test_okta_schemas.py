@@ -110,6 +110,7 @@ async def test_bad_attribute_definitions_are_refused(okta, universe):
         {"title": "X", "type": "date"},
         {"type": "string"},
         {"title": "X", "type": "string", "pattern": "("},
+        {"title": "X", "type": "string", "enum": [1, 2]},
     ]:
         resp = raw(universe, "POST", "/api/v1/meta/schemas/user/default", json={"definitions": {"custom": {"properties": {"thing": definition}}}})
         assert (resp.status_code, resp.json()["errorCode"]) == (400, "E0000001"), definition

@@ -315,6 +315,26 @@ pub fn check_definition(name: &str, def: &Value) -> Result<Value, OktaError> {
             return Err(bad("The pattern is not valid"));
         }
     }
+    // `enum` and `oneOf` values must be values of the attribute's own type.
+    let value_kind = if kind == "array" {
+        obj.get("items").and_then(|i| i.get("type")).and_then(Value::as_str).unwrap_or("string")
+    } else {
+        kind
+    };
+    if let Some(e) = obj.get("enum").filter(|e| !e.is_null()) {
+        let fits = e.as_array().is_some_and(|a| a.iter().all(|v| scalar_fits(value_kind, v)));
+        if !fits {
+            return Err(bad(&format!("enum: Does not match required type: array of {value_kind}")));
+        }
+    }
+    if let Some(o) = obj.get("oneOf").filter(|o| !o.is_null()) {
+        let fits = o.as_array().is_some_and(|a| {
+            a.iter().all(|c| c.get("const").is_some_and(|v| scalar_fits(value_kind, v)) && c.get("title").is_some())
+        });
+        if !fits {
+            return Err(bad("oneOf: Each choice needs a const of the attribute's type and a title"));
+        }
+    }
     if let Some(u) = obj.get("unique").filter(|u| !u.is_null()) {
         if !matches!(u.as_str(), Some("UNIQUE_VALIDATED" | "NOT_UNIQUE")) {
             return Err(bad("unique: Does not match required enum value"));
@@ -424,5 +444,7 @@ mod tests {
         assert!(check_definition("age", &json!({"type": "string"})).is_err());
         assert!(check_definition("1x", &json!({"type": "string", "title": "X"})).is_err());
         assert!(check_definition("x", &json!({"type": "string", "title": "X", "pattern": "("})).is_err());
+        assert!(check_definition("x", &json!({"type": "string", "title": "X", "enum": [{"0": "S"}]})).is_err());
+        assert!(check_definition("x", &json!({"type": "integer", "title": "X", "enum": [1, 2]})).is_ok());
     }
 }
