@@ -360,8 +360,11 @@ pub fn check_definition(name: &str, def: &Value) -> Result<Value, OktaError> {
     Ok(Value::Object(stored))
 }
 
-/// The user schema's base attributes: name, title, type, required, length limits.
-pub const USER_BASE: &[(&str, &str, bool, Option<(u64, u64)>)] = &[
+/// A base attribute: name, title, required, (min, max) length.
+pub type BaseAttribute = (&'static str, &'static str, bool, Option<(u64, u64)>);
+
+/// The user schema's base attributes (all strings).
+pub const USER_BASE: &[BaseAttribute] = &[
     ("login", "Username", true, Some((5, 100))),
     ("firstName", "First name", true, Some((1, 50))),
     ("lastName", "Last name", true, Some((1, 50))),
