@@ -246,3 +246,23 @@ async def test_an_unknown_expand_is_refused(okta, universe):
     assert (bad.status_code, bad.json()["errorCode"]) == (400, "E0000001")
     engineering = group_id(universe, "Engineering")
     assert raw(universe, "GET", f"/api/v1/groups/{engineering}", params={"expand": "members"}).status_code == 400
+
+
+async def test_a_targeted_help_desk_admin_changes_lifecycles_of_its_groups_users_only(okta, universe, control):
+    erin = user_id(universe, "erin@acme.test")
+    engineering = group_id(universe, "Engineering")
+    role = unwrap(await okta.assign_role_to_user(erin, role_request("HELP_DESK_ADMIN"))).actual_instance
+    void_ok(await okta.assign_group_target_to_user_role(erin, role.id, engineering))
+    desk = okta_client(universe, token=mint_token(control, universe, "erin@acme.test"))
+    bob, frank = user_id(universe, "bob@acme.test"), user_id(universe, "frank@acme.test")
+    unwrap(await desk.reset_password(bob, send_email=False))
+    assert raw(universe, "GET", f"/api/v1/users/{bob}").json()["status"] == "RECOVERY"
+    void_ok(await desk.reset_factors(bob))
+    api_error(await desk.reset_password(frank, send_email=False), 403, "E0000006")
+    # A help desk admin resets and unlocks; it does not suspend, edit profiles or delete people.
+    void_error(await desk.suspend_user(bob), 403, "E0000006")
+    token = mint_token(control, universe, "erin@acme.test")
+    edit = as_token(universe, token, "POST", f"/api/v1/users/{bob}", json={"profile": {"title": "Boss"}})
+    assert (edit.status_code, edit.json()["errorCode"]) == (403, "E0000006")
+    gone = as_token(universe, token, "DELETE", f"/api/v1/users/{bob}")
+    assert (gone.status_code, gone.json()["errorCode"]) == (403, "E0000006")

@@ -46,11 +46,14 @@ fn standard_permissions(role_type: &str) -> &'static [&'static str] {
         "READ_ONLY_ADMIN" => &["*.read"],
         "USER_ADMIN" => &["okta.users.manage", "okta.groups.read", "okta.groups.members.manage"],
         "GROUP_MEMBERSHIP_ADMIN" => &["okta.users.read", "okta.groups.read", "okta.groups.members.manage"],
+        // Resets passwords and factors, unlocks, clears sessions: no suspending or deleting.
         "HELP_DESK_ADMIN" => &[
             "okta.users.read",
             "okta.groups.read",
-            "okta.users.lifecycle.manage",
-            "okta.users.credentials.manage",
+            "okta.users.lifecycle.unlock",
+            "okta.users.lifecycle.clearSessions",
+            "okta.users.credentials.resetPassword",
+            "okta.users.credentials.resetFactors",
             "okta.sessions.manage",
         ],
         "APP_ADMIN" => &["okta.apps.manage", "okta.users.read", "okta.groups.read"],
@@ -262,7 +265,8 @@ pub struct Rights {
 }
 
 /// Does holding `held` give `wanted`? `okta.X.manage` covers every `okta.X.*`
-/// permission; any permission of a family covers that family's `read`.
+/// permission (`okta.users.lifecycle.manage` every lifecycle one); any permission of
+/// a family covers that family's `read`.
 fn implies(held: &str, wanted: &str) -> bool {
     if held == "*" || held == wanted {
         return true;
@@ -270,12 +274,13 @@ fn implies(held: &str, wanted: &str) -> bool {
     if held == "*.read" {
         return wanted.ends_with(".read");
     }
-    let family = |p: &str| p.split('.').nth(1).map(str::to_string);
-    if family(held) != family(wanted) || family(held).is_none() {
-        return false;
+    if let Some(prefix) = held.strip_suffix(".manage") {
+        if wanted.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('.')) {
+            return true;
+        }
     }
-    let root = held.split('.').take(2).collect::<Vec<_>>().join(".");
-    (held == format!("{root}.manage") && wanted.starts_with(&format!("{root}."))) || wanted == format!("{root}.read")
+    let root: Vec<&str> = held.split('.').take(2).collect();
+    root.len() == 2 && wanted == format!("{}.{}.read", root[0], root[1])
 }
 
 impl Rights {
@@ -406,6 +411,9 @@ mod tests {
         assert!(implies("*.read", "okta.apps.read"));
         assert!(!implies("*.read", "okta.apps.manage"));
         assert!(!implies("okta.users.manage", "okta.groups.read"));
+        assert!(implies("okta.users.lifecycle.manage", "okta.users.lifecycle.suspend"));
+        assert!(!implies("okta.users.lifecycle.suspend", "okta.users.lifecycle.manage"));
+        assert!(!implies("okta.users.lifecycle.manage", "okta.users.userprofile.manage"));
     }
 
     #[test]

@@ -704,6 +704,7 @@ async fn delete_app(Path(app_id): Path<String>, call: Call) -> Result<Response, 
             return Err(OktaError::AppDeleteForbidden);
         }
         s.apps.remove(&app_id);
+        super::roles::forget_app(s, &app_id);
         let prefix = format!("{app_id}:");
         for k in s.app_users.keys().filter(|k| k.starts_with(&prefix)).cloned().collect::<Vec<_>>() {
             s.app_users.remove(&k);

@@ -327,6 +327,22 @@ pub fn forget_principal(s: &mut OktaState, id: &str) {
     }
 }
 
+/// Drops a deleted app's user schema and its use as a role target.
+pub fn forget_app(s: &mut OktaState, app_id: &str) {
+    s.profile_schemas.remove(&crate::schema::app_schema_key(app_id));
+    let targeting: Vec<String> = s
+        .role_assignments
+        .iter()
+        .filter(|(_, a)| a.app_targets.iter().any(|t| t.id.as_deref() == Some(app_id)))
+        .map(|(k, _)| k.clone())
+        .collect();
+    for k in targeting {
+        if let Some(a) = s.role_assignments.get_mut(&k) {
+            a.app_targets.retain(|t| t.id.as_deref() != Some(app_id));
+        }
+    }
+}
+
 /// Makes the seeded admin a super admin and lists the seeded token's metadata.
 pub fn seed_admin(s: &mut OktaState, ids: &mut twin_core::ids::IdGen, token: &str, now: DateTime<Utc>) {
     let admin = s.admin_user_id.clone();

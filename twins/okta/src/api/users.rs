@@ -544,6 +544,7 @@ async fn delete_user(Path(key): Path<String>, call: Call) -> Result<Response, Ok
     let now = call.now();
     call.write(|s, ids| {
         let user = s.user(&key)?.clone();
+        caller.require(s, "okta.users.lifecycle.delete", crate::admin::On::User(&user.id))?;
         let target = Target::user(&user);
         if user.status == UserStatus::Deprovisioned {
             s.purge_user(&user.id);
@@ -580,6 +581,19 @@ async fn lifecycle(Path((key, op)): Path<(String, String)>, call: Call) -> Resul
     let base = call.base().to_string();
     let out = call.write(|s, ids| {
         let uid = s.user(&key)?.id.clone();
+        // A targeted admin changes the lifecycle only of users in its groups.
+        let permission = match lifecycle {
+            Lifecycle::Activate | Lifecycle::Reactivate => "okta.users.lifecycle.activate",
+            Lifecycle::Deactivate => "okta.users.lifecycle.deactivate",
+            Lifecycle::Suspend => "okta.users.lifecycle.suspend",
+            Lifecycle::Unsuspend => "okta.users.lifecycle.unsuspend",
+            Lifecycle::Unlock => "okta.users.lifecycle.unlock",
+            Lifecycle::ResetPassword => "okta.users.credentials.resetPassword",
+            Lifecycle::ExpirePassword => "okta.users.credentials.expirePassword",
+            Lifecycle::ResetFactors => "okta.users.credentials.resetFactors",
+            _ => "okta.users.lifecycle.manage",
+        };
+        caller.require(s, permission, crate::admin::On::User(&uid))?;
         s.apply_lifecycle(&uid, lifecycle, now)?;
         let mut temp = None;
         if with_temp {
