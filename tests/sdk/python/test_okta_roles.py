@@ -266,3 +266,26 @@ async def test_a_targeted_help_desk_admin_changes_lifecycles_of_its_groups_users
     assert (edit.status_code, edit.json()["errorCode"]) == (403, "E0000006")
     gone = as_token(universe, token, "DELETE", f"/api/v1/users/{bob}")
     assert (gone.status_code, gone.json()["errorCode"]) == (403, "E0000006")
+
+
+def test_the_token_endpoint_matches_the_control_plane_document(dtu, universe):
+    import requests
+    import yaml
+    from openapi_core import OpenAPI
+    from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
+
+    from conftest import REPO_ROOT
+
+    document = yaml.safe_load((REPO_ROOT / "openapi" / "dtu-control.yaml").read_text())
+    document["servers"] = [{"url": dtu.control_url.rstrip("/")}]
+    spec = OpenAPI.from_dict(document)
+    session = requests.Session()
+    session.trust_env = False
+    session.headers["Authorization"] = f"Bearer {dtu.admin_token}"
+    url = dtu.control_url + f"universes/{universe['id']}/okta/api-tokens"
+    for body, status in [({"user": "bob@acme.test", "name": "ci"}, 201), ({"user": "nobody@acme.test"}, 400), ({"who": "bob"}, 400)]:
+        response = session.post(url, json=body, timeout=10)
+        assert response.status_code == status, response.text
+        if status < 400:
+            spec.validate_request(RequestsOpenAPIRequest(response.request))
+        spec.validate_response(RequestsOpenAPIRequest(response.request), RequestsOpenAPIResponse(response))

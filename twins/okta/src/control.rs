@@ -49,8 +49,9 @@ async fn mint_api_token(
     let user_id = ctx
         .universe
         .read::<OktaState, _>(|s| -> Result<String, ControlError> {
-            let u =
-                s.find_user(&req.user).ok_or_else(|| ControlError::NotFound(format!("no Okta user '{}'", req.user)))?;
+            let u = s
+                .find_user(&req.user)
+                .ok_or_else(|| ControlError::BadRequest(format!("no Okta user '{}'", req.user)))?;
             if matches!(u.status, UserStatus::Deprovisioned | UserStatus::Suspended) {
                 return Err(ControlError::BadRequest(format!("user '{}' is not active", req.user)));
             }
