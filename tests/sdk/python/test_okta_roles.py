@@ -118,6 +118,12 @@ async def test_a_group_membership_admin_reaches_only_its_target_groups(okta, uni
     void_ok(await okta.assign_group_target_to_user_role(frank, role.id, engineering))
     targets = unwrap(await okta.list_group_targets_for_role(frank, role.id))
     assert [t.id for t in targets] == [engineering]
+    expanded = raw(universe, "GET", f"/api/v1/users/{frank}/roles", params={"expand": "targets/groups"}).json()
+    assert [g["id"] for g in expanded[0]["_embedded"]["targets"]["groups"]] == [engineering]
+    conforms(expanded[0], "Role")
+    assignees = raw(universe, "GET", "/api/v1/iam/assignees/users").json()
+    conforms(assignees, "RoleAssignedUsers")
+    assert frank in [a["id"] for a in assignees["value"]]
     conforms(raw(universe, "GET", f"/api/v1/users/{frank}/roles/{role.id}/targets/groups").json()[0], "Group")
     token = mint_token(control, universe, "frank@acme.test")
     laura = user_id(universe, "laura@acme.test")
@@ -234,6 +240,10 @@ async def test_revoking_an_api_token(okta, universe, control):
     assert raw(universe, "DELETE", f"/api/v1/api-tokens/{mine[0]['id']}").status_code == 204
     after = as_token(universe, token, "GET", "/api/v1/users")
     assert after.status_code == 401, after.text
+    # The seeded token too (this universe is a fork, whose credentials were minted anew).
+    seeded = [t for t in raw(universe, "GET", "/api/v1/api-tokens").json() if t["userId"] != bob]
+    assert raw(universe, "DELETE", f"/api/v1/api-tokens/{seeded[0]['id']}").status_code == 204
+    assert raw(universe, "GET", "/api/v1/users").status_code == 401
 
 
 async def test_an_unknown_expand_is_refused(okta, universe):

@@ -218,6 +218,7 @@ pub const ROUTES: &[Route] = &[
         "okta.iam.bindings.list_members",
         Cov::Implemented,
     ),
+    route("GET", "/api/v1/iam/assignees/users", "okta.iam.assignees.list_users", Cov::Implemented),
     route("GET", "/api/v1/api-tokens", "okta.api_tokens.list", Cov::Implemented),
     route("GET", "/api/v1/api-tokens/{apiTokenId}", "okta.api_tokens.get", Cov::Implemented),
     route("DELETE", "/api/v1/api-tokens/{apiTokenId}", "okta.api_tokens.revoke", Cov::Implemented),
@@ -280,6 +281,7 @@ pub fn routes(r: Router) -> Router {
             get(get_binding).delete(delete_binding),
         )
         .route("/api/v1/iam/resource-sets/{resourceSetId}/bindings/{roleIdOrLabel}/members", get(binding_members))
+        .route("/api/v1/iam/assignees/users", get(list_assignee_users))
         .route("/api/v1/api-tokens", get(list_api_tokens))
         .route("/api/v1/api-tokens/current", delete(revoke_current_api_token))
         .route("/api/v1/api-tokens/{apiTokenId}", get(get_api_token).delete(revoke_api_token))
@@ -457,13 +459,41 @@ fn duplicate_assignment() -> OktaError {
 // ---------------------------------------------------------------------------
 // Role assignments
 
+/// `expand=targets/groups` or `targets/catalog/apps` embeds a role's targets.
+fn embed_targets(s: &OktaState, a: &RoleAssignment, out: &mut Value, expand: &str, base: &str) {
+    let mut targets = Map::new();
+    if expand.contains("targets/groups") && takes_group_targets(&a.role_type) {
+        let groups: Vec<Value> =
+            a.group_targets.iter().filter_map(|g| s.groups.get(g)).map(|g| render::group(s, g, base, &[])).collect();
+        targets.insert("groups".into(), Value::Array(groups));
+    }
+    if expand.contains("targets/catalog/apps") && takes_app_targets(&a.role_type) {
+        let apps: Vec<Value> = a.app_targets.iter().map(|t| render_app_target(s, t, base)).collect();
+        targets.insert("catalog".into(), json!({"apps": apps}));
+    }
+    if !targets.is_empty() {
+        out["_embedded"] = json!({"targets": targets});
+    }
+}
+
 async fn list_roles(who: Assignee<'_>, call: Call) -> Result<Response, OktaError> {
     let caller = call.caller()?;
     caller.require_scope("okta.roles.read")?;
     let base = call.base().to_string();
+    let expand = call.query.text("expand").unwrap_or("").to_string();
+    if !expand.is_empty() && !expand.split(',').all(|e| matches!(e.trim(), "targets/groups" | "targets/catalog/apps")) {
+        return Err(OktaError::validation("expand", format!("expand: Invalid expand value: {expand}")));
+    }
     let items = call.read(|s| -> Result<Vec<Value>, OktaError> {
         who.check(s)?;
-        Ok(assignments_of(s, who).into_iter().map(|a| render_assignment(s, a, &base)).collect())
+        Ok(assignments_of(s, who)
+            .into_iter()
+            .map(|a| {
+                let mut out = render_assignment(s, a, &base);
+                embed_targets(s, a, &mut out, &expand, &base);
+                out
+            })
+            .collect())
     })??;
     Ok(wire::ok(&Value::Array(items)))
 }
@@ -1483,6 +1513,42 @@ async fn binding_members(Path((key, role)): Path<(String, String)>, call: Call) 
     Ok(wire::ok(&out))
 }
 
+/// `GET /api/v1/iam/assignees/users`: the users holding a role directly, by id.
+async fn list_assignee_users(call: Call) -> Result<Response, OktaError> {
+    let caller = call.caller()?;
+    caller.require_scope("okta.roles.read")?;
+    let limit = call.query.limit(100, 1000)?;
+    let after = call.query.after()?;
+    let base = call.base().to_string();
+    let (items, next) = call.read(|s| -> Result<_, OktaError> {
+        let mut ids: Vec<String> =
+            s.role_assignments.values().filter(|a| a.assignee_type == "USER").map(|a| a.assignee_id.clone()).collect();
+        ids.sort();
+        ids.dedup();
+        let keyed = ids.into_iter().map(|id| (id.clone(), id)).collect();
+        let (page, next) = paginate(keyed, after, limit, Order::KeyAscending)?;
+        let items: Vec<Value> = page
+            .into_iter()
+            .map(|id| {
+                json!({
+                    "id": id,
+                    "orn": format!("orn:okta:directory:{}:users:{id}", s.org_id),
+                    "_links": {
+                        "self": href(format!("{base}/api/v1/users/{id}")),
+                        "roles": href(format!("{base}/api/v1/users/{id}/roles")),
+                    }
+                })
+            })
+            .collect();
+        Ok((items, next))
+    })??;
+    let mut links = json!({});
+    if let Some(n) = next {
+        links["next"] = href(format!("{base}/api/v1/iam/assignees/users?after={n}&limit={limit}"));
+    }
+    Ok(wire::ok(&json!({"value": items, "_links": links})))
+}
+
 // ---------------------------------------------------------------------------
 // API tokens
 
@@ -1535,9 +1601,26 @@ async fn revoke(call: &Call, caller: &Caller, id: &str) -> Result<(), OktaError>
         }
         s.api_tokens.remove(id);
         caller.log(s, ids, now, Event::new("system.api_token.revoke", "Revoke API token", vec![]));
-        Ok(t.token)
+        let others: Vec<String> = s.api_tokens.values().map(|o| o.token.clone()).collect();
+        Ok((t, others))
     })?;
-    call.ctx.core.revoke_credential(&call.ctx.universe, &token);
+    let (record, others) = token;
+    let universe = &call.ctx.universe;
+    if universe.principal(&record.token).is_some() {
+        call.ctx.core.revoke_credential(universe, &record.token);
+    } else {
+        // A fork re-mints its credentials, so the record may name its origin's token:
+        // revoke the user's API tokens that no other record names.
+        for c in universe.credentials() {
+            let theirs = c.principal.service == "okta"
+                && c.principal.kind == "api_token"
+                && c.principal.subject == record.user_id
+                && !others.contains(&c.token);
+            if theirs {
+                call.ctx.core.revoke_credential(universe, &c.token);
+            }
+        }
+    }
     Ok(())
 }
 
