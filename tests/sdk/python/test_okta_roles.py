@@ -299,3 +299,11 @@ def test_the_token_endpoint_matches_the_control_plane_document(dtu, universe):
         if status < 400:
             spec.validate_request(RequestsOpenAPIRequest(response.request))
         spec.validate_response(RequestsOpenAPIRequest(response.request), RequestsOpenAPIResponse(response))
+
+
+async def test_an_admin_who_gives_up_the_last_role_keeps_no_rights(okta, universe):
+    admin = universe["okta"]["admin_user_id"]
+    [role] = raw(universe, "GET", f"/api/v1/users/{admin}/roles").json()
+    assert raw(universe, "DELETE", f"/api/v1/users/{admin}/roles/{role['id']}").status_code == 204
+    refused = raw(universe, "GET", "/api/v1/users")
+    assert (refused.status_code, refused.json()["errorCode"]) == (403, "E0000006")

@@ -284,10 +284,10 @@ fn implies(held: &str, wanted: &str) -> bool {
 }
 
 impl Rights {
-    /// The rights of `user_id`, or None when the org has no role assignments at all
-    /// (state exported before roles existed: its tokens keep all rights).
+    /// The rights of `user_id`, or None in state exported before roles existed (its
+    /// tokens keep all rights). A user without roles has none.
     pub fn of_user(s: &OktaState, user_id: &str) -> Option<Rights> {
-        if s.role_assignments.is_empty() {
+        if !s.admin_roles {
             return None;
         }
         let mut grants = Vec::new();

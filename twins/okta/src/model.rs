@@ -597,6 +597,10 @@ pub struct OktaState {
     /// `{groupId}:{ownerId}`
     #[serde(default)]
     pub group_owners: Collection<crate::schema::GroupOwner>,
+    /// API tokens act with their user's admin roles (false in state exported before
+    /// roles existed, whose tokens keep every right).
+    #[serde(default)]
+    pub admin_roles: bool,
 }
 
 impl Store for OktaState {
@@ -732,6 +736,7 @@ impl OktaState {
             linked_objects: Collection::default(),
             user_links: Collection::default(),
             group_owners: Collection::default(),
+            admin_roles: true,
         }
     }
 
