@@ -132,10 +132,10 @@ async fn create(call: Call) -> Result<Response, OktaError> {
     let base = call.base().to_string();
     let out = call.write(|s, ids| {
         let name = profile.get("name").and_then(Value::as_str).unwrap_or("").to_lowercase();
+        caller.require(s, "okta.groups.create", On::Org)?;
         if s.groups.values().any(|g| g.name().to_lowercase() == name) {
             return Err(duplicate_name());
         }
-        caller.require(s, "okta.groups.create", On::Org)?;
         crate::schema::enforce_group(s, &profile, None)?;
         let id = okta_id(ids, "00g");
         let group = Group {
@@ -182,10 +182,10 @@ async fn replace(Path(gid): Path<String>, call: Call) -> Result<Response, OktaEr
             return Err(OktaError::Forbidden);
         }
         let name = profile.get("name").and_then(Value::as_str).unwrap_or("").to_lowercase();
+        caller.require(s, "okta.groups.manage", On::Group(&gid))?;
         if s.groups.values().any(|g| g.id != gid && g.name().to_lowercase() == name) {
             return Err(duplicate_name());
         }
-        caller.require(s, "okta.groups.manage", On::Group(&gid))?;
         crate::schema::enforce_group(s, &profile, Some(&gid))?;
         group.profile = profile.clone();
         group.last_updated = now;

@@ -340,6 +340,7 @@ async fn create(call: Call) -> Result<Response, OktaError> {
     let now = call.now();
     let base = call.base().to_string();
     let out = call.write(|s, ids| {
+        caller.require(s, "okta.users.create", crate::admin::On::Org)?;
         if s.login_taken(&login, None) {
             return Err(duplicate_login());
         }
@@ -348,7 +349,6 @@ async fn create(call: Call) -> Result<Response, OktaError> {
             Some(t) => return Err(OktaError::validation("type", format!("type: The user type '{t}' does not exist"))),
             None => s.user_type_id.clone(),
         };
-        caller.require(s, "okta.users.create", crate::admin::On::Org)?;
         crate::schema::enforce_user(s, &type_id, &profile, None)?;
         for gid in &group_ids {
             let g = s.groups.get(gid).ok_or_else(|| OktaError::not_found(gid.clone(), "UserGroup"))?;
