@@ -244,7 +244,10 @@ pub fn seed(fixture: &Fixture, ctx: &mut SeedCtx<'_>) -> Result<OktaState, Fixtu
     );
     // The token's user is a super admin: the token acts with that user's roles.
     if !state.admin_user_id.is_empty() {
-        crate::api::roles::seed_admin(&mut state, ctx.ids, &token, now);
+        // Its ids come from a generator of their own, so seeding roles leaves the ids the
+        // universe's shared generator hands the other twins as they were.
+        let mut own = twin_core::ids::IdGen::new(twin_core::ids::seed_from_str(&state.admin_user_id));
+        crate::api::roles::seed_admin(&mut state, &mut own, &token, now);
     }
     Ok(state)
 }
