@@ -177,6 +177,7 @@ async def test_user_types(okta, universe):
     user = raw(universe, "POST", "/api/v1/users", json={"profile": {"firstName": "C", "lastName": "T", "email": "ct@acme.test", "login": "ct@acme.test"}, "type": {"id": created.id}})
     assert user.status_code == 200, user.text
     assert user.json()["type"]["id"] == created.id
+    assert user.json()["_links"]["schema"]["href"] == schema_url
     unknown = raw(universe, "POST", "/api/v1/users", json={"profile": {"firstName": "C", "lastName": "T", "email": "cu@acme.test", "login": "cu@acme.test"}, "type": {"id": "otyNOPE"}})
     assert unknown.status_code == 400
     renamed = raw(universe, "POST", f"/api/v1/meta/types/user/{created.id}", json={"displayName": "Contract staff"})
