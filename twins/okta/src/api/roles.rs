@@ -712,7 +712,7 @@ async fn change_app_target(
 ) -> Result<Response, OktaError> {
     let caller = call.caller()?;
     let now = call.now();
-    let status_ok = call.write(|s, ids| {
+    call.write(|s, ids| {
         require_role_admin(&caller, s)?;
         let target = who.check(s)?;
         if let Some(id) = &app_id {
@@ -756,8 +756,7 @@ async fn change_app_target(
         let message = if add { "Add app target to admin role" } else { "Remove app target from admin role" };
         caller.log(s, ids, now, Event::new("user.account.privilege.grant", message, vec![target]));
         Ok(())
-    });
-    status_ok?;
+    })?;
     Ok(wire::no_content())
 }
 

@@ -274,7 +274,6 @@ fn apply_custom(
     key: &str,
     of: SchemaOf,
     body: &Map<String, Value>,
-    ids: &mut twin_core::ids::IdGen,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<String>, OktaError> {
     let changes = match body.pointer_map("definitions/custom/properties") {
@@ -289,9 +288,6 @@ fn apply_custom(
         last_updated: now,
         custom: Map::new(),
     });
-    if record.id.is_empty() {
-        record.id = okta_id(ids, "osc");
-    }
     let mut removed = Vec::new();
     for (name, def) in changes {
         if def.is_null() {
@@ -370,7 +366,7 @@ async fn update_user_schema(Path(key): Path<String>, call: Call) -> Result<Respo
     let base = call.base().to_string();
     let out = call.write(|s, ids| {
         let (schema_id, type_id) = user_schema_id(s, &key)?;
-        let removed = apply_custom(s, &schema_id, SchemaOf::User { type_id: type_id.clone() }, &body, ids, now)?;
+        let removed = apply_custom(s, &schema_id, SchemaOf::User { type_id: type_id.clone() }, &body, now)?;
         // Removing an attribute removes its values from the type's users.
         if !removed.is_empty() {
             let holders: Vec<String> = s
@@ -408,7 +404,7 @@ async fn update_group_schema(call: Call) -> Result<Response, OktaError> {
     let now = call.now();
     let base = call.base().to_string();
     let out = call.write(|s, ids| {
-        let removed = apply_custom(s, GROUP_SCHEMA_KEY, SchemaOf::Group, &body, ids, now)?;
+        let removed = apply_custom(s, GROUP_SCHEMA_KEY, SchemaOf::Group, &body, now)?;
         for r in &removed {
             let holders: Vec<String> =
                 s.groups.values().filter(|g| g.profile.contains_key(r)).map(|g| g.id.clone()).collect();
@@ -441,7 +437,7 @@ async fn update_app_schema(Path(app_id): Path<String>, call: Call) -> Result<Res
     let out = call.write(|s, ids| {
         s.app(&app_id)?;
         let key = app_schema_key(&app_id);
-        apply_custom(s, &key, SchemaOf::AppUser { app_id: app_id.clone() }, &body, ids, now)?;
+        apply_custom(s, &key, SchemaOf::AppUser { app_id: app_id.clone() }, &body, now)?;
         schema_event(&caller, s, ids, now, &[]);
         app_schema_json(s, &app_id, &base)
     })?;
