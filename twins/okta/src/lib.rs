@@ -12,9 +12,11 @@
 //! of group rules), `errors` (Okta's error dialect), `seed` (fixture → state),
 //! `keys` (the JWT signing keys). `COVERAGE.md` lists what is served.
 
+pub mod admin;
 pub mod api;
 pub mod authz;
 pub mod certs;
+pub mod control;
 pub mod errors;
 pub mod expr;
 pub mod hooks;
@@ -22,6 +24,7 @@ pub mod ids;
 pub mod keys;
 pub mod model;
 pub mod policy;
+pub mod schema;
 pub mod security;
 pub mod seed;
 pub mod wire;
@@ -139,6 +142,10 @@ impl Twin for OktaTwin {
             _ => ("api/v1", 1200),
         };
         Some(RateLimit { class: class.into(), limit, per_seconds: 60, shared: false })
+    }
+
+    fn control_router(&self) -> Option<Router> {
+        Some(control::router())
     }
 
     fn coverage(&self) -> Coverage {

@@ -595,6 +595,34 @@ pub struct OktaState {
     pub idp_links: Collection<crate::security::IdpLink>,
     #[serde(default)]
     pub idp_keys: Collection<crate::security::IdpKey>,
+    /// Admin role assignments, by id (see `admin`).
+    #[serde(default)]
+    pub role_assignments: Collection<crate::admin::RoleAssignment>,
+    #[serde(default)]
+    pub custom_roles: Collection<crate::admin::CustomRole>,
+    #[serde(default)]
+    pub resource_sets: Collection<crate::admin::ResourceSet>,
+    #[serde(default)]
+    pub api_tokens: Collection<crate::admin::ApiTokenRecord>,
+    /// Custom profile attributes: user schemas by id, `group`, `app:{appId}` (see `schema`).
+    #[serde(default)]
+    pub profile_schemas: Collection<crate::schema::ProfileSchema>,
+    /// User types besides the default one (`user_type_id`).
+    #[serde(default)]
+    pub user_types: Collection<crate::schema::UserType>,
+    /// Linked-object definitions, by primary name.
+    #[serde(default)]
+    pub linked_objects: Collection<crate::schema::LinkedObject>,
+    /// `{primaryName}:{associatedUserId}`
+    #[serde(default)]
+    pub user_links: Collection<crate::schema::UserLink>,
+    /// `{groupId}:{ownerId}`
+    #[serde(default)]
+    pub group_owners: Collection<crate::schema::GroupOwner>,
+    /// API tokens act with their user's admin roles (false in state exported before
+    /// roles existed, whose tokens keep every right).
+    #[serde(default)]
+    pub admin_roles: bool,
 }
 
 impl Store for OktaState {
@@ -631,6 +659,15 @@ impl Store for OktaState {
             ("idps", &self.idps),
             ("idp_links", &self.idp_links),
             ("idp_keys", &self.idp_keys),
+            ("role_assignments", &self.role_assignments),
+            ("custom_roles", &self.custom_roles),
+            ("resource_sets", &self.resource_sets),
+            ("api_tokens", &self.api_tokens),
+            ("profile_schemas", &self.profile_schemas),
+            ("user_types", &self.user_types),
+            ("linked_objects", &self.linked_objects),
+            ("user_links", &self.user_links),
+            ("group_owners", &self.group_owners),
         ]
     }
 }
@@ -741,6 +778,16 @@ impl OktaState {
             idps: Collection::default(),
             idp_links: Collection::default(),
             idp_keys: Collection::default(),
+            role_assignments: Collection::default(),
+            custom_roles: Collection::default(),
+            resource_sets: Collection::default(),
+            api_tokens: Collection::default(),
+            profile_schemas: Collection::default(),
+            user_types: Collection::default(),
+            linked_objects: Collection::default(),
+            user_links: Collection::default(),
+            group_owners: Collection::default(),
+            admin_roles: true,
         }
     }
 
@@ -880,6 +927,7 @@ impl OktaState {
     /// Removes a deprovisioned user and everything that points at it.
     pub fn purge_user(&mut self, user_id: &str) {
         self.users.remove(user_id);
+        crate::api::roles::forget_principal(self, user_id);
         let memberships: Vec<String> =
             self.memberships.iter().filter(|(_, m)| m.user_id == user_id).map(|(k, _)| k.clone()).collect();
         for k in memberships {
@@ -906,6 +954,7 @@ impl OktaState {
     /// Removes a group, its memberships and its app assignments.
     pub fn purge_group(&mut self, group_id: &str) {
         self.groups.remove(group_id);
+        crate::api::roles::forget_principal(self, group_id);
         let prefix = format!("{group_id}:");
         let memberships: Vec<String> = self.memberships.keys().filter(|k| k.starts_with(&prefix)).cloned().collect();
         for k in memberships {

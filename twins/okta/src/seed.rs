@@ -245,10 +245,17 @@ pub fn seed(fixture: &Fixture, ctx: &mut SeedCtx<'_>) -> Result<OktaState, Fixtu
             .or_else(|| fixture.people.iter().find(|p| p.status == PersonStatus::Active).map(|p| p.key.clone())),
     };
     state.admin_user_id = admin_key.and_then(|k| user_ids.get(k.as_str()).cloned()).unwrap_or_default();
-    ctx.mint(
+    let token = ctx.mint(
         API_TOKEN_PREFIX,
         Principal { service: "okta".into(), kind: "api_token".into(), subject: state.admin_user_id.clone() },
     );
     crate::api::authservers::seed_default_server(&mut state, ctx.ids, now);
+    // The token's user is a super admin: the token acts with that user's roles.
+    if !state.admin_user_id.is_empty() {
+        // Its ids come from a generator of their own, so seeding roles leaves the ids the
+        // universe's shared generator hands the other twins as they were.
+        let mut own = twin_core::ids::IdGen::new(twin_core::ids::seed_from_str(&state.admin_user_id));
+        crate::api::roles::seed_admin(&mut state, &mut own, &token, now);
+    }
     Ok(state)
 }

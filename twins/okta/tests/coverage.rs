@@ -61,6 +61,16 @@ const NOTES: &str = "## Twin specifics
   or `Bearer <access token>` from the org authorization server (`okta.*` scopes are enforced:
   403 E0000006). The seeded API token acts as the fixture's admin (`okta.admin`, else the first
   active member of `admins`); it stops working if that user is suspended or deactivated.
+- **Admin roles.** An API token acts with its user's admin roles (direct and through groups):
+  the seeded admin is a `SUPER_ADMIN`; a `READ_ONLY_ADMIN`'s token reads and gets 403 E0000006
+  on writes; group and app targets and custom roles over resource sets narrow what a role
+  reaches. Super and org admins assign roles (only a super admin makes super admins). Tokens for other users come from the control
+  plane: `POST /_dtu/universes/{id}/okta/api-tokens {\"user\": \"bob@acme.test\"}` answers
+  `{\"token\", \"id\", \"userId\"}`; `/api/v1/api-tokens` lists every token's metadata.
+- **Profile schemas.** Custom attributes of the user (per user type), group and app user schemas
+  are enforced on every profile write (type, required, enum / oneOf, pattern, min/maxLength,
+  `unique: UNIQUE_VALIDATED`), each problem a cause of 400 E0000001. Attributes not in a schema
+  are still accepted, and base attributes' permissions are not enforced.
 - **Seeded users** sign in with `Tw1n-Passw0rd!` (fixture `okta.password` overrides); ten failed
   sign-ins lock a user out (the Default Policy's `lockout.maxAttempts`; fixture `okta.max_attempts`).
 - **Policies.** A new org's Default Policy (and Default or Catch-all Rule) of each type, and its
@@ -97,6 +107,9 @@ const NOTES: &str = "## Twin specifics
   caches single-object GETs by `_links.self.href` (so reads after out-of-band changes are stale).
   okta 3.4.6 types a DYNAMIC zone's `asns` and `locations` as objects where Okta sends arrays, so
   it cannot read a DYNAMIC zone that has them (the raw API can).
+  okta 3.4.6 types a schema attribute's `unique` as a boolean (Okta sends `\"UNIQUE_VALIDATED\"`),
+  so it cannot read a schema holding a unique attribute; @okta/okta-sdk-nodejs 8.1.0 serializes
+  an attribute's `enum` of strings as objects (`[{\"0\":\"S\"}]`), which the twin refuses as Okta does.
 
 ";
 

@@ -28,14 +28,14 @@ pub const ROUTES: &[Route] = &[
         "POST",
         "/api/v1/apps",
         "okta.apps.create",
-        Cov::Partial("BOOKMARK, BASIC_AUTH, BROWSER_PLUGIN (SWA), SECURE_PASSWORD_STORE and OPENID_CONNECT; not AUTO_LOGIN, SAML 2.0 or WS-Federation"),
+        Cov::Partial("BOOKMARK, BASIC_AUTH, BROWSER_PLUGIN (SWA), SECURE_PASSWORD_STORE, OPENID_CONNECT, SAML_2_0 and AUTO_LOGIN; not SAML 1.1 or WS-Federation, no SAML metadata"),
     ),
     route("GET", "/api/v1/apps/{appId}", "okta.apps.get", Cov::Implemented),
     route(
         "PUT",
         "/api/v1/apps/{appId}",
         "okta.apps.replace",
-        Cov::Partial("BOOKMARK, BASIC_AUTH, BROWSER_PLUGIN (SWA), SECURE_PASSWORD_STORE and OPENID_CONNECT; not AUTO_LOGIN, SAML 2.0 or WS-Federation"),
+        Cov::Partial("BOOKMARK, BASIC_AUTH, BROWSER_PLUGIN (SWA), SECURE_PASSWORD_STORE, OPENID_CONNECT, SAML_2_0 and AUTO_LOGIN; not SAML 1.1 or WS-Federation, no SAML metadata"),
     ),
     route("DELETE", "/api/v1/apps/{appId}", "okta.apps.delete", Cov::Implemented),
     route("POST", "/api/v1/apps/{appId}/lifecycle/activate", "okta.apps.activate", Cov::Implemented),
@@ -97,7 +97,55 @@ fn mode_of_template(name: &str) -> Option<&'static str> {
 }
 
 /// The modes this twin serves, for its refusals.
-const SERVED_MODES: &str = "BOOKMARK, BASIC_AUTH, BROWSER_PLUGIN, SECURE_PASSWORD_STORE, OPENID_CONNECT";
+const SERVED_MODES: &str =
+    "BOOKMARK, BASIC_AUTH, BROWSER_PLUGIN, SECURE_PASSWORD_STORE, OPENID_CONNECT, SAML_2_0, AUTO_LOGIN";
+
+/// Modes of custom apps (no catalog template): Okta names each instance itself.
+fn is_custom_mode(mode: &str) -> bool {
+    matches!(mode, "SAML_2_0" | "AUTO_LOGIN")
+}
+
+/// The name Okta gives a custom app: its label as a variable name, then `_1`.
+fn custom_app_name(label: &str) -> String {
+    let mut stem: String =
+        label.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect();
+    stem.truncate(50);
+    if stem.is_empty() || stem.starts_with(|c: char| c.is_ascii_digit()) {
+        stem.insert_str(0, "app");
+    }
+    format!("{stem}_1")
+}
+
+/// The VPN notification every app carries (off unless an admin sets it).
+fn vpn_notifications() -> Value {
+    json!({"vpn": {"network": {"connection": "DISABLED", "include": [], "exclude": []}}})
+}
+
+/// A SAML 2.0 app's sign-on settings as Okta fills them in for a custom app.
+fn saml_sign_on(acs: &str, audience: &str) -> Value {
+    json!({
+        "defaultRelayState": "",
+        "ssoAcsUrl": acs,
+        "idpIssuer": "http://www.okta.com/${org.externalKey}",
+        "audience": audience,
+        "recipient": acs,
+        "destination": acs,
+        "subjectNameIdTemplate": "${user.userName}",
+        "subjectNameIdFormat": "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified",
+        "responseSigned": true,
+        "assertionSigned": true,
+        "signatureAlgorithm": "RSA_SHA256",
+        "digestAlgorithm": "SHA256",
+        "honorForceAuthn": true,
+        "authnContextClassRef": "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport",
+        "requestCompressed": false,
+        "allowMultipleAcsEndpoints": false,
+        "acsEndpoints": [],
+        "samlAssertionLifetimeSeconds": 3600,
+        "attributeStatements": [],
+        "inlineHooks": []
+    })
+}
 
 /// Deep-merges `patch` into `base` (objects merge, everything else replaces).
 fn merge(base: &mut Value, patch: &Value) {
@@ -141,6 +189,15 @@ fn defaults(mode: &str, url: &str, ids: &mut IdGen, id: &str) -> (Value, Value) 
                            "optionalField1": null, "optionalField1Value": null,
                            "optionalField2": null, "optionalField2Value": null,
                            "optionalField3": null, "optionalField3Value": null}, "notes": notes}),
+            json!({"scheme": "EDIT_USERNAME_AND_PASSWORD", "userNameTemplate": user_name_template,
+                   "revealPassword": false, "signing": {}}),
+        ),
+        "SAML_2_0" => (
+            json!({"app": {}, "notes": notes, "signOn": saml_sign_on("", "")}),
+            json!({"userNameTemplate": user_name_template, "signing": {"kid": crate::keys::current_kid()}}),
+        ),
+        "AUTO_LOGIN" => (
+            json!({"app": {}, "notes": notes, "signOn": {"loginUrl": url}}),
             json!({"scheme": "EDIT_USERNAME_AND_PASSWORD", "userNameTemplate": user_name_template,
                    "revealPassword": false, "signing": {}}),
         ),
@@ -236,6 +293,37 @@ fn validate(app: &App) -> Result<(), OktaError> {
                 return Err(OktaError::validation("jwks", "jwks: A public key is required for private_key_jwt"));
             }
         }
+        "SAML_2_0" => {
+            for field in ["ssoAcsUrl", "audience"] {
+                let value = url(&format!("/signOn/{field}"))
+                    .ok_or_else(|| OktaError::validation(field, format!("{field}: The field cannot be left blank")))?;
+                if field == "ssoAcsUrl" && !value.starts_with("https://") && !value.starts_with("http://") {
+                    return Err(OktaError::validation(field, format!("{field}: Must be a valid URL")));
+                }
+            }
+            let format = url("/signOn/subjectNameIdFormat").unwrap_or("");
+            if !format.starts_with("urn:oasis:names:tc:SAML:") {
+                return Err(OktaError::validation(
+                    "subjectNameIdFormat",
+                    "subjectNameIdFormat: Does not match required enum value",
+                ));
+            }
+            for (field, allowed) in
+                [("signatureAlgorithm", ["RSA_SHA256", "RSA_SHA1"]), ("digestAlgorithm", ["SHA256", "SHA1"])]
+            {
+                let value = url(&format!("/signOn/{field}")).unwrap_or("");
+                if !allowed.contains(&value) {
+                    return Err(OktaError::validation(field, format!("{field}: Does not match required enum value")));
+                }
+            }
+        }
+        "AUTO_LOGIN" => {
+            let login = url("/signOn/loginUrl")
+                .ok_or_else(|| OktaError::validation("loginUrl", "loginUrl: The field cannot be left blank"))?;
+            if !login.starts_with("https://") && !login.starts_with("http://") {
+                return Err(OktaError::validation("loginUrl", "loginUrl: Must be a valid URL"));
+            }
+        }
         other => {
             return Err(OktaError::validation(
                 "signOnMode",
@@ -258,6 +346,7 @@ pub fn build_app(input: &AppInput, ids: &mut IdGen, now: DateTime<Utc>) -> Resul
     let url = input.url.clone().unwrap_or_default();
     let id = okta_id(ids, "0oa");
     let (mut settings, credentials) = defaults(&mode, &url, ids, &id);
+    settings["notifications"] = vpn_notifications();
     if mode == "OPENID_CONNECT" {
         if !input.redirect_uris.is_empty() {
             settings["oauthClient"]["redirect_uris"] = json!(input.redirect_uris);
@@ -307,13 +396,21 @@ fn app_from_body(
             ));
         }
     }
-    let name = template_name(&mode).ok_or_else(|| {
-        OktaError::validation(
-            "signOnMode",
-            format!("signOnMode: '{mode}' is not supported by this twin ({SERVED_MODES})"),
-        )
-    })?;
-    if let Some(given) = body.get("name").and_then(Value::as_str) {
+    let label_given = body.get("label").and_then(Value::as_str).unwrap_or("");
+    let name = match template_name(&mode) {
+        Some(n) => n.to_string(),
+        None if is_custom_mode(&mode) => existing
+            .map(|e| e.name.clone())
+            .or_else(|| body.get("name").and_then(Value::as_str).map(str::to_string))
+            .unwrap_or_else(|| custom_app_name(label_given)),
+        None => {
+            return Err(OktaError::validation(
+                "signOnMode",
+                format!("signOnMode: '{mode}' is not supported by this twin ({SERVED_MODES})"),
+            ))
+        }
+    };
+    if let Some(given) = body.get("name").and_then(Value::as_str).filter(|_| !is_custom_mode(&mode)) {
         if given != name {
             return Err(OktaError::validation(
                 "name",
@@ -326,6 +423,7 @@ fn app_from_body(
         Some(e) => (e.settings.clone(), e.credentials.clone()),
         None => {
             let url = body.get("settings").and_then(|s| s.pointer("/app/url")).and_then(Value::as_str).unwrap_or("");
+            let url = if mode == "AUTO_LOGIN" { "" } else { url };
             let (mut s, c) = defaults(&mode, url, ids, &id);
             if mode == "OPENID_CONNECT" {
                 // An API-created client starts with only what the body asks for.
@@ -383,7 +481,7 @@ fn app_from_body(
         .or_else(|| existing.map(|e| e.label.clone()))
         .unwrap_or_default();
     let mut visibility = existing.map_or_else(
-        || json!({"autoSubmitToolbar": false, "hide": {"iOS": false, "web": false}, "appLinks": {name: true}}),
+        || json!({"autoSubmitToolbar": false, "hide": {"iOS": false, "web": false}, "appLinks": {name.clone(): true}}),
         |e| e.visibility.clone(),
     );
     if let Some(v) = body.get("visibility").filter(|v| v.is_object()) {
@@ -395,6 +493,19 @@ fn app_from_body(
     );
     if let Some(v) = body.get("accessibility").filter(|v| v.is_object()) {
         merge(&mut accessibility, v);
+    }
+    if settings.get("notifications").is_none() {
+        settings["notifications"] = vpn_notifications();
+    }
+    if mode == "SAML_2_0" {
+        // Recipient and destination follow the ACS URL unless the body set them.
+        let acs = settings.pointer("/signOn/ssoAcsUrl").cloned().unwrap_or(Value::Null);
+        for field in ["recipient", "destination"] {
+            let unset = settings.pointer(&format!("/signOn/{field}")).and_then(Value::as_str).is_none_or(str::is_empty);
+            if unset {
+                settings["signOn"][field] = acs.clone();
+            }
+        }
     }
     let app = App {
         id,
@@ -419,6 +530,12 @@ fn app_from_body(
     Ok(app)
 }
 
+/// A stable id for one of the org's default policies (`rst…`), the same in every render.
+fn default_policy_id(kind: &str) -> String {
+    let seed = kind.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    format!("rst{}", crate::ids::alnum_from(seed, 17))
+}
+
 /// An app as the Apps API returns it.
 pub fn render(a: &App, base: &str) -> Value {
     let me = format!("{base}/api/v1/apps/{}", a.id);
@@ -431,6 +548,12 @@ pub fn render(a: &App, base: &str) -> Value {
         "self": {"href": me.clone()},
     });
     links[lifecycle] = json!({"href": format!("{me}/lifecycle/{lifecycle}")});
+    links["uploadLogo"] = json!({"href": format!("{me}/logo"), "hints": {"allow": ["POST"]}});
+    links["policies"] = json!({"href": format!("{me}/policies"), "hints": {"allow": ["PUT"]}});
+    // The org's default access and profile-enrollment policies (one per org at Okta).
+    links["accessPolicy"] = json!({"href": format!("{base}/api/v1/policies/{}", default_policy_id("access"))});
+    links["profileEnrollment"] =
+        json!({"href": format!("{base}/api/v1/policies/{}", default_policy_id("profile_enrollment"))});
     let mut out = json!({
         "id": a.id,
         "name": a.name,
@@ -581,6 +704,7 @@ async fn delete_app(Path(app_id): Path<String>, call: Call) -> Result<Response, 
             return Err(OktaError::AppDeleteForbidden);
         }
         s.apps.remove(&app_id);
+        super::roles::forget_app(s, &app_id);
         let prefix = format!("{app_id}:");
         for k in s.app_users.keys().filter(|k| k.starts_with(&prefix)).cloned().collect::<Vec<_>>() {
             s.app_users.remove(&k);
@@ -813,6 +937,8 @@ fn upsert_assignment(
         return Err(OktaError::validation("id", "id: A deactivated user cannot be assigned to an application"));
     }
     let (mut credentials, profile) = assignment_fields(body)?;
+    w.caller.require(s, "okta.apps.manage", crate::admin::On::App(app_id))?;
+    crate::schema::enforce_app_user(s, app_id, &profile, Some(user_id), false)?;
     if credentials.get("userName").is_none() {
         credentials["userName"] = json!(user.login());
     }
@@ -994,6 +1120,8 @@ async fn assign_group(Path((app_id, group_id)): Path<(String, String)>, call: Ca
     let out = call.write(|s, ids| {
         let app = s.app(&app_id)?.clone();
         let group = s.groups.get(&group_id).cloned().ok_or_else(|| OktaError::not_found(&group_id, "UserGroup"))?;
+        caller.require(s, "okta.apps.manage", crate::admin::On::App(&app_id))?;
+        crate::schema::enforce_app_user(s, &app_id, &profile, None, true)?;
         let key = pair_key(&app_id, &group_id);
         let existing = s.app_groups.get(&key).cloned();
         let next_priority = s.app_groups.values().filter(|g| g.app_id == app_id).count() as i64;

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use super::routes::{route, Cov, Route};
 use super::{apps, render, Call};
+use crate::admin::On;
 use crate::errors::OktaError;
 use crate::ids::okta_id;
 use crate::model::{Event, Group, GroupType, Target, UserStatus};
@@ -42,8 +43,14 @@ const FILTER_RULES: Rules<'static> = Rules {
     case_insensitive: false,
 };
 
-fn expand(call: &Call) -> Vec<String> {
-    call.query.text("expand").map(|e| e.split(',').map(|s| s.trim().to_string()).collect()).unwrap_or_default()
+/// `expand` on groups: `stats` and `app`; anything else is refused as Okta refuses it.
+fn expand(call: &Call) -> Result<Vec<String>, OktaError> {
+    let asked: Vec<String> =
+        call.query.text("expand").map(|e| e.split(',').map(|s| s.trim().to_string()).collect()).unwrap_or_default();
+    match asked.iter().find(|e| !matches!(e.as_str(), "stats" | "app")) {
+        Some(bad) => Err(OktaError::validation("expand", format!("expand: Invalid expand value: {bad}"))),
+        None => Ok(asked),
+    }
 }
 
 async fn list(call: Call) -> Result<Response, OktaError> {
@@ -61,7 +68,7 @@ async fn list(call: Call) -> Result<Response, OktaError> {
     };
     let limit = q.limit(if keyword.is_some() { 300 } else { 10_000 }, 10_000)?;
     let after = q.after()?;
-    let expand = expand(&call);
+    let expand = expand(&call)?;
     let expand: Vec<&str> = expand.iter().map(String::as_str).collect();
     let base = call.base().to_string();
     let (items, next) = call.read(|s| -> Result<_, OktaError> {
@@ -125,9 +132,11 @@ async fn create(call: Call) -> Result<Response, OktaError> {
     let base = call.base().to_string();
     let out = call.write(|s, ids| {
         let name = profile.get("name").and_then(Value::as_str).unwrap_or("").to_lowercase();
+        caller.require(s, "okta.groups.create", On::Org)?;
         if s.groups.values().any(|g| g.name().to_lowercase() == name) {
             return Err(duplicate_name());
         }
+        crate::schema::enforce_group(s, &profile, None)?;
         let id = okta_id(ids, "00g");
         let group = Group {
             id: id.clone(),
@@ -148,7 +157,7 @@ async fn create(call: Call) -> Result<Response, OktaError> {
 async fn get_group(Path(gid): Path<String>, call: Call) -> Result<Response, OktaError> {
     let caller = call.caller()?;
     caller.require_scope("okta.groups.read")?;
-    let expand = expand(&call);
+    let expand = expand(&call)?;
     let expand: Vec<&str> = expand.iter().map(String::as_str).collect();
     let base = call.base().to_string();
     let out = call.read(|s| {
@@ -173,9 +182,11 @@ async fn replace(Path(gid): Path<String>, call: Call) -> Result<Response, OktaEr
             return Err(OktaError::Forbidden);
         }
         let name = profile.get("name").and_then(Value::as_str).unwrap_or("").to_lowercase();
+        caller.require(s, "okta.groups.manage", On::Group(&gid))?;
         if s.groups.values().any(|g| g.id != gid && g.name().to_lowercase() == name) {
             return Err(duplicate_name());
         }
+        crate::schema::enforce_group(s, &profile, Some(&gid))?;
         group.profile = profile.clone();
         group.last_updated = now;
         s.groups.insert(gid.clone(), group.clone());
@@ -196,6 +207,7 @@ async fn delete_group(Path(gid): Path<String>, call: Call) -> Result<Response, O
     let now = call.now();
     call.write(|s, ids| {
         let group = s.groups.get(&gid).cloned().ok_or_else(|| OktaError::not_found(&gid, "UserGroup"))?;
+        caller.require(s, "okta.groups.manage", On::Group(&gid))?;
         if group.kind == GroupType::BuiltIn {
             return Err(OktaError::Forbidden);
         }
@@ -233,6 +245,7 @@ async fn add_user(Path((gid, uid)): Path<(String, String)>, call: Call) -> Resul
     call.write(|s, ids| {
         let group = s.groups.get(&gid).cloned().ok_or_else(|| OktaError::not_found(&gid, "UserGroup"))?;
         let user = s.users.get(&uid).cloned().ok_or_else(|| OktaError::not_found(&uid, "User"))?;
+        caller.require(s, "okta.groups.members.manage", On::Group(&gid))?;
         if group.kind != GroupType::OktaGroup {
             return Err(OktaError::Forbidden);
         }
@@ -263,6 +276,7 @@ async fn remove_user(Path((gid, uid)): Path<(String, String)>, call: Call) -> Re
     call.write(|s, ids| {
         let group = s.groups.get(&gid).cloned().ok_or_else(|| OktaError::not_found(&gid, "UserGroup"))?;
         let user = s.users.get(&uid).cloned().ok_or_else(|| OktaError::not_found(&uid, "User"))?;
+        caller.require(s, "okta.groups.members.manage", On::Group(&gid))?;
         if group.kind != GroupType::OktaGroup {
             return Err(OktaError::Forbidden);
         }

@@ -12,8 +12,10 @@ pub mod logs;
 pub mod oauth;
 pub mod policies;
 pub mod render;
+pub mod roles;
 pub mod routes;
 pub mod rules;
+pub mod schemas;
 pub mod sessions;
 pub mod users;
 pub mod zones;
@@ -158,6 +160,8 @@ pub struct Caller {
     pub facts: RequestFacts,
     /// OAuth scopes of an access token; `None` for an API token (all of the admin's rights).
     pub scopes: Option<Vec<String>>,
+    /// An API token's admin roles; `None` reaches everything (access tokens, old exports).
+    pub rights: Option<std::sync::Arc<crate::admin::Rights>>,
 }
 
 impl Caller {
@@ -168,13 +172,24 @@ impl Caller {
 
     /// Refuses an access token without `scope` (403 E0000006).
     pub fn require_scope(&self, scope: &str) -> Result<(), OktaError> {
-        match &self.scopes {
-            None => Ok(()),
-            Some(s) if s.iter().any(|x| x == scope) => Ok(()),
+        let scoped = match &self.scopes {
+            None => true,
+            Some(s) if s.iter().any(|x| x == scope) => true,
             // `manage` implies `read`.
-            Some(s) if scope.ends_with(".read") && s.iter().any(|x| *x == scope.replace(".read", ".manage")) => Ok(()),
-            Some(_) => Err(OktaError::Forbidden),
+            Some(s) => scope.ends_with(".read") && s.iter().any(|x| *x == scope.replace(".read", ".manage")),
+        };
+        // An API token also needs a role that admits the scope at all.
+        let admitted = self.rights.as_ref().is_none_or(|r| r.admits_scope(scope));
+        if scoped && admitted {
+            Ok(())
+        } else {
+            Err(OktaError::Forbidden)
         }
+    }
+
+    /// Refuses what the API token's roles do not give on `on` (403 E0000006).
+    pub fn require(&self, s: &OktaState, permission: &str, on: crate::admin::On<'_>) -> Result<(), OktaError> {
+        crate::admin::require(self.rights.as_deref(), s, permission, on)
     }
 }
 
@@ -279,7 +294,13 @@ impl Call {
                     None => return Err(OktaError::InvalidToken),
                 },
             };
-            Ok(Caller { principal: principal.clone(), actor, facts: facts.clone(), scopes })
+            let rights = match principal.kind.as_str() {
+                "api_token" if s.users.contains_key(&principal.subject) => {
+                    crate::admin::Rights::of_user(s, &principal.subject).map(std::sync::Arc::new)
+                }
+                _ => None,
+            };
+            Ok(Caller { principal: principal.clone(), actor, facts: facts.clone(), scopes, rights })
         })?
     }
 }

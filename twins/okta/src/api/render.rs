@@ -139,7 +139,8 @@ pub fn user(state: &OktaState, u: &User, base: &str) -> Value {
         };
         links.insert(op.to_string(), link);
     }
-    links.insert("schema".into(), href(format!("{base}/api/v1/meta/schemas/user/{}", state.user_schema_id)));
+    let schema_id = crate::schema::user_schema_key(state, &u.type_id);
+    links.insert("schema".into(), href(format!("{base}/api/v1/meta/schemas/user/{schema_id}")));
     links.insert("type".into(), href(format!("{base}/api/v1/meta/types/user/{}", u.type_id)));
     links.insert("self".into(), href(me));
     out["_links"] = Value::Object(links);

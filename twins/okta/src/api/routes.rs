@@ -7,7 +7,8 @@ use axum::http::Method;
 use axum::Router;
 
 use super::{
-    apps, authn, authservers, factors, groups, hooks, idps, logs, oauth, policies, rules, sessions, users, zones,
+    apps, authn, authservers, factors, groups, hooks, idps, logs, oauth, policies, roles, rules, schemas, sessions,
+    users, zones,
 };
 
 /// How completely a route follows the vendor.
@@ -50,6 +51,8 @@ pub fn all() -> Vec<Route> {
         policies::ROUTES,
         zones::ROUTES,
         idps::ROUTES,
+        roles::ROUTES,
+        schemas::ROUTES,
     ]
     .concat()
 }
@@ -69,6 +72,8 @@ pub fn router() -> Router {
     let r = policies::routes(r);
     let r = zones::routes(r);
     let r = idps::routes(r);
+    let r = roles::routes(r);
+    let r = schemas::routes(r);
     oauth::routes(r)
 }
 

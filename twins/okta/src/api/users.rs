@@ -136,6 +136,7 @@ fn cmp_values(a: Option<&Value>, b: Option<&Value>) -> Ordering {
 async fn list(call: Call) -> Result<Response, OktaError> {
     let caller = call.caller()?;
     caller.require_scope("okta.users.read")?;
+    check_expand(&call)?;
     let q = &call.query;
     let (search_text, filter_text, keyword) = (q.text("search"), q.text("filter"), q.text("q"));
     if search_text.is_some() && filter_text.is_some() {
@@ -334,14 +335,16 @@ async fn create(call: Call) -> Result<Response, OktaError> {
     let now = call.now();
     let base = call.base().to_string();
     let out = call.write(|s, ids| {
+        caller.require(s, "okta.users.create", crate::admin::On::Org)?;
         if s.login_taken(&login, None) {
             return Err(duplicate_login());
         }
-        if let Some(t) = &type_id {
-            if *t != s.user_type_id {
-                return Err(OktaError::validation("type", format!("type: The user type '{t}' does not exist")));
-            }
-        }
+        let type_id = match &type_id {
+            Some(t) if *t == s.user_type_id || s.user_types.contains_key(t) => t.clone(),
+            Some(t) => return Err(OktaError::validation("type", format!("type: The user type '{t}' does not exist"))),
+            None => s.user_type_id.clone(),
+        };
+        crate::schema::enforce_user(s, &type_id, &profile, None)?;
         for gid in &group_ids {
             let g = s.groups.get(gid).ok_or_else(|| OktaError::not_found(gid.clone(), "UserGroup"))?;
             if g.kind != crate::model::GroupType::OktaGroup {
@@ -383,7 +386,7 @@ async fn create(call: Call) -> Result<Response, OktaError> {
                 .provider
                 .clone()
                 .unwrap_or_else(|| if provider { "FEDERATION".into() } else { "OKTA".into() }),
-            type_id: s.user_type_id.clone(),
+            type_id: type_id.clone(),
             failed_logins: 0,
         };
         let target = Target::user(&user);
@@ -420,9 +423,19 @@ fn resolve_key<'a>(key: &'a str, caller: &'a Caller) -> &'a str {
     }
 }
 
+/// `expand` on users: only `blocks` is a value Okta knows; anything else is refused.
+fn check_expand(call: &Call) -> Result<(), OktaError> {
+    let asked = call.query.text("expand").unwrap_or("");
+    match asked.split(',').map(str::trim).find(|e| !e.is_empty() && *e != "blocks") {
+        Some(bad) => Err(OktaError::validation("expand", format!("expand: Invalid expand value: {bad}"))),
+        None => Ok(()),
+    }
+}
+
 async fn get_user(Path(key): Path<String>, call: Call) -> Result<Response, OktaError> {
     let caller = call.caller()?;
     caller.require_scope("okta.users.read")?;
+    check_expand(&call)?;
     let key = resolve_key(&key, &caller).to_string();
     let base = call.base().to_string();
     let out = call.read(|s| s.user(&key).map(|u| render::user(s, u, &base)))??;
@@ -466,6 +479,8 @@ fn apply_update(
             merged
         };
         validate_profile(&next)?;
+        caller.require(s, "okta.users.userprofile.manage", crate::admin::On::User(&user.id))?;
+        crate::schema::enforce_user(s, &user.type_id, &next, Some(&user.id))?;
         let login = next.get("login").and_then(Value::as_str).unwrap_or("");
         if s.login_taken(login, Some(&user.id)) {
             return Err(duplicate_login());
@@ -546,6 +561,7 @@ async fn delete_user(Path(key): Path<String>, call: Call) -> Result<Response, Ok
     let now = call.now();
     call.write(|s, ids| {
         let user = s.user(&key)?.clone();
+        caller.require(s, "okta.users.lifecycle.delete", crate::admin::On::User(&user.id))?;
         let target = Target::user(&user);
         if user.status == UserStatus::Deprovisioned {
             s.purge_user(&user.id);
@@ -582,6 +598,19 @@ async fn lifecycle(Path((key, op)): Path<(String, String)>, call: Call) -> Resul
     let base = call.base().to_string();
     let out = call.write(|s, ids| {
         let uid = s.user(&key)?.id.clone();
+        // A targeted admin changes the lifecycle only of users in its groups.
+        let permission = match lifecycle {
+            Lifecycle::Activate | Lifecycle::Reactivate => "okta.users.lifecycle.activate",
+            Lifecycle::Deactivate => "okta.users.lifecycle.deactivate",
+            Lifecycle::Suspend => "okta.users.lifecycle.suspend",
+            Lifecycle::Unsuspend => "okta.users.lifecycle.unsuspend",
+            Lifecycle::Unlock => "okta.users.lifecycle.unlock",
+            Lifecycle::ResetPassword => "okta.users.credentials.resetPassword",
+            Lifecycle::ExpirePassword => "okta.users.credentials.expirePassword",
+            Lifecycle::ResetFactors => "okta.users.credentials.resetFactors",
+            _ => "okta.users.lifecycle.manage",
+        };
+        caller.require(s, permission, crate::admin::On::User(&uid))?;
         s.apply_lifecycle(&uid, lifecycle, now)?;
         let mut temp = None;
         if with_temp {
