@@ -468,7 +468,26 @@ pub struct HistoryTable {
     /// histories (items and all) was copied with it.
     records: Collection<Arc<History>, Arc<str>>,
     /// (issue id, history number).
-    by_issue: imbl::OrdSet<(Arc<str>, u64)>,
+    by_issue: imbl::OrdSet<(IssueRef, u64)>,
+}
+
+/// An issue's id as the history index holds it: Jira's ids are numbers, kept and
+/// compared as such, so copying an index node costs no reference counts (it was most
+/// of recording a transition); any other id (an imported oddity) keeps its text.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum IssueRef {
+    Number(u64),
+    Text(Arc<str>),
+}
+
+impl IssueRef {
+    fn of(id: &str) -> Self {
+        match id.parse::<u64>() {
+            // "0010" stays text: it is not the id "10".
+            Ok(n) if n.to_string() == id => IssueRef::Number(n),
+            _ => IssueRef::Text(Arc::from(id)),
+        }
+    }
 }
 
 impl HistoryTable {
@@ -481,10 +500,10 @@ impl HistoryTable {
     }
 
     pub fn insert(&mut self, id: String, history: History) -> Option<Arc<History>> {
-        let entry = (Arc::from(history.issue_id.as_str()), Self::number(&id));
+        let entry = (IssueRef::of(&history.issue_id), Self::number(&id));
         let old = self.records.insert(Arc::from(id), Arc::new(history));
         if let Some(o) = &old {
-            self.by_issue.remove(&(Arc::from(o.issue_id.as_str()), Self::number(&o.id)));
+            self.by_issue.remove(&(IssueRef::of(&o.issue_id), Self::number(&o.id)));
         }
         self.by_issue.insert(entry);
         old
@@ -492,13 +511,13 @@ impl HistoryTable {
 
     pub fn remove(&mut self, id: &str) -> Option<Arc<History>> {
         let old = self.records.remove(id)?;
-        self.by_issue.remove(&(Arc::from(old.issue_id.as_str()), Self::number(&old.id)));
+        self.by_issue.remove(&(IssueRef::of(&old.issue_id), Self::number(&old.id)));
         Some(old)
     }
 
     /// An issue's histories, oldest first.
     pub fn of_issue<'a>(&'a self, issue_id: &str) -> impl DoubleEndedIterator<Item = &'a History> + 'a {
-        let issue: Arc<str> = issue_id.into();
+        let issue = IssueRef::of(issue_id);
         self.by_issue
             .range((issue.clone(), 0)..=(issue, u64::MAX))
             .filter_map(|(_, n)| self.records.get(n.to_string().as_str()).map(|h| &**h))
@@ -793,5 +812,28 @@ mod tests {
     #[test]
     fn numeric_keys_sort_numerically() {
         assert!(num_key(9) < num_key(10));
+    }
+    /// An issue's histories are its own, oldest first, whether its id is a number or
+    /// not, and "0010" is not "10".
+    #[test]
+    fn histories_are_found_by_their_issue() {
+        let mut table = HistoryTable::default();
+        let history = |id: &str, issue: &str| History {
+            id: id.into(),
+            issue_id: issue.into(),
+            author: "a".into(),
+            created: Utc::now(),
+            items: Vec::new(),
+        };
+        for (id, issue) in [("10002", "10"), ("10001", "10"), ("10003", "0010"), ("10004", "X-1"), ("10005", "11")] {
+            table.insert(id.into(), history(id, issue));
+        }
+        let of = |t: &HistoryTable, issue: &str| t.of_issue(issue).map(|h| h.id.clone()).collect::<Vec<_>>();
+        assert_eq!(of(&table, "10"), ["10001", "10002"]);
+        assert_eq!(of(&table, "0010"), ["10003"]);
+        assert_eq!(of(&table, "X-1"), ["10004"]);
+        assert_eq!(of(&table, "11"), ["10005"]);
+        table.remove("10001");
+        assert_eq!(of(&table, "10"), ["10002"]);
     }
 }
