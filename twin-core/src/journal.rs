@@ -286,17 +286,25 @@ impl Journal {
     }
 }
 
-/// Keeps at most [`BODY_CAP`] bytes of a body, cut on a character boundary.
+/// Keeps the text at the start of a body: at most [`BODY_CAP`] bytes, cut on a
+/// character boundary and before the first byte that is not UTF-8 (an upload's
+/// metadata is kept, its binary media is not: rendering 4 KiB of binary as
+/// replacement characters cost a tenth of a Drive upload). A cut is marked `…`.
 pub fn capped_body(body: &[u8]) -> Option<String> {
     if body.is_empty() {
         return None;
     }
-    let text = String::from_utf8_lossy(&body[..body.len().min(BODY_CAP)]);
-    let mut text = text.into_owned();
-    if body.len() > BODY_CAP {
-        text.push('…');
+    let head = &body[..body.len().min(BODY_CAP)];
+    let text = match std::str::from_utf8(head) {
+        Ok(text) => text,
+        // `valid_up_to` is a character boundary, so this slice is text.
+        Err(e) => std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or_default(),
+    };
+    let mut kept = text.to_string();
+    if text.len() < body.len() {
+        kept.push('…');
     }
-    Some(text)
+    Some(kept)
 }
 
 #[cfg(test)]
@@ -461,5 +469,14 @@ mod tests {
         let big = vec![b'x'; BODY_CAP * 2];
         assert_eq!(capped_body(&big).unwrap().chars().count(), BODY_CAP + 1);
         assert_eq!(capped_body(b""), None);
+        assert_eq!(capped_body(b"{\"a\": 1}").unwrap(), "{\"a\": 1}");
+        // Text before binary is kept, the binary is not.
+        assert_eq!(capped_body(b"meta\r\n\xff\x00\x81").unwrap(), "meta\r\n…");
+        // A character cut by the cap is left out whole.
+        let mut accents = vec![b'x'; BODY_CAP - 1];
+        accents.extend_from_slice("é and more".as_bytes());
+        let kept = capped_body(&accents).unwrap();
+        assert_eq!(kept.len(), BODY_CAP - 1 + "…".len());
+        assert!(kept.ends_with("x…"));
     }
 }
