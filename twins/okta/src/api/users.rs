@@ -188,6 +188,12 @@ async fn list(call: Call) -> Result<Response, OktaError> {
                 }
             }
         };
+        // A cursor not shaped like a user id was never handed out: Okta refuses it.
+        if let (Some(a), Some(k)) = (after, s.users.keys().next()) {
+            if !wire::same_shape(k, a) {
+                return Err(OktaError::InvalidPaging);
+            }
+        }
         if sort_by.is_none() {
             // Id order: start after the cursor and stop one past the page, so a
             // page costs what it returns, whatever the org's size.
