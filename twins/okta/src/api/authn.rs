@@ -23,10 +23,13 @@ use crate::wire::{self, body_object, ts};
 pub const ROUTES: &[Route] = &[
     route("POST", "/api/v1/authn", "okta.authn", Cov::Extra),
     route("POST", "/api/v1/authn/credentials/change_password", "okta.authn.change_password", Cov::Extra),
+    route("POST", "/api/v1/authn/cancel", "okta.authn.cancel", Cov::Extra),
 ];
 
 pub fn routes(r: Router) -> Router {
-    r.route("/api/v1/authn", post(authn)).route("/api/v1/authn/credentials/change_password", post(change_password))
+    r.route("/api/v1/authn", post(authn))
+        .route("/api/v1/authn/credentials/change_password", post(change_password))
+        .route("/api/v1/authn/cancel", post(cancel))
 }
 
 /// What a password check concluded.
@@ -178,14 +181,27 @@ async fn authn(call: Call) -> Result<Response, OktaError> {
                     format!("state:{state_token}"),
                     SessionToken { user_id: uid.clone(), expires_at: now + Duration::minutes(5) },
                 );
-                let user = s.users.get(&uid).map(embedded_user).unwrap_or(json!({}));
+                let mut embedded = s.users.get(&uid).map(embedded_user).unwrap_or(json!({}));
+                // The rules the new password must meet, from the policy that governs the user.
+                let rules = crate::policy::rules_for_user(s, &uid);
+                embedded["policy"] = json!({
+                    "complexity": {
+                        "minLength": rules.min_length, "minLowerCase": rules.min_lower, "minUpperCase": rules.min_upper,
+                        "minNumber": rules.min_number, "minSymbol": rules.min_symbol,
+                        "excludeUsername": rules.exclude_username,
+                    },
+                    "age": {"minAgeMinutes": rules.min_age_minutes, "historyCount": rules.history_count},
+                });
                 Ok(json!({
                     "stateToken": state_token,
                     "expiresAt": ts(now + Duration::minutes(5)),
                     "status": "PASSWORD_EXPIRED",
-                    "_embedded": user,
-                    "_links": {"next": {"name": "changePassword", "href": format!("{base}/api/v1/authn/credentials/change_password"),
-                                        "hints": {"allow": ["POST"]}}}
+                    "_embedded": embedded,
+                    "_links": {
+                        "next": {"name": "changePassword", "href": format!("{base}/api/v1/authn/credentials/change_password"),
+                                 "hints": {"allow": ["POST"]}},
+                        "cancel": {"href": format!("{base}/api/v1/authn/cancel"), "hints": {"allow": ["POST"]}}
+                    }
                 }))
             }
             Verdict::LockedOut(_) => Ok(json!({
@@ -207,9 +223,8 @@ async fn change_password(call: Call) -> Result<Response, OktaError> {
     let facts = call.facts();
     let out = call.write(|s, ids| {
         let key = format!("state:{state_token}");
-        let session = s.session_tokens.get(&key).filter(|t| t.expires_at > now).cloned().ok_or_else(|| {
-            OktaError::Other { status: 403, code: "E0000011".into(), summary: "Invalid token provided".into() }
-        })?;
+        let session =
+            s.session_tokens.get(&key).filter(|t| t.expires_at > now).cloned().ok_or_else(invalid_state_token)?;
         let user = s.users.get(&session.user_id).cloned().ok_or(OktaError::AuthenticationFailed)?;
         if user.password.as_deref() != Some(old.as_str()) {
             return Err(OktaError::CredentialsFailed {
@@ -235,4 +250,24 @@ async fn change_password(call: Call) -> Result<Response, OktaError> {
         Ok(success(s, ids, &user.id, now))
     })?;
     Ok(wire::ok(&out))
+}
+
+/// Ends a transaction: its state token stops working. Okta answers an empty object.
+async fn cancel(call: Call) -> Result<Response, OktaError> {
+    let body = body_object(&call.body)?;
+    let state_token = body.get("stateToken").and_then(Value::as_str).unwrap_or("").to_string();
+    let now = call.now();
+    call.write(|s, _| {
+        let key = format!("state:{state_token}");
+        if s.session_tokens.get(&key).is_none_or(|t| t.expires_at <= now) {
+            return Err(invalid_state_token());
+        }
+        s.session_tokens.remove(&key);
+        Ok(())
+    })?;
+    Ok(wire::ok(&json!({})))
+}
+
+fn invalid_state_token() -> OktaError {
+    OktaError::Other { status: 403, code: "E0000011".into(), summary: "Invalid token provided".into() }
 }
