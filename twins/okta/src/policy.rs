@@ -313,6 +313,9 @@ pub enum PasswordChange {
     Set,
     /// The user changes their own password, or an admin set with `strict=true`.
     Change,
+    /// The Management API's change of a password (old and new) without `strict`:
+    /// history holds, the minimum age does not (`strict=true` asks for it).
+    ChangeAnyAge,
 }
 
 /// Checks a new password for an existing user against the policy that governs them.
@@ -326,8 +329,8 @@ pub fn check_new_password(
     let user = s.users.get(user_id).ok_or_else(|| OktaError::not_found(user_id, "User"))?;
     let rules = rules_for_user(s, user_id);
     rules.check_complexity(password, &user.profile)?;
-    if how == PasswordChange::Change {
-        if rules.min_age_minutes > 0 {
+    if how != PasswordChange::Set {
+        if how == PasswordChange::Change && rules.min_age_minutes > 0 {
             if let Some(changed) = user.password_changed {
                 // Checked arithmetic: an imported state may hold any number.
                 let allowed_from =
@@ -600,6 +603,8 @@ mod tests {
         assert_eq!(change(&s, "Previous-Pw1").unwrap_err().code(), "E0000014");
         assert!(change(&s, "Older-Pw1").is_ok(), "two back is past a count of 2");
         assert!(check_new_password(&s, "00u1", "Current-Pw1", PasswordChange::Set, now).is_ok(), "a set skips history");
+        let lenient = check_new_password(&s, "00u1", "Previous-Pw1", PasswordChange::ChangeAnyAge, now);
+        assert_eq!(lenient.unwrap_err().code(), "E0000014", "a change without strict still checks history");
     }
 
     #[test]
@@ -608,6 +613,7 @@ mod tests {
         let huge = json!({"password": {"age": {"minAgeMinutes": i64::MAX, "maxAgeDays": i64::MAX, "historyCount": 0}}});
         let s = org_with_user(huge, now - Duration::days(10_000));
         assert!(check_new_password(&s, "00u1", "Another-Pw1", PasswordChange::Change, now).is_err());
+        assert!(check_new_password(&s, "00u1", "Another-Pw1", PasswordChange::ChangeAnyAge, now).is_ok());
         assert!(!password_expired(&s, "00u1", now));
         let s = org_with_user(json!({"password": {"age": {"maxAgeDays": 30}}}), now - Duration::days(31));
         assert!(password_expired(&s, "00u1", now));
