@@ -94,3 +94,30 @@ async def test_users_created_through_the_sdk_can_sign_in(okta, universe):
     unwrap(await okta.create_user(body))
     assert authn(universe, "sam@example.com", "Kx-Passw0rd9").json()["status"] == "SUCCESS"
     assert authn(universe, "SAM", "Kx-Passw0rd9").json()["status"] == "SUCCESS"  # short name
+
+
+async def test_password_expired_links_next_and_cancel_and_embeds_the_policy(okta, universe):
+    grace = unwrap(await okta.get_user("grace@acme.test"))
+    assert unwrap(await okta.expire_password(grace.id)).status == "PASSWORD_EXPIRED"
+    expired = authn(universe, "grace@acme.test", SEEDED_PASSWORD).json()
+    base = universe["okta"]["org_url"]
+    assert expired["_links"] == {
+        "next": {"name": "changePassword", "href": f"{base}/api/v1/authn/credentials/change_password", "hints": {"allow": ["POST"]}},
+        "cancel": {"href": f"{base}/api/v1/authn/cancel", "hints": {"allow": ["POST"]}},
+    }
+    # The rules the new password must meet: the Default Policy's.
+    assert expired["_embedded"]["policy"] == {
+        "complexity": {"minLength": 8, "minLowerCase": 1, "minUpperCase": 1, "minNumber": 1, "minSymbol": 0, "excludeUsername": True},
+        "age": {"minAgeMinutes": 0, "historyCount": 4},
+    }
+    assert expired["_embedded"]["user"]["id"] == grace.id
+    # Cancelling ends the transaction: its state token no longer changes the password.
+    cancelled = raw(universe, "POST", "/api/v1/authn/cancel", json={"stateToken": expired["stateToken"]}, headers={})
+    assert cancelled.status_code == 200 and cancelled.json() == {}, cancelled.text
+    change = {"stateToken": expired["stateToken"], "oldPassword": SEEDED_PASSWORD, "newPassword": "Brand-New-Pw1"}
+    late = raw(universe, "POST", "/api/v1/authn/credentials/change_password", json=change, headers={})
+    assert late.status_code == 403 and late.json()["errorCode"] == "E0000011", late.text
+    again = raw(universe, "POST", "/api/v1/authn/cancel", json={"stateToken": expired["stateToken"]}, headers={})
+    assert again.status_code == 403 and again.json()["errorCode"] == "E0000011"
+    assert unwrap(await okta.get_user(grace.id)).status == "PASSWORD_EXPIRED"
+
