@@ -312,6 +312,16 @@ def test_reset_password_answers_a_link_or_nothing(universe):
 
 # --- apps ---------------------------------------------------------------------------
 
+APP_SCHEMAS = {
+    "AUTO_LOGIN": "AutoLoginApplication",
+    "BASIC_AUTH": "BasicAuthApplication",
+    "BOOKMARK": "BookmarkApplication",
+    "BROWSER_PLUGIN": "BrowserPluginApplication",
+    "OPENID_CONNECT": "OpenIdConnectApplication",
+    "SAML_2_0": "SamlApplication",
+    "SECURE_PASSWORD_STORE": "SecurePasswordStoreApplication",
+}
+
 
 async def test_app_links_name_the_orgs_default_access_and_enrollment_policies(okta, universe):
     def system_policy(kind: str) -> str:
@@ -320,10 +330,24 @@ async def test_app_links_name_the_orgs_default_access_and_enrollment_policies(ok
 
     access, enrollment = system_policy("ACCESS_POLICY"), system_policy("PROFILE_ENROLLMENT")
     base = universe["okta"]["org_url"]
+    saml = {
+        "label": "Shapes SAML",
+        "signOnMode": "SAML_2_0",
+        "settings": {"signOn": {
+            "ssoAcsUrl": "https://saml.example.com/acs", "audience": "https://saml.example.com",
+            "subjectNameIdFormat": "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified",
+            "signatureAlgorithm": "RSA_SHA256", "digestAlgorithm": "SHA256",
+        }},
+    }
+    auto = {"label": "Shapes auto", "signOnMode": "AUTO_LOGIN", "settings": {"signOn": {"loginUrl": "https://a.example.com/in"}}}
+    for body in (saml, auto):
+        made = raw(universe, "POST", "/api/v1/apps", json=body)
+        assert made.status_code == 200, made.text
     apps = raw(universe, "GET", "/api/v1/apps").json()
-    assert apps
+    assert {"OPENID_CONNECT", "BASIC_AUTH", "BOOKMARK", "SAML_2_0", "AUTO_LOGIN"} <= {a["signOnMode"] for a in apps}
     for app in apps:
-        conforms(without_nulls(app), "Application")
+        # Each sign-on mode against its own vendor schema (Application's discriminator).
+        conforms(without_nulls(app), APP_SCHEMAS[app["signOnMode"]])
         assert app["_links"]["accessPolicy"]["href"] == f"{base}/api/v1/policies/{access}"
         assert app["_links"]["profileEnrollment"]["href"] == f"{base}/api/v1/policies/{enrollment}"
         assert app["visibility"]["autoLaunch"] is False
