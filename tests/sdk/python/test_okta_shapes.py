@@ -364,3 +364,28 @@ async def test_app_links_name_the_orgs_default_access_and_enrollment_policies(ok
     body = raw(universe, "GET", f"/api/v1/apps/{made.id}").json()
     assert body["_links"]["accessPolicy"]["href"].endswith(access)
     assert made.visibility.auto_launch is False
+
+
+# --- credentials --------------------------------------------------------------------
+
+
+async def test_change_password_works_for_staged_users_who_stay_staged(okta, universe):
+    login = "stan.staged@acme.test"
+    body = {"profile": {"firstName": "Stan", "lastName": "Staged", "email": login, "login": login},
+            "credentials": {"password": {"value": "Staged-Passw0rd!"}}}
+    staged = raw(universe, "POST", "/api/v1/users?activate=false", json=body).json()
+    assert staged["status"] == "STAGED"
+    change = models.ChangePasswordRequest.from_dict(
+        {"oldPassword": {"value": "Staged-Passw0rd!"}, "newPassword": {"value": "Staged-Passw0rd!2"}}
+    )
+    creds = unwrap(await okta.change_password(staged["id"], change))
+    assert creds.provider.type == "OKTA"
+    after = raw(universe, "GET", f"/api/v1/users/{staged['id']}").json()
+    assert (after["status"], after["activated"], after["statusChanged"]) == ("STAGED", None, None)
+    assert after["passwordChanged"] >= staged["passwordChanged"]
+    # A suspended user's password does not change.
+    ivan = unwrap(await okta.get_user("ivan@acme.test"))
+    frozen = models.ChangePasswordRequest.from_dict(
+        {"oldPassword": {"value": SEEDED_PASSWORD}, "newPassword": {"value": "Suspended-Passw0rd!"}}
+    )
+    api_error(await okta.change_password(ivan.id, frozen), 403, "E0000038")

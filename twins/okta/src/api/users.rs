@@ -697,7 +697,16 @@ async fn change_password(Path(key): Path<String>, call: Call) -> Result<Response
                 cause: "password: Password cannot be your current password".into(),
             });
         }
-        s.apply_lifecycle(&user.id, Lifecycle::SetPassword, now)?;
+        if user.status == UserStatus::Staged {
+            // Okta changes a STAGED user's password too; the user stays STAGED (and
+            // unactivated), so this is no lifecycle step.
+            if let Some(u) = s.users.get_mut(&user.id) {
+                u.password_changed = Some(now);
+                u.last_updated = now;
+            }
+        } else {
+            s.apply_lifecycle(&user.id, Lifecycle::SetPassword, now)?;
+        }
         remember_password(s, &user.id, &old);
         if let Some(u) = s.users.get_mut(&user.id) {
             u.password = Some(new.clone());
