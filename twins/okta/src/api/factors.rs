@@ -129,7 +129,7 @@ pub fn totp(secret: &str, time: DateTime<Utc>) -> Option<String> {
 }
 
 /// Does `pass_code` match the factor now (TOTP allows one step of drift)?
-fn code_matches(f: &Factor, pass_code: &str, now: DateTime<Utc>) -> bool {
+pub(crate) fn code_matches(f: &Factor, pass_code: &str, now: DateTime<Utc>) -> bool {
     let pass_code = pass_code.trim();
     if pass_code.is_empty() {
         return false;
@@ -143,11 +143,11 @@ fn code_matches(f: &Factor, pass_code: &str, now: DateTime<Utc>) -> bool {
     }
 }
 
-fn new_code(ids: &mut twin_core::ids::IdGen) -> String {
+pub(crate) fn new_code(ids: &mut twin_core::ids::IdGen) -> String {
     format!("{:06}", ids.next_u64() % 1_000_000)
 }
 
-fn bad_passcode() -> OktaError {
+pub(crate) fn bad_passcode() -> OktaError {
     OktaError::Other { status: 403, code: "E0000068".into(), summary: "Invalid Passcode/Answer".into() }
 }
 
