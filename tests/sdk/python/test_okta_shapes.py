@@ -199,6 +199,7 @@ def test_a_cursor_never_handed_out_is_an_invalid_paging_request(universe, cursor
         "/api/v1/apps",
         "/api/v1/logs",
         "/api/v1/authorizationServers",
+        "/api/v1/api-tokens",
         "/api/v1/zones",
         f"/api/v1/groups/{group}/users",
         f"/api/v1/apps/{app}/groups",
@@ -209,6 +210,20 @@ def test_a_cursor_never_handed_out_is_an_invalid_paging_request(universe, cursor
         assert (body["errorCode"], body["errorSummary"]) == ("E0000029", "Invalid paging request."), (path, body)
         assert body["errorCauses"] == [{"errorSummary": "Invalid cursor."}]
         conforms(body, "Error")
+
+
+def test_api_tokens_page_with_limit_and_after(universe, control):
+    minted = control.post(f"universes/{universe['id']}/okta/api-tokens", json={"user": "bob@acme.test"})
+    assert minted.status_code in (200, 201), minted.text
+    first = raw(universe, "GET", "/api/v1/api-tokens?limit=1")
+    assert first.status_code == 200 and len(first.json()) == 1, first.text
+    assert 'rel="next"' in first.headers["link"], first.headers
+    nxt = first.headers["link"].split(", ")[-1].split(";")[0].strip("<>")
+    second = raw(universe, "GET", nxt.split(universe["okta"]["org_url"], 1)[1])
+    assert second.status_code == 200 and len(second.json()) == 1, second.text
+    assert 'rel="next"' not in second.headers["link"]
+    assert {t["id"] for t in first.json() + second.json()} == {t["id"] for t in raw(universe, "GET", "/api/v1/api-tokens").json()}
+    assert minted.json()["id"] in {t["id"] for t in first.json() + second.json()}
 
 
 async def test_the_sdk_sees_an_invalid_cursor_as_e0000029_and_walks_real_ones(okta, universe):
