@@ -94,3 +94,93 @@ async def test_users_created_through_the_sdk_can_sign_in(okta, universe):
     unwrap(await okta.create_user(body))
     assert authn(universe, "sam@example.com", "Kx-Passw0rd9").json()["status"] == "SUCCESS"
     assert authn(universe, "SAM", "Kx-Passw0rd9").json()["status"] == "SUCCESS"  # short name
+
+
+async def test_password_expired_links_next_and_cancel_and_embeds_the_policy(okta, universe):
+    grace = unwrap(await okta.get_user("grace@acme.test"))
+    assert unwrap(await okta.expire_password(grace.id)).status == "PASSWORD_EXPIRED"
+    expired = authn(universe, "grace@acme.test", SEEDED_PASSWORD).json()
+    base = universe["okta"]["org_url"]
+    assert expired["_links"] == {
+        "next": {"name": "changePassword", "href": f"{base}/api/v1/authn/credentials/change_password", "hints": {"allow": ["POST"]}},
+        "cancel": {"href": f"{base}/api/v1/authn/cancel", "hints": {"allow": ["POST"]}},
+    }
+    # The rules the new password must meet: the Default Policy's.
+    assert expired["_embedded"]["policy"] == {
+        "complexity": {"minLength": 8, "minLowerCase": 1, "minUpperCase": 1, "minNumber": 1, "minSymbol": 0, "excludeUsername": True},
+        "age": {"minAgeMinutes": 0, "historyCount": 4},
+    }
+    assert expired["_embedded"]["user"]["id"] == grace.id
+    # Cancelling ends the transaction: its state token no longer changes the password.
+    cancelled = raw(universe, "POST", "/api/v1/authn/cancel", json={"stateToken": expired["stateToken"]}, headers={})
+    assert cancelled.status_code == 200 and cancelled.json() == {}, cancelled.text
+    change = {"stateToken": expired["stateToken"], "oldPassword": SEEDED_PASSWORD, "newPassword": "Brand-New-Pw1"}
+    late = raw(universe, "POST", "/api/v1/authn/credentials/change_password", json=change, headers={})
+    assert late.status_code == 403 and late.json()["errorCode"] == "E0000011", late.text
+    again = raw(universe, "POST", "/api/v1/authn/cancel", json={"stateToken": expired["stateToken"]}, headers={})
+    assert again.status_code == 403 and again.json()["errorCode"] == "E0000011"
+    assert unwrap(await okta.get_user(grace.id)).status == "PASSWORD_EXPIRED"
+
+
+
+def require_factor_at_sign_on(universe):
+    """The Default Policy's Default Rule of OKTA_SIGN_ON, made to require a factor."""
+    policy = raw(universe, "GET", "/api/v1/policies?type=OKTA_SIGN_ON").json()[0]
+    rule = raw(universe, "GET", f"/api/v1/policies/{policy['id']}/rules").json()[0]
+    rule["actions"]["signon"]["requireFactor"] = True
+    resp = raw(universe, "PUT", f"/api/v1/policies/{policy['id']}/rules/{rule['id']}", json=rule)
+    assert resp.status_code == 200, resp.text
+
+
+async def test_mfa_required_challenge_and_verify_follow_their_links(okta, universe, control):
+    base = universe["okta"]["org_url"]
+    carol = unwrap(await okta.get_user("carol@acme.test"))
+    made = raw(universe, "POST", f"/api/v1/users/{carol.id}/factors?activate=true",
+               json={"factorType": "sms", "provider": "OKTA", "profile": {"phoneNumber": "+15555550142"}})
+    assert made.status_code == 200 and made.json()["status"] == "ACTIVE", made.text
+    factor_id = made.json()["id"]
+    # Without a sign-on rule that requires a factor, the password is enough.
+    assert authn(universe, "carol@acme.test", SEEDED_PASSWORD).json()["status"] == "SUCCESS"
+    require_factor_at_sign_on(universe)
+    # A user without factors still signs in with the password alone.
+    assert authn(universe, "dave@acme.test", SEEDED_PASSWORD).json()["status"] == "SUCCESS"
+
+    required = authn(universe, "carol@acme.test", SEEDED_PASSWORD).json()
+    assert required["status"] == "MFA_REQUIRED" and "sessionToken" not in required
+    cancel = {"href": f"{base}/api/v1/authn/cancel", "hints": {"allow": ["POST"]}}
+    verify = f"{base}/api/v1/authn/factors/{factor_id}/verify"
+    assert required["_links"] == {"cancel": cancel}
+    [listed] = required["_embedded"]["factors"]
+    assert (listed["id"], listed["factorType"]) == (factor_id, "sms")
+    assert listed["_links"]["verify"] == {"href": verify, "hints": {"allow": ["POST"]}}
+    state = {"stateToken": required["stateToken"]}
+
+    def post(path, body):
+        return raw(universe, "POST", path, json=body, headers={})
+
+    challenge = post(f"/api/v1/authn/factors/{factor_id}/verify", state).json()
+    assert challenge["status"] == "MFA_CHALLENGE" and challenge["stateToken"] == required["stateToken"]
+    assert challenge["_links"] == {
+        "next": {"name": "verify", "href": verify, "hints": {"allow": ["POST"]}},
+        "prev": {"href": f"{base}/api/v1/authn/previous", "hints": {"allow": ["POST"]}},
+        "resend": [{"name": "sms", "href": f"{verify}/resend", "hints": {"allow": ["POST"]}}],
+        "cancel": cancel,
+    }
+    assert challenge["_embedded"]["factor"]["id"] == factor_id
+    back = post("/api/v1/authn/previous", state).json()
+    assert back["status"] == "MFA_REQUIRED" and back["_links"] == {"cancel": cancel}
+    resent = post(f"/api/v1/authn/factors/{factor_id}/verify/resend", state).json()
+    assert resent["status"] == "MFA_CHALLENGE"
+    code = control.get(f"universes/{universe['id']}/state?service=okta").json()["okta"]["factors"][factor_id]["secret"]
+    wrong = next(c for c in ("000000", "111111") if c != code)
+    bad = post(f"/api/v1/authn/factors/{factor_id}/verify", {**state, "passCode": wrong})
+    assert bad.status_code == 403 and bad.json()["errorCode"] == "E0000068", bad.text
+    done = post(f"/api/v1/authn/factors/{factor_id}/verify", {**state, "passCode": code}).json()
+    assert done["status"] == "SUCCESS" and done["sessionToken"], done
+    # The transaction is over.
+    spent = post(f"/api/v1/authn/factors/{factor_id}/verify", {**state, "passCode": code})
+    assert spent.status_code == 403 and spent.json()["errorCode"] == "E0000011"
+    # A cancelled transaction is over too.
+    again = authn(universe, "carol@acme.test", SEEDED_PASSWORD).json()
+    assert post("/api/v1/authn/cancel", {"stateToken": again["stateToken"]}).json() == {}
+    assert post("/api/v1/authn/previous", {"stateToken": again["stateToken"]}).status_code == 403

@@ -4,7 +4,10 @@ lifecycle links a user carries follow its status, a group's profile always has
 
 from __future__ import annotations
 
-from test_okta_support import SEEDED_PASSWORD, okta, raw, unwrap  # noqa: F401  (okta is a fixture)
+import pytest
+from okta import models
+
+from test_okta_support import SEEDED_PASSWORD, api_error, conforms, okta, raw, unwrap  # noqa: F401  (okta is a fixture)
 
 
 ACTIVE_LINKS = {
@@ -165,3 +168,239 @@ def test_authn_embeds_the_users_own_locale_and_time_zone(universe):
     assert resp.status_code == 200, resp.text
     profile = resp.json()["_embedded"]["user"]["profile"]
     assert (profile["locale"], profile["timeZone"]) == ("fr_FR", "Europe/Paris")
+
+
+def without_nulls(body):
+    """`body` without its null values: Okta sends nulls (`lastLogin`, an app's
+    `accessibility.errorRedirectUrl`…) where the vendor schema types a string."""
+    if isinstance(body, dict):
+        return {k: without_nulls(v) for k, v in body.items() if v is not None}
+    if isinstance(body, list):
+        return [without_nulls(v) for v in body]
+    return body
+
+
+# --- paging -----------------------------------------------------------------------
+
+
+def first_id(universe, path: str) -> str:
+    resp = raw(universe, "GET", path)
+    assert resp.status_code == 200 and resp.json(), resp.text
+    return resp.json()[0]["id"]
+
+
+@pytest.mark.parametrize("cursor", ["bogus", "00u", "0oa1uGLT9Ca6oVSyrHKnX", "1"])
+def test_a_cursor_never_handed_out_is_an_invalid_paging_request(universe, cursor):
+    group = first_id(universe, "/api/v1/groups")
+    app = first_id(universe, "/api/v1/apps")
+    for path in [
+        "/api/v1/users",
+        "/api/v1/groups",
+        "/api/v1/apps",
+        "/api/v1/logs",
+        "/api/v1/authorizationServers",
+        "/api/v1/api-tokens",
+        "/api/v1/zones",
+        f"/api/v1/groups/{group}/users",
+        f"/api/v1/apps/{app}/groups",
+    ]:
+        resp = raw(universe, "GET", path, params={"after": cursor})
+        assert resp.status_code == 400, (path, resp.status_code, resp.text)
+        body = resp.json()
+        assert (body["errorCode"], body["errorSummary"]) == ("E0000029", "Invalid paging request."), (path, body)
+        assert body["errorCauses"] == [{"errorSummary": "Invalid cursor."}]
+        conforms(body, "Error")
+
+
+def test_api_tokens_page_with_limit_and_after(universe, control):
+    minted = control.post(f"universes/{universe['id']}/okta/api-tokens", json={"user": "bob@acme.test"})
+    assert minted.status_code in (200, 201), minted.text
+    first = raw(universe, "GET", "/api/v1/api-tokens?limit=1")
+    assert first.status_code == 200 and len(first.json()) == 1, first.text
+    assert 'rel="next"' in first.headers["link"], first.headers
+    nxt = first.headers["link"].split(", ")[-1].split(";")[0].strip("<>")
+    second = raw(universe, "GET", nxt.split(universe["okta"]["org_url"], 1)[1])
+    assert second.status_code == 200 and len(second.json()) == 1, second.text
+    assert 'rel="next"' not in second.headers["link"]
+    assert {t["id"] for t in first.json() + second.json()} == {t["id"] for t in raw(universe, "GET", "/api/v1/api-tokens").json()}
+    assert minted.json()["id"] in {t["id"] for t in first.json() + second.json()}
+
+
+async def test_the_sdk_sees_an_invalid_cursor_as_e0000029_and_walks_real_ones(okta, universe):
+    api_error(await okta.list_users(after="bogus"), 400, "E0000029")
+    api_error(await okta.list_groups(after="bogus"), 400, "E0000029")
+    # A cursor shaped like a user id still resumes by id (the user may have gone since).
+    users = raw(universe, "GET", "/api/v1/users").json()
+    resumed = raw(universe, "GET", "/api/v1/users", params={"after": users[0]["id"][:-1] + "0"})
+    assert resumed.status_code == 200, resumed.text
+    # Authorization servers page like every other listing.
+    first = raw(universe, "GET", "/api/v1/authorizationServers?limit=1")
+    assert first.status_code == 200 and len(first.json()) == 1
+    made = raw(universe, "POST", "/api/v1/authorizationServers", json={"name": "Paged", "audiences": ["api://paged"]})
+    assert made.status_code == 201, made.text
+    first = raw(universe, "GET", "/api/v1/authorizationServers?limit=1")
+    assert 'rel="next"' in first.headers["link"], first.headers
+    nxt = first.headers["link"].split(", ")[-1].split(";")[0].strip("<>")
+    second = raw(universe, "GET", nxt.split(universe["okta"]["org_url"], 1)[1])
+    assert second.status_code == 200 and [s["id"] for s in second.json()] != [s["id"] for s in first.json()]
+    for server in first.json() + second.json():
+        conforms(server, "AuthorizationServer")
+
+
+# --- factors ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "factor",
+    [
+        {"factorType": "sms", "provider": "OKTA", "profile": {"phoneNumber": "+15555550123"}},
+        {"factorType": "call", "provider": "OKTA", "profile": {"phoneNumber": "+15555550124"}},
+        {"factorType": "email", "provider": "OKTA", "profile": {"email": "carol@acme.test"}},
+    ],
+)
+async def test_message_factors_link_resend_while_pending_and_verify_once_active(okta, universe, control, factor):
+    carol = unwrap(await okta.get_user("carol@acme.test"))
+    enrolled = raw(universe, "POST", f"/api/v1/users/{carol.id}/factors", json=factor)
+    assert enrolled.status_code == 200, enrolled.text
+    body = enrolled.json()
+    conforms(body, "UserFactor")
+    me = f"{universe['okta']['org_url']}/api/v1/users/{carol.id}/factors/{body['id']}"
+    resend = {"name": factor["factorType"], "href": f"{me}/resend", "hints": {"allow": ["POST"]}}
+    assert body["_links"]["resend"] == resend and body["_links"]["activate"]["href"] == f"{me}/lifecycle/activate"
+    assert "verify" not in body["_links"]
+    listed = [f for f in raw(universe, "GET", f"/api/v1/users/{carol.id}/factors").json() if f["id"] == body["id"]]
+    assert listed[0]["_links"]["resend"] == resend
+    # The SDK reads the link (its UserFactorLinks model has one `resend` object).
+    sdk_listed = [f for f in unwrap(await okta.list_factors(carol.id)) if f.id == body["id"]]
+    assert sdk_listed[0].links.resend.href == f"{me}/resend"
+    # Resend through the SDK: a new code replaces the old one.
+    again = unwrap(
+        await okta.resend_enroll_factor(
+            carol.id, body["id"], models.ResendUserFactor.from_dict({"factorType": factor["factorType"]})
+        )
+    )
+    assert again.factor_type == factor["factorType"]
+    code = control.get(f"universes/{universe['id']}/state?service=okta").json()["okta"]["factors"][body["id"]]["secret"]
+    active = raw(universe, "POST", f"{me[len(universe['okta']['org_url']):]}/lifecycle/activate", json={"passCode": code})
+    assert active.status_code == 200 and active.json()["status"] == "ACTIVE", active.text
+    assert active.json()["_links"]["verify"]["href"] == f"{me}/verify"
+    assert not {"resend", "activate"} & set(active.json()["_links"])
+    late = raw(universe, "POST", f"{me[len(universe['okta']['org_url']):]}/resend", json={"factorType": factor["factorType"]})
+    assert late.status_code == 400 and late.json()["errorCode"] == "E0000001", late.text
+
+
+# --- users --------------------------------------------------------------------------
+
+
+def test_status_changed_is_set_at_creation_except_for_staged_users(universe):
+    def create(query: str, login: str, password: bool) -> dict:
+        body = {"profile": {"firstName": "Stu", "lastName": "Status", "email": login, "login": login}}
+        if password:
+            body["credentials"] = {"password": {"value": "Status-Passw0rd!"}}
+        resp = raw(universe, "POST", f"/api/v1/users?{query}", json=body)
+        assert resp.status_code == 200, resp.text
+        conforms(without_nulls(resp.json()), "User")
+        return resp.json()
+
+    active = create("activate=true", "stu.active@acme.test", True)
+    assert active["status"] == "ACTIVE" and active["statusChanged"] == active["created"] == active["activated"]
+    provisioned = create("activate=true", "stu.prov@acme.test", False)
+    assert provisioned["status"] == "PROVISIONED" and provisioned["statusChanged"] == provisioned["created"]
+    staged = create("activate=false", "stu.staged@acme.test", True)
+    assert staged["status"] == "STAGED" and staged["statusChanged"] is None and staged["activated"] is None
+    assert raw(universe, "POST", f"/api/v1/users/{staged['id']}/lifecycle/activate?sendEmail=false").status_code == 200
+    now_active = raw(universe, "GET", f"/api/v1/users/{staged['id']}").json()
+    assert now_active["status"] == "ACTIVE" and now_active["statusChanged"] is not None
+    for user in raw(universe, "GET", "/api/v1/users?limit=200").json():
+        assert user["statusChanged"] is not None or user["status"] == "STAGED", user
+
+
+def test_reset_password_answers_a_link_or_nothing(universe):
+    user = raw(universe, "GET", "/api/v1/users/frank@acme.test").json()
+    mailed = raw(universe, "POST", f"/api/v1/users/{user['id']}/lifecycle/reset_password?sendEmail=true")
+    assert mailed.status_code == 200 and mailed.json() == {}, mailed.text
+    link = raw(universe, "POST", f"/api/v1/users/{user['id']}/lifecycle/reset_password?sendEmail=false")
+    assert link.status_code == 200 and list(link.json()) == ["resetPasswordUrl"], link.text
+    conforms(link.json(), "ResetPasswordToken")
+    assert raw(universe, "GET", f"/api/v1/users/{user['id']}").json()["status"] == "RECOVERY"
+
+
+# --- apps ---------------------------------------------------------------------------
+
+APP_SCHEMAS = {
+    "AUTO_LOGIN": "AutoLoginApplication",
+    "BASIC_AUTH": "BasicAuthApplication",
+    "BOOKMARK": "BookmarkApplication",
+    "BROWSER_PLUGIN": "BrowserPluginApplication",
+    "OPENID_CONNECT": "OpenIdConnectApplication",
+    "SAML_2_0": "SamlApplication",
+    "SECURE_PASSWORD_STORE": "SecurePasswordStoreApplication",
+}
+
+
+async def test_app_links_name_the_orgs_default_access_and_enrollment_policies(okta, universe):
+    def system_policy(kind: str) -> str:
+        policies = raw(universe, "GET", f"/api/v1/policies?type={kind}").json()
+        return next(p["id"] for p in policies if p["system"])
+
+    access, enrollment = system_policy("ACCESS_POLICY"), system_policy("PROFILE_ENROLLMENT")
+    base = universe["okta"]["org_url"]
+    saml = {
+        "label": "Shapes SAML",
+        "signOnMode": "SAML_2_0",
+        "settings": {"signOn": {
+            "ssoAcsUrl": "https://saml.example.com/acs", "audience": "https://saml.example.com",
+            "subjectNameIdFormat": "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified",
+            "signatureAlgorithm": "RSA_SHA256", "digestAlgorithm": "SHA256",
+        }},
+    }
+    auto = {"label": "Shapes auto", "signOnMode": "AUTO_LOGIN", "settings": {"signOn": {"loginUrl": "https://a.example.com/in"}}}
+    for body in (saml, auto):
+        made = raw(universe, "POST", "/api/v1/apps", json=body)
+        assert made.status_code == 200, made.text
+    apps = raw(universe, "GET", "/api/v1/apps").json()
+    assert {"OPENID_CONNECT", "BASIC_AUTH", "BOOKMARK", "SAML_2_0", "AUTO_LOGIN"} <= {a["signOnMode"] for a in apps}
+    for app in apps:
+        # Each sign-on mode against its own vendor schema (Application's discriminator).
+        conforms(without_nulls(app), APP_SCHEMAS[app["signOnMode"]])
+        assert app["_links"]["accessPolicy"]["href"] == f"{base}/api/v1/policies/{access}"
+        assert app["_links"]["profileEnrollment"]["href"] == f"{base}/api/v1/policies/{enrollment}"
+        assert app["visibility"]["autoLaunch"] is False
+        # The link resolves: it names a policy that exists.
+        assert raw(universe, "GET", app["_links"]["accessPolicy"]["href"][len(base):]).status_code == 200
+    made = unwrap(
+        await okta.create_application(
+            models.BookmarkApplication.from_dict(
+                {"name": "bookmark", "label": "Linked", "signOnMode": "BOOKMARK",
+                 "settings": {"app": {"url": "https://linked.example.com/"}}}
+            )
+        )
+    )
+    body = raw(universe, "GET", f"/api/v1/apps/{made.id}").json()
+    assert body["_links"]["accessPolicy"]["href"].endswith(access)
+    assert made.visibility.auto_launch is False
+
+
+# --- credentials --------------------------------------------------------------------
+
+
+async def test_change_password_works_for_staged_users_who_stay_staged(okta, universe):
+    login = "stan.staged@acme.test"
+    body = {"profile": {"firstName": "Stan", "lastName": "Staged", "email": login, "login": login},
+            "credentials": {"password": {"value": "Staged-Passw0rd!"}}}
+    staged = raw(universe, "POST", "/api/v1/users?activate=false", json=body).json()
+    assert staged["status"] == "STAGED"
+    change = models.ChangePasswordRequest.from_dict(
+        {"oldPassword": {"value": "Staged-Passw0rd!"}, "newPassword": {"value": "Staged-Passw0rd!2"}}
+    )
+    creds = unwrap(await okta.change_password(staged["id"], change))
+    assert creds.provider.type == "OKTA"
+    after = raw(universe, "GET", f"/api/v1/users/{staged['id']}").json()
+    assert (after["status"], after["activated"], after["statusChanged"]) == ("STAGED", None, None)
+    assert after["passwordChanged"] >= staged["passwordChanged"]
+    # A suspended user's password does not change.
+    ivan = unwrap(await okta.get_user("ivan@acme.test"))
+    frozen = models.ChangePasswordRequest.from_dict(
+        {"oldPassword": {"value": SEEDED_PASSWORD}, "newPassword": {"value": "Suspended-Passw0rd!"}}
+    )
+    api_error(await okta.change_password(ivan.id, frozen), 403, "E0000038")

@@ -110,6 +110,35 @@ pub fn people_match(conditions: &Value, group_ids: &[String]) -> bool {
     include.is_empty() || include.iter().any(|g| group_ids.iter().any(|x| x == g))
 }
 
+/// Does the OKTA_SIGN_ON policy that governs a user ask for a second factor at
+/// sign-in? The first active policy by priority whose people condition holds, then
+/// its first active rule by priority whose people condition holds (and that does not
+/// exclude the user): its `actions.signon.requireFactor`. The seeded Default Rule
+/// does not, so an org asks for factors only once an admin says so.
+pub fn sign_on_requires_factor(s: &OktaState, user_id: &str) -> bool {
+    let groups = s.user_group_ids(user_id);
+    let mut policies: Vec<&Policy> =
+        s.policies.values().filter(|p| p.kind == "OKTA_SIGN_ON" && p.status == "ACTIVE").collect();
+    policies.sort_by_key(|p| (p.system, p.priority));
+    let Some(policy) = policies.into_iter().find(|p| people_match(&p.conditions, &groups)) else {
+        return false;
+    };
+    let mut rules: Vec<&PolicyRule> =
+        s.policy_rules.values().filter(|r| r.policy_id == policy.id && r.status == "ACTIVE").collect();
+    rules.sort_by_key(|r| (r.system, r.priority));
+    let excluded = |r: &PolicyRule| {
+        r.conditions
+            .pointer("/people/users/exclude")
+            .and_then(Value::as_array)
+            .is_some_and(|a| a.iter().any(|u| u.as_str() == Some(user_id)))
+    };
+    rules
+        .into_iter()
+        .find(|r| people_match(&r.conditions, &groups) && !excluded(r))
+        .and_then(|r| r.actions.pointer("/signon/requireFactor").and_then(Value::as_bool))
+        .unwrap_or(false)
+}
+
 // ---------------------------------------------------------------------------
 // Password policies
 
@@ -313,6 +342,9 @@ pub enum PasswordChange {
     Set,
     /// The user changes their own password, or an admin set with `strict=true`.
     Change,
+    /// The Management API's change of a password (old and new) without `strict`:
+    /// history holds, the minimum age does not (`strict=true` asks for it).
+    ChangeAnyAge,
 }
 
 /// Checks a new password for an existing user against the policy that governs them.
@@ -326,8 +358,8 @@ pub fn check_new_password(
     let user = s.users.get(user_id).ok_or_else(|| OktaError::not_found(user_id, "User"))?;
     let rules = rules_for_user(s, user_id);
     rules.check_complexity(password, &user.profile)?;
-    if how == PasswordChange::Change {
-        if rules.min_age_minutes > 0 {
+    if how != PasswordChange::Set {
+        if how == PasswordChange::Change && rules.min_age_minutes > 0 {
             if let Some(changed) = user.password_changed {
                 // Checked arithmetic: an imported state may hold any number.
                 let allowed_from =
@@ -600,6 +632,8 @@ mod tests {
         assert_eq!(change(&s, "Previous-Pw1").unwrap_err().code(), "E0000014");
         assert!(change(&s, "Older-Pw1").is_ok(), "two back is past a count of 2");
         assert!(check_new_password(&s, "00u1", "Current-Pw1", PasswordChange::Set, now).is_ok(), "a set skips history");
+        let lenient = check_new_password(&s, "00u1", "Previous-Pw1", PasswordChange::ChangeAnyAge, now);
+        assert_eq!(lenient.unwrap_err().code(), "E0000014", "a change without strict still checks history");
     }
 
     #[test]
@@ -608,10 +642,28 @@ mod tests {
         let huge = json!({"password": {"age": {"minAgeMinutes": i64::MAX, "maxAgeDays": i64::MAX, "historyCount": 0}}});
         let s = org_with_user(huge, now - Duration::days(10_000));
         assert!(check_new_password(&s, "00u1", "Another-Pw1", PasswordChange::Change, now).is_err());
+        assert!(check_new_password(&s, "00u1", "Another-Pw1", PasswordChange::ChangeAnyAge, now).is_ok());
         assert!(!password_expired(&s, "00u1", now));
         let s = org_with_user(json!({"password": {"age": {"maxAgeDays": 30}}}), now - Duration::days(31));
         assert!(password_expired(&s, "00u1", now));
         assert_eq!(max_attempts(&s, "00u1"), 10);
+    }
+
+    #[test]
+    fn sign_on_asks_for_a_factor_only_when_the_governing_rule_says_so() {
+        let now = Utc::now();
+        let mut s = org_with_user(json!({}), now);
+        let mut ids = IdGen::new(9);
+        seed_defaults(&mut s, &mut ids, now, 10);
+        assert!(!sign_on_requires_factor(&s, "00u1"), "the Default Rule does not");
+        let rule_id = s.policy_rules.values().find(|r| r.kind == "SIGN_ON").map(|r| r.id.clone()).unwrap();
+        let mut rule = s.policy_rules[&rule_id].clone();
+        rule.actions["signon"]["requireFactor"] = json!(true);
+        s.policy_rules.insert(rule_id.clone(), rule.clone());
+        assert!(sign_on_requires_factor(&s, "00u1"));
+        rule.conditions["people"]["users"]["exclude"] = json!(["00u1"]);
+        s.policy_rules.insert(rule_id, rule);
+        assert!(!sign_on_requires_factor(&s, "00u1"), "a rule that excludes the user does not govern them");
     }
 
     #[test]

@@ -173,6 +173,12 @@ pub enum Order {
     Other,
 }
 
+/// Whether `cursor` has the shape of `key`: the same length and the same
+/// three-character prefix (an id's object type, `00u`, `00g`, `0oa`…).
+pub fn same_shape(key: &str, cursor: &str) -> bool {
+    key.len() == cursor.len() && key.get(..3) == cursor.get(..3)
+}
+
 /// One page of `items` (already filtered and ordered, each with its cursor key)
 /// after `after`, at most `limit` long, and the cursor of the next page if any.
 pub fn paginate<T>(
@@ -185,6 +191,12 @@ pub fn paginate<T>(
         None => 0,
         Some(cursor) => match items.iter().position(|(k, _)| k == cursor) {
             Some(i) => i + 1,
+            // A cursor we could never have handed out for this listing (not shaped like
+            // its keys) is refused, as Okta refuses a tampered one, rather than
+            // silently answering an empty or shifted page.
+            None if !items.is_empty() && !items.iter().any(|(k, _)| same_shape(k, cursor)) => {
+                return Err(OktaError::InvalidPaging)
+            }
             None => match order {
                 Order::KeyAscending => items.partition_point(|(k, _)| k.as_str() <= cursor),
                 Order::KeyDescending => items.partition_point(|(k, _)| k.as_str() >= cursor),
@@ -240,6 +252,20 @@ mod tests {
         let (p, _) = paginate(desc, Some("d"), 10, Order::KeyDescending).unwrap();
         assert_eq!(p, vec!["c".to_string(), "a".into()]);
         assert_eq!(paginate(items, Some("zz"), 10, Order::Other).unwrap_err(), OktaError::InvalidPaging);
+    }
+
+    #[test]
+    fn a_cursor_not_shaped_like_the_keys_is_refused() {
+        let items = keyed(&["00g1aaaaaaaaaaaaaaaa", "00g1bbbbbbbbbbbbbbbb"]);
+        for bogus in ["bogus", "00u1aaaaaaaaaaaaaaaa", "00g1a"] {
+            assert_eq!(
+                paginate(items.clone(), Some(bogus), 10, Order::KeyAscending).unwrap_err(),
+                OktaError::InvalidPaging
+            );
+        }
+        // A well-formed cursor whose item is gone still resumes by key.
+        let (p, _) = paginate(items, Some("00g1abbbbbbbbbbbbbbb"), 10, Order::KeyAscending).unwrap();
+        assert_eq!(p, vec!["00g1bbbbbbbbbbbbbbbb".to_string()]);
     }
 
     #[test]

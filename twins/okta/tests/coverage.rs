@@ -79,11 +79,18 @@ const NOTES: &str = "## Twin specifics
   set: complexity on create and every set; history (`age.historyCount`, counting the current
   password) and `minAgeMinutes` on a user's own change, a reset, and an admin's set with
   `strict=true`; `maxAgeDays` expires a password at sign-in on the universe clock; lockout counts
-  failed sign-ins to `lockout.maxAttempts` (0: never). Other policy types are stored and ordered,
+  failed sign-ins to `lockout.maxAttempts` (0: never). OKTA_SIGN_ON rules decide whether sign-in
+  asks for a factor (`actions.signon.requireFactor`). Other policy types are stored and ordered,
   not evaluated.
 - **Factors.** TOTP codes are real RFC 6238 codes of the enrolment's `sharedSecret`; SMS, call and
   email codes are in the universe state (`GET /_dtu/universes/{id}/state?service=okta`,
   `factors.{id}.secret`), as a phone would have them; push is approved by the twin at once.
+- **Authentication API** (`/api/v1/authn`): SUCCESS, LOCKED_OUT, PASSWORD_EXPIRED (links `next`
+  and `cancel`, embeds the password policy) and, when the user's OKTA_SIGN_ON rule has
+  `actions.signon.requireFactor` and the user has active factors, MFA_REQUIRED → MFA_CHALLENGE
+  (SMS, call, email; `next`, `prev`, `resend`, `cancel`) → SUCCESS through
+  `/api/v1/authn/factors/{id}/verify`. Not served: MFA_ENROLL (a user without factors signs in
+  with the password), recovery and unlock flows, remembered devices.
 - **Authorize** is headless: it needs a `sessionToken` from `/api/v1/authn` (else
   `error=login_required`), and the user must be assigned to the app.
 - **JWTs** are RS256 with `kid`, from RSA-2048 keys shipped with the crate (test data).

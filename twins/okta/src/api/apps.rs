@@ -530,14 +530,24 @@ fn app_from_body(
     Ok(app)
 }
 
-/// A stable id for one of the org's default policies (`rst…`), the same in every render.
-fn default_policy_id(kind: &str) -> String {
-    let seed = kind.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
-    format!("rst{}", crate::ids::alnum_from(seed, 17))
+/// The ids of the org's default ACCESS_POLICY and PROFILE_ENROLLMENT policies,
+/// which every app's `accessPolicy` and `profileEnrollment` links name (the twin
+/// has no per-app policy assignment, so every app is under the defaults).
+#[derive(Debug, Clone, Default)]
+pub struct AppPolicies {
+    access: Option<String>,
+    enrollment: Option<String>,
+}
+
+impl AppPolicies {
+    pub fn of(s: &OktaState) -> Self {
+        let default_of = |kind: &str| s.policies.values().find(|p| p.system && p.kind == kind).map(|p| p.id.clone());
+        Self { access: default_of("ACCESS_POLICY"), enrollment: default_of("PROFILE_ENROLLMENT") }
+    }
 }
 
 /// An app as the Apps API returns it.
-pub fn render(a: &App, base: &str) -> Value {
+pub fn render(a: &App, base: &str, policies: &AppPolicies) -> Value {
     let me = format!("{base}/api/v1/apps/{}", a.id);
     let lifecycle = if a.status == AppStatus::Active { "deactivate" } else { "activate" };
     let mut links = json!({
@@ -550,10 +560,12 @@ pub fn render(a: &App, base: &str) -> Value {
     links[lifecycle] = json!({"href": format!("{me}/lifecycle/{lifecycle}")});
     links["uploadLogo"] = json!({"href": format!("{me}/logo"), "hints": {"allow": ["POST"]}});
     links["policies"] = json!({"href": format!("{me}/policies"), "hints": {"allow": ["PUT"]}});
-    // The org's default access and profile-enrollment policies (one per org at Okta).
-    links["accessPolicy"] = json!({"href": format!("{base}/api/v1/policies/{}", default_policy_id("access"))});
-    links["profileEnrollment"] =
-        json!({"href": format!("{base}/api/v1/policies/{}", default_policy_id("profile_enrollment"))});
+    if let Some(id) = &policies.access {
+        links["accessPolicy"] = json!({"href": format!("{base}/api/v1/policies/{id}")});
+    }
+    if let Some(id) = &policies.enrollment {
+        links["profileEnrollment"] = json!({"href": format!("{base}/api/v1/policies/{id}")});
+    }
     let mut out = json!({
         "id": a.id,
         "name": a.name,
@@ -569,6 +581,10 @@ pub fn render(a: &App, base: &str) -> Value {
         "settings": a.settings,
         "_links": links,
     });
+    // Okta answers `autoLaunch` on every app's visibility (false unless set).
+    if let Some(v) = out["visibility"].as_object_mut() {
+        v.entry("autoLaunch").or_insert(json!(false));
+    }
     if let Some(p) = &a.profile {
         out["profile"] = p.clone();
     }
@@ -623,7 +639,8 @@ async fn list(call: Call) -> Result<Response, OktaError> {
             .map(|a| (a.id.clone(), a))
             .collect();
         let (page, next) = paginate(keyed, after, limit, Order::KeyAscending)?;
-        Ok((page.into_iter().map(|a| render(a, &base)).collect::<Vec<_>>(), next))
+        let policies = AppPolicies::of(s);
+        Ok((page.into_iter().map(|a| render(a, &base, &policies)).collect::<Vec<_>>(), next))
     })??;
     Ok(wire::page(items, link_headers(&base, "/api/v1/apps", &call.query, next.as_deref())))
 }
@@ -655,7 +672,7 @@ async fn create(call: Call) -> Result<Response, OktaError> {
                 Event::new("application.lifecycle.activate", "Activate application", vec![Target::app(&app)]),
             );
         }
-        Ok(render(&app, &base))
+        Ok(render(&app, &base, &AppPolicies::of(s)))
     })?;
     Ok(wire::ok(&out))
 }
@@ -664,7 +681,7 @@ async fn get_app(Path(app_id): Path<String>, call: Call) -> Result<Response, Okt
     let caller = call.caller()?;
     caller.require_scope("okta.apps.read")?;
     let base = call.base().to_string();
-    let out = call.read(|s| s.app(&app_id).map(|a| render(a, &base)))??;
+    let out = call.read(|s| s.app(&app_id).map(|a| render(a, &base, &AppPolicies::of(s))))??;
     Ok(wire::ok(&out))
 }
 
@@ -689,7 +706,7 @@ async fn replace(Path(app_id): Path<String>, call: Call) -> Result<Response, Okt
             now,
             Event::new("application.lifecycle.update", "Update application", vec![Target::app(&app)]),
         );
-        Ok(render(&app, &base))
+        Ok(render(&app, &base, &AppPolicies::of(s)))
     })?;
     Ok(wire::ok(&out))
 }

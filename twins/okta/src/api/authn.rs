@@ -1,11 +1,15 @@
-//! `/api/v1/authn`: the Classic Authentication API, primary authentication only.
-//! A right password gives SUCCESS and a one-time `sessionToken` (redeemable at
-//! `/authorize`); wrong ones count toward the password policy's lockout
-//! (`lockout.maxAttempts` of the user's password policy, 10 by default), after
-//! which the user is LOCKED_OUT; a password older than its `maxAgeDays` has expired.
-//! PASSWORD_EXPIRED users get a state token and change their password through
-//! `/api/v1/authn/credentials/change_password`.
+//! `/api/v1/authn`: the Classic Authentication API. A right password gives SUCCESS
+//! and a one-time `sessionToken` (redeemable at `/authorize`); wrong ones count toward
+//! the password policy's lockout (`lockout.maxAttempts` of the user's password policy,
+//! 10 by default), after which the user is LOCKED_OUT; a password older than its
+//! `maxAgeDays` has expired. PASSWORD_EXPIRED users get a state token and change their
+//! password through `/api/v1/authn/credentials/change_password`. When the user's
+//! OKTA_SIGN_ON rule requires a factor and the user has active ones, the transaction
+//! stops at MFA_REQUIRED and goes on through `/api/v1/authn/factors/{id}/verify`
+//! (MFA_CHALLENGE for codes sent by message). Every state links its next steps
+//! (`_links`), as Okta's does.
 
+use axum::extract::Path;
 use axum::response::Response;
 use axum::routing::post;
 use axum::Router;
@@ -17,16 +21,25 @@ use super::routes::{route, Cov, Route};
 use super::Call;
 use crate::errors::OktaError;
 use crate::ids::alnum;
-use crate::model::{Actor, Event, Lifecycle, OktaState, SessionToken, Target, User, UserStatus};
+use crate::model::{Actor, Event, Factor, Lifecycle, OktaState, SessionToken, Target, User, UserStatus};
 use crate::wire::{self, body_object, ts};
 
 pub const ROUTES: &[Route] = &[
     route("POST", "/api/v1/authn", "okta.authn", Cov::Extra),
     route("POST", "/api/v1/authn/credentials/change_password", "okta.authn.change_password", Cov::Extra),
+    route("POST", "/api/v1/authn/cancel", "okta.authn.cancel", Cov::Extra),
+    route("POST", "/api/v1/authn/previous", "okta.authn.previous", Cov::Extra),
+    route("POST", "/api/v1/authn/factors/{factorId}/verify", "okta.authn.verify_factor", Cov::Extra),
+    route("POST", "/api/v1/authn/factors/{factorId}/verify/resend", "okta.authn.resend_factor", Cov::Extra),
 ];
 
 pub fn routes(r: Router) -> Router {
-    r.route("/api/v1/authn", post(authn)).route("/api/v1/authn/credentials/change_password", post(change_password))
+    r.route("/api/v1/authn", post(authn))
+        .route("/api/v1/authn/credentials/change_password", post(change_password))
+        .route("/api/v1/authn/cancel", post(cancel))
+        .route("/api/v1/authn/previous", post(previous))
+        .route("/api/v1/authn/factors/{factorId}/verify", post(verify_factor))
+        .route("/api/v1/authn/factors/{factorId}/verify/resend", post(resend_factor))
 }
 
 /// What a password check concluded.
@@ -171,21 +184,47 @@ async fn authn(call: Call) -> Result<Response, OktaError> {
     let out = call.write(|s, ids| {
         s.sweep(now);
         Ok(match check_password(s, ids, &facts, &username, &password, now) {
-            Verdict::Success(uid) => Ok(success(s, ids, &uid, now)),
+            Verdict::Success(uid) => {
+                // A sign-on rule that requires a factor stops at MFA_REQUIRED for a
+                // user with active factors.
+                if crate::policy::sign_on_requires_factor(s, &uid) && !active_factors(s, &uid).is_empty() {
+                    let state_token = format!("00{}", alnum(ids, 40));
+                    s.session_tokens.insert(
+                        format!("{MFA}{state_token}"),
+                        SessionToken { user_id: uid.clone(), expires_at: now + Duration::minutes(5) },
+                    );
+                    Ok(mfa_required(s, &uid, &state_token, &base, now + Duration::minutes(5)))
+                } else {
+                    Ok(success(s, ids, &uid, now))
+                }
+            }
             Verdict::Expired(uid) => {
                 let state_token = format!("00{}", alnum(ids, 40));
                 s.session_tokens.insert(
                     format!("state:{state_token}"),
                     SessionToken { user_id: uid.clone(), expires_at: now + Duration::minutes(5) },
                 );
-                let user = s.users.get(&uid).map(embedded_user).unwrap_or(json!({}));
+                let mut embedded = s.users.get(&uid).map(embedded_user).unwrap_or(json!({}));
+                // The rules the new password must meet, from the policy that governs the user.
+                let rules = crate::policy::rules_for_user(s, &uid);
+                embedded["policy"] = json!({
+                    "complexity": {
+                        "minLength": rules.min_length, "minLowerCase": rules.min_lower, "minUpperCase": rules.min_upper,
+                        "minNumber": rules.min_number, "minSymbol": rules.min_symbol,
+                        "excludeUsername": rules.exclude_username,
+                    },
+                    "age": {"minAgeMinutes": rules.min_age_minutes, "historyCount": rules.history_count},
+                });
                 Ok(json!({
                     "stateToken": state_token,
                     "expiresAt": ts(now + Duration::minutes(5)),
                     "status": "PASSWORD_EXPIRED",
-                    "_embedded": user,
-                    "_links": {"next": {"name": "changePassword", "href": format!("{base}/api/v1/authn/credentials/change_password"),
-                                        "hints": {"allow": ["POST"]}}}
+                    "_embedded": embedded,
+                    "_links": {
+                        "next": {"name": "changePassword", "href": format!("{base}/api/v1/authn/credentials/change_password"),
+                                 "hints": {"allow": ["POST"]}},
+                        "cancel": {"href": format!("{base}/api/v1/authn/cancel"), "hints": {"allow": ["POST"]}}
+                    }
                 }))
             }
             Verdict::LockedOut(_) => Ok(json!({
@@ -207,9 +246,8 @@ async fn change_password(call: Call) -> Result<Response, OktaError> {
     let facts = call.facts();
     let out = call.write(|s, ids| {
         let key = format!("state:{state_token}");
-        let session = s.session_tokens.get(&key).filter(|t| t.expires_at > now).cloned().ok_or_else(|| {
-            OktaError::Other { status: 403, code: "E0000011".into(), summary: "Invalid token provided".into() }
-        })?;
+        let session =
+            s.session_tokens.get(&key).filter(|t| t.expires_at > now).cloned().ok_or_else(invalid_state_token)?;
         let user = s.users.get(&session.user_id).cloned().ok_or(OktaError::AuthenticationFailed)?;
         if user.password.as_deref() != Some(old.as_str()) {
             return Err(OktaError::CredentialsFailed {
@@ -234,5 +272,189 @@ async fn change_password(call: Call) -> Result<Response, OktaError> {
         );
         Ok(success(s, ids, &user.id, now))
     })?;
+    Ok(wire::ok(&out))
+}
+
+/// Ends a transaction: its state token stops working. Okta answers an empty object.
+async fn cancel(call: Call) -> Result<Response, OktaError> {
+    let body = body_object(&call.body)?;
+    let state_token = body.get("stateToken").and_then(Value::as_str).unwrap_or("").to_string();
+    let now = call.now();
+    call.write(|s, _| {
+        let live = [format!("state:{state_token}"), format!("{MFA}{state_token}")]
+            .into_iter()
+            .find(|k| s.session_tokens.get(k).is_some_and(|t| t.expires_at > now))
+            .ok_or_else(invalid_state_token)?;
+        s.session_tokens.remove(&live);
+        Ok(())
+    })?;
+    Ok(wire::ok(&json!({})))
+}
+
+fn invalid_state_token() -> OktaError {
+    OktaError::Other { status: 403, code: "E0000011".into(), summary: "Invalid token provided".into() }
+}
+
+// --- multifactor -------------------------------------------------------------------
+
+/// The session-token key prefix of an MFA transaction's state token (apart from a
+/// PASSWORD_EXPIRED one, so neither opens the other's steps).
+const MFA: &str = "mfa:";
+
+fn active_factors<'a>(s: &'a OktaState, user_id: &str) -> Vec<&'a Factor> {
+    s.factors.values().filter(|f| f.user_id == user_id && f.status == "ACTIVE").collect()
+}
+
+fn post_link(href: String) -> Value {
+    json!({"href": href, "hints": {"allow": ["POST"]}})
+}
+
+/// A factor as a transaction embeds it: no secrets, a `verify` link into /authn.
+fn authn_factor(f: &Factor, base: &str) -> Value {
+    let mut profile = f.profile.clone();
+    if let Some(p) = profile.as_object_mut() {
+        p.remove("answer");
+    }
+    json!({
+        "id": f.id, "factorType": f.factor_type, "provider": f.provider, "vendorName": f.vendor_name,
+        "profile": profile,
+        "_links": {"verify": post_link(format!("{base}/api/v1/authn/factors/{}/verify", f.id))}
+    })
+}
+
+fn mfa_policy() -> Value {
+    json!({"allowRememberDevice": false, "rememberDeviceLifetimeInMinutes": 0, "rememberDeviceByDefault": false,
+           "factorsPolicyInfo": {}})
+}
+
+/// MFA_REQUIRED: the user's active factors, each to verify; `cancel` ends it.
+fn mfa_required(s: &OktaState, uid: &str, state_token: &str, base: &str, expires: DateTime<Utc>) -> Value {
+    let mut embedded = s.users.get(uid).map(embedded_user).unwrap_or(json!({}));
+    embedded["factors"] = Value::Array(active_factors(s, uid).into_iter().map(|f| authn_factor(f, base)).collect());
+    embedded["policy"] = mfa_policy();
+    json!({
+        "stateToken": state_token, "expiresAt": ts(expires), "status": "MFA_REQUIRED",
+        "_embedded": embedded,
+        "_links": {"cancel": post_link(format!("{base}/api/v1/authn/cancel"))}
+    })
+}
+
+/// MFA_CHALLENGE: a code went to the factor's phone or mailbox; `next` verifies it,
+/// `prev` goes back to the factor list, `resend` sends another.
+fn mfa_challenge(s: &OktaState, f: &Factor, state_token: &str, base: &str, expires: DateTime<Utc>) -> Value {
+    let mut embedded = s.users.get(&f.user_id).map(embedded_user).unwrap_or(json!({}));
+    embedded["factor"] = authn_factor(f, base);
+    embedded["policy"] = mfa_policy();
+    let verify = format!("{base}/api/v1/authn/factors/{}/verify", f.id);
+    json!({
+        "stateToken": state_token, "expiresAt": ts(expires), "status": "MFA_CHALLENGE",
+        "_embedded": embedded,
+        "_links": {
+            "next": {"name": "verify", "href": verify, "hints": {"allow": ["POST"]}},
+            "prev": post_link(format!("{base}/api/v1/authn/previous")),
+            "resend": [{"name": f.factor_type, "href": format!("{verify}/resend"), "hints": {"allow": ["POST"]}}],
+            "cancel": post_link(format!("{base}/api/v1/authn/cancel")),
+        }
+    })
+}
+
+/// The live MFA transaction a state token names.
+fn mfa_session(s: &OktaState, state_token: &str, now: DateTime<Utc>) -> Result<SessionToken, OktaError> {
+    s.session_tokens
+        .get(&format!("{MFA}{state_token}"))
+        .filter(|t| t.expires_at > now)
+        .cloned()
+        .ok_or_else(invalid_state_token)
+}
+
+fn state_token_of(call: &Call) -> Result<(serde_json::Map<String, Value>, String), OktaError> {
+    let body = body_object(&call.body)?;
+    let token = body.get("stateToken").and_then(Value::as_str).unwrap_or("").to_string();
+    Ok((body, token))
+}
+
+/// The transaction's factor `factor_id`, active and the user's own.
+fn mfa_factor(s: &OktaState, user_id: &str, factor_id: &str) -> Result<Factor, OktaError> {
+    s.factors
+        .get(factor_id)
+        .filter(|f| f.user_id == user_id && f.status == "ACTIVE")
+        .cloned()
+        .ok_or_else(|| OktaError::not_found(factor_id, "UserFactor"))
+}
+
+async fn verify_factor(Path(factor_id): Path<String>, call: Call) -> Result<Response, OktaError> {
+    let (body, state_token) = state_token_of(&call)?;
+    let code = ["passCode", "answer"]
+        .iter()
+        .find_map(|k| body.get(*k).and_then(Value::as_str))
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_string);
+    let now = call.now();
+    let facts = call.facts();
+    let base = call.base().to_string();
+    let out = call.write(|s, ids| {
+        let session = mfa_session(s, &state_token, now)?;
+        let mut factor = mfa_factor(s, &session.user_id, &factor_id)?;
+        let by_message = matches!(factor.factor_type.as_str(), "sms" | "call" | "email");
+        match code {
+            // The first verify of a message factor sends the code (into the state).
+            None if by_message => {
+                factor.secret = super::factors::new_code(ids);
+                s.factors.insert(factor.id.clone(), factor.clone());
+                return Ok(Ok(mfa_challenge(s, &factor, &state_token, &base, session.expires_at)));
+            }
+            // The twin approves push challenges at once.
+            None if factor.factor_type == "push" => {}
+            None => return Ok(Err(super::factors::bad_passcode())),
+            Some(c) if !super::factors::code_matches(&factor, &c, now) => {
+                return Ok(Err(super::factors::bad_passcode()));
+            }
+            Some(_) => {}
+        }
+        if by_message {
+            // A message code is good once.
+            factor.secret = super::factors::new_code(ids);
+            s.factors.insert(factor.id.clone(), factor.clone());
+        }
+        s.session_tokens.remove(&format!("{MFA}{state_token}"));
+        if let Some(u) = s.users.get(&session.user_id).cloned() {
+            let e = Event::new("user.authentication.auth_via_mfa", "Authentication of user via MFA", vec![]);
+            s.log(ids, now, &actor_for(Some(&u), u.login()), &facts, e);
+        }
+        Ok(Ok(success(s, ids, &session.user_id, now)))
+    })?;
+    Ok(wire::ok(&out?))
+}
+
+async fn resend_factor(Path(factor_id): Path<String>, call: Call) -> Result<Response, OktaError> {
+    let (_, state_token) = state_token_of(&call)?;
+    let now = call.now();
+    let base = call.base().to_string();
+    let out = call.write(|s, ids| {
+        let session = mfa_session(s, &state_token, now)?;
+        let mut factor = mfa_factor(s, &session.user_id, &factor_id)?;
+        if !matches!(factor.factor_type.as_str(), "sms" | "call" | "email") {
+            return Err(OktaError::validation(
+                "factorType",
+                format!("factorType: The factor type '{}' does not support resending a code", factor.factor_type),
+            ));
+        }
+        factor.secret = super::factors::new_code(ids);
+        s.factors.insert(factor.id.clone(), factor.clone());
+        Ok(mfa_challenge(s, &factor, &state_token, &base, session.expires_at))
+    })?;
+    Ok(wire::ok(&out))
+}
+
+/// Back from a challenge to the list of factors (MFA_REQUIRED).
+async fn previous(call: Call) -> Result<Response, OktaError> {
+    let (_, state_token) = state_token_of(&call)?;
+    let now = call.now();
+    let base = call.base().to_string();
+    let out = call.read(|s| -> Result<Value, OktaError> {
+        let session = mfa_session(s, &state_token, now)?;
+        Ok(mfa_required(s, &session.user_id, &state_token, &base, session.expires_at))
+    })??;
     Ok(wire::ok(&out))
 }

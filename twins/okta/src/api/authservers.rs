@@ -24,12 +24,7 @@ use crate::wire::{self, body_object, ts};
 const AS: &str = "/api/v1/authorizationServers";
 
 pub const ROUTES: &[Route] = &[
-    route(
-        "GET",
-        "/api/v1/authorizationServers",
-        "okta.authservers.list",
-        Cov::Partial("q and limit only; no after cursor"),
-    ),
+    route("GET", "/api/v1/authorizationServers", "okta.authservers.list", Cov::Implemented),
     route("POST", "/api/v1/authorizationServers", "okta.authservers.create", Cov::Implemented),
     route("GET", "/api/v1/authorizationServers/{authServerId}", "okta.authservers.get", Cov::Implemented),
     route("PUT", "/api/v1/authorizationServers/{authServerId}", "okta.authservers.replace", Cov::Implemented),
@@ -433,16 +428,19 @@ async fn list_servers(call: Call) -> Result<Response, OktaError> {
     read_caller(&call)?;
     let q = call.query.text("q").map(str::to_lowercase);
     let limit = call.query.limit(200, 200)?;
+    let after = call.query.after()?;
     let base = call.base().to_string();
-    let items = call.read(|s| {
-        s.auth_servers
+    let (items, next) = call.read(|s| -> Result<_, OktaError> {
+        let keyed: Vec<(String, &crate::authz::AuthServerRecord)> = s
+            .auth_servers
             .values()
             .filter(|srv| q.as_deref().is_none_or(|q| srv.name.to_lowercase().starts_with(q)))
-            .take(limit)
-            .map(|srv| server_json(srv, &base))
-            .collect::<Vec<_>>()
-    })?;
-    Ok(wire::ok(&Value::Array(items)))
+            .map(|srv| (srv.id.clone(), srv))
+            .collect();
+        let (page, next) = wire::paginate(keyed, after, limit, wire::Order::KeyAscending)?;
+        Ok((page.into_iter().map(|srv| server_json(srv, &base)).collect::<Vec<_>>(), next))
+    })??;
+    Ok(wire::page(items, wire::link_headers(&base, AS, &call.query, next.as_deref())))
 }
 
 async fn create_server(call: Call) -> Result<Response, OktaError> {

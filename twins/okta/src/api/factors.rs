@@ -36,6 +36,7 @@ pub const ROUTES: &[Route] = &[
         "okta.factors.activate",
         Cov::Partial("push activation completes at once (no device polling)"),
     ),
+    route("POST", "/api/v1/users/{userId}/factors/{factorId}/resend", "okta.factors.resend", Cov::Implemented),
     route(
         "POST",
         "/api/v1/users/{userId}/factors/{factorId}/verify",
@@ -56,6 +57,7 @@ pub fn routes(r: Router) -> Router {
         .route("/api/v1/users/{userId}/factors/questions", get(questions))
         .route("/api/v1/users/{userId}/factors/{factorId}", get(get_factor).delete(unenroll))
         .route("/api/v1/users/{userId}/factors/{factorId}/lifecycle/activate", post(activate))
+        .route("/api/v1/users/{userId}/factors/{factorId}/resend", post(resend))
         .route("/api/v1/users/{userId}/factors/{factorId}/verify", post(verify))
         .route("/api/v1/users/{userId}/factors/{factorId}/transactions/{transactionId}", get(transaction))
 }
@@ -127,7 +129,7 @@ pub fn totp(secret: &str, time: DateTime<Utc>) -> Option<String> {
 }
 
 /// Does `pass_code` match the factor now (TOTP allows one step of drift)?
-fn code_matches(f: &Factor, pass_code: &str, now: DateTime<Utc>) -> bool {
+pub(crate) fn code_matches(f: &Factor, pass_code: &str, now: DateTime<Utc>) -> bool {
     let pass_code = pass_code.trim();
     if pass_code.is_empty() {
         return false;
@@ -141,11 +143,11 @@ fn code_matches(f: &Factor, pass_code: &str, now: DateTime<Utc>) -> bool {
     }
 }
 
-fn new_code(ids: &mut twin_core::ids::IdGen) -> String {
+pub(crate) fn new_code(ids: &mut twin_core::ids::IdGen) -> String {
     format!("{:06}", ids.next_u64() % 1_000_000)
 }
 
-fn bad_passcode() -> OktaError {
+pub(crate) fn bad_passcode() -> OktaError {
     OktaError::Other { status: 403, code: "E0000068".into(), summary: "Invalid Passcode/Answer".into() }
 }
 
@@ -159,6 +161,12 @@ fn render(f: &Factor, base: &str) -> Value {
     });
     if f.status == "PENDING_ACTIVATION" {
         links["activate"] = json!({"href": format!("{me}/lifecycle/activate"), "hints": {"allow": ["POST"]}});
+        // A code sent during enrolment can be sent again, by the same channel. One
+        // link object, as the SDKs' UserFactorLinks model it (an array breaks them).
+        if is_otp_by_message(&f.factor_type) {
+            links["resend"] =
+                json!({"name": f.factor_type, "href": format!("{me}/resend"), "hints": {"allow": ["POST"]}});
+        }
     } else {
         links["verify"] = json!({"href": format!("{me}/verify"), "hints": {"allow": ["POST"]}});
     }
@@ -200,6 +208,11 @@ fn render(f: &Factor, base: &str) -> Value {
         }
     }
     out
+}
+
+/// Factors whose one-time code reaches the user in a message (SMS, voice call, email).
+fn is_otp_by_message(factor_type: &str) -> bool {
+    matches!(factor_type, "sms" | "call" | "email")
 }
 
 fn user_id_of(s: &OktaState, key: &str) -> Result<String, OktaError> {
@@ -388,6 +401,36 @@ async fn activate(Path((key, factor_id)): Path<(String, String)>, call: Call) ->
                 Event::new("user.mfa.factor.activate", "Activate factor for user", vec![Target::user(&u)]),
             );
         }
+        Ok(render(&factor, &base))
+    })?;
+    Ok(wire::ok(&out))
+}
+
+/// Sends an enrolment's code again: a new code replaces the old one (in the
+/// universe state, where a phone or mailbox would have it).
+async fn resend(Path((key, factor_id)): Path<(String, String)>, call: Call) -> Result<Response, OktaError> {
+    let caller = call.caller()?;
+    caller.require_scope("okta.users.manage")?;
+    // The body names the factor again (factorType, provider, profile); the twin
+    // sends to the enrolment's own number or address.
+    body_object(&call.body)?;
+    let now = call.now();
+    let base = call.base().to_string();
+    let out = call.write(|s, ids| {
+        let uid = user_id_of(s, &key)?;
+        let mut factor = factor_of(s, &uid, &factor_id)?.clone();
+        if !is_otp_by_message(&factor.factor_type) {
+            return Err(OktaError::validation(
+                "factorType",
+                format!("factorType: The factor type '{}' does not support resending a code", factor.factor_type),
+            ));
+        }
+        if factor.status != "PENDING_ACTIVATION" {
+            return Err(OktaError::validation("factor", "factor: The factor is already active."));
+        }
+        factor.secret = new_code(ids);
+        factor.last_updated = now;
+        s.factors.insert(factor.id.clone(), factor.clone());
         Ok(render(&factor, &base))
     })?;
     Ok(wire::ok(&out))

@@ -314,7 +314,8 @@ async fn list_apps(Path(gid): Path<String>, call: Call) -> Result<Response, Okta
             .map(|a| (a.id.clone(), a))
             .collect();
         let (page, next) = paginate(keyed, after, limit, Order::KeyAscending)?;
-        Ok((page.into_iter().map(|a| apps::render(a, &base)).collect::<Vec<_>>(), next))
+        let policies = apps::AppPolicies::of(s);
+        Ok((page.into_iter().map(|a| apps::render(a, &base, &policies)).collect::<Vec<_>>(), next))
     })??;
     let path = format!("/api/v1/groups/{gid}/apps");
     Ok(wire::page(items, link_headers(&base, &path, &call.query, next.as_deref())))

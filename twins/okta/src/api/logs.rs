@@ -80,6 +80,11 @@ async fn list(call: Call) -> Result<Response, OktaError> {
     };
     let limit = q.limit(100, 1000)?;
     let after = q.after()?;
+    // The log's cursors are its sequence keys (12 digits), whatever the page holds:
+    // anything else was never handed out.
+    if after.is_some_and(|a| a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit())) {
+        return Err(OktaError::InvalidPaging);
+    }
     let (items, next, last_key, newest) = call.read(|s| -> Result<_, OktaError> {
         let mut keyed: Vec<(String, (String, &Value))> = s
             .log_events

@@ -1566,18 +1566,23 @@ async fn list_api_tokens(call: Call) -> Result<Response, OktaError> {
     caller.require_scope("okta.apiTokens.read")?;
     let base = call.base().to_string();
     let q = call.query.text("q").map(str::to_lowercase);
-    let items = call.read(|s| {
+    let limit = call.query.limit(20, 200)?;
+    let after = call.query.after()?;
+    let (items, next) = call.read(|s| -> Result<_, OktaError> {
         let all = caller.rights.as_ref().is_none_or(|r| r.is_super_admin());
-        s.api_tokens
+        let keyed: Vec<(String, _)> = s
+            .api_tokens
             .values()
             .filter(|t| all || t.user_id == caller.principal.subject)
             .filter(|t| {
                 q.as_ref().is_none_or(|q| t.name.to_lowercase().contains(q) || t.client_name.to_lowercase().contains(q))
             })
-            .map(|t| render_api_token(t, &base))
-            .collect::<Vec<_>>()
-    })?;
-    Ok(wire::ok(&Value::Array(items)))
+            .map(|t| (t.id.clone(), t))
+            .collect();
+        let (page, next) = paginate(keyed, after, limit, Order::KeyAscending)?;
+        Ok((page.into_iter().map(|t| render_api_token(t, &base)).collect::<Vec<_>>(), next))
+    })??;
+    Ok(wire::page(items, link_headers(&base, "/api/v1/api-tokens", &call.query, next.as_deref())))
 }
 
 async fn get_api_token(Path(id): Path<String>, call: Call) -> Result<Response, OktaError> {

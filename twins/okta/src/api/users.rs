@@ -48,12 +48,7 @@ pub const ROUTES: &[Route] = &[
     ),
     route("POST", "/api/v1/users/{userId}/lifecycle/reset_factors", "okta.users.reset_factors", Cov::Implemented),
     route("GET", "/api/v1/users/{userId}/groups", "okta.users.list_groups", Cov::Implemented),
-    route(
-        "POST",
-        "/api/v1/users/{userId}/credentials/change_password",
-        "okta.users.change_password",
-        Cov::Partial("no password history or minimum age"),
-    ),
+    route("POST", "/api/v1/users/{userId}/credentials/change_password", "okta.users.change_password", Cov::Implemented),
     route(
         "POST",
         "/api/v1/users/{userId}/credentials/change_recovery_question",
@@ -188,6 +183,12 @@ async fn list(call: Call) -> Result<Response, OktaError> {
                 }
             }
         };
+        // A cursor not shaped like a user id was never handed out: Okta refuses it.
+        if let (Some(a), Some(k)) = (after, s.users.keys().next()) {
+            if !wire::same_shape(k, a) {
+                return Err(OktaError::InvalidPaging);
+            }
+        }
         if sort_by.is_none() {
             // Id order: start after the cursor and stop one past the page, so a
             // page costs what it returns, whatever the org's size.
@@ -680,6 +681,8 @@ async fn change_password(Path(key): Path<String>, call: Call) -> Result<Response
     let value = |k: &str| body.get(k).and_then(|v| v.get("value")).and_then(Value::as_str).map(str::to_string);
     let old = value("oldPassword").ok_or(OktaError::MissingParameter { name: "oldPassword".into() })?;
     let new = value("newPassword").ok_or(OktaError::MissingParameter { name: "newPassword".into() })?;
+    // `strict=true` also holds the new password to the policy's minimum age.
+    let how = if call.query.bool("strict", false)? { PasswordChange::Change } else { PasswordChange::ChangeAnyAge };
     let now = call.now();
     let out = call.write(|s, ids| {
         let user = s.user(&key)?.clone();
@@ -688,13 +691,22 @@ async fn change_password(Path(key): Path<String>, call: Call) -> Result<Response
                 cause: "oldPassword: The credentials provided were incorrect.".into(),
             });
         }
-        check_new_password(s, &user.id, &new, PasswordChange::Change, now)?;
+        check_new_password(s, &user.id, &new, how, now)?;
         if new == old {
             return Err(OktaError::CredentialsFailed {
                 cause: "password: Password cannot be your current password".into(),
             });
         }
-        s.apply_lifecycle(&user.id, Lifecycle::SetPassword, now)?;
+        if user.status == UserStatus::Staged {
+            // Okta changes a STAGED user's password too; the user stays STAGED (and
+            // unactivated), so this is no lifecycle step.
+            if let Some(u) = s.users.get_mut(&user.id) {
+                u.password_changed = Some(now);
+                u.last_updated = now;
+            }
+        } else {
+            s.apply_lifecycle(&user.id, Lifecycle::SetPassword, now)?;
+        }
         remember_password(s, &user.id, &old);
         if let Some(u) = s.users.get_mut(&user.id) {
             u.password = Some(new.clone());
