@@ -4,15 +4,13 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { after, before, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 
 import bolt from '@slack/bolt';
 
 import { control, startDtu } from '../helpers/dtu.mjs';
-import { withSlack } from './slack_support.test.mjs';
+import { slackControl, waitFor, withSlack } from './slack_support.test.mjs';
 
 const { App, LogLevel } = bolt;
-const WAIT_MS = 10_000;
 
 let dtu;
 before(async () => {
@@ -22,26 +20,10 @@ after(async () => {
   await dtu?.stop();
 });
 
-/** Polls check() until it returns something truthy (bounded). */
-async function waitFor(what, check, ms = WAIT_MS) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const got = await check();
-    if (got) return got;
-    if (Date.now() > deadline) assert.fail(`timed out after ${ms / 1000} s waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
-async function slackControl(universe, method, path, body, expect) {
-  const res = await control(dtu, method, `universes/${universe.id}/slack/${path}`, body);
-  const text = await res.text();
-  assert.equal(res.status, expect, `${method} ${path} -> ${res.status}: ${text}`);
-  return JSON.parse(text);
-}
 
 const say = (universe, user, channel, text) =>
-  slackControl(universe, 'POST', 'simulate/message', { user, channel, text }, 201);
+  slackControl(dtu, universe, 'POST', 'simulate/message', { user, channel, text }, 201);
 
 async function freePort() {
   const server = createServer();
@@ -70,7 +52,7 @@ test('a Socket Mode Bolt app answers a person', async () => {
     });
     await app.start();
     try {
-      const settings = await slackControl(universe, 'GET', 'app', undefined, 200);
+      const settings = await slackControl(dtu, universe, 'GET', 'app', undefined, 200);
       assert.equal(settings.connections, 1);
       const general = await channel('general');
       const carol = await userId('carol');
@@ -86,20 +68,20 @@ test('a Socket Mode Bolt app answers a person', async () => {
       assert.equal(seen[0].ts, said.ts);
       assert.equal(seen[0].channel_type, 'channel');
 
-      await slackControl(universe, 'POST', 'simulate/reaction', { user: 'dave', channel: general, ts: said.ts, name: 'tada' }, 201);
+      await slackControl(dtu, universe, 'POST', 'simulate/reaction', { user: 'dave', channel: general, ts: said.ts, name: 'tada' }, 201);
       const thanks = await waitFor('the thread reply', async () => {
         const { messages } = await bot.conversations.replies({ channel: general, ts: said.ts });
         return messages.find((m) => m.bot_id && m.text.startsWith('thanks'));
       });
       assert.equal(thanks.text, 'thanks for the :tada:');
-      const outbox = await slackControl(universe, 'GET', 'events', undefined, 200);
+      const outbox = await slackControl(dtu, universe, 'GET', 'events', undefined, 200);
       const hello = outbox.events.find((e) => e.payload.event.ts === said.ts && e.type === 'message');
       assert.equal(hello.route, 'socket_mode');
       assert.equal(hello.status, 'delivered');
     } finally {
       await app.stop();
     }
-    await waitFor('the socket to close', async () => (await slackControl(universe, 'GET', 'app', undefined, 200)).connections === 0);
+    await waitFor('the socket to close', async () => (await slackControl(dtu, universe, 'GET', 'app', undefined, 200)).connections === 0);
   });
 });
 
@@ -119,7 +101,7 @@ test('an HTTP Bolt app verifies the twin\'s signed events', async () => {
     try {
       const url = `http://127.0.0.1:${port}/slack/events`;
       // Bolt answers the url_verification challenge itself.
-      const settings = await slackControl(universe, 'PUT', 'app', { request_url: url, socket_mode: false }, 200);
+      const settings = await slackControl(dtu, universe, 'PUT', 'app', { request_url: url, socket_mode: false }, 200);
       assert.equal(settings.delivery_mode, 'http');
       const general = await channel('general');
       await say(universe, 'erin', 'general', 'hello http');
@@ -130,10 +112,10 @@ test('an HTTP Bolt app verifies the twin\'s signed events', async () => {
       assert.equal(reply.text, `Hello <@${await userId('erin')}> over HTTP`);
 
       // A wrong secret: Bolt refuses the handshake, so the URL is not saved.
-      await slackControl(universe, 'PUT', 'app', { request_url: null }, 200);
-      const refused = await slackControl(universe, 'PUT', 'app', { request_url: url, signing_secret: 'not-the-secret' }, 400);
+      await slackControl(dtu, universe, 'PUT', 'app', { request_url: null }, 200);
+      const refused = await slackControl(dtu, universe, 'PUT', 'app', { request_url: url, signing_secret: 'not-the-secret' }, 400);
       assert.match(refused.error.message, /url_verification failed/);
-      assert.equal((await slackControl(universe, 'GET', 'app', undefined, 200)).request_url, null);
+      assert.equal((await slackControl(dtu, universe, 'GET', 'app', undefined, 200)).request_url, null);
     } finally {
       await app.stop();
     }
@@ -168,7 +150,7 @@ test('a Socket Mode Bolt app runs a slash command and a button click', async () 
     try {
       const general = await channel('general');
       const erin = await userId('erin');
-      const ran = await slackControl(universe, 'POST', 'simulate/slash_command',
+      const ran = await slackControl(dtu, universe, 'POST', 'simulate/slash_command',
         { user: 'erin', channel: 'general', command: '/deploy', text: 'jobs' }, 201);
       assert.equal(ran.route, 'socket_mode');
       const question = await waitFor('the question', async () =>
@@ -176,11 +158,11 @@ test('a Socket Mode Bolt app runs a slash command and a button click', async () 
       assert.equal(commands[0].user_id, erin);
       assert.equal(commands[0].channel_id, general);
       const acked = await waitFor('the ack', async () =>
-        (await slackControl(universe, 'GET', 'events', undefined, 200)).events
+        (await slackControl(dtu, universe, 'GET', 'events', undefined, 200)).events
           .find((e) => e.type === 'slash_command' && e.status === 'delivered'));
       assert.deepEqual(acked.deliveries.at(-1).response, { text: 'Deploying jobs' });
 
-      await slackControl(universe, 'POST', 'simulate/block_action',
+      await slackControl(dtu, universe, 'POST', 'simulate/block_action',
         { user: 'erin', channel: 'general', message_ts: question.ts, action_id: 'approve' }, 201);
       const answered = await waitFor('the replaced question', async () =>
         (await bot.conversations.history({ channel: general, limit: 10 })).messages

@@ -4,15 +4,13 @@
 // twin's simulate endpoints answer.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 
 import bolt from '@slack/bolt';
 
 import { control, startDtu } from '../helpers/dtu.mjs';
-import { withSlack } from './slack_support.test.mjs';
+import { slackControl, waitFor, withSlack } from './slack_support.test.mjs';
 
 const { App, LogLevel } = bolt;
-const WAIT_MS = 10_000;
 
 let dtu;
 before(async () => {
@@ -22,22 +20,7 @@ after(async () => {
   await dtu?.stop();
 });
 
-async function waitFor(what, check, ms = WAIT_MS) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const got = await check();
-    if (got) return got;
-    if (Date.now() > deadline) assert.fail(`timed out after ${ms / 1000} s waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
-async function slackControl(universe, method, path, body, expect) {
-  const res = await control(dtu, method, `universes/${universe.id}/slack/${path}`, body);
-  const text = await res.text();
-  assert.equal(res.status, expect, `${method} ${path} -> ${res.status}: ${text}`);
-  return JSON.parse(text);
-}
 
 const plain = (text) => ({ type: 'plain_text', text });
 const option = (text, value) => ({ text: plain(text), value });
@@ -101,7 +84,7 @@ test('shortcuts open modals whose submissions follow the ack response_action', a
     await app.start();
     try {
       const alice = await userId('alice');
-      const ran = await slackControl(universe, 'POST', 'simulate/shortcut',
+      const ran = await slackControl(dtu, universe, 'POST', 'simulate/shortcut',
         { user: 'alice', callback_id: 'request_access' }, 201);
       assert.equal(ran.type, 'shortcut');
       const modal = await waitFor('the modal', () => opened[0]);
@@ -109,11 +92,11 @@ test('shortcuts open modals whose submissions follow the ack response_action', a
       assert.equal(shortcuts[0].trigger_id, ran.trigger_id);
       assert.equal(shortcuts[0].user.id, alice);
 
-      const suggested = await slackControl(universe, 'POST', 'simulate/block_suggestion',
+      const suggested = await slackControl(dtu, universe, 'POST', 'simulate/block_suggestion',
         { user: 'alice', view_id: modal.id, action_id: 'system_pick', value: 'g' }, 200);
       assert.deepEqual(suggested.options, [option('Grafana', 'grafana'), option('GitHub', 'github')]);
 
-      const submit = (values) => slackControl(universe, 'POST', 'simulate/view_submission',
+      const submit = (values) => slackControl(dtu, universe, 'POST', 'simulate/view_submission',
         { view_id: modal.id, user: 'alice', values }, 200);
       let answer = await submit({ system: { system_pick: 'github' }, reason: { why: 'need it' } });
       assert.equal(answer.response_action, 'errors');
@@ -136,7 +119,7 @@ test('shortcuts open modals whose submissions follow the ack response_action', a
       assert.equal(submissions[1].view.state.values.system.system_pick.selected_option.value, 'github');
       assert.equal(submissions[1].view.state.values.until.date.selected_date, '2026-06-30');
 
-      answer = await slackControl(universe, 'POST', 'simulate/view_submission', { view_id: answer.view.id }, 200);
+      answer = await slackControl(dtu, universe, 'POST', 'simulate/view_submission', { view_id: answer.view.id }, 200);
       assert.equal(answer.response_action, 'clear');
       assert.deepEqual(answer.stack, []);
       assert.equal(answer.closed.length, 2);
@@ -144,7 +127,7 @@ test('shortcuts open modals whose submissions follow the ack response_action', a
       // A message shortcut carries the message and opens a modal too.
       const general = await channel('general');
       const posted = await bot.chat.postMessage({ channel: general, text: 'who can see prod logs?' });
-      const onMessage = await slackControl(universe, 'POST', 'simulate/shortcut',
+      const onMessage = await slackControl(dtu, universe, 'POST', 'simulate/shortcut',
         { user: 'bob', callback_id: 'request_from_message', channel: 'general', message_ts: posted.ts }, 201);
       assert.equal(onMessage.type, 'message_action');
       await waitFor('the second modal', () => opened[1]);

@@ -4,6 +4,7 @@
 // lookups, and deletes the universe afterwards.
 
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, LogLevel, WebAPIPlatformError, WebClient } from '@slack/web-api';
 
 import { control, createUniverse, deleteUniverse } from '../helpers/dtu.mjs';
@@ -63,4 +64,23 @@ export async function addChaosRule(dtu, universe, rule) {
 export async function advanceClock(dtu, universe, seconds) {
   const res = await control(dtu, 'POST', `universes/${universe.id}/clock/advance`, { seconds });
   assert.equal(res.status, 200, await res.text());
+}
+
+/** Polls check() until it returns something truthy (bounded). */
+export async function waitFor(what, check, ms = 10_000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const got = await check();
+    if (got) return got;
+    if (Date.now() > deadline) assert.fail(`timed out after ${ms / 1000} s waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+/** A call under the universe's Slack control routes, asserting its status; its JSON. */
+export async function slackControl(dtu, universe, method, path, body, expect) {
+  const res = await control(dtu, method, `universes/${universe.id}/slack/${path}`, body);
+  const text = await res.text();
+  assert.equal(res.status, expect, `${method} ${path} -> ${res.status}: ${text}`);
+  return JSON.parse(text);
 }
