@@ -16,6 +16,7 @@ pub mod journal;
 pub mod jwt;
 pub mod limits;
 pub mod metrics;
+pub mod outbound;
 pub mod serve;
 pub mod store;
 pub mod twin;

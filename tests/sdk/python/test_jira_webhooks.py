@@ -114,6 +114,10 @@ def test_management_is_admin_only_and_validated(universe, receiver):
     assert resp.status_code == 403
     bad = raw(universe, "POST", "/rest/webhooks/1.0/webhook", json={"name": "x", "url": "ftp://x", "events": []})
     assert bad.status_code == 400 and "url" in bad.json()["errors"]
+    # The twin never sends beyond this machine.
+    off_machine = {"name": "x", "url": "http://example.com/hook", "events": []}
+    bad = raw(universe, "POST", "/rest/webhooks/1.0/webhook", json=off_machine)
+    assert bad.status_code == 400 and "loopback" in bad.json()["errors"]["url"]
     bad = raw(universe, "POST", "/rest/webhooks/1.0/webhook",
               json={"name": "x", "url": receiver.url, "events": ["jira:issue_exploded"]})
     assert bad.status_code == 400 and "events" in bad.json()["errors"]

@@ -259,16 +259,8 @@ pub fn sign(secret: &str, body: &[u8]) -> String {
     format!("sha256={hex}")
 }
 
-static CLIENT: LazyLock<Option<reqwest::Client>> = LazyLock::new(|| {
-    reqwest::Client::builder()
-        .no_proxy()
-        .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(Duration::from_secs(3))
-        .timeout(Duration::from_secs(10))
-        .pool_max_idle_per_host(0)
-        .build()
-        .ok()
-});
+static CLIENT: LazyLock<Option<reqwest::Client>> =
+    LazyLock::new(|| twin_core::outbound::client(Duration::from_secs(3), Some(Duration::from_secs(10))));
 
 /// Sends the deliveries in the background (each on its own, with retries).
 pub fn send(deliveries: Vec<Delivery>) {
@@ -288,6 +280,11 @@ static DELIVERY_IDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64
 
 async fn deliver(d: Delivery) {
     let Some(client) = CLIENT.as_ref() else { return };
+    // A webhook imported with a URL off this machine is never called.
+    if !reqwest::Url::parse(&d.url).is_ok_and(|url| twin_core::outbound::is_loopback_host(&url)) {
+        tracing::warn!(url = %d.url, "webhook delivery skipped: not a loopback URL");
+        return;
+    }
     let body = d.body.to_string();
     let id = DELIVERY_IDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     for attempt in 0..ATTEMPTS {

@@ -73,7 +73,8 @@ const NOTES: &str = "## Twin specifics
   `search/jql`; `WAS` and `CHANGED` (with FROM/TO/BY/AFTER/BEFORE) read the changelog; `issueHistory()` is not supported.
 - **Webhooks** (`/rest/webhooks/1.0/webhook`, admins only; issue, comment, worklog, sprint and issue link
   events) are derived from state changes and sent
-  by a simple loopback sender in this crate (three attempts, `X-Hub-Signature` with a secret); the
+  by a simple loopback sender in this crate (three attempts, `X-Hub-Signature` with a secret) to
+  loopback URLs only (others are refused with a `url` error: the twin never calls off the machine); the
   dynamic `/rest/api/3/webhook` (Connect/OAuth apps) is not served.
 - **Fixture section** (`jira:` in a fixture; see `fixtures/default.yaml`): `admin` (the manifest's
   account; default the first active member of `admins`), `admin_groups`, `projects` (`key`, `name`,

@@ -12,7 +12,6 @@
 //! `localhost` as 127.0.0.1). Hooks naming anything else are refused at creation,
 //! and every send checks again.
 
-use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::LazyLock;
 use std::time::Duration;
@@ -131,44 +130,25 @@ pub const EVENT_TYPES: &[&str] = &[
     "user.mfa.factor.deactivate",
 ];
 
-/// Is `uri` an http(s) URL on a loopback address? Returns the URL to send to
-/// (`localhost` pinned to 127.0.0.1, so no resolver is asked).
+/// Is `uri` an http(s) URL on a loopback address, without credentials? Returns the
+/// URL to send to (`localhost` pinned to 127.0.0.1, so no resolver is asked).
 pub fn loopback_url(uri: &str) -> Option<String> {
-    let (scheme, rest) = uri.split_once("://")?;
-    if !matches!(scheme, "http" | "https") {
+    let mut url = reqwest::Url::parse(uri).ok()?;
+    if !matches!(url.scheme(), "http" | "https")
+        || !url.username().is_empty()
+        || url.password().is_some()
+        || !twin_core::outbound::is_loopback_host(&url)
+    {
         return None;
     }
-    let authority = rest.split(['/', '?', '#']).next()?;
-    if authority.contains('@') {
-        return None;
+    if url.host_str().is_some_and(|h| h.eq_ignore_ascii_case("localhost")) {
+        url.set_host(Some("127.0.0.1")).ok()?;
     }
-    let host = if let Some(v6) = authority.strip_prefix('[') {
-        v6.split(']').next()?
-    } else {
-        authority.rsplit_once(':').map_or(authority, |(h, port)| {
-            if port.bytes().all(|b| b.is_ascii_digit()) {
-                h
-            } else {
-                authority
-            }
-        })
-    };
-    if host.eq_ignore_ascii_case("localhost") {
-        return Some(uri.replacen(authority, &authority.replacen(host, "127.0.0.1", 1), 1));
-    }
-    let ip: IpAddr = host.parse().ok()?;
-    ip.is_loopback().then(|| uri.to_string())
+    Some(url.to_string())
 }
 
-static CLIENT: LazyLock<Option<reqwest::Client>> = LazyLock::new(|| {
-    reqwest::Client::builder()
-        .no_proxy()
-        .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(Duration::from_secs(2))
-        .pool_max_idle_per_host(0)
-        .build()
-        .ok()
-});
+static CLIENT: LazyLock<Option<reqwest::Client>> =
+    LazyLock::new(|| twin_core::outbound::client(Duration::from_secs(2), None));
 
 static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
 

@@ -2,7 +2,6 @@
 //! the machine), Socket Mode switch, signing secret and subscriptions; request signing;
 //! and the `url_verification` handshake Slack performs when a request URL is set.
 
-use std::net::IpAddr;
 use std::sync::LazyLock;
 use std::time::Duration;
 
@@ -66,10 +65,7 @@ pub fn check_request_url(raw: &str) -> Result<String, String> {
         "https" => return Err("request_url must be http://: the twin does not speak TLS to apps".into()),
         other => return Err(format!("request_url must be http://, not {other}://")),
     }
-    let host = url.host_str().unwrap_or("");
-    let ip = host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>();
-    let loopback = host.eq_ignore_ascii_case("localhost") || ip.is_ok_and(|ip| ip.is_loopback());
-    if !loopback {
+    if !twin_core::outbound::is_loopback_host(&url) {
         return Err(format!(
             "request_url host '{}' is not a loopback address: the twin only delivers to 127.0.0.0/8, localhost or [::1]",
             url.host_str().unwrap_or("")
@@ -119,15 +115,8 @@ pub fn sign(secret: &str, timestamp: i64, body: &[u8]) -> String {
 /// The one HTTP client for calls to apps: no proxy (the URL is loopback), no redirects
 /// (Slack follows none), and no idle connections kept: an app under test that stops its
 /// server must not wait on a socket the twin holds open.
-static CLIENT: LazyLock<Option<reqwest::Client>> = LazyLock::new(|| {
-    reqwest::Client::builder()
-        .no_proxy()
-        .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(Duration::from_secs(3))
-        .pool_max_idle_per_host(0)
-        .build()
-        .ok()
-});
+static CLIENT: LazyLock<Option<reqwest::Client>> =
+    LazyLock::new(|| twin_core::outbound::client(Duration::from_secs(3), None));
 
 /// How one request to an app went.
 #[derive(Debug, Clone, PartialEq)]

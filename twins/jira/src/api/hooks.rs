@@ -64,6 +64,13 @@ fn apply(
         if !(u.starts_with("http://") || u.starts_with("https://")) {
             return Err(JiraError::field("url", "The URL must be an absolute http or https URL."));
         }
+        // The twin's safety rule, not Jira's: deliveries never leave this machine.
+        if !reqwest::Url::parse(u).is_ok_and(|url| twin_core::outbound::is_loopback_host(&url)) {
+            return Err(JiraError::field(
+                "url",
+                "The twin delivers webhooks only to loopback URLs (127.0.0.0/8, localhost, [::1]).",
+            ));
+        }
         w.url = u.to_string();
     } else if creating {
         return Err(JiraError::field("url", "The URL is required."));
