@@ -11,15 +11,21 @@ pub fn authorization<'a>(headers: &'a HeaderMap, scheme: &str) -> Option<&'a str
     given.eq_ignore_ascii_case(scheme).then(|| credential.trim()).filter(|c| !c.is_empty())
 }
 
-/// The client id and secret of `Authorization: Basic` (RFC 6749 §2.3.1: each
-/// form-urlencoded before joining, so each is unescaped after splitting).
-pub fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+/// The user and password of `Authorization: Basic`, as sent (RFC 7617).
+pub fn basic_pair(headers: &HeaderMap) -> Option<(String, String)> {
     use base64::Engine as _;
     let encoded = authorization(headers, "Basic")?;
     let decoded = String::from_utf8(base64::engine::general_purpose::STANDARD.decode(encoded).ok()?).ok()?;
-    let (id, secret) = decoded.split_once(':')?;
+    let (user, password) = decoded.split_once(':')?;
+    Some((user.to_string(), password.to_string()))
+}
+
+/// The client id and secret of `Authorization: Basic` (RFC 6749 §2.3.1: each
+/// form-urlencoded before joining, so each is unescaped after splitting).
+pub fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    let (id, secret) = basic_pair(headers)?;
     let unescape = |s: &str| form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned());
-    Some((unescape(id)?, unescape(secret)?))
+    Some((unescape(&id)?, unescape(&secret)?))
 }
 
 /// The media type of the request, lower-cased, without parameters.

@@ -134,14 +134,7 @@ pub fn credential_of(headers: &HeaderMap) -> Option<String> {
 
 /// The email of a `Basic` credential.
 fn basic_email(headers: &HeaderMap) -> Option<String> {
-    let value = headers.get(AUTHORIZATION)?.to_str().ok()?.trim();
-    let (scheme, rest) = value.split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return None;
-    }
-    let decoded = base64::engine::general_purpose::STANDARD.decode(rest.trim()).ok()?;
-    let text = String::from_utf8(decoded).ok()?;
-    text.split_once(':').map(|(e, _)| e.to_string())
+    twin_core::wire::basic_pair(headers).map(|(email, _)| email)
 }
 
 impl Call {

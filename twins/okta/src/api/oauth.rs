@@ -311,10 +311,6 @@ fn form_of(call: &Call) -> HashMap<String, String> {
     twin_core::wire::form_pairs(&call.body).into_iter().collect()
 }
 
-fn basic_credentials(call: &Call) -> Option<(String, String)> {
-    twin_core::wire::basic_credentials(&call.headers)
-}
-
 /// The unverified claims of a JWT (to find whose key verifies it).
 fn peek_claims(token: &str) -> Option<Value> {
     let payload = token.split('.').nth(1)?;
@@ -377,7 +373,7 @@ fn authenticate_client(
     srv: &AuthServer,
     endpoint: &str,
 ) -> Result<App, OAuthError> {
-    let basic = basic_credentials(call);
+    let basic = twin_core::wire::basic_credentials(&call.headers);
     let assertion = form.get("client_assertion").filter(|a| !a.is_empty());
     let client_id = form
         .get("client_id")
