@@ -7,6 +7,7 @@ use std::any::Any;
 use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -36,6 +37,51 @@ impl<T: Clone, K: Ord + Clone> Deref for Collection<T, K> {
 impl<T: Clone, K: Ord + Clone> DerefMut for Collection<T, K> {
     fn deref_mut(&mut self) -> &mut Self::Target {
         &mut self.0
+    }
+}
+
+/// Something derived from the record it sits in (its rendered JSON, say), kept so the
+/// next read skips the work. A clone starts empty, memos always compare equal and they
+/// are never serialized (mark the field `#[serde(skip)]`): copying, diffing, exporting
+/// and forking a record ignore it. Code that changes a record in place must `clear` it;
+/// a clone that is changed cannot carry a stale value.
+pub struct Memo<T>(parking_lot::Mutex<Option<Arc<T>>>);
+
+impl<T> Memo<T> {
+    pub fn get(&self) -> Option<Arc<T>> {
+        self.0.lock().clone()
+    }
+
+    pub fn set(&self, value: Arc<T>) {
+        *self.0.lock() = Some(value);
+    }
+
+    pub fn clear(&mut self) {
+        *self.0.get_mut() = None;
+    }
+}
+
+impl<T> Default for Memo<T> {
+    fn default() -> Self {
+        Self(parking_lot::Mutex::new(None))
+    }
+}
+
+impl<T> Clone for Memo<T> {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl<T> PartialEq for Memo<T> {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl<T> Debug for Memo<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Memo")
     }
 }
 
