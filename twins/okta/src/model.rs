@@ -3,10 +3,14 @@
 //! System Log, and the short-lived things of sign-in (sessions, codes, tokens).
 //! No HTTP here: handlers in `api` call these and render the results.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use twin_core::ids::IdGen;
+use twin_core::store::Memo;
 use twin_core::{AnyCollection, Collection, Store};
 
 use crate::errors::OktaError;
@@ -199,6 +203,119 @@ pub struct User {
     pub type_id: String,
     #[serde(default)]
     pub failed_logins: u32,
+    /// The user's JSON as a listing last rendered it (see [`Users`]).
+    #[serde(skip)]
+    pub rendered: Memo<RenderedUser>,
+}
+
+/// A user's JSON text for one base URL and profile schema.
+#[derive(Debug)]
+pub struct RenderedUser {
+    pub base: Box<str>,
+    pub schema_id: Box<str>,
+    pub json: bytes::Bytes,
+}
+
+/// The org's users. Reads go through the collection; changes only through `insert`,
+/// `remove` and `get_mut`. Two things derived from users are kept between requests and
+/// can never be stale because those are the only ways in: each user's rendered JSON
+/// (`get_mut` drops it; a listing of 200 users copies text instead of rendering each)
+/// and the attribute indexes a users search narrows its scan with (any change drops
+/// them all, and they are built again on the next search that needs one).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Users {
+    all: Collection<User>,
+    #[serde(skip)]
+    indexes: UserIndexes,
+}
+
+impl std::ops::Deref for Users {
+    type Target = Collection<User>;
+    fn deref(&self) -> &Collection<User> {
+        &self.all
+    }
+}
+
+impl Users {
+    pub fn insert(&mut self, id: String, user: User) -> Option<User> {
+        self.indexes = UserIndexes::default();
+        self.all.insert(id, user)
+    }
+
+    pub fn remove(&mut self, id: &str) -> Option<User> {
+        self.indexes = UserIndexes::default();
+        self.all.remove(id)
+    }
+
+    pub fn get_mut(&mut self, id: &str) -> Option<&mut User> {
+        let user = self.all.get_mut(id)?;
+        user.rendered.clear();
+        self.indexes = UserIndexes::default();
+        Some(user)
+    }
+
+    pub fn collection(&self) -> &Collection<User> {
+        &self.all
+    }
+
+    /// The index of one attribute path, built by `build` over every user if this
+    /// state has none for it yet.
+    pub fn index(&self, attr: &str, build: impl FnOnce(&Collection<User>) -> AttributeIndex) -> Arc<AttributeIndex> {
+        let mut indexes = self.indexes.0.lock();
+        if let Some(index) = indexes.get(attr) {
+            return index.clone();
+        }
+        // Bounded: a client searching on ever new attributes rebuilds, never grows.
+        if indexes.len() >= MAX_USER_INDEXES {
+            indexes.clear();
+        }
+        let index = Arc::new(build(&self.all));
+        indexes.insert(attr.to_string(), index.clone());
+        index
+    }
+}
+
+const MAX_USER_INDEXES: usize = 16;
+
+/// Attribute indexes of one version of the users: a copy of the state shares them
+/// until either side changes a user.
+#[derive(Clone, Default)]
+struct UserIndexes(Arc<parking_lot::Mutex<HashMap<String, Arc<AttributeIndex>>>>);
+
+impl PartialEq for UserIndexes {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for UserIndexes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("UserIndexes")
+    }
+}
+
+/// The ids of the users whose value at one attribute path is each text (filed by
+/// `search::index_key`), and of those with a value there that is not text (a number
+/// or a boolean may still equal a text literal): together, a superset of the users an
+/// `eq` on that path matches, in id order.
+#[derive(Debug, Default)]
+pub struct AttributeIndex {
+    pub by_text: HashMap<String, Vec<String>>,
+    pub other: Vec<String>,
+}
+
+impl AttributeIndex {
+    /// The users worth evaluating for `eq text`, in id order.
+    pub fn candidates(&self, text: &str) -> Vec<&str> {
+        let filed = self.by_text.get(&crate::wire::search::index_key(text));
+        let mut ids: Vec<&str> = filed.into_iter().flatten().chain(&self.other).map(String::as_str).collect();
+        if !self.other.is_empty() {
+            ids.sort_unstable();
+            ids.dedup();
+        }
+        ids
+    }
 }
 
 impl User {
@@ -540,7 +657,7 @@ pub struct OktaState {
     /// The user the seeded API token acts as.
     pub admin_user_id: String,
     pub log_seq: u64,
-    pub users: Collection<User>,
+    pub users: Users,
     pub groups: Collection<Group>,
     /// `{groupId}:{userId}`
     pub memberships: Collection<Membership>,
@@ -552,7 +669,7 @@ pub struct OktaState {
     pub factors: Collection<Factor>,
     pub group_rules: Collection<GroupRule>,
     /// Keyed by a zero-padded sequence number, so key order is time order.
-    pub log_events: Collection<Value>,
+    pub log_events: Collection<std::sync::Arc<Value>>,
     pub session_tokens: Collection<SessionToken>,
     #[serde(default)]
     pub sessions: Collection<Session>,
@@ -623,6 +740,9 @@ pub struct OktaState {
     /// roles existed, whose tokens keep every right).
     #[serde(default)]
     pub admin_roles: bool,
+    /// When expired artefacts were last dropped (`sweep`).
+    #[serde(default)]
+    pub swept_at: Option<DateTime<Utc>>,
 }
 
 impl Store for OktaState {
@@ -630,7 +750,7 @@ impl Store for OktaState {
 
     fn collections(&self) -> Vec<(&'static str, &dyn AnyCollection)> {
         vec![
-            ("users", &self.users),
+            ("users", self.users.collection()),
             ("groups", &self.groups),
             ("memberships", &self.memberships),
             ("apps", &self.apps),
@@ -749,7 +869,7 @@ impl OktaState {
             user_schema_id: okta_id(ids, "osc"),
             admin_user_id: String::new(),
             log_seq: 0,
-            users: Collection::default(),
+            users: Users::default(),
             groups: Collection::default(),
             memberships: Collection::default(),
             apps: Collection::default(),
@@ -788,6 +908,7 @@ impl OktaState {
             user_links: Collection::default(),
             group_owners: Collection::default(),
             admin_roles: true,
+            swept_at: None,
         }
     }
 
@@ -1101,11 +1222,17 @@ impl OktaState {
             "securityContext": {"asNumber": null, "asOrg": null, "isp": null, "domain": null, "isProxy": null},
             "request": {"ipChain": [{"ip": req.ip, "geographicalContext": null, "version": "V4", "source": null}]}
         });
-        self.log_events.insert(key, record);
+        self.log_events.insert(key, std::sync::Arc::new(record));
     }
 
-    /// Drops expired sign-in artefacts.
+    /// Drops expired sign-in artefacts, at most once a minute of the universe clock.
+    /// Every lookup checks expiry itself, so this only bounds memory; scanning every
+    /// token on each issuance made tokens slower to issue the more an org had issued.
     pub fn sweep(&mut self, now: DateTime<Utc>) {
+        if self.swept_at.is_some_and(|at| at <= now && now - at < Duration::minutes(1)) {
+            return;
+        }
+        self.swept_at = Some(now);
         let stale: Vec<String> =
             self.session_tokens.iter().filter(|(_, s)| s.expires_at <= now).map(|(k, _)| k.clone()).collect();
         for k in stale {
@@ -1250,6 +1377,7 @@ mod tests {
             provider: "OKTA".into(),
             type_id: "oty1".into(),
             failed_logins: 0,
+            rendered: Default::default(),
         };
         s.users.insert("00u1".into(), user);
         s.app_users.insert(
@@ -1275,5 +1403,69 @@ mod tests {
         assert_eq!(s.apply_lifecycle("nope", Lifecycle::Activate, now).unwrap_err().code(), "E0000007");
         s.purge_user("00u1");
         assert!(s.users.is_empty() && s.memberships.is_empty());
+    }
+}
+
+#[cfg(test)]
+mod rendered_users {
+    use super::*;
+
+    fn ann(now: DateTime<Utc>) -> User {
+        User {
+            id: "00u1".into(),
+            status: UserStatus::Active,
+            created: now,
+            activated: Some(now),
+            status_changed: Some(now),
+            last_login: None,
+            last_updated: now,
+            password_changed: None,
+            profile: serde_json::from_value(serde_json::json!({"login": "ann@acme.test", "firstName": "Ann"}))
+                .unwrap_or_default(),
+            password: None,
+            recovery_question: None,
+            provider: "OKTA".into(),
+            type_id: "oty1".into(),
+            failed_logins: 0,
+            rendered: Default::default(),
+        }
+    }
+
+    #[test]
+    fn a_listing_never_serves_a_user_as_rendered_before_a_change() {
+        let now = Utc::now();
+        let mut s = OktaState::new("Acme", &mut IdGen::new(1));
+        s.users.insert("00u1".into(), ann(now));
+        let base = "http://127.0.0.1:8702";
+        let first = crate::api::render::user_json(&s, &s.users["00u1"], base);
+        assert!(s.users["00u1"].rendered.get().is_some(), "the rendering is kept");
+        let again = crate::api::render::user_json(&s, &s.users["00u1"], base);
+        assert_eq!(first.as_ptr(), again.as_ptr(), "and served again without rendering");
+
+        // A change in place (lifecycle, profile) drops it.
+        s.apply_lifecycle("00u1", Lifecycle::Suspend, now).expect("suspend");
+        let suspended = crate::api::render::user_json(&s, &s.users["00u1"], base);
+        assert!(String::from_utf8_lossy(&suspended).contains(r#""status":"SUSPENDED""#));
+        if let Some(u) = s.users.get_mut("00u1") {
+            u.profile.insert("firstName".into(), Value::String("Anna".into()));
+        }
+        let renamed = crate::api::render::user_json(&s, &s.users["00u1"], base);
+        assert!(String::from_utf8_lossy(&renamed).contains(r#""firstName":"Anna""#));
+
+        // Another base URL (a fork's `/u/{id}` org URL) renders its own links.
+        let other = crate::api::render::user_json(&s, &s.users["00u1"], "http://127.0.0.1:8702/u/f1");
+        assert!(String::from_utf8_lossy(&other).contains("/u/f1/api/v1/users/00u1"));
+
+        // A copy of the state (a fork) starts without the rendering and never shares a stale one.
+        let fork = s.clone();
+        let mut changed = fork.users["00u1"].clone();
+        assert!(changed.rendered.get().is_none(), "a cloned user starts empty");
+        changed.profile.insert("firstName".into(), Value::String("Annie".into()));
+        let mut fork = fork;
+        fork.users.insert("00u1".into(), changed);
+        let in_fork = crate::api::render::user_json(&fork, &fork.users["00u1"], base);
+        assert!(String::from_utf8_lossy(&in_fork).contains(r#""firstName":"Annie""#));
+        let in_parent = crate::api::render::user_json(&s, &s.users["00u1"], base);
+        assert!(String::from_utf8_lossy(&in_parent).contains(r#""firstName":"Anna""#));
     }
 }

@@ -600,6 +600,7 @@ mod tests {
             provider: "OKTA".into(),
             type_id: "oty1".into(),
             failed_logins: 0,
+            rendered: Default::default(),
         };
         s.users.insert("00u1".into(), user);
         s.policies.insert(

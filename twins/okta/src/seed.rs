@@ -116,6 +116,7 @@ pub fn seed(fixture: &Fixture, ctx: &mut SeedCtx<'_>) -> Result<OktaState, Fixtu
             provider: "OKTA".into(),
             type_id: state.user_type_id.clone(),
             failed_logins: 0,
+            rendered: Default::default(),
         };
         state.users.insert(id, user);
     }

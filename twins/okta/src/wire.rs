@@ -66,7 +66,12 @@ pub fn no_content() -> Response {
 
 /// A page of a collection with its `Link` headers.
 pub fn page(items: Vec<Value>, links: Vec<HeaderValue>) -> Response {
-    let mut response = ok(&Value::Array(items));
+    page_text(twin_core::wire::json_body(&Value::Array(items)), links)
+}
+
+/// A page already rendered as a JSON array, with its `Link` headers.
+pub fn page_text(body: impl Into<axum::body::Body>, links: Vec<HeaderValue>) -> Response {
+    let mut response = (StatusCode::OK, [(CONTENT_TYPE, JSON)], body.into()).into_response();
     let headers: &mut HeaderMap = response.headers_mut();
     for link in links {
         headers.append(LINK, link);

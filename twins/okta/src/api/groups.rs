@@ -231,11 +231,11 @@ async fn list_users(Path(gid): Path<String>, call: Call) -> Result<Response, Okt
         let keyed: Vec<(String, String)> = members.into_iter().map(|m| (m.clone(), m)).collect();
         let (page, next) = paginate(keyed, after, limit, Order::KeyAscending)?;
         let rendered =
-            page.iter().filter_map(|uid| s.users.get(uid)).map(|u| render::user(s, u, &base)).collect::<Vec<_>>();
+            page.iter().filter_map(|uid| s.users.get(uid)).map(|u| render::user_json(s, u, &base)).collect::<Vec<_>>();
         Ok((rendered, next))
     })??;
     let path = format!("/api/v1/groups/{gid}/users");
-    Ok(wire::page(items, link_headers(&base, &path, &call.query, next.as_deref())))
+    Ok(wire::page_text(render::json_array(&items), link_headers(&base, &path, &call.query, next.as_deref())))
 }
 
 async fn add_user(Path((gid, uid)): Path<(String, String)>, call: Call) -> Result<Response, OktaError> {

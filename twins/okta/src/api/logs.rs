@@ -97,7 +97,7 @@ async fn list(call: Call) -> Result<Response, OktaError> {
                     .map(|d| d.with_timezone(&Utc));
                 published.is_some_and(|p| p >= since && until.is_none_or(|u| p < u))
             })
-            .filter(|(_, e)| filter.as_ref().is_none_or(|f| search::matches(f, *e, false)))
+            .filter(|(_, e)| filter.as_ref().is_none_or(|f| search::matches(f, &***e, false)))
             .filter(|(_, e)| {
                 if keywords.is_empty() {
                     return true;
@@ -105,7 +105,7 @@ async fn list(call: Call) -> Result<Response, OktaError> {
                 let hay = haystack(e);
                 keywords.iter().all(|k| hay.contains(k.as_str()))
             })
-            .map(|(k, e)| (k.clone(), (k.clone(), e)))
+            .map(|(k, e)| (k.clone(), (k.clone(), &**e)))
             .collect();
         let order = if descending {
             keyed.reverse();

@@ -2,10 +2,13 @@
 //! (the Node SDK caches single-object reads under `_links.self.href`).
 
 use std::borrow::Cow;
+use std::sync::Arc;
+
+use bytes::Bytes;
 
 use serde_json::{json, Map, Value};
 
-use crate::model::{Group, GroupType, OktaState, User, UserStatus, STANDARD_PROFILE};
+use crate::model::{Group, GroupType, OktaState, RenderedUser, User, UserStatus, STANDARD_PROFILE};
 use crate::wire::search;
 use crate::wire::{ts, ts_opt};
 
@@ -144,6 +147,35 @@ pub fn user(state: &OktaState, u: &User, base: &str) -> Value {
     links.insert("type".into(), href(format!("{base}/api/v1/meta/types/user/{}", u.type_id)));
     links.insert("self".into(), href(me));
     out["_links"] = Value::Object(links);
+    out
+}
+
+/// A user's JSON text, as [`user`] renders it: from the user's memo when it was
+/// rendered before for this base URL and profile schema (the only inputs beside the
+/// record), else rendered now and kept.
+pub fn user_json(state: &OktaState, u: &User, base: &str) -> Bytes {
+    let schema_id = crate::schema::user_schema_key(state, &u.type_id);
+    if let Some(kept) = u.rendered.get() {
+        if *kept.base == *base && *kept.schema_id == schema_id {
+            return kept.json.clone();
+        }
+    }
+    let json = twin_core::wire::json_body(&user(state, u, base));
+    u.rendered.set(Arc::new(RenderedUser { base: base.into(), schema_id: schema_id.into(), json: json.clone() }));
+    json
+}
+
+/// A JSON array of already-rendered items.
+pub fn json_array(items: &[Bytes]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(items.iter().map(|i| i.len() + 1).sum::<usize>() + 2);
+    out.push(b'[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(item);
+    }
+    out.push(b']');
     out
 }
 

@@ -7,15 +7,19 @@ use axum::extract::Path;
 use axum::response::Response;
 use axum::routing::{delete, get, post};
 use axum::Router;
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
+use twin_core::Collection;
 
 use super::render;
 use super::routes::{route, Cov, Route};
 use super::{Call, Caller};
 use crate::errors::OktaError;
 use crate::ids::{alnum, okta_id};
-use crate::model::{validate_profile, Event, Lifecycle, OktaState, RecoveryQuestion, Target, User, UserStatus};
+use crate::model::{
+    validate_profile, AttributeIndex, Event, Lifecycle, OktaState, RecoveryQuestion, Target, User, UserStatus,
+};
 use crate::policy::{check_new_password, remember_password, PasswordChange};
 use crate::wire::search::{self, Expr, Rules};
 use crate::wire::{self, body_object, link_headers, paginate, Order};
@@ -192,12 +196,30 @@ async fn list(call: Call) -> Result<Response, OktaError> {
         if sort_by.is_none() {
             // Id order: start after the cursor and stop one past the page, so a
             // page costs what it returns, whatever the org's size.
+            // An `eq` every match must satisfy narrows the scan to the users its
+            // attribute index files under that value (the expression still decides).
+            let index = expr
+                .as_ref()
+                .and_then(|(e, _)| search::indexable_eq(e))
+                .map(|(attr, text)| (s.users.index(attr, |all| attribute_index(all, attr)), text));
+            let candidates: Vec<&str> = match &index {
+                Some((index, text)) => {
+                    let ids = index.candidates(text);
+                    let start = after.map_or(0, |a| ids.partition_point(|id| *id <= a));
+                    ids[start..].to_vec()
+                }
+                None => Vec::new(),
+            };
             let from = match after {
                 Some(a) => std::ops::Bound::Excluded(a.to_string()),
                 None => std::ops::Bound::Unbounded,
             };
+            let scan: Box<dyn Iterator<Item = &User>> = match index {
+                Some(_) => Box::new(candidates.iter().filter_map(|id| s.users.get(*id))),
+                None => Box::new(s.users.range((from, std::ops::Bound::Unbounded)).map(|(_, u)| u)),
+            };
             let mut page: Vec<&User> = Vec::with_capacity(limit + 1);
-            for (_, u) in s.users.range((from, std::ops::Bound::Unbounded)) {
+            for u in scan {
                 if keep(u).is_some() {
                     page.push(u);
                     if page.len() > limit {
@@ -208,7 +230,7 @@ async fn list(call: Call) -> Result<Response, OktaError> {
             let more = page.len() > limit;
             page.truncate(limit);
             let next = if more { page.last().map(|u| u.id.clone()) } else { None };
-            let rendered: Vec<Value> = page.into_iter().map(|u| render::user(s, u, &base)).collect();
+            let rendered: Vec<Bytes> = page.into_iter().map(|u| render::user_json(s, u, &base)).collect();
             return Ok((rendered, next));
         }
         let mut docs: Vec<(String, Value, &User)> = Vec::new();
@@ -229,12 +251,39 @@ async fn list(call: Call) -> Result<Response, OktaError> {
         };
         let keyed = docs.into_iter().map(|(id, _, u)| (id, u)).collect();
         let (page, next) = paginate(keyed, after, limit, order)?;
-        let rendered: Vec<Value> = page.into_iter().map(|u| render::user(s, u, &base)).collect();
+        let rendered: Vec<Bytes> = page.into_iter().map(|u| render::user_json(s, u, &base)).collect();
         Ok((rendered, next))
     })??;
     // `q` is not paged.
     let next = if keyword.is_some() && expr.is_none() { None } else { next };
-    Ok(wire::page(items, link_headers(&base, "/api/v1/users", &call.query, next.as_deref())))
+    Ok(wire::page_text(render::json_array(&items), link_headers(&base, "/api/v1/users", &call.query, next.as_deref())))
+}
+
+/// Files every user by its values at `attr` (see [`AttributeIndex`]).
+fn attribute_index(all: &Collection<User>, attr: &str) -> AttributeIndex {
+    let mut index = AttributeIndex::default();
+    for (id, u) in all.iter() {
+        let mut filed: Vec<String> = Vec::new();
+        for value in search::Doc::values(&render::UserDoc(u), attr) {
+            match value.as_ref() {
+                Value::String(text) => {
+                    let key = search::index_key(text);
+                    if !filed.contains(&key) {
+                        index.by_text.entry(key.clone()).or_default().push(id.clone());
+                        filed.push(key);
+                    }
+                }
+                // Null equals no text.
+                Value::Null => {}
+                _ => {
+                    if index.other.last() != Some(id) {
+                        index.other.push(id.clone());
+                    }
+                }
+            }
+        }
+    }
+    index
 }
 
 /// The fields of a create or update body.
@@ -389,6 +438,7 @@ async fn create(call: Call) -> Result<Response, OktaError> {
                 .unwrap_or_else(|| if provider { "FEDERATION".into() } else { "OKTA".into() }),
             type_id: type_id.clone(),
             failed_logins: 0,
+            rendered: Default::default(),
         };
         let target = Target::user(&user);
         s.users.insert(id.clone(), user);
@@ -860,4 +910,90 @@ async fn revoke_sessions(Path(key): Path<String>, call: Call) -> Result<Response
         Ok(())
     })?;
     Ok(wire::no_content())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::model::OktaState;
+    use twin_core::ids::IdGen;
+
+    fn person(id: &str, department: Value) -> User {
+        let now = chrono::Utc::now();
+        let profile = json!({"login": format!("{id}@acme.test"), "department": department});
+        User {
+            id: id.into(),
+            status: UserStatus::Active,
+            created: now,
+            activated: Some(now),
+            status_changed: Some(now),
+            last_login: None,
+            last_updated: now,
+            password_changed: None,
+            profile: profile.as_object().cloned().unwrap_or_default(),
+            password: None,
+            recovery_question: None,
+            provider: "OKTA".into(),
+            type_id: "oty1".into(),
+            failed_logins: 0,
+            rendered: Default::default(),
+        }
+    }
+
+    /// The index only narrows the scan: every user the expression matches is among
+    /// its candidates, whatever the value's case or type.
+    #[test]
+    fn an_attribute_index_holds_every_match_of_an_eq() {
+        let mut s = OktaState::new("Acme", &mut IdGen::new(1));
+        let departments = [
+            json!("Engineering"),
+            json!("engineering"),
+            json!("ENGINEERING"),
+            json!("Sales"),
+            json!(42),
+            json!(true),
+            json!(null),
+            json!(["Engineering", "Sales"]),
+        ];
+        for (n, d) in departments.iter().enumerate() {
+            s.users.insert(format!("00u{n}"), person(&format!("00u{n}"), d.clone()));
+        }
+        s.users.insert("00u9".into(), person("00u9", json!("Sales")));
+        for (text, ci) in [("engineering", true), ("Engineering", false), ("42", true), ("true", true), ("Sales", true)]
+        {
+            let expr = search::compile(&format!("profile.department eq \"{text}\""), &SEARCH_RULES).expect("parses");
+            let (attr, literal) = search::indexable_eq(&expr).expect("indexable");
+            let index = s.users.index(attr, |all| attribute_index(all, attr));
+            let candidates = index.candidates(literal);
+            for (id, u) in s.users.iter() {
+                if search::matches(&expr, &render::UserDoc(u), ci) {
+                    assert!(candidates.contains(&id.as_str()), "{id} matches {text} but is not a candidate");
+                }
+            }
+            assert!(candidates.windows(2).all(|w| w[0] < w[1]), "candidates are in id order");
+        }
+        // A change to any user drops the indexes; the next search builds them again.
+        let before = s.users.index("profile.department", |all| attribute_index(all, "profile.department"));
+        if let Some(u) = s.users.get_mut("00u3") {
+            u.profile.insert("department".into(), json!("Engineering"));
+        }
+        let after = s.users.index("profile.department", |all| attribute_index(all, "profile.department"));
+        assert!(!Arc::ptr_eq(&before, &after));
+        assert!(after.candidates("Engineering").contains(&"00u3"));
+        // A copy of the state without user changes shares them.
+        let copy = s.clone();
+        let shared = copy.users.index("profile.department", |_| AttributeIndex::default());
+        assert!(Arc::ptr_eq(&after, &shared));
+    }
+
+    #[test]
+    fn only_an_eq_on_text_that_is_not_a_time_is_indexable() {
+        let eq = |text: &str| search::compile(text, &SEARCH_RULES).expect("parses");
+        assert!(search::indexable_eq(&eq(r#"profile.department eq "Engineering" and status eq "ACTIVE""#)).is_some());
+        assert!(search::indexable_eq(&eq(r#"profile.department eq "Engineering" or status eq "ACTIVE""#)).is_none());
+        assert!(search::indexable_eq(&eq(r#"lastUpdated eq "2026-01-01T00:00:00.000Z""#)).is_none());
+        assert!(search::indexable_eq(&eq(r#"profile.department sw "Eng""#)).is_none());
+    }
 }

@@ -320,11 +320,42 @@ fn parse_time(s: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s).ok().map(|d| d.with_timezone(&Utc))
 }
 
-fn fold(s: &str, ci: bool) -> String {
+fn fold(s: &str, ci: bool) -> Cow<'_, str> {
     if ci {
-        s.to_lowercase()
+        Cow::Owned(s.to_lowercase())
     } else {
-        s.to_string()
+        Cow::Borrowed(s)
+    }
+}
+
+/// Text order, ignoring case when `ci`; ASCII text (nearly all) is compared without
+/// lowercasing copies, which cost a users search a tenth of its time.
+fn cmp_text(a: &str, b: &str, ci: bool) -> Ordering {
+    if !ci {
+        return a.cmp(b);
+    }
+    if a.is_ascii() && b.is_ascii() {
+        return a.bytes().map(|c| c.to_ascii_lowercase()).cmp(b.bytes().map(|c| c.to_ascii_lowercase()));
+    }
+    a.to_lowercase().cmp(&b.to_lowercase())
+}
+
+/// The key under which an index files a text value: two texts `eq` matches (in either
+/// case mode) have the same key, unless both are times (see [`indexable_eq`]).
+pub fn index_key(text: &str) -> String {
+    text.to_lowercase()
+}
+
+/// An `eq` on a text that is not a time, which every match of `expr` must satisfy (the
+/// expression itself, or one side of an `and`): an index of that attribute's values can
+/// then give the only records worth evaluating.
+pub fn indexable_eq(expr: &Expr) -> Option<(&str, &str)> {
+    match expr {
+        Expr::Compare { attr, op: Op::Eq, value: Literal::Str(text) } if parse_time(text).is_none() => {
+            Some((attr.as_str(), text.as_str()))
+        }
+        Expr::And(a, b) => indexable_eq(a).or_else(|| indexable_eq(b)),
+        _ => None,
     }
 }
 
@@ -332,7 +363,7 @@ fn compare(actual: &Value, literal: &Literal, ci: bool) -> Option<Ordering> {
     match (actual, literal) {
         (Value::String(a), Literal::Str(b)) => match (parse_time(a), parse_time(b)) {
             (Some(x), Some(y)) => Some(x.cmp(&y)),
-            _ => Some(fold(a, ci).cmp(&fold(b, ci))),
+            _ => Some(cmp_text(a, b, ci)),
         },
         (Value::Number(a), Literal::Num(b)) => a.as_f64().and_then(|a| a.partial_cmp(b)),
         (Value::Number(a), Literal::Str(b)) => {
@@ -354,9 +385,9 @@ fn compare_one(actual: &Value, op: Op, literal: &Literal, ci: bool) -> bool {
             (Value::String(a), Literal::Str(b)) => {
                 let (a, b) = (fold(a, ci), fold(b, ci));
                 if op == Op::Sw {
-                    a.starts_with(&b)
+                    a.starts_with(&*b)
                 } else {
-                    a.contains(&b)
+                    a.contains(&*b)
                 }
             }
             _ => false,
