@@ -619,6 +619,9 @@ pub struct OktaState {
     /// `{groupId}:{ownerId}`
     #[serde(default)]
     pub group_owners: Collection<crate::schema::GroupOwner>,
+    /// The org's authenticators, by id (`crate::authenticators`).
+    #[serde(default)]
+    pub authenticators: Collection<crate::authenticators::Authenticator>,
     /// API tokens act with their user's admin roles (false in state exported before
     /// roles existed, whose tokens keep every right).
     #[serde(default)]
@@ -668,6 +671,7 @@ impl Store for OktaState {
             ("linked_objects", &self.linked_objects),
             ("user_links", &self.user_links),
             ("group_owners", &self.group_owners),
+            ("authenticators", &self.authenticators),
         ]
     }
 }
@@ -787,6 +791,7 @@ impl OktaState {
             linked_objects: Collection::default(),
             user_links: Collection::default(),
             group_owners: Collection::default(),
+            authenticators: Collection::default(),
             admin_roles: true,
         }
     }

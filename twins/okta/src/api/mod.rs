@@ -2,6 +2,7 @@
 //! the core pipeline hands it over) and answers JSON in Okta's dialect.
 
 pub mod apps;
+pub mod authenticators;
 pub mod authn;
 pub mod authservers;
 pub mod factors;
