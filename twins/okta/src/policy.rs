@@ -139,6 +139,102 @@ pub fn sign_on_requires_factor(s: &OktaState, user_id: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// A factor an enrollment policy lets a user enrol: (factorType, provider), and
+/// whether it is `REQUIRED` or `OPTIONAL`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Enrollable {
+    pub factor_type: &'static str,
+    pub provider: &'static str,
+    pub required: bool,
+}
+
+/// What an enrollment policy asks of a user: the factors it offers, and the
+/// requirements, each met by an active enrolment of any one of its factors (a phone
+/// by SMS or by voice call).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Enrollment {
+    pub offer: Vec<Enrollable>,
+    pub required: Vec<&'static [(&'static str, &'static str)]>,
+}
+
+/// The factors of a Classic `settings.factors` key or an Identity Engine
+/// `settings.authenticators` key (the password and email authenticators are met by
+/// the user's password and primary email, so they ask for no factor).
+fn factors_of_key(key: &str) -> &'static [(&'static str, &'static str)] {
+    match key {
+        "okta_otp" => &[("token:software:totp", "OKTA")],
+        "google_otp" => &[("token:software:totp", "GOOGLE")],
+        "okta_sms" => &[("sms", "OKTA")],
+        "okta_call" => &[("call", "OKTA")],
+        "okta_email" => &[("email", "OKTA")],
+        "okta_question" | "security_question" => &[("question", "OKTA")],
+        "okta_push" => &[("push", "OKTA")],
+        "okta_verify" => &[("push", "OKTA"), ("token:software:totp", "OKTA")],
+        "phone_number" => &[("sms", "OKTA"), ("call", "OKTA")],
+        _ => &[],
+    }
+}
+
+/// What the MFA_ENROLL policy that governs a user lets them enrol (the first active
+/// policy by priority whose people condition holds, unless its first matching active
+/// rule says `enroll.self: NEVER`). Classic policies list `settings.factors`; Identity
+/// Engine ones `settings.authenticators`, of which only authenticators the org has
+/// active count. `NOT_ALLOWED` entries are left out.
+pub fn enrollment_for_user(s: &OktaState, user_id: &str) -> Enrollment {
+    let groups = s.user_group_ids(user_id);
+    let mut policies: Vec<&Policy> =
+        s.policies.values().filter(|p| p.kind == "MFA_ENROLL" && p.status == "ACTIVE").collect();
+    policies.sort_by_key(|p| (p.system, p.priority));
+    let Some(policy) = policies.into_iter().find(|p| people_match(&p.conditions, &groups)) else {
+        return Enrollment::default();
+    };
+    let mut rules: Vec<&PolicyRule> =
+        s.policy_rules.values().filter(|r| r.policy_id == policy.id && r.status == "ACTIVE").collect();
+    rules.sort_by_key(|r| (r.system, r.priority));
+    let never = rules
+        .into_iter()
+        .find(|r| people_match(&r.conditions, &groups))
+        .and_then(|r| r.actions.pointer("/enroll/self").and_then(Value::as_str))
+        .is_some_and(|e| e.eq_ignore_ascii_case("NEVER"));
+    if never {
+        return Enrollment::default();
+    }
+    let mut entries: Vec<(String, String)> = Vec::new();
+    if let Some(factors) = policy.settings.get("factors").and_then(Value::as_object) {
+        for (key, v) in factors {
+            let self_ = v.pointer("/enroll/self").and_then(Value::as_str).unwrap_or("NOT_ALLOWED");
+            entries.push((key.clone(), self_.to_string()));
+        }
+    }
+    for a in policy.settings.get("authenticators").and_then(Value::as_array).into_iter().flatten() {
+        let key = a.get("key").and_then(Value::as_str).unwrap_or("");
+        if key == "okta_email" || key == "okta_password" || !crate::authenticators::is_active(s, key) {
+            continue;
+        }
+        let self_ = a.pointer("/enroll/self").and_then(Value::as_str).unwrap_or("NOT_ALLOWED");
+        entries.push((key.to_string(), self_.to_string()));
+    }
+    let mut out = Enrollment::default();
+    for (key, self_) in entries {
+        let required = match self_.as_str() {
+            "REQUIRED" => true,
+            "OPTIONAL" => false,
+            _ => continue,
+        };
+        let factors = factors_of_key(&key);
+        if required && !factors.is_empty() {
+            out.required.push(factors);
+        }
+        for &(factor_type, provider) in factors {
+            match out.offer.iter_mut().find(|e| e.factor_type == factor_type && e.provider == provider) {
+                Some(e) => e.required |= required,
+                None => out.offer.push(Enrollable { factor_type, provider, required }),
+            }
+        }
+    }
+    out
+}
+
 // ---------------------------------------------------------------------------
 // Password policies
 
