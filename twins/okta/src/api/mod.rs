@@ -18,6 +18,7 @@ pub mod routes;
 pub mod rules;
 pub mod schemas;
 pub mod sessions;
+pub mod tokens;
 pub mod users;
 pub mod zones;
 

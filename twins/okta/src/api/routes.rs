@@ -8,7 +8,7 @@ use axum::Router;
 
 use super::{
     apps, authenticators, authn, authservers, factors, groups, hooks, idps, logs, oauth, policies, roles, rules,
-    schemas, sessions, users, zones,
+    schemas, sessions, tokens, users, zones,
 };
 
 /// How completely a route follows the vendor.
@@ -54,6 +54,7 @@ pub fn all() -> Vec<Route> {
         roles::ROUTES,
         schemas::ROUTES,
         authenticators::ROUTES,
+        tokens::ROUTES,
     ]
     .concat()
 }
@@ -76,6 +77,7 @@ pub fn router() -> Router {
     let r = roles::routes(r);
     let r = schemas::routes(r);
     let r = authenticators::routes(r);
+    let r = tokens::routes(r);
     oauth::routes(r)
 }
 
