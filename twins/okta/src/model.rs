@@ -581,6 +581,9 @@ pub struct OktaState {
     pub policies: Collection<crate::policy::Policy>,
     #[serde(default)]
     pub policy_rules: Collection<crate::policy::PolicyRule>,
+    /// Apps mapped to ACCESS_POLICY and PROFILE_ENROLLMENT policies, by mapping id.
+    #[serde(default)]
+    pub policy_mappings: Collection<crate::policy::PolicyMapping>,
     /// A user's earlier passwords, oldest first, for the password policy's history.
     #[serde(default)]
     pub password_history: Collection<Vec<String>>,
@@ -656,6 +659,7 @@ impl Store for OktaState {
             ("inline_hooks", &self.inline_hooks),
             ("policies", &self.policies),
             ("policy_rules", &self.policy_rules),
+            ("policy_mappings", &self.policy_mappings),
             ("password_history", &self.password_history),
             ("zones", &self.zones),
             ("trusted_origins", &self.trusted_origins),
@@ -776,6 +780,7 @@ impl OktaState {
             inline_hooks: Collection::default(),
             policies: Collection::default(),
             policy_rules: Collection::default(),
+            policy_mappings: Collection::default(),
             password_history: Collection::default(),
             zones: Collection::default(),
             trusted_origins: Collection::default(),

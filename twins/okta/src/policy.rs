@@ -54,6 +54,20 @@ pub struct PolicyRule {
     pub actions: Value,
 }
 
+/// An app mapped to a policy (`/api/v1/policies/{id}/mappings`): an app follows one
+/// ACCESS_POLICY and one PROFILE_ENROLLMENT policy, the default one unless mapped.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PolicyMapping {
+    pub id: String,
+    pub policy_id: String,
+    pub app_id: String,
+}
+
+/// The policy types an app can be mapped to.
+pub fn maps_apps(policy_type: &str) -> bool {
+    matches!(policy_type, "ACCESS_POLICY" | "PROFILE_ENROLLMENT")
+}
+
 /// The policy types this twin serves, each with the type of its rules.
 pub const POLICY_TYPES: [(&str, &str); 6] = [
     ("OKTA_SIGN_ON", "SIGN_ON"),
