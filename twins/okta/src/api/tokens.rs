@@ -108,11 +108,7 @@ pub fn token_id(token: &str) -> String {
 
 /// The refresh tokens still usable at `now` that `keep` selects, oldest first, each
 /// with its id and its key.
-fn live<'a>(
-    s: &'a OktaState,
-    now: DateTime<Utc>,
-    keep: impl Fn(&IssuedToken) -> bool,
-) -> Vec<(String, String, &'a IssuedToken)> {
+fn live(s: &OktaState, now: DateTime<Utc>, keep: impl Fn(&IssuedToken) -> bool) -> Vec<(String, String, &IssuedToken)> {
     let mut out: Vec<(String, String, &IssuedToken)> = s
         .tokens
         .iter()
