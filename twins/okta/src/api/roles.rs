@@ -10,6 +10,7 @@ use axum::routing::{delete, get, put};
 use axum::Router;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
+use twin_core::ids::IdGen;
 
 use super::routes::{route, Cov, Route};
 use super::{render, Call, Caller};
@@ -218,6 +219,24 @@ pub const ROUTES: &[Route] = &[
         "okta.iam.bindings.list_members",
         Cov::Implemented,
     ),
+    route(
+        "PATCH",
+        "/api/v1/iam/resource-sets/{resourceSetId}/bindings/{roleIdOrLabel}/members",
+        "okta.iam.bindings.add_members",
+        Cov::Partial("members are users and groups by href"),
+    ),
+    route(
+        "GET",
+        "/api/v1/iam/resource-sets/{resourceSetId}/bindings/{roleIdOrLabel}/members/{memberId}",
+        "okta.iam.bindings.get_member",
+        Cov::Implemented,
+    ),
+    route(
+        "DELETE",
+        "/api/v1/iam/resource-sets/{resourceSetId}/bindings/{roleIdOrLabel}/members/{memberId}",
+        "okta.iam.bindings.remove_member",
+        Cov::Implemented,
+    ),
     route("GET", "/api/v1/iam/assignees/users", "okta.iam.assignees.list_users", Cov::Implemented),
     route("GET", "/api/v1/api-tokens", "okta.api_tokens.list", Cov::Implemented),
     route("GET", "/api/v1/api-tokens/{apiTokenId}", "okta.api_tokens.get", Cov::Implemented),
@@ -280,7 +299,14 @@ pub fn routes(r: Router) -> Router {
             "/api/v1/iam/resource-sets/{resourceSetId}/bindings/{roleIdOrLabel}",
             get(get_binding).delete(delete_binding),
         )
-        .route("/api/v1/iam/resource-sets/{resourceSetId}/bindings/{roleIdOrLabel}/members", get(binding_members))
+        .route(
+            "/api/v1/iam/resource-sets/{resourceSetId}/bindings/{roleIdOrLabel}/members",
+            get(binding_members).patch(add_binding_members),
+        )
+        .route(
+            "/api/v1/iam/resource-sets/{resourceSetId}/bindings/{roleIdOrLabel}/members/{memberId}",
+            get(get_binding_member).delete(remove_binding_member),
+        )
         .route("/api/v1/iam/assignees/users", get(list_assignee_users))
         .route("/api/v1/api-tokens", get(list_api_tokens))
         .route("/api/v1/api-tokens/current", delete(revoke_current_api_token))
@@ -1406,38 +1432,7 @@ async fn create_binding(Path(key): Path<String>, call: Call) -> Result<Response,
         require_role_admin(&caller, s)?;
         let set_id = resource_set(s, &key)?.id.clone();
         let role_id = custom_role(s, &role)?.id.clone();
-        if members.is_empty() || members.len() > MAX_TARGETS {
-            return Err(OktaError::validation("members", "members: The field cannot be left blank"));
-        }
-        for m in &members {
-            let tail = m.rsplit('/').next().unwrap_or("");
-            let kind = if m.contains("/api/v1/groups/") { "GROUP" } else { "USER" };
-            let exists = if kind == "GROUP" { s.groups.contains_key(tail) } else { s.users.contains_key(tail) };
-            if !exists {
-                return Err(OktaError::validation("members", format!("members: Invalid member: {m}")));
-            }
-            let held = s.role_assignments.values().any(|a| {
-                a.assignee_id == tail
-                    && a.custom_role_id.as_deref() == Some(role_id.as_str())
-                    && a.resource_set_id.as_deref() == Some(set_id.as_str())
-            });
-            if held {
-                continue;
-            }
-            let a = RoleAssignment {
-                id: okta_id(ids, "irb"),
-                assignee_type: kind.into(),
-                assignee_id: tail.to_string(),
-                role_type: "CUSTOM".into(),
-                custom_role_id: Some(role_id.clone()),
-                resource_set_id: Some(set_id.clone()),
-                created: now,
-                last_updated: now,
-                group_targets: vec![],
-                app_targets: vec![],
-            };
-            s.role_assignments.insert(a.id.clone(), a);
-        }
+        add_members(s, ids, &set_id, &role_id, &members, "members", now)?;
         caller.log(s, ids, now, Event::new("iam.resourceset.bindings.add", "Add a binding to a resource set", vec![]));
         Ok(render_binding(&set_id, &role_id, &base))
     })?;
@@ -1487,6 +1482,123 @@ async fn delete_binding(Path((key, role)): Path<(String, String)>, call: Call) -
     Ok(wire::no_content())
 }
 
+/// Binds `members` (user and group hrefs) to a resource set's role: each gets a role
+/// assignment unless it holds one already. `field` names the list in errors.
+fn add_members(
+    s: &mut OktaState,
+    ids: &mut IdGen,
+    set_id: &str,
+    role_id: &str,
+    members: &[String],
+    field: &str,
+    now: DateTime<Utc>,
+) -> Result<(), OktaError> {
+    if members.is_empty() || members.len() > MAX_TARGETS {
+        return Err(OktaError::validation(field, format!("{field}: The field cannot be left blank")));
+    }
+    for m in members {
+        let tail = m.rsplit('/').next().unwrap_or("");
+        let kind = if m.contains("/api/v1/groups/") { "GROUP" } else { "USER" };
+        let exists = if kind == "GROUP" { s.groups.contains_key(tail) } else { s.users.contains_key(tail) };
+        if !exists {
+            return Err(OktaError::validation(field, format!("{field}: Invalid member: {m}")));
+        }
+        let held = s.role_assignments.values().any(|a| {
+            a.assignee_id == tail
+                && a.custom_role_id.as_deref() == Some(role_id)
+                && a.resource_set_id.as_deref() == Some(set_id)
+        });
+        if held {
+            continue;
+        }
+        let a = RoleAssignment {
+            id: okta_id(ids, "irb"),
+            assignee_type: kind.into(),
+            assignee_id: tail.to_string(),
+            role_type: "CUSTOM".into(),
+            custom_role_id: Some(role_id.to_string()),
+            resource_set_id: Some(set_id.to_string()),
+            created: now,
+            last_updated: now,
+            group_targets: vec![],
+            app_targets: vec![],
+        };
+        s.role_assignments.insert(a.id.clone(), a);
+    }
+    Ok(())
+}
+
+/// A binding's member as `ResourceSetBindingMember`.
+fn render_member(a: &RoleAssignment, base: &str) -> Value {
+    let path = if a.assignee_type == "USER" { "users" } else { "groups" };
+    json!({"id": a.id, "created": ts(a.created), "lastUpdated": ts(a.last_updated),
+        "_links": {"self": href(format!("{base}/api/v1/{path}/{}", a.assignee_id))}})
+}
+
+/// The member `member_id` (a role assignment's id) of a resource set's role binding.
+fn member_of(s: &OktaState, set_id: &str, role_id: &str, member_id: &str) -> Result<RoleAssignment, OktaError> {
+    s.role_assignments
+        .get(member_id)
+        .filter(|a| a.resource_set_id.as_deref() == Some(set_id) && a.custom_role_id.as_deref() == Some(role_id))
+        .cloned()
+        .ok_or_else(|| OktaError::not_found(member_id, "ResourceSetBindingMember"))
+}
+
+/// `PATCH …/bindings/{role}/members`: adds members to an existing binding.
+async fn add_binding_members(Path((key, role)): Path<(String, String)>, call: Call) -> Result<Response, OktaError> {
+    let caller = call.caller()?;
+    let body = body_object(&call.body)?;
+    let additions = refs_of(&body, "additions");
+    let now = call.now();
+    let base = call.base().to_string();
+    let out = call.write(|s, ids| {
+        require_role_admin(&caller, s)?;
+        let set_id = resource_set(s, &key)?.id.clone();
+        let role_id = custom_role(s, &role)?.id.clone();
+        if !bound_roles(s, &set_id).contains(&role_id) {
+            return Err(OktaError::not_found(&role, "Binding"));
+        }
+        add_members(s, ids, &set_id, &role_id, &additions, "additions", now)?;
+        caller.log(s, ids, now, Event::new("iam.resourceset.bindings.add", "Add a binding to a resource set", vec![]));
+        Ok(render_binding(&set_id, &role_id, &base))
+    })?;
+    Ok(wire::ok(&out))
+}
+
+async fn get_binding_member(
+    Path((key, role, member_id)): Path<(String, String, String)>,
+    call: Call,
+) -> Result<Response, OktaError> {
+    let caller = call.caller()?;
+    caller.require_scope("okta.roles.read")?;
+    let base = call.base().to_string();
+    let out = call.read(|s| -> Result<Value, OktaError> {
+        let set_id = resource_set(s, &key)?.id.clone();
+        let role_id = custom_role(s, &role)?.id.clone();
+        Ok(render_member(&member_of(s, &set_id, &role_id, &member_id)?, &base))
+    })??;
+    Ok(wire::ok(&out))
+}
+
+/// Removes one member; a binding left without members is gone, as at Okta.
+async fn remove_binding_member(
+    Path((key, role, member_id)): Path<(String, String, String)>,
+    call: Call,
+) -> Result<Response, OktaError> {
+    let caller = call.caller()?;
+    let now = call.now();
+    call.write(|s, ids| {
+        require_role_admin(&caller, s)?;
+        let set_id = resource_set(s, &key)?.id.clone();
+        let role_id = custom_role(s, &role)?.id.clone();
+        let member = member_of(s, &set_id, &role_id, &member_id)?;
+        s.role_assignments.remove(&member.id);
+        caller.log(s, ids, now, Event::new("iam.resourceset.bindings.delete", "Delete a binding", vec![]));
+        Ok(())
+    })?;
+    Ok(wire::no_content())
+}
+
 async fn binding_members(Path((key, role)): Path<(String, String)>, call: Call) -> Result<Response, OktaError> {
     let caller = call.caller()?;
     caller.require_scope("okta.roles.read")?;
@@ -1501,11 +1613,7 @@ async fn binding_members(Path((key, role)): Path<(String, String)>, call: Call) 
                 a.resource_set_id.as_deref() == Some(set_id.as_str())
                     && a.custom_role_id.as_deref() == Some(role_id.as_str())
             })
-            .map(|a| {
-                let path = if a.assignee_type == "USER" { "users" } else { "groups" };
-                json!({"id": a.id, "created": ts(a.created), "lastUpdated": ts(a.last_updated),
-                    "_links": {"self": href(format!("{base}/api/v1/{path}/{}", a.assignee_id))}})
-            })
+            .map(|a| render_member(a, &base))
             .collect();
         Ok(json!({"members": members, "_links": {}}))
     })??;
