@@ -625,6 +625,9 @@ pub struct OktaState {
     /// The org's authenticators, by id (`crate::authenticators`).
     #[serde(default)]
     pub authenticators: Collection<crate::authenticators::Authenticator>,
+    /// Profile mappings' property expressions, by mapping id (`api::mappings`).
+    #[serde(default)]
+    pub profile_mappings: Collection<Map<String, Value>>,
     /// API tokens act with their user's admin roles (false in state exported before
     /// roles existed, whose tokens keep every right).
     #[serde(default)]
@@ -676,6 +679,7 @@ impl Store for OktaState {
             ("user_links", &self.user_links),
             ("group_owners", &self.group_owners),
             ("authenticators", &self.authenticators),
+            ("profile_mappings", &self.profile_mappings),
         ]
     }
 }
@@ -797,6 +801,7 @@ impl OktaState {
             user_links: Collection::default(),
             group_owners: Collection::default(),
             authenticators: Collection::default(),
+            profile_mappings: Collection::default(),
             admin_roles: true,
         }
     }

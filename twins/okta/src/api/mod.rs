@@ -10,6 +10,7 @@ pub mod groups;
 pub mod hooks;
 pub mod idps;
 pub mod logs;
+pub mod mappings;
 pub mod oauth;
 pub mod policies;
 pub mod render;

@@ -7,8 +7,8 @@ use axum::http::Method;
 use axum::Router;
 
 use super::{
-    apps, authenticators, authn, authservers, factors, groups, hooks, idps, logs, oauth, policies, roles, rules,
-    schemas, sessions, tokens, users, zones,
+    apps, authenticators, authn, authservers, factors, groups, hooks, idps, logs, mappings, oauth, policies, roles,
+    rules, schemas, sessions, tokens, users, zones,
 };
 
 /// How completely a route follows the vendor.
@@ -55,6 +55,7 @@ pub fn all() -> Vec<Route> {
         schemas::ROUTES,
         authenticators::ROUTES,
         tokens::ROUTES,
+        mappings::ROUTES,
     ]
     .concat()
 }
@@ -78,6 +79,7 @@ pub fn router() -> Router {
     let r = schemas::routes(r);
     let r = authenticators::routes(r);
     let r = tokens::routes(r);
+    let r = mappings::routes(r);
     oauth::routes(r)
 }
 
