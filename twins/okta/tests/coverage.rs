@@ -120,6 +120,11 @@ const NOTES: &str = "## Twin specifics
   seeded `default` server grants custom scopes it does not declare (so fixtures need not
   declare them); servers created through the API refuse undeclared scopes (`invalid_scope`).
   A request no policy rule allows gets `400 access_denied` (Policy evaluation failed…).
+- **Profile mappings.** Every app has one mapping from the Okta user profile (the default user
+  type) to its app user profile, with an id derived from the app's; its property expressions
+  start empty. An update adds, replaces or (with `null`) removes property mappings whose target
+  is an attribute of the app user schema; the expressions are stored, not applied to app user
+  profiles, and no app → Okta mappings exist.
 - **Refresh tokens** issued by the token endpoints are listed by user and client, by app and by
   custom authorization server and client, with ids `oar…` derived from the token (the token
   itself is never shown); only live ones are listed. Revoking one (or all) makes it fail at
