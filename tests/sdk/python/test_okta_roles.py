@@ -266,6 +266,36 @@ async def test_binding_members_are_added_read_and_removed(okta, universe):
         f"{org}/api/v1/users/{hannah}"]
 
 
+async def test_permission_conditions_are_replaced_and_read(okta, universe):
+    role_id = raw(universe, "POST", "/api/v1/iam/roles", json={
+        "label": "Profile readers", "description": "Reads some attributes",
+        "permissions": ["okta.users.read", "okta.users.userprofile.manage"]}).json()["id"]
+    path = f"/api/v1/iam/roles/{role_id}/permissions"
+    conditions = {"include": {"okta:ResourceAttribute/User/Profile": ["city", "state", "zipCode"]}}
+    replaced = raw(universe, "PUT", f"{path}/okta.users.read", json={"conditions": conditions})
+    assert replaced.status_code == 200, replaced.text
+    conforms(replaced.json(), "Permission")
+    assert replaced.json()["conditions"] == conditions and replaced.json()["label"] == "okta.users.read"
+    assert raw(universe, "GET", f"{path}/okta.users.read").json()["conditions"] == conditions
+    assert "conditions" not in raw(universe, "GET", f"{path}/okta.users.userprofile.manage").json()
+    missing = raw(universe, "PUT", f"{path}/okta.groups.read", json={"conditions": conditions})
+    assert missing.status_code == 404 and missing.json()["errorCode"] == "E0000007"
+    for bad in [{"include": ["city"]}, {"only": {}}, "city"]:
+        resp = raw(universe, "PUT", f"{path}/okta.users.read", json={"conditions": bad})
+        assert resp.status_code == 400 and resp.json()["errorCode"] == "E0000001", (bad, resp.text)
+    # No conditions in the body: none left (and the SDK, which types them as objects of objects, reads it).
+    assert raw(universe, "PUT", f"{path}/okta.users.read", json={}).status_code == 200
+    read = unwrap(await okta.get_role_permission(role_id, "okta.users.read"))
+    assert read.label == "okta.users.read" and read.conditions is None
+    # Adding a permission may carry conditions; removing it forgets them.
+    added = raw(universe, "POST", f"{path}/okta.groups.read", json={"conditions": conditions})
+    assert added.status_code == 204, added.text
+    assert raw(universe, "GET", f"{path}/okta.groups.read").json()["conditions"] == conditions
+    assert raw(universe, "DELETE", f"{path}/okta.groups.read").status_code == 204
+    assert raw(universe, "POST", f"{path}/okta.groups.read").status_code == 204
+    assert "conditions" not in raw(universe, "GET", f"{path}/okta.groups.read").json()
+
+
 async def test_revoking_an_api_token(okta, universe, control):
     bob = user_id(universe, "bob@acme.test")
     unwrap(await okta.assign_role_to_user(bob, role_request("READ_ONLY_ADMIN")))

@@ -67,6 +67,7 @@ const NOTES: &str = "## Twin specifics
   reaches. Super and org admins assign roles (only a super admin makes super admins). Tokens for other users come from the control
   plane: `POST /_dtu/universes/{id}/okta/api-tokens {\"user\": \"bob@acme.test\"}` answers
   `{\"token\", \"id\", \"userId\"}`; `/api/v1/api-tokens` lists every token's metadata.
+  Custom role permissions' `conditions` are stored and shown, not enforced.
 - **Profile schemas.** Custom attributes of the user (per user type), group and app user schemas
   are enforced on every profile write (type, required, enum / oneOf, pattern, min/maxLength,
   `unique: UNIQUE_VALIDATED`), each problem a cause of 400 E0000001. Attributes not in a schema
@@ -146,6 +147,8 @@ const NOTES: &str = "## Twin specifics
   okta 3.4.6 types a schema attribute's `unique` as a boolean (Okta sends `\"UNIQUE_VALIDATED\"`),
   so it cannot read a schema holding a unique attribute; @okta/okta-sdk-nodejs 8.1.0 serializes
   an attribute's `enum` of strings as objects (`[{\"0\":\"S\"}]`), which the twin refuses as Okta does.
+  okta 3.4.6 types a custom role permission's `conditions` as objects of objects where Okta
+  sends lists of attributes, so conditions are set and read over HTTP.
   okta 3.4.6 types a policy mapping request's `resourceType` as `ACCESS_POLICY` only where the
   document says `APP`, so mappings are made over HTTP (the SDK reads them).
 

@@ -152,13 +152,19 @@ pub const ROUTES: &[Route] = &[
         "GET",
         "/api/v1/iam/roles/{roleIdOrLabel}/permissions/{permissionType}",
         "okta.iam.roles.get_permission",
-        Cov::Partial("no permission conditions"),
+        Cov::Implemented,
     ),
     route(
         "POST",
         "/api/v1/iam/roles/{roleIdOrLabel}/permissions/{permissionType}",
         "okta.iam.roles.add_permission",
-        Cov::Partial("no permission conditions"),
+        Cov::Partial("conditions are stored, not enforced"),
+    ),
+    route(
+        "PUT",
+        "/api/v1/iam/roles/{roleIdOrLabel}/permissions/{permissionType}",
+        "okta.iam.roles.replace_permission",
+        Cov::Partial("conditions are stored, not enforced"),
     ),
     route(
         "DELETE",
@@ -285,7 +291,7 @@ pub fn routes(r: Router) -> Router {
         .route("/api/v1/iam/roles/{roleIdOrLabel}/permissions", get(list_permissions))
         .route(
             "/api/v1/iam/roles/{roleIdOrLabel}/permissions/{permissionType}",
-            get(get_permission).post(add_permission).delete(delete_permission),
+            get(get_permission).post(add_permission).put(replace_permission).delete(delete_permission),
         )
         .route("/api/v1/iam/resource-sets", get(list_resource_sets).post(create_resource_set))
         .route(
@@ -970,10 +976,38 @@ fn render_custom_role(r: &CustomRole, base: &str) -> Value {
 
 fn render_permission(r: &CustomRole, permission: &str, base: &str) -> Value {
     let me = format!("{base}/api/v1/iam/roles/{}", r.id);
-    json!({
+    let mut out = json!({
         "label": permission, "created": ts(r.created), "lastUpdated": ts(r.last_updated),
         "_links": {"self": href(format!("{me}/permissions/{permission}")), "role": href(me)}
-    })
+    });
+    if let Some(c) = r.conditions.get(permission) {
+        out["conditions"] = c.clone();
+    }
+    out
+}
+
+/// A permission's `conditions` from a create or replace body: absent or `null` (none),
+/// or an object of `include` / `exclude`, each an object of attribute lists.
+fn conditions_of(body: &Map<String, Value>) -> Result<Option<Value>, OktaError> {
+    let invalid = || {
+        OktaError::validation(
+            "conditions",
+            "conditions: Must be an object of include and exclude, each an object of lists",
+        )
+    };
+    match body.get("conditions") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(c)) => {
+            for (side, v) in c {
+                let lists_ok = v.as_object().is_some_and(|m| m.values().all(Value::is_array));
+                if !(side == "include" || side == "exclude") || !lists_ok {
+                    return Err(invalid());
+                }
+            }
+            Ok(Some(Value::Object(c.clone())))
+        }
+        Some(_) => Err(invalid()),
+    }
 }
 
 fn check_permission(p: &str) -> Result<(), OktaError> {
@@ -1048,8 +1082,15 @@ async fn create_custom_role(call: Call) -> Result<Response, OktaError> {
         if s.custom_roles.len() >= MAX_CUSTOM_ROLES {
             return Err(OktaError::validation("label", "label: Too many custom roles"));
         }
-        let role =
-            CustomRole { id: okta_id(ids, "cr0"), label, description, permissions, created: now, last_updated: now };
+        let role = CustomRole {
+            id: okta_id(ids, "cr0"),
+            label,
+            description,
+            permissions,
+            created: now,
+            last_updated: now,
+            conditions: Default::default(),
+        };
         let out = render_custom_role(&role, &base);
         s.custom_roles.insert(role.id.clone(), role);
         caller.log(s, ids, now, Event::new("iam.role.create", "Create a custom role", vec![]));
@@ -1135,9 +1176,12 @@ async fn get_permission(Path((key, p)): Path<(String, String)>, call: Call) -> R
 
 async fn change_permission(key: String, p: String, add: bool, call: Call) -> Result<Response, OktaError> {
     let caller = call.caller()?;
-    if add {
+    let conditions = if add {
         check_permission(&p)?;
-    }
+        conditions_of(&body_object(&call.body)?)?
+    } else {
+        None
+    };
     let now = call.now();
     call.write(|s, ids| {
         require_role_admin(&caller, s)?;
@@ -1150,6 +1194,10 @@ async fn change_permission(key: String, p: String, add: bool, call: Call) -> Res
                 return Err(OktaError::not_found(&p, "Permission"));
             }
             role.permissions.retain(|x| *x != p);
+            role.conditions.remove(&p);
+        }
+        if let Some(c) = conditions {
+            role.conditions.insert(p.clone(), c);
         }
         role.last_updated = now;
         s.custom_roles.insert(role.id.clone(), role);
@@ -1161,6 +1209,30 @@ async fn change_permission(key: String, p: String, add: bool, call: Call) -> Res
 
 async fn add_permission(Path((key, p)): Path<(String, String)>, call: Call) -> Result<Response, OktaError> {
     change_permission(key, p, true, call).await
+}
+
+/// Replaces a permission's conditions (none when the body has none).
+async fn replace_permission(Path((key, p)): Path<(String, String)>, call: Call) -> Result<Response, OktaError> {
+    let caller = call.caller()?;
+    let conditions = conditions_of(&body_object(&call.body)?)?;
+    let now = call.now();
+    let base = call.base().to_string();
+    let out = call.write(|s, ids| {
+        require_role_admin(&caller, s)?;
+        let mut role = custom_role(s, &key)?.clone();
+        if !role.permissions.contains(&p) {
+            return Err(OktaError::not_found(&p, "Permission"));
+        }
+        match conditions {
+            Some(c) => role.conditions.insert(p.clone(), c),
+            None => role.conditions.remove(&p),
+        };
+        role.last_updated = now;
+        s.custom_roles.insert(role.id.clone(), role.clone());
+        caller.log(s, ids, now, Event::new("iam.role.permission.update", "Update a custom role's permissions", vec![]));
+        Ok(render_permission(&role, &p, &base))
+    })?;
+    Ok(wire::ok(&out))
 }
 
 async fn delete_permission(Path((key, p)): Path<(String, String)>, call: Call) -> Result<Response, OktaError> {
