@@ -777,6 +777,37 @@ mod tests {
     }
 
     #[test]
+    fn enrollment_counts_active_authenticators_and_classic_factors() {
+        let now = Utc::now();
+        let mut s = org_with_user(json!({}), now);
+        let mut ids = IdGen::new(11);
+        seed_defaults(&mut s, &mut ids, now, 10);
+        crate::authenticators::seed(&mut s, &mut ids, now);
+        assert_eq!(enrollment_for_user(&s, "00u1"), Enrollment::default(), "password and email ask for no factor");
+        let policy_id = s.policies.values().find(|p| p.kind == "MFA_ENROLL").map(|p| p.id.clone()).unwrap();
+        let mut policy = s.policies[&policy_id].clone();
+        policy.settings["authenticators"] = json!([{"key": "phone_number", "enroll": {"self": "REQUIRED"}},
+            {"key": "okta_verify", "enroll": {"self": "OPTIONAL"}}]);
+        s.policies.insert(policy_id.clone(), policy.clone());
+        let e = enrollment_for_user(&s, "00u1");
+        assert!(e.required.is_empty(), "the phone authenticator is inactive");
+        assert_eq!(e.offer.len(), 2, "push and totp of Okta Verify: {e:?}");
+        assert!(e.offer.iter().all(|f| !f.required));
+        let phone = s.authenticators.values().find(|a| a.key == "phone_number").map(|a| a.id.clone()).unwrap();
+        s.authenticators.get_mut(&phone).unwrap().status = "ACTIVE".into();
+        let e = enrollment_for_user(&s, "00u1");
+        assert_eq!(e.required, vec![&[("sms", "OKTA"), ("call", "OKTA")][..]]);
+        policy.settings = json!({"type": "FACTORS", "factors": {"okta_otp": {"enroll": {"self": "REQUIRED"}},
+            "okta_sms": {"enroll": {"self": "NOT_ALLOWED"}}}});
+        s.policies.insert(policy_id, policy);
+        let e = enrollment_for_user(&s, "00u1");
+        assert_eq!(e.offer, vec![Enrollable { factor_type: "token:software:totp", provider: "OKTA", required: true }]);
+        let rule_id = s.policy_rules.values().find(|r| r.kind == "MFA_ENROLL").map(|r| r.id.clone()).unwrap();
+        s.policy_rules.get_mut(&rule_id).unwrap().actions = json!({"enroll": {"self": "NEVER"}});
+        assert_eq!(enrollment_for_user(&s, "00u1"), Enrollment::default(), "a rule that never enrols");
+    }
+
+    #[test]
     fn people_conditions_include_and_exclude() {
         let c = json!({"people": {"groups": {"include": ["g1"], "exclude": ["g2"]}}});
         assert!(people_match(&c, &["g1".into()]));
