@@ -374,3 +374,55 @@ async def test_refresh_tokens_listed_by_user_app_and_server_and_revoked(okta, un
     assert events.count("app.oauth2.as.token.revoke") == 3
     missing = raw(universe, "GET", f"/api/v1/authorizationServers/ausNOPE/clients/{client_id}/tokens")
     assert missing.status_code == 404 and missing.json()["errorCode"] == "E0000007"
+
+
+async def test_consent_grants_are_recorded_at_authorize_and_revoked(okta, universe):
+    issuer = f"{org(universe)}/oauth2/default"
+    client_id = universe["okta"]["client_id"]
+    scope = raw(universe, "POST", "/api/v1/authorizationServers/default/scopes",
+                json={"name": "wiki:read", "consent": "REQUIRED"})
+    assert scope.status_code in (200, 201), scope.text
+    scope_id = scope.json()["id"]
+    redirect_uri = await redirect_uri_of(okta, client_id)
+
+    def authorize(username: str) -> None:
+        params = {"client_id": client_id, "response_type": "code", "scope": "openid wiki:read",
+                  "redirect_uri": redirect_uri, "state": "s", "sessionToken": session_token(universe, username)}
+        resp = http().get(f"{issuer}/v1/authorize", params=params, allow_redirects=False, timeout=10)
+        assert resp.status_code == 302 and "code=" in resp.headers["Location"], resp.headers.get("Location")
+
+    grace = unwrap(await okta.get_user("grace@acme.test"))
+    # A trusted app asks for no consent: nothing is recorded.
+    authorize("grace@acme.test")
+    assert raw(universe, "GET", f"/api/v1/users/{grace.id}/grants").json() == []
+    app = raw(universe, "GET", f"/api/v1/apps/{client_id}").json()
+    app["settings"]["oauthClient"]["consent_method"] = "REQUIRED"
+    assert raw(universe, "PUT", f"/api/v1/apps/{client_id}", json=app).status_code == 200
+    authorize("grace@acme.test")
+    authorize("grace@acme.test")
+    grants = raw(universe, "GET", f"/api/v1/users/{grace.id}/grants").json()
+    assert len(grants) == 1, grants
+    conforms(grants[0], "OAuth2ScopeConsentGrant")
+    assert (grants[0]["scopeId"], grants[0]["clientId"], grants[0]["issuer"], grants[0]["source"]) == (
+        scope_id, client_id, issuer, "END_USER")
+    sdk = unwrap(await okta.list_user_grants(grace.id))
+    assert [g.id for g in sdk] == [grants[0]["id"]]
+    assert raw(universe, "GET", f"/api/v1/users/{grace.id}/grants?scopeId=nope").json() == []
+    assert [c.client_id for c in unwrap(await okta.list_user_clients(grace.id))] == [client_id]
+    by_client = raw(universe, "GET", f"/api/v1/users/{grace.id}/clients/{client_id}/grants").json()
+    assert [g["id"] for g in by_client] == [grants[0]["id"]]
+    got = unwrap(await okta.get_user_grant(grace.id, grants[0]["id"]))
+    assert got.scope_id == scope_id
+
+    path = f"/api/v1/users/{grace.id}/grants/{grants[0]['id']}"
+    assert raw(universe, "DELETE", path).status_code == 204
+    gone = raw(universe, "DELETE", path)
+    assert gone.status_code == 404 and gone.json()["errorCode"] == "E0000007"
+    assert raw(universe, "GET", f"/api/v1/users/{grace.id}/grants").json() == []
+    # Consent is asked (and recorded) again; revoking the client's grants ends it.
+    authorize("grace@acme.test")
+    assert len(raw(universe, "GET", f"/api/v1/users/{grace.id}/grants").json()) == 1
+    assert raw(universe, "DELETE", f"/api/v1/users/{grace.id}/clients/{client_id}/grants").status_code == 204
+    assert raw(universe, "GET", f"/api/v1/users/{grace.id}/clients/{client_id}/grants").json() == []
+    events = [e["eventType"] for e in raw(universe, "GET", "/api/v1/logs?until=2100-01-01T00:00:00.000Z").json()]
+    assert events.count("app.oauth2.as.consent.revoke") == 2

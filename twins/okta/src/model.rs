@@ -528,6 +528,21 @@ pub struct ScopeGrant {
     pub created_by: String,
 }
 
+/// A user's consent for a client to a scope of a custom authorization server, given
+/// at `/authorize` when the app asks for consent and the scope requires it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserGrant {
+    pub id: String,
+    pub user_id: String,
+    pub client_id: String,
+    /// The custom authorization server's id.
+    pub auth_server: String,
+    /// The scope's id and name.
+    pub scope_id: String,
+    pub scope: String,
+    pub created: DateTime<Utc>,
+}
+
 // ---------------------------------------------------------------------------
 // The org
 
@@ -628,6 +643,9 @@ pub struct OktaState {
     /// Profile mappings' property expressions, by mapping id (`api::mappings`).
     #[serde(default)]
     pub profile_mappings: Collection<Map<String, Value>>,
+    /// End users' consent grants, by id.
+    #[serde(default)]
+    pub user_grants: Collection<UserGrant>,
     /// API tokens act with their user's admin roles (false in state exported before
     /// roles existed, whose tokens keep every right).
     #[serde(default)]
@@ -680,6 +698,7 @@ impl Store for OktaState {
             ("group_owners", &self.group_owners),
             ("authenticators", &self.authenticators),
             ("profile_mappings", &self.profile_mappings),
+            ("user_grants", &self.user_grants),
         ]
     }
 }
@@ -802,6 +821,7 @@ impl OktaState {
             group_owners: Collection::default(),
             authenticators: Collection::default(),
             profile_mappings: Collection::default(),
+            user_grants: Collection::default(),
             admin_roles: true,
         }
     }

@@ -129,8 +129,10 @@ const NOTES: &str = "## Twin specifics
 - **Refresh tokens** issued by the token endpoints are listed by user and client, by app and by
   custom authorization server and client, with ids `oar…` derived from the token (the token
   itself is never shown); only live ones are listed. Revoking one (or all) makes it fail at
-  `/v1/token` (`invalid_grant`) and introspect inactive. User consent grants are not recorded
-  (the headless authorize asks no consent), so `/api/v1/users/{id}/grants` is not served.
+  `/v1/token` (`invalid_grant`) and introspect inactive. End users' consent grants are
+  recorded at `/authorize` on a custom server when the app's `consent_method` is `REQUIRED` and
+  a requested scope's `consent` is `REQUIRED` (the headless authorize takes the session token as
+  the consent, once per user, client and scope); revoking them leaves issued tokens alone.
 - **Hooks** reach loopback receivers only (127.0.0.0/8, ::1, `localhost`); any other URI is
   refused at creation (E0000001). Event hooks deliver once verified and active (at most 50
   events a POST), retry once after a failure, and drop deliveries past 512 in flight. Hook management needs an API token

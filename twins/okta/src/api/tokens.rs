@@ -3,7 +3,10 @@
 //! by custom authorization server and client
 //! (`/api/v1/authorizationServers/{authServerId}/clients…`). They are the refresh
 //! tokens the twin's token endpoints issued (`OktaState::tokens`); revoking one here
-//! makes it fail at `/v1/token` (`invalid_grant`) and introspect inactive.
+//! makes it fail at `/v1/token` (`invalid_grant`) and introspect inactive. Also the
+//! end users' consent grants (`/api/v1/users/{userId}/grants`), recorded at
+//! `/authorize` when an app asks for consent (`consent_method: REQUIRED`) to a custom
+//! server's scope that requires it.
 
 use axum::extract::Path;
 use axum::response::Response;
@@ -15,12 +18,23 @@ use serde_json::{json, Value};
 use super::routes::{route, Cov, Route};
 use super::{Call, Caller};
 use crate::errors::OktaError;
-use crate::model::{Event, IssuedToken, OktaState, Target};
+use crate::model::{App, Event, IssuedToken, OktaState, Target, UserGrant};
 use crate::wire::{self, link_headers, paginate, ts, Order};
 
 const NO_EXPAND: Cov = Cov::Partial("no `expand=scope`");
 
 pub const ROUTES: &[Route] = &[
+    route("GET", "/api/v1/users/{userId}/grants", "okta.users.list_grants", NO_EXPAND),
+    route("DELETE", "/api/v1/users/{userId}/grants", "okta.users.revoke_grants", Cov::Implemented),
+    route("GET", "/api/v1/users/{userId}/grants/{grantId}", "okta.users.get_grant", NO_EXPAND),
+    route("DELETE", "/api/v1/users/{userId}/grants/{grantId}", "okta.users.revoke_grant", Cov::Implemented),
+    route("GET", "/api/v1/users/{userId}/clients/{clientId}/grants", "okta.users.list_client_grants", NO_EXPAND),
+    route(
+        "DELETE",
+        "/api/v1/users/{userId}/clients/{clientId}/grants",
+        "okta.users.revoke_client_grants",
+        Cov::Implemented,
+    ),
     route("GET", "/api/v1/users/{userId}/clients", "okta.users.list_clients", Cov::Implemented),
     route("GET", "/api/v1/users/{userId}/clients/{clientId}/tokens", "okta.users.list_client_tokens", NO_EXPAND),
     route(
@@ -78,7 +92,10 @@ pub const ROUTES: &[Route] = &[
 ];
 
 pub fn routes(r: Router) -> Router {
-    r.route("/api/v1/users/{userId}/clients", get(user_clients))
+    r.route("/api/v1/users/{userId}/grants", get(user_grants).delete(revoke_user_grants))
+        .route("/api/v1/users/{userId}/grants/{grantId}", get(user_grant).delete(revoke_user_grant))
+        .route("/api/v1/users/{userId}/clients/{clientId}/grants", get(client_grants).delete(revoke_client_grants))
+        .route("/api/v1/users/{userId}/clients", get(user_clients))
         .route("/api/v1/users/{userId}/clients/{clientId}/tokens", get(user_tokens).delete(revoke_user_tokens))
         .route("/api/v1/users/{userId}/clients/{clientId}/tokens/{tokenId}", get(user_token).delete(revoke_user_token))
         .route("/api/v1/apps/{appId}/tokens", get(app_tokens).delete(revoke_app_tokens))
@@ -299,7 +316,13 @@ async fn user_clients(Path(key): Path<String>, call: Call) -> Result<Response, O
     let now = call.now();
     let items = call.read(|s| {
         let tokens = live(s, now, |t| t.user_id.as_deref() == Some(uid.as_str()));
-        clients_of(&tokens)
+        let mut clients = clients_of(&tokens);
+        for g in grants_of(s, |g| g.user_id == uid) {
+            if !clients.contains(&g.client_id) && clients.len() < MAX_CLIENTS {
+                clients.push(g.client_id.clone());
+            }
+        }
+        clients
             .iter()
             .map(|c| {
                 let me = format!("{base}/api/v1/users/{uid}/clients/{c}");
@@ -457,6 +480,176 @@ async fn revoke_server_token(
     let caller = call.caller()?;
     caller.require_scope("okta.authorizationServers.manage")?;
     revoke(&call, &caller, of_server_and_client(&server, &client_id), Some(&token_id), server_exists(&server))
+}
+
+// --- end users' consent grants ----------------------------------------------------------
+
+/// Records the user's consent to each of `scopes` that needs it: the app asks for
+/// consent and the custom server's scope requires it (once per user, client and scope).
+pub fn record_consent(
+    s: &mut OktaState,
+    ids: &mut twin_core::ids::IdGen,
+    server: &str,
+    app: &App,
+    user_id: &str,
+    scopes: &[String],
+    now: DateTime<Utc>,
+) {
+    let asks = app.settings.pointer("/oauthClient/consent_method").and_then(Value::as_str) == Some("REQUIRED");
+    let Some(client_id) = app.client_id().filter(|_| asks && server != "org") else { return };
+    let needing: Vec<(String, String)> = s
+        .auth_scopes
+        .values()
+        .filter(|sc| sc.server_id == server && sc.consent == "REQUIRED" && scopes.contains(&sc.name))
+        .map(|sc| (sc.id.clone(), sc.name.clone()))
+        .collect();
+    for (scope_id, scope) in needing {
+        let held = s.user_grants.values().any(|g| {
+            g.user_id == user_id && g.client_id == client_id && g.auth_server == server && g.scope_id == scope_id
+        });
+        if !held {
+            let grant = UserGrant {
+                id: crate::ids::okta_id(ids, "oag"),
+                user_id: user_id.to_string(),
+                client_id: client_id.to_string(),
+                auth_server: server.to_string(),
+                scope_id,
+                scope,
+                created: now,
+            };
+            s.user_grants.insert(grant.id.clone(), grant);
+        }
+    }
+}
+
+/// The grants `keep` selects, oldest first.
+fn grants_of(s: &OktaState, keep: impl Fn(&UserGrant) -> bool) -> Vec<&UserGrant> {
+    let mut out: Vec<&UserGrant> = s.user_grants.values().filter(|g| keep(g)).collect();
+    out.sort_by(|a, b| (a.created, &a.id).cmp(&(b.created, &b.id)));
+    out
+}
+
+/// A grant as `OAuth2ScopeConsentGrant`.
+fn render_grant(s: &OktaState, g: &UserGrant, base: &str) -> Value {
+    let app = s.app_by_client_id(&g.client_id);
+    let server = format!("{base}/api/v1/authorizationServers/{}", g.auth_server);
+    let mut links = json!({
+        "self": {"href": format!("{base}/api/v1/users/{}/grants/{}", g.user_id, g.id), "hints": {"allow": ["GET", "DELETE"]}},
+        "client": {"href": format!("{base}/oauth2/v1/clients/{}", g.client_id),
+                   "title": app.map_or(g.client_id.as_str(), |a| a.label.as_str())},
+        "authorizationServer": {"href": server.clone()},
+        "scope": {"href": format!("{server}/scopes/{}", g.scope_id), "title": g.scope},
+        "user": {"href": format!("{base}/api/v1/users/{}", g.user_id)},
+    });
+    if let Some(a) = app {
+        links["app"] = json!({"href": format!("{base}/api/v1/apps/{}", a.id), "title": a.label});
+    }
+    json!({
+        "id": g.id,
+        "status": "ACTIVE",
+        "created": ts(g.created),
+        "lastUpdated": ts(g.created),
+        "issuer": issuer(base, &g.auth_server),
+        "clientId": g.client_id,
+        "userId": g.user_id,
+        "scopeId": g.scope_id,
+        "source": "END_USER",
+        "createdBy": {"id": g.user_id, "type": "User"},
+        "_links": links,
+    })
+}
+
+fn grant_page(call: &Call, keep: impl Fn(&UserGrant) -> bool) -> Result<Response, OktaError> {
+    let limit = call.query.limit(DEFAULT_LIMIT, MAX_LIMIT)?;
+    let after = call.query.after()?;
+    let scope_id = call.query.text("scopeId").map(str::to_string);
+    let base = call.base().to_string();
+    let (items, next) = call.read(|s| -> Result<_, OktaError> {
+        let keyed = grants_of(s, |g| keep(g) && scope_id.as_ref().is_none_or(|id| *id == g.scope_id))
+            .into_iter()
+            .map(|g| (g.id.clone(), g))
+            .collect();
+        let (page, next) = paginate(keyed, after, limit, Order::Other)?;
+        Ok((page.into_iter().map(|g| render_grant(s, g, &base)).collect::<Vec<_>>(), next))
+    })??;
+    Ok(wire::page(items, link_headers(&base, &call.path, &call.query, next.as_deref())))
+}
+
+/// Removes the grants `keep` selects (only `only`, when named: 404 if it is not among them).
+fn revoke_grants(
+    call: &Call,
+    caller: &Caller,
+    keep: impl Fn(&UserGrant) -> bool,
+    only: Option<&str>,
+) -> Result<Response, OktaError> {
+    let now = call.now();
+    call.write(|s, ids| {
+        let chosen: Vec<UserGrant> =
+            grants_of(s, |g| keep(g) && only.is_none_or(|o| o == g.id)).into_iter().cloned().collect();
+        if let (Some(o), true) = (only, chosen.is_empty()) {
+            return Err(OktaError::not_found(o, "OAuth2ScopeConsentGrant"));
+        }
+        for g in chosen {
+            s.user_grants.remove(&g.id);
+            let targets = s.app_by_client_id(&g.client_id).map(Target::app).into_iter().collect();
+            caller.log(s, ids, now, Event::new("app.oauth2.as.consent.revoke", "Revoke scope consent", targets));
+        }
+        Ok(())
+    })?;
+    Ok(wire::no_content())
+}
+
+async fn user_grants(Path(key): Path<String>, call: Call) -> Result<Response, OktaError> {
+    let caller = call.caller()?;
+    caller.require_scope("okta.users.read")?;
+    let uid = user_id_of(&call, &key)?;
+    grant_page(&call, |g| g.user_id == uid)
+}
+
+async fn user_grant(Path((key, grant_id)): Path<(String, String)>, call: Call) -> Result<Response, OktaError> {
+    let caller = call.caller()?;
+    caller.require_scope("okta.users.read")?;
+    let uid = user_id_of(&call, &key)?;
+    let base = call.base().to_string();
+    let out = call.read(|s| {
+        s.user_grants
+            .get(&grant_id)
+            .filter(|g| g.user_id == uid)
+            .map(|g| render_grant(s, g, &base))
+            .ok_or_else(|| OktaError::not_found(&grant_id, "OAuth2ScopeConsentGrant"))
+    })??;
+    Ok(wire::ok(&out))
+}
+
+async fn revoke_user_grants(Path(key): Path<String>, call: Call) -> Result<Response, OktaError> {
+    let caller = call.caller()?;
+    caller.require_scope("okta.users.manage")?;
+    let uid = user_id_of(&call, &key)?;
+    revoke_grants(&call, &caller, |g| g.user_id == uid, None)
+}
+
+async fn revoke_user_grant(Path((key, grant_id)): Path<(String, String)>, call: Call) -> Result<Response, OktaError> {
+    let caller = call.caller()?;
+    caller.require_scope("okta.users.manage")?;
+    let uid = user_id_of(&call, &key)?;
+    revoke_grants(&call, &caller, |g| g.user_id == uid, Some(&grant_id))
+}
+
+async fn client_grants(Path((key, client_id)): Path<(String, String)>, call: Call) -> Result<Response, OktaError> {
+    let caller = call.caller()?;
+    caller.require_scope("okta.users.read")?;
+    let uid = user_id_of(&call, &key)?;
+    grant_page(&call, |g| g.user_id == uid && g.client_id == client_id)
+}
+
+async fn revoke_client_grants(
+    Path((key, client_id)): Path<(String, String)>,
+    call: Call,
+) -> Result<Response, OktaError> {
+    let caller = call.caller()?;
+    caller.require_scope("okta.users.manage")?;
+    let uid = user_id_of(&call, &key)?;
+    revoke_grants(&call, &caller, |g| g.user_id == uid && g.client_id == client_id, None)
 }
 
 #[cfg(test)]
