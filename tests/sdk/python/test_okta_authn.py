@@ -245,6 +245,10 @@ async def test_an_enrollment_policy_requires_an_active_authenticators_factor(okt
 
     enroll = authn(universe, "erin@acme.test", SEEDED_PASSWORD).json()
     assert enroll["status"] == "MFA_ENROLL", enroll
+    erin_id = enroll["_embedded"]["user"]["id"]
+    catalog = {(f["factorType"], f["provider"]): f["enrollment"]
+               for f in raw(universe, "GET", f"/api/v1/users/{erin_id}/factors/catalog").json()}
+    assert catalog[("sms", "OKTA")] == "REQUIRED" and catalog[("question", "OKTA")] == "OPTIONAL"
     assert sorted((f["factorType"], f["enrollment"]) for f in enroll["_embedded"]["factors"]) == [
         ("call", "REQUIRED"), ("sms", "REQUIRED")]
     state = {"stateToken": enroll["stateToken"]}

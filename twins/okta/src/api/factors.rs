@@ -245,14 +245,17 @@ async fn catalog(Path(key): Path<String>, call: Call) -> Result<Response, OktaEr
     let base = call.base().to_string();
     let items = call.read(|s| -> Result<Vec<Value>, OktaError> {
         let uid = user_id_of(s, &key)?;
+        // REQUIRED where the enrollment policy that governs the user requires it.
+        let offer = crate::policy::enrollment_for_user(s, &uid).offer;
         Ok(SUPPORTED
             .iter()
             .map(|(t, p, v, _)| {
                 let enrolled = s.factors.values().find(|f| f.user_id == uid && f.factor_type == *t && f.provider == *p);
+                let required = offer.iter().any(|e| e.required && e.factor_type == *t && e.provider == *p);
                 json!({
                     "factorType": t, "provider": p, "vendorName": v,
                     "status": enrolled.map_or("NOT_SETUP", |f| f.status.as_str()),
-                    "enrollment": "OPTIONAL",
+                    "enrollment": if required { "REQUIRED" } else { "OPTIONAL" },
                     "_links": {"enroll": {"href": format!("{base}/api/v1/users/{uid}/factors"), "hints": {"allow": ["POST"]}}}
                 })
             })
