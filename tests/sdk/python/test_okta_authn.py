@@ -1,6 +1,7 @@
 """The Authentication API (`/api/v1/authn`, no SDK in okta 3.x) and its effect
 on users as the Management SDK sees them: sign-in, lockout after the policy's
-maximum of failed attempts, unlock, and the expired-password flow."""
+maximum of failed attempts, unlock, the expired-password flow, and the MFA
+challenge and enrolment flows."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from test_okta_support import (  # noqa: F401  (okta is a fixture)
     SEEDED_PASSWORD,
     okta,
     raw,
+    totp,
     unwrap,
     void_error,
     void_ok,
@@ -142,8 +144,8 @@ async def test_mfa_required_challenge_and_verify_follow_their_links(okta, univer
     # Without a sign-on rule that requires a factor, the password is enough.
     assert authn(universe, "carol@acme.test", SEEDED_PASSWORD).json()["status"] == "SUCCESS"
     require_factor_at_sign_on(universe)
-    # A user without factors still signs in with the password alone.
-    assert authn(universe, "dave@acme.test", SEEDED_PASSWORD).json()["status"] == "SUCCESS"
+    # A user without factors has to enrol one first.
+    assert authn(universe, "dave@acme.test", SEEDED_PASSWORD).json()["status"] == "MFA_ENROLL"
 
     required = authn(universe, "carol@acme.test", SEEDED_PASSWORD).json()
     assert required["status"] == "MFA_REQUIRED" and "sessionToken" not in required
@@ -184,3 +186,92 @@ async def test_mfa_required_challenge_and_verify_follow_their_links(okta, univer
     again = authn(universe, "carol@acme.test", SEEDED_PASSWORD).json()
     assert post("/api/v1/authn/cancel", {"stateToken": again["stateToken"]}).json() == {}
     assert post("/api/v1/authn/previous", {"stateToken": again["stateToken"]}).status_code == 403
+
+
+def post_authn(universe, path, body):
+    return raw(universe, "POST", path, json=body, headers={})
+
+
+async def test_mfa_enroll_a_totp_factor_then_sign_in_with_it(okta, universe):
+    base = universe["okta"]["org_url"]
+    require_factor_at_sign_on(universe)
+    enroll = authn(universe, "dave@acme.test", SEEDED_PASSWORD).json()
+    assert enroll["status"] == "MFA_ENROLL" and "sessionToken" not in enroll, enroll
+    assert enroll["_links"] == {"cancel": {"href": f"{base}/api/v1/authn/cancel", "hints": {"allow": ["POST"]}}}
+    offered = {(f["factorType"], f["provider"]): f for f in enroll["_embedded"]["factors"]}
+    # The default enrollment policy names only password and email: every factor is optional.
+    totp_offer = offered[("token:software:totp", "OKTA")]
+    assert totp_offer["status"] == "NOT_SETUP" and totp_offer["enrollment"] == "OPTIONAL"
+    assert totp_offer["_links"]["enroll"] == {"href": f"{base}/api/v1/authn/factors", "hints": {"allow": ["POST"]}}
+    assert "questions" in offered[("question", "OKTA")]["_links"]
+    state = {"stateToken": enroll["stateToken"]}
+
+    made = post_authn(universe, "/api/v1/authn/factors", {**state, "factorType": "token:software:totp", "provider": "OKTA"})
+    assert made.status_code == 200, made.text
+    activate = made.json()
+    assert activate["status"] == "MFA_ENROLL_ACTIVATE" and activate["stateToken"] == enroll["stateToken"]
+    factor = activate["_embedded"]["factor"]
+    secret = factor["_embedded"]["activation"]["sharedSecret"]
+    assert factor["factorType"] == "token:software:totp" and factor["_embedded"]["activation"]["encoding"] == "base32"
+    next_href = f"{base}/api/v1/authn/factors/{factor['id']}/lifecycle/activate"
+    assert activate["_links"]["next"] == {"name": "activate", "href": next_href, "hints": {"allow": ["POST"]}}
+    assert set(activate["_links"]) == {"next", "prev", "cancel"}
+    path = f"/api/v1/authn/factors/{factor['id']}/lifecycle/activate"
+    wrong = next(c for c in ("000000", "111111") if c != totp(secret))
+    bad = post_authn(universe, path, {**state, "passCode": wrong})
+    assert bad.status_code == 403 and bad.json()["errorCode"] == "E0000068", bad.text
+    done = post_authn(universe, path, {**state, "passCode": totp(secret)}).json()
+    assert done["status"] == "SUCCESS" and done["sessionToken"], done
+    assert post_authn(universe, path, {**state, "passCode": totp(secret)}).status_code == 403, "the transaction is over"
+
+    dave = unwrap(await okta.get_user("dave@acme.test"))
+    factors = unwrap(await okta.list_factors(dave.id))
+    assert [(f.factor_type, f.status) for f in factors] == [("token:software:totp", "ACTIVE")]
+    # Next time the factor is asked for, not enrolled again.
+    again = authn(universe, "dave@acme.test", SEEDED_PASSWORD).json()
+    assert again["status"] == "MFA_REQUIRED" and [f["id"] for f in again["_embedded"]["factors"]] == [factor["id"]]
+    events = [e["eventType"] for e in raw(universe, "GET", "/api/v1/logs?until=2100-01-01T00:00:00.000Z").json()]
+    assert "user.mfa.factor.activate" in events
+
+
+async def test_an_enrollment_policy_requires_an_active_authenticators_factor(okta, universe, control):
+    policy = raw(universe, "GET", "/api/v1/policies?type=MFA_ENROLL").json()[0]
+    policy["settings"]["authenticators"].append({"key": "phone_number", "enroll": {"self": "REQUIRED"}})
+    assert raw(universe, "PUT", f"/api/v1/policies/{policy['id']}", json=policy).status_code == 200
+    # The org's Phone authenticator is off: nothing to enrol yet.
+    assert authn(universe, "erin@acme.test", SEEDED_PASSWORD).json()["status"] == "SUCCESS"
+    phone = next(a for a in unwrap(await okta.list_authenticators()) if a.key == "phone_number")
+    unwrap(await okta.activate_authenticator(phone.id))
+
+    enroll = authn(universe, "erin@acme.test", SEEDED_PASSWORD).json()
+    assert enroll["status"] == "MFA_ENROLL", enroll
+    erin_id = enroll["_embedded"]["user"]["id"]
+    catalog = {(f["factorType"], f["provider"]): f["enrollment"]
+               for f in raw(universe, "GET", f"/api/v1/users/{erin_id}/factors/catalog").json()}
+    assert catalog[("sms", "OKTA")] == "REQUIRED" and catalog[("question", "OKTA")] == "OPTIONAL"
+    assert sorted((f["factorType"], f["enrollment"]) for f in enroll["_embedded"]["factors"]) == [
+        ("call", "REQUIRED"), ("sms", "REQUIRED")]
+    state = {"stateToken": enroll["stateToken"]}
+    refused = post_authn(universe, "/api/v1/authn/factors", {**state, "factorType": "question", "provider": "OKTA",
+                                                             "profile": {"question": "disliked_food", "answer": "okra"}})
+    assert refused.status_code == 400 and refused.json()["errorCode"] == "E0000001", refused.text
+    bad_phone = post_authn(universe, "/api/v1/authn/factors", {**state, "factorType": "sms", "profile": {"phoneNumber": "12"}})
+    assert bad_phone.status_code == 400
+
+    sms = {**state, "factorType": "sms", "provider": "OKTA", "profile": {"phoneNumber": "+15555550199"}}
+    first = post_authn(universe, "/api/v1/authn/factors", sms).json()
+    assert first["status"] == "MFA_ENROLL_ACTIVATE" and "resend" in first["_links"]
+    # Back to the list, and a second try replaces the pending enrolment.
+    assert post_authn(universe, "/api/v1/authn/previous", state).json()["status"] == "MFA_ENROLL"
+    second = post_authn(universe, "/api/v1/authn/factors", sms).json()
+    factor_id = second["_embedded"]["factor"]["id"]
+    assert factor_id != first["_embedded"]["factor"]["id"]
+    resent = post_authn(universe, f"/api/v1/authn/factors/{factor_id}/lifecycle/resend", state).json()
+    assert resent["status"] == "MFA_ENROLL_ACTIVATE"
+    code = control.get(f"universes/{universe['id']}/state?service=okta").json()["okta"]["factors"][factor_id]["secret"]
+    done = post_authn(universe, f"/api/v1/authn/factors/{factor_id}/lifecycle/activate", {**state, "passCode": code}).json()
+    assert done["status"] == "SUCCESS", done
+    erin = unwrap(await okta.get_user("erin@acme.test"))
+    assert [(f.factor_type, f.status) for f in unwrap(await okta.list_factors(erin.id))] == [("sms", "ACTIVE")]
+    # The requirement is met: the password is enough again (the sign-on rule asks for no factor).
+    assert authn(universe, "erin@acme.test", SEEDED_PASSWORD).json()["status"] == "SUCCESS"

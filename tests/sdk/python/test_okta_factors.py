@@ -4,10 +4,6 @@ delete) and over HTTP where the 3.x SDK's models cannot carry a passCode
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import struct
 import time
 
 from okta import models
@@ -16,18 +12,10 @@ from test_okta_support import (  # noqa: F401  (okta is a fixture)
     api_error,
     okta,
     raw,
+    totp,
     unwrap,
     void_ok,
 )
-
-
-def totp(secret: str, at: float | None = None) -> str:
-    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
-    counter = int((at if at is not None else time.time()) // 30)
-    digest = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
-    offset = digest[-1] & 0x0F
-    code = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
-    return f"{code % 1_000_000:06d}"
 
 
 def state_factor(control, universe, factor_id: str) -> dict:

@@ -21,6 +21,7 @@ from okta import models
 from test_okta_support import (  # noqa: F401  (okta is a fixture)
     SEEDED_PASSWORD,
     api_error,
+    conforms,
     okta,
     okta_client,
     raw,
@@ -296,3 +297,132 @@ async def test_org_tokens_expire_with_the_universe_clock_and_can_be_revoked(okta
     bad = assertion("https://elsewhere/oauth2/v1/token")
     resp = http().post(f"{org(universe)}/oauth2/v1/token", data={**form, "client_assertion": bad}, timeout=10)
     assert resp.status_code == 401 and resp.json()["error"] == "invalid_client"
+
+
+# --- refresh tokens in the Management API --------------------------------------------
+
+
+def password_grant(universe, issuer: str, username: str) -> dict:
+    resp = client_secret_token(universe, issuer, grant_type="password", username=username,
+                               password=SEEDED_PASSWORD, scope="openid offline_access")
+    assert resp.status_code == 200 and "refresh_token" in resp.json(), resp.text
+    return resp.json()
+
+
+def introspect_refresh(universe, issuer: str, token: str) -> dict:
+    okta_cfg = universe["okta"]
+    return http().post(f"{issuer}/v1/introspect", data={"token": token, "token_type_hint": "refresh_token"},
+                       auth=(okta_cfg["client_id"], okta_cfg["client_secret"]), timeout=10).json()
+
+
+async def test_refresh_tokens_listed_by_user_app_and_server_and_revoked(okta, universe):
+    issuer = f"{org(universe)}/oauth2/default"
+    client_id = universe["okta"]["client_id"]
+    first = password_grant(universe, issuer, "judy@acme.test")
+    second = password_grant(universe, issuer, "judy@acme.test")
+    other = password_grant(universe, issuer, "kevin@acme.test")
+    judy = unwrap(await okta.get_user("judy@acme.test"))
+
+    clients = unwrap(await okta.list_user_clients(judy.id))
+    assert [c.client_id for c in clients] == [client_id]
+    listed = raw(universe, "GET", f"/api/v1/users/{judy.id}/clients/{client_id}/tokens")
+    assert listed.status_code == 200 and 'rel="self"' in listed.headers["link"]
+    tokens = listed.json()
+    assert len(tokens) == 2
+    for t in tokens:
+        conforms(t, "OAuth2RefreshToken")
+        assert (t["userId"], t["clientId"], t["issuer"], t["status"]) == (judy.id, client_id, issuer, "ACTIVE")
+        assert "offline_access" in t["scopes"] and t["id"].startswith("oar")
+    sdk_tokens = unwrap(await okta.list_refresh_tokens_for_user_and_client(judy.id, client_id))
+    assert sorted(t.id for t in sdk_tokens) == sorted(t["id"] for t in tokens)
+    page = raw(universe, "GET", f"/api/v1/users/{judy.id}/clients/{client_id}/tokens?limit=1")
+    assert len(page.json()) == 1 and 'rel="next"' in page.headers["link"]
+
+    # The app and the authorization server see all three.
+    app_tokens = unwrap(await okta.list_o_auth2_tokens_for_application(client_id))
+    assert len(app_tokens) == 3
+    server_clients = unwrap(await okta.list_o_auth2_clients_for_authorization_server("default"))
+    assert [c.client_id for c in server_clients] == [client_id]
+    by_server = raw(universe, "GET", f"/api/v1/authorizationServers/default/clients/{client_id}/tokens").json()
+    assert len(by_server) == 3
+
+    # Revoking one: it fails at the token endpoint and introspects inactive; the other still works.
+    target = tokens[0]["id"]
+    got = unwrap(await okta.get_refresh_token_for_user_and_client(judy.id, client_id, target))
+    assert got.id == target
+    resp = raw(universe, "DELETE", f"/api/v1/users/{judy.id}/clients/{client_id}/tokens/{target}")
+    assert resp.status_code == 204, resp.text
+    again = raw(universe, "DELETE", f"/api/v1/users/{judy.id}/clients/{client_id}/tokens/{target}")
+    assert again.status_code == 404 and again.json()["errorCode"] == "E0000007"
+    states = {t["refresh_token"]: introspect_refresh(universe, issuer, t["refresh_token"])["active"] for t in (first, second)}
+    assert sorted(states.values()) == [False, True], states
+    dead = next(tok for tok, active in states.items() if not active)
+    refused = client_secret_token(universe, issuer, grant_type="refresh_token", refresh_token=dead)
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
+    alive = next(tok for tok, active in states.items() if active)
+    assert client_secret_token(universe, issuer, grant_type="refresh_token", refresh_token=alive).status_code == 200
+
+    # Revoking the user's tokens for the client leaves Kevin's; the app-wide revoke ends his.
+    assert raw(universe, "DELETE", f"/api/v1/users/{judy.id}/clients/{client_id}/tokens").status_code == 204
+    assert introspect_refresh(universe, issuer, alive) == {"active": False}
+    assert unwrap(await okta.list_user_clients(judy.id)) == []
+    assert introspect_refresh(universe, issuer, other["refresh_token"])["active"] is True
+    assert raw(universe, "DELETE", f"/api/v1/apps/{client_id}/tokens").status_code == 204
+    assert introspect_refresh(universe, issuer, other["refresh_token"]) == {"active": False}
+    assert raw(universe, "GET", f"/api/v1/apps/{client_id}/tokens").json() == []
+    events = [e["eventType"] for e in raw(universe, "GET", "/api/v1/logs?until=2100-01-01T00:00:00.000Z").json()]
+    assert events.count("app.oauth2.as.token.revoke") == 3
+    missing = raw(universe, "GET", f"/api/v1/authorizationServers/ausNOPE/clients/{client_id}/tokens")
+    assert missing.status_code == 404 and missing.json()["errorCode"] == "E0000007"
+
+
+async def test_consent_grants_are_recorded_at_authorize_and_revoked(okta, universe):
+    issuer = f"{org(universe)}/oauth2/default"
+    client_id = universe["okta"]["client_id"]
+    scope = raw(universe, "POST", "/api/v1/authorizationServers/default/scopes",
+                json={"name": "wiki:read", "consent": "REQUIRED"})
+    assert scope.status_code in (200, 201), scope.text
+    scope_id = scope.json()["id"]
+    redirect_uri = await redirect_uri_of(okta, client_id)
+
+    def authorize(username: str) -> None:
+        params = {"client_id": client_id, "response_type": "code", "scope": "openid wiki:read",
+                  "redirect_uri": redirect_uri, "state": "s", "sessionToken": session_token(universe, username)}
+        resp = http().get(f"{issuer}/v1/authorize", params=params, allow_redirects=False, timeout=10)
+        assert resp.status_code == 302 and "code=" in resp.headers["Location"], resp.headers.get("Location")
+
+    grace = unwrap(await okta.get_user("grace@acme.test"))
+    # A trusted app asks for no consent: nothing is recorded.
+    authorize("grace@acme.test")
+    assert raw(universe, "GET", f"/api/v1/users/{grace.id}/grants").json() == []
+    app = raw(universe, "GET", f"/api/v1/apps/{client_id}").json()
+    app["settings"]["oauthClient"]["consent_method"] = "REQUIRED"
+    assert raw(universe, "PUT", f"/api/v1/apps/{client_id}", json=app).status_code == 200
+    authorize("grace@acme.test")
+    authorize("grace@acme.test")
+    grants = raw(universe, "GET", f"/api/v1/users/{grace.id}/grants").json()
+    assert len(grants) == 1, grants
+    conforms(grants[0], "OAuth2ScopeConsentGrant")
+    assert (grants[0]["scopeId"], grants[0]["clientId"], grants[0]["issuer"], grants[0]["source"]) == (
+        scope_id, client_id, issuer, "END_USER")
+    sdk = unwrap(await okta.list_user_grants(grace.id))
+    assert [g.id for g in sdk] == [grants[0]["id"]]
+    assert raw(universe, "GET", f"/api/v1/users/{grace.id}/grants?scopeId=nope").json() == []
+    assert [c.client_id for c in unwrap(await okta.list_user_clients(grace.id))] == [client_id]
+    by_client = raw(universe, "GET", f"/api/v1/users/{grace.id}/clients/{client_id}/grants").json()
+    assert [g["id"] for g in by_client] == [grants[0]["id"]]
+    got = unwrap(await okta.get_user_grant(grace.id, grants[0]["id"]))
+    assert got.scope_id == scope_id
+
+    path = f"/api/v1/users/{grace.id}/grants/{grants[0]['id']}"
+    assert raw(universe, "DELETE", path).status_code == 204
+    gone = raw(universe, "DELETE", path)
+    assert gone.status_code == 404 and gone.json()["errorCode"] == "E0000007"
+    assert raw(universe, "GET", f"/api/v1/users/{grace.id}/grants").json() == []
+    # Consent is asked (and recorded) again; revoking the client's grants ends it.
+    authorize("grace@acme.test")
+    assert len(raw(universe, "GET", f"/api/v1/users/{grace.id}/grants").json()) == 1
+    assert raw(universe, "DELETE", f"/api/v1/users/{grace.id}/clients/{client_id}/grants").status_code == 204
+    assert raw(universe, "GET", f"/api/v1/users/{grace.id}/clients/{client_id}/grants").json() == []
+    events = [e["eventType"] for e in raw(universe, "GET", "/api/v1/logs?until=2100-01-01T00:00:00.000Z").json()]
+    assert events.count("app.oauth2.as.consent.revoke") == 2

@@ -360,3 +360,79 @@ async def test_max_age_expires_passwords_on_the_universe_clock(okta, universe, c
     assert unwrap(await okta.get_user(user.id)).status == "PASSWORD_EXPIRED"
     # The seeded users' passwords are older still.
     assert authn(universe, "carol@acme.test", SEEDED_PASSWORD).json()["status"] == "PASSWORD_EXPIRED"
+
+
+# --- clone, apps, mappings, expand=rules ----------------------------------------------
+
+
+async def test_clone_copies_the_policy_and_its_rules(okta, universe):
+    source = unwrap(await okta.create_policy(sign_on_policy("Cloned")))
+    rule = raw(universe, "POST", f"/api/v1/policies/{source.id}/rules",
+               json={"type": "SIGN_ON", "name": "MFA", "actions": {"signon": {"access": "ALLOW", "requireFactor": True}}})
+    assert rule.status_code == 200, rule.text
+    copy = unwrap(await okta.clone_policy(source.id))
+    assert copy.id != source.id and copy.name == "Copy of Cloned" and copy.type == "OKTA_SIGN_ON"
+    assert (copy.system, copy.status) == (False, "ACTIVE")
+    conforms(raw(universe, "GET", f"/api/v1/policies/{copy.id}").json(), "OktaSignOnPolicy")
+    assert await priorities(okta) == [("Cloned", 1), ("Copy of Cloned", 2), ("Default Policy", 3)]
+    rules = raw(universe, "GET", f"/api/v1/policies/{copy.id}/rules").json()
+    assert [(r["name"], r["actions"]["signon"]["requireFactor"]) for r in rules] == [("MFA", True)]
+    assert rules[0]["id"] != rule.json()["id"]
+    # The default policy clones to an ordinary one, its Default Rule with it.
+    default = await default_policy(okta, "OKTA_SIGN_ON")
+    copy_of_default = unwrap(await okta.clone_policy(default.id))
+    assert copy_of_default.system is False
+    assert [r["name"] for r in raw(universe, "GET", f"/api/v1/policies/{copy_of_default.id}/rules").json()] == ["Default Rule"]
+    void_ok(await okta.delete_policy(copy_of_default.id))
+    missing = raw(universe, "POST", "/api/v1/policies/00pNOPE0000000000000/clone")
+    assert missing.status_code == 404 and missing.json()["errorCode"] == "E0000007"
+
+
+async def test_mapping_an_app_moves_it_between_access_policies(okta, universe):
+    default = await default_policy(okta, "ACCESS_POLICY")
+    apps = unwrap(await okta.list_policy_apps(default.id))
+    assert apps, "every app follows the default policy at first"
+    app = apps[0]
+    custom = raw(universe, "POST", "/api/v1/policies", json={"type": "ACCESS_POLICY", "name": "Strict apps"}).json()
+    assert unwrap(await okta.list_policy_apps(custom["id"])) == []
+    # okta 3.4.6 types resourceType as ACCESS_POLICY only; the document (and the twin) say APP.
+    request = {"resourceType": "APP", "resourceId": app.id}
+    made = raw(universe, "POST", f"/api/v1/policies/{custom['id']}/mappings", json=request)
+    assert made.status_code == 200, made.text
+    mapping = unwrap(await okta.get_policy_mapping(custom["id"], made.json()["id"]))
+    base = universe["okta"]["org_url"]
+    got = raw(universe, "GET", f"/api/v1/policies/{custom['id']}/mappings/{mapping.id}").json()
+    conforms(got, "PolicyMapping")
+    assert got["_links"]["application"]["href"] == f"{base}/api/v1/apps/{app.id}"
+    assert [a.id for a in unwrap(await okta.list_policy_apps(custom["id"]))] == [app.id]
+    assert app.id not in [a.id for a in unwrap(await okta.list_policy_apps(default.id))]
+    linked = raw(universe, "GET", f"/api/v1/apps/{app.id}").json()["_links"]["accessPolicy"]["href"]
+    assert linked == f"{base}/api/v1/policies/{custom['id']}"
+    assert [m.id for m in unwrap(await okta.list_policy_mappings(custom["id"]))] == [mapping.id]
+    # Mapping it again elsewhere moves it.
+    other = raw(universe, "POST", "/api/v1/policies", json={"type": "ACCESS_POLICY", "name": "Other apps"}).json()
+    assert raw(universe, "POST", f"/api/v1/policies/{other['id']}/mappings", json=request).status_code == 200
+    assert unwrap(await okta.list_policy_mappings(custom["id"])) == []
+    assert [a.id for a in unwrap(await okta.list_policy_apps(other["id"]))] == [app.id]
+    # Unmapping returns it to the default.
+    [moved] = unwrap(await okta.list_policy_mappings(other["id"]))
+    void_ok(await okta.delete_policy_resource_mapping(other["id"], moved.id))
+    assert app.id in [a.id for a in unwrap(await okta.list_policy_apps(default.id))]
+    void_error(await okta.delete_policy_resource_mapping(other["id"], moved.id), 404, "E0000007")
+    # Only app-sign-in and enrollment policies take apps, and only known ones.
+    password = await default_policy(okta, "PASSWORD")
+    refused = raw(universe, "POST", f"/api/v1/policies/{password.id}/mappings", json={"resourceType": "APP", "resourceId": app.id})
+    assert refused.status_code == 400 and refused.json()["errorCode"] == "E0000001"
+    unknown = raw(universe, "POST", f"/api/v1/policies/{other['id']}/mappings", json={"resourceType": "APP", "resourceId": "0oaNOPE"})
+    assert unknown.status_code == 400
+    wrong_type = raw(universe, "POST", f"/api/v1/policies/{other['id']}/mappings", json={"resourceType": "GROUP", "resourceId": app.id})
+    assert wrong_type.status_code == 400
+
+
+async def test_expand_rules_embeds_each_policys_rules(okta, universe):
+    plain = raw(universe, "GET", "/api/v1/policies?type=PASSWORD").json()
+    assert "_embedded" not in plain[0]
+    expanded = raw(universe, "GET", "/api/v1/policies?type=PASSWORD&expand=rules").json()
+    [rule] = expanded[0]["_embedded"]["rules"]
+    assert rule["name"] == "Default Rule" and rule["system"] is True
+    conforms(rule, "PasswordPolicyRule")

@@ -229,6 +229,73 @@ async def test_a_custom_role_over_a_resource_set(okta, universe, control):
     assert raw(universe, "DELETE", f"/api/v1/iam/roles/{role_id}").status_code == 204
 
 
+async def test_binding_members_are_added_read_and_removed(okta, universe):
+    org = universe["okta"]["org_url"]
+    role_id = raw(universe, "POST", "/api/v1/iam/roles", json={
+        "label": "Member readers", "description": "Reads users", "permissions": ["okta.users.read"]}).json()["id"]
+    engineering = group_id(universe, "Engineering")
+    rs_id = raw(universe, "POST", "/api/v1/iam/resource-sets", json={
+        "label": "Eng members", "description": "Engineering", "resources": [f"{org}/api/v1/groups/{engineering}"]}).json()["id"]
+    hannah, sales = user_id(universe, "hannah@acme.test"), group_id(universe, "Sales")
+    members_path = f"/api/v1/iam/resource-sets/{rs_id}/bindings/{role_id}/members"
+    # No binding yet: nothing to add members to.
+    early = raw(universe, "PATCH", members_path, json={"additions": [f"{org}/api/v1/users/{hannah}"]})
+    assert early.status_code == 404 and early.json()["errorCode"] == "E0000007", early.text
+    made = raw(universe, "POST", f"/api/v1/iam/resource-sets/{rs_id}/bindings",
+               json={"role": role_id, "members": [f"{org}/api/v1/users/{hannah}"]})
+    assert made.status_code == 200, made.text
+    added = raw(universe, "PATCH", members_path, json={"additions": [f"{org}/api/v1/groups/{sales}"]})
+    assert added.status_code == 200, added.text
+    conforms(added.json(), "ResourceSetBindingResponse")
+    members = raw(universe, "GET", members_path).json()["members"]
+    assert sorted(m["_links"]["self"]["href"] for m in members) == sorted(
+        [f"{org}/api/v1/users/{hannah}", f"{org}/api/v1/groups/{sales}"])
+    group_member = next(m for m in members if "/groups/" in m["_links"]["self"]["href"])
+    got = raw(universe, "GET", f"{members_path}/{group_member['id']}").json()
+    conforms(got, "ResourceSetBindingMember")
+    assert got == group_member
+    held = raw(universe, "GET", f"/api/v1/groups/{sales}/roles").json()
+    assert [(r["type"], r["role"]) for r in held] == [("CUSTOM", role_id)]
+    bad = raw(universe, "PATCH", members_path, json={"additions": [f"{org}/api/v1/users/00uNOPE"]})
+    assert bad.status_code == 400 and bad.json()["errorCode"] == "E0000001"
+    assert raw(universe, "DELETE", f"{members_path}/{group_member['id']}").status_code == 204
+    assert raw(universe, "GET", f"/api/v1/groups/{sales}/roles").json() == []
+    gone = raw(universe, "GET", f"{members_path}/{group_member['id']}")
+    assert gone.status_code == 404 and gone.json()["errorCode"] == "E0000007"
+    assert [m["_links"]["self"]["href"] for m in raw(universe, "GET", members_path).json()["members"]] == [
+        f"{org}/api/v1/users/{hannah}"]
+
+
+async def test_permission_conditions_are_replaced_and_read(okta, universe):
+    role_id = raw(universe, "POST", "/api/v1/iam/roles", json={
+        "label": "Profile readers", "description": "Reads some attributes",
+        "permissions": ["okta.users.read", "okta.users.userprofile.manage"]}).json()["id"]
+    path = f"/api/v1/iam/roles/{role_id}/permissions"
+    conditions = {"include": {"okta:ResourceAttribute/User/Profile": ["city", "state", "zipCode"]}}
+    replaced = raw(universe, "PUT", f"{path}/okta.users.read", json={"conditions": conditions})
+    assert replaced.status_code == 200, replaced.text
+    conforms(replaced.json(), "Permission")
+    assert replaced.json()["conditions"] == conditions and replaced.json()["label"] == "okta.users.read"
+    assert raw(universe, "GET", f"{path}/okta.users.read").json()["conditions"] == conditions
+    assert "conditions" not in raw(universe, "GET", f"{path}/okta.users.userprofile.manage").json()
+    missing = raw(universe, "PUT", f"{path}/okta.groups.read", json={"conditions": conditions})
+    assert missing.status_code == 404 and missing.json()["errorCode"] == "E0000007"
+    for bad in [{"include": ["city"]}, {"only": {}}, "city"]:
+        resp = raw(universe, "PUT", f"{path}/okta.users.read", json={"conditions": bad})
+        assert resp.status_code == 400 and resp.json()["errorCode"] == "E0000001", (bad, resp.text)
+    # No conditions in the body: none left (and the SDK, which types them as objects of objects, reads it).
+    assert raw(universe, "PUT", f"{path}/okta.users.read", json={}).status_code == 200
+    read = unwrap(await okta.get_role_permission(role_id, "okta.users.read"))
+    assert read.label == "okta.users.read" and read.conditions is None
+    # Adding a permission may carry conditions; removing it forgets them.
+    added = raw(universe, "POST", f"{path}/okta.groups.read", json={"conditions": conditions})
+    assert added.status_code == 204, added.text
+    assert raw(universe, "GET", f"{path}/okta.groups.read").json()["conditions"] == conditions
+    assert raw(universe, "DELETE", f"{path}/okta.groups.read").status_code == 204
+    assert raw(universe, "POST", f"{path}/okta.groups.read").status_code == 204
+    assert "conditions" not in raw(universe, "GET", f"{path}/okta.groups.read").json()
+
+
 async def test_revoking_an_api_token(okta, universe, control):
     bob = user_id(universe, "bob@acme.test")
     unwrap(await okta.assign_role_to_user(bob, role_request("READ_ONLY_ADMIN")))

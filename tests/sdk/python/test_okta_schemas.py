@@ -306,3 +306,46 @@ async def test_auto_login_apps(okta, universe):
     for listed in raw(universe, "GET", "/api/v1/apps").json():
         assert "vpn" in listed["settings"]["notifications"], listed["label"]
         assert "accessPolicy" in listed["_links"], listed["label"]
+
+
+async def test_profile_mappings_one_per_app_listed_and_updated(okta, universe):
+    apps = raw(universe, "GET", "/api/v1/apps").json()
+    mappings = unwrap(await okta.list_profile_mappings())
+    assert len(mappings) == len(apps)
+    listed = raw(universe, "GET", "/api/v1/mappings")
+    assert 'rel="self"' in listed.headers["link"]
+    for body in listed.json():
+        conforms(body, "ListProfileMappings")
+        assert body["id"].startswith("prm") and "properties" not in body
+        assert (body["source"]["type"], body["target"]["type"]) == ("user", "appuser")
+    wiki = next(a for a in apps if a["label"] == "Acme Wiki")
+    [mapping] = unwrap(await okta.list_profile_mappings(target_id=wiki["id"]))
+    assert mapping.target.id == wiki["id"] and mapping.target.name == wiki["name"]
+    source_type = mapping.source.id
+    assert len(unwrap(await okta.list_profile_mappings(source_id=source_type))) == len(apps)
+    assert unwrap(await okta.list_profile_mappings(source_id=wiki["id"])) == []
+    page = raw(universe, "GET", "/api/v1/mappings?limit=1")
+    assert len(page.json()) == 1 and 'rel="next"' in page.headers["link"]
+
+    got = raw(universe, "GET", f"/api/v1/mappings/{mapping.id}").json()
+    conforms(got, "ProfileMapping")
+    assert got["properties"] == {}
+    schema = models.UserSchema.from_dict({"definitions": {"custom": {"id": "#custom", "type": "object", "properties": {
+        "team": {"title": "Team", "type": "string"}}}}})
+    unwrap(await okta.update_application_user_profile(wiki["id"], schema))
+    request = models.ProfileMappingRequest.from_dict({"properties": {
+        "userName": {"expression": "user.email", "pushStatus": "PUSH"},
+        "team": {"expression": "user.department", "pushStatus": "DONT_PUSH"}}})
+    updated = unwrap(await okta.update_profile_mapping(mapping.id, request))
+    assert updated.properties["team"].expression == "user.department"
+    got = raw(universe, "GET", f"/api/v1/mappings/{mapping.id}").json()
+    conforms(got, "ProfileMapping")
+    assert got["properties"] == {"userName": {"expression": "user.email", "pushStatus": "PUSH"},
+                                 "team": {"expression": "user.department", "pushStatus": "DONT_PUSH"}}
+    removed = raw(universe, "POST", f"/api/v1/mappings/{mapping.id}", json={"properties": {"team": None}})
+    assert removed.status_code == 200 and set(removed.json()["properties"]) == {"userName"}, removed.text
+    for bad in [{"nickname": {"expression": "user.nickName"}}, {"userName": {"expression": ""}},
+                {"userName": {"expression": "user.login", "pushStatus": "SOMETIMES"}}]:
+        resp = raw(universe, "POST", f"/api/v1/mappings/{mapping.id}", json={"properties": bad})
+        assert resp.status_code == 400 and resp.json()["errorCode"] == "E0000001", (bad, resp.text)
+    api_error(await okta.get_profile_mapping("prmNOPE00000000000000"), 404, "E0000007")

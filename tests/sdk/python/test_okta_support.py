@@ -6,8 +6,13 @@ OKTA_TESTING_TESTINGDISABLEHTTPSCHECK is set; any non-empty value works.
 
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
+import hmac
 import os
+import struct
+import time
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +40,7 @@ __all__ = [
     "void_ok",
     "okta",
     "conforms",
+    "totp",
 ]
 
 # The password the fixture gives every person.
@@ -58,6 +64,16 @@ def conforms(body: Any, schema: str) -> None:
     """Asserts `body` validates against the vendor schema `schema` (e.g. "Session")."""
     errors = list(_validator(schema).iter_errors(body))
     assert not errors, f"{schema}: " + "; ".join(f"{list(e.path)}: {e.message[:200]}" for e in errors[:5])
+
+
+def totp(secret: str, at: float | None = None) -> str:
+    """The RFC 6238 code (HMAC-SHA1, 6 digits, 30 s) of a base32 secret."""
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    counter = int((at if at is not None else time.time()) // 30)
+    digest = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    code = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
+    return f"{code % 1_000_000:06d}"
 
 
 def okta_client(universe: dict[str, Any], token: str | None = None, **extra: Any) -> Client:

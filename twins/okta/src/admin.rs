@@ -159,6 +159,9 @@ pub struct CustomRole {
     pub permissions: Vec<String>,
     pub created: DateTime<Utc>,
     pub last_updated: DateTime<Utc>,
+    /// A permission's conditions (`include` / `exclude`), as given; stored, not enforced.
+    #[serde(default)]
+    pub conditions: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// A resource of a resource set: what it names, as Okta's href or ORN.

@@ -14,6 +14,7 @@
 
 pub mod admin;
 pub mod api;
+pub mod authenticators;
 pub mod authz;
 pub mod certs;
 pub mod control;

@@ -645,6 +645,21 @@ pub struct ScopeGrant {
     pub created_by: String,
 }
 
+/// A user's consent for a client to a scope of a custom authorization server, given
+/// at `/authorize` when the app asks for consent and the scope requires it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserGrant {
+    pub id: String,
+    pub user_id: String,
+    pub client_id: String,
+    /// The custom authorization server's id.
+    pub auth_server: String,
+    /// The scope's id and name.
+    pub scope_id: String,
+    pub scope: String,
+    pub created: DateTime<Utc>,
+}
+
 // ---------------------------------------------------------------------------
 // The org
 
@@ -698,6 +713,9 @@ pub struct OktaState {
     pub policies: Collection<crate::policy::Policy>,
     #[serde(default)]
     pub policy_rules: Collection<crate::policy::PolicyRule>,
+    /// Apps mapped to ACCESS_POLICY and PROFILE_ENROLLMENT policies, by mapping id.
+    #[serde(default)]
+    pub policy_mappings: Collection<crate::policy::PolicyMapping>,
     /// A user's earlier passwords, oldest first, for the password policy's history.
     #[serde(default)]
     pub password_history: Collection<Vec<String>>,
@@ -736,6 +754,15 @@ pub struct OktaState {
     /// `{groupId}:{ownerId}`
     #[serde(default)]
     pub group_owners: Collection<crate::schema::GroupOwner>,
+    /// The org's authenticators, by id (`crate::authenticators`).
+    #[serde(default)]
+    pub authenticators: Collection<crate::authenticators::Authenticator>,
+    /// Profile mappings' property expressions, by mapping id (`api::mappings`).
+    #[serde(default)]
+    pub profile_mappings: Collection<Map<String, Value>>,
+    /// End users' consent grants, by id.
+    #[serde(default)]
+    pub user_grants: Collection<UserGrant>,
     /// API tokens act with their user's admin roles (false in state exported before
     /// roles existed, whose tokens keep every right).
     #[serde(default)]
@@ -773,6 +800,7 @@ impl Store for OktaState {
             ("inline_hooks", &self.inline_hooks),
             ("policies", &self.policies),
             ("policy_rules", &self.policy_rules),
+            ("policy_mappings", &self.policy_mappings),
             ("password_history", &self.password_history),
             ("zones", &self.zones),
             ("trusted_origins", &self.trusted_origins),
@@ -788,6 +816,9 @@ impl Store for OktaState {
             ("linked_objects", &self.linked_objects),
             ("user_links", &self.user_links),
             ("group_owners", &self.group_owners),
+            ("authenticators", &self.authenticators),
+            ("profile_mappings", &self.profile_mappings),
+            ("user_grants", &self.user_grants),
         ]
     }
 }
@@ -892,6 +923,7 @@ impl OktaState {
             inline_hooks: Collection::default(),
             policies: Collection::default(),
             policy_rules: Collection::default(),
+            policy_mappings: Collection::default(),
             password_history: Collection::default(),
             zones: Collection::default(),
             trusted_origins: Collection::default(),
@@ -907,6 +939,9 @@ impl OktaState {
             linked_objects: Collection::default(),
             user_links: Collection::default(),
             group_owners: Collection::default(),
+            authenticators: Collection::default(),
+            profile_mappings: Collection::default(),
+            user_grants: Collection::default(),
             admin_roles: true,
             swept_at: None,
         }

@@ -54,6 +54,20 @@ pub struct PolicyRule {
     pub actions: Value,
 }
 
+/// An app mapped to a policy (`/api/v1/policies/{id}/mappings`): an app follows one
+/// ACCESS_POLICY and one PROFILE_ENROLLMENT policy, the default one unless mapped.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PolicyMapping {
+    pub id: String,
+    pub policy_id: String,
+    pub app_id: String,
+}
+
+/// The policy types an app can be mapped to.
+pub fn maps_apps(policy_type: &str) -> bool {
+    matches!(policy_type, "ACCESS_POLICY" | "PROFILE_ENROLLMENT")
+}
+
 /// The policy types this twin serves, each with the type of its rules.
 pub const POLICY_TYPES: [(&str, &str); 6] = [
     ("OKTA_SIGN_ON", "SIGN_ON"),
@@ -137,6 +151,102 @@ pub fn sign_on_requires_factor(s: &OktaState, user_id: &str) -> bool {
         .find(|r| people_match(&r.conditions, &groups) && !excluded(r))
         .and_then(|r| r.actions.pointer("/signon/requireFactor").and_then(Value::as_bool))
         .unwrap_or(false)
+}
+
+/// A factor an enrollment policy lets a user enrol: (factorType, provider), and
+/// whether it is `REQUIRED` or `OPTIONAL`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Enrollable {
+    pub factor_type: &'static str,
+    pub provider: &'static str,
+    pub required: bool,
+}
+
+/// What an enrollment policy asks of a user: the factors it offers, and the
+/// requirements, each met by an active enrolment of any one of its factors (a phone
+/// by SMS or by voice call).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Enrollment {
+    pub offer: Vec<Enrollable>,
+    pub required: Vec<&'static [(&'static str, &'static str)]>,
+}
+
+/// The factors of a Classic `settings.factors` key or an Identity Engine
+/// `settings.authenticators` key (the password and email authenticators are met by
+/// the user's password and primary email, so they ask for no factor).
+fn factors_of_key(key: &str) -> &'static [(&'static str, &'static str)] {
+    match key {
+        "okta_otp" => &[("token:software:totp", "OKTA")],
+        "google_otp" => &[("token:software:totp", "GOOGLE")],
+        "okta_sms" => &[("sms", "OKTA")],
+        "okta_call" => &[("call", "OKTA")],
+        "okta_email" => &[("email", "OKTA")],
+        "okta_question" | "security_question" => &[("question", "OKTA")],
+        "okta_push" => &[("push", "OKTA")],
+        "okta_verify" => &[("push", "OKTA"), ("token:software:totp", "OKTA")],
+        "phone_number" => &[("sms", "OKTA"), ("call", "OKTA")],
+        _ => &[],
+    }
+}
+
+/// What the MFA_ENROLL policy that governs a user lets them enrol (the first active
+/// policy by priority whose people condition holds, unless its first matching active
+/// rule says `enroll.self: NEVER`). Classic policies list `settings.factors`; Identity
+/// Engine ones `settings.authenticators`, of which only authenticators the org has
+/// active count. `NOT_ALLOWED` entries are left out.
+pub fn enrollment_for_user(s: &OktaState, user_id: &str) -> Enrollment {
+    let groups = s.user_group_ids(user_id);
+    let mut policies: Vec<&Policy> =
+        s.policies.values().filter(|p| p.kind == "MFA_ENROLL" && p.status == "ACTIVE").collect();
+    policies.sort_by_key(|p| (p.system, p.priority));
+    let Some(policy) = policies.into_iter().find(|p| people_match(&p.conditions, &groups)) else {
+        return Enrollment::default();
+    };
+    let mut rules: Vec<&PolicyRule> =
+        s.policy_rules.values().filter(|r| r.policy_id == policy.id && r.status == "ACTIVE").collect();
+    rules.sort_by_key(|r| (r.system, r.priority));
+    let never = rules
+        .into_iter()
+        .find(|r| people_match(&r.conditions, &groups))
+        .and_then(|r| r.actions.pointer("/enroll/self").and_then(Value::as_str))
+        .is_some_and(|e| e.eq_ignore_ascii_case("NEVER"));
+    if never {
+        return Enrollment::default();
+    }
+    let mut entries: Vec<(String, String)> = Vec::new();
+    if let Some(factors) = policy.settings.get("factors").and_then(Value::as_object) {
+        for (key, v) in factors {
+            let self_ = v.pointer("/enroll/self").and_then(Value::as_str).unwrap_or("NOT_ALLOWED");
+            entries.push((key.clone(), self_.to_string()));
+        }
+    }
+    for a in policy.settings.get("authenticators").and_then(Value::as_array).into_iter().flatten() {
+        let key = a.get("key").and_then(Value::as_str).unwrap_or("");
+        if key == "okta_email" || key == "okta_password" || !crate::authenticators::is_active(s, key) {
+            continue;
+        }
+        let self_ = a.pointer("/enroll/self").and_then(Value::as_str).unwrap_or("NOT_ALLOWED");
+        entries.push((key.to_string(), self_.to_string()));
+    }
+    let mut out = Enrollment::default();
+    for (key, self_) in entries {
+        let required = match self_.as_str() {
+            "REQUIRED" => true,
+            "OPTIONAL" => false,
+            _ => continue,
+        };
+        let factors = factors_of_key(&key);
+        if required && !factors.is_empty() {
+            out.required.push(factors);
+        }
+        for &(factor_type, provider) in factors {
+            match out.offer.iter_mut().find(|e| e.factor_type == factor_type && e.provider == provider) {
+                Some(e) => e.required |= required,
+                None => out.offer.push(Enrollable { factor_type, provider, required }),
+            }
+        }
+    }
+    out
 }
 
 // ---------------------------------------------------------------------------
@@ -665,6 +775,37 @@ mod tests {
         rule.conditions["people"]["users"]["exclude"] = json!(["00u1"]);
         s.policy_rules.insert(rule_id, rule);
         assert!(!sign_on_requires_factor(&s, "00u1"), "a rule that excludes the user does not govern them");
+    }
+
+    #[test]
+    fn enrollment_counts_active_authenticators_and_classic_factors() {
+        let now = Utc::now();
+        let mut s = org_with_user(json!({}), now);
+        let mut ids = IdGen::new(11);
+        seed_defaults(&mut s, &mut ids, now, 10);
+        crate::authenticators::seed(&mut s, &mut ids, now);
+        assert_eq!(enrollment_for_user(&s, "00u1"), Enrollment::default(), "password and email ask for no factor");
+        let policy_id = s.policies.values().find(|p| p.kind == "MFA_ENROLL").map(|p| p.id.clone()).unwrap();
+        let mut policy = s.policies[&policy_id].clone();
+        policy.settings["authenticators"] = json!([{"key": "phone_number", "enroll": {"self": "REQUIRED"}},
+            {"key": "okta_verify", "enroll": {"self": "OPTIONAL"}}]);
+        s.policies.insert(policy_id.clone(), policy.clone());
+        let e = enrollment_for_user(&s, "00u1");
+        assert!(e.required.is_empty(), "the phone authenticator is inactive");
+        assert_eq!(e.offer.len(), 2, "push and totp of Okta Verify: {e:?}");
+        assert!(e.offer.iter().all(|f| !f.required));
+        let phone = s.authenticators.values().find(|a| a.key == "phone_number").map(|a| a.id.clone()).unwrap();
+        s.authenticators.get_mut(&phone).unwrap().status = "ACTIVE".into();
+        let e = enrollment_for_user(&s, "00u1");
+        assert_eq!(e.required, vec![&[("sms", "OKTA"), ("call", "OKTA")][..]]);
+        policy.settings = json!({"type": "FACTORS", "factors": {"okta_otp": {"enroll": {"self": "REQUIRED"}},
+            "okta_sms": {"enroll": {"self": "NOT_ALLOWED"}}}});
+        s.policies.insert(policy_id, policy);
+        let e = enrollment_for_user(&s, "00u1");
+        assert_eq!(e.offer, vec![Enrollable { factor_type: "token:software:totp", provider: "OKTA", required: true }]);
+        let rule_id = s.policy_rules.values().find(|r| r.kind == "MFA_ENROLL").map(|r| r.id.clone()).unwrap();
+        s.policy_rules.get_mut(&rule_id).unwrap().actions = json!({"enroll": {"self": "NEVER"}});
+        assert_eq!(enrollment_for_user(&s, "00u1"), Enrollment::default(), "a rule that never enrols");
     }
 
     #[test]

@@ -232,6 +232,7 @@ pub fn seed(fixture: &Fixture, ctx: &mut SeedCtx<'_>) -> Result<OktaState, Fixtu
     let max_attempts = section.max_attempts.map_or(10, |n| n.max(1));
     crate::policy::seed_defaults(&mut state, &mut own_ids, epoch, max_attempts);
     crate::security::seed_zones(&mut state, &mut own_ids, epoch);
+    crate::authenticators::seed(&mut state, &mut own_ids, epoch);
 
     // The admin whose API token the manifest gives.
     let active = |key: &str| fixture.person(key).is_some_and(|p| p.status == PersonStatus::Active);

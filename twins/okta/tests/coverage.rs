@@ -67,6 +67,7 @@ const NOTES: &str = "## Twin specifics
   reaches. Super and org admins assign roles (only a super admin makes super admins). Tokens for other users come from the control
   plane: `POST /_dtu/universes/{id}/okta/api-tokens {\"user\": \"bob@acme.test\"}` answers
   `{\"token\", \"id\", \"userId\"}`; `/api/v1/api-tokens` lists every token's metadata.
+  Custom role permissions' `conditions` are stored and shown, not enforced.
 - **Profile schemas.** Custom attributes of the user (per user type), group and app user schemas
   are enforced on every profile write (type, required, enum / oneOf, pattern, min/maxLength,
   `unique: UNIQUE_VALIDATED`), each problem a cause of 400 E0000001. Attributes not in a schema
@@ -80,8 +81,19 @@ const NOTES: &str = "## Twin specifics
   password) and `minAgeMinutes` on a user's own change, a reset, and an admin's set with
   `strict=true`; `maxAgeDays` expires a password at sign-in on the universe clock; lockout counts
   failed sign-ins to `lockout.maxAttempts` (0: never). OKTA_SIGN_ON rules decide whether sign-in
-  asks for a factor (`actions.signon.requireFactor`). Other policy types are stored and ordered,
-  not evaluated.
+  asks for a factor (`actions.signon.requireFactor`); the MFA_ENROLL policy that governs a user
+  decides which factors sign-in makes them enrol. Apps are mapped to ACCESS_POLICY and
+  PROFILE_ENROLLMENT policies (one of each type per app; unmapped apps follow the default), and
+  their `accessPolicy`/`profileEnrollment` links follow; those policies are not evaluated. A
+  clone is named `Copy of {name}` (the twin's choice), goes last among its type and copies the
+  rules. Other policy types are stored and ordered, not evaluated.
+- **Authenticators.** A new org has Email, Password, Okta Verify (push, signed_nonce, totp)
+  active and Phone (sms, voice), Security Question and Security Key or Biometric inactive;
+  `POST /api/v1/authenticators` adds `google_otp` or `yubikey_token` (each key once). The
+  password is never deactivated, nor an authenticator an active MFA_ENROLL policy names with
+  `enroll.self` REQUIRED or OPTIONAL (400 E0000001), nor the password or email method, nor the
+  last active method of an active authenticator. An Identity Engine enrollment policy's
+  authenticators ask sign-in for factors only while the org has them active.
 - **Factors.** TOTP codes are real RFC 6238 codes of the enrolment's `sharedSecret`; SMS, call and
   email codes are in the universe state (`GET /_dtu/universes/{id}/state?service=okta`,
   `factors.{id}.secret`), as a phone would have them; push is approved by the twin at once.
@@ -89,8 +101,16 @@ const NOTES: &str = "## Twin specifics
   and `cancel`, embeds the password policy) and, when the user's OKTA_SIGN_ON rule has
   `actions.signon.requireFactor` and the user has active factors, MFA_REQUIRED → MFA_CHALLENGE
   (SMS, call, email; `next`, `prev`, `resend`, `cancel`) → SUCCESS through
-  `/api/v1/authn/factors/{id}/verify`. Not served: MFA_ENROLL (a user without factors signs in
-  with the password), recovery and unlock flows, remembered devices.
+  `/api/v1/authn/factors/{id}/verify`; MFA_ENROLL when the governing MFA_ENROLL policy
+  requires a factor the user lacks (Classic `settings.factors`, or `settings.authenticators`
+  other than password and email, counted only while active in the org) or the sign-on rule
+  requires a factor and the user has none (then every factor the twin supports is offered,
+  optionally): `POST /api/v1/authn/factors` enrols (MFA_ENROLL_ACTIVATE with the TOTP
+  `sharedSecret`, or a message code in the state; `resend`, `prev`), and
+  `/api/v1/authn/factors/{id}/lifecycle/activate` with the code goes on to MFA_ENROLL while a
+  required factor is missing, else SUCCESS. A security question enrols at once; a push
+  activation is approved at once. No `skip` link for optional factors. Not served: recovery and
+  unlock flows, remembered devices.
 - **Authorize** is headless: it needs a `sessionToken` from `/api/v1/authn` (else
   `error=login_required`), and the user must be assigned to the app.
 - **JWTs** are RS256 with `kid`, from RSA-2048 keys shipped with the crate (test data).
@@ -101,6 +121,18 @@ const NOTES: &str = "## Twin specifics
   seeded `default` server grants custom scopes it does not declare (so fixtures need not
   declare them); servers created through the API refuse undeclared scopes (`invalid_scope`).
   A request no policy rule allows gets `400 access_denied` (Policy evaluation failed…).
+- **Profile mappings.** Every app has one mapping from the Okta user profile (the default user
+  type) to its app user profile, with an id derived from the app's; its property expressions
+  start empty. An update adds, replaces or (with `null`) removes property mappings whose target
+  is an attribute of the app user schema; the expressions are stored, not applied to app user
+  profiles, and no app → Okta mappings exist.
+- **Refresh tokens** issued by the token endpoints are listed by user and client, by app and by
+  custom authorization server and client, with ids `oar…` derived from the token (the token
+  itself is never shown); only live ones are listed. Revoking one (or all) makes it fail at
+  `/v1/token` (`invalid_grant`) and introspect inactive. End users' consent grants are
+  recorded at `/authorize` on a custom server when the app's `consent_method` is `REQUIRED` and
+  a requested scope's `consent` is `REQUIRED` (the headless authorize takes the session token as
+  the consent, once per user, client and scope); revoking them leaves issued tokens alone.
 - **Hooks** reach loopback receivers only (127.0.0.0/8, ::1, `localhost`); any other URI is
   refused at creation (E0000001). Event hooks deliver once verified and active (at most 50
   events a POST), retry once after a failure, and drop deliveries past 512 in flight. Hook management needs an API token
@@ -117,6 +149,10 @@ const NOTES: &str = "## Twin specifics
   okta 3.4.6 types a schema attribute's `unique` as a boolean (Okta sends `\"UNIQUE_VALIDATED\"`),
   so it cannot read a schema holding a unique attribute; @okta/okta-sdk-nodejs 8.1.0 serializes
   an attribute's `enum` of strings as objects (`[{\"0\":\"S\"}]`), which the twin refuses as Okta does.
+  okta 3.4.6 types a custom role permission's `conditions` as objects of objects where Okta
+  sends lists of attributes, so conditions are set and read over HTTP.
+  okta 3.4.6 types a policy mapping request's `resourceType` as `ACCESS_POLICY` only where the
+  document says `APP`, so mappings are made over HTTP (the SDK reads them).
 
 ";
 

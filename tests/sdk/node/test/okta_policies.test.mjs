@@ -1,4 +1,4 @@
-// Policies and their rules, network zones and trusted origins through @okta/okta-sdk-nodejs.
+// Policies and their rules, authenticators, network zones and trusted origins through @okta/okta-sdk-nodejs.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
@@ -141,5 +141,26 @@ test('network zones and trusted origins', async () => {
     await client.trustedOriginApi.deleteTrustedOrigin({ trustedOriginId: origin.id });
     const gone = await raw(org, 'GET', `/api/v1/trustedOrigins/${origin.id}`);
     assert.equal(gone.status, 404);
+  });
+});
+
+test('authenticators: a new org\'s, activate and deactivate, the password stays on, methods', async () => {
+  await withOkta(dtu, async ({ client }) => {
+    const listed = await all(client.authenticatorApi.listAuthenticators());
+    assert.deepEqual(
+      listed.map((a) => [a.key, a.status]),
+      [['okta_email', 'ACTIVE'], ['okta_password', 'ACTIVE'], ['okta_verify', 'ACTIVE'],
+        ['phone_number', 'INACTIVE'], ['security_question', 'INACTIVE'], ['webauthn', 'INACTIVE']],
+    );
+    const phone = listed.find((a) => a.key === 'phone_number');
+    const active = await client.authenticatorApi.activateAuthenticator({ authenticatorId: phone.id });
+    assert.equal(active.status, 'ACTIVE');
+    const methods = await all(client.authenticatorApi.listAuthenticatorMethods({ authenticatorId: phone.id }));
+    assert.deepEqual(methods.map((m) => [m.type, m.status]), [['sms', 'ACTIVE'], ['voice', 'INACTIVE']]);
+    const inactive = await client.authenticatorApi.deactivateAuthenticator({ authenticatorId: phone.id });
+    assert.equal(inactive.status, 'INACTIVE');
+    const password = listed.find((a) => a.key === 'okta_password');
+    await expectOktaError(400, 'E0000001', client.authenticatorApi.deactivateAuthenticator({ authenticatorId: password.id }));
+    await expectOktaError(404, 'E0000007', client.authenticatorApi.getAuthenticator({ authenticatorId: 'autNOPE0000000000000' }));
   });
 });

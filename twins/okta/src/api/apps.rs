@@ -537,12 +537,26 @@ fn app_from_body(
 pub struct AppPolicies {
     access: Option<String>,
     enrollment: Option<String>,
+    /// `(appId, policy type)` → the policy an app is mapped to instead of the default.
+    mapped: std::collections::HashMap<(String, String), String>,
 }
 
 impl AppPolicies {
     pub fn of(s: &OktaState) -> Self {
         let default_of = |kind: &str| s.policies.values().find(|p| p.system && p.kind == kind).map(|p| p.id.clone());
-        Self { access: default_of("ACCESS_POLICY"), enrollment: default_of("PROFILE_ENROLLMENT") }
+        let mapped = s
+            .policy_mappings
+            .values()
+            .filter_map(|m| s.policies.get(&m.policy_id).map(|p| ((m.app_id.clone(), p.kind.clone()), p.id.clone())))
+            .collect();
+        Self { access: default_of("ACCESS_POLICY"), enrollment: default_of("PROFILE_ENROLLMENT"), mapped }
+    }
+
+    fn of_app(&self, app_id: &str, kind: &str) -> Option<&String> {
+        self.mapped.get(&(app_id.to_string(), kind.to_string())).or(match kind {
+            "ACCESS_POLICY" => self.access.as_ref(),
+            _ => self.enrollment.as_ref(),
+        })
     }
 }
 
@@ -560,10 +574,10 @@ pub fn render(a: &App, base: &str, policies: &AppPolicies) -> Value {
     links[lifecycle] = json!({"href": format!("{me}/lifecycle/{lifecycle}")});
     links["uploadLogo"] = json!({"href": format!("{me}/logo"), "hints": {"allow": ["POST"]}});
     links["policies"] = json!({"href": format!("{me}/policies"), "hints": {"allow": ["PUT"]}});
-    if let Some(id) = &policies.access {
+    if let Some(id) = policies.of_app(&a.id, "ACCESS_POLICY") {
         links["accessPolicy"] = json!({"href": format!("{base}/api/v1/policies/{id}")});
     }
-    if let Some(id) = &policies.enrollment {
+    if let Some(id) = policies.of_app(&a.id, "PROFILE_ENROLLMENT") {
         links["profileEnrollment"] = json!({"href": format!("{base}/api/v1/policies/{id}")});
     }
     let mut out = json!({

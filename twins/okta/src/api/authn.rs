@@ -6,8 +6,10 @@
 //! password through `/api/v1/authn/credentials/change_password`. When the user's
 //! OKTA_SIGN_ON rule requires a factor and the user has active ones, the transaction
 //! stops at MFA_REQUIRED and goes on through `/api/v1/authn/factors/{id}/verify`
-//! (MFA_CHALLENGE for codes sent by message). Every state links its next steps
-//! (`_links`), as Okta's does.
+//! (MFA_CHALLENGE for codes sent by message). A user who lacks a factor the MFA_ENROLL
+//! policy requires (or any factor, when the sign-on rule requires one) stops at
+//! MFA_ENROLL, enrols through `/api/v1/authn/factors` (MFA_ENROLL_ACTIVATE) and
+//! activates with a code. Every state links its next steps (`_links`), as Okta's does.
 
 use axum::extract::Path;
 use axum::response::Response;
@@ -22,6 +24,7 @@ use super::Call;
 use crate::errors::OktaError;
 use crate::ids::alnum;
 use crate::model::{Actor, Event, Factor, Lifecycle, OktaState, SessionToken, Target, User, UserStatus};
+use crate::policy::Enrollable;
 use crate::wire::{self, body_object, ts};
 
 pub const ROUTES: &[Route] = &[
@@ -31,6 +34,9 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/api/v1/authn/previous", "okta.authn.previous", Cov::Extra),
     route("POST", "/api/v1/authn/factors/{factorId}/verify", "okta.authn.verify_factor", Cov::Extra),
     route("POST", "/api/v1/authn/factors/{factorId}/verify/resend", "okta.authn.resend_factor", Cov::Extra),
+    route("POST", "/api/v1/authn/factors", "okta.authn.enroll_factor", Cov::Extra),
+    route("POST", "/api/v1/authn/factors/{factorId}/lifecycle/activate", "okta.authn.activate_factor", Cov::Extra),
+    route("POST", "/api/v1/authn/factors/{factorId}/lifecycle/resend", "okta.authn.resend_activation", Cov::Extra),
 ];
 
 pub fn routes(r: Router) -> Router {
@@ -40,6 +46,9 @@ pub fn routes(r: Router) -> Router {
         .route("/api/v1/authn/previous", post(previous))
         .route("/api/v1/authn/factors/{factorId}/verify", post(verify_factor))
         .route("/api/v1/authn/factors/{factorId}/verify/resend", post(resend_factor))
+        .route("/api/v1/authn/factors", post(enroll_factor))
+        .route("/api/v1/authn/factors/{factorId}/lifecycle/activate", post(activate_factor))
+        .route("/api/v1/authn/factors/{factorId}/lifecycle/resend", post(resend_activation))
 }
 
 /// What a password check concluded.
@@ -185,9 +194,18 @@ async fn authn(call: Call) -> Result<Response, OktaError> {
         s.sweep(now);
         Ok(match check_password(s, ids, &facts, &username, &password, now) {
             Verdict::Success(uid) => {
-                // A sign-on rule that requires a factor stops at MFA_REQUIRED for a
-                // user with active factors.
-                if crate::policy::sign_on_requires_factor(s, &uid) && !active_factors(s, &uid).is_empty() {
+                // A factor the enrollment policy requires and the user lacks, or a
+                // sign-on rule that requires a factor of a user without any, stops at
+                // MFA_ENROLL; a sign-on rule that requires a factor stops at
+                // MFA_REQUIRED for a user with active factors.
+                if must_enroll(s, &uid) {
+                    let state_token = format!("00{}", alnum(ids, 40));
+                    s.session_tokens.insert(
+                        format!("{ENROLL}{state_token}"),
+                        SessionToken { user_id: uid.clone(), expires_at: now + Duration::minutes(5) },
+                    );
+                    Ok(mfa_enroll(s, &uid, &state_token, &base, now + Duration::minutes(5)))
+                } else if crate::policy::sign_on_requires_factor(s, &uid) && !active_factors(s, &uid).is_empty() {
                     let state_token = format!("00{}", alnum(ids, 40));
                     s.session_tokens.insert(
                         format!("{MFA}{state_token}"),
@@ -281,7 +299,7 @@ async fn cancel(call: Call) -> Result<Response, OktaError> {
     let state_token = body.get("stateToken").and_then(Value::as_str).unwrap_or("").to_string();
     let now = call.now();
     call.write(|s, _| {
-        let live = [format!("state:{state_token}"), format!("{MFA}{state_token}")]
+        let live = [format!("state:{state_token}"), format!("{MFA}{state_token}"), format!("{ENROLL}{state_token}")]
             .into_iter()
             .find(|k| s.session_tokens.get(k).is_some_and(|t| t.expires_at > now))
             .ok_or_else(invalid_state_token)?;
@@ -453,8 +471,265 @@ async fn previous(call: Call) -> Result<Response, OktaError> {
     let now = call.now();
     let base = call.base().to_string();
     let out = call.read(|s| -> Result<Value, OktaError> {
+        // From enrolling a factor, back to the factors to enrol.
+        if let Ok(session) = enroll_session(s, &state_token, now) {
+            return Ok(mfa_enroll(s, &session.user_id, &state_token, &base, session.expires_at));
+        }
         let session = mfa_session(s, &state_token, now)?;
         Ok(mfa_required(s, &session.user_id, &state_token, &base, session.expires_at))
     })??;
+    Ok(wire::ok(&out))
+}
+
+// --- enrolment ---------------------------------------------------------------------
+
+/// The session-token key prefix of an MFA_ENROLL transaction's state token.
+const ENROLL: &str = "enroll:";
+
+/// What the transaction offers a user to enrol: the governing enrollment policy's
+/// factors or, when only the sign-on rule asks for a factor and that policy offers
+/// none, every factor the twin supports, optionally.
+fn offer_for(s: &OktaState, uid: &str) -> Vec<Enrollable> {
+    let offer = crate::policy::enrollment_for_user(s, uid).offer;
+    if !offer.is_empty() {
+        return offer;
+    }
+    if !crate::policy::sign_on_requires_factor(s, uid) {
+        return vec![];
+    }
+    let mut all: Vec<Enrollable> = Vec::new();
+    for (factor_type, provider, _, _) in super::factors::SUPPORTED {
+        all.push(Enrollable { factor_type, provider, required: false });
+    }
+    all
+}
+
+fn has_active(s: &OktaState, uid: &str, factor_type: &str, provider: &str) -> bool {
+    active_factors(s, uid).iter().any(|f| f.factor_type == factor_type && f.provider == provider)
+}
+
+/// Must the user enrol a factor before signing in? When a required factor is
+/// missing, or the sign-on rule requires a factor and the user has none.
+fn must_enroll(s: &OktaState, uid: &str) -> bool {
+    let missing_required = crate::policy::enrollment_for_user(s, uid)
+        .required
+        .iter()
+        .any(|any_of| !any_of.iter().any(|(factor_type, provider)| has_active(s, uid, factor_type, provider)));
+    missing_required || (crate::policy::sign_on_requires_factor(s, uid) && active_factors(s, uid).is_empty())
+}
+
+/// MFA_ENROLL: the factors the user may enrol, each with its enrolment status and an
+/// `enroll` link; `cancel` ends it.
+fn mfa_enroll(s: &OktaState, uid: &str, state_token: &str, base: &str, expires: DateTime<Utc>) -> Value {
+    let mut embedded = s.users.get(uid).map(embedded_user).unwrap_or(json!({}));
+    let factors: Vec<Value> = offer_for(s, uid)
+        .into_iter()
+        .map(|e| {
+            let vendor = super::factors::SUPPORTED
+                .iter()
+                .find(|(t, p, _, _)| *t == e.factor_type && *p == e.provider)
+                .map_or(e.provider, |(_, _, v, _)| v);
+            let mut links = json!({"enroll": post_link(format!("{base}/api/v1/authn/factors"))});
+            if e.factor_type == "question" {
+                links["questions"] =
+                    json!({"href": format!("{base}/api/v1/users/{uid}/factors/questions"), "hints": {"allow": ["GET"]}});
+            }
+            json!({
+                "factorType": e.factor_type, "provider": e.provider, "vendorName": vendor,
+                "status": if has_active(s, uid, e.factor_type, e.provider) { "ACTIVE" } else { "NOT_SETUP" },
+                "enrollment": if e.required { "REQUIRED" } else { "OPTIONAL" },
+                "_links": links,
+            })
+        })
+        .collect();
+    embedded["factors"] = Value::Array(factors);
+    json!({
+        "stateToken": state_token, "expiresAt": ts(expires), "status": "MFA_ENROLL",
+        "_embedded": embedded,
+        "_links": {"cancel": post_link(format!("{base}/api/v1/authn/cancel"))}
+    })
+}
+
+/// MFA_ENROLL_ACTIVATE: the new enrolment waits for its code (`next` activates it;
+/// `resend` sends a message code again; `prev` goes back to the list).
+fn mfa_enroll_activate(s: &OktaState, f: &Factor, state_token: &str, base: &str, expires: DateTime<Utc>) -> Value {
+    let mut embedded = s.users.get(&f.user_id).map(embedded_user).unwrap_or(json!({}));
+    let mut factor = authn_factor(f, base);
+    if let Some(links) = factor.as_object_mut() {
+        links.remove("_links");
+    }
+    let qrcode = json!({"qrcode": {"href": format!("{base}/api/v1/users/{}/factors/{}/qr/{}", f.user_id, f.id, f.id), "type": "image/png"}});
+    match f.factor_type.as_str() {
+        "token:software:totp" => {
+            factor["_embedded"] = json!({"activation": {
+                "timeStep": 30, "sharedSecret": f.secret, "encoding": "base32", "keyLength": 6, "_links": qrcode
+            }});
+        }
+        "push" => {
+            factor["_embedded"] = json!({"activation": {
+                "expiresAt": ts(expires), "factorResult": "WAITING", "_links": qrcode
+            }});
+        }
+        _ => {}
+    }
+    embedded["factor"] = factor;
+    let me = format!("{base}/api/v1/authn/factors/{}/lifecycle", f.id);
+    let mut links = json!({
+        "next": {"name": "activate", "href": format!("{me}/activate"), "hints": {"allow": ["POST"]}},
+        "prev": post_link(format!("{base}/api/v1/authn/previous")),
+        "cancel": post_link(format!("{base}/api/v1/authn/cancel")),
+    });
+    if super::factors::is_otp_by_message(&f.factor_type) {
+        links["resend"] =
+            json!([{"name": f.factor_type, "href": format!("{me}/resend"), "hints": {"allow": ["POST"]}}]);
+    }
+    let mut out = json!({
+        "stateToken": state_token, "expiresAt": ts(expires), "status": "MFA_ENROLL_ACTIVATE",
+        "_embedded": embedded, "_links": links,
+    });
+    if f.factor_type == "push" {
+        out["factorResult"] = json!("WAITING");
+    }
+    out
+}
+
+/// The live MFA_ENROLL transaction a state token names.
+fn enroll_session(s: &OktaState, state_token: &str, now: DateTime<Utc>) -> Result<SessionToken, OktaError> {
+    s.session_tokens
+        .get(&format!("{ENROLL}{state_token}"))
+        .filter(|t| t.expires_at > now)
+        .cloned()
+        .ok_or_else(invalid_state_token)
+}
+
+/// After an enrolment completes: MFA_ENROLL again while a required factor is still
+/// missing, else SUCCESS (and the transaction is over).
+fn after_enrolment(
+    s: &mut OktaState,
+    ids: &mut IdGen,
+    session: &SessionToken,
+    state_token: &str,
+    base: &str,
+    now: DateTime<Utc>,
+) -> Value {
+    if must_enroll(s, &session.user_id) {
+        return mfa_enroll(s, &session.user_id, state_token, base, session.expires_at);
+    }
+    s.session_tokens.remove(&format!("{ENROLL}{state_token}"));
+    success(s, ids, &session.user_id, now)
+}
+
+fn log_factor(
+    s: &mut OktaState,
+    ids: &mut IdGen,
+    facts: &crate::model::RequestFacts,
+    user: &User,
+    what: (&str, &str),
+    now: DateTime<Utc>,
+) {
+    let e = Event::new(what.0, what.1, vec![Target::user(user)]);
+    s.log(ids, now, &actor_for(Some(user), user.login()), facts, e);
+}
+
+async fn enroll_factor(call: Call) -> Result<Response, OktaError> {
+    let (body, state_token) = state_token_of(&call)?;
+    let factor_type = body
+        .get("factorType")
+        .and_then(Value::as_str)
+        .ok_or_else(|| OktaError::validation("factorType", "factorType: The field cannot be left blank"))?
+        .to_string();
+    let provider = body.get("provider").and_then(Value::as_str).unwrap_or("OKTA").to_ascii_uppercase();
+    let given = body.get("profile").cloned().unwrap_or(json!({}));
+    let now = call.now();
+    let facts = call.facts();
+    let base = call.base().to_string();
+    let out = call.write(|s, ids| {
+        let session = enroll_session(s, &state_token, now)?;
+        let user = s.users.get(&session.user_id).cloned().ok_or_else(invalid_state_token)?;
+        if !offer_for(s, &user.id).iter().any(|e| e.factor_type == factor_type && e.provider == provider) {
+            return Err(OktaError::validation(
+                "factorType",
+                format!("factorType: The factor type '{factor_type}' with provider '{provider}' is not enabled by the enrollment policy"),
+            ));
+        }
+        if has_active(s, &user.id, &factor_type, &provider) {
+            return Err(OktaError::validation("factor", "factor: A factor of this type is already set up."));
+        }
+        // An enrolment left pending (a step back, a new try) is replaced.
+        let pending: Vec<String> = s
+            .factors
+            .values()
+            .filter(|f| f.user_id == user.id && f.factor_type == factor_type && f.provider == provider)
+            .map(|f| f.id.clone())
+            .collect();
+        for id in pending {
+            s.factors.remove(&id);
+        }
+        let factor = super::factors::build_factor(ids, &user, &factor_type, &provider, &given, now)?;
+        s.factors.insert(factor.id.clone(), factor.clone());
+        if factor.status == "ACTIVE" {
+            log_factor(s, ids, &facts, &user, ("user.mfa.factor.activate", "Enroll factor for user"), now);
+            return Ok(after_enrolment(s, ids, &session, &state_token, &base, now));
+        }
+        log_factor(s, ids, &facts, &user, ("user.mfa.factor.update", "Enroll factor for user"), now);
+        Ok(mfa_enroll_activate(s, &factor, &state_token, &base, session.expires_at))
+    })?;
+    Ok(wire::ok(&out))
+}
+
+/// The transaction user's enrolment `factor_id`, still waiting for activation.
+fn pending_factor(s: &OktaState, user_id: &str, factor_id: &str) -> Result<Factor, OktaError> {
+    s.factors
+        .get(factor_id)
+        .filter(|f| f.user_id == user_id && f.status == "PENDING_ACTIVATION")
+        .cloned()
+        .ok_or_else(|| OktaError::not_found(factor_id, "UserFactor"))
+}
+
+async fn activate_factor(Path(factor_id): Path<String>, call: Call) -> Result<Response, OktaError> {
+    let (body, state_token) = state_token_of(&call)?;
+    let pass_code = body.get("passCode").and_then(Value::as_str).unwrap_or("").to_string();
+    let now = call.now();
+    let facts = call.facts();
+    let base = call.base().to_string();
+    let out = call.write(|s, ids| {
+        let session = enroll_session(s, &state_token, now)?;
+        let mut factor = pending_factor(s, &session.user_id, &factor_id)?;
+        // The twin's device approves a push activation at once.
+        if factor.factor_type != "push" && !super::factors::code_matches(&factor, &pass_code, now) {
+            return Ok(Err(super::factors::bad_passcode()));
+        }
+        factor.status = "ACTIVE".into();
+        factor.last_updated = now;
+        if super::factors::is_otp_by_message(&factor.factor_type) {
+            factor.secret = super::factors::new_code(ids);
+        }
+        s.factors.insert(factor.id.clone(), factor);
+        if let Some(user) = s.users.get(&session.user_id).cloned() {
+            log_factor(s, ids, &facts, &user, ("user.mfa.factor.activate", "Activate factor for user"), now);
+        }
+        Ok(Ok(after_enrolment(s, ids, &session, &state_token, &base, now)))
+    })?;
+    Ok(wire::ok(&out?))
+}
+
+async fn resend_activation(Path(factor_id): Path<String>, call: Call) -> Result<Response, OktaError> {
+    let (_, state_token) = state_token_of(&call)?;
+    let now = call.now();
+    let base = call.base().to_string();
+    let out = call.write(|s, ids| {
+        let session = enroll_session(s, &state_token, now)?;
+        let mut factor = pending_factor(s, &session.user_id, &factor_id)?;
+        if !super::factors::is_otp_by_message(&factor.factor_type) {
+            return Err(OktaError::validation(
+                "factorType",
+                format!("factorType: The factor type '{}' does not support resending a code", factor.factor_type),
+            ));
+        }
+        factor.secret = super::factors::new_code(ids);
+        factor.last_updated = now;
+        s.factors.insert(factor.id.clone(), factor.clone());
+        Ok(mfa_enroll_activate(s, &factor, &state_token, &base, session.expires_at))
+    })?;
     Ok(wire::ok(&out))
 }

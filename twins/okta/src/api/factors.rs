@@ -63,7 +63,7 @@ pub fn routes(r: Router) -> Router {
 }
 
 /// (factorType, provider, vendorName, id prefix)
-const SUPPORTED: [(&str, &str, &str, &str); 7] = [
+pub(crate) const SUPPORTED: [(&str, &str, &str, &str); 7] = [
     ("question", "OKTA", "OKTA", "ufs"),
     ("sms", "OKTA", "OKTA", "sms"),
     ("call", "OKTA", "OKTA", "clf"),
@@ -211,7 +211,7 @@ fn render(f: &Factor, base: &str) -> Value {
 }
 
 /// Factors whose one-time code reaches the user in a message (SMS, voice call, email).
-fn is_otp_by_message(factor_type: &str) -> bool {
+pub(crate) fn is_otp_by_message(factor_type: &str) -> bool {
     matches!(factor_type, "sms" | "call" | "email")
 }
 
@@ -245,14 +245,17 @@ async fn catalog(Path(key): Path<String>, call: Call) -> Result<Response, OktaEr
     let base = call.base().to_string();
     let items = call.read(|s| -> Result<Vec<Value>, OktaError> {
         let uid = user_id_of(s, &key)?;
+        // REQUIRED where the enrollment policy that governs the user requires it.
+        let offer = crate::policy::enrollment_for_user(s, &uid).offer;
         Ok(SUPPORTED
             .iter()
             .map(|(t, p, v, _)| {
                 let enrolled = s.factors.values().find(|f| f.user_id == uid && f.factor_type == *t && f.provider == *p);
+                let required = offer.iter().any(|e| e.required && e.factor_type == *t && e.provider == *p);
                 json!({
                     "factorType": t, "provider": p, "vendorName": v,
                     "status": enrolled.map_or("NOT_SETUP", |f| f.status.as_str()),
-                    "enrollment": "OPTIONAL",
+                    "enrollment": if required { "REQUIRED" } else { "OPTIONAL" },
                     "_links": {"enroll": {"href": format!("{base}/api/v1/users/{uid}/factors"), "hints": {"allow": ["POST"]}}}
                 })
             })
@@ -286,6 +289,74 @@ fn is_phone(s: &str) -> bool {
     (2..=15).contains(&digits.len()) && !digits.starts_with('0') && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// A new enrolment of `factor_type` from `provider` for `user`, checked against the
+/// supported factors and the profile they need: PENDING_ACTIVATION with its code or
+/// secret, or ACTIVE for a security question (which needs no activation).
+pub(crate) fn build_factor(
+    ids: &mut twin_core::ids::IdGen,
+    user: &crate::model::User,
+    factor_type: &str,
+    provider: &str,
+    given: &Value,
+    now: DateTime<Utc>,
+) -> Result<Factor, OktaError> {
+    let &(_, _, vendor, prefix) =
+        SUPPORTED.iter().find(|(t, p, _, _)| *t == factor_type && *p == provider).ok_or_else(|| {
+            OktaError::validation(
+                "factorType",
+                format!("factorType: The factor type '{factor_type}' with provider '{provider}' is not supported"),
+            )
+        })?;
+    let text =
+        |k: &str| given.get(k).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    let (profile, secret, status) = match factor_type {
+        "sms" | "call" => {
+            let phone = text("phoneNumber")
+                .filter(|p| is_phone(p))
+                .ok_or_else(|| OktaError::validation("phoneNumber", "phoneNumber: Invalid Phone Number."))?;
+            (json!({"phoneNumber": phone}), new_code(ids), "PENDING_ACTIVATION")
+        }
+        "email" => {
+            let email = text("email").or_else(|| user.profile.get("email").and_then(Value::as_str).map(str::to_string));
+            (json!({"email": email}), new_code(ids), "PENDING_ACTIVATION")
+        }
+        "question" => {
+            let question = text("question")
+                .ok_or_else(|| OktaError::validation("question", "question: The field cannot be left blank"))?;
+            let answer = text("answer").filter(|a| a.chars().count() >= 4).ok_or_else(|| {
+                OktaError::validation(
+                    "answer",
+                    "answer: The security question answer must be at least 4 characters in length",
+                )
+            })?;
+            let question_text =
+                QUESTIONS.iter().find(|(q, _)| *q == question).map_or(question.clone(), |(_, t)| t.to_string());
+            (json!({"question": question, "questionText": question_text}), answer, "ACTIVE")
+        }
+        "token:software:totp" => {
+            let bytes: Vec<u8> = (0..20).map(|_| (ids.next_u64() & 0xff) as u8).collect();
+            (json!({"credentialId": user.login()}), base32(&bytes), "PENDING_ACTIVATION")
+        }
+        _ => (
+            json!({"credentialId": user.login(), "deviceType": "SmartPhone_IPhone", "name": "DTU Phone", "platform": "IOS", "version": "17.0"}),
+            alnum(ids, 20),
+            "PENDING_ACTIVATION",
+        ),
+    };
+    Ok(Factor {
+        id: okta_id(ids, prefix),
+        user_id: user.id.clone(),
+        factor_type: factor_type.to_string(),
+        provider: provider.to_string(),
+        vendor_name: vendor.to_string(),
+        status: status.to_string(),
+        created: now,
+        last_updated: now,
+        profile,
+        secret,
+    })
+}
+
 async fn enroll(Path(key): Path<String>, call: Call) -> Result<Response, OktaError> {
     let caller = call.caller()?;
     caller.require_scope("okta.users.manage")?;
@@ -297,16 +368,7 @@ async fn enroll(Path(key): Path<String>, call: Call) -> Result<Response, OktaErr
         .ok_or_else(|| OktaError::validation("factorType", "factorType: The field cannot be left blank"))?
         .to_string();
     let provider = body.get("provider").and_then(Value::as_str).unwrap_or("OKTA").to_ascii_uppercase();
-    let &(_, _, vendor, prefix) =
-        SUPPORTED.iter().find(|(t, p, _, _)| *t == factor_type && *p == provider).ok_or_else(|| {
-            OktaError::validation(
-                "factorType",
-                format!("factorType: The factor type '{factor_type}' with provider '{provider}' is not supported"),
-            )
-        })?;
     let given = body.get("profile").cloned().unwrap_or(json!({}));
-    let text =
-        |k: &str| given.get(k).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
     let now = call.now();
     let base = call.base().to_string();
     let out = call.write(|s, ids| {
@@ -317,52 +379,11 @@ async fn enroll(Path(key): Path<String>, call: Call) -> Result<Response, OktaErr
         if s.factors.values().any(|f| f.user_id == user.id && f.factor_type == factor_type && f.provider == provider) {
             return Err(OktaError::validation("factor", "factor: A factor of this type is already set up."));
         }
-        let (profile, secret, mut status) = match factor_type.as_str() {
-            "sms" | "call" => {
-                let phone = text("phoneNumber")
-                    .filter(|p| is_phone(p))
-                    .ok_or_else(|| OktaError::validation("phoneNumber", "phoneNumber: Invalid Phone Number."))?;
-                (json!({"phoneNumber": phone}), new_code(ids), "PENDING_ACTIVATION")
-            }
-            "email" => {
-                let email = text("email").or_else(|| user.profile.get("email").and_then(Value::as_str).map(str::to_string));
-                (json!({"email": email}), new_code(ids), "PENDING_ACTIVATION")
-            }
-            "question" => {
-                let question = text("question")
-                    .ok_or_else(|| OktaError::validation("question", "question: The field cannot be left blank"))?;
-                let answer = text("answer").filter(|a| a.chars().count() >= 4).ok_or_else(|| {
-                    OktaError::validation("answer", "answer: The security question answer must be at least 4 characters in length")
-                })?;
-                let question_text =
-                    QUESTIONS.iter().find(|(q, _)| *q == question).map_or(question.clone(), |(_, t)| t.to_string());
-                (json!({"question": question, "questionText": question_text}), answer, "ACTIVE")
-            }
-            "token:software:totp" => {
-                let bytes: Vec<u8> = (0..20).map(|_| (ids.next_u64() & 0xff) as u8).collect();
-                (json!({"credentialId": user.login()}), base32(&bytes), "PENDING_ACTIVATION")
-            }
-            _ => (
-                json!({"credentialId": user.login(), "deviceType": "SmartPhone_IPhone", "name": "DTU Phone", "platform": "IOS", "version": "17.0"}),
-                alnum(ids, 20),
-                "PENDING_ACTIVATION",
-            ),
-        };
-        if activate && matches!(factor_type.as_str(), "sms" | "call" | "email") {
-            status = "ACTIVE";
+        let mut factor = build_factor(ids, &user, &factor_type, &provider, &given, now)?;
+        if activate && is_otp_by_message(&factor_type) {
+            factor.status = "ACTIVE".into();
         }
-        let factor = Factor {
-            id: okta_id(ids, prefix),
-            user_id: user.id.clone(),
-            factor_type: factor_type.clone(),
-            provider: provider.clone(),
-            vendor_name: vendor.to_string(),
-            status: status.to_string(),
-            created: now,
-            last_updated: now,
-            profile,
-            secret,
-        };
+        let status = factor.status.clone();
         s.factors.insert(factor.id.clone(), factor.clone());
         let event = if status == "ACTIVE" { "user.mfa.factor.activate" } else { "user.mfa.factor.update" };
         caller.log(s, ids, now, Event::new(event, "Enroll factor for user", vec![Target::user(&user)]));

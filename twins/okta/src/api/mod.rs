@@ -2,6 +2,7 @@
 //! the core pipeline hands it over) and answers JSON in Okta's dialect.
 
 pub mod apps;
+pub mod authenticators;
 pub mod authn;
 pub mod authservers;
 pub mod factors;
@@ -9,6 +10,7 @@ pub mod groups;
 pub mod hooks;
 pub mod idps;
 pub mod logs;
+pub mod mappings;
 pub mod oauth;
 pub mod policies;
 pub mod render;
@@ -17,6 +19,7 @@ pub mod routes;
 pub mod rules;
 pub mod schemas;
 pub mod sessions;
+pub mod tokens;
 pub mod users;
 pub mod zones;
 

@@ -903,6 +903,7 @@ async fn authorize(id: Option<String>, call: Call) -> Result<Response, Fail> {
         (None, _) => {}
     }
     let session_token = param("sessionToken");
+    let srv_name = srv.name().to_string();
     let outcome = call.write(|s, ids| {
         s.sweep(now);
         let Some(session) = s.session_tokens.get(&session_token).filter(|t| t.expires_at > now).cloned() else {
@@ -918,6 +919,8 @@ async fn authorize(id: Option<String>, call: Call) -> Result<Response, Fail> {
         if let Err(e) = srv.evaluate(s, &app, Some(&user), "authorization_code", &scopes) {
             return Ok(Err((e.error, authz::POLICY_FAILED)));
         }
+        // The headless authorize takes the session token as the user's consent.
+        super::tokens::record_consent(s, ids, &srv_name, &app, &user.id, &scopes, now);
         let code = alnum(ids, 43);
         s.auth_codes.insert(
             code.clone(),

@@ -16,11 +16,11 @@ use super::{Call, Caller};
 use crate::errors::OktaError;
 use crate::ids::okta_id;
 use crate::model::{Event, OktaState, Target};
-use crate::policy::{reorder, rule_type, PasswordRules, Policy, PolicyRule};
+use crate::policy::{maps_apps, reorder, rule_type, PasswordRules, Policy, PolicyMapping, PolicyRule};
 use crate::wire::{self, body_object, link_headers, paginate, ts, Order};
 
 pub const ROUTES: &[Route] = &[
-    route("GET", "/api/v1/policies", "okta.policies.list", Cov::Partial("no `expand=rules`, no `sortBy`")),
+    route("GET", "/api/v1/policies", "okta.policies.list", Cov::Partial("no `sortBy`, no `resourceId`")),
     route(
         "POST",
         "/api/v1/policies",
@@ -33,6 +33,17 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/api/v1/policies/{policyId}/lifecycle/activate", "okta.policies.activate", Cov::Implemented),
     route("POST", "/api/v1/policies/{policyId}/lifecycle/deactivate", "okta.policies.deactivate", Cov::Implemented),
     route("GET", "/api/v1/policies/{policyId}/rules", "okta.policies.list_rules", Cov::Implemented),
+    route("POST", "/api/v1/policies/{policyId}/clone", "okta.policies.clone", Cov::Implemented),
+    route("GET", "/api/v1/policies/{policyId}/app", "okta.policies.list_apps", Cov::Implemented),
+    route("GET", "/api/v1/policies/{policyId}/mappings", "okta.policies.list_mappings", Cov::Implemented),
+    route("POST", "/api/v1/policies/{policyId}/mappings", "okta.policies.create_mapping", Cov::Implemented),
+    route("GET", "/api/v1/policies/{policyId}/mappings/{mappingId}", "okta.policies.get_mapping", Cov::Implemented),
+    route(
+        "DELETE",
+        "/api/v1/policies/{policyId}/mappings/{mappingId}",
+        "okta.policies.delete_mapping",
+        Cov::Implemented,
+    ),
     route(
         "POST",
         "/api/v1/policies/{policyId}/rules",
@@ -63,6 +74,10 @@ pub fn routes(r: Router) -> Router {
         .route("/api/v1/policies/{policyId}/rules", get(list_rules).post(create_rule))
         .route("/api/v1/policies/{policyId}/rules/{ruleId}", get(get_rule).put(replace_rule).delete(delete_rule))
         .route("/api/v1/policies/{policyId}/rules/{ruleId}/lifecycle/{op}", post(rule_lifecycle))
+        .route("/api/v1/policies/{policyId}/clone", post(clone_policy))
+        .route("/api/v1/policies/{policyId}/app", get(list_apps))
+        .route("/api/v1/policies/{policyId}/mappings", get(list_mappings).post(create_mapping))
+        .route("/api/v1/policies/{policyId}/mappings/{mappingId}", get(get_mapping).delete(delete_mapping))
 }
 
 /// Policies one org may hold, all types together, and rules one policy may hold.
@@ -124,6 +139,13 @@ pub fn render_rule(r: &PolicyRule, base: &str) -> Value {
         }
     }
     out
+}
+
+/// A policy's rules in priority order.
+fn rules_of<'a>(s: &'a OktaState, policy_id: &str) -> Vec<&'a PolicyRule> {
+    let mut rules: Vec<&PolicyRule> = s.policy_rules.values().filter(|r| r.policy_id == policy_id).collect();
+    rules.sort_by_key(|r| (r.priority, r.id.clone()));
+    rules
 }
 
 fn policy_of(s: &OktaState, id: &str) -> Result<Policy, OktaError> {
@@ -367,6 +389,7 @@ async fn list(call: Call) -> Result<Response, OktaError> {
     // The document's listing has no page size: without `limit` every policy of the type comes back.
     let limit = call.query.limit(MAX_POLICIES, MAX_POLICIES)?;
     let after = call.query.after()?;
+    let expand_rules = call.query.text("expand").is_some_and(|e| e.split(',').any(|x| x.trim() == "rules"));
     let base = call.base().to_string();
     let (items, next) = call.read(|s| -> Result<_, OktaError> {
         let mut policies: Vec<&Policy> = s
@@ -379,7 +402,15 @@ async fn list(call: Call) -> Result<Response, OktaError> {
         policies.sort_by_key(|p| (p.priority, p.id.clone()));
         let keyed = policies.into_iter().map(|p| (p.id.clone(), p)).collect();
         let (page, next) = paginate(keyed, after, limit, Order::Other)?;
-        Ok((page.into_iter().map(|p| render_policy(p, &base)).collect::<Vec<_>>(), next))
+        let render = |p: &Policy| {
+            let mut out = render_policy(p, &base);
+            if expand_rules {
+                let rules: Vec<Value> = rules_of(s, &p.id).into_iter().map(|r| render_rule(r, &base)).collect();
+                out["_embedded"] = json!({"rules": rules});
+            }
+            out
+        };
+        Ok((page.into_iter().map(render).collect::<Vec<_>>(), next))
     })??;
     Ok(wire::page(items, link_headers(&base, "/api/v1/policies", &call.query, next.as_deref())))
 }
@@ -485,6 +516,12 @@ async fn delete_policy(Path(id): Path<String>, call: Call) -> Result<Response, O
         for k in rules {
             s.policy_rules.remove(&k);
         }
+        // Its apps go back to the default policy.
+        let mapped: Vec<String> =
+            s.policy_mappings.iter().filter(|(_, m)| m.policy_id == id).map(|(k, _)| k.clone()).collect();
+        for k in mapped {
+            s.policy_mappings.remove(&k);
+        }
         renumber_policies(s, &policy.kind, None, now);
         caller.log(s, ids, now, Event::new("policy.lifecycle.delete", "Delete policy", vec![target(&policy)]));
         Ok(())
@@ -536,9 +573,7 @@ async fn list_rules(Path(policy_id): Path<String>, call: Call) -> Result<Respons
     let base = call.base().to_string();
     let (items, next) = call.read(|s| -> Result<_, OktaError> {
         policy_of(s, &policy_id)?;
-        let mut rules: Vec<&PolicyRule> = s.policy_rules.values().filter(|r| r.policy_id == policy_id).collect();
-        rules.sort_by_key(|r| (r.priority, r.id.clone()));
-        let keyed = rules.into_iter().map(|r| (r.id.clone(), r)).collect();
+        let keyed = rules_of(s, &policy_id).into_iter().map(|r| (r.id.clone(), r)).collect();
         let (page, next) = paginate(keyed, after, limit, Order::Other)?;
         Ok((page.into_iter().map(|r| render_rule(r, &base)).collect::<Vec<_>>(), next))
     })??;
@@ -706,6 +741,198 @@ async fn rule_lifecycle(
             ("policy.rule.deactivate", "Deactivate policy rule")
         };
         log_rule(s, ids, &caller, now, (event, message), &rule, &policy);
+        Ok(())
+    })?;
+    Ok(wire::no_content())
+}
+
+// --- clone, apps, mappings -------------------------------------------------------
+
+/// Copies a policy and its rules: a new, non-system policy of the same type named
+/// `Copy of {name}`, last among its type (before the default), with the source's status.
+async fn clone_policy(Path(id): Path<String>, call: Call) -> Result<Response, OktaError> {
+    let caller = call.caller()?;
+    caller.require_scope("okta.policies.manage")?;
+    let now = call.now();
+    let base = call.base().to_string();
+    let out = call.write(|s, ids| {
+        let source = policy_of(s, &id)?;
+        if s.policies.len() >= MAX_POLICIES {
+            return Err(OktaError::validation("policy", "policy: The maximum number of policies has been reached"));
+        }
+        let new_id = okta_id(ids, "00p");
+        let name: String = format!("Copy of {}", source.name).chars().take(255).collect();
+        let copy = Policy {
+            id: new_id.clone(),
+            name,
+            priority: 0,
+            system: false,
+            created: now,
+            last_updated: now,
+            ..source.clone()
+        };
+        s.policies.insert(new_id.clone(), copy);
+        renumber_policies(s, &source.kind, Some((&new_id, None)), now);
+        let rules: Vec<PolicyRule> = rules_of(s, &id).into_iter().cloned().collect();
+        for rule in rules {
+            let rule_id = okta_id(ids, "0pr");
+            s.policy_rules.insert(
+                rule_id.clone(),
+                PolicyRule { id: rule_id, policy_id: new_id.clone(), created: now, last_updated: now, ..rule },
+            );
+        }
+        let policy = policy_of(s, &new_id)?;
+        caller.log(s, ids, now, Event::new("policy.lifecycle.create", "Create policy", vec![target(&policy)]));
+        Ok(render_policy(&policy, &base))
+    })?;
+    Ok(wire::ok(&out))
+}
+
+/// Apps one policy lists at most.
+const MAX_POLICY_APPS: usize = 1000;
+
+/// The apps a policy governs: those mapped to it and, for a default policy, those
+/// mapped to no policy of its type.
+async fn list_apps(Path(id): Path<String>, call: Call) -> Result<Response, OktaError> {
+    let caller = call.caller()?;
+    caller.require_scope("okta.policies.read")?;
+    let base = call.base().to_string();
+    let items = call.read(|s| -> Result<Vec<Value>, OktaError> {
+        let policy = policy_of(s, &id)?;
+        if !maps_apps(&policy.kind) {
+            return Ok(vec![]);
+        }
+        let mapped_to = |app_id: &str| {
+            s.policy_mappings
+                .values()
+                .filter(|m| m.app_id == app_id)
+                .find(|m| s.policies.get(&m.policy_id).is_some_and(|p| p.kind == policy.kind))
+                .map(|m| m.policy_id.clone())
+        };
+        let policies = super::apps::AppPolicies::of(s);
+        let mut apps: Vec<&crate::model::App> = s
+            .apps
+            .values()
+            .filter(|a| match mapped_to(&a.id) {
+                Some(p) => p == policy.id,
+                None => policy.system,
+            })
+            .collect();
+        apps.sort_by_key(|a| (a.created, a.id.clone()));
+        Ok(apps.into_iter().take(MAX_POLICY_APPS).map(|a| super::apps::render(a, &base, &policies)).collect())
+    })??;
+    Ok(wire::ok(&Value::Array(items)))
+}
+
+fn render_mapping(m: &PolicyMapping, base: &str) -> Value {
+    json!({
+        "id": m.id,
+        "_links": {
+            "self": {"href": format!("{base}/api/v1/policies/{}/mappings/{}", m.policy_id, m.id)},
+            "application": {"href": format!("{base}/api/v1/apps/{}", m.app_id)},
+            "policy": {"href": format!("{base}/api/v1/policies/{}", m.policy_id)},
+        }
+    })
+}
+
+fn mapping_of(s: &OktaState, policy_id: &str, id: &str) -> Result<PolicyMapping, OktaError> {
+    s.policy_mappings
+        .get(id)
+        .filter(|m| m.policy_id == policy_id && s.apps.contains_key(&m.app_id))
+        .cloned()
+        .ok_or_else(|| OktaError::not_found(id, "PolicyMapping"))
+}
+
+async fn list_mappings(Path(id): Path<String>, call: Call) -> Result<Response, OktaError> {
+    let caller = call.caller()?;
+    caller.require_scope("okta.policies.read")?;
+    let base = call.base().to_string();
+    let items = call.read(|s| -> Result<Vec<Value>, OktaError> {
+        policy_of(s, &id)?;
+        Ok(s.policy_mappings
+            .values()
+            .filter(|m| m.policy_id == id && s.apps.contains_key(&m.app_id))
+            .take(MAX_POLICY_APPS)
+            .map(|m| render_mapping(m, &base))
+            .collect())
+    })??;
+    Ok(wire::ok(&Value::Array(items)))
+}
+
+/// Maps an app to the policy; an app follows one policy of a type, so a mapping to
+/// another policy of the same type moves it.
+async fn create_mapping(Path(id): Path<String>, call: Call) -> Result<Response, OktaError> {
+    let caller = call.caller()?;
+    caller.require_scope("okta.policies.manage")?;
+    let body = body_object(&call.body)?;
+    let resource_type = body.get("resourceType").and_then(Value::as_str).unwrap_or("");
+    if resource_type != "APP" {
+        return Err(OktaError::validation("resourceType", "resourceType: Must be one of: APP"));
+    }
+    let app_id = body.get("resourceId").and_then(Value::as_str).unwrap_or("").to_string();
+    let now = call.now();
+    let base = call.base().to_string();
+    let out = call.write(|s, ids| {
+        let policy = policy_of(s, &id)?;
+        if !maps_apps(&policy.kind) {
+            return Err(OktaError::validation(
+                "policy",
+                format!("policy: Apps cannot be mapped to a policy of type {}", policy.kind),
+            ));
+        }
+        let app = s.apps.get(&app_id).cloned().ok_or_else(|| {
+            OktaError::validation("resourceId", format!("resourceId: App with id {app_id} not found."))
+        })?;
+        if let Some(existing) = s.policy_mappings.values().find(|m| m.policy_id == id && m.app_id == app_id) {
+            return Ok(render_mapping(existing, &base));
+        }
+        let moved: Vec<String> = s
+            .policy_mappings
+            .iter()
+            .filter(|(_, m)| m.app_id == app_id && s.policies.get(&m.policy_id).is_some_and(|p| p.kind == policy.kind))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in moved {
+            s.policy_mappings.remove(&k);
+        }
+        let mapping = PolicyMapping { id: okta_id(ids, "rsm"), policy_id: id.clone(), app_id: app_id.clone() };
+        s.policy_mappings.insert(mapping.id.clone(), mapping.clone());
+        caller.log(
+            s,
+            ids,
+            now,
+            Event::new("policy.lifecycle.update", "Update policy", vec![target(&policy), Target::app(&app)]),
+        );
+        Ok(render_mapping(&mapping, &base))
+    })?;
+    Ok(wire::ok(&out))
+}
+
+async fn get_mapping(Path((id, mapping_id)): Path<(String, String)>, call: Call) -> Result<Response, OktaError> {
+    let caller = call.caller()?;
+    caller.require_scope("okta.policies.read")?;
+    let base = call.base().to_string();
+    let out = call.read(|s| -> Result<Value, OktaError> {
+        policy_of(s, &id)?;
+        Ok(render_mapping(&mapping_of(s, &id, &mapping_id)?, &base))
+    })??;
+    Ok(wire::ok(&out))
+}
+
+/// Unmaps an app: it follows the default policy of the type again.
+async fn delete_mapping(Path((id, mapping_id)): Path<(String, String)>, call: Call) -> Result<Response, OktaError> {
+    let caller = call.caller()?;
+    caller.require_scope("okta.policies.manage")?;
+    let now = call.now();
+    call.write(|s, ids| {
+        let policy = policy_of(s, &id)?;
+        let mapping = mapping_of(s, &id, &mapping_id)?;
+        s.policy_mappings.remove(&mapping.id);
+        let mut targets = vec![target(&policy)];
+        if let Some(app) = s.apps.get(&mapping.app_id) {
+            targets.push(Target::app(app));
+        }
+        caller.log(s, ids, now, Event::new("policy.lifecycle.update", "Update policy", targets));
         Ok(())
     })?;
     Ok(wire::no_content())

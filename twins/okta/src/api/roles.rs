@@ -10,6 +10,7 @@ use axum::routing::{delete, get, put};
 use axum::Router;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
+use twin_core::ids::IdGen;
 
 use super::routes::{route, Cov, Route};
 use super::{render, Call, Caller};
@@ -151,13 +152,19 @@ pub const ROUTES: &[Route] = &[
         "GET",
         "/api/v1/iam/roles/{roleIdOrLabel}/permissions/{permissionType}",
         "okta.iam.roles.get_permission",
-        Cov::Partial("no permission conditions"),
+        Cov::Implemented,
     ),
     route(
         "POST",
         "/api/v1/iam/roles/{roleIdOrLabel}/permissions/{permissionType}",
         "okta.iam.roles.add_permission",
-        Cov::Partial("no permission conditions"),
+        Cov::Partial("conditions are stored, not enforced"),
+    ),
+    route(
+        "PUT",
+        "/api/v1/iam/roles/{roleIdOrLabel}/permissions/{permissionType}",
+        "okta.iam.roles.replace_permission",
+        Cov::Partial("conditions are stored, not enforced"),
     ),
     route(
         "DELETE",
@@ -218,6 +225,24 @@ pub const ROUTES: &[Route] = &[
         "okta.iam.bindings.list_members",
         Cov::Implemented,
     ),
+    route(
+        "PATCH",
+        "/api/v1/iam/resource-sets/{resourceSetId}/bindings/{roleIdOrLabel}/members",
+        "okta.iam.bindings.add_members",
+        Cov::Partial("members are users and groups by href"),
+    ),
+    route(
+        "GET",
+        "/api/v1/iam/resource-sets/{resourceSetId}/bindings/{roleIdOrLabel}/members/{memberId}",
+        "okta.iam.bindings.get_member",
+        Cov::Implemented,
+    ),
+    route(
+        "DELETE",
+        "/api/v1/iam/resource-sets/{resourceSetId}/bindings/{roleIdOrLabel}/members/{memberId}",
+        "okta.iam.bindings.remove_member",
+        Cov::Implemented,
+    ),
     route("GET", "/api/v1/iam/assignees/users", "okta.iam.assignees.list_users", Cov::Implemented),
     route("GET", "/api/v1/api-tokens", "okta.api_tokens.list", Cov::Implemented),
     route("GET", "/api/v1/api-tokens/{apiTokenId}", "okta.api_tokens.get", Cov::Implemented),
@@ -266,7 +291,7 @@ pub fn routes(r: Router) -> Router {
         .route("/api/v1/iam/roles/{roleIdOrLabel}/permissions", get(list_permissions))
         .route(
             "/api/v1/iam/roles/{roleIdOrLabel}/permissions/{permissionType}",
-            get(get_permission).post(add_permission).delete(delete_permission),
+            get(get_permission).post(add_permission).put(replace_permission).delete(delete_permission),
         )
         .route("/api/v1/iam/resource-sets", get(list_resource_sets).post(create_resource_set))
         .route(
@@ -280,7 +305,14 @@ pub fn routes(r: Router) -> Router {
             "/api/v1/iam/resource-sets/{resourceSetId}/bindings/{roleIdOrLabel}",
             get(get_binding).delete(delete_binding),
         )
-        .route("/api/v1/iam/resource-sets/{resourceSetId}/bindings/{roleIdOrLabel}/members", get(binding_members))
+        .route(
+            "/api/v1/iam/resource-sets/{resourceSetId}/bindings/{roleIdOrLabel}/members",
+            get(binding_members).patch(add_binding_members),
+        )
+        .route(
+            "/api/v1/iam/resource-sets/{resourceSetId}/bindings/{roleIdOrLabel}/members/{memberId}",
+            get(get_binding_member).delete(remove_binding_member),
+        )
         .route("/api/v1/iam/assignees/users", get(list_assignee_users))
         .route("/api/v1/api-tokens", get(list_api_tokens))
         .route("/api/v1/api-tokens/current", delete(revoke_current_api_token))
@@ -944,10 +976,38 @@ fn render_custom_role(r: &CustomRole, base: &str) -> Value {
 
 fn render_permission(r: &CustomRole, permission: &str, base: &str) -> Value {
     let me = format!("{base}/api/v1/iam/roles/{}", r.id);
-    json!({
+    let mut out = json!({
         "label": permission, "created": ts(r.created), "lastUpdated": ts(r.last_updated),
         "_links": {"self": href(format!("{me}/permissions/{permission}")), "role": href(me)}
-    })
+    });
+    if let Some(c) = r.conditions.get(permission) {
+        out["conditions"] = c.clone();
+    }
+    out
+}
+
+/// A permission's `conditions` from a create or replace body: absent or `null` (none),
+/// or an object of `include` / `exclude`, each an object of attribute lists.
+fn conditions_of(body: &Map<String, Value>) -> Result<Option<Value>, OktaError> {
+    let invalid = || {
+        OktaError::validation(
+            "conditions",
+            "conditions: Must be an object of include and exclude, each an object of lists",
+        )
+    };
+    match body.get("conditions") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(c)) => {
+            for (side, v) in c {
+                let lists_ok = v.as_object().is_some_and(|m| m.values().all(Value::is_array));
+                if !(side == "include" || side == "exclude") || !lists_ok {
+                    return Err(invalid());
+                }
+            }
+            Ok(Some(Value::Object(c.clone())))
+        }
+        Some(_) => Err(invalid()),
+    }
 }
 
 fn check_permission(p: &str) -> Result<(), OktaError> {
@@ -1022,8 +1082,15 @@ async fn create_custom_role(call: Call) -> Result<Response, OktaError> {
         if s.custom_roles.len() >= MAX_CUSTOM_ROLES {
             return Err(OktaError::validation("label", "label: Too many custom roles"));
         }
-        let role =
-            CustomRole { id: okta_id(ids, "cr0"), label, description, permissions, created: now, last_updated: now };
+        let role = CustomRole {
+            id: okta_id(ids, "cr0"),
+            label,
+            description,
+            permissions,
+            created: now,
+            last_updated: now,
+            conditions: Default::default(),
+        };
         let out = render_custom_role(&role, &base);
         s.custom_roles.insert(role.id.clone(), role);
         caller.log(s, ids, now, Event::new("iam.role.create", "Create a custom role", vec![]));
@@ -1109,9 +1176,12 @@ async fn get_permission(Path((key, p)): Path<(String, String)>, call: Call) -> R
 
 async fn change_permission(key: String, p: String, add: bool, call: Call) -> Result<Response, OktaError> {
     let caller = call.caller()?;
-    if add {
+    let conditions = if add {
         check_permission(&p)?;
-    }
+        conditions_of(&body_object(&call.body)?)?
+    } else {
+        None
+    };
     let now = call.now();
     call.write(|s, ids| {
         require_role_admin(&caller, s)?;
@@ -1124,6 +1194,10 @@ async fn change_permission(key: String, p: String, add: bool, call: Call) -> Res
                 return Err(OktaError::not_found(&p, "Permission"));
             }
             role.permissions.retain(|x| *x != p);
+            role.conditions.remove(&p);
+        }
+        if let Some(c) = conditions {
+            role.conditions.insert(p.clone(), c);
         }
         role.last_updated = now;
         s.custom_roles.insert(role.id.clone(), role);
@@ -1135,6 +1209,30 @@ async fn change_permission(key: String, p: String, add: bool, call: Call) -> Res
 
 async fn add_permission(Path((key, p)): Path<(String, String)>, call: Call) -> Result<Response, OktaError> {
     change_permission(key, p, true, call).await
+}
+
+/// Replaces a permission's conditions (none when the body has none).
+async fn replace_permission(Path((key, p)): Path<(String, String)>, call: Call) -> Result<Response, OktaError> {
+    let caller = call.caller()?;
+    let conditions = conditions_of(&body_object(&call.body)?)?;
+    let now = call.now();
+    let base = call.base().to_string();
+    let out = call.write(|s, ids| {
+        require_role_admin(&caller, s)?;
+        let mut role = custom_role(s, &key)?.clone();
+        if !role.permissions.contains(&p) {
+            return Err(OktaError::not_found(&p, "Permission"));
+        }
+        match conditions {
+            Some(c) => role.conditions.insert(p.clone(), c),
+            None => role.conditions.remove(&p),
+        };
+        role.last_updated = now;
+        s.custom_roles.insert(role.id.clone(), role.clone());
+        caller.log(s, ids, now, Event::new("iam.role.permission.update", "Update a custom role's permissions", vec![]));
+        Ok(render_permission(&role, &p, &base))
+    })?;
+    Ok(wire::ok(&out))
 }
 
 async fn delete_permission(Path((key, p)): Path<(String, String)>, call: Call) -> Result<Response, OktaError> {
@@ -1406,38 +1504,7 @@ async fn create_binding(Path(key): Path<String>, call: Call) -> Result<Response,
         require_role_admin(&caller, s)?;
         let set_id = resource_set(s, &key)?.id.clone();
         let role_id = custom_role(s, &role)?.id.clone();
-        if members.is_empty() || members.len() > MAX_TARGETS {
-            return Err(OktaError::validation("members", "members: The field cannot be left blank"));
-        }
-        for m in &members {
-            let tail = m.rsplit('/').next().unwrap_or("");
-            let kind = if m.contains("/api/v1/groups/") { "GROUP" } else { "USER" };
-            let exists = if kind == "GROUP" { s.groups.contains_key(tail) } else { s.users.contains_key(tail) };
-            if !exists {
-                return Err(OktaError::validation("members", format!("members: Invalid member: {m}")));
-            }
-            let held = s.role_assignments.values().any(|a| {
-                a.assignee_id == tail
-                    && a.custom_role_id.as_deref() == Some(role_id.as_str())
-                    && a.resource_set_id.as_deref() == Some(set_id.as_str())
-            });
-            if held {
-                continue;
-            }
-            let a = RoleAssignment {
-                id: okta_id(ids, "irb"),
-                assignee_type: kind.into(),
-                assignee_id: tail.to_string(),
-                role_type: "CUSTOM".into(),
-                custom_role_id: Some(role_id.clone()),
-                resource_set_id: Some(set_id.clone()),
-                created: now,
-                last_updated: now,
-                group_targets: vec![],
-                app_targets: vec![],
-            };
-            s.role_assignments.insert(a.id.clone(), a);
-        }
+        add_members(s, ids, &set_id, &role_id, &members, "members", now)?;
         caller.log(s, ids, now, Event::new("iam.resourceset.bindings.add", "Add a binding to a resource set", vec![]));
         Ok(render_binding(&set_id, &role_id, &base))
     })?;
@@ -1487,6 +1554,123 @@ async fn delete_binding(Path((key, role)): Path<(String, String)>, call: Call) -
     Ok(wire::no_content())
 }
 
+/// Binds `members` (user and group hrefs) to a resource set's role: each gets a role
+/// assignment unless it holds one already. `field` names the list in errors.
+fn add_members(
+    s: &mut OktaState,
+    ids: &mut IdGen,
+    set_id: &str,
+    role_id: &str,
+    members: &[String],
+    field: &str,
+    now: DateTime<Utc>,
+) -> Result<(), OktaError> {
+    if members.is_empty() || members.len() > MAX_TARGETS {
+        return Err(OktaError::validation(field, format!("{field}: The field cannot be left blank")));
+    }
+    for m in members {
+        let tail = m.rsplit('/').next().unwrap_or("");
+        let kind = if m.contains("/api/v1/groups/") { "GROUP" } else { "USER" };
+        let exists = if kind == "GROUP" { s.groups.contains_key(tail) } else { s.users.contains_key(tail) };
+        if !exists {
+            return Err(OktaError::validation(field, format!("{field}: Invalid member: {m}")));
+        }
+        let held = s.role_assignments.values().any(|a| {
+            a.assignee_id == tail
+                && a.custom_role_id.as_deref() == Some(role_id)
+                && a.resource_set_id.as_deref() == Some(set_id)
+        });
+        if held {
+            continue;
+        }
+        let a = RoleAssignment {
+            id: okta_id(ids, "irb"),
+            assignee_type: kind.into(),
+            assignee_id: tail.to_string(),
+            role_type: "CUSTOM".into(),
+            custom_role_id: Some(role_id.to_string()),
+            resource_set_id: Some(set_id.to_string()),
+            created: now,
+            last_updated: now,
+            group_targets: vec![],
+            app_targets: vec![],
+        };
+        s.role_assignments.insert(a.id.clone(), a);
+    }
+    Ok(())
+}
+
+/// A binding's member as `ResourceSetBindingMember`.
+fn render_member(a: &RoleAssignment, base: &str) -> Value {
+    let path = if a.assignee_type == "USER" { "users" } else { "groups" };
+    json!({"id": a.id, "created": ts(a.created), "lastUpdated": ts(a.last_updated),
+        "_links": {"self": href(format!("{base}/api/v1/{path}/{}", a.assignee_id))}})
+}
+
+/// The member `member_id` (a role assignment's id) of a resource set's role binding.
+fn member_of(s: &OktaState, set_id: &str, role_id: &str, member_id: &str) -> Result<RoleAssignment, OktaError> {
+    s.role_assignments
+        .get(member_id)
+        .filter(|a| a.resource_set_id.as_deref() == Some(set_id) && a.custom_role_id.as_deref() == Some(role_id))
+        .cloned()
+        .ok_or_else(|| OktaError::not_found(member_id, "ResourceSetBindingMember"))
+}
+
+/// `PATCH …/bindings/{role}/members`: adds members to an existing binding.
+async fn add_binding_members(Path((key, role)): Path<(String, String)>, call: Call) -> Result<Response, OktaError> {
+    let caller = call.caller()?;
+    let body = body_object(&call.body)?;
+    let additions = refs_of(&body, "additions");
+    let now = call.now();
+    let base = call.base().to_string();
+    let out = call.write(|s, ids| {
+        require_role_admin(&caller, s)?;
+        let set_id = resource_set(s, &key)?.id.clone();
+        let role_id = custom_role(s, &role)?.id.clone();
+        if !bound_roles(s, &set_id).contains(&role_id) {
+            return Err(OktaError::not_found(&role, "Binding"));
+        }
+        add_members(s, ids, &set_id, &role_id, &additions, "additions", now)?;
+        caller.log(s, ids, now, Event::new("iam.resourceset.bindings.add", "Add a binding to a resource set", vec![]));
+        Ok(render_binding(&set_id, &role_id, &base))
+    })?;
+    Ok(wire::ok(&out))
+}
+
+async fn get_binding_member(
+    Path((key, role, member_id)): Path<(String, String, String)>,
+    call: Call,
+) -> Result<Response, OktaError> {
+    let caller = call.caller()?;
+    caller.require_scope("okta.roles.read")?;
+    let base = call.base().to_string();
+    let out = call.read(|s| -> Result<Value, OktaError> {
+        let set_id = resource_set(s, &key)?.id.clone();
+        let role_id = custom_role(s, &role)?.id.clone();
+        Ok(render_member(&member_of(s, &set_id, &role_id, &member_id)?, &base))
+    })??;
+    Ok(wire::ok(&out))
+}
+
+/// Removes one member; a binding left without members is gone, as at Okta.
+async fn remove_binding_member(
+    Path((key, role, member_id)): Path<(String, String, String)>,
+    call: Call,
+) -> Result<Response, OktaError> {
+    let caller = call.caller()?;
+    let now = call.now();
+    call.write(|s, ids| {
+        require_role_admin(&caller, s)?;
+        let set_id = resource_set(s, &key)?.id.clone();
+        let role_id = custom_role(s, &role)?.id.clone();
+        let member = member_of(s, &set_id, &role_id, &member_id)?;
+        s.role_assignments.remove(&member.id);
+        caller.log(s, ids, now, Event::new("iam.resourceset.bindings.delete", "Delete a binding", vec![]));
+        Ok(())
+    })?;
+    Ok(wire::no_content())
+}
+
 async fn binding_members(Path((key, role)): Path<(String, String)>, call: Call) -> Result<Response, OktaError> {
     let caller = call.caller()?;
     caller.require_scope("okta.roles.read")?;
@@ -1501,11 +1685,7 @@ async fn binding_members(Path((key, role)): Path<(String, String)>, call: Call) 
                 a.resource_set_id.as_deref() == Some(set_id.as_str())
                     && a.custom_role_id.as_deref() == Some(role_id.as_str())
             })
-            .map(|a| {
-                let path = if a.assignee_type == "USER" { "users" } else { "groups" };
-                json!({"id": a.id, "created": ts(a.created), "lastUpdated": ts(a.last_updated),
-                    "_links": {"self": href(format!("{base}/api/v1/{path}/{}", a.assignee_id))}})
-            })
+            .map(|a| render_member(a, &base))
             .collect();
         Ok(json!({"members": members, "_links": {}}))
     })??;

@@ -7,8 +7,8 @@ use axum::http::Method;
 use axum::Router;
 
 use super::{
-    apps, authn, authservers, factors, groups, hooks, idps, logs, oauth, policies, roles, rules, schemas, sessions,
-    users, zones,
+    apps, authenticators, authn, authservers, factors, groups, hooks, idps, logs, mappings, oauth, policies, roles,
+    rules, schemas, sessions, tokens, users, zones,
 };
 
 /// How completely a route follows the vendor.
@@ -53,6 +53,9 @@ pub fn all() -> Vec<Route> {
         idps::ROUTES,
         roles::ROUTES,
         schemas::ROUTES,
+        authenticators::ROUTES,
+        tokens::ROUTES,
+        mappings::ROUTES,
     ]
     .concat()
 }
@@ -74,6 +77,9 @@ pub fn router() -> Router {
     let r = idps::routes(r);
     let r = roles::routes(r);
     let r = schemas::routes(r);
+    let r = authenticators::routes(r);
+    let r = tokens::routes(r);
+    let r = mappings::routes(r);
     oauth::routes(r)
 }
 
