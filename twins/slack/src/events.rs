@@ -434,6 +434,7 @@ mod tests {
                 name: "bot".into(),
                 deleted: false,
                 updated: 0,
+                profile_json: Default::default(),
             },
         );
         for (id, name) in [("U1", "alice"), ("U2", "bob"), ("UB", "bot")] {

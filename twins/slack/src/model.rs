@@ -9,6 +9,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use twin_core::ids::IdGen;
+use twin_core::store::Memo;
 use twin_core::{AnyCollection, Collection, Store};
 
 use crate::errors::SlackError;
@@ -76,6 +77,10 @@ pub struct Bot {
     pub name: String,
     pub deleted: bool,
     pub updated: i64,
+    /// The `bot_profile` every message of the bot carries, as text (bots are only ever
+    /// inserted whole, so a kept rendering cannot go stale): `(team id, JSON)`.
+    #[serde(skip)]
+    pub profile_json: Memo<(String, Box<serde_json::value::RawValue>)>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

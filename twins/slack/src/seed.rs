@@ -284,6 +284,7 @@ pub fn seed(fixture: &Fixture, ctx: &mut SeedCtx<'_>) -> Result<SlackState, Fixt
             name: bot_display.clone(),
             deleted: false,
             updated: created,
+            profile_json: Default::default(),
         },
     );
     state.users.insert(

@@ -2,6 +2,7 @@
 //! the model for a given viewer.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc, Weekday};
 use serde::ser::{Serialize, SerializeMap, Serializer};
@@ -303,6 +304,19 @@ impl Serialize for BotProfile<'_> {
     }
 }
 
+/// A bot's `bot_profile` as text, rendered once per bot and team.
+fn bot_profile_json(bot: &Bot, team: &str) -> Option<Arc<(String, Box<RawValue>)>> {
+    if let Some(kept) = bot.profile_json.get() {
+        if kept.0 == team {
+            return Some(kept);
+        }
+    }
+    let raw = serde_json::value::to_raw_value(&BotProfile { bot, team }).ok()?;
+    let kept = Arc::new((team.to_string(), raw));
+    bot.profile_json.set(kept.clone());
+    Some(kept)
+}
+
 /// A bot's `icons`, by its avatar hash.
 struct BotIcons(String);
 
@@ -358,7 +372,7 @@ impl<'a> MessageView<'a> {
 /// The `bot_profile`s of a page of messages, each rendered once: a page of a bot's
 /// posts repeats the same profile, which was most of the text to escape.
 #[derive(Default)]
-pub struct BotProfiles(BTreeMap<String, Box<RawValue>>);
+pub struct BotProfiles(BTreeMap<String, Arc<(String, Box<RawValue>)>>);
 
 impl BotProfiles {
     pub fn of<'m>(state: &SlackState, messages: impl IntoIterator<Item = &'m Message>) -> Self {
@@ -369,7 +383,7 @@ impl BotProfiles {
                 continue;
             }
             let Some(bot) = state.bots.get(bot_id) else { continue };
-            if let Ok(raw) = serde_json::value::to_raw_value(&BotProfile { bot, team }) {
+            if let Some(raw) = bot_profile_json(bot, team) {
                 rendered.insert(bot_id.clone(), raw);
             }
         }
@@ -415,9 +429,9 @@ impl Serialize for MessageView<'_> {
                 entry!("app_id", app_id);
             }
             if let Some(raw) = self.profiles.and_then(|p| p.0.get(bot_id)) {
-                entry!("bot_profile", raw);
-            } else if let Some(bot) = state.bots.get(bot_id) {
-                entry!("bot_profile", &BotProfile { bot, team });
+                entry!("bot_profile", &*raw.1);
+            } else if let Some(raw) = state.bots.get(bot_id).and_then(|bot| bot_profile_json(bot, team)) {
+                entry!("bot_profile", &*raw.1);
             }
         }
         for (key, value) in [("blocks", &m.blocks), ("attachments", &m.attachments), ("metadata", &m.metadata)] {
