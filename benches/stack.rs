@@ -8,8 +8,9 @@
 //!    credential, chaos check, journal, metrics, the twin), against a bare axum
 //!    handler that parses the same JSON and answers a Slack-sized body.
 //!    Also Okta: a `search` over the users of the 10,000-person fixture (one page of
-//!    200), and token issuance (`client_credentials` on the `default` authorization
-//!    server, a signed JWT each time).
+//!    200), token issuance (`client_credentials` on the `default` authorization
+//!    server, a signed JWT each time), and on the default fixture a user read and a
+//!    user created (staged, a new login each time).
 //!    And Google (Drive, Sheets, Docs): `files.list` with a `q` on the default fixture
 //!    and on the large one (100,000 files), a 64 KiB multipart upload and `alt=media`
 //!    download on both, `values.get` of A1:Z1000 and `values.update` of 100 cells that
@@ -165,6 +166,27 @@ fn request(method: &'static str, path: String, headers: Vec<(&'static str, Strin
             builder = builder.header(*name, value.as_str());
         }
         builder.body(Full::new(body.clone())).expect("request")
+    })
+}
+
+/// `POST /api/v1/users` (staged, no password), a new login each time.
+fn okta_create_user(org: &Value) -> MakeRequest {
+    let path = format!("{}/api/v1/users?activate=false", path_of(org["org_url"].as_str().unwrap_or_default()));
+    let auth = format!("SSWS {}", org["api_token"].as_str().unwrap_or_default());
+    let next = AtomicU64::new(0);
+    Arc::new(move || {
+        let n = next.fetch_add(1, Ordering::Relaxed);
+        let login = format!("bench.{n}@acme.test");
+        let body = json!({"profile": {"firstName": "Bench", "lastName": format!("User {n}"), "email": login, "login": login}});
+        Request::builder()
+            .method("POST")
+            .uri(path.as_str())
+            .header("host", "127.0.0.1")
+            .header("authorization", auth.as_str())
+            .header("content-type", "application/json")
+            .header("accept", "application/json")
+            .body(Full::new(Bytes::from(body.to_string())))
+            .expect("request")
     })
 }
 
@@ -392,6 +414,20 @@ fn throughput(seconds: u64, rounds: usize, connections: usize) -> Vec<Vec<Load>>
             ),
         ),
         (
+            "okta get user",
+            okta_addr,
+            request(
+                "GET",
+                format!("{}/api/v1/users/{}", path_of(&text(&default_okta, "org_url")), text(&default_okta, "admin_user_id")),
+                vec![
+                    ("authorization", format!("SSWS {}", text(&default_okta, "api_token"))),
+                    ("accept", "application/json".into()),
+                ],
+                Bytes::new(),
+            ),
+        ),
+        ("okta create user", okta_addr, okta_create_user(&default_okta)),
+        (
             "jira search/jql, 10k issues",
             jira_addr,
             request(
@@ -473,7 +509,7 @@ fn counted_json(
 }
 
 /// Loads per round: the bare baseline first, then each stack figure.
-const LOADS_PER_ROUND: usize = 20;
+const LOADS_PER_ROUND: usize = 22;
 
 /// The baseline of the upload figures (see `bare_router`).
 const BARE_UPLOAD: &str = "bare axum, 64 KiB multipart upload";

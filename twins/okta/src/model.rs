@@ -217,17 +217,40 @@ pub struct RenderedUser {
 }
 
 /// The org's users. Reads go through the collection; changes only through `insert`,
-/// `remove` and `get_mut`. Two things derived from users are kept between requests and
-/// can never be stale because those are the only ways in: each user's rendered JSON
-/// (`get_mut` drops it; a listing of 200 users copies text instead of rendering each)
-/// and the attribute indexes a users search narrows its scan with (any change drops
-/// them all, and they are built again on the next search that needs one).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(transparent)]
+/// `remove` and `get_mut`, which keeps three things derived from the users true:
+/// - the logins, lowercased, a persistent set kept in step with every change (a
+///   `get_mut` guard files the user again when dropped), so finding a user by login and
+///   checking a new login is free are lookups, not scans of the org;
+/// - each user's rendered JSON (`get_mut` drops it): a listing of 200 users copies text
+///   instead of rendering each;
+/// - the attribute indexes a users search narrows its scan with: any change drops them
+///   all, and the next search that needs one builds it again.
+#[derive(Debug, Clone, Default)]
 pub struct Users {
     all: Collection<User>,
-    #[serde(skip)]
+    /// `(lowercased login, id)`.
+    logins: imbl::OrdSet<(String, String)>,
     indexes: UserIndexes,
+}
+
+impl PartialEq for Users {
+    fn eq(&self, other: &Self) -> bool {
+        self.all == other.all
+    }
+}
+
+impl Serialize for Users {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        self.all.serialize(ser)
+    }
+}
+
+impl<'de> Deserialize<'de> for Users {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        let all = Collection::<User>::deserialize(de)?;
+        let logins = all.iter().map(|(id, u)| (u.login().to_lowercase(), id.clone())).collect();
+        Ok(Users { all, logins, indexes: UserIndexes::default() })
+    }
 }
 
 impl std::ops::Deref for Users {
@@ -237,26 +260,77 @@ impl std::ops::Deref for Users {
     }
 }
 
+/// A user being changed in place; files the user under its login again when dropped.
+pub struct UserMut<'a> {
+    user: &'a mut User,
+    logins: &'a mut imbl::OrdSet<(String, String)>,
+    login_before: String,
+}
+
+impl std::ops::Deref for UserMut<'_> {
+    type Target = User;
+    fn deref(&self) -> &User {
+        self.user
+    }
+}
+
+impl std::ops::DerefMut for UserMut<'_> {
+    fn deref_mut(&mut self) -> &mut User {
+        self.user
+    }
+}
+
+impl Drop for UserMut<'_> {
+    fn drop(&mut self) {
+        let login = self.user.login().to_lowercase();
+        if login != self.login_before {
+            let before = std::mem::take(&mut self.login_before);
+            self.logins.remove(&(before, self.user.id.clone()));
+            self.logins.insert((login, self.user.id.clone()));
+        }
+    }
+}
+
 impl Users {
     pub fn insert(&mut self, id: String, user: User) -> Option<User> {
         self.indexes = UserIndexes::default();
-        self.all.insert(id, user)
+        self.logins.insert((user.login().to_lowercase(), id.clone()));
+        let replaced = self.all.insert(id.clone(), user);
+        if let Some(old) = &replaced {
+            let old_login = old.login().to_lowercase();
+            if self.all.get(&id).is_some_and(|u| u.login().to_lowercase() != old_login) {
+                self.logins.remove(&(old_login, id));
+            }
+        }
+        replaced
     }
 
     pub fn remove(&mut self, id: &str) -> Option<User> {
         self.indexes = UserIndexes::default();
-        self.all.remove(id)
+        let removed = self.all.remove(id)?;
+        self.logins.remove(&(removed.login().to_lowercase(), id.to_string()));
+        Some(removed)
     }
 
-    pub fn get_mut(&mut self, id: &str) -> Option<&mut User> {
+    pub fn get_mut(&mut self, id: &str) -> Option<UserMut<'_>> {
         let user = self.all.get_mut(id)?;
         user.rendered.clear();
         self.indexes = UserIndexes::default();
-        Some(user)
+        let login_before = user.login().to_lowercase();
+        Some(UserMut { user, logins: &mut self.logins, login_before })
     }
 
     pub fn collection(&self) -> &Collection<User> {
         &self.all
+    }
+
+    /// The ids of the users whose login is `login` (ignoring case), in id order.
+    pub fn with_login(&self, login: &str) -> impl Iterator<Item = &str> {
+        let lower = login.to_lowercase();
+        self.logins
+            .range((lower.clone(), String::new())..)
+            .take_while(move |(l, _)| *l == lower)
+            .map(|(_, id)| id.as_str())
     }
 
     /// The index of one attribute path, built by `build` over every user if this
@@ -954,10 +1028,10 @@ impl OktaState {
         if let Some(u) = self.users.get(key) {
             return Some(u);
         }
-        let lower = key.to_lowercase();
-        if let Some(u) = self.users.values().find(|u| u.login().to_lowercase() == lower) {
+        if let Some(u) = self.users.with_login(key).next().and_then(|id| self.users.get(id)) {
             return Some(u);
         }
+        let lower = key.to_lowercase();
         if key.contains('@') {
             return None;
         }
@@ -974,8 +1048,7 @@ impl OktaState {
 
     /// Is `login` held by a user other than `except`?
     pub fn login_taken(&self, login: &str, except: Option<&str>) -> bool {
-        let lower = login.to_lowercase();
-        self.users.values().any(|u| Some(u.id.as_str()) != except && u.login().to_lowercase() == lower)
+        self.users.with_login(login).any(|id| Some(id) != except)
     }
 
     pub fn everyone_group(&self) -> Option<&Group> {
@@ -1467,6 +1540,32 @@ mod rendered_users {
     }
 
     #[test]
+    fn logins_are_found_without_a_scan_and_follow_every_change() {
+        let now = Utc::now();
+        let mut s = OktaState::new("Acme", &mut IdGen::new(1));
+        s.users.insert("00u1".into(), ann(now));
+        assert_eq!(s.find_user("ANN@acme.test").map(|u| u.id.as_str()), Some("00u1"));
+        assert!(s.login_taken("ann@ACME.test", None));
+        assert!(!s.login_taken("ann@acme.test", Some("00u1")), "a user's own login is not taken");
+
+        // A login changed in place is filed again when the change ends.
+        if let Some(mut u) = s.users.get_mut("00u1") {
+            u.profile.insert("login".into(), Value::String("anna@acme.test".into()));
+        }
+        assert!(s.find_user("ann@acme.test").is_none());
+        assert!(!s.login_taken("ann@acme.test", None));
+        assert_eq!(s.find_user("anna@acme.test").map(|u| u.id.as_str()), Some("00u1"));
+
+        // Replaced whole, then gone.
+        s.users.insert("00u1".into(), ann(now));
+        assert!(s.login_taken("ann@acme.test", None) && !s.login_taken("anna@acme.test", None));
+        let copy: OktaState = serde_json::from_value(serde_json::to_value(&s).expect("export")).expect("import");
+        assert!(copy.login_taken("ann@acme.test", None), "an imported state files its users' logins");
+        s.users.remove("00u1");
+        assert!(!s.login_taken("ann@acme.test", None));
+    }
+
+    #[test]
     fn a_listing_never_serves_a_user_as_rendered_before_a_change() {
         let now = Utc::now();
         let mut s = OktaState::new("Acme", &mut IdGen::new(1));
@@ -1481,7 +1580,7 @@ mod rendered_users {
         s.apply_lifecycle("00u1", Lifecycle::Suspend, now).expect("suspend");
         let suspended = crate::api::render::user_json(&s, &s.users["00u1"], base);
         assert!(String::from_utf8_lossy(&suspended).contains(r#""status":"SUSPENDED""#));
-        if let Some(u) = s.users.get_mut("00u1") {
+        if let Some(mut u) = s.users.get_mut("00u1") {
             u.profile.insert("firstName".into(), Value::String("Anna".into()));
         }
         let renamed = crate::api::render::user_json(&s, &s.users["00u1"], base);

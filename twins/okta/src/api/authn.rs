@@ -121,7 +121,7 @@ pub fn check_password(
                 tracing::warn!(user = %user.id, "an aged password did not expire: {e}");
             }
         }
-        if let Some(u) = s.users.get_mut(&user.id) {
+        if let Some(mut u) = s.users.get_mut(&user.id) {
             u.failed_logins = 0;
             if user.status == UserStatus::Active {
                 u.last_login = Some(now);
@@ -137,7 +137,7 @@ pub fn check_password(
     s.log(ids, now, &actor, facts, e);
     if signs_in && !right {
         let failed = user.failed_logins + 1;
-        if let Some(u) = s.users.get_mut(&user.id) {
+        if let Some(mut u) = s.users.get_mut(&user.id) {
             u.failed_logins = failed;
         }
         let max_attempts = crate::policy::max_attempts(s, &user.id);
@@ -275,7 +275,7 @@ async fn change_password(call: Call) -> Result<Response, OktaError> {
         crate::policy::check_new_password(s, &user.id, &new, crate::policy::PasswordChange::Change, now)?;
         s.apply_lifecycle(&user.id, Lifecycle::SetPassword, now)?;
         crate::policy::remember_password(s, &user.id, &old);
-        if let Some(u) = s.users.get_mut(&user.id) {
+        if let Some(mut u) = s.users.get_mut(&user.id) {
             u.password = Some(new.clone());
             u.last_login = Some(now);
         }

@@ -376,7 +376,7 @@ async fn update_user_schema(Path(key): Path<String>, call: Call) -> Result<Respo
                 .map(|u| u.id.clone())
                 .collect();
             for id in holders {
-                if let Some(u) = s.users.get_mut(&id) {
+                if let Some(mut u) = s.users.get_mut(&id) {
                     for r in &removed {
                         u.profile.remove(r);
                     }

@@ -666,7 +666,7 @@ async fn lifecycle(Path((key, op)): Path<(String, String)>, call: Call) -> Resul
         let mut temp = None;
         if with_temp {
             let password = format!("Tmp{}9a", alnum(ids, 9));
-            if let Some(u) = s.users.get_mut(&uid) {
+            if let Some(mut u) = s.users.get_mut(&uid) {
                 u.password = Some(password.clone());
                 u.password_changed = Some(now);
             }
@@ -750,7 +750,7 @@ async fn change_password(Path(key): Path<String>, call: Call) -> Result<Response
         if user.status == UserStatus::Staged {
             // Okta changes a STAGED user's password too; the user stays STAGED (and
             // unactivated), so this is no lifecycle step.
-            if let Some(u) = s.users.get_mut(&user.id) {
+            if let Some(mut u) = s.users.get_mut(&user.id) {
                 u.password_changed = Some(now);
                 u.last_updated = now;
             }
@@ -758,7 +758,7 @@ async fn change_password(Path(key): Path<String>, call: Call) -> Result<Response
             s.apply_lifecycle(&user.id, Lifecycle::SetPassword, now)?;
         }
         remember_password(s, &user.id, &old);
-        if let Some(u) = s.users.get_mut(&user.id) {
+        if let Some(mut u) = s.users.get_mut(&user.id) {
             u.password = Some(new.clone());
         }
         caller.log(
@@ -792,7 +792,7 @@ async fn change_recovery_question(Path(key): Path<String>, call: Call) -> Result
                 cause: "password: The credentials provided were incorrect.".into(),
             });
         }
-        if let Some(u) = s.users.get_mut(&user.id) {
+        if let Some(mut u) = s.users.get_mut(&user.id) {
             u.recovery_question = Some(recovery.clone());
             u.last_updated = now;
         }
@@ -875,7 +875,7 @@ async fn forgot_password_recovery_question(Path(key): Path<String>, call: Call) 
         if let Some(old) = user.password.as_deref() {
             remember_password(s, &user.id, old);
         }
-        if let Some(u) = s.users.get_mut(&user.id) {
+        if let Some(mut u) = s.users.get_mut(&user.id) {
             u.password = Some(new.clone());
             u.failed_logins = 0;
         }
@@ -976,7 +976,7 @@ mod tests {
         }
         // A change to any user drops the indexes; the next search builds them again.
         let before = s.users.index("profile.department", |all| attribute_index(all, "profile.department"));
-        if let Some(u) = s.users.get_mut("00u3") {
+        if let Some(mut u) = s.users.get_mut("00u3") {
             u.profile.insert("department".into(), json!("Engineering"));
         }
         let after = s.users.index("profile.department", |all| attribute_index(all, "profile.department"));
