@@ -227,7 +227,7 @@ pub struct RenderedUser {
 ///   all, and the next search that needs one builds it again.
 #[derive(Debug, Clone, Default)]
 pub struct Users {
-    all: Collection<User>,
+    all: Collection<Arc<User>>,
     /// `(lowercased login, id)`.
     logins: imbl::OrdSet<(String, String)>,
     indexes: UserIndexes,
@@ -247,15 +247,15 @@ impl Serialize for Users {
 
 impl<'de> Deserialize<'de> for Users {
     fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
-        let all = Collection::<User>::deserialize(de)?;
+        let all = Collection::<Arc<User>>::deserialize(de)?;
         let logins = all.iter().map(|(id, u)| (u.login().to_lowercase(), id.clone())).collect();
         Ok(Users { all, logins, indexes: UserIndexes::default() })
     }
 }
 
 impl std::ops::Deref for Users {
-    type Target = Collection<User>;
-    fn deref(&self) -> &Collection<User> {
+    type Target = Collection<Arc<User>>;
+    fn deref(&self) -> &Collection<Arc<User>> {
         &self.all
     }
 }
@@ -292,10 +292,10 @@ impl Drop for UserMut<'_> {
 }
 
 impl Users {
-    pub fn insert(&mut self, id: String, user: User) -> Option<User> {
+    pub fn insert(&mut self, id: String, user: User) -> Option<Arc<User>> {
         self.indexes = UserIndexes::default();
         self.logins.insert((user.login().to_lowercase(), id.clone()));
-        let replaced = self.all.insert(id.clone(), user);
+        let replaced = self.all.insert(id.clone(), Arc::new(user));
         if let Some(old) = &replaced {
             let old_login = old.login().to_lowercase();
             if self.all.get(&id).is_some_and(|u| u.login().to_lowercase() != old_login) {
@@ -305,7 +305,7 @@ impl Users {
         replaced
     }
 
-    pub fn remove(&mut self, id: &str) -> Option<User> {
+    pub fn remove(&mut self, id: &str) -> Option<Arc<User>> {
         self.indexes = UserIndexes::default();
         let removed = self.all.remove(id)?;
         self.logins.remove(&(removed.login().to_lowercase(), id.to_string()));
@@ -313,14 +313,16 @@ impl Users {
     }
 
     pub fn get_mut(&mut self, id: &str) -> Option<UserMut<'_>> {
-        let user = self.all.get_mut(id)?;
+        // Users sit behind `Arc`, so a write's copy of a B-tree node copies pointers;
+        // the user changed is copied here, once, when another state still shares it.
+        let user = Arc::make_mut(self.all.get_mut(id)?);
         user.rendered.clear();
         self.indexes = UserIndexes::default();
         let login_before = user.login().to_lowercase();
         Some(UserMut { user, logins: &mut self.logins, login_before })
     }
 
-    pub fn collection(&self) -> &Collection<User> {
+    pub fn collection(&self) -> &Collection<Arc<User>> {
         &self.all
     }
 
@@ -335,7 +337,11 @@ impl Users {
 
     /// The index of one attribute path, built by `build` over every user if this
     /// state has none for it yet.
-    pub fn index(&self, attr: &str, build: impl FnOnce(&Collection<User>) -> AttributeIndex) -> Arc<AttributeIndex> {
+    pub fn index(
+        &self,
+        attr: &str,
+        build: impl FnOnce(&Collection<Arc<User>>) -> AttributeIndex,
+    ) -> Arc<AttributeIndex> {
         let mut indexes = self.indexes.0.lock();
         if let Some(index) = indexes.get(attr) {
             return index.clone();
@@ -1115,7 +1121,7 @@ impl OktaState {
     ) -> Result<UserStatus, OktaError> {
         let user = self.users.get(user_id).ok_or_else(|| OktaError::not_found(user_id, "User"))?;
         let next = transition(user.status, op, user.password.is_some())?;
-        let mut user = user.clone();
+        let mut user = User::clone(user);
         if next != user.status {
             user.status = next;
             user.status_changed = Some(now);
@@ -1592,7 +1598,7 @@ mod rendered_users {
 
         // A copy of the state (a fork) starts without the rendering and never shares a stale one.
         let fork = s.clone();
-        let mut changed = fork.users["00u1"].clone();
+        let mut changed = User::clone(&fork.users["00u1"]);
         assert!(changed.rendered.get().is_none(), "a cloned user starts empty");
         changed.profile.insert("firstName".into(), Value::String("Annie".into()));
         let mut fork = fork;

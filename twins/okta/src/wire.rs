@@ -69,9 +69,14 @@ pub fn page(items: Vec<Value>, links: Vec<HeaderValue>) -> Response {
     page_text(twin_core::wire::json_body(&Value::Array(items)), links)
 }
 
+/// `200` with JSON already rendered.
+pub fn ok_text(body: impl Into<axum::body::Body>) -> Response {
+    (StatusCode::OK, [(CONTENT_TYPE, JSON)], body.into()).into_response()
+}
+
 /// A page already rendered as a JSON array, with its `Link` headers.
 pub fn page_text(body: impl Into<axum::body::Body>, links: Vec<HeaderValue>) -> Response {
-    let mut response = (StatusCode::OK, [(CONTENT_TYPE, JSON)], body.into()).into_response();
+    let mut response = ok_text(body);
     let headers: &mut HeaderMap = response.headers_mut();
     for link in links {
         headers.append(LINK, link);

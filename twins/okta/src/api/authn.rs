@@ -173,7 +173,7 @@ fn embedded_user(u: &User) -> Value {
 
 fn success(s: &mut OktaState, ids: &mut IdGen, user_id: &str, now: DateTime<Utc>) -> Value {
     let token = new_session_token(s, ids, user_id, now);
-    let user = s.users.get(user_id).map(embedded_user).unwrap_or(json!({}));
+    let user = s.users.get(user_id).map(|u| embedded_user(u)).unwrap_or(json!({}));
     json!({"expiresAt": ts(now + Duration::minutes(5)), "status": "SUCCESS", "sessionToken": token, "_embedded": user})
 }
 
@@ -222,7 +222,7 @@ async fn authn(call: Call) -> Result<Response, OktaError> {
                     format!("state:{state_token}"),
                     SessionToken { user_id: uid.clone(), expires_at: now + Duration::minutes(5) },
                 );
-                let mut embedded = s.users.get(&uid).map(embedded_user).unwrap_or(json!({}));
+                let mut embedded = s.users.get(&uid).map(|u| embedded_user(u)).unwrap_or(json!({}));
                 // The rules the new password must meet, from the policy that governs the user.
                 let rules = crate::policy::rules_for_user(s, &uid);
                 embedded["policy"] = json!({
@@ -347,7 +347,7 @@ fn mfa_policy() -> Value {
 
 /// MFA_REQUIRED: the user's active factors, each to verify; `cancel` ends it.
 fn mfa_required(s: &OktaState, uid: &str, state_token: &str, base: &str, expires: DateTime<Utc>) -> Value {
-    let mut embedded = s.users.get(uid).map(embedded_user).unwrap_or(json!({}));
+    let mut embedded = s.users.get(uid).map(|u| embedded_user(u)).unwrap_or(json!({}));
     embedded["factors"] = Value::Array(active_factors(s, uid).into_iter().map(|f| authn_factor(f, base)).collect());
     embedded["policy"] = mfa_policy();
     json!({
@@ -360,7 +360,7 @@ fn mfa_required(s: &OktaState, uid: &str, state_token: &str, base: &str, expires
 /// MFA_CHALLENGE: a code went to the factor's phone or mailbox; `next` verifies it,
 /// `prev` goes back to the factor list, `resend` sends another.
 fn mfa_challenge(s: &OktaState, f: &Factor, state_token: &str, base: &str, expires: DateTime<Utc>) -> Value {
-    let mut embedded = s.users.get(&f.user_id).map(embedded_user).unwrap_or(json!({}));
+    let mut embedded = s.users.get(&f.user_id).map(|u| embedded_user(u)).unwrap_or(json!({}));
     embedded["factor"] = authn_factor(f, base);
     embedded["policy"] = mfa_policy();
     let verify = format!("{base}/api/v1/authn/factors/{}/verify", f.id);
@@ -521,7 +521,7 @@ fn must_enroll(s: &OktaState, uid: &str) -> bool {
 /// MFA_ENROLL: the factors the user may enrol, each with its enrolment status and an
 /// `enroll` link; `cancel` ends it.
 fn mfa_enroll(s: &OktaState, uid: &str, state_token: &str, base: &str, expires: DateTime<Utc>) -> Value {
-    let mut embedded = s.users.get(uid).map(embedded_user).unwrap_or(json!({}));
+    let mut embedded = s.users.get(uid).map(|u| embedded_user(u)).unwrap_or(json!({}));
     let factors: Vec<Value> = offer_for(s, uid)
         .into_iter()
         .map(|e| {
@@ -553,7 +553,7 @@ fn mfa_enroll(s: &OktaState, uid: &str, state_token: &str, base: &str, expires: 
 /// MFA_ENROLL_ACTIVATE: the new enrolment waits for its code (`next` activates it;
 /// `resend` sends a message code again; `prev` goes back to the list).
 fn mfa_enroll_activate(s: &OktaState, f: &Factor, state_token: &str, base: &str, expires: DateTime<Utc>) -> Value {
-    let mut embedded = s.users.get(&f.user_id).map(embedded_user).unwrap_or(json!({}));
+    let mut embedded = s.users.get(&f.user_id).map(|u| embedded_user(u)).unwrap_or(json!({}));
     let mut factor = authn_factor(f, base);
     if let Some(links) = factor.as_object_mut() {
         links.remove("_links");

@@ -432,7 +432,7 @@ impl Assignee<'_> {
 
     fn check(&self, s: &OktaState) -> Result<Target, OktaError> {
         if self.kind == "users" {
-            s.users.get(self.id).map(Target::user).ok_or_else(|| OktaError::not_found(self.id, "User"))
+            s.users.get(self.id).map(|u| Target::user(u)).ok_or_else(|| OktaError::not_found(self.id, "User"))
         } else {
             s.groups.get(self.id).map(Target::group).ok_or_else(|| OktaError::not_found(self.id, "UserGroup"))
         }

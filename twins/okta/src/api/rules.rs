@@ -219,8 +219,13 @@ fn log_added(
     now: DateTime<Utc>,
 ) {
     for (_, gid) in added {
-        let targets: Vec<Target> =
-            s.users.get(user_id).map(Target::user).into_iter().chain(s.groups.get(gid).map(Target::group)).collect();
+        let targets: Vec<Target> = s
+            .users
+            .get(user_id)
+            .map(|u| Target::user(u))
+            .into_iter()
+            .chain(s.groups.get(gid).map(Target::group))
+            .collect();
         caller.log(s, ids, now, Event::new("group.user_membership.add", "Add user to group membership", targets));
     }
 }
@@ -280,7 +285,7 @@ async fn delete_rule(Path(id): Path<String>, call: Call) -> Result<Response, Okt
                     let targets: Vec<Target> = s
                         .users
                         .get(&uid)
-                        .map(Target::user)
+                        .map(|u| Target::user(u))
                         .into_iter()
                         .chain(s.groups.get(&gid).map(Target::group))
                         .collect();

@@ -2,6 +2,7 @@
 //! operations, a user's groups and credentials.
 
 use std::cmp::Ordering;
+use std::sync::Arc;
 
 use axum::extract::Path;
 use axum::response::Response;
@@ -215,8 +216,8 @@ async fn list(call: Call) -> Result<Response, OktaError> {
                 None => std::ops::Bound::Unbounded,
             };
             let scan: Box<dyn Iterator<Item = &User>> = match index {
-                Some(_) => Box::new(candidates.iter().filter_map(|id| s.users.get(*id))),
-                None => Box::new(s.users.range((from, std::ops::Bound::Unbounded)).map(|(_, u)| u)),
+                Some(_) => Box::new(candidates.iter().filter_map(|id| s.users.get(*id).map(|u| &**u))),
+                None => Box::new(s.users.range((from, std::ops::Bound::Unbounded)).map(|(_, u)| &**u)),
             };
             let mut page: Vec<&User> = Vec::with_capacity(limit + 1);
             for u in scan {
@@ -260,7 +261,7 @@ async fn list(call: Call) -> Result<Response, OktaError> {
 }
 
 /// Files every user by its values at `attr` (see [`AttributeIndex`]).
-fn attribute_index(all: &Collection<User>, attr: &str) -> AttributeIndex {
+fn attribute_index(all: &Collection<Arc<User>>, attr: &str) -> AttributeIndex {
     let mut index = AttributeIndex::default();
     for (id, u) in all.iter() {
         let mut filed: Vec<String> = Vec::new();
@@ -489,8 +490,8 @@ async fn get_user(Path(key): Path<String>, call: Call) -> Result<Response, OktaE
     check_expand(&call)?;
     let key = resolve_key(&key, &caller).to_string();
     let base = call.base().to_string();
-    let out = call.read(|s| s.user(&key).map(|u| render::user(s, u, &base)))??;
-    Ok(wire::ok(&out))
+    let out = call.read(|s| s.user(&key).map(|u| render::user_json(s, u, &base)))??;
+    Ok(wire::ok_text(out))
 }
 
 /// How an update applies: `full` replaces the profile (`PUT`), `strict` checks a new
@@ -914,8 +915,6 @@ async fn revoke_sessions(Path(key): Path<String>, call: Call) -> Result<Response
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
     use crate::model::OktaState;
     use twin_core::ids::IdGen;
