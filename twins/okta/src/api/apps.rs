@@ -622,6 +622,8 @@ const FILTER_RULES: Rules<'static> = Rules {
 async fn list(call: Call) -> Result<Response, OktaError> {
     let caller = call.caller()?;
     caller.require_scope("okta.apps.read")?;
+    // `user/{userId}` (the app as that user has it) is the one value Okta knows.
+    call.query.expand(|e| e.starts_with("user/"))?;
     let q = &call.query;
     let expr = q.text("filter").map(|f| search::compile(f, &FILTER_RULES).map_err(OktaError::search)).transpose()?;
     let keyword = q.text("q").map(str::to_lowercase);
@@ -694,6 +696,8 @@ async fn create(call: Call) -> Result<Response, OktaError> {
 async fn get_app(Path(app_id): Path<String>, call: Call) -> Result<Response, OktaError> {
     let caller = call.caller()?;
     caller.require_scope("okta.apps.read")?;
+    // `user/{userId}` (the app as that user has it) is the one value Okta knows.
+    call.query.expand(|e| e.starts_with("user/"))?;
     let base = call.base().to_string();
     let out = call.read(|s| s.app(&app_id).map(|a| render(a, &base, &AppPolicies::of(s))))??;
     Ok(wire::ok(&out))
@@ -828,7 +832,7 @@ async fn list_users(Path(app_id): Path<String>, call: Call) -> Result<Response, 
     let limit = call.query.limit(50, 500)?;
     let after = call.query.after()?;
     let keyword = call.query.text("q").map(str::to_lowercase);
-    let expand_user = call.query.text("expand") == Some("user");
+    let expand_user = call.query.expand(|e| e == "user")?.iter().any(|e| e == "user");
     let base = call.base().to_string();
     let (items, next) = call.read(|s| -> Result<_, OktaError> {
         let app = s.app(&app_id)?;
@@ -1036,7 +1040,7 @@ async fn update_user(Path((app_id, user_id)): Path<(String, String)>, call: Call
 async fn get_user(Path((app_id, user_id)): Path<(String, String)>, call: Call) -> Result<Response, OktaError> {
     let caller = call.caller()?;
     caller.require_scope("okta.apps.read")?;
-    let expand_user = call.query.text("expand") == Some("user");
+    let expand_user = call.query.expand(|e| e == "user")?.iter().any(|e| e == "user");
     let base = call.base().to_string();
     let out = call.read(|s| -> Result<Value, OktaError> {
         let app = s.app(&app_id)?;
@@ -1102,6 +1106,7 @@ fn app_group_json(a: &AppGroup, base: &str) -> Value {
 async fn list_groups(Path(app_id): Path<String>, call: Call) -> Result<Response, OktaError> {
     let caller = call.caller()?;
     caller.require_scope("okta.apps.read")?;
+    call.query.expand(|e| matches!(e, "group" | "metadata"))?;
     let limit = call.query.limit(20, 200)?;
     let after = call.query.after()?;
     let base = call.base().to_string();
@@ -1124,6 +1129,7 @@ async fn list_groups(Path(app_id): Path<String>, call: Call) -> Result<Response,
 async fn get_group(Path((app_id, group_id)): Path<(String, String)>, call: Call) -> Result<Response, OktaError> {
     let caller = call.caller()?;
     caller.require_scope("okta.apps.read")?;
+    call.query.expand(|e| matches!(e, "group" | "metadata"))?;
     let base = call.base().to_string();
     let out = call.read(|s| -> Result<Value, OktaError> {
         s.app(&app_id)?;
