@@ -116,9 +116,10 @@ fn custom_app_name(label: &str) -> String {
     format!("{stem}_1")
 }
 
-/// The VPN notification every app carries (off unless an admin sets it).
+/// The VPN notification every app carries (off unless an admin sets it), as Okta's
+/// recorded answers show it: no zone lists while the connection is DISABLED.
 fn vpn_notifications() -> Value {
-    json!({"vpn": {"network": {"connection": "DISABLED", "include": [], "exclude": []}}})
+    json!({"vpn": {"network": {"connection": "DISABLED"}, "message": null, "helpUrl": null}})
 }
 
 /// A SAML 2.0 app's sign-on settings as Okta fills them in for a custom app.
@@ -172,11 +173,12 @@ fn defaults(mode: &str, url: &str, ids: &mut IdGen, id: &str) -> (Value, Value) 
     match mode {
         "BOOKMARK" => (
             json!({"app": {"requestIntegration": false, "url": url}, "notes": notes}),
-            json!({"userNameTemplate": user_name_template}),
+            json!({"userNameTemplate": user_name_template, "signing": {}}),
         ),
         "BASIC_AUTH" => (
             json!({"app": {"url": url, "authURL": url}, "notes": notes}),
-            json!({"scheme": "EDIT_USERNAME_AND_PASSWORD", "userNameTemplate": user_name_template, "revealPassword": false}),
+            json!({"scheme": "EDIT_USERNAME_AND_PASSWORD", "userNameTemplate": user_name_template,
+                   "revealPassword": false, "signing": {}}),
         ),
         "BROWSER_PLUGIN" => (
             json!({"app": {"buttonField": "", "passwordField": "", "usernameField": "", "url": url,
