@@ -159,7 +159,7 @@ pub fn new_session_token(s: &mut OktaState, ids: &mut IdGen, user_id: &str, now:
     token
 }
 
-fn embedded_user(u: &User) -> Value {
+pub(super) fn embedded_user(u: &User) -> Value {
     let p = |k: &str| u.profile.get(k).cloned().unwrap_or(Value::Null);
     // The user's own locale and time zone; an org's defaults where the profile has none.
     let or = |k: &str, default: &str| u.profile.get(k).filter(|v| !v.is_null()).cloned().unwrap_or(json!(default));
@@ -171,7 +171,21 @@ fn embedded_user(u: &User) -> Value {
     }})
 }
 
-fn success(s: &mut OktaState, ids: &mut IdGen, user_id: &str, now: DateTime<Utc>) -> Value {
+/// The rules a new password must meet, from the policy that governs the user, as a
+/// transaction that asks for one embeds them.
+pub(super) fn password_policy(s: &OktaState, uid: &str) -> Value {
+    let rules = crate::policy::rules_for_user(s, uid);
+    json!({
+        "complexity": {
+            "minLength": rules.min_length, "minLowerCase": rules.min_lower, "minUpperCase": rules.min_upper,
+            "minNumber": rules.min_number, "minSymbol": rules.min_symbol,
+            "excludeUsername": rules.exclude_username,
+        },
+        "age": {"minAgeMinutes": rules.min_age_minutes, "historyCount": rules.history_count},
+    })
+}
+
+pub(super) fn success(s: &mut OktaState, ids: &mut IdGen, user_id: &str, now: DateTime<Utc>) -> Value {
     let token = new_session_token(s, ids, user_id, now);
     let user = s.users.get(user_id).map(embedded_user).unwrap_or(json!({}));
     json!({"expiresAt": ts(now + Duration::minutes(5)), "status": "SUCCESS", "sessionToken": token, "_embedded": user})
@@ -223,16 +237,7 @@ async fn authn(call: Call) -> Result<Response, OktaError> {
                     SessionToken { user_id: uid.clone(), expires_at: now + Duration::minutes(5) },
                 );
                 let mut embedded = s.users.get(&uid).map(embedded_user).unwrap_or(json!({}));
-                // The rules the new password must meet, from the policy that governs the user.
-                let rules = crate::policy::rules_for_user(s, &uid);
-                embedded["policy"] = json!({
-                    "complexity": {
-                        "minLength": rules.min_length, "minLowerCase": rules.min_lower, "minUpperCase": rules.min_upper,
-                        "minNumber": rules.min_number, "minSymbol": rules.min_symbol,
-                        "excludeUsername": rules.exclude_username,
-                    },
-                    "age": {"minAgeMinutes": rules.min_age_minutes, "historyCount": rules.history_count},
-                });
+                embedded["policy"] = password_policy(s, &uid);
                 Ok(json!({
                     "stateToken": state_token,
                     "expiresAt": ts(now + Duration::minutes(5)),
@@ -301,6 +306,7 @@ async fn cancel(call: Call) -> Result<Response, OktaError> {
     call.write(|s, _| {
         let live = [format!("state:{state_token}"), format!("{MFA}{state_token}"), format!("{ENROLL}{state_token}")]
             .into_iter()
+            .chain(super::recovery::state_keys(&state_token))
             .find(|k| s.session_tokens.get(k).is_some_and(|t| t.expires_at > now))
             .ok_or_else(invalid_state_token)?;
         s.session_tokens.remove(&live);
@@ -309,7 +315,7 @@ async fn cancel(call: Call) -> Result<Response, OktaError> {
     Ok(wire::ok(&json!({})))
 }
 
-fn invalid_state_token() -> OktaError {
+pub(super) fn invalid_state_token() -> OktaError {
     OktaError::Other { status: 403, code: "E0000011".into(), summary: "Invalid token provided".into() }
 }
 
@@ -323,7 +329,7 @@ fn active_factors<'a>(s: &'a OktaState, user_id: &str) -> Vec<&'a Factor> {
     s.factors.values().filter(|f| f.user_id == user_id && f.status == "ACTIVE").collect()
 }
 
-fn post_link(href: String) -> Value {
+pub(super) fn post_link(href: String) -> Value {
     json!({"href": href, "hints": {"allow": ["POST"]}})
 }
 
