@@ -109,8 +109,10 @@ const NOTES: &str = "## Twin specifics
   `sharedSecret`, or a message code in the state; `resend`, `prev`), and
   `/api/v1/authn/factors/{id}/lifecycle/activate` with the code goes on to MFA_ENROLL while a
   required factor is missing, else SUCCESS. A security question enrols at once; a push
-  activation is approved at once. No `skip` link for optional factors. Not served: remembered
-  devices.
+  activation is approved at once. Once the required factors are enrolled, factors the enrollment
+  policy offers as optional and the user lacks are offered again (MFA_ENROLL) with a `skip` link;
+  `/api/v1/authn/skip` ends the transaction in SUCCESS (403 E0000079 while a required factor is
+  missing). Not served: remembered devices.
 - **Recovery** (`/api/v1/authn/recovery/password` and `/unlock`): `factorType` EMAIL answers
   RECOVERY_CHALLENGE alike for anyone and puts the recovery token in the user's mailbox (the
   state's `session_tokens`, keyed `rtoken:{PASSWORD|UNLOCK}:{token}`); SMS and CALL send a code to

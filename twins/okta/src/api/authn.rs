@@ -37,6 +37,7 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/api/v1/authn/factors", "okta.authn.enroll_factor", Cov::Extra),
     route("POST", "/api/v1/authn/factors/{factorId}/lifecycle/activate", "okta.authn.activate_factor", Cov::Extra),
     route("POST", "/api/v1/authn/factors/{factorId}/lifecycle/resend", "okta.authn.resend_activation", Cov::Extra),
+    route("POST", "/api/v1/authn/skip", "okta.authn.skip", Cov::Extra),
 ];
 
 pub fn routes(r: Router) -> Router {
@@ -49,6 +50,7 @@ pub fn routes(r: Router) -> Router {
         .route("/api/v1/authn/factors", post(enroll_factor))
         .route("/api/v1/authn/factors/{factorId}/lifecycle/activate", post(activate_factor))
         .route("/api/v1/authn/factors/{factorId}/lifecycle/resend", post(resend_activation))
+        .route("/api/v1/authn/skip", post(skip))
 }
 
 /// What a password check concluded.
@@ -549,11 +551,25 @@ fn mfa_enroll(s: &OktaState, uid: &str, state_token: &str, base: &str, expires: 
         })
         .collect();
     embedded["factors"] = Value::Array(factors);
+    let mut links = json!({"cancel": post_link(format!("{base}/api/v1/authn/cancel"))});
+    // With every required factor enrolled, the optional ones left may be skipped.
+    if !must_enroll(s, uid) {
+        links["skip"] = post_link(format!("{base}/api/v1/authn/skip"));
+    }
     json!({
         "stateToken": state_token, "expiresAt": ts(expires), "status": "MFA_ENROLL",
         "_embedded": embedded,
-        "_links": {"cancel": post_link(format!("{base}/api/v1/authn/cancel"))}
+        "_links": links
     })
+}
+
+/// Factors the governing enrollment policy offers as optional that the user has not
+/// enrolled (offered, with `skip`, once the required ones are enrolled).
+fn optional_left(s: &OktaState, uid: &str) -> bool {
+    crate::policy::enrollment_for_user(s, uid)
+        .offer
+        .iter()
+        .any(|e| !e.required && !has_active(s, uid, e.factor_type, e.provider))
 }
 
 /// MFA_ENROLL_ACTIVATE: the new enrolment waits for its code (`next` activates it;
@@ -618,11 +634,31 @@ fn after_enrolment(
     base: &str,
     now: DateTime<Utc>,
 ) -> Value {
-    if must_enroll(s, &session.user_id) {
+    if must_enroll(s, &session.user_id) || optional_left(s, &session.user_id) {
         return mfa_enroll(s, &session.user_id, state_token, base, session.expires_at);
     }
     s.session_tokens.remove(&format!("{ENROLL}{state_token}"));
     success(s, ids, &session.user_id, now)
+}
+
+/// Skips the optional factors of an MFA_ENROLL that offered `skip`: SUCCESS. While a
+/// required factor is missing there is nothing to skip to (403 E0000079).
+async fn skip(call: Call) -> Result<Response, OktaError> {
+    let (_, state_token) = state_token_of(&call)?;
+    let now = call.now();
+    let out = call.write(|s, ids| {
+        let session = enroll_session(s, &state_token, now)?;
+        if must_enroll(s, &session.user_id) {
+            return Err(OktaError::Other {
+                status: 403,
+                code: "E0000079".into(),
+                summary: "This operation is not allowed in the current authentication state.".into(),
+            });
+        }
+        s.session_tokens.remove(&format!("{ENROLL}{state_token}"));
+        Ok(success(s, ids, &session.user_id, now))
+    })?;
+    Ok(wire::ok(&out))
 }
 
 fn log_factor(
