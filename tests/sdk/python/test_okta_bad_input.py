@@ -168,3 +168,30 @@ def test_malformed_requests_get_the_vendor_status_and_code(universe, method, pat
     assert resp.status_code == status, resp.text[:200]
     assert resp.json()["errorCode"] == code
     conforms(resp.json(), "Error")
+
+
+@pytest.mark.parametrize(
+    "patch",
+    [
+        {"settings": {"oauthClient": 7}},
+        {"settings": {"app": "x"}},
+        {"settings": {"signOn": []}},
+        {"credentials": {"oauthClient": "x"}},
+        {"credentials": {"userNameTemplate": 5}},
+    ],
+    ids=["oauthClient", "app", "signOn", "credentials-oauthClient", "userNameTemplate"],
+)
+def test_an_app_body_with_a_mistyped_nested_object_is_refused_and_changes_nothing(universe, patch):
+    apps = raw(universe, "GET", "/api/v1/apps").json()
+    app = next(a for a in apps if a["signOnMode"] == "OPENID_CONNECT")
+    for key, value in patch.items():
+        app = {**app, key: {**app[key], **value}}
+    resp = raw(universe, "PUT", f"/api/v1/apps/{app['id']}", json=app)
+    assert resp.status_code == 400, resp.text[:300]
+    assert resp.json()["errorCode"] == "E0000001"
+    conforms(resp.json(), "Error")
+    created = raw(universe, "POST", "/api/v1/apps", json={"name": "oidc_client", "label": "Typed", "signOnMode": "OPENID_CONNECT", **patch})
+    assert created.status_code == 400 and created.json()["errorCode"] == "E0000001", created.text[:300]
+    # nothing changed, and the twin still answers
+    assert raw(universe, "GET", f"/api/v1/apps/{app['id']}").json()["settings"] == next(a for a in apps if a["id"] == app["id"])["settings"]
+    assert [a["id"] for a in raw(universe, "GET", "/api/v1/apps").json()] == [a["id"] for a in apps]

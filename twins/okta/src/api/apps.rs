@@ -116,6 +116,20 @@ fn custom_app_name(label: &str) -> String {
     format!("{stem}_1")
 }
 
+/// Refuses a body that made one of `keys` of `value` anything but an object or null
+/// (400 E0000001), as a wrong type elsewhere in an app is refused.
+fn nested_objects(value: &Value, root: &str, keys: &[&str]) -> Result<(), OktaError> {
+    for key in keys {
+        if value.get(*key).is_some_and(|v| !v.is_object() && !v.is_null()) {
+            return Err(OktaError::validation(
+                format!("{root}.{key}"),
+                format!("{root}.{key}: Does not match required type: object"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The VPN notification every app carries (off unless an admin sets it), as Okta's
 /// recorded answers show it: no zone lists while the connection is DISABLED.
 fn vpn_notifications() -> Value {
@@ -448,6 +462,9 @@ fn app_from_body(
         }
         merge(&mut credentials, patch);
     }
+    // The objects the twin fills in below must stay objects (or null).
+    nested_objects(&settings, "settings", &["app", "oauthClient", "signOn", "notifications", "notes"])?;
+    nested_objects(&credentials, "credentials", &["oauthClient", "userNameTemplate", "signing", "password"])?;
     if mode == "OPENID_CONNECT" {
         // The client id is the app id unless the body chose one; secrets only for secret methods.
         let client_id =
