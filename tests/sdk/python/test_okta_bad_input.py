@@ -195,3 +195,22 @@ def test_an_app_body_with_a_mistyped_nested_object_is_refused_and_changes_nothin
     # nothing changed, and the twin still answers
     assert raw(universe, "GET", f"/api/v1/apps/{app['id']}").json()["settings"] == next(a for a in apps if a["id"] == app["id"])["settings"]
     assert [a["id"] for a in raw(universe, "GET", "/api/v1/apps").json()] == [a["id"] for a in apps]
+
+
+@pytest.mark.parametrize("attribute", ["title", "displayName", "secondEmail", "mobilePhone", "timezone", "manager"])
+@pytest.mark.parametrize("junk", [7, [], {"a": 1}], ids=["number", "array", "object"])
+def test_a_base_profile_attribute_of_the_wrong_type_is_refused_and_changes_nothing(universe, attribute, junk):
+    user = raw(universe, "GET", "/api/v1/users?limit=1").json()[0]
+    for method in ["POST", "PUT"]:
+        body = {"profile": {**user["profile"], attribute: junk}}
+        resp = raw(universe, method, f"/api/v1/users/{user['id']}", json=body)
+        assert resp.status_code == 400, (method, resp.text[:300])
+        err = resp.json()
+        assert err["errorCode"] == "E0000001" and err["errorCauses"] == [
+            {"errorSummary": f"{attribute}: Does not match required type: string"}
+        ], err
+    created = raw(universe, "POST", "/api/v1/users?activate=false", json={"profile": {
+        "firstName": "Ty", "lastName": "Ped", "email": "typed@acme.test", "login": "typed@acme.test", attribute: junk}})
+    assert created.status_code == 400 and created.json()["errorCode"] == "E0000001", created.text[:300]
+    assert raw(universe, "GET", f"/api/v1/users/{user['id']}").json()["profile"] == user["profile"]
+    assert raw(universe, "GET", "/api/v1/users/typed@acme.test").status_code == 404
