@@ -101,6 +101,16 @@ const SERVED_MODES: &str =
     "BOOKMARK, BASIC_AUTH, BROWSER_PLUGIN, SECURE_PASSWORD_STORE, OPENID_CONNECT, SAML_2_0, AUTO_LOGIN";
 
 /// Modes of custom apps (no catalog template): Okta names each instance itself.
+/// The name of an app's sign-in link (`visibility.appLinks`, `_links.appLinks`), as
+/// Okta's recorded apps have it: `login` for a template app, `oidc_client_link` for
+/// an OpenID Connect client, `{name}_link` for a custom app.
+fn link_name(app_name: &str) -> String {
+    match app_name {
+        "bookmark" | "template_basic_auth" | "template_swa" | "template_sps" => "login".to_string(),
+        other => format!("{other}_link"),
+    }
+}
+
 fn is_custom_mode(mode: &str) -> bool {
     matches!(mode, "SAML_2_0" | "AUTO_LOGIN")
 }
@@ -380,7 +390,7 @@ pub fn build_app(input: &AppInput, ids: &mut IdGen, now: DateTime<Utc>) -> Resul
         created: now,
         last_updated: now,
         accessibility: json!({"selfService": false, "errorRedirectUrl": null, "loginRedirectUrl": null}),
-        visibility: json!({"autoSubmitToolbar": false, "hide": {"iOS": false, "web": false}, "appLinks": {name: true}}),
+        visibility: json!({"autoSubmitToolbar": false, "hide": {"iOS": false, "web": false}, "appLinks": {link_name(name): true}}),
         features: vec![],
         settings,
         credentials,
@@ -500,7 +510,7 @@ fn app_from_body(
         .or_else(|| existing.map(|e| e.label.clone()))
         .unwrap_or_default();
     let mut visibility = existing.map_or_else(
-        || json!({"autoSubmitToolbar": false, "hide": {"iOS": false, "web": false}, "appLinks": {name.clone(): true}}),
+        || json!({"autoSubmitToolbar": false, "hide": {"iOS": false, "web": false}, "appLinks": {link_name(&name): true}}),
         |e| e.visibility.clone(),
     );
     if let Some(v) = body.get("visibility").filter(|v| v.is_object()) {
@@ -584,7 +594,7 @@ pub fn render(a: &App, base: &str, policies: &AppPolicies) -> Value {
     let me = format!("{base}/api/v1/apps/{}", a.id);
     let lifecycle = if a.status == AppStatus::Active { "deactivate" } else { "activate" };
     let mut links = json!({
-        "appLinks": [{"name": a.name, "href": format!("{base}/home/{}/{}/aln{}", a.name, a.id, a.id.get(3..).unwrap_or_default()), "type": "text/html"}],
+        "appLinks": [{"name": link_name(&a.name), "href": format!("{base}/home/{}/{}/aln{}", a.name, a.id, a.id.get(3..).unwrap_or_default()), "type": "text/html"}],
         "groups": {"href": format!("{me}/groups")},
         "logo": [{"name": "medium", "href": format!("{base}/assets/img/logos/default.png"), "type": "image/png"}],
         "users": {"href": format!("{me}/users")},
