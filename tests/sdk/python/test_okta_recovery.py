@@ -180,6 +180,9 @@ def test_unlock_by_sms_unlocks_after_the_question(universe, control):
         anon(universe, "/api/v1/authn", {"username": "dave@acme.test", "password": f"wrong-{i}"})
     locked = anon(universe, "/api/v1/authn", {"username": "dave@acme.test", "password": SEEDED_PASSWORD}).json()
     assert locked["status"] == "LOCKED_OUT" and link(locked, "next").endswith("/api/v1/authn/recovery/unlock")
+    # okta-auth-js's recorded LOCKED_OUT: an empty `_embedded`, `next` (unlock) and `cancel`
+    assert locked["_embedded"] == {} and set(locked["_links"]) == {"next", "cancel"}
+    assert locked["_links"]["next"]["name"] == "unlock" and link(locked, "cancel").endswith("/api/v1/authn/cancel")
     started = post_to(universe, link(locked, "next"), {"username": "dave@acme.test", "factorType": "SMS"})
     assert started.status_code == 200, started.text
     body = started.json()

@@ -252,9 +252,14 @@ async fn authn(call: Call) -> Result<Response, OktaError> {
                     }
                 }))
             }
+            // As okta-auth-js records it: no user, `next` to unlock, `cancel`.
             Verdict::LockedOut(_) => Ok(json!({
                 "status": "LOCKED_OUT",
-                "_links": {"next": {"name": "unlock", "href": format!("{base}/api/v1/authn/recovery/unlock"), "hints": {"allow": ["POST"]}}}
+                "_embedded": {},
+                "_links": {
+                    "next": {"name": "unlock", "href": format!("{base}/api/v1/authn/recovery/unlock"), "hints": {"allow": ["POST"]}},
+                    "cancel": post_link(format!("{base}/api/v1/authn/cancel")),
+                }
             })),
             Verdict::Failed => Err(OktaError::AuthenticationFailed),
         })
