@@ -312,3 +312,13 @@ async def test_optional_factors_left_after_the_required_ones_may_be_skipped(okta
     assert post_authn(universe, "/api/v1/authn/skip", state).status_code == 403
     erin = unwrap(await okta.get_user("erin@acme.test"))
     assert [f.factor_type for f in unwrap(await okta.list_factors(erin.id))] == ["sms"]
+
+
+def test_the_relay_state_comes_back_with_the_transaction(universe):
+    # okta-auth-js's recorded transactions carry the relayState the sign-in sent.
+    body = {"username": "carol@acme.test", "password": SEEDED_PASSWORD, "relayState": "/myapp/deep/link"}
+    done = raw(universe, "POST", "/api/v1/authn", json=body, headers={})
+    assert done.status_code == 200 and done.json()["status"] == "SUCCESS", done.text
+    assert done.json()["relayState"] == "/myapp/deep/link"
+    plain = raw(universe, "POST", "/api/v1/authn", json={**body, "relayState": None}, headers={})
+    assert "relayState" not in plain.json()

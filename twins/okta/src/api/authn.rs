@@ -265,7 +265,12 @@ async fn authn(call: Call) -> Result<Response, OktaError> {
         })
     })?;
     // Failures are committed (they count toward the lockout) before the error goes out.
-    Ok(wire::ok(&out?))
+    let mut out = out?;
+    // The caller's relayState comes back with the transaction, as Okta echoes it.
+    if let (Some(relay), Some(o)) = (body.get("relayState").and_then(Value::as_str), out.as_object_mut()) {
+        o.insert("relayState".into(), json!(relay));
+    }
+    Ok(wire::ok(&out))
 }
 
 async fn change_password(call: Call) -> Result<Response, OktaError> {
