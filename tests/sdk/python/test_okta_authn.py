@@ -154,6 +154,8 @@ async def test_mfa_required_challenge_and_verify_follow_their_links(okta, univer
     assert required["_links"] == {"cancel": cancel}
     [listed] = required["_embedded"]["factors"]
     assert (listed["id"], listed["factorType"]) == (factor_id, "sms")
+    # okta-auth-js's recorded MFA_REQUIRED masks the phone number
+    assert listed["profile"]["phoneNumber"] == "+1 XXX-XXX-0142"
     assert listed["_links"]["verify"] == {"href": verify, "hints": {"allow": ["POST"]}}
     state = {"stateToken": required["stateToken"]}
 

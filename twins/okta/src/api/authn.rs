@@ -345,11 +345,57 @@ pub(super) fn post_link(href: String) -> Value {
     json!({"href": href, "hints": {"allow": ["POST"]}})
 }
 
+/// `+1 XXX-XXX-6688` for a North American number; elsewhere every digit but the
+/// last four becomes `X`.
+fn mask_phone(number: &str) -> String {
+    let digits: Vec<char> = number.chars().filter(char::is_ascii_digit).collect();
+    if digits.len() < 4 {
+        return number.to_string();
+    }
+    let last: String = digits[digits.len() - 4..].iter().collect();
+    if number.starts_with("+1") && digits.len() == 11 {
+        return format!("+1 XXX-XXX-{last}");
+    }
+    let hidden = digits.len() - 4;
+    let mut seen = 0;
+    number
+        .chars()
+        .map(|c| {
+            if c.is_ascii_digit() {
+                seen += 1;
+                if seen <= hidden {
+                    return 'X';
+                }
+            }
+            c
+        })
+        .collect()
+}
+
+/// `a...1@example.com`: the first and last characters of the mailbox name.
+fn mask_email(email: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) if local.chars().count() >= 2 => {
+            let first = local.chars().next().unwrap_or_default();
+            let last = local.chars().last().unwrap_or_default();
+            format!("{first}...{last}@{domain}")
+        }
+        _ => email.to_string(),
+    }
+}
+
 /// A factor as a transaction embeds it: no secrets, a `verify` link into /authn.
 fn authn_factor(f: &Factor, base: &str) -> Value {
     let mut profile = f.profile.clone();
     if let Some(p) = profile.as_object_mut() {
         p.remove("answer");
+        // A transaction shows the phone and the mailbox masked, as Okta's recorded ones do.
+        if let Some(n) = p.get("phoneNumber").and_then(Value::as_str).map(mask_phone) {
+            p.insert("phoneNumber".into(), json!(n));
+        }
+        if let Some(e) = p.get("email").and_then(Value::as_str).map(mask_email) {
+            p.insert("email".into(), json!(e));
+        }
     }
     json!({
         "id": f.id, "factorType": f.factor_type, "provider": f.provider, "vendorName": f.vendor_name,
@@ -784,4 +830,18 @@ async fn resend_activation(Path(factor_id): Path<String>, call: Call) -> Result<
         Ok(mfa_enroll_activate(s, &factor, &state_token, &base, session.expires_at))
     })?;
     Ok(wire::ok(&out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phones_and_mailboxes_are_masked_as_okta_masks_them() {
+        assert_eq!(mask_phone("+15555550142"), "+1 XXX-XXX-0142");
+        assert_eq!(mask_phone("+44 7700 900123"), "+XX XXXX XX0123");
+        assert_eq!(mask_phone("12"), "12");
+        assert_eq!(mask_email("administrator1@clouditude.net"), "a...1@clouditude.net");
+        assert_eq!(mask_email("a@b.c"), "a@b.c");
+    }
 }
