@@ -214,3 +214,15 @@ def test_a_base_profile_attribute_of_the_wrong_type_is_refused_and_changes_nothi
     assert created.status_code == 400 and created.json()["errorCode"] == "E0000001", created.text[:300]
     assert raw(universe, "GET", f"/api/v1/users/{user['id']}").json()["profile"] == user["profile"]
     assert raw(universe, "GET", "/api/v1/users/typed@acme.test").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "token,status,code",
+    [(5, 401, "E0000004"), (True, 401, "E0000004"), ([], 400, "E0000003"), ({"a": 1}, 400, "E0000003"), ("", 400, "E0000001")],
+    ids=["number", "bool", "array", "object", "blank"],
+)
+def test_a_session_token_of_the_wrong_type(universe, token, status, code):
+    resp = raw(universe, "POST", "/api/v1/sessions", json={"sessionToken": token})
+    assert resp.status_code == status, resp.text
+    assert resp.json()["errorCode"] == code
+    conforms(resp.json(), "Error")
