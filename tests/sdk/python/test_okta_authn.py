@@ -154,6 +154,8 @@ async def test_mfa_required_challenge_and_verify_follow_their_links(okta, univer
     assert required["_links"] == {"cancel": cancel}
     [listed] = required["_embedded"]["factors"]
     assert (listed["id"], listed["factorType"]) == (factor_id, "sms")
+    # okta-auth-js's recorded MFA_REQUIRED masks the phone number
+    assert listed["profile"]["phoneNumber"] == "+1 XXX-XXX-0142"
     assert listed["_links"]["verify"] == {"href": verify, "hints": {"allow": ["POST"]}}
     state = {"stateToken": required["stateToken"]}
 
@@ -275,3 +277,50 @@ async def test_an_enrollment_policy_requires_an_active_authenticators_factor(okt
     assert [(f.factor_type, f.status) for f in unwrap(await okta.list_factors(erin.id))] == [("sms", "ACTIVE")]
     # The requirement is met: the password is enough again (the sign-on rule asks for no factor).
     assert authn(universe, "erin@acme.test", SEEDED_PASSWORD).json()["status"] == "SUCCESS"
+
+
+async def test_optional_factors_left_after_the_required_ones_may_be_skipped(okta, universe, control):
+    base = universe["okta"]["org_url"]
+    policy = raw(universe, "GET", "/api/v1/policies?type=MFA_ENROLL").json()[0]
+    policy["settings"]["authenticators"] += [
+        {"key": "phone_number", "enroll": {"self": "REQUIRED"}},
+        {"key": "security_question", "enroll": {"self": "OPTIONAL"}},
+    ]
+    assert raw(universe, "PUT", f"/api/v1/policies/{policy['id']}", json=policy).status_code == 200
+    for key in ("phone_number", "security_question"):
+        found = next(a for a in unwrap(await okta.list_authenticators()) if a.key == key)
+        unwrap(await okta.activate_authenticator(found.id))
+
+    enroll = authn(universe, "erin@acme.test", SEEDED_PASSWORD).json()
+    assert enroll["status"] == "MFA_ENROLL" and "skip" not in enroll["_links"], enroll
+    state = {"stateToken": enroll["stateToken"]}
+    # A required factor is missing: nothing to skip to.
+    early = post_authn(universe, "/api/v1/authn/skip", state)
+    assert early.status_code == 403 and early.json()["errorCode"] == "E0000079", early.text
+
+    sms = {**state, "factorType": "sms", "provider": "OKTA", "profile": {"phoneNumber": "+15555550199"}}
+    factor_id = post_authn(universe, "/api/v1/authn/factors", sms).json()["_embedded"]["factor"]["id"]
+    code = control.get(f"universes/{universe['id']}/state?service=okta").json()["okta"]["factors"][factor_id]["secret"]
+    optional = post_authn(universe, f"/api/v1/authn/factors/{factor_id}/lifecycle/activate", {**state, "passCode": code}).json()
+    # The required factor is in: the optional question is offered, with `skip`.
+    assert optional["status"] == "MFA_ENROLL" and optional["stateToken"] == enroll["stateToken"], optional
+    assert optional["_links"]["skip"] == {"href": f"{base}/api/v1/authn/skip", "hints": {"allow": ["POST"]}}
+    offered = {(f["factorType"], f["enrollment"], f["status"]) for f in optional["_embedded"]["factors"]}
+    assert ("question", "OPTIONAL", "NOT_SETUP") in offered and ("sms", "REQUIRED", "ACTIVE") in offered
+    skipped = post_authn(universe, "/api/v1/authn/skip", state)
+    assert skipped.status_code == 200, skipped.text
+    assert skipped.json()["status"] == "SUCCESS" and skipped.json()["sessionToken"]
+    # The transaction is over.
+    assert post_authn(universe, "/api/v1/authn/skip", state).status_code == 403
+    erin = unwrap(await okta.get_user("erin@acme.test"))
+    assert [f.factor_type for f in unwrap(await okta.list_factors(erin.id))] == ["sms"]
+
+
+def test_the_relay_state_comes_back_with_the_transaction(universe):
+    # okta-auth-js's recorded transactions carry the relayState the sign-in sent.
+    body = {"username": "carol@acme.test", "password": SEEDED_PASSWORD, "relayState": "/myapp/deep/link"}
+    done = raw(universe, "POST", "/api/v1/authn", json=body, headers={})
+    assert done.status_code == 200 and done.json()["status"] == "SUCCESS", done.text
+    assert done.json()["relayState"] == "/myapp/deep/link"
+    plain = raw(universe, "POST", "/api/v1/authn", json={**body, "relayState": None}, headers={})
+    assert "relayState" not in plain.json()

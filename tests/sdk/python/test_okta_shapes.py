@@ -404,3 +404,45 @@ async def test_change_password_works_for_staged_users_who_stay_staged(okta, univ
         {"oldPassword": {"value": SEEDED_PASSWORD}, "newPassword": {"value": "Suspended-Passw0rd!"}}
     )
     api_error(await okta.change_password(ivan.id, frozen), 403, "E0000038")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": "bookmark", "label": "BM", "settings": {"app": {"requestIntegration": False, "url": "https://example.com/bm"}}},
+        {
+            "name": "template_swa",
+            "label": "SWA",
+            "settings": {"app": {"buttonField": "b", "passwordField": "p", "usernameField": "u", "url": "https://example.com/login"}},
+        },
+    ],
+    ids=["bookmark", "swa"],
+)
+def test_app_vpn_notifications_and_signing_as_okta_records_them(universe, body):
+    # okta-sdk-python's recorded bookmark and SWA apps: a DISABLED VPN notification has no
+    # zone lists but a null message and help URL; password and bookmark apps sign with {}.
+    created = raw(universe, "POST", "/api/v1/apps", json=body)
+    assert created.status_code == 200, created.text
+    for app in [created.json(), raw(universe, "GET", f"/api/v1/apps/{created.json()['id']}").json()]:
+        assert app["settings"]["notifications"] == {"vpn": {"network": {"connection": "DISABLED"}, "message": None, "helpUrl": None}}
+        assert app["credentials"]["signing"] == {}
+        assert app["settings"]["app"]["url"].startswith("https://example.com/")
+
+
+@pytest.mark.parametrize(
+    "body,link",
+    [
+        ({"name": "bookmark", "label": "BM", "settings": {"app": {"requestIntegration": False, "url": "https://example.com/bm"}}}, "login"),
+        ({"name": "template_swa", "label": "SWA", "settings": {"app": {"buttonField": "b", "passwordField": "p", "usernameField": "u", "url": "https://example.com/login"}}}, "login"),
+        ({"name": "oidc_client", "label": "OIDC", "signOnMode": "OPENID_CONNECT", "settings": {"oauthClient": {"redirect_uris": ["https://example.com/cb"], "grant_types": ["authorization_code"], "response_types": ["code"]}}}, "oidc_client_link"),
+    ],
+    ids=["bookmark", "swa", "oidc"],
+)
+def test_an_apps_sign_in_link_is_named_as_okta_names_it(universe, body, link):
+    # Okta's recorded apps (okta-sdk-python cassettes): `login` for template apps,
+    # `oidc_client_link` for an OpenID Connect client.
+    created = raw(universe, "POST", "/api/v1/apps", json=body)
+    assert created.status_code == 200, created.text
+    app = created.json()
+    assert app["visibility"]["appLinks"] == {link: True}
+    assert [x["name"] for x in app["_links"]["appLinks"]] == [link]

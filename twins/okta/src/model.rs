@@ -456,6 +456,13 @@ pub fn validate_profile(profile: &Map<String, Value>) -> Result<(), OktaError> {
             Some(_) => fail(name, "Does not match required type: string".into()),
         }
     }
+    // The other base attributes are strings too (null clears one).
+    for (name, ..) in crate::schema::USER_BASE {
+        let checked_above = matches!(*name, "login" | "email" | "firstName" | "lastName");
+        if !checked_above && profile.get(*name).is_some_and(|v| !v.is_string() && !v.is_null()) {
+            fail(name, "Does not match required type: string".into());
+        }
+    }
     if let Some(login) = text("login") {
         if !is_email(login) {
             fail("login", "Username must be in the form of an email address".into());

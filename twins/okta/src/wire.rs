@@ -112,6 +112,19 @@ impl Query {
         }
     }
 
+    /// The comma-separated values of `expand`, each one `known` accepts; any other
+    /// value is refused as Okta refuses it (400 E0000001).
+    pub fn expand(&self, known: impl Fn(&str) -> bool) -> Result<Vec<String>, OktaError> {
+        let asked: Vec<String> = self
+            .text("expand")
+            .map(|e| e.split(',').map(str::trim).filter(|x| !x.is_empty()).map(str::to_string).collect())
+            .unwrap_or_default();
+        match asked.iter().find(|e| !known(e)) {
+            Some(bad) => Err(OktaError::validation("expand", format!("expand: Invalid expand value: {bad}"))),
+            None => Ok(asked),
+        }
+    }
+
     /// `limit`, clamped to `max`; a value that is not a number is a validation error.
     pub fn limit(&self, default: usize, max: usize) -> Result<usize, OktaError> {
         match self.text("limit") {

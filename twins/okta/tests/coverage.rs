@@ -109,8 +109,23 @@ const NOTES: &str = "## Twin specifics
   `sharedSecret`, or a message code in the state; `resend`, `prev`), and
   `/api/v1/authn/factors/{id}/lifecycle/activate` with the code goes on to MFA_ENROLL while a
   required factor is missing, else SUCCESS. A security question enrols at once; a push
-  activation is approved at once. No `skip` link for optional factors. Not served: recovery and
-  unlock flows, remembered devices.
+  activation is approved at once. Once the required factors are enrolled, factors the enrollment
+  policy offers as optional and the user lacks are offered again (MFA_ENROLL) with a `skip` link;
+  `/api/v1/authn/skip` ends the transaction in SUCCESS (403 E0000079 while a required factor is
+  missing). Not served: remembered devices.
+- **Recovery** (`/api/v1/authn/recovery/password` and `/unlock`): `factorType` EMAIL answers
+  RECOVERY_CHALLENGE alike for anyone and puts the recovery token in the user's mailbox (the
+  state's `session_tokens`, keyed `rtoken:{PASSWORD|UNLOCK}:{token}`); SMS and CALL send a code to
+  the user's active factor of that type (`factors.{id}.secret`), verified at
+  `/api/v1/authn/recovery/factors/{type}/verify`; a request with an API token and no `factorType`
+  (a trusted application) gets the recovery token itself. Tokens from `forgot_password` and
+  `reset_password` links, the mailbox or a trusted application redeem at
+  `/api/v1/authn/recovery/token` (once, for an hour). Then the recovery question (RECOVERY,
+  skipped for a user without one), and PASSWORD_RESET (`/api/v1/authn/credentials/reset_password`,
+  the password policy enforced, history and minimum age included) → SUCCESS with a session
+  token, or for an unlock SUCCESS with the user unlocked. A user who may not recover gets 403
+  E0000034 (password) or E0000032 (unlock, when not locked out); the twin's choice for a user
+  without the named phone factor is 400 E0000001.
 - **Authorize** is headless: it needs a `sessionToken` from `/api/v1/authn` (else
   `error=login_required`), and the user must be assigned to the app.
 - **JWTs** are RS256 with `kid`, from RSA-2048 keys shipped with the crate (test data).

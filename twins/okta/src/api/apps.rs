@@ -101,6 +101,16 @@ const SERVED_MODES: &str =
     "BOOKMARK, BASIC_AUTH, BROWSER_PLUGIN, SECURE_PASSWORD_STORE, OPENID_CONNECT, SAML_2_0, AUTO_LOGIN";
 
 /// Modes of custom apps (no catalog template): Okta names each instance itself.
+/// The name of an app's sign-in link (`visibility.appLinks`, `_links.appLinks`), as
+/// Okta's recorded apps have it: `login` for a template app, `oidc_client_link` for
+/// an OpenID Connect client, `{name}_link` for a custom app.
+fn link_name(app_name: &str) -> String {
+    match app_name {
+        "bookmark" | "template_basic_auth" | "template_swa" | "template_sps" => "login".to_string(),
+        other => format!("{other}_link"),
+    }
+}
+
 fn is_custom_mode(mode: &str) -> bool {
     matches!(mode, "SAML_2_0" | "AUTO_LOGIN")
 }
@@ -116,9 +126,24 @@ fn custom_app_name(label: &str) -> String {
     format!("{stem}_1")
 }
 
-/// The VPN notification every app carries (off unless an admin sets it).
+/// Refuses a body that made one of `keys` of `value` anything but an object or null
+/// (400 E0000001), as a wrong type elsewhere in an app is refused.
+fn nested_objects(value: &Value, root: &str, keys: &[&str]) -> Result<(), OktaError> {
+    for key in keys {
+        if value.get(*key).is_some_and(|v| !v.is_object() && !v.is_null()) {
+            return Err(OktaError::validation(
+                format!("{root}.{key}"),
+                format!("{root}.{key}: Does not match required type: object"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The VPN notification every app carries (off unless an admin sets it), as Okta's
+/// recorded answers show it: no zone lists while the connection is DISABLED.
 fn vpn_notifications() -> Value {
-    json!({"vpn": {"network": {"connection": "DISABLED", "include": [], "exclude": []}}})
+    json!({"vpn": {"network": {"connection": "DISABLED"}, "message": null, "helpUrl": null}})
 }
 
 /// A SAML 2.0 app's sign-on settings as Okta fills them in for a custom app.
@@ -172,11 +197,12 @@ fn defaults(mode: &str, url: &str, ids: &mut IdGen, id: &str) -> (Value, Value) 
     match mode {
         "BOOKMARK" => (
             json!({"app": {"requestIntegration": false, "url": url}, "notes": notes}),
-            json!({"userNameTemplate": user_name_template}),
+            json!({"userNameTemplate": user_name_template, "signing": {}}),
         ),
         "BASIC_AUTH" => (
             json!({"app": {"url": url, "authURL": url}, "notes": notes}),
-            json!({"scheme": "EDIT_USERNAME_AND_PASSWORD", "userNameTemplate": user_name_template, "revealPassword": false}),
+            json!({"scheme": "EDIT_USERNAME_AND_PASSWORD", "userNameTemplate": user_name_template,
+                   "revealPassword": false, "signing": {}}),
         ),
         "BROWSER_PLUGIN" => (
             json!({"app": {"buttonField": "", "passwordField": "", "usernameField": "", "url": url,
@@ -364,7 +390,7 @@ pub fn build_app(input: &AppInput, ids: &mut IdGen, now: DateTime<Utc>) -> Resul
         created: now,
         last_updated: now,
         accessibility: json!({"selfService": false, "errorRedirectUrl": null, "loginRedirectUrl": null}),
-        visibility: json!({"autoSubmitToolbar": false, "hide": {"iOS": false, "web": false}, "appLinks": {name: true}}),
+        visibility: json!({"autoSubmitToolbar": false, "hide": {"iOS": false, "web": false}, "appLinks": {link_name(name): true}}),
         features: vec![],
         settings,
         credentials,
@@ -446,6 +472,9 @@ fn app_from_body(
         }
         merge(&mut credentials, patch);
     }
+    // The objects the twin fills in below must stay objects (or null).
+    nested_objects(&settings, "settings", &["app", "oauthClient", "signOn", "notifications", "notes"])?;
+    nested_objects(&credentials, "credentials", &["oauthClient", "userNameTemplate", "signing", "password"])?;
     if mode == "OPENID_CONNECT" {
         // The client id is the app id unless the body chose one; secrets only for secret methods.
         let client_id =
@@ -481,7 +510,7 @@ fn app_from_body(
         .or_else(|| existing.map(|e| e.label.clone()))
         .unwrap_or_default();
     let mut visibility = existing.map_or_else(
-        || json!({"autoSubmitToolbar": false, "hide": {"iOS": false, "web": false}, "appLinks": {name.clone(): true}}),
+        || json!({"autoSubmitToolbar": false, "hide": {"iOS": false, "web": false}, "appLinks": {link_name(&name): true}}),
         |e| e.visibility.clone(),
     );
     if let Some(v) = body.get("visibility").filter(|v| v.is_object()) {
@@ -565,7 +594,7 @@ pub fn render(a: &App, base: &str, policies: &AppPolicies) -> Value {
     let me = format!("{base}/api/v1/apps/{}", a.id);
     let lifecycle = if a.status == AppStatus::Active { "deactivate" } else { "activate" };
     let mut links = json!({
-        "appLinks": [{"name": a.name, "href": format!("{base}/home/{}/{}/aln{}", a.name, a.id, a.id.get(3..).unwrap_or_default()), "type": "text/html"}],
+        "appLinks": [{"name": link_name(&a.name), "href": format!("{base}/home/{}/{}/aln{}", a.name, a.id, a.id.get(3..).unwrap_or_default()), "type": "text/html"}],
         "groups": {"href": format!("{me}/groups")},
         "logo": [{"name": "medium", "href": format!("{base}/assets/img/logos/default.png"), "type": "image/png"}],
         "users": {"href": format!("{me}/users")},
@@ -622,6 +651,8 @@ const FILTER_RULES: Rules<'static> = Rules {
 async fn list(call: Call) -> Result<Response, OktaError> {
     let caller = call.caller()?;
     caller.require_scope("okta.apps.read")?;
+    // `user/{userId}` (the app as that user has it) is the one value Okta knows.
+    call.query.expand(|e| e.starts_with("user/"))?;
     let q = &call.query;
     let expr = q.text("filter").map(|f| search::compile(f, &FILTER_RULES).map_err(OktaError::search)).transpose()?;
     let keyword = q.text("q").map(str::to_lowercase);
@@ -694,6 +725,8 @@ async fn create(call: Call) -> Result<Response, OktaError> {
 async fn get_app(Path(app_id): Path<String>, call: Call) -> Result<Response, OktaError> {
     let caller = call.caller()?;
     caller.require_scope("okta.apps.read")?;
+    // `user/{userId}` (the app as that user has it) is the one value Okta knows.
+    call.query.expand(|e| e.starts_with("user/"))?;
     let base = call.base().to_string();
     let out = call.read(|s| s.app(&app_id).map(|a| render(a, &base, &AppPolicies::of(s))))??;
     Ok(wire::ok(&out))
@@ -828,7 +861,7 @@ async fn list_users(Path(app_id): Path<String>, call: Call) -> Result<Response, 
     let limit = call.query.limit(50, 500)?;
     let after = call.query.after()?;
     let keyword = call.query.text("q").map(str::to_lowercase);
-    let expand_user = call.query.text("expand") == Some("user");
+    let expand_user = call.query.expand(|e| e == "user")?.iter().any(|e| e == "user");
     let base = call.base().to_string();
     let (items, next) = call.read(|s| -> Result<_, OktaError> {
         let app = s.app(&app_id)?;
@@ -1036,7 +1069,7 @@ async fn update_user(Path((app_id, user_id)): Path<(String, String)>, call: Call
 async fn get_user(Path((app_id, user_id)): Path<(String, String)>, call: Call) -> Result<Response, OktaError> {
     let caller = call.caller()?;
     caller.require_scope("okta.apps.read")?;
-    let expand_user = call.query.text("expand") == Some("user");
+    let expand_user = call.query.expand(|e| e == "user")?.iter().any(|e| e == "user");
     let base = call.base().to_string();
     let out = call.read(|s| -> Result<Value, OktaError> {
         let app = s.app(&app_id)?;
@@ -1102,6 +1135,7 @@ fn app_group_json(a: &AppGroup, base: &str) -> Value {
 async fn list_groups(Path(app_id): Path<String>, call: Call) -> Result<Response, OktaError> {
     let caller = call.caller()?;
     caller.require_scope("okta.apps.read")?;
+    call.query.expand(|e| matches!(e, "group" | "metadata"))?;
     let limit = call.query.limit(20, 200)?;
     let after = call.query.after()?;
     let base = call.base().to_string();
@@ -1124,6 +1158,7 @@ async fn list_groups(Path(app_id): Path<String>, call: Call) -> Result<Response,
 async fn get_group(Path((app_id, group_id)): Path<(String, String)>, call: Call) -> Result<Response, OktaError> {
     let caller = call.caller()?;
     caller.require_scope("okta.apps.read")?;
+    call.query.expand(|e| matches!(e, "group" | "metadata"))?;
     let base = call.base().to_string();
     let out = call.read(|s| -> Result<Value, OktaError> {
         s.app(&app_id)?;

@@ -37,6 +37,7 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/api/v1/authn/factors", "okta.authn.enroll_factor", Cov::Extra),
     route("POST", "/api/v1/authn/factors/{factorId}/lifecycle/activate", "okta.authn.activate_factor", Cov::Extra),
     route("POST", "/api/v1/authn/factors/{factorId}/lifecycle/resend", "okta.authn.resend_activation", Cov::Extra),
+    route("POST", "/api/v1/authn/skip", "okta.authn.skip", Cov::Extra),
 ];
 
 pub fn routes(r: Router) -> Router {
@@ -49,6 +50,7 @@ pub fn routes(r: Router) -> Router {
         .route("/api/v1/authn/factors", post(enroll_factor))
         .route("/api/v1/authn/factors/{factorId}/lifecycle/activate", post(activate_factor))
         .route("/api/v1/authn/factors/{factorId}/lifecycle/resend", post(resend_activation))
+        .route("/api/v1/authn/skip", post(skip))
 }
 
 /// What a password check concluded.
@@ -159,7 +161,7 @@ pub fn new_session_token(s: &mut OktaState, ids: &mut IdGen, user_id: &str, now:
     token
 }
 
-fn embedded_user(u: &User) -> Value {
+pub(super) fn embedded_user(u: &User) -> Value {
     let p = |k: &str| u.profile.get(k).cloned().unwrap_or(Value::Null);
     // The user's own locale and time zone; an org's defaults where the profile has none.
     let or = |k: &str, default: &str| u.profile.get(k).filter(|v| !v.is_null()).cloned().unwrap_or(json!(default));
@@ -171,7 +173,21 @@ fn embedded_user(u: &User) -> Value {
     }})
 }
 
-fn success(s: &mut OktaState, ids: &mut IdGen, user_id: &str, now: DateTime<Utc>) -> Value {
+/// The rules a new password must meet, from the policy that governs the user, as a
+/// transaction that asks for one embeds them.
+pub(super) fn password_policy(s: &OktaState, uid: &str) -> Value {
+    let rules = crate::policy::rules_for_user(s, uid);
+    json!({
+        "complexity": {
+            "minLength": rules.min_length, "minLowerCase": rules.min_lower, "minUpperCase": rules.min_upper,
+            "minNumber": rules.min_number, "minSymbol": rules.min_symbol,
+            "excludeUsername": rules.exclude_username,
+        },
+        "age": {"minAgeMinutes": rules.min_age_minutes, "historyCount": rules.history_count},
+    })
+}
+
+pub(super) fn success(s: &mut OktaState, ids: &mut IdGen, user_id: &str, now: DateTime<Utc>) -> Value {
     let token = new_session_token(s, ids, user_id, now);
     let user = s.users.get(user_id).map(|u| embedded_user(u)).unwrap_or(json!({}));
     json!({"expiresAt": ts(now + Duration::minutes(5)), "status": "SUCCESS", "sessionToken": token, "_embedded": user})
@@ -223,16 +239,7 @@ async fn authn(call: Call) -> Result<Response, OktaError> {
                     SessionToken { user_id: uid.clone(), expires_at: now + Duration::minutes(5) },
                 );
                 let mut embedded = s.users.get(&uid).map(|u| embedded_user(u)).unwrap_or(json!({}));
-                // The rules the new password must meet, from the policy that governs the user.
-                let rules = crate::policy::rules_for_user(s, &uid);
-                embedded["policy"] = json!({
-                    "complexity": {
-                        "minLength": rules.min_length, "minLowerCase": rules.min_lower, "minUpperCase": rules.min_upper,
-                        "minNumber": rules.min_number, "minSymbol": rules.min_symbol,
-                        "excludeUsername": rules.exclude_username,
-                    },
-                    "age": {"minAgeMinutes": rules.min_age_minutes, "historyCount": rules.history_count},
-                });
+                embedded["policy"] = password_policy(s, &uid);
                 Ok(json!({
                     "stateToken": state_token,
                     "expiresAt": ts(now + Duration::minutes(5)),
@@ -245,15 +252,25 @@ async fn authn(call: Call) -> Result<Response, OktaError> {
                     }
                 }))
             }
+            // As okta-auth-js records it: no user, `next` to unlock, `cancel`.
             Verdict::LockedOut(_) => Ok(json!({
                 "status": "LOCKED_OUT",
-                "_links": {"next": {"name": "unlock", "href": format!("{base}/api/v1/authn/recovery/unlock"), "hints": {"allow": ["POST"]}}}
+                "_embedded": {},
+                "_links": {
+                    "next": {"name": "unlock", "href": format!("{base}/api/v1/authn/recovery/unlock"), "hints": {"allow": ["POST"]}},
+                    "cancel": post_link(format!("{base}/api/v1/authn/cancel")),
+                }
             })),
             Verdict::Failed => Err(OktaError::AuthenticationFailed),
         })
     })?;
     // Failures are committed (they count toward the lockout) before the error goes out.
-    Ok(wire::ok(&out?))
+    let mut out = out?;
+    // The caller's relayState comes back with the transaction, as Okta echoes it.
+    if let (Some(relay), Some(o)) = (body.get("relayState").and_then(Value::as_str), out.as_object_mut()) {
+        o.insert("relayState".into(), json!(relay));
+    }
+    Ok(wire::ok(&out))
 }
 
 async fn change_password(call: Call) -> Result<Response, OktaError> {
@@ -301,6 +318,7 @@ async fn cancel(call: Call) -> Result<Response, OktaError> {
     call.write(|s, _| {
         let live = [format!("state:{state_token}"), format!("{MFA}{state_token}"), format!("{ENROLL}{state_token}")]
             .into_iter()
+            .chain(super::recovery::state_keys(&state_token))
             .find(|k| s.session_tokens.get(k).is_some_and(|t| t.expires_at > now))
             .ok_or_else(invalid_state_token)?;
         s.session_tokens.remove(&live);
@@ -309,7 +327,7 @@ async fn cancel(call: Call) -> Result<Response, OktaError> {
     Ok(wire::ok(&json!({})))
 }
 
-fn invalid_state_token() -> OktaError {
+pub(super) fn invalid_state_token() -> OktaError {
     OktaError::Other { status: 403, code: "E0000011".into(), summary: "Invalid token provided".into() }
 }
 
@@ -323,8 +341,47 @@ fn active_factors<'a>(s: &'a OktaState, user_id: &str) -> Vec<&'a Factor> {
     s.factors.values().filter(|f| f.user_id == user_id && f.status == "ACTIVE").collect()
 }
 
-fn post_link(href: String) -> Value {
+pub(super) fn post_link(href: String) -> Value {
     json!({"href": href, "hints": {"allow": ["POST"]}})
+}
+
+/// `+1 XXX-XXX-6688` for a North American number; elsewhere every digit but the
+/// last four becomes `X`.
+fn mask_phone(number: &str) -> String {
+    let digits: Vec<char> = number.chars().filter(char::is_ascii_digit).collect();
+    if digits.len() < 4 {
+        return number.to_string();
+    }
+    let last: String = digits[digits.len() - 4..].iter().collect();
+    if number.starts_with("+1") && digits.len() == 11 {
+        return format!("+1 XXX-XXX-{last}");
+    }
+    let hidden = digits.len() - 4;
+    let mut seen = 0;
+    number
+        .chars()
+        .map(|c| {
+            if c.is_ascii_digit() {
+                seen += 1;
+                if seen <= hidden {
+                    return 'X';
+                }
+            }
+            c
+        })
+        .collect()
+}
+
+/// `a...1@example.com`: the first and last characters of the mailbox name.
+fn mask_email(email: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) if local.chars().count() >= 2 => {
+            let first = local.chars().next().unwrap_or_default();
+            let last = local.chars().last().unwrap_or_default();
+            format!("{first}...{last}@{domain}")
+        }
+        _ => email.to_string(),
+    }
 }
 
 /// A factor as a transaction embeds it: no secrets, a `verify` link into /authn.
@@ -332,6 +389,13 @@ fn authn_factor(f: &Factor, base: &str) -> Value {
     let mut profile = f.profile.clone();
     if let Some(p) = profile.as_object_mut() {
         p.remove("answer");
+        // A transaction shows the phone and the mailbox masked, as Okta's recorded ones do.
+        if let Some(n) = p.get("phoneNumber").and_then(Value::as_str).map(mask_phone) {
+            p.insert("phoneNumber".into(), json!(n));
+        }
+        if let Some(e) = p.get("email").and_then(Value::as_str).map(mask_email) {
+            p.insert("email".into(), json!(e));
+        }
     }
     json!({
         "id": f.id, "factorType": f.factor_type, "provider": f.provider, "vendorName": f.vendor_name,
@@ -543,11 +607,25 @@ fn mfa_enroll(s: &OktaState, uid: &str, state_token: &str, base: &str, expires: 
         })
         .collect();
     embedded["factors"] = Value::Array(factors);
+    let mut links = json!({"cancel": post_link(format!("{base}/api/v1/authn/cancel"))});
+    // With every required factor enrolled, the optional ones left may be skipped.
+    if !must_enroll(s, uid) {
+        links["skip"] = post_link(format!("{base}/api/v1/authn/skip"));
+    }
     json!({
         "stateToken": state_token, "expiresAt": ts(expires), "status": "MFA_ENROLL",
         "_embedded": embedded,
-        "_links": {"cancel": post_link(format!("{base}/api/v1/authn/cancel"))}
+        "_links": links
     })
+}
+
+/// Factors the governing enrollment policy offers as optional that the user has not
+/// enrolled (offered, with `skip`, once the required ones are enrolled).
+fn optional_left(s: &OktaState, uid: &str) -> bool {
+    crate::policy::enrollment_for_user(s, uid)
+        .offer
+        .iter()
+        .any(|e| !e.required && !has_active(s, uid, e.factor_type, e.provider))
 }
 
 /// MFA_ENROLL_ACTIVATE: the new enrolment waits for its code (`next` activates it;
@@ -612,11 +690,31 @@ fn after_enrolment(
     base: &str,
     now: DateTime<Utc>,
 ) -> Value {
-    if must_enroll(s, &session.user_id) {
+    if must_enroll(s, &session.user_id) || optional_left(s, &session.user_id) {
         return mfa_enroll(s, &session.user_id, state_token, base, session.expires_at);
     }
     s.session_tokens.remove(&format!("{ENROLL}{state_token}"));
     success(s, ids, &session.user_id, now)
+}
+
+/// Skips the optional factors of an MFA_ENROLL that offered `skip`: SUCCESS. While a
+/// required factor is missing there is nothing to skip to (403 E0000079).
+async fn skip(call: Call) -> Result<Response, OktaError> {
+    let (_, state_token) = state_token_of(&call)?;
+    let now = call.now();
+    let out = call.write(|s, ids| {
+        let session = enroll_session(s, &state_token, now)?;
+        if must_enroll(s, &session.user_id) {
+            return Err(OktaError::Other {
+                status: 403,
+                code: "E0000079".into(),
+                summary: "This operation is not allowed in the current authentication state.".into(),
+            });
+        }
+        s.session_tokens.remove(&format!("{ENROLL}{state_token}"));
+        Ok(success(s, ids, &session.user_id, now))
+    })?;
+    Ok(wire::ok(&out))
 }
 
 fn log_factor(
@@ -732,4 +830,18 @@ async fn resend_activation(Path(factor_id): Path<String>, call: Call) -> Result<
         Ok(mfa_enroll_activate(s, &factor, &state_token, &base, session.expires_at))
     })?;
     Ok(wire::ok(&out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phones_and_mailboxes_are_masked_as_okta_masks_them() {
+        assert_eq!(mask_phone("+15555550142"), "+1 XXX-XXX-0142");
+        assert_eq!(mask_phone("+44 7700 900123"), "+XX XXXX XX0123");
+        assert_eq!(mask_phone("12"), "12");
+        assert_eq!(mask_email("administrator1@clouditude.net"), "a...1@clouditude.net");
+        assert_eq!(mask_email("a@b.c"), "a@b.c");
+    }
 }

@@ -13,6 +13,7 @@ pub mod logs;
 pub mod mappings;
 pub mod oauth;
 pub mod policies;
+pub mod recovery;
 pub mod render;
 pub mod roles;
 pub mod routes;

@@ -1135,6 +1135,7 @@ fn grant_json(g: &ScopeGrant, base: &str) -> Value {
 async fn list_grants(Path(app_id): Path<String>, call: Call) -> Result<Response, OktaError> {
     let caller = call.caller()?;
     caller.require_scope("okta.apps.read")?;
+    call.query.expand(|e| e == "scope")?;
     let base = call.base().to_string();
     let items = call.read(|s| -> Result<Vec<Value>, OktaError> {
         s.app(&app_id)?;
@@ -1186,6 +1187,7 @@ async fn grant_scope(Path(app_id): Path<String>, call: Call) -> Result<Response,
 async fn get_grant(Path((app_id, grant_id)): Path<(String, String)>, call: Call) -> Result<Response, OktaError> {
     let caller = call.caller()?;
     caller.require_scope("okta.apps.read")?;
+    call.query.expand(|e| e == "scope")?;
     let base = call.base().to_string();
     let out = call.read(|s| {
         s.grants

@@ -379,6 +379,7 @@ fn policy_input(s: &OktaState, kind: &str, body: &Map<String, Value>) -> Result<
 async fn list(call: Call) -> Result<Response, OktaError> {
     let caller = call.caller()?;
     caller.require_scope("okta.policies.read")?;
+    call.query.expand(|e| e == "rules")?;
     let kind =
         call.query.text("type").map(str::to_string).ok_or(OktaError::MissingParameter { name: "type".into() })?;
     if rule_type(&kind).is_none() {
@@ -460,6 +461,7 @@ async fn create(call: Call) -> Result<Response, OktaError> {
 async fn get_policy(Path(id): Path<String>, call: Call) -> Result<Response, OktaError> {
     let caller = call.caller()?;
     caller.require_scope("okta.policies.read")?;
+    call.query.expand(|e| e == "rules")?;
     let base = call.base().to_string();
     let out = call.read(|s| policy_of(s, &id).map(|p| render_policy(&p, &base)))??;
     Ok(wire::ok(&out))

@@ -7,8 +7,8 @@ use axum::http::Method;
 use axum::Router;
 
 use super::{
-    apps, authenticators, authn, authservers, factors, groups, hooks, idps, logs, mappings, oauth, policies, roles,
-    rules, schemas, sessions, tokens, users, zones,
+    apps, authenticators, authn, authservers, factors, groups, hooks, idps, logs, mappings, oauth, policies, recovery,
+    roles, rules, schemas, sessions, tokens, users, zones,
 };
 
 /// How completely a route follows the vendor.
@@ -44,6 +44,7 @@ pub fn all() -> Vec<Route> {
         apps::ROUTES,
         factors::ROUTES,
         authn::ROUTES,
+        recovery::ROUTES,
         sessions::ROUTES,
         oauth::ROUTES,
         authservers::ROUTES,
@@ -69,6 +70,7 @@ pub fn router() -> Router {
     let r = apps::routes(r);
     let r = factors::routes(r);
     let r = authn::routes(r);
+    let r = recovery::routes(r);
     let r = sessions::routes(r);
     let r = authservers::routes(r);
     let r = hooks::routes(r);

@@ -137,6 +137,7 @@ fn rule_of(s: &OktaState, id: &str) -> Result<GroupRule, OktaError> {
 async fn list(call: Call) -> Result<Response, OktaError> {
     let caller = call.caller()?;
     caller.require_scope("okta.groups.read")?;
+    call.query.expand(|e| e == "groupIdToGroupNameMap")?;
     let limit = call.query.limit(50, 200)?;
     let after = call.query.after()?;
     let keyword = call.query.text("search").map(str::to_lowercase);
@@ -180,6 +181,7 @@ async fn create(call: Call) -> Result<Response, OktaError> {
 async fn get_rule(Path(id): Path<String>, call: Call) -> Result<Response, OktaError> {
     let caller = call.caller()?;
     caller.require_scope("okta.groups.read")?;
+    call.query.expand(|e| e == "groupIdToGroupNameMap")?;
     let out = call.read(|s| rule_of(s, &id).map(|r| render(&r)))??;
     Ok(wire::ok(&out))
 }

@@ -66,6 +66,10 @@ async fn create(call: Call) -> Result<Response, OktaError> {
     let body = body_object(&call.body)?;
     let token = match body.get("sessionToken") {
         Some(Value::String(t)) if !t.is_empty() => t.clone(),
+        // A scalar reads as its text (and is no session token); a list or an object
+        // does not fit the request at all.
+        Some(v @ (Value::Number(_) | Value::Bool(_))) => v.to_string(),
+        Some(Value::Array(_) | Value::Object(_)) => return Err(OktaError::MalformedBody),
         _ => return Err(OktaError::validation("sessionToken", "sessionToken: The field cannot be left blank")),
     };
     let now = call.now();

@@ -340,6 +340,7 @@ fn of_user_and_client<'a>(uid: &'a str, client_id: &'a str) -> impl Fn(&IssuedTo
 async fn user_tokens(Path((key, client_id)): Path<(String, String)>, call: Call) -> Result<Response, OktaError> {
     let caller = call.caller()?;
     caller.require_scope("okta.users.read")?;
+    call.query.expand(|e| e == "scope")?;
     let uid = user_id_of(&call, &key)?;
     let prefix = format!("/api/v1/users/{uid}/clients/{client_id}/tokens");
     list_page(&call, of_user_and_client(&uid, &client_id), &prefix, |_| Ok(()))
@@ -351,6 +352,7 @@ async fn user_token(
 ) -> Result<Response, OktaError> {
     let caller = call.caller()?;
     caller.require_scope("okta.users.read")?;
+    call.query.expand(|e| e == "scope")?;
     let uid = user_id_of(&call, &key)?;
     let prefix = format!("/api/v1/users/{uid}/clients/{client_id}/tokens");
     get_one(&call, of_user_and_client(&uid, &client_id), &prefix, &token_id, |_| Ok(()))
@@ -387,6 +389,7 @@ fn of_client(client_id: &str) -> impl Fn(&IssuedToken) -> bool + '_ {
 async fn app_tokens(Path(app_id): Path<String>, call: Call) -> Result<Response, OktaError> {
     let caller = call.caller()?;
     caller.require_scope("okta.apps.read")?;
+    call.query.expand(|e| e == "scope")?;
     let client_id = client_of_app(&call, &app_id)?;
     list_page(&call, of_client(&client_id), &format!("/api/v1/apps/{app_id}/tokens"), |_| Ok(()))
 }
@@ -394,6 +397,7 @@ async fn app_tokens(Path(app_id): Path<String>, call: Call) -> Result<Response, 
 async fn app_token(Path((app_id, token_id)): Path<(String, String)>, call: Call) -> Result<Response, OktaError> {
     let caller = call.caller()?;
     caller.require_scope("okta.apps.read")?;
+    call.query.expand(|e| e == "scope")?;
     let client_id = client_of_app(&call, &app_id)?;
     get_one(&call, of_client(&client_id), &format!("/api/v1/apps/{app_id}/tokens"), &token_id, |_| Ok(()))
 }
@@ -450,6 +454,7 @@ async fn server_clients(Path(server): Path<String>, call: Call) -> Result<Respon
 async fn server_tokens(Path((server, client_id)): Path<(String, String)>, call: Call) -> Result<Response, OktaError> {
     let caller = call.caller()?;
     caller.require_scope("okta.authorizationServers.read")?;
+    call.query.expand(|e| e == "scope")?;
     let prefix = format!("/api/v1/authorizationServers/{server}/clients/{client_id}/tokens");
     list_page(&call, of_server_and_client(&server, &client_id), &prefix, server_exists(&server))
 }
@@ -460,6 +465,7 @@ async fn server_token(
 ) -> Result<Response, OktaError> {
     let caller = call.caller()?;
     caller.require_scope("okta.authorizationServers.read")?;
+    call.query.expand(|e| e == "scope")?;
     let prefix = format!("/api/v1/authorizationServers/{server}/clients/{client_id}/tokens");
     get_one(&call, of_server_and_client(&server, &client_id), &prefix, &token_id, server_exists(&server))
 }
@@ -602,6 +608,7 @@ fn revoke_grants(
 async fn user_grants(Path(key): Path<String>, call: Call) -> Result<Response, OktaError> {
     let caller = call.caller()?;
     caller.require_scope("okta.users.read")?;
+    call.query.expand(|e| e == "scope")?;
     let uid = user_id_of(&call, &key)?;
     grant_page(&call, |g| g.user_id == uid)
 }
@@ -609,6 +616,7 @@ async fn user_grants(Path(key): Path<String>, call: Call) -> Result<Response, Ok
 async fn user_grant(Path((key, grant_id)): Path<(String, String)>, call: Call) -> Result<Response, OktaError> {
     let caller = call.caller()?;
     caller.require_scope("okta.users.read")?;
+    call.query.expand(|e| e == "scope")?;
     let uid = user_id_of(&call, &key)?;
     let base = call.base().to_string();
     let out = call.read(|s| {
@@ -638,6 +646,7 @@ async fn revoke_user_grant(Path((key, grant_id)): Path<(String, String)>, call: 
 async fn client_grants(Path((key, client_id)): Path<(String, String)>, call: Call) -> Result<Response, OktaError> {
     let caller = call.caller()?;
     caller.require_scope("okta.users.read")?;
+    call.query.expand(|e| e == "scope")?;
     let uid = user_id_of(&call, &key)?;
     grant_page(&call, |g| g.user_id == uid && g.client_id == client_id)
 }

@@ -477,11 +477,7 @@ fn resolve_key<'a>(key: &'a str, caller: &'a Caller) -> &'a str {
 
 /// `expand` on users: only `blocks` is a value Okta knows; anything else is refused.
 fn check_expand(call: &Call) -> Result<(), OktaError> {
-    let asked = call.query.text("expand").unwrap_or("");
-    match asked.split(',').map(str::trim).find(|e| !e.is_empty() && *e != "blocks") {
-        Some(bad) => Err(OktaError::validation("expand", format!("expand: Invalid expand value: {bad}"))),
-        None => Ok(()),
-    }
+    call.query.expand(|e| e == "blocks").map(drop)
 }
 
 async fn get_user(Path(key): Path<String>, call: Call) -> Result<Response, OktaError> {
@@ -685,8 +681,15 @@ async fn lifecycle(Path((key, op)): Path<(String, String)>, call: Call) -> Resul
                 let token = alnum(ids, 20);
                 json!({"activationUrl": format!("{base}/welcome/{token}"), "activationToken": token})
             }
-            Lifecycle::ResetPassword if !send_email => {
-                json!({"resetPasswordUrl": format!("{base}/reset_password/{}", alnum(ids, 20))})
+            // The link's token is a recovery token (`/api/v1/authn/recovery/token`); with
+            // sendEmail it goes to the user's mailbox (the state) instead.
+            Lifecycle::ResetPassword => {
+                let token = super::recovery::mint_password_token(s, ids, &uid, now);
+                if send_email {
+                    json!({})
+                } else {
+                    json!({"resetPasswordUrl": format!("{base}/reset_password/{token}")})
+                }
             }
             Lifecycle::ExpirePassword => match temp {
                 Some(t) => json!({"tempPassword": t}),
@@ -809,7 +812,7 @@ async fn change_recovery_question(Path(key): Path<String>, call: Call) -> Result
 }
 
 /// Who may start a password reset: a user who signs in, or would but for the password.
-fn can_recover(status: UserStatus) -> bool {
+pub(crate) fn can_recover(status: UserStatus) -> bool {
     matches!(status, UserStatus::Active | UserStatus::PasswordExpired | UserStatus::LockedOut | UserStatus::Recovery)
 }
 
@@ -832,10 +835,13 @@ async fn forgot_password(Path(key): Path<String>, call: Call) -> Result<Response
             now,
             Event::new("user.account.reset_password", "Fire user reset password event", vec![Target::user(&user)]),
         );
+        // The link's token is a recovery token (`/api/v1/authn/recovery/token`); with
+        // sendEmail it goes to the user's mailbox (the state) instead.
+        let token = super::recovery::mint_password_token(s, ids, &user.id, now);
         Ok(if send_email {
             json!({})
         } else {
-            json!({"resetPasswordUrl": format!("{base}/signin/reset-password/{}", alnum(ids, 20))})
+            json!({"resetPasswordUrl": format!("{base}/signin/reset-password/{token}")})
         })
     })?;
     Ok(wire::ok(&out))
