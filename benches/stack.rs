@@ -177,7 +177,8 @@ fn okta_create_user(org: &Value) -> MakeRequest {
     Arc::new(move || {
         let n = next.fetch_add(1, Ordering::Relaxed);
         let login = format!("bench.{n}@acme.test");
-        let body = json!({"profile": {"firstName": "Bench", "lastName": format!("User {n}"), "email": login, "login": login}});
+        let body =
+            json!({"profile": {"firstName": "Bench", "lastName": format!("User {n}"), "email": login, "login": login}});
         Request::builder()
             .method("POST")
             .uri(path.as_str())
@@ -418,7 +419,11 @@ fn throughput(seconds: u64, rounds: usize, connections: usize) -> Vec<Vec<Load>>
             okta_addr,
             request(
                 "GET",
-                format!("{}/api/v1/users/{}", path_of(&text(&default_okta, "org_url")), text(&default_okta, "admin_user_id")),
+                format!(
+                    "{}/api/v1/users/{}",
+                    path_of(&text(&default_okta, "org_url")),
+                    text(&default_okta, "admin_user_id")
+                ),
                 vec![
                     ("authorization", format!("SSWS {}", text(&default_okta, "api_token"))),
                     ("accept", "application/json".into()),
