@@ -346,10 +346,10 @@ fn answered(
                 let e = Event::new(op.event_type(), op.display_message(), vec![Target::user(user)]);
                 s.log(ids, now, &actor_for(Some(user), user.login()), facts, e);
             }
-            if let Some(u) = s.users.get_mut(&user.id) {
+            if let Some(mut u) = s.users.get_mut(&user.id) {
                 u.failed_logins = 0;
             }
-            let current = s.users.get(&user.id).cloned().unwrap_or_else(|| user.clone());
+            let current = s.users.get(&user.id).map(|u| User::clone(u)).unwrap_or_else(|| user.clone());
             Ok(json!({
                 "expiresAt": ts(now + Duration::minutes(STATE_MINUTES)),
                 "status": "SUCCESS", "recoveryType": "UNLOCK",
@@ -360,7 +360,7 @@ fn answered(
 }
 
 fn user_of(s: &OktaState, entry: &SessionToken) -> Result<User, OktaError> {
-    s.users.get(&entry.user_id).cloned().ok_or_else(invalid_state_token)
+    s.users.get(&entry.user_id).map(|u| User::clone(u)).ok_or_else(invalid_state_token)
 }
 
 /// Redeems a recovery token (from a reset link, the mailbox or a trusted application).
@@ -508,7 +508,7 @@ async fn reset_password(call: Call) -> Result<Response, OktaError> {
         if let Some(old) = user.password.as_deref() {
             crate::policy::remember_password(s, &user.id, old);
         }
-        if let Some(u) = s.users.get_mut(&user.id) {
+        if let Some(mut u) = s.users.get_mut(&user.id) {
             u.password = Some(new.clone());
             u.failed_logins = 0;
             u.last_login = Some(now);
