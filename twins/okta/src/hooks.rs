@@ -202,7 +202,11 @@ pub fn derive(before_seq: u64, after: &OktaState, base: &str, now: DateTime<Utc>
         return vec![];
     }
     let from = format!("{:012}", before_seq + 1);
-    let events: Vec<&Value> = after.log_events.range(from..).map(|(_, e)| &**e).collect();
+    let events: Vec<&Value> = after
+        .log_events
+        .range::<_, str>((std::ops::Bound::Included(from.as_str()), std::ops::Bound::Unbounded))
+        .map(|(_, e)| &**e)
+        .collect();
     let mut out = Vec::new();
     for hook in hooks {
         let matching: Vec<&Value> = events

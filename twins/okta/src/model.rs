@@ -228,8 +228,9 @@ pub struct RenderedUser {
 #[derive(Debug, Clone, Default)]
 pub struct Users {
     all: Collection<Arc<User>>,
-    /// `(lowercased login, id)`.
-    logins: imbl::OrdSet<(String, String)>,
+    /// `(lowercased login, id)`, shared strings so that a write's copy of a node copies
+    /// pointers.
+    logins: imbl::OrdSet<(Arc<str>, Arc<str>)>,
     indexes: UserIndexes,
 }
 
@@ -248,7 +249,7 @@ impl Serialize for Users {
 impl<'de> Deserialize<'de> for Users {
     fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
         let all = Collection::<Arc<User>>::deserialize(de)?;
-        let logins = all.iter().map(|(id, u)| (u.login().to_lowercase(), id.clone())).collect();
+        let logins = all.iter().map(|(id, u)| (Arc::from(u.login().to_lowercase()), Arc::from(id.as_str()))).collect();
         Ok(Users { all, logins, indexes: UserIndexes::default() })
     }
 }
@@ -263,7 +264,7 @@ impl std::ops::Deref for Users {
 /// A user being changed in place; files the user under its login again when dropped.
 pub struct UserMut<'a> {
     user: &'a mut User,
-    logins: &'a mut imbl::OrdSet<(String, String)>,
+    logins: &'a mut imbl::OrdSet<(Arc<str>, Arc<str>)>,
     login_before: String,
 }
 
@@ -284,9 +285,9 @@ impl Drop for UserMut<'_> {
     fn drop(&mut self) {
         let login = self.user.login().to_lowercase();
         if login != self.login_before {
-            let before = std::mem::take(&mut self.login_before);
-            self.logins.remove(&(before, self.user.id.clone()));
-            self.logins.insert((login, self.user.id.clone()));
+            let id: Arc<str> = Arc::from(self.user.id.as_str());
+            self.logins.remove(&(Arc::from(self.login_before.as_str()), id.clone()));
+            self.logins.insert((Arc::from(login), id));
         }
     }
 }
@@ -294,12 +295,13 @@ impl Drop for UserMut<'_> {
 impl Users {
     pub fn insert(&mut self, id: String, user: User) -> Option<Arc<User>> {
         self.indexes = UserIndexes::default();
-        self.logins.insert((user.login().to_lowercase(), id.clone()));
+        let key: Arc<str> = Arc::from(id.as_str());
+        self.logins.insert((Arc::from(user.login().to_lowercase()), key.clone()));
         let replaced = self.all.insert(id.clone(), Arc::new(user));
         if let Some(old) = &replaced {
             let old_login = old.login().to_lowercase();
             if self.all.get(&id).is_some_and(|u| u.login().to_lowercase() != old_login) {
-                self.logins.remove(&(old_login, id));
+                self.logins.remove(&(Arc::from(old_login), key));
             }
         }
         replaced
@@ -308,7 +310,7 @@ impl Users {
     pub fn remove(&mut self, id: &str) -> Option<Arc<User>> {
         self.indexes = UserIndexes::default();
         let removed = self.all.remove(id)?;
-        self.logins.remove(&(removed.login().to_lowercase(), id.to_string()));
+        self.logins.remove(&(Arc::from(removed.login().to_lowercase()), Arc::from(id)));
         Some(removed)
     }
 
@@ -328,11 +330,8 @@ impl Users {
 
     /// The ids of the users whose login is `login` (ignoring case), in id order.
     pub fn with_login(&self, login: &str) -> impl Iterator<Item = &str> {
-        let lower = login.to_lowercase();
-        self.logins
-            .range((lower.clone(), String::new())..)
-            .take_while(move |(l, _)| *l == lower)
-            .map(|(_, id)| id.as_str())
+        let lower: Arc<str> = Arc::from(login.to_lowercase());
+        self.logins.range((lower.clone(), Arc::from(""))..).take_while(move |(l, _)| *l == lower).map(|(_, id)| &**id)
     }
 
     /// The index of one attribute path, built by `build` over every user if this
@@ -771,7 +770,7 @@ pub struct OktaState {
     pub factors: Collection<Factor>,
     pub group_rules: Collection<GroupRule>,
     /// Keyed by a zero-padded sequence number, so key order is time order.
-    pub log_events: Collection<std::sync::Arc<Value>>,
+    pub log_events: Collection<Arc<Value>, Arc<str>>,
     pub session_tokens: Collection<SessionToken>,
     #[serde(default)]
     pub sessions: Collection<Session>,
@@ -1343,7 +1342,7 @@ impl OktaState {
             "securityContext": {"asNumber": null, "asOrg": null, "isp": null, "domain": null, "isProxy": null},
             "request": {"ipChain": [{"ip": req.ip, "geographicalContext": null, "version": "V4", "source": null}]}
         });
-        self.log_events.insert(key, std::sync::Arc::new(record));
+        self.log_events.insert(Arc::from(key), Arc::new(record));
     }
 
     /// Drops expired sign-in artefacts, at most once a minute of the universe clock.

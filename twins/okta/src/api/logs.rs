@@ -105,7 +105,7 @@ async fn list(call: Call) -> Result<Response, OktaError> {
                 let hay = haystack(e);
                 keywords.iter().all(|k| hay.contains(k.as_str()))
             })
-            .map(|(k, e)| (k.clone(), (k.clone(), &**e)))
+            .map(|(k, e)| (k.to_string(), (k.to_string(), &**e)))
             .collect();
         let order = if descending {
             keyed.reverse();
