@@ -140,7 +140,8 @@ pub struct Channel {
     pub topic: Topic,
     pub purpose: Topic,
     pub previous_names: Vec<String>,
-    /// The newest `ts` handed out in this channel, in microseconds.
+    /// The newest `ts` handed out in this channel when it was made or imported, in
+    /// microseconds; posts move `SlackState::channel_ts` (see `SlackState::last_ts`).
     pub last_ts: u64,
     /// Milliseconds.
     pub updated: i64,
@@ -381,8 +382,13 @@ pub struct SlackState {
     pub team: Collection<Team>,
     pub users: Collection<User>,
     pub bots: Collection<Bot>,
-    /// Shared, like `messages`: every post moves its channel's `last_ts`.
+    /// Shared, like `messages`.
     pub channels: Collection<Arc<Channel>>,
+    /// The newest `ts` handed out in each channel, in microseconds, when it is newer than
+    /// the channel's own `last_ts`: every post moves it, so it lives apart from the
+    /// channel record (a post copied the channel and the channels' B-tree leaf).
+    #[serde(default)]
+    pub channel_ts: Collection<u64, Arc<str>>,
     pub members: Collection<Membership>,
     /// Shared, so that copying a B-tree leaf on a write (the state is persistent) copies
     /// pointers rather than whole messages.
@@ -828,6 +834,7 @@ impl Store for SlackState {
             ("users", &self.users),
             ("bots", &self.bots),
             ("channels", &self.channels),
+            ("channel_ts", &self.channel_ts),
             ("members", &self.members),
             ("messages", &self.messages),
             ("pins", &self.pins),
@@ -1112,17 +1119,22 @@ impl SlackState {
     /// frozen clock, under which every post moves the ts one microsecond ahead, stays
     /// within the margin and never reuses a ts.
     pub fn next_ts(&mut self, channel: &str, now_micros: u64) -> Result<String, SlackError> {
-        let mut ch = self.channel(channel)?.clone();
+        let id = self.channel(channel)?.id.clone();
         let now = now_micros.max(MIN_TS_MICROS);
-        let mut floor = ch.last_ts;
+        let mut floor = self.last_ts(&id);
         if now.saturating_add(CLOCK_BACK_MARGIN_MICROS) < floor {
             // Rare (the clock was moved back), so a walk of the channel is affordable.
-            floor = self.channel_messages(channel).filter_map(|m| parse_ts(&m.ts)).max().unwrap_or(0);
+            floor = self.channel_messages(&id).filter_map(|m| parse_ts(&m.ts)).max().unwrap_or(0);
         }
         let micros = now.max(floor.saturating_add(1));
-        ch.last_ts = micros;
-        self.channels.insert(ch.id.clone(), Arc::new(ch));
+        self.channel_ts.insert(Arc::from(id), micros);
         Ok(fmt_ts(micros))
+    }
+
+    /// The newest `ts` handed out in a channel, in microseconds (0 for none).
+    pub fn last_ts(&self, channel_id: &str) -> u64 {
+        let own = self.channels.get(channel_id).map_or(0, |c| c.last_ts);
+        own.max(self.channel_ts.get(channel_id).copied().unwrap_or(0))
     }
 
     /// The messages of a channel, oldest first (replies included).

@@ -231,7 +231,7 @@ pub fn chat_post_ephemeral(call: &Call<'_>) -> Result<Reply, SlackError> {
         if !s.is_member(&ch.id, &user) {
             return Err(SlackError::Code("user_not_in_channel"));
         }
-        let ts = fmt_ts(call.now_micros().max(ch.last_ts.saturating_add(1)));
+        let ts = fmt_ts(call.now_micros().max(s.last_ts(&ch.id).saturating_add(1)));
         Ok(ok(json!({ "message_ts": ts })))
     })
 }
