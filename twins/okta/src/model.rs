@@ -397,6 +397,31 @@ impl AttributeIndex {
     }
 }
 
+#[cfg(test)]
+impl User {
+    /// An active user with this profile, for unit tests.
+    pub fn sample(id: &str, profile: Value) -> User {
+        let now = Utc::now();
+        User {
+            id: id.into(),
+            status: UserStatus::Active,
+            created: now,
+            activated: Some(now),
+            status_changed: Some(now),
+            last_login: None,
+            last_updated: now,
+            password_changed: None,
+            profile: profile.as_object().cloned().unwrap_or_default(),
+            password: None,
+            recovery_question: None,
+            provider: "OKTA".into(),
+            type_id: "oty1".into(),
+            failed_logins: 0,
+            rendered: Default::default(),
+        }
+    }
+}
+
 impl User {
     pub fn login(&self) -> &str {
         self.profile.get("login").and_then(Value::as_str).unwrap_or("")
@@ -1531,24 +1556,9 @@ mod rendered_users {
     use super::*;
 
     fn ann(now: DateTime<Utc>) -> User {
-        User {
-            id: "00u1".into(),
-            status: UserStatus::Active,
-            created: now,
-            activated: Some(now),
-            status_changed: Some(now),
-            last_login: None,
-            last_updated: now,
-            password_changed: None,
-            profile: serde_json::from_value(serde_json::json!({"login": "ann@acme.test", "firstName": "Ann"}))
-                .unwrap_or_default(),
-            password: None,
-            recovery_question: None,
-            provider: "OKTA".into(),
-            type_id: "oty1".into(),
-            failed_logins: 0,
-            rendered: Default::default(),
-        }
+        let mut u = User::sample("00u1", serde_json::json!({"login": "ann@acme.test", "firstName": "Ann"}));
+        (u.created, u.last_updated) = (now, now);
+        u
     }
 
     #[test]

@@ -290,18 +290,10 @@ async fn replace(Path(id): Path<String>, call: Call) -> Result<Response, OktaErr
     Ok(wire::ok(&out))
 }
 
-fn status_for(op: &str, path: &str) -> Result<&'static str, OktaError> {
-    match op {
-        "activate" => Ok("ACTIVE"),
-        "deactivate" => Ok("INACTIVE"),
-        _ => Err(OktaError::not_found(path, "Resource")),
-    }
-}
-
 async fn lifecycle(Path((id, op)): Path<(String, String)>, call: Call) -> Result<Response, OktaError> {
     let caller = call.caller()?;
     caller.require_scope("okta.authenticators.manage")?;
-    let status = status_for(&op, &call.path)?;
+    let status = super::lifecycle_status(&op, &call.path)?;
     let now = call.now();
     let base = call.base().to_string();
     let out = call.write(|s, ids| {
@@ -420,7 +412,7 @@ async fn method_lifecycle(
 ) -> Result<Response, OktaError> {
     let caller = call.caller()?;
     caller.require_scope("okta.authenticators.manage")?;
-    let status = status_for(&op, &call.path)?;
+    let status = super::lifecycle_status(&op, &call.path)?;
     let now = call.now();
     let base = call.base().to_string();
     let out = call.write(|s, ids| {

@@ -309,6 +309,16 @@ impl Call {
     }
 }
 
+/// The status a `lifecycle/{op}` call moves a record to; any other `op` is a path Okta
+/// does not serve.
+fn lifecycle_status(op: &str, path: &str) -> Result<&'static str, OktaError> {
+    match op {
+        "activate" => Ok("ACTIVE"),
+        "deactivate" => Ok("INACTIVE"),
+        _ => Err(OktaError::not_found(path, "Resource")),
+    }
+}
+
 /// The credential of a request: `SSWS <t>`, `SSWS<t>` (the Python SDK drops the
 /// space), `Bearer <t>`, `Bearer<t>` or `DPoP <t>`.
 pub fn credential_of(headers: &HeaderMap) -> Option<String> {

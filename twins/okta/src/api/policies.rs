@@ -531,18 +531,10 @@ async fn delete_policy(Path(id): Path<String>, call: Call) -> Result<Response, O
     Ok(wire::no_content())
 }
 
-fn status_for(op: &str, path: &str) -> Result<&'static str, OktaError> {
-    match op {
-        "activate" => Ok("ACTIVE"),
-        "deactivate" => Ok("INACTIVE"),
-        _ => Err(OktaError::not_found(path, "Resource")),
-    }
-}
-
 async fn lifecycle(Path((id, op)): Path<(String, String)>, call: Call) -> Result<Response, OktaError> {
     let caller = call.caller()?;
     caller.require_scope("okta.policies.manage")?;
-    let status = status_for(&op, &call.path)?;
+    let status = super::lifecycle_status(&op, &call.path)?;
     let now = call.now();
     call.write(|s, ids| {
         let mut policy = policy_of(s, &id)?;
@@ -724,7 +716,7 @@ async fn rule_lifecycle(
 ) -> Result<Response, OktaError> {
     let caller = call.caller()?;
     caller.require_scope("okta.policies.manage")?;
-    let status = status_for(&op, &call.path)?;
+    let status = super::lifecycle_status(&op, &call.path)?;
     let now = call.now();
     call.write(|s, ids| {
         let policy = policy_of(s, &policy_id)?;

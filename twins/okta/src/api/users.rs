@@ -926,25 +926,7 @@ mod tests {
     use twin_core::ids::IdGen;
 
     fn person(id: &str, department: Value) -> User {
-        let now = chrono::Utc::now();
-        let profile = json!({"login": format!("{id}@acme.test"), "department": department});
-        User {
-            id: id.into(),
-            status: UserStatus::Active,
-            created: now,
-            activated: Some(now),
-            status_changed: Some(now),
-            last_login: None,
-            last_updated: now,
-            password_changed: None,
-            profile: profile.as_object().cloned().unwrap_or_default(),
-            password: None,
-            recovery_question: None,
-            provider: "OKTA".into(),
-            type_id: "oty1".into(),
-            failed_logins: 0,
-            rendered: Default::default(),
-        }
+        User::sample(id, json!({"login": format!("{id}@acme.test"), "department": department}))
     }
 
     /// The index only narrows the scan: every user the expression matches is among
