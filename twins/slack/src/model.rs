@@ -140,9 +140,6 @@ pub struct Channel {
     pub topic: Topic,
     pub purpose: Topic,
     pub previous_names: Vec<String>,
-    /// The newest `ts` handed out in this channel when it was made or imported, in
-    /// microseconds; posts move `SlackState::channel_ts` (see `SlackState::last_ts`).
-    pub last_ts: u64,
     /// Milliseconds.
     pub updated: i64,
 }
@@ -384,9 +381,9 @@ pub struct SlackState {
     pub bots: Collection<Bot>,
     /// Shared, like `messages`.
     pub channels: Collection<Arc<Channel>>,
-    /// The newest `ts` handed out in each channel, in microseconds, when it is newer than
-    /// the channel's own `last_ts`: every post moves it, so it lives apart from the
-    /// channel record (a post copied the channel and the channels' B-tree leaf). It is
+    /// The newest `ts` handed out in each channel, in microseconds: every post moves it,
+    /// so it lives apart from the channel record (a post copied the channel and the
+    /// channels' B-tree leaf). It is
     /// exported and imported with the state but is not one of its `collections()`: a
     /// counter, not a record, so diffs (and scenarios' collateral checks) never show it;
     /// it holds one number per channel.
@@ -1133,10 +1130,12 @@ impl SlackState {
         Ok(fmt_ts(micros))
     }
 
-    /// The newest `ts` handed out in a channel, in microseconds (0 for none).
+    /// The newest `ts` handed out in a channel, in microseconds (0 for none): the one
+    /// `channel_ts` remembers (it outlives a deleted newest message, so a ts is never
+    /// handed out twice), or the newest message's, for a state imported without it.
     pub fn last_ts(&self, channel_id: &str) -> u64 {
-        let own = self.channels.get(channel_id).map_or(0, |c| c.last_ts);
-        own.max(self.channel_ts.get(channel_id).copied().unwrap_or(0))
+        let newest = self.channel_messages(channel_id).next_back().and_then(|m| parse_ts(&m.ts)).unwrap_or(0);
+        newest.max(self.channel_ts.get(channel_id).copied().unwrap_or(0))
     }
 
     /// The messages of a channel, oldest first (replies included).
@@ -1297,7 +1296,6 @@ impl SlackState {
             topic: Topic::default(),
             purpose: Topic::default(),
             previous_names: Vec::new(),
-            last_ts: 0,
             updated: now * 1000,
         };
         self.channels.insert(id.clone(), Arc::new(channel.clone()));
@@ -1363,7 +1361,6 @@ impl SlackState {
             topic: Topic::default(),
             purpose: Topic::default(),
             previous_names: Vec::new(),
-            last_ts: 0,
             updated: now * 1000,
         };
         self.channels.insert(id.clone(), Arc::new(channel.clone()));
@@ -1497,7 +1494,6 @@ mod tests {
                 topic: Topic::default(),
                 purpose: Topic::default(),
                 previous_names: Vec::new(),
-                last_ts: 0,
                 updated: 0,
             }),
         );

@@ -511,7 +511,6 @@ fn seed_channel(
             topic: topic(&spec.topic),
             purpose: topic(&spec.purpose),
             previous_names: Vec::new(),
-            last_ts: 0,
             updated: created * 1000,
         }),
     );

@@ -1258,7 +1258,6 @@ mod tests {
                 topic: Topic::default(),
                 purpose: Topic::default(),
                 previous_names: Vec::new(),
-                last_ts: 0,
                 updated: 0,
             }),
         );
