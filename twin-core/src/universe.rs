@@ -440,7 +440,10 @@ mod tests {
     use super::*;
 
     fn test_universe(id: &str) -> Universe {
-        let world = World::new(Vec::new(), IdGen::new(0));
+        universe_of(id, World::new(Vec::new(), IdGen::new(0)))
+    }
+
+    fn universe_of(id: &str, world: World) -> Universe {
         Universe::new(UniverseParts {
             id: id.into(),
             fixture_name: "f".into(),
@@ -516,18 +519,7 @@ mod tests {
         for n in 0..notes {
             store.notes.insert(format!("n{n}"), String::new());
         }
-        let world = World::new(vec![Box::new(store)], IdGen::new(0));
-        Universe::new(UniverseParts {
-            id: "u".into(),
-            fixture_name: "f".into(),
-            origin: world.clone(),
-            world,
-            clock: ClockState::Running { offset_us: 0 },
-            credentials: Vec::new(),
-            chaos_seed: 0,
-            tokens: IdGen::new(1),
-            journal_cap: 10,
-        })
+        universe_of("u", World::new(vec![Box::new(store)], IdGen::new(0)))
     }
 
     fn add_note(u: &Universe, id: &str) {
