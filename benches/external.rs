@@ -12,7 +12,8 @@
 //!
 //! Needs `wrk` on PATH (Debian: `apt-get install wrk`). Knobs: DTU_BENCH_SECONDS (per
 //! load run, default 5), DTU_BENCH_ROUNDS (default 5), DTU_BENCH_CONNECTIONS
-//! (default 32), DTU_BENCH_THREADS (wrk threads, default 2).
+//! (default 32), DTU_BENCH_THREADS (wrk threads, default 2), DTU_BENCH_ONLY (run only
+//! the targets whose name contains it).
 //!
 //! The bench binary is also the bare server: started again with DTU_EXTERNAL_BARE=1 it
 //! serves the baseline and prints its address.
@@ -68,7 +69,8 @@ fn main() {
     let post_script = lua_script(&work, "post", &token, &post_body);
     let history_script = lua_script(&work, "history", &token, &history_body);
     // Each target beside its baseline: (name, twin URL, bare URL, script).
-    let pairs = [
+    let only = std::env::var("DTU_BENCH_ONLY").unwrap_or_default();
+    let pairs: Vec<_> = [
         ("chat.postMessage", format!("{base}/chat.postMessage"), format!("{bare_base}/chat.postMessage"), post_script),
         (
             "conversations.history",
@@ -76,7 +78,10 @@ fn main() {
             format!("{bare_base}/conversations.history"),
             history_script,
         ),
-    ];
+    ]
+    .into_iter()
+    .filter(|(name, ..)| name.contains(only.as_str()))
+    .collect();
 
     println!(
         "external load: wrk -t{threads} -c{connections} -d{seconds}s, {rounds} rounds, dtu serve and the bare server alternately\n"

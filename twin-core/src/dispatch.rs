@@ -136,8 +136,8 @@ pub async fn dispatch(State(svc): State<Arc<TwinService>>, req: Request, next: N
     if decision.action.is_none()
         && limited.is_none()
         && twin.grows_state(&parts.method, operation.as_deref())
-        && !frees_state(&parts.method, operation.as_deref())
         && universe.at_record_budget(core.config.state_budget_records)
+        && !frees_state(&parts.method, operation.as_deref())
     {
         fault = Some(("state_budget".into(), "state_budget"));
         over_budget = true;
@@ -335,8 +335,10 @@ fn frees_state(method: &axum::http::Method, operation: Option<&str>) -> bool {
     if *method == axum::http::Method::DELETE {
         return true;
     }
-    let op = operation.unwrap_or_default().to_ascii_lowercase();
-    ["delete", "remove", "revoke", "clear", "emptytrash", "trash"].iter().any(|w| op.contains(w))
+    let op = operation.unwrap_or_default().as_bytes();
+    ["delete", "remove", "revoke", "clear", "trash"]
+        .iter()
+        .any(|w| op.windows(w.len()).any(|part| part.eq_ignore_ascii_case(w.as_bytes())))
 }
 
 /// Runs the twin's handler, in the universe's write turn when `turns` names it (only
@@ -425,5 +427,20 @@ mod tests {
         assert_eq!(universe_prefix("/u/abc/api/auth.test"), Some(("abc", "/api/auth.test")));
         assert_eq!(universe_prefix("/u/abc"), Some(("abc", "/")));
         assert_eq!(universe_prefix("/api/auth.test"), None);
+    }
+
+    #[test]
+    fn operations_that_free_state() {
+        use axum::http::Method;
+        for op in
+            ["chat.delete", "files.emptyTrash", "DeleteUser", "oauth.v2.REVOKE", "reactions.remove", "dnd.clearSnooze"]
+        {
+            assert!(frees_state(&Method::POST, Some(op)), "{op}");
+        }
+        for op in ["chat.postMessage", "createUser", "files.upload"] {
+            assert!(!frees_state(&Method::POST, Some(op)), "{op}");
+        }
+        assert!(frees_state(&Method::DELETE, None));
+        assert!(!frees_state(&Method::POST, None));
     }
 }

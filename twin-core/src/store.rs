@@ -15,8 +15,9 @@ use serde_json::Value;
 
 /// Records of one kind, keyed and ordered by id (stable list order for free).
 ///
-/// Keys are `String`s; a big collection written often may key by `Arc<str>` instead, so
-/// that the B-tree nodes a write copies (the map is persistent) copy pointers, not text.
+/// Keys are `String`s; a big collection written often may key by [`InlineKey`] instead,
+/// so that the B-tree nodes a write copies (the map is persistent) copy short keys as
+/// bytes rather than allocating text.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Collection<T: Clone, K: Ord + Clone = String>(pub imbl::OrdMap<K, T>);
@@ -37,6 +38,121 @@ impl<T: Clone, K: Ord + Clone> Deref for Collection<T, K> {
 impl<T: Clone, K: Ord + Clone> DerefMut for Collection<T, K> {
     fn deref_mut(&mut self) -> &mut Self::Target {
         &mut self.0
+    }
+}
+
+/// A record key kept inside the B-tree node when it is short (ids and `channel:ts`
+/// style composite keys are), and shared when it is long. A write to a persistent map
+/// copies the nodes on its path: with inline keys that copies bytes instead of bumping
+/// a reference count in another allocation per key, freeing an old node touches no key
+/// allocation, and a comparison reads no pointer. It compares, hashes, borrows and
+/// serializes exactly as the `str` it holds, so lookups by `&str` work unchanged.
+#[derive(Clone)]
+pub enum InlineKey {
+    Inline(arrayvec::ArrayString<INLINE_KEY_BYTES>),
+    Shared(Arc<str>),
+}
+
+/// The longest key kept inline: a Slack channel id, a colon and a ts fit.
+pub const INLINE_KEY_BYTES: usize = 30;
+
+impl InlineKey {
+    pub fn as_str(&self) -> &str {
+        match self {
+            InlineKey::Inline(text) => text.as_str(),
+            InlineKey::Shared(text) => text,
+        }
+    }
+}
+
+impl From<&str> for InlineKey {
+    fn from(text: &str) -> Self {
+        match arrayvec::ArrayString::from(text) {
+            Ok(inline) => InlineKey::Inline(inline),
+            Err(_) => InlineKey::Shared(Arc::from(text)),
+        }
+    }
+}
+
+impl From<String> for InlineKey {
+    fn from(text: String) -> Self {
+        InlineKey::from(text.as_str())
+    }
+}
+
+impl From<&String> for InlineKey {
+    fn from(text: &String) -> Self {
+        InlineKey::from(text.as_str())
+    }
+}
+
+impl Deref for InlineKey {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for InlineKey {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::borrow::Borrow<str> for InlineKey {
+    fn borrow(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl PartialEq for InlineKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for InlineKey {}
+
+impl PartialOrd for InlineKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for InlineKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl std::hash::Hash for InlineKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state)
+    }
+}
+
+impl Debug for InlineKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl std::fmt::Display for InlineKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for InlineKey {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for InlineKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
+        Ok(InlineKey::from(text.as_ref()))
     }
 }
 
@@ -252,6 +368,30 @@ pub fn import_store<S: Store>(value: Value) -> Result<Box<dyn AnyStore>, serde_j
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn inline_keys_behave_as_their_text() {
+        let short = InlineKey::from("C0123456789:1700000000.000100");
+        let long = InlineKey::from("C0123456789:1700000000.000100:and-more-than-fits");
+        assert!(matches!(short, InlineKey::Inline(_)));
+        assert!(matches!(long, InlineKey::Shared(_)));
+        // Order, equality and lookups by &str hold across the two kinds.
+        assert!(short < long);
+        assert_eq!(InlineKey::from(String::from(long.as_str())), long);
+        let mut map: imbl::OrdMap<InlineKey, u32> = imbl::OrdMap::new();
+        map.insert(long.clone(), 2);
+        map.insert(short.clone(), 1);
+        map.insert(InlineKey::from("B"), 0);
+        assert_eq!(map.get("C0123456789:1700000000.000100"), Some(&1));
+        assert_eq!(map.get(long.as_str()), Some(&2));
+        assert_eq!(map.keys().map(InlineKey::as_str).collect::<Vec<_>>(), ["B", short.as_str(), long.as_str()]);
+        // Serialized as the plain string, both ways.
+        let json = serde_json::to_value(&map).unwrap();
+        assert_eq!(json["C0123456789:1700000000.000100"], 1);
+        let back: imbl::OrdMap<InlineKey, u32> = serde_json::from_value(json).unwrap();
+        assert_eq!(back, map);
+        assert_eq!(format!("{short}"), short.as_str());
+    }
 
     #[derive(Debug, Clone, Default, Serialize, Deserialize)]
     struct Notes {

@@ -6,9 +6,9 @@ use std::cell::RefCell;
 use std::sync::{Arc, Weak};
 
 use axum::body::Bytes;
-use axum::extract::{Extension, Path};
+use axum::extract::{Extension, Path, Request};
 use axum::http::header::CONTENT_TYPE;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use axum::Router;
@@ -68,31 +68,29 @@ async fn not_found() -> Response {
     json_response(StatusCode::NOT_FOUND, &json!({"ok": false, "error": "unknown_method"}))
 }
 
-async fn api_method(
-    ctx: Option<Extension<RequestCtx>>,
-    Path(method): Path<String>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let Some(Extension(ctx)) = ctx else { return SlackError::Internal.into_response() };
+/// Takes the request whole rather than through extractors: the context, headers and
+/// URI are borrowed or moved, not copied, on the path every Web API call takes.
+async fn api_method(Path(method): Path<String>, request: Request) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let Some(ctx) = parts.extensions.remove::<RequestCtx>() else { return SlackError::Internal.into_response() };
     let Some(method) = methods::find(&method) else {
         return SlackError::UnknownMethod(method).into_response();
     };
-    let (result, actor) = run(&ctx, method, &headers, uri.query(), &body);
+    // The pipeline has read and bounded the body already: this is its one buffer.
+    let Ok(body) = axum::body::to_bytes(body, usize::MAX).await else {
+        return SlackError::Internal.into_response();
+    };
+    let (result, actor) = run(&ctx, method, &parts.headers, parts.uri.query(), &body);
     let mut response = match result {
         Ok(reply) => json_text_response(StatusCode::OK, reply.into_body()),
         Err(e) => json_response(StatusCode::OK, &e.body()),
     };
     if let Some(actor) = actor {
-        let accepted = method.accepted(actor.kind);
         let headers = response.headers_mut();
         if let Some(v) = scopes_header(&actor.scopes) {
             headers.insert("x-oauth-scopes", v);
         }
-        if let Ok(v) = HeaderValue::from_str(&accepted.unwrap_or(&[]).join(",")) {
-            headers.insert("x-accepted-oauth-scopes", v);
-        }
+        headers.insert("x-accepted-oauth-scopes", method.accepted_header(actor.kind));
     }
     response
 }

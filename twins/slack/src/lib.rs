@@ -22,7 +22,7 @@ use axum::http::{HeaderMap, Method};
 use axum::response::Response;
 use axum::Router;
 use serde_json::{json, Value};
-use twin_core::store::{import_store, AnyStore};
+use twin_core::store::AnyStore;
 use twin_core::{Coverage, Fault, Fixture, FixtureError, RateLimit, SeedCtx, Twin, Universe};
 
 pub use errors::SlackError;
@@ -51,7 +51,9 @@ impl Twin for SlackTwin {
     }
 
     fn import(&self, state: Value) -> Result<Box<dyn AnyStore>, serde_json::Error> {
-        import_store::<SlackState>(state)
+        let mut state: SlackState = serde_json::from_value(state)?;
+        state.catch_up_channel_ts();
+        Ok(Box::new(state))
     }
 
     fn router(&self) -> Router {

@@ -614,10 +614,36 @@ impl Method {
             crate::model::TokenKind::App => self.app,
         }
     }
+
+    /// The `x-accepted-oauth-scopes` header for a token of this kind: the scopes it
+    /// accepts, comma-separated (empty when it takes no token of this kind).
+    pub fn accepted_header(&self, kind: crate::model::TokenKind) -> axum::http::HeaderValue {
+        let slot = match kind {
+            crate::model::TokenKind::Bot => 0,
+            crate::model::TokenKind::User => 1,
+            crate::model::TokenKind::App => 2,
+        };
+        BY_NAME
+            .get(self.name)
+            .map(|(_, headers)| headers[slot].clone())
+            .unwrap_or_else(|| axum::http::HeaderValue::from_static(""))
+    }
 }
 
+/// The method table by name, each with its `x-accepted-oauth-scopes` values (bot,
+/// user, app token) made once: every call looks its method up, often twice.
+static BY_NAME: std::sync::LazyLock<
+    std::collections::HashMap<&'static str, (&'static Method, [axum::http::HeaderValue; 3])>,
+> = std::sync::LazyLock::new(|| {
+    let header = |scopes: Scopes| {
+        axum::http::HeaderValue::from_str(&scopes.unwrap_or(&[]).join(","))
+            .unwrap_or_else(|_| axum::http::HeaderValue::from_static(""))
+    };
+    METHODS.iter().map(|m| (m.name, (m, [header(m.bot), header(m.user), header(m.app)]))).collect()
+});
+
 pub fn find(name: &str) -> Option<&'static Method> {
-    METHODS.iter().find(|m| m.name == name)
+    BY_NAME.get(name).map(|(method, _)| *method)
 }
 
 /// The rate-limit class of a method for `--realistic-limits`: per method, at its tier's
