@@ -186,13 +186,10 @@ pub async fn dispatch(State(svc): State<Arc<TwinService>>, req: Request, next: N
     let elapsed = started.elapsed();
     let operation_label = operation.clone().unwrap_or_else(|| "unmatched".into());
     if let Some((_, kind)) = &fault {
-        core.metrics.faults.get_or_create(&FaultLabels { service: service.into(), kind: (*kind).into() }).inc();
+        core.metrics.faults.get_or_create(&FaultLabels { service, kind }).inc();
     }
-    core.metrics
-        .requests
-        .get_or_create(&RequestLabels { service: service.into(), operation: operation_label, status })
-        .inc();
-    core.metrics.latency.get_or_create(&ServiceLabels { service: service.into() }).observe(elapsed.as_secs_f64());
+    core.metrics.requests.get_or_create(&RequestLabels { service, operation: operation_label, status }).inc();
+    core.metrics.latency.get_or_create(&ServiceLabels { service }).observe(elapsed.as_secs_f64());
     universe.journal.record(Entry {
         seq: 0,
         time: universe.now(),

@@ -114,13 +114,18 @@ impl ResponseBody {
 pub fn is_text(content_type: Option<&HeaderValue>) -> bool {
     let Some(value) = content_type else { return true };
     let Ok(value) = value.to_str() else { return false };
-    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-    essence.starts_with("text/")
-        || essence.ends_with("json")
-        || essence.ends_with("xml")
-        || essence.ends_with("javascript")
-        || essence.ends_with("yaml")
-        || essence == "application/x-www-form-urlencoded"
+    let essence = value.split(';').next().unwrap_or_default().trim().as_bytes();
+    // Compared without case and without a lowercased copy: every answer passes here.
+    let starts = |prefix: &str| essence.get(..prefix.len()).is_some_and(|p| p.eq_ignore_ascii_case(prefix.as_bytes()));
+    let ends = |suffix: &str| {
+        essence.len() >= suffix.len() && essence[essence.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
+    };
+    starts("text/")
+        || ends("json")
+        || ends("xml")
+        || ends("javascript")
+        || ends("yaml")
+        || essence.eq_ignore_ascii_case(b"application/x-www-form-urlencoded")
 }
 
 /// The largest index at most `max` that does not split a UTF-8 character.
@@ -416,6 +421,8 @@ mod tests {
             "application/problem+json",
             "application/x-www-form-urlencoded",
             "application/xml",
+            "Application/JSON",
+            "TEXT/plain",
         ] {
             assert!(is_text(Some(&HeaderValue::from_static(ct))), "{ct}");
         }

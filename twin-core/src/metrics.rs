@@ -9,7 +9,7 @@ use prometheus_client::registry::Registry;
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RequestLabels {
-    pub service: String,
+    pub service: &'static str,
     /// A known operation name, or `unmatched`: label values stay bounded whatever
     /// clients send.
     pub operation: String,
@@ -18,13 +18,13 @@ pub struct RequestLabels {
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ServiceLabels {
-    pub service: String,
+    pub service: &'static str,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct FaultLabels {
-    pub service: String,
-    pub kind: String,
+    pub service: &'static str,
+    pub kind: &'static str,
 }
 
 pub struct Metrics {

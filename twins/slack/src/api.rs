@@ -32,15 +32,32 @@ pub const EXPORT_OPERATION: &str = "files.list_export";
 
 pub fn router() -> Router {
     Router::new()
-        .route("/api/{method}", any(api_method))
-        .route("/{method}", any(api_method))
         .route("/upload/v1/{secret}", any(upload))
         .route("/response/v1/{secret}", any(respond))
         .route("/files-pri/lists/{job}/{file}", any(list_export))
         .route("/link", any(crate::socket::link))
         .route("/link/", any(crate::socket::link))
         .merge(methods::oauth::router())
-        .fallback(not_found)
+        // Web API calls (`/api/{method}`, or `/{method}` as some clients send them) are
+        // told apart by their path here, not by a route with a parameter: a routed
+        // parameter costs every call an allocation and a copy of the matched route.
+        .fallback(web_api)
+}
+
+async fn web_api(request: Request) -> Response {
+    match web_api_method(request.uri().path()) {
+        Some(method) => api_method(method, request).await,
+        None => not_found().await,
+    }
+}
+
+/// The method a Web API path names: the one segment after `/api/`, or the only one.
+fn web_api_method(path: &str) -> Option<String> {
+    let name = path.strip_prefix("/api/").or_else(|| path.strip_prefix('/'))?;
+    if name.is_empty() || name.contains('/') {
+        return None;
+    }
+    percent_encoding::percent_decode_str(name).decode_utf8().ok().map(|name| name.into_owned())
 }
 
 /// The operation name of a request path, when the twin routes it.
@@ -70,7 +87,7 @@ async fn not_found() -> Response {
 
 /// Takes the request whole rather than through extractors: the context, headers and
 /// URI are borrowed or moved, not copied, on the path every Web API call takes.
-async fn api_method(Path(method): Path<String>, request: Request) -> Response {
+async fn api_method(method: String, request: Request) -> Response {
     let (mut parts, body) = request.into_parts();
     let Some(ctx) = parts.extensions.remove::<RequestCtx>() else { return SlackError::Internal.into_response() };
     let Some(method) = methods::find(&method) else {
@@ -129,7 +146,15 @@ fn run(
     let by_client_id = crate::wire::token(headers, query, body).is_none()
         && ctx.credential.is_some()
         && crate::wire::client_id(headers, query, body) == ctx.credential;
-    let authenticated = if by_client_id { Err(SlackError::NotAuthed) } else { authenticate(ctx) };
+    let now = ctx.universe.now();
+    // One read for who is calling and whether scheduled work is due: the write lock is
+    // busy under load, so each read taken is a chance to wait for it.
+    let Ok((authenticated, due)) = ctx.universe.read::<SlackState, _>(|s| {
+        let authenticated = if by_client_id { Err(SlackError::NotAuthed) } else { authenticate_in(ctx, s) };
+        (authenticated, s.has_due_scheduled(now.timestamp()))
+    }) else {
+        return (Err(SlackError::Internal), None);
+    };
     let (actor, anonymous) = match authenticated {
         Ok(a) => (a, false),
         // api.test and the OAuth exchanges answer callers without a (valid) token too.
@@ -144,8 +169,9 @@ fn run(
         if methods::misc::NO_TOKEN.contains(&method.name) {
             methods::oauth::take_basic_credentials(headers, &mut params);
         }
-        let now = ctx.universe.now();
-        materialise_scheduled(ctx, now)?;
+        if due {
+            materialise_due(ctx, now)?;
+        }
         let call = Call { ctx, params: &params, actor: actor.clone(), now };
         (method.handler)(&call)
     })();
@@ -154,6 +180,11 @@ fn run(
 
 /// Who the credential speaks for.
 fn authenticate(ctx: &RequestCtx) -> Result<Actor, SlackError> {
+    ctx.universe.read::<SlackState, _>(|s| authenticate_in(ctx, s)).map_err(|_| SlackError::Internal)?
+}
+
+/// [`authenticate`] against a state the caller holds.
+fn authenticate_in(ctx: &RequestCtx, s: &SlackState) -> Result<Actor, SlackError> {
     if ctx.credential.is_none() {
         return Err(SlackError::NotAuthed);
     }
@@ -165,55 +196,53 @@ fn authenticate(ctx: &RequestCtx) -> Result<Actor, SlackError> {
         // An OAuth client id routes a token-less exchange; it is no token.
         return Err(SlackError::NotAuthed);
     }
-    ctx.universe
-        .read::<SlackState, _>(|s| {
-            if s.revoked_tokens.contains_key(&Revocation::key(&principal.kind, &principal.subject)) {
-                return Err(SlackError::TokenRevoked);
+    if !s.revoked_tokens.is_empty()
+        && s.revoked_tokens.contains_key(&Revocation::key(&principal.kind, &principal.subject))
+    {
+        return Err(SlackError::TokenRevoked);
+    }
+    // Who the token acts as, and its scopes: the seeded tokens have their kind's
+    // scopes; an OAuth exchange's tokens the scopes they were granted.
+    let (kind, subject, scopes) = match principal.kind.as_str() {
+        "bot" => (TokenKind::Bot, principal.subject.as_str(), s.scopes(TokenKind::Bot)),
+        "user" => (TokenKind::User, principal.subject.as_str(), s.scopes(TokenKind::User)),
+        "app" => (TokenKind::App, principal.subject.as_str(), s.scopes(TokenKind::App)),
+        OAUTH_PRINCIPAL => {
+            // Gone after a reset or restore to a state from before the exchange.
+            let grant = s.oauth_tokens.get(&principal.subject).ok_or(SlackError::InvalidAuth)?;
+            if grant.expires_at.is_some_and(|at| at <= ctx.universe.now().timestamp()) {
+                return Err(SlackError::Code("token_expired"));
             }
-            // Who the token acts as, and its scopes: the seeded tokens have their kind's
-            // scopes; an OAuth exchange's tokens the scopes they were granted.
-            let (kind, subject, scopes) = match principal.kind.as_str() {
-                "bot" => (TokenKind::Bot, principal.subject.as_str(), s.scopes(TokenKind::Bot)),
-                "user" => (TokenKind::User, principal.subject.as_str(), s.scopes(TokenKind::User)),
-                "app" => (TokenKind::App, principal.subject.as_str(), s.scopes(TokenKind::App)),
-                OAUTH_PRINCIPAL => {
-                    // Gone after a reset or restore to a state from before the exchange.
-                    let grant = s.oauth_tokens.get(&principal.subject).ok_or(SlackError::InvalidAuth)?;
-                    if grant.expires_at.is_some_and(|at| at <= ctx.universe.now().timestamp()) {
-                        return Err(SlackError::Code("token_expired"));
-                    }
-                    let kind = if grant.kind == "bot" { TokenKind::Bot } else { TokenKind::User };
-                    (kind, grant.user.as_str(), grant.scopes.clone())
-                }
-                _ => return Err(SlackError::InvalidAuth),
-            };
-            match kind {
-                TokenKind::App => Ok(Actor {
-                    kind,
-                    user: String::new(),
-                    bot_id: None,
-                    app_id: Some(subject.to_string()),
-                    scopes,
-                    is_admin: false,
-                }),
-                TokenKind::Bot | TokenKind::User => {
-                    let user = s.users.get(subject).ok_or(SlackError::InvalidAuth)?;
-                    if user.deleted {
-                        return Err(SlackError::Code("account_inactive"));
-                    }
-                    let bot = s.bots.values().find(|b| b.user_id == user.id);
-                    Ok(Actor {
-                        kind,
-                        user: user.id.clone(),
-                        bot_id: if kind == TokenKind::Bot { bot.map(|b| b.id.clone()) } else { None },
-                        app_id: if kind == TokenKind::Bot { bot.map(|b| b.app_id.clone()) } else { None },
-                        scopes,
-                        is_admin: user.is_admin,
-                    })
-                }
+            let kind = if grant.kind == "bot" { TokenKind::Bot } else { TokenKind::User };
+            (kind, grant.user.as_str(), grant.scopes.clone())
+        }
+        _ => return Err(SlackError::InvalidAuth),
+    };
+    match kind {
+        TokenKind::App => Ok(Actor {
+            kind,
+            user: String::new(),
+            bot_id: None,
+            app_id: Some(subject.to_string()),
+            scopes,
+            is_admin: false,
+        }),
+        TokenKind::Bot | TokenKind::User => {
+            let user = s.users.get(subject).ok_or(SlackError::InvalidAuth)?;
+            if user.deleted {
+                return Err(SlackError::Code("account_inactive"));
             }
-        })
-        .map_err(|_| SlackError::Internal)?
+            let bot = s.bots.values().find(|b| b.user_id == user.id);
+            Ok(Actor {
+                kind,
+                user: user.id.clone(),
+                bot_id: if kind == TokenKind::Bot { bot.map(|b| b.id.clone()) } else { None },
+                app_id: if kind == TokenKind::Bot { bot.map(|b| b.app_id.clone()) } else { None },
+                scopes,
+                is_admin: user.is_admin,
+            })
+        }
+    }
 }
 
 /// Token type, then scopes: any one of the method's scopes for this token type will do.
@@ -230,20 +259,29 @@ fn check_scopes(method: &Method, actor: &Actor) -> Result<(), SlackError> {
 /// Posts the scheduled messages and fires the reminders that are due (and raises their
 /// events), lazily: on the next request after their time on the universe clock.
 pub(crate) fn materialise_scheduled(ctx: &RequestCtx, now: chrono::DateTime<chrono::Utc>) -> Result<(), SlackError> {
-    let secs = now.timestamp();
-    let due = ctx.universe.read::<SlackState, _>(|s| s.has_due_scheduled(secs)).map_err(|_| SlackError::Internal)?;
+    let due = ctx
+        .universe
+        .read::<SlackState, _>(|s| s.has_due_scheduled(now.timestamp()))
+        .map_err(|_| SlackError::Internal)?;
     if due {
-        let (before, after) = ctx
-            .universe
-            .write::<SlackState, _>(|s, ids| {
-                let before = s.clone();
-                s.materialise_scheduled(secs);
-                s.fire_reminders(ids, secs);
-                (before, s.clone())
-            })
-            .map_err(|_| SlackError::Internal)?;
-        crate::delivery::publish_change(&ctx.universe, before, after, None, now);
+        materialise_due(ctx, now)?;
     }
+    Ok(())
+}
+
+/// [`materialise_scheduled`] once a read has found something due.
+fn materialise_due(ctx: &RequestCtx, now: chrono::DateTime<chrono::Utc>) -> Result<(), SlackError> {
+    let secs = now.timestamp();
+    let (before, after) = ctx
+        .universe
+        .write::<SlackState, _>(|s, ids| {
+            let before = s.clone();
+            s.materialise_scheduled(secs);
+            s.fire_reminders(ids, secs);
+            (before, s.clone())
+        })
+        .map_err(|_| SlackError::Internal)?;
+    crate::delivery::publish_change(&ctx.universe, before, after, None, now);
     Ok(())
 }
 
@@ -523,6 +561,17 @@ mod tests {
 
     /// Every method, every token type, argument values of every wrong shape: always a
     /// Slack answer, never a panic.
+    #[test]
+    fn web_api_paths_name_their_method() {
+        assert_eq!(web_api_method("/api/chat.postMessage").as_deref(), Some("chat.postMessage"));
+        assert_eq!(web_api_method("/auth.test").as_deref(), Some("auth.test"));
+        assert_eq!(web_api_method("/api").as_deref(), Some("api"));
+        assert_eq!(web_api_method("/api/chat%2EpostMessage").as_deref(), Some("chat.postMessage"));
+        for path in ["/", "/api/", "/api/chat.postMessage/", "/api/a/b", "/a/b", "/api/%FF"] {
+            assert_eq!(web_api_method(path), None, "{path}");
+        }
+    }
+
     #[test]
     fn garbage_arguments_never_panic() {
         let (core, universe) = setup();
