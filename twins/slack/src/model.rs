@@ -467,6 +467,9 @@ pub struct SlackState {
     /// `{kind}:{subject}` of their credential: when.
     #[serde(default)]
     pub oauth_exchanged: Collection<i64>,
+    /// When scheduled work next falls due (derived, never exported).
+    #[serde(skip)]
+    pub next_due: NextDue,
 }
 
 /// How long an authorization code can be exchanged (Slack: ten minutes).
@@ -782,7 +785,55 @@ pub struct Revocation {
 
 impl Reminder {
     pub fn due(&self, now: i64) -> bool {
-        self.time <= now && (self.recurrence.is_some() || (!self.fired && self.complete_ts == 0))
+        self.time <= now && self.pending()
+    }
+
+    /// Still to fire at `time`: recurring, or a one-off neither fired nor completed.
+    pub fn pending(&self) -> bool {
+        self.recurrence.is_some() || (!self.fired && self.complete_ts == 0)
+    }
+}
+
+/// When scheduled work (a scheduled message or a pending reminder) next falls due,
+/// worked out once per version of the two maps it reads. Every call asks
+/// ([`SlackState::has_due_scheduled`]); a scan of thousands of scheduled messages or
+/// reminders on each call would be a cliff. The cell is shared by the state's copies (a
+/// clone is a reference count), and an answer is used only while both maps are the very
+/// ones it was worked out from, so a copy that changed either works it out again.
+#[derive(Clone, Default)]
+pub struct NextDue(Arc<parking_lot::Mutex<Option<NextDueAnswer>>>);
+
+struct NextDueAnswer {
+    scheduled: imbl::OrdMap<String, Scheduled>,
+    reminders: imbl::OrdMap<String, Reminder>,
+    at: Option<i64>,
+}
+
+impl NextDue {
+    fn at(
+        &self,
+        scheduled: &imbl::OrdMap<String, Scheduled>,
+        reminders: &imbl::OrdMap<String, Reminder>,
+    ) -> Option<i64> {
+        let mut kept = self.0.lock();
+        if let Some(answer) = kept.as_ref() {
+            if answer.scheduled.ptr_eq(scheduled) && answer.reminders.ptr_eq(reminders) {
+                return answer.at;
+            }
+        }
+        let at = scheduled
+            .values()
+            .map(|s| s.post_at)
+            .chain(reminders.values().filter(|r| r.pending()).map(|r| r.time))
+            .min();
+        *kept = Some(NextDueAnswer { scheduled: scheduled.clone(), reminders: reminders.clone(), at });
+        at
+    }
+}
+
+impl std::fmt::Debug for NextDue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NextDue")
     }
 }
 
@@ -1442,7 +1493,10 @@ impl SlackState {
     }
 
     pub fn has_due_scheduled(&self, now: i64) -> bool {
-        self.scheduled_messages.values().any(|s| s.post_at <= now) || self.reminders.values().any(|r| r.due(now))
+        if self.scheduled_messages.is_empty() && self.reminders.is_empty() {
+            return false;
+        }
+        self.next_due.at(&self.scheduled_messages, &self.reminders).is_some_and(|at| at <= now)
     }
 
     /// Fires the reminders whose time has come: Slackbot tells their user in its DM with
@@ -1571,6 +1625,60 @@ mod tests {
         assert_eq!(parse_ts("12"), Some(12_000_000));
         assert_eq!(parse_ts("x.1"), None);
         assert_eq!(parse_ts("-1"), None);
+    }
+
+    #[test]
+    fn due_scheduled_work_is_found_without_a_scan_and_follows_every_change() {
+        let brute = |s: &SlackState, now: i64| {
+            s.scheduled_messages.values().any(|m| m.post_at <= now) || s.reminders.values().any(|r| r.due(now))
+        };
+        let reminder = |id: &str, time: i64| Reminder {
+            id: id.into(),
+            creator: "U1".into(),
+            user: "U1".into(),
+            text: "x".into(),
+            time,
+            recurrence: None,
+            complete_ts: 0,
+            fired: false,
+            created: 0,
+        };
+        let (mut s, _) = state_with_channel();
+        assert!(!s.has_due_scheduled(i64::MAX));
+        for i in 0..2000 {
+            s.reminders.insert(format!("Rm{i:04}"), reminder(&format!("Rm{i:04}"), 10_000 + i));
+        }
+        let check = |s: &SlackState| {
+            for now in [0, 9_999, 10_000, 10_500, 20_000] {
+                assert_eq!(s.has_due_scheduled(now), brute(s, now), "now {now}");
+            }
+        };
+        check(&s);
+        // A copy shares the answer until it changes either map; the original keeps its own.
+        let mut copy = s.clone();
+        let mut first = copy.reminders.get("Rm0000").cloned().unwrap();
+        first.fired = true;
+        copy.reminders.insert(first.id.clone(), first);
+        check(&copy);
+        assert!(!copy.has_due_scheduled(10_000) && s.has_due_scheduled(10_000));
+        check(&s);
+        copy.scheduled_messages.insert(
+            "Q1".into(),
+            Scheduled {
+                id: "Q1".into(),
+                channel: "CGEN".into(),
+                post_at: 5,
+                created: 0,
+                message: Message::default(),
+                reply_broadcast: false,
+            },
+        );
+        check(&copy);
+        assert!(copy.has_due_scheduled(5));
+        copy.scheduled_messages.remove("Q1");
+        copy.reminders.clear();
+        check(&copy);
+        assert!(!copy.has_due_scheduled(i64::MAX));
     }
 
     #[test]
