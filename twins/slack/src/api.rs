@@ -559,8 +559,6 @@ mod tests {
         }
     }
 
-    /// Every method, every token type, argument values of every wrong shape: always a
-    /// Slack answer, never a panic.
     #[test]
     fn web_api_paths_name_their_method() {
         assert_eq!(web_api_method("/api/chat.postMessage").as_deref(), Some("chat.postMessage"));
@@ -572,6 +570,8 @@ mod tests {
         }
     }
 
+    /// Every method, every token type, argument values of every wrong shape: always a
+    /// Slack answer, never a panic.
     #[test]
     fn garbage_arguments_never_panic() {
         let (core, universe) = setup();
