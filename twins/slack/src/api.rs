@@ -272,16 +272,16 @@ pub(crate) fn materialise_scheduled(ctx: &RequestCtx, now: chrono::DateTime<chro
 /// [`materialise_scheduled`] once a read has found something due.
 fn materialise_due(ctx: &RequestCtx, now: chrono::DateTime<chrono::Utc>) -> Result<(), SlackError> {
     let secs = now.timestamp();
-    let (before, after) = ctx
+    let staged = ctx
         .universe
-        .write::<SlackState, _>(|s, ids| {
-            let before = s.clone();
+        .write_staged::<SlackState, _, std::convert::Infallible>(|s, ids| {
             s.materialise_scheduled(secs);
             s.fire_reminders(ids, secs);
-            (before, s.clone())
+            Ok(())
         })
         .map_err(|_| SlackError::Internal)?;
-    crate::delivery::publish_change(&ctx.universe, before, after, None, now);
+    let Ok(staged) = staged;
+    crate::delivery::publish_change(&ctx.universe, staged.before, staged.after, None, now);
     Ok(())
 }
 

@@ -593,20 +593,11 @@ fn write<R>(
     f: impl FnOnce(&mut SlackState, &mut IdGen) -> std::result::Result<R, String>,
 ) -> Result<std::result::Result<R, String>> {
     let now = ctl.universe.now();
-    let outcome = ctl
-        .universe
-        .write::<SlackState, _>(|state, ids| {
-            let mut draft = state.clone();
-            let mut draft_ids = *ids;
-            let result = f(&mut draft, &mut draft_ids)?;
-            let before = std::mem::replace(state, draft);
-            *ids = draft_ids;
-            Ok((result, before, state.clone()))
-        })
-        .map_err(|e| ControlError::BadRequest(e.to_string()))?;
-    Ok(outcome.map(|(result, before, after)| {
-        delivery::publish_change(&ctl.universe, before, after, Some(actor), now);
-        result
+    let outcome =
+        ctl.universe.write_staged::<SlackState, _, _>(f).map_err(|e| ControlError::BadRequest(e.to_string()))?;
+    Ok(outcome.map(|staged| {
+        delivery::publish_change(&ctl.universe, staged.before, staged.after, Some(actor), now);
+        staged.value
     }))
 }
 

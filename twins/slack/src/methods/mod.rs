@@ -683,20 +683,15 @@ impl Call<'_> {
         &self,
         f: impl FnOnce(&mut SlackState, &mut IdGen) -> Result<R, SlackError>,
     ) -> Result<R, SlackError> {
-        let (result, before, after) = self
-            .ctx
-            .universe
-            .write::<SlackState, _>(|state, ids| {
-                let mut draft = state.clone();
-                let mut draft_ids = *ids;
-                let result = f(&mut draft, &mut draft_ids)?;
-                let before = std::mem::replace(state, draft);
-                *ids = draft_ids;
-                Ok((result, before, state.clone()))
-            })
-            .map_err(|_| SlackError::Internal)??;
-        crate::delivery::publish_change(&self.ctx.universe, before, after, Some(&self.actor.user), self.now);
-        Ok(result)
+        let staged = self.ctx.universe.write_staged::<SlackState, _, _>(f).map_err(|_| SlackError::Internal)??;
+        crate::delivery::publish_change(
+            &self.ctx.universe,
+            staged.before,
+            staged.after,
+            Some(&self.actor.user),
+            self.now,
+        );
+        Ok(staged.value)
     }
 
     /// A required argument (`invalid_arguments` when missing).
