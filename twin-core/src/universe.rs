@@ -253,8 +253,10 @@ impl Universe {
         world.store::<S>().map(f).ok_or(StoreMissing(S::SERVICE))
     }
 
-    /// Changes a twin's state under the universe's write lock. The closure gets the
-    /// universe's id generator too, so ids stay deterministic.
+    /// Changes a twin's state in place, holding the writer mutex and the write lock
+    /// throughout (readers wait for the closure; see [`Universe::write_staged`] for a
+    /// change that keeps them reading). The closure gets the universe's id generator
+    /// too, so ids stay deterministic.
     pub fn write<S: Store, R>(&self, f: impl FnOnce(&mut S, &mut IdGen) -> R) -> Result<R, StoreMissing> {
         let _writer = self.writer.lock();
         let mut world = self.world.write();

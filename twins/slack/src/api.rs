@@ -147,8 +147,8 @@ fn run(
         && ctx.credential.is_some()
         && crate::wire::client_id(headers, query, body) == ctx.credential;
     let now = ctx.universe.now();
-    // One read for who is calling and whether scheduled work is due: the write lock is
-    // busy under load, so each read taken is a chance to wait for it.
+    // One read for who is calling and whether scheduled work is due: every call takes
+    // it, so it takes the universe's lock once, not twice.
     let Ok((authenticated, due)) = ctx.universe.read::<SlackState, _>(|s| {
         let authenticated = if by_client_id { Err(SlackError::NotAuthed) } else { authenticate_in(ctx, s) };
         (authenticated, s.has_due_scheduled(now.timestamp()))
