@@ -376,9 +376,9 @@ pub struct App {
 /// The whole workspace, behind one shared pointer: a universe's state is copied on
 /// every write (the draft a change works on, the states before and after it that the
 /// event hub keeps), and copying or dropping one pointer replaces bumping or releasing
-/// each collection's root, two cache lines that the runtime's threads take turns on.
-/// Reads see a [`Workspace`] through `Deref`; the first write through `DerefMut` copies
-/// the collections' roots (O(1) each) when the workspace is shared.
+/// each of the 34 collections' roots, cache lines the runtime's two threads take turns
+/// on. Reads see a [`Workspace`] through `Deref`; the first write through `DerefMut`
+/// copies the collections' roots (O(1) each) when the workspace is shared.
 #[derive(Debug, Clone, Default)]
 pub struct SlackState(Arc<Workspace>);
 
