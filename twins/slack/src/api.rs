@@ -272,17 +272,13 @@ pub(crate) fn materialise_scheduled(ctx: &RequestCtx, now: chrono::DateTime<chro
 /// [`materialise_scheduled`] once a read has found something due.
 fn materialise_due(ctx: &RequestCtx, now: chrono::DateTime<chrono::Utc>) -> Result<(), SlackError> {
     let secs = now.timestamp();
-    let staged = ctx
-        .universe
-        .write_staged::<SlackState, _, std::convert::Infallible>(|s, ids| {
+    let written =
+        crate::delivery::write_and_publish::<_, std::convert::Infallible>(&ctx.universe, None, now, |s, ids| {
             s.materialise_scheduled(secs);
             s.fire_reminders(ids, secs);
             Ok(())
-        })
-        .map_err(|_| SlackError::Internal)?;
-    let Ok(staged) = staged;
-    crate::delivery::publish_change(&ctx.universe, staged.before, staged.after, None, now);
-    Ok(())
+        });
+    written.map_err(|_| SlackError::Internal)?.map_err(|never| match never {})
 }
 
 /// A list export's CSV, for a token of the person who asked for it (as Slack's private

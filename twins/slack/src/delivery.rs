@@ -24,6 +24,7 @@ use serde_json::{json, Value};
 use tokio::sync::{mpsc, oneshot, Notify};
 use tokio::time::Instant;
 use twin_core::ids::{seed_from_str, IdGen};
+use twin_core::universe::StoreMissing;
 use twin_core::Universe;
 
 use crate::app::{post_signed, Outcome};
@@ -327,8 +328,25 @@ pub fn hub(universe: &Arc<Universe>) -> Arc<Hub> {
     })
 }
 
-/// Records a change for its events: the hook every write goes through.
-pub fn publish_change(
+/// Changes the workspace all or nothing ([`Universe::write_staged`]) and records the
+/// change for its events: how the Web API's methods, due scheduled work and the people
+/// simulated on the control plane write (writes that raise no events, such as app
+/// settings, use `Universe::write`).
+pub fn write_and_publish<R, E>(
+    universe: &Arc<Universe>,
+    actor: Option<&str>,
+    now: DateTime<Utc>,
+    f: impl FnOnce(&mut SlackState, &mut IdGen) -> Result<R, E>,
+) -> Result<Result<R, E>, StoreMissing> {
+    let staged = universe.write_staged::<SlackState, _, _>(f)?;
+    Ok(staged.map(|staged| {
+        publish_change(universe, staged.before, staged.after, actor, now);
+        staged.value
+    }))
+}
+
+/// Records a change for its events.
+fn publish_change(
     universe: &Arc<Universe>,
     before: SlackState,
     after: SlackState,

@@ -593,12 +593,7 @@ fn write<R>(
     f: impl FnOnce(&mut SlackState, &mut IdGen) -> std::result::Result<R, String>,
 ) -> Result<std::result::Result<R, String>> {
     let now = ctl.universe.now();
-    let outcome =
-        ctl.universe.write_staged::<SlackState, _, _>(f).map_err(|e| ControlError::BadRequest(e.to_string()))?;
-    Ok(outcome.map(|staged| {
-        delivery::publish_change(&ctl.universe, staged.before, staged.after, Some(actor), now);
-        staged.value
-    }))
+    delivery::write_and_publish(&ctl.universe, Some(actor), now, f).map_err(|e| ControlError::BadRequest(e.to_string()))
 }
 
 /// The person as an interaction payload names them.

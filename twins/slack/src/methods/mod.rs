@@ -683,15 +683,8 @@ impl Call<'_> {
         &self,
         f: impl FnOnce(&mut SlackState, &mut IdGen) -> Result<R, SlackError>,
     ) -> Result<R, SlackError> {
-        let staged = self.ctx.universe.write_staged::<SlackState, _, _>(f).map_err(|_| SlackError::Internal)??;
-        crate::delivery::publish_change(
-            &self.ctx.universe,
-            staged.before,
-            staged.after,
-            Some(&self.actor.user),
-            self.now,
-        );
-        Ok(staged.value)
+        crate::delivery::write_and_publish(&self.ctx.universe, Some(&self.actor.user), self.now, f)
+            .map_err(|_| SlackError::Internal)?
     }
 
     /// A required argument (`invalid_arguments` when missing).
